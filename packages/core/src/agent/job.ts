@@ -1,0 +1,88 @@
+/** One request being handled by an agent: its context, deadline and cancellation. */
+import { NaniteError } from '../errors';
+import type { RequestPacket } from '../protocol/packets';
+import type { DeadlineHandle } from '../internal/deadline-queue';
+import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
+import type { RequestContext } from './request-context';
+
+/** What a job needs from its agent. */
+export interface JobHost {
+  readonly identity: string;
+  sendProgress(job: Job, key: string, value: unknown): void;
+  nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R>;
+  nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void>;
+}
+
+/**
+ * The handler's context. The AbortController is created on first access to `signal`: most
+ * handlers never look at it, and an AbortController per request would cost more than the rest of
+ * the in-process round trip.
+ */
+export class Job implements RequestContext {
+  readonly deadline: number;
+  deadlineHandle: DeadlineHandle | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: NaniteError | undefined;
+  done = false;
+
+  constructor(
+    private readonly host: JobHost,
+    readonly packet: RequestPacket,
+    readonly settle: () => void,
+    now: number,
+  ) {
+    this.deadline = packet.timeout > 0 ? now + packet.timeout : Infinity;
+  }
+
+  get route(): string {
+    return this.packet.route;
+  }
+
+  get requestId(): string {
+    return `${this.packet.replyTo}#${this.packet.id}`;
+  }
+
+  get traceId(): string {
+    return this.packet.traceId ?? this.requestId;
+  }
+
+  get agent(): string {
+    return this.host.identity;
+  }
+
+  get hops(): number {
+    return this.packet.hops;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Why the job was aborted, if it was. */
+  get aborted(): NaniteError | undefined {
+    return this.abortReason;
+  }
+
+  abort(reason: NaniteError): void {
+    if (this.abortReason || this.done) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  progress(key: string, value: unknown): void {
+    if (typeof key !== 'string') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'progress key must be a string' });
+    if (!this.done && !this.abortReason) this.host.sendProgress(this, key, value);
+  }
+
+  request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R> {
+    return this.host.nestedRequest<R>(this, route, payload, options);
+  }
+
+  push(route: string, payload?: unknown, options?: PushOptions): Promise<void> {
+    return this.host.nestedPush(this, route, payload, options);
+  }
+}

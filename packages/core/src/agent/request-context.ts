@@ -1,0 +1,29 @@
+/** What a handler receives besides its payload. */
+import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
+
+/** Request metadata, cancellation and progress for one handler invocation. */
+export interface RequestContext {
+  /** The route being served, e.g. `/foo/bar`. */
+  readonly route: string;
+  /** Unique id of this request (`<mapper>#<n>`). */
+  readonly requestId: string;
+  /** Shared by every request of a call chain; the outermost request's id unless the caller gave one. */
+  readonly traceId: string;
+  /** Identity of the agent running the handler. */
+  readonly agent: string;
+  /** Actor-to-actor hops before this one (0 for a request from outside). */
+  readonly hops: number;
+  /** When the caller gives up (epoch ms); `Infinity` without a deadline. */
+  readonly deadline: number;
+  /** Fires when the request times out, the caller cancels it, or the agent is forced to stop. */
+  readonly signal: AbortSignal;
+  /** Sends a keyed intermediate value to the caller (Nanite's intermediate results), in order. */
+  progress(key: string, value: unknown): void;
+  /**
+   * Calls another route from inside this handler. The remaining deadline, the cancellation and the
+   * trace id travel along; the hop count grows by one.
+   */
+  request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R>;
+  /** Fire-and-forget to another route from inside this handler (trace id and hops travel along). */
+  push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
+}

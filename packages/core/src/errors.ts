@@ -1,0 +1,102 @@
+/**
+ * The one error class of Nanite and its code table.
+ *
+ * Every code is documented in docs/errors.md; a test pins this table to that page.
+ */
+
+/** Description and retry advice of every Nanite error code. */
+export const ERROR_CODES = {
+  NANITE_ERR_NO_AGENT: { retryable: true, message: 'No live agent offers this route' },
+  NANITE_ERR_UNKNOWN_ROUTE: { retryable: true, message: 'The agent does not serve this route' },
+  NANITE_ERR_TIMEOUT: { retryable: true, message: 'The request did not complete before its deadline' },
+  NANITE_ERR_ABORTED: { retryable: false, message: 'The request was cancelled by its caller' },
+  NANITE_ERR_HANDLER: { retryable: false, message: 'The handler threw an error' },
+  NANITE_ERR_AGENT_LOST: { retryable: true, message: 'The agent went away while handling a non-idempotent request' },
+  NANITE_ERR_HOP_LIMIT: { retryable: false, message: 'The request passed through too many actors (a call cycle?)' },
+  NANITE_ERR_VALIDATION: { retryable: false, message: 'The payload failed validation' },
+  NANITE_ERR_FORBIDDEN: { retryable: false, message: 'The call was denied by an authorization check' },
+  NANITE_ERR_INVALID_ARGUMENT: { retryable: false, message: 'An option or argument is invalid' },
+  NANITE_ERR_MALFORMED_PACKET: { retryable: false, message: 'A packet failed protocol validation' },
+  NANITE_ERR_SHUTTING_DOWN: { retryable: true, message: 'The agent or mapper is shutting down' },
+  NANITE_ERR_NOT_STARTED: { retryable: false, message: 'The agent or mapper has not been started' },
+  NANITE_ERR_UNSUPPORTED_TRANSPORT: { retryable: false, message: 'No transport handles this URL' },
+  NANITE_ERR_TRANSPORT: { retryable: true, message: 'The transport failed' },
+  NANITE_ERR_TRANSPORT_AUTH: { retryable: false, message: 'The broker refused the credentials or vhost' },
+  NANITE_ERR_NOT_CONNECTED: { retryable: true, message: 'The transport is not connected' },
+  NANITE_ERR_BUFFER_FULL: { retryable: true, message: 'Too many requests are waiting for the connection' },
+} as const satisfies Record<string, { retryable: boolean; message: string }>;
+
+/** Every Nanite error code. */
+export type NaniteErrorCode = keyof typeof ERROR_CODES;
+
+/** The part of an error that crosses the wire. */
+export interface SerializedError {
+  code: NaniteErrorCode;
+  message: string;
+  retryable: boolean;
+  data?: unknown;
+}
+
+/** Options of {@link NaniteError}. */
+export interface NaniteErrorOptions {
+  message?: string;
+  retryable?: boolean;
+  data?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * The error every Nanite API throws or rejects with.
+ *
+ * `code` is one of {@link ERROR_CODES}; `retryable` says whether the same call may succeed later;
+ * `data` carries structured details (for a handler error: the original name, message and data).
+ */
+export class NaniteError extends Error {
+  override readonly name = 'NaniteError';
+  readonly code: NaniteErrorCode;
+  readonly retryable: boolean;
+  readonly data: unknown;
+
+  constructor(code: NaniteErrorCode, options: NaniteErrorOptions = {}) {
+    super(options.message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+    this.data = options.data;
+  }
+
+  /** The wire form: code, message, retryable and data only (never the stack). */
+  toJSON(): SerializedError {
+    const out: SerializedError = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.data !== undefined) out.data = this.data;
+    return out;
+  }
+
+  /** Rebuilds an error that crossed the wire. */
+  static fromJSON(e: SerializedError): NaniteError {
+    return new NaniteError(e.code, { message: e.message, retryable: e.retryable, data: e.data });
+  }
+}
+
+/** True when `code` is a known Nanite error code. */
+export function isNaniteErrorCode(code: unknown): code is NaniteErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
+/**
+ * Wraps whatever a handler threw into a NaniteError.
+ *
+ * A NaniteError passes through; anything else becomes `NANITE_ERR_HANDLER` whose `data` keeps the
+ * original `name`, `message` and, when present, its `code` and `data` properties, so the caller can
+ * still tell application errors apart.
+ */
+export function toNaniteError(thrown: unknown): NaniteError {
+  if (thrown instanceof NaniteError) return thrown;
+  if (thrown instanceof Error) {
+    const extra = thrown as Error & { code?: unknown; data?: unknown };
+    const data: Record<string, unknown> = { name: thrown.name, message: thrown.message };
+    if (extra.code !== undefined) data.code = extra.code;
+    if (extra.data !== undefined) data.data = extra.data;
+    return new NaniteError('NANITE_ERR_HANDLER', { message: thrown.message, data, cause: thrown });
+  }
+  return new NaniteError('NANITE_ERR_HANDLER', { message: String(thrown), data: { value: thrown } });
+}

@@ -1,0 +1,82 @@
+/** Options of the mapper and of its requests. */
+import type { Logger } from '../internal/logger';
+import type { SelectorOption } from '../selectors/resolve-selector';
+import type { Transport } from '../transport/transport';
+
+/** Options of {@link Mapper}. */
+export interface MapperOptions {
+  /** A transport URL (`memory://name`, `amqp://...`), owned and closed by the mapper, or a transport instance you close yourself. */
+  transport: string | Transport;
+  /** The mapper's address for results; generated when omitted. */
+  identity?: string;
+  /** Selector used when a request names none. Default `least_loaded`. */
+  selector?: SelectorOption;
+  /** Default request timeout (ms). Default 30 000. 0 disables the default deadline. */
+  timeout?: number;
+  /**
+   * Drop an agent not heard from for this long (ms). Default: three of the agent's own ping
+   * intervals, so agents with different intervals are judged fairly.
+   */
+  agentTimeout?: number;
+  /** How often the reaper looks for silent agents (ms). Default 1 000. */
+  reapInterval?: number;
+  /** Most actor-to-actor hops a request may take before `NANITE_ERR_HOP_LIMIT`. Default 8. */
+  maxHops?: number;
+  /** How long `close()` waits for pending requests before failing them (ms). Default 10 000. */
+  drainTimeout?: number;
+  /** How long an offline-failsafe request may wait for an agent (ms). Default 60 000. */
+  persistentTtl?: number;
+  /**
+   * Right after start, a request that finds no agent waits up to this long (ms) for agents to answer
+   * the mapper's Advertise before failing with `NANITE_ERR_NO_AGENT`. Default 500.
+   */
+  discoveryWindow?: number;
+  logger?: Logger;
+}
+
+/** Called for each intermediate value a handler sends. */
+export type ProgressListener = (key: string, value: unknown, agent: string) => void;
+
+/** Options of `mapper.push()`. */
+export interface PushOptions {
+  /** Selector for this request (default: the mapper's). `all` pushes to every agent. */
+  selector?: SelectorOption;
+  /** Send to this agent identity only. */
+  target?: string;
+  /** Only agents carrying every one of these tags. */
+  tags?: readonly string[];
+  /** With no live agent, park the request until one appears instead of failing (transport permitting). */
+  persistent?: boolean;
+  /** Correlates logs across a chain of calls. */
+  traceId?: string;
+  /** Actor-to-actor hops so far (set by nested calls). */
+  hops?: number;
+}
+
+/** Options of `mapper.request()`. */
+export interface MapperRequestOptions extends PushOptions {
+  /** Milliseconds before the request fails with `NANITE_ERR_TIMEOUT` and the handler is aborted. */
+  timeout?: number;
+  /** Absolute deadline (epoch ms); the earlier of `deadline` and `timeout` wins. */
+  deadline?: number;
+  /** Cancels the request (`NANITE_ERR_ABORTED`) and aborts the handler. */
+  signal?: AbortSignal;
+  /** Intermediate values from the handler, in order. */
+  onProgress?: ProgressListener;
+  /** Overrides the route's advertised idempotency for failover of this request. */
+  idempotent?: boolean;
+}
+
+/** One agent's outcome in a fan-out. */
+export type Outcome<R> = { ok: true; result: R } | { ok: false; error: import('../errors').NaniteError };
+
+/** The result of a fan-out request: one outcome per agent identity. */
+export type FanOut<R> = Record<string, Outcome<R>>;
+
+/** A result together with the agent that produced it. */
+export interface Reply<R> {
+  result: R;
+  agent: string;
+  /** How many agents were tried (more than 1 after a failover). */
+  attempts: number;
+}

@@ -1,0 +1,54 @@
+/** A request the mapper has sent and waits on. */
+import type { NaniteError } from '../errors';
+import type { DeadlineHandle } from '../internal/deadline-queue';
+import type { RequestPacket } from '../protocol/packets';
+import type { RequestInfo, Selector } from '../selectors/selector';
+import type { ProgressListener } from './mapper.options';
+import type { AgentRecord } from './registry';
+
+/** How a pending request reports its outcome. */
+export interface PendingCallbacks {
+  resolve(result: unknown, agent: string, attempts: number): void;
+  reject(error: NaniteError): void;
+}
+
+/** Doubles as the {@link RequestInfo} selectors see, so dispatch allocates one object per request. */
+export class PendingRequest implements RequestInfo {
+  agent: AgentRecord | undefined;
+  attempts = 0;
+  /** Agents already tried (created on the first failover only). */
+  tried: Set<string> | undefined;
+  deadline: DeadlineHandle | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  onProgress: ProgressListener | undefined;
+  /** Set when the caller overrides the route's advertised idempotency. */
+  idempotent: boolean | undefined;
+  /** A single request fails over among all candidates; a fan-out leg sticks to its agent. */
+  failover = true;
+
+  constructor(
+    readonly packet: RequestPacket,
+    readonly tags: readonly string[],
+    readonly target: string | undefined,
+    readonly selector: Selector,
+    readonly callbacks: PendingCallbacks,
+  ) {}
+
+  get route(): string {
+    return this.packet.route;
+  }
+
+  get payload(): unknown {
+    return this.packet.payload;
+  }
+
+  /** True when re-running on another agent is safe. */
+  isIdempotent(): boolean {
+    return this.idempotent ?? this.agent?.idempotent.has(this.packet.route) ?? false;
+  }
+
+  markTried(identity: string): void {
+    (this.tried ??= new Set()).add(identity);
+  }
+}

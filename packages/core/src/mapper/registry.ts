@@ -1,0 +1,123 @@
+/** The mapper's view of the live agents and the routes they serve. */
+import type { PingPacket, RegisterPacket } from '../protocol/packets';
+import type { AgentView } from '../selectors/selector';
+
+/** One known agent. Implements the public {@link AgentView} so selectors read it without copies. */
+export class AgentRecord implements AgentView {
+  routes: readonly string[] = [];
+  idempotent = new Set<string>();
+  tags: readonly string[] = [];
+  status = 0;
+  inFlight = 0;
+  concurrency = 1;
+  pingInterval = 1;
+  lastSeen = 0;
+  pending = 0;
+
+  constructor(readonly identity: string) {}
+
+  get load(): number {
+    return this.status + this.pending / this.concurrency;
+  }
+
+  /** A plain snapshot (for `mapper.agents()` and events). */
+  snapshot(): AgentView {
+    return {
+      identity: this.identity,
+      routes: [...this.routes],
+      tags: [...this.tags],
+      status: this.status,
+      inFlight: this.inFlight,
+      concurrency: this.concurrency,
+      pingInterval: this.pingInterval,
+      lastSeen: this.lastSeen,
+      pending: this.pending,
+      load: this.load,
+    };
+  }
+}
+
+const EMPTY: readonly AgentRecord[] = [];
+
+/** Agents by identity, with a per-route index kept up to date on every change. */
+export class Registry {
+  private readonly agents = new Map<string, AgentRecord>();
+  private readonly byRoute = new Map<string, AgentRecord[]>();
+
+  get size(): number {
+    return this.agents.size;
+  }
+
+  get(identity: string): AgentRecord | undefined {
+    return this.agents.get(identity);
+  }
+
+  all(): IterableIterator<AgentRecord> {
+    return this.agents.values();
+  }
+
+  /** Agents serving `route`, in registration order. */
+  serving(route: string): readonly AgentRecord[] {
+    return this.byRoute.get(route) ?? EMPTY;
+  }
+
+  /** Adds or refreshes an agent; returns it and whether it is new. */
+  register(p: RegisterPacket, now: number): { record: AgentRecord; added: boolean } {
+    let record = this.agents.get(p.identity);
+    const added = record === undefined;
+    if (record) this.unindex(record);
+    else {
+      record = new AgentRecord(p.identity);
+      this.agents.set(p.identity, record);
+    }
+    record.routes = p.routes.map((r) => r.route);
+    record.idempotent = new Set(p.routes.filter((r) => r.idempotent).map((r) => r.route));
+    record.tags = [...p.tags];
+    record.status = p.status;
+    record.concurrency = p.concurrency;
+    record.pingInterval = p.pingInterval;
+    record.lastSeen = now;
+    for (const route of record.routes) {
+      let list = this.byRoute.get(route);
+      if (!list) {
+        list = [];
+        this.byRoute.set(route, list);
+      }
+      list.push(record);
+    }
+    return { record, added };
+  }
+
+  /** Refreshes a known agent's status; undefined when the agent is unknown. */
+  ping(p: PingPacket, now: number): AgentRecord | undefined {
+    const record = this.agents.get(p.identity);
+    if (!record) return undefined;
+    record.status = p.status;
+    record.inFlight = p.inFlight;
+    record.lastSeen = now;
+    return record;
+  }
+
+  /** Takes an agent out of dispatch (it stays known, so its replies and pings still count) until it registers again. */
+  suspend(record: AgentRecord): void {
+    this.unindex(record);
+  }
+
+  remove(identity: string): AgentRecord | undefined {
+    const record = this.agents.get(identity);
+    if (!record) return undefined;
+    this.agents.delete(identity);
+    this.unindex(record);
+    return record;
+  }
+
+  private unindex(record: AgentRecord): void {
+    for (const route of record.routes) {
+      const list = this.byRoute.get(route);
+      if (!list) continue;
+      const i = list.indexOf(record);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byRoute.delete(route);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+import type { AgentView, Selector } from './selector';
+
+/** Every candidate: the request fans out and gathers one result per agent identity. */
+export class AllSelector implements Selector {
+  readonly fanOut = true;
+
+  select(candidates: readonly AgentView[]): readonly AgentView[] {
+    return candidates;
+  }
+}

@@ -1,0 +1,11 @@
+import type { AgentView, Selector } from './selector';
+
+/** A uniformly random agent. */
+export class RandomSelector implements Selector {
+  constructor(private readonly random: () => number = Math.random) {}
+
+  select(candidates: readonly AgentView[]): readonly AgentView[] {
+    if (candidates.length <= 1) return candidates;
+    return [candidates[Math.floor(this.random() * candidates.length)]!];
+  }
+}

@@ -1,0 +1,47 @@
+/** The selector plug-in point: picks agents for a request among the candidates. */
+
+/** What a selector (and `mapper.agents()`) sees of an agent. */
+export interface AgentView {
+  readonly identity: string;
+  /** Routes the agent serves. */
+  readonly routes: readonly string[];
+  readonly tags: readonly string[];
+  /** The agent's last reported status (lower is less loaded). */
+  readonly status: number;
+  /** Handlers running on the agent at its last ping. */
+  readonly inFlight: number;
+  readonly concurrency: number;
+  /** The agent's heartbeat period (ms). */
+  readonly pingInterval: number;
+  /** When this mapper last heard from the agent (epoch ms). */
+  readonly lastSeen: number;
+  /** Requests this mapper has sent the agent that have not completed yet. */
+  readonly pending: number;
+  /** `status + pending / concurrency`: the reported load plus what this mapper sent since. */
+  readonly load: number;
+}
+
+/** What a selector knows of the request. */
+export interface RequestInfo {
+  readonly route: string;
+  readonly payload: unknown;
+  readonly tags: readonly string[];
+  readonly target: string | undefined;
+}
+
+/**
+ * Picks agents. Candidates already serve the route and carry the requested tags. Return them in
+ * order of preference: a single request goes to the first; fan-out selectors return every agent
+ * that should get the request. An empty result means "no agent".
+ */
+export interface Selector {
+  select(candidates: readonly AgentView[], request: RequestInfo): readonly AgentView[];
+  /** When true, the request goes to every selected agent and gathers one result per agent. */
+  readonly fanOut?: boolean;
+}
+
+/** A selector written as a function; may return one agent, several, or none. */
+export type SelectorFunction = (candidates: readonly AgentView[], request: RequestInfo) => AgentView | readonly AgentView[] | undefined;
+
+/** The built-in selectors. */
+export type SelectorName = 'least_loaded' | 'random' | 'round_robin' | 'all' | 'target';

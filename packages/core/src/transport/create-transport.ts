@@ -1,0 +1,36 @@
+import { NaniteError } from '../errors';
+import type { Transport } from './transport';
+import { MemoryTransport } from './memory/memory.transport';
+
+/** Builds a transport from a URL for a given scheme. */
+export type TransportFactory = (url: URL) => Transport;
+
+/** Options of {@link createTransport}. */
+export interface CreateTransportOptions {
+  /** Extra schemes (e.g. `{ 'nats:': url => new MyTransport(url) }`), consulted before the built-in ones. */
+  factories?: Record<string, TransportFactory>;
+}
+
+/**
+ * Builds a transport from a URL: `memory://name` or `amqp(s)://user:pass@host:port/vhost`.
+ * Throws `NANITE_ERR_UNSUPPORTED_TRANSPORT` for other schemes, `NANITE_ERR_INVALID_ARGUMENT` for a malformed URL.
+ */
+export function createTransport(url: string, options: CreateTransportOptions = {}): Transport {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${url}" is not a valid transport URL`, cause });
+  }
+  const custom = options.factories?.[parsed.protocol];
+  if (custom) return custom(parsed);
+  switch (parsed.protocol) {
+    case 'memory:':
+      return MemoryTransport.fromUrl(parsed);
+    default:
+      throw new NaniteError('NANITE_ERR_UNSUPPORTED_TRANSPORT', {
+        message: `No transport for "${parsed.protocol}//" (supported: memory://, amqp://, amqps://)`,
+        data: { url: `${parsed.protocol}//${parsed.host}` },
+      });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * An in-process bus: the broker of memory:// transports.
+ *
+ * Delivery is asynchronous (one microtask per packet, FIFO), like a network, so code tested on
+ * memory:// sees the same interleavings it will see on RabbitMQ, minus the latency.
+ */
+import type { AgentBoundPacket, HeartbeatPacket, ProgressPacket, RequestPacket, ResultPacket, AdvertisePacket } from '../../protocol/packets';
+import type { AgentSink, MapperSink } from '../transport';
+
+const noopSettle = (): void => undefined;
+
+interface AgentEntry {
+  sink: AgentSink;
+  receiving: boolean;
+}
+
+/** A named in-process bus shared by every memory:// transport of the same name. */
+export class MemoryBus {
+  private readonly agents = new Map<string, AgentEntry>();
+  private readonly mappers = new Map<string, MapperSink>();
+
+  constructor(
+    readonly name: string,
+    private readonly copy: <T>(value: T) => T,
+  ) {}
+
+  attachAgent(identity: string, sink: AgentSink): void {
+    this.agents.set(identity, { sink, receiving: true });
+  }
+
+  pauseAgent(identity: string, sink: AgentSink): void {
+    const entry = this.agents.get(identity);
+    if (entry && entry.sink === sink) entry.receiving = false;
+  }
+
+  detachAgent(identity: string, sink: AgentSink): void {
+    if (this.agents.get(identity)?.sink === sink) this.agents.delete(identity);
+  }
+
+  attachMapper(id: string, sink: MapperSink): void {
+    this.mappers.set(id, sink);
+  }
+
+  detachMapper(id: string, sink: MapperSink): void {
+    if (this.mappers.get(id) === sink) this.mappers.delete(id);
+  }
+
+  get empty(): boolean {
+    return this.agents.size === 0 && this.mappers.size === 0;
+  }
+
+  toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket): void {
+    const entry = this.agents.get(identity);
+    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise');
+    if (deliverable) {
+      const p = this.copy(packet);
+      queueMicrotask(() => entry.sink.onPacket(p, noopSettle));
+    } else if (packet.type === 'request' || packet.type === 'push') {
+      // What RabbitMQ does with a mandatory publish to a missing queue: hand it back to the sender.
+      const p: RequestPacket = packet;
+      queueMicrotask(() => from.onUndeliverable(p, identity));
+    }
+  }
+
+  toAllAgents(packet: AdvertisePacket): void {
+    for (const entry of this.agents.values()) {
+      const p = this.copy(packet);
+      queueMicrotask(() => entry.sink.onPacket(p, noopSettle));
+    }
+  }
+
+  toMapper(id: string, packet: ResultPacket | ProgressPacket): void {
+    const sink = this.mappers.get(id);
+    // A mapper that went away no longer waits for anything: dropping matches a deleted reply queue.
+    if (!sink) return;
+    const p = this.copy(packet);
+    queueMicrotask(() => sink.onPacket(p));
+  }
+
+  toAllMappers(packet: HeartbeatPacket): void {
+    for (const sink of this.mappers.values()) {
+      const p = this.copy(packet);
+      queueMicrotask(() => sink.onPacket(p));
+    }
+  }
+}

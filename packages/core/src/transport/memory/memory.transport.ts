@@ -1,0 +1,129 @@
+/**
+ * memory://name: the in-process transport, Nanite's embedded default.
+ *
+ * Payload semantics: packets (and so payloads and results) are passed **by reference**, like a
+ * function call, which is what makes memory:// fast. Handlers must treat payloads as read-only.
+ * `memory://name?copy=clone` deep-copies every packet with structuredClone instead, which catches
+ * code that relies on sharing or sends values a wire transport could not carry.
+ */
+import { NaniteError } from '../../errors';
+import type { AgentBoundPacket, AdvertisePacket, HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
+import { MemoryBus } from './memory-bus';
+
+/** Options of {@link MemoryTransport}. */
+export interface MemoryTransportOptions {
+  /** Bus name: transports with the same name (in the same {@link MemoryBusRegistry}) reach each other. */
+  name?: string;
+  /** `reference` (default, zero-copy) or `clone` (structuredClone every packet). */
+  copy?: 'reference' | 'clone';
+  /** Where named buses live; defaults to the registry of this module instance. */
+  registry?: MemoryBusRegistry;
+}
+
+const byReference = <T>(v: T): T => v;
+
+/**
+ * Named buses, created on first use and dropped when their last transport closes.
+ * Pass your own registry to isolate groups of transports (e.g. parallel tests).
+ */
+export class MemoryBusRegistry {
+  private readonly buses = new Map<string, { bus: MemoryBus; users: number }>();
+
+  acquire(name: string, copy: 'reference' | 'clone'): MemoryBus {
+    let slot = this.buses.get(name);
+    if (!slot) {
+      slot = { bus: new MemoryBus(name, copy === 'clone' ? structuredClone : byReference), users: 0 };
+      this.buses.set(name, slot);
+    }
+    slot.users++;
+    return slot.bus;
+  }
+
+  release(bus: MemoryBus): void {
+    const slot = this.buses.get(bus.name);
+    if (!slot || slot.bus !== bus) return;
+    slot.users--;
+    if (slot.users <= 0 && bus.empty) this.buses.delete(bus.name);
+  }
+
+  /** Names of the buses in use. */
+  names(): string[] {
+    return [...this.buses.keys()];
+  }
+}
+
+const processRegistry = new MemoryBusRegistry();
+
+/** The in-process transport. */
+export class MemoryTransport implements Transport {
+  readonly url: string;
+  private readonly name: string;
+  private readonly copy: 'reference' | 'clone';
+  private readonly registry: MemoryBusRegistry;
+  private bus: MemoryBus | undefined;
+  private readonly links = new Set<{ close(): Promise<void> }>();
+
+  constructor(options: MemoryTransportOptions = {}) {
+    this.name = options.name ?? 'default';
+    this.copy = options.copy ?? 'reference';
+    this.registry = options.registry ?? processRegistry;
+    this.url = `memory://${this.name}${this.copy === 'clone' ? '?copy=clone' : ''}`;
+  }
+
+  /** Builds a transport from `memory://name[?copy=clone]`. */
+  static fromUrl(url: URL, registry?: MemoryBusRegistry): MemoryTransport {
+    const copy = url.searchParams.get('copy') ?? 'reference';
+    if (copy !== 'reference' && copy !== 'clone') {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `memory:// copy must be "reference" or "clone", got "${copy}"` });
+    }
+    const name = decodeURIComponent(url.host || url.pathname.replace(/^\/+/, '')) || 'default';
+    return new MemoryTransport({ name, copy, ...(registry ? { registry } : {}) });
+  }
+
+  async connect(): Promise<void> {
+    this.bus ??= this.registry.acquire(this.name, this.copy);
+  }
+
+  async openAgent(identity: string, sink: AgentSink, _options: AgentLinkOptions): Promise<AgentLink> {
+    const bus = this.requireBus();
+    bus.attachAgent(identity, sink);
+    const link: AgentLink = {
+      broadcast: (packet: HeartbeatPacket) => bus.toAllMappers(packet),
+      reply: (mapper: string, packet: ResultPacket | ProgressPacket) => bus.toMapper(mapper, packet),
+      pause: async () => bus.pauseAgent(identity, sink),
+      close: async () => {
+        bus.detachAgent(identity, sink);
+        this.links.delete(link);
+      },
+    };
+    this.links.add(link);
+    return link;
+  }
+
+  async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
+    const bus = this.requireBus();
+    bus.attachMapper(id, sink);
+    const link: MapperLink = {
+      send: (agent: string, packet: AgentBoundPacket) => bus.toAgent(sink, agent, packet),
+      broadcast: (packet: AdvertisePacket) => bus.toAllAgents(packet),
+      close: async () => {
+        bus.detachMapper(id, sink);
+        this.links.delete(link);
+      },
+    };
+    this.links.add(link);
+    return link;
+  }
+
+  async close(): Promise<void> {
+    for (const link of [...this.links]) await link.close();
+    if (this.bus) this.registry.release(this.bus);
+    this.bus = undefined;
+  }
+
+  private requireBus(): MemoryBus {
+    if (!this.bus) throw new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `${this.url} is not connected: call connect() first` });
+    return this.bus;
+  }
+}

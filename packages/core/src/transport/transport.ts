@@ -1,0 +1,88 @@
+/**
+ * The transport contract: moves packets between agents and mappers.
+ *
+ * Transports never interpret packets beyond addressing; what they hand over is `unknown` and is
+ * validated by the receiving agent or mapper. Byte-level transports use a {@link Serializer}.
+ * The contract suite in test/transport-contract.ts runs against every implementation.
+ */
+import type { AdvertisePacket, AgentBoundPacket, HeartbeatPacket, ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
+
+/** Acknowledges a delivered packet once it has been handled (ack-after-handler delivery). */
+export type Settle = () => void;
+
+/** What an agent gives the transport to receive its packets. */
+export interface AgentSink {
+  /** A request, push, cancel or advertise addressed to this agent (not yet validated). */
+  onPacket(packet: unknown, settle: Settle): void;
+  /** Bytes that could not even be deserialized. */
+  onMalformed(reason: string): void;
+  /** The link came back after an outage: the agent re-registers. */
+  onReconnect?(): void;
+}
+
+/** What a mapper gives the transport to receive its packets. */
+export interface MapperSink {
+  /** A heartbeat from any agent, or a result/progress addressed to this mapper (not yet validated). */
+  onPacket(packet: unknown): void;
+  /** Bytes that could not even be deserialized. */
+  onMalformed(reason: string): void;
+  /** A request could not reach its agent (no such agent, or it stopped consuming): re-dispatch it. */
+  onUndeliverable(packet: RequestPacket, agent: string): void;
+  /** The transport learned that an agent is gone (e.g. its consumer vanished) before heartbeats could tell. */
+  onAgentGone?(agent: string): void;
+  /** The link came back after an outage: the mapper re-advertises. */
+  onReconnect?(): void;
+}
+
+/** Options an agent opens its link with. */
+export interface AgentLinkOptions {
+  /** Most requests delivered but not yet settled (the agent's concurrency). */
+  prefetch: number;
+}
+
+/** An agent's side of the transport. */
+export interface AgentLink {
+  /** Sends a heartbeat to every mapper. */
+  broadcast(packet: HeartbeatPacket): void;
+  /** Sends a result or progress to one mapper. */
+  reply(mapper: string, packet: ResultPacket | ProgressPacket): void;
+  /** Stops receiving requests (first step of a graceful drain); heartbeats and replies still flow. */
+  pause(): Promise<void>;
+  /** Releases everything the link holds. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Per-send options of a request. */
+export interface SendOptions {
+  /** Survive a broker restart (AMQP delivery mode 2). */
+  persistent?: boolean;
+}
+
+/** A mapper's side of the transport. */
+export interface MapperLink {
+  /** Sends a request, push, cancel or advertise to one agent; an unreachable agent is reported through {@link MapperSink.onUndeliverable}. */
+  send(agent: string, packet: AgentBoundPacket, options?: SendOptions): void;
+  /** Sends an advertise to every agent. */
+  broadcast(packet: AdvertisePacket): void;
+  /**
+   * Parks a request until an agent serving its route appears, for at most `ttl` ms (offline
+   * failsafe). Transports that cannot park leave this undefined.
+   */
+  park?(packet: RequestPacket, ttl: number): void;
+  /** Releases everything the link holds. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A way for agents and mappers to reach each other. */
+export interface Transport {
+  /** The URL this transport was made from, credentials removed. */
+  readonly url: string;
+  /** Connects (idempotent). Rejects with a NaniteError on bad credentials or an unreachable broker when `failFast`. */
+  connect(): Promise<void>;
+  /** Opens an agent's link; `identity` is its address. */
+  openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink>;
+  /** Opens a mapper's link; `id` is its address for results. */
+  openMapper(id: string, sink: MapperSink): Promise<MapperLink>;
+  /** Closes every link and the connection. Idempotent. */
+  close(): Promise<void>;
+}
