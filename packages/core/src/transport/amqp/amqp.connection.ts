@@ -1,0 +1,175 @@
+/**
+ * One broker connection that comes back: connects with backoff and jitter, tells its observers when
+ * it is up (they re-declare and re-consume) and when it is down, and fails fast on bad credentials.
+ *
+ * amqplib is loaded here, lazily, so processes that only use memory:// never load it.
+ */
+import type { ChannelModel } from 'amqplib';
+import { NaniteError } from '../../errors';
+import type { Logger } from '../../internal/logger';
+
+/** Something that lives on the connection: links re-attach on every `up`. */
+export interface ConnectionObserver {
+  /** The connection is (again) usable. */
+  up(model: ChannelModel, reconnected: boolean): void;
+  /** The connection was lost; a reconnect is scheduled. */
+  down(): void;
+}
+
+/** Settings of {@link AmqpConnection}. */
+export interface AmqpConnectionSettings {
+  url: string;
+  /** For messages: the URL without credentials. */
+  safeUrl: string;
+  connectTimeout: number;
+  reconnectMin: number;
+  reconnectMax: number;
+  failFast: boolean;
+  logger: Logger;
+}
+
+type AmqplibModule = typeof import('amqplib');
+
+/** Is this error the broker refusing the user, password or vhost? */
+export function isAuthError(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  // 403 ACCESS_REFUSED on login; a missing or forbidden vhost closes the connection during open (530 NOT_ALLOWED).
+  return /ACCESS.REFUSED|NOT.ALLOWED|\b403\b|\b530\b|Expected ConnectionOpenOk/.test(message);
+}
+
+/** A self-healing connection to the broker. */
+export class AmqpConnection {
+  private model: ChannelModel | undefined;
+  private readonly observers = new Set<ConnectionObserver>();
+  private timer: NodeJS.Timeout | undefined;
+  private attempts = 0;
+  private everConnected = false;
+  private closed = false;
+  private starting: Promise<void> | undefined;
+  private inflight: Promise<unknown> | undefined;
+
+  constructor(private readonly s: AmqpConnectionSettings) {}
+
+  /** The live connection, when up. */
+  get current(): ChannelModel | undefined {
+    return this.model;
+  }
+
+  /** True while connected. */
+  get isUp(): boolean {
+    return this.model !== undefined;
+  }
+
+  /** Adds an observer; it is told `up` at once when the connection is already up. */
+  observe(o: ConnectionObserver): () => void {
+    this.observers.add(o);
+    if (this.model) o.up(this.model, false);
+    return () => this.observers.delete(o);
+  }
+
+  /**
+   * First connection attempt. Rejects with `NANITE_ERR_TRANSPORT_AUTH` on bad credentials or vhost
+   * (and with `NANITE_ERR_NOT_CONNECTED` on an unreachable broker when `failFast`); otherwise
+   * resolves, connected or retrying in the background.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.first();
+    return this.starting;
+  }
+
+  private async first(): Promise<void> {
+    const err = await this.attempt();
+    if (!err) return;
+    if (isAuthError(err)) {
+      this.closed = true;
+      throw new NaniteError('NANITE_ERR_TRANSPORT_AUTH', { message: `${this.s.safeUrl}: ${messageOf(err)}`, cause: err });
+    }
+    if (this.s.failFast) {
+      this.closed = true;
+      throw new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `${this.s.safeUrl} is unreachable: ${messageOf(err)}`, cause: err });
+    }
+    this.s.logger.warn({ url: this.s.safeUrl, err: messageOf(err) }, 'broker unreachable; retrying in the background');
+    this.schedule();
+  }
+
+  /** One attempt; resolves with the error when it failed. */
+  private attempt(): Promise<unknown> {
+    if (this.closed) return Promise.resolve(undefined);
+    this.inflight ??= this.tryOnce().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async tryOnce(): Promise<unknown> {
+    let model: ChannelModel;
+    try {
+      const amqp: AmqplibModule = await import('amqplib');
+      // noDelay: without it a reply followed by an ack waits ~40 ms for Nagle's algorithm.
+      model = await amqp.connect(this.s.url, { noDelay: true, timeout: this.s.connectTimeout });
+    } catch (err) {
+      return err;
+    }
+    if (this.closed) {
+      await model.close().catch(() => undefined); // closing anyway: nothing to report
+      return undefined;
+    }
+    this.attach(model);
+    return undefined;
+  }
+
+  private attach(model: ChannelModel): void {
+    const reconnected = this.everConnected;
+    this.everConnected = true;
+    this.attempts = 0;
+    this.model = model;
+    model.on('error', (err: Error) => this.s.logger.warn({ url: this.s.safeUrl, err: err.message }, 'connection error'));
+    model.on('blocked', (reason: string) => this.s.logger.warn({ url: this.s.safeUrl, reason }, 'broker blocked publishing (resource alarm)'));
+    model.on('close', () => this.lost(model));
+    if (reconnected) this.s.logger.info({ url: this.s.safeUrl }, 'reconnected');
+    for (const o of [...this.observers]) o.up(model, reconnected);
+  }
+
+  private lost(model: ChannelModel): void {
+    if (this.model !== model) return;
+    this.model = undefined;
+    if (this.closed) return;
+    this.s.logger.warn({ url: this.s.safeUrl }, 'connection lost; reconnecting');
+    for (const o of [...this.observers]) o.down();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer) return;
+    const base = Math.min(this.s.reconnectMax, this.s.reconnectMin * 2 ** this.attempts);
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    this.attempts++;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.attempt().then((err) => {
+        if (!err) return;
+        if (isAuthError(err)) this.s.logger.error({ url: this.s.safeUrl, err: messageOf(err) }, 'broker refused the credentials while reconnecting');
+        else this.s.logger.debug({ url: this.s.safeUrl, err: messageOf(err) }, 'reconnect attempt failed');
+        this.schedule();
+      });
+    }, delay);
+  }
+
+  /** Stops reconnecting and closes the connection. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const model = this.model;
+    this.model = undefined;
+    this.observers.clear();
+    // An attempt in flight closes what it opens once it sees `closed`.
+    await this.inflight;
+    // The broker may already be gone; there is nothing left to release then.
+    if (model) await model.close().catch(() => undefined);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,113 @@
+/**
+ * Options of the amqp:// transport and how they are read from its URL.
+ */
+import { NaniteError } from '../../errors';
+import type { Logger } from '../../internal/logger';
+import type { Serializer } from '../../serializer/serializer';
+
+/**
+ * How an agent acknowledges requests.
+ * - `ack-after-handler`: the broker holds a request until the handler settled it; at most
+ *   `prefetch` (= the agent's concurrency) are unsettled at once, the rest wait at the broker and
+ *   go back to their mapper when the agent drains.
+ * - `at-most-once`: the request is acknowledged on receipt (fast, no flow control by the broker).
+ */
+export type AmqpDelivery = 'ack-after-handler' | 'at-most-once';
+
+/** Options of {@link AmqpTransport}. */
+export interface AmqpTransportOptions {
+  /** Broker URL, `amqp://user:pass@host:port/vhost` or `amqps://...`. Query options are read from it too. */
+  url: string;
+  /** Prefix of every exchange and queue name (one application = one prefix, usually one vhost). Default `nanite`. */
+  prefix?: string;
+  /** AMQP heartbeat (s): how fast the broker notices a peer whose host vanished. Default 5. */
+  heartbeat?: number;
+  /** Socket connect timeout (ms). Default 5 000. */
+  connectTimeout?: number;
+  /** First reconnect delay (ms); doubles per attempt, with ±20% jitter. Default 100. */
+  reconnectMin?: number;
+  /** Longest reconnect delay (ms). Default 2 000. */
+  reconnectMax?: number;
+  /** When true, `connect()` rejects with `NANITE_ERR_NOT_CONNECTED` if the broker is unreachable instead of resolving and retrying in the background. Default false. */
+  failFast?: boolean;
+  /** Publishes a link may hold while disconnected before failing with `NANITE_ERR_BUFFER_FULL` (0: fail at once with `NANITE_ERR_NOT_CONNECTED`). Default 10 000. */
+  bufferSize?: number;
+  /** Default delivery of requests on agents of this transport. Default `ack-after-handler`. */
+  delivery?: AmqpDelivery;
+  /** Per-route delivery on agents of this transport (per action), e.g. `{ '/metrics/record': 'at-most-once' }`. */
+  routeDelivery?: Readonly<Record<string, AmqpDelivery>>;
+  /** How often a mapper checks that agents holding its requests are still there (ms). Default 250. */
+  probeInterval?: number;
+  /** After a reconnect, how long a mapper waits for an agent holding its requests to come back before reporting it gone (ms). Default 10 000. */
+  rejoinTimeout?: number;
+  /** How long an agent keeps results to answer a re-sent request without running it again (ms). Default 5 000. */
+  dedupWindow?: number;
+  /** Wire format. Default {@link JsonSerializer}. */
+  serializer?: Serializer;
+  logger?: Logger;
+}
+
+/** Defaults of {@link AmqpTransportOptions}. */
+export const DEFAULT_AMQP_OPTIONS = {
+  prefix: 'nanite',
+  heartbeat: 5,
+  connectTimeout: 5_000,
+  reconnectMin: 100,
+  reconnectMax: 2_000,
+  failFast: false,
+  bufferSize: 10_000,
+  delivery: 'ack-after-handler',
+  probeInterval: 250,
+  rejoinTimeout: 10_000,
+  dedupWindow: 5_000,
+} as const satisfies Partial<AmqpTransportOptions>;
+
+/** Query parameters Nanite reads (and removes before handing the URL to amqplib). */
+const NUMERIC = ['heartbeat', 'connectTimeout', 'reconnectMin', 'reconnectMax', 'bufferSize', 'probeInterval', 'rejoinTimeout', 'dedupWindow'] as const;
+
+/** Parses `amqp(s)://user:pass@host:port/vhost?prefix=..&heartbeat=..` into options (explicit options win). */
+export function amqpOptionsFromUrl(url: URL, explicit: Partial<AmqpTransportOptions> = {}): AmqpTransportOptions {
+  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Expected an amqp:// or amqps:// URL, got ${url.protocol}//` });
+  }
+  const q = url.searchParams;
+  const out: AmqpTransportOptions = { url: url.toString() };
+  const prefix = q.get('prefix');
+  if (prefix !== null) out.prefix = prefix;
+  for (const key of NUMERIC) {
+    const raw = q.get(key);
+    if (raw === null) continue;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `amqp:// option ${key} must be a non-negative number, got "${raw}"` });
+    out[key] = n;
+  }
+  const failFast = q.get('failFast');
+  if (failFast !== null) out.failFast = failFast === 'true' || failFast === '1';
+  const delivery = q.get('delivery');
+  if (delivery !== null) out.delivery = parseDelivery(delivery);
+  return { ...out, ...explicit, url: explicit.url ?? out.url };
+}
+
+/** Validates a delivery name. */
+export function parseDelivery(value: string): AmqpDelivery {
+  if (value === 'ack-after-handler' || value === 'at-most-once') return value;
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `delivery must be "ack-after-handler" or "at-most-once", got "${value}"` });
+}
+
+/** The URL amqplib connects to: Nanite's query options removed, heartbeat set. */
+export function brokerUrl(url: string, heartbeat: number): string {
+  const u = new URL(url);
+  for (const key of [...u.searchParams.keys()]) {
+    if (key === 'prefix' || key === 'failFast' || key === 'delivery' || (NUMERIC as readonly string[]).includes(key)) u.searchParams.delete(key);
+  }
+  u.searchParams.set('heartbeat', String(heartbeat));
+  return u.toString();
+}
+
+/** The URL without credentials, for logs and `transport.url`. */
+export function redactedUrl(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}

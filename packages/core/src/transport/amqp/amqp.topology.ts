@@ -1,0 +1,66 @@
+/**
+ * The AMQP topology of Nanite: names derived from one prefix, and who declares what.
+ *
+ * Exchanges (all durable, declared idempotently by every link that publishes to them, so a broker
+ * restart never leaves a publisher facing a missing exchange):
+ * - `<p>.heartbeat` fanout: Register / Ping / UnRegister, to every mapper.
+ * - `<p>.advertise` fanout: Advertise, to every agent.
+ * - `<p>.agent` direct: requests, pushes, cancels and unicast advertises, routing key = agent identity.
+ * - `<p>.reply` direct: results/progress by mapper identity (fallback when direct reply-to is unknown or stale) and requests bounced by a draining agent.
+ * - `<p>.park` direct: parked (offline-failsafe) requests, routing key = route.
+ *
+ * Queues:
+ * - `<p>.agent.<identity>` exclusive, declared by the agent, bound to `<p>.agent` (key = identity) and `<p>.advertise`.
+ * - `<p>.mapper.<identity>` exclusive, declared by the mapper, bound to `<p>.heartbeat` and `<p>.reply` (key = identity).
+ * - `<p>.park.<route>` durable, declared by mappers that park and by agents serving the route.
+ * - `amq.rabbitmq.reply-to`: the mapper's direct reply-to pseudo-queue, the fast path for results.
+ */
+import type { Channel } from 'amqplib';
+
+/** Exchange and queue names of one prefix. */
+export interface AmqpNames {
+  readonly heartbeat: string;
+  readonly advertise: string;
+  readonly agent: string;
+  readonly reply: string;
+  readonly park: string;
+  agentQueue(identity: string): string;
+  mapperQueue(identity: string): string;
+  parkQueue(route: string): string;
+}
+
+/** The pseudo-queue of RabbitMQ's direct reply-to. */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** Names of every exchange and queue under `prefix`. */
+export function amqpNames(prefix: string): AmqpNames {
+  return {
+    heartbeat: `${prefix}.heartbeat`,
+    advertise: `${prefix}.advertise`,
+    agent: `${prefix}.agent`,
+    reply: `${prefix}.reply`,
+    park: `${prefix}.park`,
+    agentQueue: (identity) => `${prefix}.agent.${identity}`,
+    mapperQueue: (identity) => `${prefix}.mapper.${identity}`,
+    parkQueue: (route) => `${prefix}.park.${route}`,
+  };
+}
+
+/** Declares the exchanges (durable, idempotent). */
+export async function declareExchanges(ch: Channel, n: AmqpNames): Promise<void> {
+  await Promise.all([
+    ch.assertExchange(n.heartbeat, 'fanout', { durable: true }),
+    ch.assertExchange(n.advertise, 'fanout', { durable: true }),
+    ch.assertExchange(n.agent, 'direct', { durable: true }),
+    ch.assertExchange(n.reply, 'direct', { durable: true }),
+    ch.assertExchange(n.park, 'direct', { durable: true }),
+  ]);
+}
+
+/** Declares and binds the durable park queue of a route. Same arguments from every declarer. */
+export async function declareParkQueue(ch: Channel, n: AmqpNames, route: string): Promise<string> {
+  const queue = n.parkQueue(route);
+  await ch.assertQueue(queue, { durable: true });
+  await ch.bindQueue(queue, n.park, route);
+  return queue;
+}

@@ -1,0 +1,98 @@
+import { NaniteError, defineActor, type RequestContext } from '../src';
+import { TestCluster, closeCluster, deferred, flush } from './helpers';
+
+let c: TestCluster;
+beforeEach(() => { c = new TestCluster(); });
+afterEach(() => closeCluster(c));
+
+interface Seen { traceId: string; hops: number; deadline: number }
+
+test('A calls B which calls C: results flow back; trace id, hops and deadline travel down', async () => {
+  const seen: Record<string, Seen> = {};
+  const note = (name: string, ctx: RequestContext) => (seen[name] = { traceId: ctx.traceId, hops: ctx.hops, deadline: ctx.deadline });
+  await c.agent({ identity: 'agent-a', actors: [defineActor('a', { run: async (p: unknown, ctx: RequestContext) => { note('a', ctx); return `a(${await ctx.request<string>('/b/run', p)})`; } })] }).start();
+  await c.agent({ identity: 'agent-b', actors: [defineActor('b', { run: async (p: unknown, ctx: RequestContext) => { note('b', ctx); return `b(${await ctx.request<string>('/c/run', p, { timeout: 60_000 })})`; } })] }).start();
+  await c.agent({ identity: 'agent-c', actors: [defineActor('c', { run: (p: unknown, ctx: RequestContext) => { note('c', ctx); return `c(${String(p)})`; } })] }).start();
+  const m = await c.startedMapper();
+  const before = Date.now();
+  await expect(m.request('/a/run', 'x', { timeout: 5_000 })).resolves.toBe('a(b(c(x)))');
+  expect([seen.a!.hops, seen.b!.hops, seen.c!.hops]).toEqual([0, 1, 2]);
+  expect(new Set([seen.a!.traceId, seen.b!.traceId, seen.c!.traceId]).size).toBe(1);
+  expect(seen.a!.traceId).toMatch(new RegExp(`^${m.identity}#\\d+$`));
+  // Nested deadlines never outlive the outer one, even when a nested call asks for more.
+  expect(seen.a!.deadline).toBeLessThanOrEqual(before + 5_000 + 50);
+  expect(seen.b!.deadline).toBeLessThanOrEqual(seen.a!.deadline);
+  expect(seen.c!.deadline).toBeLessThanOrEqual(seen.b!.deadline);
+});
+
+test('a timeout on the outer call aborts B and C', async () => {
+  const aborted: Record<string, unknown> = {};
+  const cAborted = deferred();
+  const waitAbort = (name: string, ctx: RequestContext, then?: () => void) =>
+    new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => { aborted[name] = (ctx.signal.reason as NaniteError).code; then?.(); reject(ctx.signal.reason); }));
+  await c.agent({ identity: 'agent-a', actors: [defineActor('a', { run: (_p: unknown, ctx: RequestContext) => ctx.request('/b/run') })] }).start();
+  await c.agent({ identity: 'agent-b', actors: [defineActor('b', { run: (_p: unknown, ctx: RequestContext) => Promise.all([ctx.request('/c/run'), waitAbort('b', ctx)]) })] }).start();
+  await c.agent({ identity: 'agent-c', actors: [defineActor('c', { run: (_p: unknown, ctx: RequestContext) => waitAbort('c', ctx, cAborted.resolve) })] }).start();
+  const m = await c.startedMapper();
+  await expect(m.request('/a/run', null, { timeout: 150 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+  await cAborted.promise;
+  expect(aborted).toEqual({ b: expect.stringMatching(/NANITE_ERR_(TIMEOUT|ABORTED)/), c: expect.stringMatching(/NANITE_ERR_(TIMEOUT|ABORTED)/) });
+});
+
+test('cancelling the outer request aborts the nested ones', async () => {
+  const cAborted = deferred<unknown>();
+  const started = deferred();
+  await c.agent({ identity: 'agent-a', actors: [defineActor('a', { run: (_p: unknown, ctx: RequestContext) => ctx.request('/b/run') })] }).start();
+  await c.agent({ identity: 'agent-b', actors: [defineActor('b', { run: (_p: unknown, ctx: RequestContext) => ctx.request('/c/run') })] }).start();
+  await c.agent({ identity: 'agent-c', actors: [defineActor('c', {
+    run: (_p: unknown, ctx: RequestContext) => new Promise((_r, reject) => {
+      started.resolve();
+      ctx.signal.addEventListener('abort', () => { cAborted.resolve(ctx.signal.reason); reject(ctx.signal.reason); });
+    }),
+  })] }).start();
+  const m = await c.startedMapper();
+  const ac = new AbortController();
+  const outer = m.request('/a/run', null, { signal: ac.signal, timeout: 10_000 });
+  await started.promise;
+  ac.abort();
+  await expect(outer).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+  await expect(cAborted.promise).resolves.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+});
+
+test('an error in C reaches the outer caller with its code', async () => {
+  await c.agent({ identity: 'agent-a', actors: [defineActor('a', { run: (p: unknown, ctx: RequestContext) => ctx.request('/b/run', p) })] }).start();
+  await c.agent({ identity: 'agent-b', actors: [defineActor('b', { run: (p: unknown, ctx: RequestContext) => ctx.request('/c/run', p) })] }).start();
+  await c.agent({ identity: 'agent-c', actors: [defineActor('c', {
+    run: (p: unknown) => {
+      if (p === 'invalid') throw new NaniteError('NANITE_ERR_VALIDATION', { message: 'name is required', data: [{ field: 'name' }] });
+      const e = new Error('disk full') as Error & { code: string };
+      e.code = 'ENOSPC';
+      throw e;
+    },
+  })] }).start();
+  const m = await c.startedMapper();
+  await expect(m.request('/a/run', 'invalid')).rejects.toMatchObject({ code: 'NANITE_ERR_VALIDATION', message: 'name is required', data: [{ field: 'name' }] });
+  await expect(m.request('/a/run', 'other')).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER', message: 'disk full', data: { code: 'ENOSPC' } });
+});
+
+test('an A→B→A cycle stops at the hop limit with NANITE_ERR_HOP_LIMIT', async () => {
+  let calls = 0;
+  const ping = (to: string) => (_p: unknown, ctx: RequestContext) => { calls++; return ctx.request(to); };
+  await c.agent({ identity: 'agent-a', mapper: { maxHops: 4 }, actors: [defineActor('a', { run: ping('/b/run') })] }).start();
+  await c.agent({ identity: 'agent-b', mapper: { maxHops: 4 }, actors: [defineActor('b', { run: ping('/a/run') })] }).start();
+  const m = await c.startedMapper();
+  const err = await m.request('/a/run').catch((e: unknown) => e);
+  expect(err).toMatchObject({ code: 'NANITE_ERR_HOP_LIMIT', data: { hops: 5, maxHops: 4 } });
+  expect(calls).toBe(5);
+});
+
+test('push from a handler carries the trace id', async () => {
+  const got = deferred<string>();
+  await c.agent({ identity: 'agent-a', actors: [defineActor('a', { run: async (_p: unknown, ctx: RequestContext) => { await ctx.push('/log/write', 'hi'); return ctx.traceId; } })] }).start();
+  await c.agent({ identity: 'agent-l', actors: [defineActor('log', { write: (_p: unknown, ctx: RequestContext) => got.resolve(ctx.traceId) })] }).start();
+  const m = await c.startedMapper();
+  const trace = await m.request('/a/run', null, { traceId: 'trace-123' });
+  expect(trace).toBe('trace-123');
+  await expect(got.promise).resolves.toBe('trace-123');
+  await flush();
+});
