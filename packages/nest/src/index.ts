@@ -1,1 +1,26 @@
-export {};
+/**
+ * @nanite/nest: Nest providers become Nanite actors; MapperService calls actors anywhere.
+ */
+export { NaniteModule } from './nanite.module';
+export type { NaniteModuleAsyncOptions, NaniteModuleExtras, NaniteModuleForRootOptions } from './nanite.module-definition';
+export { NANITE_MODULE_OPTIONS } from './nanite.module-definition';
+export type { NaniteAgentOptions, NaniteMapperOptions, NaniteModuleOptions, NaniteStartupRetry } from './nanite-module.options';
+
+export { Actor, NaniteActorMarker } from './decorators/actor.decorator';
+export { Expose } from './decorators/expose.decorator';
+export { Ctx, NaniteCtx, NanitePayload, Payload } from './decorators/param.decorators';
+export type { NanitePipe } from './decorators/param.decorators';
+
+export { MapperService } from './mapper.service';
+export type { MapperServicePushOptions, MapperServiceRequestOptions, ParentOption } from './mapper.service';
+export { NaniteRuntime } from './nanite.runtime';
+export type { NaniteRuntimeState } from './nanite.runtime';
+export { NaniteHealthIndicator } from './nanite-health.indicator';
+export type { NaniteHealthDetails, NaniteHealthOptions, NaniteHealthResult } from './nanite-health.indicator';
+
+export { NANITE_CONTEXT_TYPE, NaniteParamtype } from './nanite.constants';
+export type { NaniteContextType } from './nanite.constants';
+export { isNaniteCall, naniteArguments } from './nanite-arguments';
+export type { NaniteCallArguments } from './nanite-arguments';
+export { nestErrorToNanite } from './nest-error.mapper';
+export { NaniteCallScope } from './call-scope';

@@ -1,0 +1,111 @@
+/** MapperService: the app's mapper, injectable anywhere, aware of the actor call it runs in. */
+import {
+  NaniteError,
+  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext,
+} from '@nanite/core';
+import { Injectable } from '@nestjs/common';
+import { NaniteCallScope } from './call-scope';
+import { NaniteRuntime } from './nanite.runtime';
+
+/** Which call a request made through MapperService belongs to. */
+export interface ParentOption {
+  /**
+   * The actor call this request is part of. Default: the call the code runs in (when it runs in an
+   * `@Expose()` method), whose remaining deadline, cancellation, trace id and hop count travel
+   * along, as with `context.request()`. `false`: an independent request.
+   */
+  parent?: RequestContext | false;
+}
+
+/** Options of `MapperService.request()` and `call()`. */
+export type MapperServiceRequestOptions = MapperRequestOptions & ParentOption;
+/** Options of `MapperService.push()`. */
+export type MapperServicePushOptions = PushOptions & ParentOption;
+
+/**
+ * Requests and pushes to actors anywhere on the transport, through the module's mapper.
+ *
+ * ```ts
+ * constructor(private readonly nanite: MapperService) {}
+ * sum = await this.nanite.request<number>('/calc/add', [1, 2], { timeout: 2_000 });
+ * all = await this.nanite.request<string>('/simple/echo', 'hi', { selector: 'all' }); // FanOut<string>
+ * ```
+ * Inside an actor method, calls are nested in the current one automatically (see {@link ParentOption}).
+ */
+@Injectable()
+export class MapperService {
+  constructor(
+    private readonly runtime: NaniteRuntime,
+    private readonly scope: NaniteCallScope,
+  ) {}
+
+  /** True once the mapper is connected (after bootstrap, or later with `startup: 'background'`) and until shutdown. */
+  get isReady(): boolean {
+    return this.runtime.state === 'ready' && this.runtime.mapper?.isRunning === true;
+  }
+
+  /** Resolves once the mapper is connected; rejects after `timeout` ms (default 10 000) or when the app closes. */
+  whenReady(timeout?: number): Promise<void> {
+    return this.runtime.whenReady(timeout);
+  }
+
+  /** Sends a request and resolves with its result; with `selector: 'all'`, with one outcome per agent. */
+  request<R = unknown>(route: string, payload: unknown, options: MapperServiceRequestOptions & { selector: 'all' }): Promise<FanOut<R>>;
+  request<R = unknown>(route: string, payload?: unknown, options?: MapperServiceRequestOptions): Promise<R>;
+  async request<R = unknown>(route: string, payload?: unknown, options: MapperServiceRequestOptions = {}): Promise<R | FanOut<R>> {
+    const { parent, ...rest } = options;
+    const context = this.parentOf(parent);
+    const mapper = this.runtime.mapper;
+    if (!mapper && context) return context.request<R>(route, payload, rest);
+    return this.mapperFor(mapper).request<R>(route, payload, context ? nestedOptions(context, rest) : rest);
+  }
+
+  /** Like `request()`, and tells which agent answered and after how many attempts (single-agent selectors only). */
+  async call<R = unknown>(route: string, payload?: unknown, options: MapperServiceRequestOptions = {}): Promise<Reply<R>> {
+    const { parent, ...rest } = options;
+    const context = this.parentOf(parent);
+    return this.mapperFor(this.runtime.mapper).call<R>(route, payload, context ? nestedOptions(context, rest) : rest);
+  }
+
+  /** Fire-and-forget: resolves once sent. */
+  async push(route: string, payload?: unknown, options: MapperServicePushOptions = {}): Promise<void> {
+    const { parent, ...rest } = options;
+    const context = this.parentOf(parent);
+    const mapper = this.runtime.mapper;
+    if (!mapper && context) return context.push(route, payload, rest);
+    return this.mapperFor(mapper).push(route, payload, context ? { ...rest, traceId: context.traceId, hops: context.hops + 1 } : rest);
+  }
+
+  /** A snapshot of the live agents this mapper knows. */
+  agents(): AgentView[] {
+    return this.runtime.mapper?.agents() ?? [];
+  }
+
+  /** Resolves once at least `count` agents (serving `route`, when given) are live; rejects with `NANITE_ERR_TIMEOUT` after `timeout` ms. */
+  async waitForAgents(options: { route?: string; count?: number; timeout?: number } = {}): Promise<AgentView[]> {
+    return this.mapperFor(this.runtime.mapper).waitForAgents(options);
+  }
+
+  private parentOf(parent: RequestContext | false | undefined): RequestContext | undefined {
+    if (parent === false) return undefined;
+    return parent ?? this.scope.current();
+  }
+
+  private mapperFor(mapper: Mapper | undefined): Mapper {
+    if (!mapper) {
+      const message = this.runtime.hasMapper ? 'NaniteModule has not bootstrapped yet' : 'NaniteModule was configured with mapper: false';
+      throw new NaniteError('NANITE_ERR_NOT_STARTED', { message });
+    }
+    if (this.runtime.state === 'starting') {
+      throw new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `Nanite is not connected to ${this.runtime.transport.url} yet` });
+    }
+    return mapper;
+  }
+}
+
+/** The options of a request nested in `context`: the earlier deadline, both signals, its trace id, one more hop. */
+function nestedOptions(context: RequestContext, options: MapperRequestOptions): MapperRequestOptions {
+  const signal = options.signal ? AbortSignal.any([options.signal, context.signal]) : context.signal;
+  const deadline = Math.min(options.deadline ?? Infinity, context.deadline);
+  return { ...options, signal, traceId: context.traceId, hops: context.hops + 1, ...(Number.isFinite(deadline) ? { deadline } : {}) };
+}

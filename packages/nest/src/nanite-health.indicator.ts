@@ -1,0 +1,70 @@
+/**
+ * A health indicator for @nestjs/terminus. It returns terminus' `HealthIndicatorResult` shape
+ * without importing terminus, so apps without it do not need it installed.
+ */
+import { Injectable } from '@nestjs/common';
+import { NaniteRuntime } from './nanite.runtime';
+
+/** What the indicator reports next to `status`. */
+export interface NaniteHealthDetails {
+  [key: string]: unknown;
+  /** The transport URL (credentials removed). */
+  transport: string;
+  /** The module's state: `ready` once connected. */
+  state: string;
+  /** Whether the transport says it is connected (transports that cannot tell report `null`). */
+  connected: boolean | null;
+  /** The app's agent identity and whether it is serving, or null when the app runs none. */
+  agent: { identity: string; running: boolean; inFlight: number } | null;
+  /** Live agents the mapper knows (null without a mapper). */
+  agents: number | null;
+  /** Set when down: why. */
+  reason?: string;
+}
+
+/** Terminus' result shape: `{ [key]: { status, ...details } }`. */
+export type NaniteHealthResult<Key extends string = string> = Record<Key, NaniteHealthDetails & { status: 'up' | 'down' }>;
+
+/** Options of {@link NaniteHealthIndicator.check}. */
+export interface NaniteHealthOptions {
+  /** Down when the mapper knows fewer live agents (serving `route`, when given). Default 0. */
+  minAgents?: number;
+  /** Count only agents serving this route. */
+  route?: string;
+}
+
+/**
+ * Up when the module is connected (agent serving, mapper running) and the mapper knows at least
+ * `minAgents` agents. Use it in a terminus health check:
+ * ```ts
+ * @Get('health') @HealthCheck()
+ * check() { return this.health.check([() => this.nanite.check('nanite', { minAgents: 1 })]); }
+ * ```
+ */
+@Injectable()
+export class NaniteHealthIndicator {
+  constructor(private readonly runtime: NaniteRuntime) {}
+
+  check<const Key extends string = 'nanite'>(key: Key = 'nanite' as Key, options: NaniteHealthOptions = {}): Promise<NaniteHealthResult<Key>> {
+    const { agent, mapper, transport } = this.runtime;
+    const flag = (transport as { readonly connected?: unknown }).connected;
+    const connected = typeof flag === 'boolean' ? flag : null;
+    const known = mapper ? (options.route ? mapper.agents().filter((a) => a.routes.includes(options.route!)) : mapper.agents()).length : null;
+    const details: NaniteHealthDetails = {
+      transport: transport.url,
+      state: this.runtime.state,
+      connected,
+      agent: agent ? { identity: agent.identity, running: agent.isRunning, inFlight: agent.inFlight } : null,
+      agents: known,
+    };
+    const reason =
+      this.runtime.state !== 'ready' ? `not connected (${this.runtime.state})`
+      : connected === false ? 'transport disconnected'
+      : agent && !agent.isRunning ? 'agent not running'
+      : mapper && !mapper.isRunning ? 'mapper not running'
+      : (known ?? 0) < (options.minAgents ?? 0) ? `${known ?? 0} agent(s) known, ${options.minAgents} wanted`
+      : undefined;
+    const result = { [key]: { ...details, status: reason ? 'down' : 'up', ...(reason ? { reason } : {}) } } as NaniteHealthResult<Key>;
+    return Promise.resolve(result);
+  }
+}

@@ -1,0 +1,50 @@
+/** Options of `NaniteModule.forRoot()` / `forRootAsync()`. */
+import type { AgentOptions, Logger, MapperOptions, Transport, TransportFactory } from '@nanite/core';
+
+/** The app's agent: core's agent options without those the module supplies (transport, actors, logger). */
+export type NaniteAgentOptions = Omit<AgentOptions, 'transport' | 'actors' | 'logger' | 'mapper'>;
+
+/** The app's mapper: core's mapper options without those the module supplies (transport, logger). */
+export type NaniteMapperOptions = Omit<MapperOptions, 'transport' | 'logger'>;
+
+/** Back-off of the background start (`startup: 'background'`). */
+export interface NaniteStartupRetry {
+  /** First delay after a failed attempt (ms). Default 250. */
+  initialDelay?: number;
+  /** Longest delay between attempts (ms). Default 5 000. */
+  maxDelay?: number;
+}
+
+/**
+ * Configuration of the module. One transport per module, shared by the app's agent and mapper.
+ * Give exactly one of `url` and `transport`.
+ */
+export interface NaniteModuleOptions {
+  /** `memory://name` or `amqp://user:pass@host:port/vhost`: the module creates the transport and closes it on shutdown. */
+  url?: string;
+  /** A transport instance (e.g. built with a custom serializer). The module does not close it: you do, after `app.close()`. */
+  transport?: Transport;
+  /** Extra URL schemes for `url` (passed to core's `createTransport`). */
+  transportFactories?: Record<string, TransportFactory>;
+  /**
+   * The app's agent, which serves the discovered `@Actor()` providers. Default: an agent with
+   * core's defaults when at least one actor is discovered, none otherwise. `false`: never.
+   */
+  agent?: NaniteAgentOptions | false;
+  /** The app's mapper, behind `MapperService`. Default: one with core's defaults. `false`: none. */
+  mapper?: NaniteMapperOptions | false;
+  /** Serve `@Actor()` classes registered as controllers too. Default false (a warning names them). */
+  controllers?: boolean;
+  /**
+   * `wait` (default): `app.init()` waits until the agent and mapper are connected, and fails if the
+   * transport does. `background`: bootstrap does not wait; the module keeps trying (with back-off)
+   * until connected, and meanwhile `MapperService` calls fail at once with
+   * `NANITE_ERR_NOT_CONNECTED` and the health indicator reports down. For apps that must boot
+   * while the broker is unreachable.
+   */
+  startup?: 'wait' | 'background';
+  /** Back-off of `startup: 'background'`. */
+  startupRetry?: NaniteStartupRetry;
+  /** Logger for the agent, mapper and module (pino's signature). Default: core's pino logger at `warn`. */
+  logger?: Logger;
+}

@@ -1,0 +1,185 @@
+/**
+ * The module's transport, agent and mapper, and their place in Nest's lifecycle:
+ * start on `onApplicationBootstrap`; on shutdown the agent drains in `beforeApplicationShutdown`,
+ * the mapper drains and the transport closes in `onApplicationShutdown` (see docs/nest.md).
+ */
+import { Agent, createTransport, Mapper, NaniteError, type ActorDefinition, type Logger, type Transport } from '@nanite/core';
+import {
+  Inject, Injectable, Logger as NestLogger,
+  type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ActorExplorer } from './actor.explorer';
+import { BackgroundStarter } from './background-starter';
+import { NANITE_MODULE_OPTIONS } from './nanite.module-definition';
+import type { NaniteModuleOptions } from './nanite-module.options';
+
+/** Where the module is in its life. */
+export type NaniteRuntimeState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
+
+/**
+ * Owns the module's transport (when made from `url`), agent and mapper. Inject it for what
+ * `MapperService` does not cover (the core `Agent` and `Mapper`, e.g. for `agent.stats` or
+ * mapper events).
+ */
+@Injectable()
+export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  /** The transport shared by the app's agent and mapper. */
+  readonly transport: Transport;
+  private readonly ownsTransport: boolean;
+  private readonly nestLogger = new NestLogger('NaniteModule');
+  private actors: ActorDefinition[] = [];
+  private agentInstance: Agent | undefined;
+  private mapperInstance: Mapper | undefined;
+  private starter: BackgroundStarter | undefined;
+  private stateValue: NaniteRuntimeState = 'idle';
+  private readyWaiters = new Set<{ resolve: () => void; reject: (err: NaniteError) => void }>();
+
+  constructor(
+    @Inject(NANITE_MODULE_OPTIONS) private readonly options: NaniteModuleOptions,
+    private readonly explorer: ActorExplorer,
+  ) {
+    if ((options.url === undefined) === (options.transport === undefined)) {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'NaniteModule needs exactly one of `url` and `transport`' });
+    }
+    this.ownsTransport = options.url !== undefined;
+    this.transport = options.transport ?? createTransport(options.url!, { factories: options.transportFactories });
+  }
+
+  /** The app's agent, once bootstrapped (undefined when the app runs none). */
+  get agent(): Agent | undefined {
+    return this.agentInstance;
+  }
+
+  /** The app's mapper, once bootstrapped (undefined with `mapper: false`). */
+  get mapper(): Mapper | undefined {
+    return this.mapperInstance;
+  }
+
+  /** Where the module is in its life; `ready` once the agent and mapper are connected. */
+  get state(): NaniteRuntimeState {
+    return this.stateValue;
+  }
+
+  /** True when the module was configured to run a mapper. */
+  get hasMapper(): boolean {
+    return this.options.mapper !== false;
+  }
+
+  /** Resolves once the agent and mapper are connected; rejects after `timeout` ms or when the app closes. */
+  whenReady(timeout = 10_000): Promise<void> {
+    if (this.stateValue === 'ready') return Promise.resolve();
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') return Promise.reject(shuttingDown());
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err: NaniteError) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.readyWaiters.delete(waiter);
+        reject(new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `Nanite did not connect to ${this.transport.url} within ${timeout} ms` }));
+      }, timeout);
+      this.readyWaiters.add(waiter);
+    });
+  }
+
+  /** Discovers the actors, builds the agent and mapper, and starts them (or starts trying, with `startup: 'background'`). */
+  async onApplicationBootstrap(): Promise<void> {
+    this.actors = this.explorer.explore().map((a) => a.definition);
+    if (this.actors.length > 0 && this.options.agent === false) {
+      this.nestLogger.warn(`agent: false, so ${this.actors.length} discovered actor(s) are not served`);
+    }
+    this.build();
+    this.stateValue = 'starting';
+    if (this.options.startup === 'background') {
+      this.starter = new BackgroundStarter(
+        () => this.attempt(),
+        (err, retryInMs, attempt) => this.log().warn({ err, transport: this.transport.url, attempt, retryInMs }, 'Nanite could not connect; retrying'),
+        this.options.startupRetry,
+      );
+      this.starter.start();
+      return;
+    }
+    await this.attempt();
+  }
+
+  /**
+   * First step of shutdown, after every `onModuleDestroy`: stop retrying a background start, then
+   * the agent stops taking work, lets in-flight handlers finish (they may still call other actors
+   * through `MapperService`), and unregisters. The HTTP server closes after this hook.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') return;
+    this.stateValue = 'stopping';
+    for (const w of this.readyWaiters) w.reject(shuttingDown());
+    this.readyWaiters.clear();
+    if (this.starter?.attempting && this.ownsTransport) {
+      // An attempt waiting for an unreachable broker ends when its transport closes.
+      await this.transport.close();
+    }
+    await this.starter?.close();
+    await this.agentInstance?.stop();
+  }
+
+  /**
+   * Last step, after the HTTP server has closed: the mapper drains its pending requests, then the
+   * transport (when the module made it from `url`) closes.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.beforeApplicationShutdown();
+    await this.mapperInstance?.close();
+    if (this.ownsTransport) await this.transport.close();
+    this.stateValue = 'stopped';
+  }
+
+  private build(): void {
+    const logger = this.options.logger;
+    const { mapper, agent } = this.options;
+    this.mapperInstance = mapper === false ? undefined : new Mapper({ ...mapper, transport: this.transport, ...(logger ? { logger } : {}) });
+    const wantsAgent = agent !== false && (agent !== undefined || this.actors.length > 0);
+    this.agentInstance = wantsAgent ? new Agent({ ...agent, transport: this.transport, actors: this.actors, ...(logger ? { logger } : {}) }) : undefined;
+  }
+
+  /** Starts the mapper, then the agent; on failure releases both and prepares fresh ones for the next attempt. */
+  private async attempt(): Promise<void> {
+    try {
+      await this.mapperInstance?.start();
+      await this.agentInstance?.start();
+    } catch (err) {
+      await this.agentInstance?.stop();
+      await this.mapperInstance?.close();
+      if (this.options.startup === 'background') {
+        if (this.stateValue === 'starting') this.build();
+      } else {
+        this.stateValue = 'stopped';
+        if (this.ownsTransport) await this.transport.close();
+      }
+      throw err;
+    }
+    if (this.stateValue !== 'starting') return;
+    this.stateValue = 'ready';
+    for (const w of this.readyWaiters) w.resolve();
+    this.readyWaiters.clear();
+  }
+
+  private log(): Logger {
+    if (this.options.logger) return this.options.logger;
+    const nest = this.nestLogger;
+    const line = (obj: object, msg?: string): string => `${msg ?? ''} ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`;
+    return {
+      debug: (obj, msg) => nest.debug(line(obj, msg)),
+      info: (obj, msg) => nest.log(line(obj, msg)),
+      warn: (obj, msg) => nest.warn(line(obj, msg)),
+      error: (obj, msg) => nest.error(line(obj, msg)),
+    };
+  }
+}
+
+function shuttingDown(): NaniteError {
+  return new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The Nest application is shutting down' });
+}
