@@ -1,6 +1,7 @@
 // One jest run for every package. @swc/jest compiles TypeScript (with legacy decorators and
 // decorator metadata, which Nest's DI needs) to CommonJS, and also transforms @nestjs's ESM-only
-// packages so Nest 12 loads under jest's CommonJS runtime (see README, "Module format").
+// packages so Nest 12 loads under jest's CommonJS runtime (see README, "Module format"), and the
+// ESM-only `cookie` 2 that Fastify's inject() (light-my-request) requires.
 /** @type {import('jest').Config} */
 const swc = [
   '@swc/jest',
@@ -17,7 +18,7 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
 };
 
