@@ -1,1 +1,33 @@
-export {};
+/**
+ * @nanite/cli: the `nanite` command line. The commands are also callable from code (and tests)
+ * with an injectable {@link CliIo}.
+ */
+export { main, buildProgram, COMMANDS } from './program';
+export { EXIT, exitCodeFor } from './exit-codes';
+export type { ExitCode } from './exit-codes';
+export { processIo, isTty } from './io';
+export type { CliIo, MaybeTty } from './io';
+export { CONFIG_FILE, NO_URL_MESSAGE, readConfigFile, resolveUrl, redactUrl } from './config';
+export type { NaniteRc, ResolvedUrl, UrlSources } from './config';
+export { parsePayload } from './payload';
+export type { ParsePayloadOptions } from './payload';
+export { AGENT_COLUMNS, agentsJson, fanOutView, formatAge, formatAgentsTable, formatError, formatJson } from './output';
+export type { FanOutError } from './output';
+export { actorsFromExports, loadActors } from './load-actors';
+export type { LoadedActors } from './load-actors';
+export { createLogger, pickLogFormat, LOG_LEVELS } from './logger';
+export type { CliLoggerOptions, LogFormat } from './logger';
+export { STOP_SIGNALS } from './signals';
+export type { SignalSource, StopSignal } from './signals';
+export { runAgent } from './commands/agent.command';
+export type { AgentCommandOptions } from './commands/agent.command';
+export { runRequest } from './commands/request.command';
+export type { RequestCommandOptions } from './commands/request.command';
+export { runPush } from './commands/push.command';
+export type { PushCommandOptions } from './commands/push.command';
+export { runAgents } from './commands/agents.command';
+export type { AgentsCommandOptions } from './commands/agents.command';
+export { runMapper, consoleScope } from './commands/mapper.command';
+export type { ConsoleScope, MapperCommandOptions } from './commands/mapper.command';
+export { runDemo, findDemo, DEMO_SCRIPT } from './commands/demo.command';
+export type { CommandContext, RegisterCommand } from './command-context';

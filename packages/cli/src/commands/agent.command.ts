@@ -1,0 +1,144 @@
+/** `nanite agent`: runs an agent hosting the actors of the given modules until SIGINT/SIGTERM. */
+import { Agent, type AgentOptions } from '@nanite/core';
+import { Option, type Command } from 'commander';
+import { examples, guarded, type RegisterCommand } from '../command-context';
+import { redactUrl } from '../config';
+import { EXIT, type ExitCode } from '../exit-codes';
+import type { CliIo } from '../io';
+import { loadActors } from '../load-actors';
+import { createLogger, pickLogFormat } from '../logger';
+import { STOP_SIGNALS, type SignalSource } from '../signals';
+import { logFormatOption, logLevelOption, positiveInt, secondsToMs, tagOption, urlFor, urlOption } from '../options';
+
+/** Options of {@link runAgent}. */
+export interface AgentCommandOptions {
+  url: string;
+  /** Actor module paths, relative to the working directory. */
+  actors: readonly string[];
+  /** The agent's identity (Nanite's token). */
+  token?: string | undefined;
+  tags?: readonly string[] | undefined;
+  /** Heartbeat period (ms). */
+  pingInterval?: number | undefined;
+  concurrency?: number | undefined;
+  /** How long a stop lets in-flight handlers finish before aborting them (ms). */
+  drainTimeout?: number | undefined;
+  logLevel?: string | undefined;
+  logFormat?: string | undefined;
+  /** Called once the agent is serving (tests use it to know when to send work). */
+  onStarted?: ((agent: Agent) => void) | undefined;
+}
+
+/**
+ * Runs an agent until the first SIGINT/SIGTERM, then drains it (stop taking work, let in-flight
+ * handlers finish, UnRegister, disconnect) and returns {@link EXIT.OK}. A second signal during the
+ * drain returns {@link EXIT.INTERRUPTED} at once. Logs go to stdout: pretty on a terminal, JSON lines otherwise.
+ */
+export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
+  let received: string | undefined;
+  let onSignal: ((name: string) => void) | undefined;
+  const listeners = STOP_SIGNALS.map((name) => {
+    const listener = (): void => {
+      received ??= name;
+      onSignal?.(name);
+    };
+    signals.on(name, listener);
+    return [name, listener] as const;
+  });
+  const nextSignal = (): Promise<string> =>
+    new Promise((resolve) => {
+      onSignal = resolve;
+    });
+  const stopSignal = nextSignal();
+  return guarded(io, async () => {
+    const logger = createLogger({
+      name: 'nanite-agent',
+      level: o.logLevel ?? io.env.NANITE_LOG_LEVEL ?? 'info',
+      format: pickLogFormat(o.logFormat ?? io.env.NANITE_LOG_FORMAT, io.stdout),
+      destination: io.stdout,
+    });
+    const modules = await loadActors(o.actors, io.cwd);
+    const options: AgentOptions = { transport: o.url, actors: modules.flatMap((m) => m.actors), tags: o.tags ?? [], logger };
+    if (o.token) options.identity = o.token;
+    if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
+    if (o.concurrency !== undefined) options.concurrency = o.concurrency;
+    if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
+    const agent = new Agent(options);
+    // Connecting may take long (a broker that is down is retried): a signal meanwhile ends the process.
+    const started = await Promise.race([agent.start().then(() => true), stopSignal.then(() => false)]);
+    if (!started) {
+      logger.warn({ identity: agent.identity }, 'stopped before the agent could connect');
+      return EXIT.INTERRUPTED;
+    }
+    logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval }, 'agent started');
+    o.onStarted?.(agent);
+    const first = received ?? (await stopSignal);
+    logger.info({ identity: agent.identity, signal: first, inFlight: agent.inFlight }, 'draining: finishing in-flight requests (signal again to force)');
+    const outcome = await Promise.race([agent.stop().then(() => 'stopped' as const), nextSignal().then(() => 'forced' as const)]);
+    if (outcome === 'forced') {
+      logger.warn({ identity: agent.identity, inFlight: agent.inFlight }, 'second signal: exiting without finishing the drain');
+      return EXIT.INTERRUPTED;
+    }
+    logger.info({ identity: agent.identity, handled: agent.stats.handled }, 'agent stopped');
+    return EXIT.OK;
+  }).finally(() => {
+    for (const [name, listener] of listeners) signals.off(name, listener);
+  });
+}
+
+interface AgentFlags {
+  url?: string;
+  actors: string[];
+  token?: string;
+  tag: string[];
+  pingInterval?: number;
+  concurrency?: number;
+  drainTimeout?: number;
+  logLevel?: string;
+  logFormat?: string;
+}
+
+/** Registers `nanite agent`. */
+export const registerAgent: RegisterCommand = (program: Command, ctx) => {
+  program
+    .command('agent')
+    .description('run an agent hosting the actors exported by the given modules')
+    .addOption(urlOption())
+    .requiredOption('-a, --actors <paths...>', 'modules (.js, .cjs, .mjs) exporting @Actor() classes, actor instances or defineActor() results')
+    .option('--token <identity>', "the agent's identity (generated when omitted)")
+    .addOption(tagOption('a tag requests can select on (repeatable)'))
+    .addOption(new Option('--ping-interval <seconds>', 'heartbeat period in seconds').argParser(secondsToMs).default(undefined, '5'))
+    .addOption(new Option('--concurrency <n>', 'handlers run at once').argParser(positiveInt).default(undefined, '64'))
+    .addOption(new Option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long in-flight handlers may finish').argParser(secondsToMs).default(undefined, '10'))
+    .addOption(logLevelOption('info'))
+    .addOption(logFormatOption())
+    .addHelpText(
+      'after',
+      examples([
+        'nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred',
+        'nanite agent --actors ./calc.js ./mail.mjs --tag eu --tag gpu --ping-interval 2 --concurrency 8',
+      ]) + '\nSIGINT/SIGTERM: graceful drain, exit 0. A second signal exits at once with status 130.\n',
+    )
+    .action(async (flags: AgentFlags, command: Command) => {
+      // --log-level has a default; let $NANITE_LOG_LEVEL win unless the flag was typed.
+      const levelFromFlag = command.getOptionValueSource('logLevel') === 'cli' ? flags.logLevel : undefined;
+      ctx.setExit(
+        await guarded(ctx.io, () =>
+          runAgent(
+            {
+              url: urlFor(flags.url, ctx.io),
+              actors: flags.actors,
+              token: flags.token,
+              tags: flags.tag,
+              pingInterval: flags.pingInterval,
+              concurrency: flags.concurrency,
+              drainTimeout: flags.drainTimeout,
+              logLevel: levelFromFlag,
+              logFormat: flags.logFormat,
+            },
+            ctx.io,
+          ),
+        ),
+      );
+    });
+};

@@ -1,0 +1,144 @@
+/**
+ * `nanite mapper -i`: an interactive console (node:repl, top-level await) holding a live mapper,
+ * like Nanite's `nanite-mapper -i`. Without `-i`, a mapper that logs agents joining and leaving.
+ */
+import { once } from 'node:events';
+import { join } from 'node:path';
+import repl, { type REPLServer } from 'node:repl';
+import type { Mapper, MapperRequestOptions, PushOptions } from '@nanite/core';
+import type { Command } from 'commander';
+import { examples, guarded, type RegisterCommand } from '../command-context';
+import { redactUrl } from '../config';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { isTty, type CliIo } from '../io';
+import { createLogger, pickLogFormat } from '../logger';
+import { openMapper } from '../mapper-session';
+import { logFormatOption, logLevelOption, urlFor, urlOption } from '../options';
+import { formatAgentsTable } from '../output';
+import { STOP_SIGNALS, type SignalSource } from '../signals';
+
+/** Options of {@link runMapper}. */
+export interface MapperCommandOptions {
+  url: string;
+  /** Open the console; otherwise log agent events until SIGINT/SIGTERM. */
+  interactive?: boolean | undefined;
+  logLevel?: string | undefined;
+  logFormat?: string | undefined;
+}
+
+/** What the console puts in scope, besides the mapper itself. */
+export interface ConsoleScope {
+  mapper: Mapper;
+  request(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<unknown>;
+  call(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<unknown>;
+  push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
+  agents(): ReturnType<Mapper['agents']>;
+  waitForAgents(options?: { route?: string; count?: number; timeout?: number }): ReturnType<Mapper['waitForAgents']>;
+}
+
+/** The console's scope for a mapper. */
+export function consoleScope(mapper: Mapper): ConsoleScope {
+  return {
+    mapper,
+    request: (route, payload, options) => mapper.request(route, payload, options),
+    call: (route, payload, options) => mapper.call(route, payload, options),
+    push: (route, payload, options) => mapper.push(route, payload, options),
+    agents: () => mapper.agents(),
+    waitForAgents: (options) => mapper.waitForAgents(options),
+  };
+}
+
+const BANNER = `In scope (top-level await works):
+  await request(route, payload?, { selector, target, tags, timeout })   e.g. await request('/simple/echo', 'hi')
+  await request(route, payload, { selector: 'all' })                     one outcome per agent
+  await call(route, payload?)     result with the agent that answered
+  await push(route, payload?)     fire-and-forget
+  agents()                        live agents (.agents prints a table)
+  mapper                          the Mapper itself
+.exit (or Ctrl+D) closes the mapper and quits.
+`;
+
+function startConsole(mapper: Mapper, url: string, io: CliIo): REPLServer {
+  const terminal = isTty(io.stdin) && isTty(io.stdout);
+  io.stdout.write(`nanite console: mapper ${mapper.identity} on ${redactUrl(url)}\n${BANNER}`);
+  const server = repl.start({ prompt: 'nanite> ', input: io.stdin, output: io.stdout, terminal, useGlobal: false, ignoreUndefined: true });
+  Object.assign(server.context, consoleScope(mapper));
+  server.defineCommand('agents', {
+    help: 'Show the live agents as a table',
+    action() {
+      this.output.write(`${formatAgentsTable(mapper.agents(), Date.now())}\n`);
+      this.displayPrompt();
+    },
+  });
+  if (terminal) {
+    server.setupHistory(join(io.home, '.nanite_repl_history'), (err) => {
+      if (err) io.stderr.write(`history not kept: ${err.message}\n`);
+    });
+  }
+  return server;
+}
+
+/**
+ * Interactive: starts the console and returns when it exits (the mapper is closed first).
+ * Otherwise: logs `agent up` / `agent down` until SIGINT/SIGTERM, then closes the mapper.
+ */
+export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
+  return guarded(io, async () => {
+    const mapper = await openMapper(o.url, io);
+    try {
+      if (o.interactive) {
+        const server = startConsole(mapper, o.url, io);
+        await once(server, 'exit');
+        return EXIT.OK;
+      }
+      const logger = createLogger({
+        name: 'nanite-mapper',
+        level: o.logLevel ?? io.env.NANITE_LOG_LEVEL ?? 'info',
+        format: pickLogFormat(o.logFormat ?? io.env.NANITE_LOG_FORMAT, io.stdout),
+        destination: io.stdout,
+      });
+      logger.info({ mapper: mapper.identity, url: redactUrl(o.url) }, 'mapper started');
+      mapper.on('agent:up', (a) => logger.info({ agent: a.identity, routes: a.routes, tags: a.tags, status: a.status }, 'agent up'));
+      mapper.on('agent:down', (a, reason) => logger.info({ agent: a.identity, reason }, 'agent down'));
+      mapper.on('agent:update', (a) => logger.debug({ agent: a.identity, status: a.status, inFlight: a.inFlight }, 'agent update'));
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          for (const name of STOP_SIGNALS) signals.off(name, stop);
+          resolve();
+        };
+        for (const name of STOP_SIGNALS) signals.on(name, stop);
+      });
+      logger.info({ mapper: mapper.identity }, 'mapper stopping');
+      return EXIT.OK;
+    } finally {
+      await mapper.close();
+    }
+  });
+}
+
+/** Registers `nanite mapper`. */
+export const registerMapper: RegisterCommand = (program: Command, ctx) => {
+  program
+    .command('mapper')
+    .description('run a mapper: with -i, an interactive console to send requests from')
+    .addOption(urlOption())
+    .option('-i, --interactive', 'open the console (request, push, call, agents, mapper in scope)')
+    .addOption(logLevelOption('info'))
+    .addOption(logFormatOption())
+    .addHelpText(
+      'after',
+      examples([
+        'nanite mapper -i --url amqp://guest:guest@localhost:5672',
+        "  nanite> await request('/simple/echo', 'hi', { selector: 'all' })",
+        '  nanite> .agents',
+        'nanite mapper --url amqp://localhost      # log agents joining and leaving',
+        'echo "await request(\'/simple/echo\')" | nanite mapper -i   # scripted',
+      ]),
+    )
+    .action(async (flags: { url?: string; interactive?: boolean; logLevel?: string; logFormat?: string }, command: Command) => {
+      const levelFromFlag = command.getOptionValueSource('logLevel') === 'cli' ? flags.logLevel : undefined;
+      ctx.setExit(
+        await guarded(ctx.io, () => runMapper({ url: urlFor(flags.url, ctx.io), interactive: flags.interactive, logLevel: levelFromFlag, logFormat: flags.logFormat }, ctx.io)),
+      );
+    });
+};

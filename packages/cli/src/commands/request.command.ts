@@ -1,0 +1,114 @@
+/** `nanite request ROUTE [PAYLOAD]`: one request, its result as JSON on stdout. */
+import type { Mapper, MapperRequestOptions } from '@nanite/core';
+import { Option, type Command } from 'commander';
+import { checkRoute, examples, guarded, type RegisterCommand } from '../command-context';
+import { EXIT, type ExitCode } from '../exit-codes';
+import { isTty, type CliIo } from '../io';
+import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
+import { nonNegativeInt, selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
+import { fanOutView, formatError, formatJson } from '../output';
+import { parsePayload } from '../payload';
+
+/** Options of {@link runRequest}. */
+export interface RequestCommandOptions {
+  url: string;
+  route: string;
+  /** The PAYLOAD argument as typed (see {@link parsePayload}). */
+  payload?: string | undefined;
+  /** Send PAYLOAD as a string even when it parses as JSON. */
+  raw?: boolean | undefined;
+  selector?: SelectorChoice | undefined;
+  target?: string | undefined;
+  tags?: readonly string[] | undefined;
+  /** Milliseconds before `NANITE_ERR_TIMEOUT` (default: the mapper's, 30 000). */
+  timeout?: number | undefined;
+  /** For `--selector all`: how long to listen for agents before fanning out (ms). */
+  discovery?: number | undefined;
+  /** Print intermediate results (progress) on stderr. */
+  progress?: boolean | undefined;
+}
+
+/**
+ * Sends one request and prints its result as JSON on stdout. For `selector: 'all'`, prints an object
+ * keyed by agent identity and returns {@link EXIT.PARTIAL} when any agent failed. Errors go to stderr
+ * as `CODE: message`; the exit status follows {@link EXIT}.
+ */
+export function runRequest(o: RequestCommandOptions, io: CliIo): Promise<ExitCode> {
+  return guarded(io, async () => {
+    checkRoute(o.route);
+    const payload = parsePayload(o.payload, { raw: o.raw });
+    const mapper = await openMapper(o.url, io);
+    try {
+      return await send(mapper, o, payload, io);
+    } finally {
+      await mapper.close();
+    }
+  });
+}
+
+async function send(mapper: Mapper, o: RequestCommandOptions, payload: unknown, io: CliIo): Promise<ExitCode> {
+  const pretty = isTty(io.stdout);
+  const options: MapperRequestOptions = { tags: o.tags ?? [] };
+  if (o.selector) options.selector = o.selector;
+  if (o.target) options.target = o.target;
+  if (o.timeout !== undefined) options.timeout = o.timeout;
+  if (o.progress) options.onProgress = (key, value, agent) => io.stderr.write(`progress ${agent} ${key}: ${formatJson(value, false)}\n`);
+  if (o.selector === 'all') {
+    // A fan-out goes to the agents known at the moment it is sent: give every agent time to answer
+    // the fresh mapper's Advertise first.
+    await discoveryPause(o.discovery ?? DEFAULT_DISCOVERY_MS);
+    const fan = await mapper.request(o.route, payload, { ...options, selector: 'all' });
+    const { view, failed } = fanOutView(fan);
+    io.stdout.write(`${formatJson(view, pretty)}\n`);
+    for (const [identity, err] of failed) io.stderr.write(`${identity}: ${formatError(err)}\n`);
+    return failed.length ? EXIT.PARTIAL : EXIT.OK;
+  }
+  const result = await mapper.request(o.route, payload, options);
+  io.stdout.write(`${formatJson(result, pretty)}\n`);
+  return EXIT.OK;
+}
+
+interface RequestFlags {
+  url?: string;
+  raw?: boolean;
+  selector?: SelectorChoice;
+  target?: string;
+  tag: string[];
+  timeout?: number;
+  discovery?: number;
+  progress?: boolean;
+}
+
+/** Registers `nanite request`. */
+export const registerRequest: RegisterCommand = (program: Command, ctx) => {
+  program
+    .command('request')
+    .description('send a request and print its result as JSON')
+    .argument('<route>', 'the route, e.g. /simple/echo')
+    .argument('[payload]', 'JSON when it parses (42, true, {"a":1}, "\\"quoted\\""), else sent as a string')
+    .addOption(urlOption())
+    .addOption(selectorOption())
+    .option('--target <identity>', 'send to this agent only')
+    .addOption(tagOption())
+    .addOption(new Option('--timeout <ms>', 'fail with NANITE_ERR_TIMEOUT after this many ms').argParser(nonNegativeInt).default(undefined, '30000'))
+    .option('--raw', 'send PAYLOAD as a string even when it parses as JSON')
+    .option('--progress', 'print intermediate results on stderr')
+    .addOption(new Option('--discovery <ms>', 'with --selector all: how long to listen for agents first').argParser(nonNegativeInt).default(undefined, String(DEFAULT_DISCOVERY_MS)))
+    .addHelpText(
+      'after',
+      examples([
+        'nanite request /simple/echo --url amqp://guest:guest@localhost:5672',
+        'nanite request /simple/echo \'{"hello":"world"}\'',
+        'nanite request /simple/echo hi --selector all',
+        'nanite request /simple/echo hi --target fred --timeout 2000',
+        'NANITE_URL=amqp://localhost nanite request /calc/add [1,2] --tag eu',
+      ]) + '\nExit status: 0 ok, 1 handler or other error, 2 usage (bad option, malformed payload, bad URL),\n3 no agent serves the route, 4 timeout, 5 broker unreachable, 6 some agents failed (--selector all).\n',
+    )
+    .action(async (route: string, payload: string | undefined, flags: RequestFlags) => {
+      ctx.setExit(
+        await guarded(ctx.io, () =>
+          runRequest({ url: urlFor(flags.url, ctx.io), route, payload, raw: flags.raw, selector: flags.selector, target: flags.target, tags: flags.tag, timeout: flags.timeout, discovery: flags.discovery, progress: flags.progress }, ctx.io),
+        ),
+      );
+    });
+};

@@ -1,0 +1,67 @@
+/** Option parsers and option definitions shared by the commands. */
+import { InvalidArgumentError, Option } from 'commander';
+import type { CliIo } from './io';
+import { resolveUrl } from './config';
+import { LOG_LEVELS } from './logger';
+
+/** Selectors a command may name. */
+export const SELECTOR_NAMES = ['least_loaded', 'all', 'random', 'round_robin'] as const;
+
+/** One of {@link SELECTOR_NAMES}. */
+export type SelectorChoice = (typeof SELECTOR_NAMES)[number];
+
+/** Collects a repeatable option (`--tag a --tag b`) into an array. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Parses a positive integer option value. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+/** Parses a non-negative integer option value (milliseconds, where 0 may mean "none"). */
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number >= 0.');
+  return n;
+}
+
+/** Parses a duration in seconds (decimals allowed) into milliseconds. */
+export function secondsToMs(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0.');
+  return Math.max(1, Math.round(n * 1000));
+}
+
+/** `-u, --url <url>`. */
+export function urlOption(): Option {
+  return new Option('-u, --url <url>', 'transport URL, e.g. amqp://user:pass@host:5672/vhost (default: $NANITE_URL, then .naniterc.json)');
+}
+
+/** `-s, --selector <name>`. */
+export function selectorOption(): Option {
+  return new Option('-s, --selector <name>', 'how to pick the agent').choices(SELECTOR_NAMES);
+}
+
+/** `-t, --tag <tag>` (repeatable). */
+export function tagOption(help = 'only agents carrying this tag (repeatable)'): Option {
+  return new Option('-t, --tag <tag>', help).argParser(collect).default([] as string[], 'none');
+}
+
+/** `--log-level <level>`. */
+export function logLevelOption(defaultLevel: string): Option {
+  return new Option('--log-level <level>', 'log level (or $NANITE_LOG_LEVEL)').choices(LOG_LEVELS).default(defaultLevel);
+}
+
+/** `--log-format <format>`. */
+export function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'log line format (default: pretty on a terminal, JSON otherwise)').choices(['pretty', 'json']);
+}
+
+/** The URL for a command, from its `--url` or the fallbacks (see {@link resolveUrl}). */
+export function urlFor(flag: string | undefined, io: CliIo): string {
+  return resolveUrl({ flag, env: io.env, cwd: io.cwd, home: io.home }).url;
+}

@@ -1,0 +1,78 @@
+/** The `nanite` program: commander wiring of every command, and `main()`. */
+import { Command, CommanderError } from 'commander';
+import type { CommandContext, RegisterCommand } from './command-context';
+import { registerAgent } from './commands/agent.command';
+import { registerAgents } from './commands/agents.command';
+import { registerDemo } from './commands/demo.command';
+import { registerMapper } from './commands/mapper.command';
+import { registerPush } from './commands/push.command';
+import { registerRequest } from './commands/request.command';
+import { EXIT } from './exit-codes';
+import type { CliIo } from './io';
+
+/** Every command, in the order `nanite --help` lists them. */
+export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerAgents, registerMapper, registerDemo];
+
+function version(): string {
+  return (require('../package.json') as { version: string }).version;
+}
+
+/** Builds the commander program; `setExit` receives the exit status of the command that ran. */
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('nanite')
+    .description('Nanite from the shell: run agents, send requests, watch the cluster.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage and examples)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .addHelpText(
+      'after',
+      `
+The transport URL comes from --url, else $NANITE_URL, else {"url": "..."} in ./.naniterc.json,
+else ~/.naniterc.json. Every command has --help with examples.
+
+Examples:
+  $ nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred
+  $ nanite request /simple/echo hello --url amqp://guest:guest@localhost:5672
+  $ nanite request /simple/echo --selector all
+  $ nanite agents
+  $ nanite mapper -i
+  $ nanite demo
+`,
+    );
+  const ctx: CommandContext = { io, setExit };
+  for (const register of COMMANDS) register(program, ctx);
+  // Subcommands inherit output and exit handling (commander copies settings on creation, so set them on each).
+  for (const sub of program.commands) {
+    sub.exitOverride().showHelpAfterError('(add --help for usage and examples)').configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  }
+  return program;
+}
+
+/**
+ * Runs `nanite` with `argv` (as `process.argv`: node, script, args...) and resolves with the exit
+ * status: the command's, 0 after `--help`/`--version`, {@link EXIT.USAGE} for a usage error.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  if (argv.length <= 2) {
+    io.stderr.write(program.helpInformation());
+    return EXIT.USAGE;
+  }
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    throw err;
+  }
+  return code;
+}
