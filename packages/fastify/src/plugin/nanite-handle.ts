@@ -1,0 +1,58 @@
+/** What `fastify.nanite` is: the mapper's calls, bound, plus the hosted agent. */
+import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply } from '@nanite/core';
+
+/** The `fastify.nanite` decoration. */
+export interface FastifyNanite {
+  /** The mapper this app dispatches with. */
+  readonly mapper: Mapper;
+  /** The agent hosted in this app (with the `actors` or `agent` option), else undefined. */
+  readonly agent: Agent | undefined;
+  /** `mapper.request()`: a result, or one outcome per agent with `selector: 'all'`. */
+  request<R = unknown>(route: string, payload: unknown, options: MapperRequestOptions & { selector: 'all' }): Promise<FanOut<R>>;
+  request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R>;
+  /** `mapper.call()`: the result with the agent that produced it and the attempts it took. */
+  call<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<Reply<R>>;
+  /** `mapper.push()`: fire-and-forget. */
+  push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
+  /** `mapper.agents()`: a snapshot of the live agents. */
+  agents(): AgentView[];
+  /** `mapper.waitForAgents()`: resolves once enough agents (serving `route`) are live. */
+  waitForAgents(options?: { route?: string; count?: number; timeout?: number }): Promise<AgentView[]>;
+}
+
+/** The implementation of {@link FastifyNanite}: thin delegation, so handlers can destructure. */
+export class NaniteHandle implements FastifyNanite {
+  constructor(
+    readonly mapper: Mapper,
+    readonly agent: Agent | undefined,
+  ) {
+    // Bound once so `const { request } = fastify.nanite` works.
+    this.request = this.request.bind(this);
+    this.call = this.call.bind(this);
+    this.push = this.push.bind(this);
+    this.agents = this.agents.bind(this);
+    this.waitForAgents = this.waitForAgents.bind(this);
+  }
+
+  request<R = unknown>(route: string, payload: unknown, options: MapperRequestOptions & { selector: 'all' }): Promise<FanOut<R>>;
+  request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R>;
+  request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R | FanOut<R>> {
+    return this.mapper.request<R>(route, payload, options);
+  }
+
+  call<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<Reply<R>> {
+    return this.mapper.call<R>(route, payload, options);
+  }
+
+  push(route: string, payload?: unknown, options?: PushOptions): Promise<void> {
+    return this.mapper.push(route, payload, options);
+  }
+
+  agents(): AgentView[] {
+    return this.mapper.agents();
+  }
+
+  waitForAgents(options?: { route?: string; count?: number; timeout?: number }): Promise<AgentView[]> {
+    return this.mapper.waitForAgents(options);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Creates, starts and closes the transport, mapper and hosted agent of one Fastify app, in order,
+ * and only what it created.
+ */
+import { Agent, createTransport, Mapper, NaniteError, type Logger, type Transport } from '@nanite/core';
+import type { NanitePluginOptions } from './nanite.options';
+
+/** Everything the plugin runs, and which parts it owns. */
+export class NaniteRuntime {
+  readonly mapper: Mapper;
+  readonly agent: Agent | undefined;
+  private readonly transport: Transport | undefined;
+  private readonly owns: { transport: boolean; mapper: boolean; agent: boolean };
+  private readonly logger: Logger;
+  private agentStopping: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: NanitePluginOptions, logger: Logger) {
+    this.logger = logger;
+    if (options.url !== undefined && options.transport !== undefined) invalid('give either url or transport, not both');
+    if (options.agent && options.actors) invalid('give either agent (an existing one) or actors (for an agent the plugin hosts), not both');
+    if (!options.mapper && options.url === undefined && !options.transport) invalid('give url, transport or mapper');
+    if (options.actors && options.url === undefined && !options.transport) invalid('actors need url or transport for the hosted agent');
+    const needsTransport = !options.mapper || options.actors !== undefined;
+    this.transport = options.transport ?? (needsTransport && options.url !== undefined ? createTransport(options.url) : undefined);
+    this.owns = { transport: options.transport === undefined && this.transport !== undefined, mapper: !options.mapper, agent: options.actors !== undefined };
+    this.mapper = options.mapper ?? new Mapper({ ...options.mapperOptions, transport: this.transport!, logger: child(logger, { nanite: 'mapper' }) });
+    this.agent = options.agent ?? (options.actors ? new Agent({ ...options.agentOptions, actors: options.actors, transport: this.transport!, logger: child(logger, { nanite: 'agent' }) }) : undefined);
+  }
+
+  /** Starts the mapper, then the agent (each only when not running yet); undoes what it started on failure. */
+  async start(): Promise<void> {
+    try {
+      if (!this.mapper.isRunning) await this.mapper.start();
+      if (this.agent && !this.agent.isRunning) await this.agent.start();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.logger.info(
+      { mapper: this.mapper.identity, agent: this.agent?.identity, routes: this.agent?.routes() },
+      this.agent ? 'nanite mapper and agent started' : 'nanite mapper started',
+    );
+  }
+
+  /**
+   * First step of shutdown (Fastify's preClose): the hosted agent stops taking work and starts
+   * draining its in-flight handlers, while the HTTP server finishes its in-flight requests.
+   */
+  beginDrain(): void {
+    if (!this.owns.agent || !this.agent || this.agentStopping) return;
+    this.agentStopping = this.agent.stop();
+  }
+
+  /**
+   * The rest of shutdown (Fastify's onClose, which runs after the HTTP server has closed): the
+   * agent finishes draining and unregisters, the mapper drains what is still pending, then the
+   * transport closes. Only what the runtime created is stopped. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const errors: unknown[] = [];
+    const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+        this.logger.error({ err }, `nanite: ${what} failed during close`);
+      }
+    };
+    this.beginDrain();
+    if (this.agentStopping) await step('agent stop', () => this.agentStopping!);
+    if (this.owns.mapper) await step('mapper close', () => this.mapper.close());
+    if (this.owns.transport) await step('transport close', () => this.transport!.close());
+    this.logger.info({ mapper: this.mapper.identity }, 'nanite closed');
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'nanite: several steps failed during close');
+  }
+}
+
+function invalid(message: string): never {
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `@nanite/fastify: ${message}` });
+}
+
+/** A child logger when the logger has `child()` (pino and Fastify's do), else the logger itself. */
+function child(logger: Logger, bindings: Record<string, string>): Logger {
+  const withChild = logger as Logger & { child?: (b: Record<string, string>) => Logger };
+  return typeof withChild.child === 'function' ? withChild.child(bindings) : logger;
+}

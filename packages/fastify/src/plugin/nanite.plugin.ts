@@ -1,0 +1,51 @@
+/** The @nanite/fastify plugin: `fastify.nanite`, a hosted agent, ordered drain, error mapping. */
+import fp from 'fastify-plugin';
+import type { FastifyPluginAsync } from 'fastify';
+import { createNaniteErrorHandler } from '../errors/error-handler';
+import type { FastifyNanite } from './nanite-handle';
+import { NaniteHandle } from './nanite-handle';
+import { NaniteRuntime } from './nanite-runtime';
+import type { NanitePluginOptions } from './nanite.options';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Nanite's mapper calls (`request`, `call`, `push`, `agents`) and the hosted agent; added by `@nanite/fastify`. */
+    nanite: FastifyNanite;
+  }
+}
+
+const plugin: FastifyPluginAsync<NanitePluginOptions> = async (fastify, options) => {
+  const runtime = new NaniteRuntime(options, fastify.log.child({ plugin: '@nanite/fastify' }));
+  await runtime.start();
+  fastify.decorate('nanite', new NaniteHandle(runtime.mapper, runtime.agent));
+  // preClose runs before the server stops accepting connections; onClose after it has closed, so
+  // HTTP requests still awaiting a Nanite result complete before the mapper goes away.
+  let draining = false;
+  fastify.addHook('preClose', async () => {
+    draining = true;
+    runtime.beginDrain();
+  });
+  // A keep-alive connection whose request was in flight when close() began would hold
+  // server.close() open until its idle timeout (Node only reaps connections idle at that moment):
+  // answer such requests with `Connection: close`.
+  fastify.addHook('onSend', async (request, reply) => {
+    if (draining && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+  });
+  fastify.addHook('onClose', async () => runtime.close());
+  if (options.errorHandler) {
+    fastify.setErrorHandler(createNaniteErrorHandler(options.errorHandler === true ? {} : options.errorHandler));
+  }
+};
+
+/**
+ * The Nanite plugin for Fastify 5. Decorates `fastify.nanite` with the mapper's calls; with
+ * `actors`, also hosts an agent in the app. On `fastify.close()`: the agent stops taking work and
+ * drains, in-flight HTTP requests complete, the agent unregisters, the mapper drains and closes,
+ * then the transport closes.
+ *
+ * ```ts
+ * await app.register(nanitePlugin, { url: 'memory://demo', actors: [new Calc()], errorHandler: true });
+ * app.get('/sum', (req) => app.nanite.request('/calc/add', [1, 2]));
+ * ```
+ */
+export const nanitePlugin = fp(plugin, { name: '@nanite/fastify', fastify: '5.x' });

@@ -1,0 +1,227 @@
+import { Agent, defineActor, Mapper, MemoryTransport, NaniteError } from '@nanite/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { nanitePlugin } from '../src';
+import { busUrl, deferred, LogCapture } from './helpers';
+
+const calc = defineActor('calc', {
+  add: (payload) => {
+    const [a, b] = payload as [number, number];
+    return a + b;
+  },
+});
+
+describe('nanitePlugin', () => {
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  let app: FastifyInstance;
+
+  beforeEach(() => {
+    app = Fastify();
+  });
+
+  afterEach(async () => {
+    await app.close();
+    for (const o of open.splice(0).reverse()) await o.close();
+  });
+
+  it('decorates fastify.nanite and calls a hosted actor from a route', async () => {
+    await app.register(nanitePlugin, { url: busUrl(), actors: [calc], agentOptions: { identity: 'calc-1' } });
+    app.get('/add', async (req) => {
+      const q = req.query as { a: string; b: string };
+      return { sum: await app.nanite.request<number>('/calc/add', [Number(q.a), Number(q.b)]) };
+    });
+    await app.nanite.waitForAgents({ route: '/calc/add', timeout: 2_000 });
+
+    const res = await app.inject({ method: 'GET', url: '/add?a=2&b=3' });
+
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ sum: 5 });
+    expect(app.nanite.agent?.identity).toBe('calc-1');
+    expect(app.nanite.agents().map((a) => a.identity)).toEqual(['calc-1']);
+    const { call } = app.nanite; // bound: usable destructured
+    await expect(call('/calc/add', [1, 1])).resolves.toEqual({ result: 2, agent: 'calc-1', attempts: 1 });
+    await expect(app.nanite.request('/calc/add', [1, 2], { selector: 'all' })).resolves.toEqual({ 'calc-1': { ok: true, result: 3 } });
+  });
+
+  it('without actors hosts no agent and reaches agents elsewhere on the bus', async () => {
+    const url = busUrl();
+    const agent = new Agent({ transport: url, actors: [calc], identity: 'remote' });
+    await agent.start();
+    open.push({ close: () => agent.stop() });
+    await app.register(nanitePlugin, { url });
+    await app.nanite.waitForAgents({ route: '/calc/add', timeout: 2_000 });
+
+    expect(app.nanite.agent).toBeUndefined();
+    await expect(app.nanite.call('/calc/add', [4, 4])).resolves.toMatchObject({ result: 8, agent: 'remote' });
+    await app.nanite.push('/calc/add', [0, 0]);
+  });
+
+  it('unregisters the hosted agent and closes its mapper on close()', async () => {
+    const url = busUrl();
+    const watcher = new Mapper({ transport: url });
+    await watcher.start();
+    open.push(watcher);
+    await app.register(nanitePlugin, { url, actors: [calc], agentOptions: { identity: 'leaving' } });
+    await watcher.waitForAgents({ count: 1, timeout: 2_000 });
+    const down = new Promise<string>((resolve) => watcher.once('agent:down', (view, reason) => resolve(`${view.identity}:${reason}`)));
+    const mapper = app.nanite.mapper;
+
+    await app.close();
+
+    await expect(down).resolves.toBe('leaving:unregistered');
+    expect(mapper.isRunning).toBe(false);
+    expect(app.nanite.agent?.isRunning).toBe(false);
+  });
+
+  it('reuses a given mapper, agent and transport and leaves them running after close()', async () => {
+    const transport = new MemoryTransport({ name: busUrl().slice('memory://'.length) });
+    const mapper = new Mapper({ transport });
+    const agent = new Agent({ transport, actors: [calc] });
+    open.push(transport, mapper, { close: () => agent.stop() });
+    await mapper.start();
+    await app.register(nanitePlugin, { mapper, agent });
+    await app.ready();
+    expect(app.nanite.mapper).toBe(mapper);
+    expect(app.nanite.agent).toBe(agent);
+    expect(agent.isRunning).toBe(true); // started by the plugin because it was not running
+
+    await app.close();
+
+    expect(mapper.isRunning).toBe(true);
+    expect(agent.isRunning).toBe(true);
+    await expect(mapper.request('/calc/add', [2, 2])).resolves.toBe(4);
+  });
+
+  it('hosts actors on a given transport instance without closing it', async () => {
+    const transport = new MemoryTransport({ name: busUrl().slice('memory://'.length) });
+    open.push(transport);
+    await app.register(nanitePlugin, { transport, actors: [calc] });
+    await app.ready();
+    await app.close();
+
+    // The transport is still connected: a new mapper and agent can use it.
+    const agent = new Agent({ transport, actors: [calc] });
+    const mapper = new Mapper({ transport });
+    open.push(mapper, { close: () => agent.stop() });
+    await mapper.start();
+    await agent.start();
+    await expect(mapper.request('/calc/add', [3, 3])).resolves.toBe(6);
+  });
+
+  it.each([
+    ['neither url, transport nor mapper', {}],
+    ['both url and transport', { url: 'memory://x', transport: new MemoryTransport() }],
+    ['actors without a transport', { mapper: new Mapper({ transport: 'memory://unused' }), actors: [calc] }],
+  ])('rejects %s with NANITE_ERR_INVALID_ARGUMENT', async (_name, options) => {
+    await expect(app.register(nanitePlugin, options).ready()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+  });
+
+  it('fails registration with the transport error and leaves nothing open', async () => {
+    await expect(app.register(nanitePlugin, { url: 'nats://127.0.0.1:4222' }).ready()).rejects.toBeInstanceOf(NaniteError);
+  });
+
+  it("logs through Fastify's logger with plugin bindings", async () => {
+    const logs = new LogCapture();
+    const logged = Fastify({ logger: { level: 'info', stream: logs } });
+    try {
+      await logged.register(nanitePlugin, { url: busUrl(), actors: [calc] });
+      await logged.ready();
+    } finally {
+      await logged.close();
+    }
+    const started = logs.lines.find((l) => l.msg === 'nanite mapper and agent started');
+    expect(started).toMatchObject({ plugin: '@nanite/fastify', routes: ['/calc/add'] });
+    expect(logs.lines.some((l) => l.msg === 'nanite closed' && l.plugin === '@nanite/fastify')).toBe(true);
+  });
+});
+
+describe('nanitePlugin shutdown order', () => {
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  afterEach(async () => {
+    for (const o of open.splice(0).reverse()) await o.close();
+  });
+
+  async function listen(app: FastifyInstance): Promise<string> {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  it('completes an in-flight HTTP request that waits on a slow hosted actor when close() is called mid-request', async () => {
+    const url = busUrl();
+    const events: string[] = [];
+    const started = deferred();
+    const release = deferred();
+    const slow = defineActor('slow', {
+      work: async () => {
+        events.push('handler started');
+        started.resolve();
+        await release.promise;
+        events.push('handler finished');
+        return 'done';
+      },
+    });
+    const watcher = new Mapper({ transport: url });
+    await watcher.start();
+    open.push(watcher);
+    watcher.on('agent:down', (view, reason) => events.push(`agent ${reason}`));
+    const app = Fastify();
+    open.push(app);
+    await app.register(nanitePlugin, { url, actors: [slow], agentOptions: { identity: 'slow-1' } });
+    app.get('/work', async () => ({ result: await app.nanite.request('/slow/work') }));
+    app.addHook('onResponse', async () => {
+      events.push(`http response sent (mapper ${app.nanite.mapper.isRunning ? 'open' : 'closed'})`);
+    });
+    const base = await listen(app);
+    await app.nanite.waitForAgents({ route: '/slow/work', timeout: 2_000 });
+
+    const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
+    await started.promise;
+    const closed = app.close().then(() => events.push('fastify closed'));
+    // While draining, the app refuses new HTTP work and the agent takes no new Nanite work.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(app.nanite.agent?.isRunning).toBe(false);
+    release.resolve();
+
+    await expect(response).resolves.toEqual({ status: 200, body: { result: 'done' } });
+    await closed;
+    // The handler ran to completion, the HTTP answer went out while the mapper was still open, the
+    // agent unregistered after its handler finished, and close() resolved last.
+    expect(events.slice(0, 2)).toEqual(['handler started', 'handler finished']);
+    expect(new Set(events.slice(2, 4))).toEqual(new Set(['http response sent (mapper open)', 'agent unregistered']));
+    expect(events[4]).toBe('fastify closed');
+    expect(app.nanite.mapper.isRunning).toBe(false);
+  });
+
+  it('keeps the mapper open until in-flight HTTP requests waiting on a remote agent have their answer', async () => {
+    const url = busUrl();
+    const started = deferred();
+    const release = deferred();
+    const remote = new Agent({
+      transport: url,
+      identity: 'remote-slow',
+      actors: [defineActor('slow', { work: async () => (started.resolve(), await release.promise, 'late but fine') })],
+    });
+    await remote.start();
+    open.push({ close: () => remote.stop() });
+    const app = Fastify();
+    open.push(app);
+    await app.register(nanitePlugin, { url });
+    app.get('/work', async () => ({ result: await app.nanite.request('/slow/work') }));
+    const base = await listen(app);
+    await app.nanite.waitForAgents({ route: '/slow/work', timeout: 2_000 });
+
+    const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
+    await started.promise;
+    let closed = false;
+    const closing = app.close().then(() => (closed = true));
+    await new Promise<void>((resolve) => setTimeout(resolve, 20)); // give close() a chance to (wrongly) finish early
+    expect(closed).toBe(false);
+    expect(app.nanite.mapper.isRunning).toBe(true);
+    release.resolve();
+
+    await expect(response).resolves.toEqual({ status: 200, body: { result: 'late but fine' } });
+    await closing;
+    expect(app.nanite.mapper.isRunning).toBe(false);
+  });
+});
