@@ -23,4 +23,5 @@ export type { NaniteContextType } from './nanite.constants';
 export { isNaniteCall, naniteArguments } from './nanite-arguments';
 export type { NaniteCallArguments } from './nanite-arguments';
 export { nestErrorToNanite } from './nest-error.mapper';
+export { NANITE_HTTP_STATUS, NaniteHttpExceptionFilter } from './nanite-http.filter';
 export { NaniteCallScope } from './call-scope';

@@ -1,0 +1,124 @@
+/** Discovery of @Actor() providers, DI inside actors, module options (forRoot, forRootAsync, isGlobal). */
+import { Inject, Injectable, Module } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { MapperService, NaniteModule, NaniteRuntime } from '../src';
+import { ActorController, CalcActor, GreetingService, MathService } from './fixtures';
+import { Closer, MemoryLogger, TestBus } from './helpers';
+
+describe('NaniteModule discovery', () => {
+  let bus: TestBus;
+  const closer = new Closer();
+
+  beforeEach(() => {
+    bus = new TestBus();
+  });
+
+  afterEach(async () => {
+    await closer.closeAll();
+    await bus.close();
+    expect(bus.openBuses()).toEqual([]);
+  });
+
+  async function boot(metadata: Parameters<typeof Test.createTestingModule>[0]): Promise<TestingModule> {
+    const moduleRef = closer.add(await Test.createTestingModule(metadata).compile());
+    await moduleRef.init();
+    return moduleRef;
+  }
+
+  it('serves the exposed methods of @Actor() providers, bound to their DI instances', async () => {
+    const app = await boot({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      providers: [MathService, CalcActor, GreetingService],
+    });
+    const runtime = app.get(NaniteRuntime);
+    expect(runtime.agent?.routes().sort()).toEqual(['/calc/add', '/calc/progress', '/calc/whoami', '/greeting_service/hello']);
+
+    const nanite = app.get(MapperService);
+    expect(nanite.isReady).toBe(true);
+    await expect(nanite.request<number>('/calc/add', [2, 3])).resolves.toBe(5);
+    expect(app.get(MathService).calls).toBe(1);
+    await expect(nanite.request('/greeting_service/hello', { name: 'nest' })).resolves.toBe('hello nest');
+    await expect(nanite.request('/calc/whoami', 'p')).resolves.toEqual({ payload: 'p', route: '/calc/whoami', hops: 0 });
+    await expect(nanite.request('/calc/helper')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+  });
+
+  it('advertises idempotency and reports progress through @Ctx()', async () => {
+    const app = await boot({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      providers: [MathService, CalcActor],
+    });
+    const nanite = app.get(MapperService);
+    const [agent] = await nanite.waitForAgents({ route: '/calc/add' });
+    expect(agent!.routes).toContain('/calc/add');
+    const steps: unknown[] = [];
+    const result = await nanite.request('/calc/progress', { steps: 3 }, { onProgress: (key, value) => steps.push([key, value]) });
+    expect(result).toBe('done');
+    expect(steps).toEqual([['step', 1], ['step', 2], ['step', 3]]);
+    const reply = await nanite.call<number>('/calc/add', [1, 1]);
+    expect(reply).toEqual({ result: 2, agent: agent!.identity, attempts: 1 });
+  });
+
+  it('runs no agent when no actor is discovered, and serves actors from another app on the same bus', async () => {
+    const agentApp = await boot({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), mapper: false, agent: { identity: 'calc-agent' }, logger: new MemoryLogger() })],
+      providers: [MathService, CalcActor],
+    });
+    expect(agentApp.get(NaniteRuntime).mapper).toBeUndefined();
+    const callerApp = await boot({ imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })] });
+    expect(callerApp.get(NaniteRuntime).agent).toBeUndefined();
+    const reply = await callerApp.get(MapperService).call<number>('/calc/add', [20, 22]);
+    expect(reply).toMatchObject({ result: 42, agent: 'calc-agent' });
+  });
+
+  it('leaves @Actor() controllers alone unless controllers: true', async () => {
+    const without = await boot({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), agent: {}, logger: new MemoryLogger() })],
+      controllers: [ActorController],
+    });
+    expect(without.get(NaniteRuntime).agent?.routes()).toEqual([]);
+    await without.close();
+
+    const withControllers = await boot({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), controllers: true, logger: new MemoryLogger() })],
+      controllers: [ActorController],
+    });
+    await expect(withControllers.get(MapperService).request('/ctl/ping')).resolves.toBe('pong');
+  });
+
+  it('forRootAsync takes imports, inject and useFactory; isGlobal makes MapperService injectable everywhere', async () => {
+    const URL_TOKEN = 'NANITE_URL';
+    @Module({ providers: [{ provide: URL_TOKEN, useValue: `memory://${bus.name}-async` }], exports: [URL_TOKEN] })
+    class ConfigModule {}
+
+    @Injectable()
+    class Consumer {
+      constructor(@Inject(MapperService) readonly nanite: MapperService) {}
+    }
+    @Module({ providers: [Consumer], exports: [Consumer] })
+    class FeatureModule {}
+
+    const app = await boot({
+      imports: [
+        NaniteModule.forRootAsync({
+          isGlobal: true,
+          imports: [ConfigModule],
+          inject: [URL_TOKEN],
+          useFactory: (url: string) => ({ url, logger: new MemoryLogger() }),
+        }),
+        FeatureModule,
+      ],
+      providers: [MathService, CalcActor],
+    });
+    expect(app.get(NaniteRuntime).transport.url).toBe(`memory://${bus.name}-async`);
+    await expect(app.get(Consumer).nanite.request('/calc/add', [1, 2])).resolves.toBe(3);
+  });
+
+  it('rejects options with neither or both of url and transport', async () => {
+    const moduleRef = closer.add(
+      await Test.createTestingModule({ imports: [NaniteModule.forRoot({ logger: new MemoryLogger() })] })
+        .compile()
+        .catch((err: unknown) => ({ close: async () => undefined, err })),
+    );
+    expect(moduleRef).toMatchObject({ err: expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }) });
+  });
+});
