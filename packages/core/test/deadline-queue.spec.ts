@@ -1,15 +1,18 @@
-import { DeadlineQueue } from '../src/internal/deadline-queue';
+import { DeadlineQueue, type DeadlineEntry } from '../src/internal/deadline-queue';
 
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
 
+interface Entry extends DeadlineEntry { name: string }
+const entry = (name: string): Entry => ({ name, deadlineAt: 0, deadlinePrev: undefined, deadlineNext: undefined, deadlineGroup: undefined });
+
 test('fires each deadline once, in order, with one timer per timeout length', () => {
-  const q = new DeadlineQueue();
   const fired: string[] = [];
-  q.add(100, () => fired.push('a'));
+  const q = new DeadlineQueue<Entry>((e) => fired.push(e.name));
+  q.add(100, entry('a'));
   jest.advanceTimersByTime(30);
-  q.add(100, () => fired.push('b'));
-  q.add(50, () => fired.push('short'));
+  q.add(100, entry('b'));
+  q.add(50, entry('short'));
   expect(jest.getTimerCount()).toBe(2);
   jest.advanceTimersByTime(50);
   expect(fired).toEqual(['short']);
@@ -24,18 +27,19 @@ test('fires each deadline once, in order, with one timer per timeout length', ()
 });
 
 test('cancelled deadlines never fire, and close() clears every timer', () => {
-  const q = new DeadlineQueue();
   const fired: string[] = [];
-  const h = q.add(100, () => fired.push('cancelled'));
-  q.add(200, () => fired.push('closed'));
-  h.cancel();
+  const q = new DeadlineQueue<Entry>((e) => fired.push(e.name));
+  const cancelled = entry('cancelled');
+  q.add(100, cancelled);
+  q.add(200, entry('closed'));
+  q.cancel(cancelled);
   jest.advanceTimersByTime(150);
   expect(fired).toEqual([]);
   q.close();
   expect(jest.getTimerCount()).toBe(0);
   jest.advanceTimersByTime(1000);
   expect(fired).toEqual([]);
-  q.add(10, () => fired.push('after close'));
+  q.add(10, entry('after close'));
   jest.advanceTimersByTime(100);
   expect(fired).toEqual([]);
 });

@@ -46,7 +46,9 @@ describe('decodePacket', () => {
     }), { numRuns: 2000 });
     expect(decodePacket({ v: 1, type: 'ping', identity: 'a', status: NaN, inFlight: 0 }).ok).toBe(false);
     expect(decodePacket({ v: 2, type: 'ping', identity: 'a', status: 0, inFlight: 0 })).toEqual({ ok: false, reason: 'unsupported protocol version 2' });
-    expect(decodePacket({ v: 1, type: 'hello' })).toEqual({ ok: false, reason: 'unknown packet type hello' });
+    expect(decodePacket({ v: 1, type: 'hello' })).toEqual({ ok: false, reason: 'unknown packet type "hello"' });
+    // Found by fuzzing: describing a null-prototype object must not throw.
+    expect(decodePacket({ v: Object.create(null) as object, type: 'ping' })).toEqual({ ok: false, reason: 'unsupported protocol version object' });
     expect(decodePacket({ v: 1, type: '__proto__' }).ok).toBe(false);
     expect(decodePacket({ v: 1, type: 'request', id: 1, route: 'no-slash', payload: 1, replyTo: 'm', timeout: 0, hops: 0 })).toMatchObject({ ok: false, reason: 'request: route must be a string starting with /' });
     expect(decodePacket({ v: 1, type: 'result', id: 1, from: 'a', ok: false, error: { code: 'WHATEVER', message: 'x', retryable: false } }).ok).toBe(false);

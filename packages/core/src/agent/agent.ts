@@ -16,6 +16,7 @@ import { createTransport } from '../transport/create-transport';
 import type { AgentLink, Settle, Transport } from '../transport/transport';
 import type { AgentOptions } from './agent.options';
 import { Job, type JobHost } from './job';
+import { JobList } from './job-list';
 import { defaultStatus, EluMeter, type StatusFunction } from './status';
 
 /** Defaults of {@link AgentOptions}. */
@@ -58,9 +59,11 @@ export class Agent implements JobHost {
   private readonly statusFn: StatusFunction;
   private readonly drainTimeout: number;
   private readonly logger: Logger;
-  private readonly deadlines = new DeadlineQueue();
+  private readonly deadlines = new DeadlineQueue<Job>((job) =>
+    job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${job.route} exceeded its ${job.packet.timeout} ms deadline` })),
+  );
   private readonly elu = new EluMeter();
-  private readonly jobs = new Map<string, Job>();
+  private readonly jobs = new JobList();
   private readonly waiting: Array<{ packet: RequestPacket; settle: Settle }> = [];
   private readonly malformed: MalformedCounter;
   private readonly idleWaiters: Array<() => void> = [];
@@ -133,7 +136,7 @@ export class Agent implements JobHost {
           onMalformed: (reason) => this.malformed.record(reason),
           onReconnect: () => this.register(),
         },
-        { prefetch: this.concurrency },
+        { prefetch: this.concurrency, routes: this.routes() },
       );
     } catch (err) {
       this.state = 'stopped';
@@ -180,7 +183,7 @@ export class Agent implements JobHost {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         const reason = new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.identity} stopped before the handler finished` });
-        for (const job of this.jobs.values()) job.abort(reason);
+        for (const job of [...this.jobs]) job.abort(reason);
         // Aborted handlers get one more turn to settle; whatever is left is abandoned with an error reply.
         setImmediate(resolve);
       }, timeout);
@@ -253,7 +256,7 @@ export class Agent implements JobHost {
         settle();
         return;
       case 'cancel':
-        this.jobs.get(`${packet.replyTo}#${packet.id}`)?.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
+        this.findJob(packet.replyTo, packet.id)?.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
         settle();
         return;
       default:
@@ -279,12 +282,7 @@ export class Agent implements JobHost {
     }
     const job = new Job(this, packet, settle, Date.now());
     this.running++;
-    this.jobs.set(`${packet.replyTo}#${packet.id}`, job);
-    if (packet.timeout > 0) {
-      job.deadlineHandle = this.deadlines.add(packet.timeout, () =>
-        job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${packet.route} exceeded its ${packet.timeout} ms deadline` })),
-      );
-    }
+    this.jobs.add(job);
     let out: unknown;
     try {
       out = route.handler(packet.payload, job);
@@ -304,9 +302,9 @@ export class Agent implements JobHost {
 
   private finish(job: Job, ok: boolean, value: unknown): void {
     job.done = true;
-    job.deadlineHandle?.cancel();
+    if (job.deadlineGroup) this.deadlines.cancel(job);
     const packet = job.packet;
-    this.jobs.delete(`${packet.replyTo}#${packet.id}`);
+    this.jobs.remove(job);
     this.running--;
     this.handled++;
     const aborted = job.aborted;
@@ -340,6 +338,18 @@ export class Agent implements JobHost {
     } catch (err) {
       this.logger.error({ err, route: packet.route, requestId: `${packet.replyTo}#${packet.id}` }, 'could not send the result');
     }
+  }
+
+  /** @internal JobHost */
+  watchDeadline(job: Job): void {
+    // Keyed by the time left when the handler first looked, so a queue group stays in deadline order.
+    this.deadlines.add(Math.max(0, Math.ceil(job.deadline - Date.now())), job);
+  }
+
+  private findJob(replyTo: string, id: number): Job | undefined {
+    // Cancels are rare: a scan of the (at most `concurrency`) running jobs beats a per-request index.
+    for (const job of this.jobs) if (job.packet.id === id && job.packet.replyTo === replyTo) return job;
+    return undefined;
   }
 
   /** @internal JobHost */

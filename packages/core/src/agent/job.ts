@@ -1,7 +1,7 @@
 /** One request being handled by an agent: its context, deadline and cancellation. */
 import { NaniteError } from '../errors';
 import type { RequestPacket } from '../protocol/packets';
-import type { DeadlineHandle } from '../internal/deadline-queue';
+import type { DeadlineEntry } from '../internal/deadline-queue';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
 import type { RequestContext } from './request-context';
 
@@ -9,6 +9,8 @@ import type { RequestContext } from './request-context';
 export interface JobHost {
   readonly identity: string;
   sendProgress(job: Job, key: string, value: unknown): void;
+  /** Starts enforcing the job's deadline (called when the handler first looks at its signal). */
+  watchDeadline(job: Job): void;
   nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R>;
   nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void>;
 }
@@ -18,9 +20,15 @@ export interface JobHost {
  * handlers never look at it, and an AbortController per request would cost more than the rest of
  * the in-process round trip.
  */
-export class Job implements RequestContext {
+export class Job implements RequestContext, DeadlineEntry {
+  deadlineAt = 0;
+  deadlinePrev: DeadlineEntry | undefined = undefined;
+  deadlineNext: DeadlineEntry | undefined = undefined;
+  deadlineGroup: object | undefined = undefined;
+  /** Links of the agent's list of running jobs. */
+  prevJob: Job | undefined = undefined;
+  nextJob: Job | undefined = undefined;
   readonly deadline: number;
-  deadlineHandle: DeadlineHandle | undefined;
   private controller: AbortController | undefined;
   private abortReason: NaniteError | undefined;
   done = false;
@@ -54,10 +62,15 @@ export class Job implements RequestContext {
     return this.packet.hops;
   }
 
+  /**
+   * Created on first access, and only then is the deadline enforced: a handler that never looks at
+   * its signal cannot be interrupted anyway, and the caller's mapper times the request out itself.
+   */
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.abortReason) this.controller.abort(this.abortReason);
+      else if (!this.done && this.packet.timeout > 0) this.host.watchDeadline(this);
     }
     return this.controller.signal;
   }

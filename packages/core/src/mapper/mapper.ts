@@ -79,9 +79,9 @@ export class Mapper extends EventEmitter {
   private readonly logger: Logger;
   private readonly registry = new Registry();
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly deadlines = new DeadlineQueue();
+  private readonly deadlines = new DeadlineQueue<PendingRequest>((p) => this.expire(p));
   private readonly selectors = new SelectorSet();
-  private readonly waiters: RegistryWaiters;
+  private readonly waiters = new RegistryWaiters();
   private readonly malformed: MalformedCounter;
   private readonly defaultSelector: Selector;
   private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout'>> & { agentTimeout: number | undefined };
@@ -111,7 +111,6 @@ export class Mapper extends EventEmitter {
       agentTimeout: options.agentTimeout,
     };
     this.malformed = new MalformedCounter(this.logger, { mapper: this.identity });
-    this.waiters = new RegistryWaiters(this.deadlines);
   }
 
   /** Connects, asks every agent to register (Advertise) and starts the reaper. */
@@ -176,10 +175,9 @@ export class Mapper extends EventEmitter {
   request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R>;
   request<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = {}): Promise<R | FanOut<R>> {
     return new Promise<R | FanOut<R>>((resolve, reject) => {
-      this.dispatch(route, payload, options, {
-        resolve: (result) => resolve(result as R),
-        reject,
-      }, (fan) => resolve(fan as FanOut<R>));
+      // The promise's own resolve takes the result (extra arguments are ignored): no wrapper closures on the hot path.
+      const settle = resolve as (value: unknown) => void;
+      this.dispatch(route, payload, options, { resolve: settle, reject }, settle);
     });
   }
 
@@ -310,9 +308,8 @@ export class Mapper extends EventEmitter {
   private track(p: PendingRequest, timeout: number, signal: AbortSignal | undefined): void {
     this.pending.set(p.packet.id, p);
     if (timeout > 0) {
-      p.deadline = this.deadlines.add(timeout, () =>
-        this.fail(p, new NaniteError('NANITE_ERR_TIMEOUT', { message: `${p.route} did not answer within ${timeout} ms`, data: { route: p.route, agent: p.agent?.identity, timeout } })),
-      );
+      p.timeout = timeout;
+      this.deadlines.add(timeout, p);
     }
     if (signal) {
       p.signal = signal;
@@ -393,9 +390,13 @@ export class Mapper extends EventEmitter {
     this.send(p, false);
   }
 
+  private expire(p: PendingRequest): void {
+    this.fail(p, new NaniteError('NANITE_ERR_TIMEOUT', { message: `${p.route} did not answer within ${p.timeout} ms`, data: { route: p.route, agent: p.agent?.identity, timeout: p.timeout } }));
+  }
+
   private complete(p: PendingRequest): boolean {
     if (!this.pending.delete(p.packet.id)) return false;
-    p.deadline?.cancel();
+    if (p.timeout > 0) this.deadlines.cancel(p);
     if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
     if (p.agent) p.agent.pending--;
     if (this.drained && this.pending.size === 0) this.drained();
@@ -415,7 +416,6 @@ export class Mapper extends EventEmitter {
       return;
     }
     const packet = decoded.packet;
-    const now = Date.now();
     switch (packet.type) {
       case 'result':
         this.onResult(packet);
@@ -424,13 +424,13 @@ export class Mapper extends EventEmitter {
         this.onProgress(packet);
         return;
       case 'register': {
-        const { record, added } = this.registry.register(packet, now);
+        const { record, added } = this.registry.register(packet, Date.now());
         this.emit(added ? 'agent:up' : 'agent:update', record.snapshot());
         this.waiters.changed();
         return;
       }
       case 'ping': {
-        const record = this.registry.ping(packet, now);
+        const record = this.registry.ping(packet, Date.now());
         if (record) this.emit('agent:update', record.snapshot());
         // An agent we do not know (we started after it, or reaped it): ask it to register.
         else if (this.state === 'running') this.link?.send(packet.identity, { v: 1, type: 'advertise', mapper: this.identity });

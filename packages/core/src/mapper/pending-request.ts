@@ -1,6 +1,6 @@
 /** A request the mapper has sent and waits on. */
 import type { NaniteError } from '../errors';
-import type { DeadlineHandle } from '../internal/deadline-queue';
+import type { DeadlineEntry } from '../internal/deadline-queue';
 import type { RequestPacket } from '../protocol/packets';
 import type { RequestInfo, Selector } from '../selectors/selector';
 import type { ProgressListener } from './mapper.options';
@@ -13,12 +13,17 @@ export interface PendingCallbacks {
 }
 
 /** Doubles as the {@link RequestInfo} selectors see, so dispatch allocates one object per request. */
-export class PendingRequest implements RequestInfo {
+export class PendingRequest implements RequestInfo, DeadlineEntry {
+  deadlineAt = 0;
+  deadlinePrev: DeadlineEntry | undefined = undefined;
+  deadlineNext: DeadlineEntry | undefined = undefined;
+  deadlineGroup: object | undefined = undefined;
   agent: AgentRecord | undefined;
   attempts = 0;
   /** Agents already tried (created on the first failover only). */
   tried: Set<string> | undefined;
-  deadline: DeadlineHandle | undefined;
+  /** The deadline this request is tracked with (ms; 0 = none). */
+  timeout = 0;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   onProgress: ProgressListener | undefined;

@@ -1,17 +1,20 @@
 /** Callers waiting for the registry to change (an agent to appear), each with a deadline. */
-import type { DeadlineHandle, DeadlineQueue } from '../internal/deadline-queue';
+import { DeadlineQueue, type DeadlineEntry } from '../internal/deadline-queue';
 
-interface Waiter {
+interface Waiter extends DeadlineEntry {
   ready: () => boolean;
   resolve: () => void;
   reject: () => void;
-  deadline: DeadlineHandle;
+  ms: number;
 }
 
+/** Owns its timers; `cancelAll()` fails every waiter and clears them. */
 export class RegistryWaiters {
   private readonly waiters = new Set<Waiter>();
-
-  constructor(private readonly deadlines: DeadlineQueue) {}
+  private readonly deadlines = new DeadlineQueue<Waiter>((w) => {
+    this.waiters.delete(w);
+    w.reject();
+  });
 
   /** Calls `resolve` as soon as `ready()` holds (now or after a change), else `reject` after `ms`. */
   wait(ready: () => boolean, ms: number, resolve: () => void, reject: () => void): void {
@@ -19,16 +22,9 @@ export class RegistryWaiters {
       resolve();
       return;
     }
-    const w: Waiter = {
-      ready,
-      resolve,
-      reject,
-      deadline: this.deadlines.add(Math.max(1, Math.ceil(ms)), () => {
-        this.waiters.delete(w);
-        reject();
-      }),
-    };
+    const w: Waiter = { ready, resolve, reject, ms: Math.max(1, Math.ceil(ms)), deadlineAt: 0, deadlinePrev: undefined, deadlineNext: undefined, deadlineGroup: undefined };
     this.waiters.add(w);
+    this.deadlines.add(w.ms, w);
   }
 
   /** Re-checks every waiter after the registry changed. */
@@ -36,7 +32,7 @@ export class RegistryWaiters {
     for (const w of [...this.waiters]) {
       if (!w.ready()) continue;
       this.waiters.delete(w);
-      w.deadline.cancel();
+      this.deadlines.cancel(w);
       w.resolve();
     }
   }
@@ -45,8 +41,8 @@ export class RegistryWaiters {
   cancelAll(): void {
     for (const w of [...this.waiters]) {
       this.waiters.delete(w);
-      w.deadline.cancel();
       w.reject();
     }
+    this.deadlines.close();
   }
 }

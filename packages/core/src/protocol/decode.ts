@@ -26,6 +26,13 @@ const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(is
 const isRouteInfo = (v: unknown): v is RouteInfo =>
   typeof v === 'object' && v !== null && isStr((v as Rec).route) && typeof (v as Rec).idempotent === 'boolean';
 
+/** Describes a value for a reason message without ever throwing (String() throws on null-prototype objects). */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined || v === null) return String(v);
+  return typeof v;
+}
+
 function fail(reason: string): DecodeFailure {
   return { ok: false, reason };
 }
@@ -92,9 +99,9 @@ function checkRequest(p: Rec): string | undefined {
 export function decodePacket(input: unknown): DecodeResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return fail('packet must be an object');
   const p = input as Rec;
-  if (p.v !== PROTOCOL_VERSION) return fail(`unsupported protocol version ${String(p.v)}`);
+  if (p.v !== PROTOCOL_VERSION) return fail(`unsupported protocol version ${describe(p.v)}`);
   const check = typeof p.type === 'string' && Object.prototype.hasOwnProperty.call(CHECKS, p.type) ? CHECKS[p.type] : undefined;
-  if (!check) return fail(`unknown packet type ${String(p.type)}`);
+  if (!check) return fail(`unknown packet type ${describe(p.type)}`);
   const reason = check(p);
-  return reason === undefined ? { ok: true, packet: input as Packet } : fail(`${p.type}: ${reason}`);
+  return reason === undefined ? { ok: true, packet: input as Packet } : fail(`${p.type as string}: ${reason}`);
 }

@@ -1,4 +1,4 @@
-import type { AgentView, Selector } from './selector';
+import type { AgentView, RequestInfo, Selector } from './selector';
 
 /**
  * The agent with the lowest `load` (reported status plus this mapper's own pending requests to it
@@ -7,7 +7,7 @@ import type { AgentView, Selector } from './selector';
 export class LeastLoadedSelector implements Selector {
   private turn = 0;
 
-  select(candidates: readonly AgentView[]): readonly AgentView[] {
+  select(candidates: readonly AgentView[], _request?: RequestInfo): readonly AgentView[] {
     const n = candidates.length;
     if (n <= 1) return candidates;
     const start = this.turn++ % n;

@@ -1,10 +1,10 @@
-import type { AgentView, Selector } from './selector';
+import type { AgentView, RequestInfo, Selector } from './selector';
 
 /** A uniformly random agent. */
 export class RandomSelector implements Selector {
   constructor(private readonly random: () => number = Math.random) {}
 
-  select(candidates: readonly AgentView[]): readonly AgentView[] {
+  select(candidates: readonly AgentView[], _request?: RequestInfo): readonly AgentView[] {
     if (candidates.length <= 1) return candidates;
     return [candidates[Math.floor(this.random() * candidates.length)]!];
   }
