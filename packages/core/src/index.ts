@@ -44,6 +44,11 @@ export { createTransport } from './transport/create-transport';
 export type { CreateTransportOptions, TransportFactory } from './transport/create-transport';
 export { MemoryTransport, MemoryBusRegistry } from './transport/memory/memory.transport';
 export type { MemoryTransportOptions } from './transport/memory/memory.transport';
+export { AmqpTransport } from './transport/amqp/amqp.transport';
+export { DEFAULT_AMQP_OPTIONS } from './transport/amqp/amqp.options';
+export type { AmqpDelivery, AmqpTransportOptions } from './transport/amqp/amqp.options';
+export { amqpNames } from './transport/amqp/amqp.topology';
+export type { AmqpNames } from './transport/amqp/amqp.topology';
 
 export type { Serializer } from './serializer/serializer';
 export { JsonSerializer } from './serializer/json.serializer';

@@ -1,6 +1,8 @@
 import { NaniteError } from '../errors';
 import type { Transport } from './transport';
 import { MemoryTransport } from './memory/memory.transport';
+// Loads no amqplib: the amqp:// transport imports it on its first connect().
+import { AmqpTransport } from './amqp/amqp.transport';
 
 /** Builds a transport from a URL for a given scheme. */
 export type TransportFactory = (url: URL) => Transport;
@@ -27,6 +29,9 @@ export function createTransport(url: string, options: CreateTransportOptions = {
   switch (parsed.protocol) {
     case 'memory:':
       return MemoryTransport.fromUrl(parsed);
+    case 'amqp:':
+    case 'amqps:':
+      return AmqpTransport.fromUrl(parsed);
     default:
       throw new NaniteError('NANITE_ERR_UNSUPPORTED_TRANSPORT', {
         message: `No transport for "${parsed.protocol}//" (supported: memory://, amqp://, amqps://)`,

@@ -38,6 +38,8 @@ export interface MapperSink {
 export interface AgentLinkOptions {
   /** Most requests delivered but not yet settled (the agent's concurrency). */
   prefetch: number;
+  /** The routes the agent serves: transports that park requests (offline failsafe) consume the parked ones of these routes. */
+  routes?: readonly string[];
 }
 
 /** An agent's side of the transport. */
@@ -56,6 +58,11 @@ export interface AgentLink {
 export interface SendOptions {
   /** Survive a broker restart (AMQP delivery mode 2). */
   persistent?: boolean;
+  /**
+   * `at-most-once`: the agent acknowledges the request on receipt; `ack-after-handler`: once its
+   * handler settled. Transports without acknowledgements ignore it. Default: the transport's.
+   */
+  delivery?: 'at-most-once' | 'ack-after-handler';
 }
 
 /** A mapper's side of the transport. */
@@ -85,4 +92,8 @@ export interface Transport {
   openMapper(id: string, sink: MapperSink): Promise<MapperLink>;
   /** Closes every link and the connection. Idempotent. */
   close(): Promise<void>;
+  /** False while a networked transport is (re)connecting; absent on transports that are always connected. */
+  readonly isConnected?: boolean;
+  /** Subscribes to connection changes (`true` on every (re)connect, `false` on every loss); returns an unsubscribe function. */
+  onConnectionChange?(listener: (connected: boolean) => void): () => void;
 }

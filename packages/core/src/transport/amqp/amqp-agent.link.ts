@@ -1,0 +1,315 @@
+/**
+ * An agent's side of amqp://: consumes its exclusive request queue (and the park queues of its
+ * routes), publishes heartbeats and replies, drains in order and re-attaches after an outage.
+ */
+import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
+import type { Logger } from '../../internal/logger';
+import type { ProgressPacket, ResultPacket, HeartbeatPacket } from '../../protocol/packets';
+import type { Serializer } from '../../serializer/serializer';
+import type { AgentLink, AgentLinkOptions, AgentSink, Settle } from '../transport';
+import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
+import type { AmqpDelivery } from './amqp.options';
+import { declareExchanges, declareParkQueue, type AmqpNames } from './amqp.topology';
+import { HEADER_BOUNCED, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
+import { PublishBuffer } from './publish-buffer';
+import { ReplyCache } from './reply-cache';
+
+/** What an agent link needs from its transport. */
+export interface AmqpAgentLinkSettings {
+  connection: AmqpConnection;
+  names: AmqpNames;
+  serializer: Serializer;
+  logger: Logger;
+  bufferSize: number;
+  delivery: AmqpDelivery;
+  routeDelivery: Readonly<Record<string, AmqpDelivery>>;
+  dedupWindow: number;
+  /** Called once the link is closed. */
+  onClosed(link: AmqpAgentLink): void;
+}
+
+interface PendingReply {
+  mapper: string;
+  address: string | undefined;
+  bytes: Buffer;
+}
+
+const noop: Settle = () => undefined;
+/** Delay before re-attaching after a channel failure on a live connection. */
+const REATTACH_DELAY = 200;
+
+/** The agent link of the amqp:// transport. */
+export class AmqpAgentLink implements AgentLink, ConnectionObserver {
+  private ch: Channel | undefined;
+  private generation = 0;
+  private paused = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private consumers: string[] = [];
+  private firstAttach: Promise<void> | undefined;
+  private resolveFirst: (() => void) | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private unobserve: (() => void) | undefined;
+  private readonly queue: string;
+  private readonly replies: PublishBuffer<PendingReply>;
+  private readonly cache: ReplyCache;
+  private readonly noAck: boolean;
+
+  constructor(
+    readonly identity: string,
+    private readonly sink: AgentSink,
+    private readonly options: AgentLinkOptions,
+    private readonly s: AmqpAgentLinkSettings,
+  ) {
+    this.queue = s.names.agentQueue(identity);
+    this.replies = new PublishBuffer(s.bufferSize, 'reply');
+    this.cache = new ReplyCache(s.dedupWindow);
+    this.noAck = s.delivery === 'at-most-once';
+  }
+
+  /** Starts following the connection; resolves once attached, or at once when the broker is down. */
+  open(): Promise<void> {
+    this.firstAttach = new Promise((resolve) => (this.resolveFirst = resolve));
+    const wasUp = this.s.connection.isUp;
+    this.unobserve = this.s.connection.observe(this);
+    return wasUp ? this.firstAttach : Promise.resolve();
+  }
+
+  up(model: ChannelModel, reconnected: boolean): void {
+    this.cache.connection(false);
+    void this.attach(model, reconnected);
+  }
+
+  down(): void {
+    this.ch = undefined;
+    this.consumers = [];
+    this.cache.connection(true);
+  }
+
+  private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
+    const gen = ++this.generation;
+    let ch: Channel | undefined;
+    try {
+      ch = await model.createChannel();
+      if (gen !== this.generation || this.closed) {
+        await ch.close();
+        return;
+      }
+      const channel = ch;
+      channel.on('error', (err: Error) => this.s.logger.warn({ agent: this.identity, err: err.message }, 'agent channel error'));
+      channel.on('close', () => this.channelClosed(channel, model));
+      channel.on('return', (m: Message) => this.onReturn(m));
+      const n = this.s.names;
+      await declareExchanges(channel, n);
+      await channel.assertQueue(this.queue, { exclusive: true });
+      await channel.bindQueue(this.queue, n.advertise, '');
+      if (!this.paused) await this.startConsuming(channel);
+      if (gen !== this.generation || this.closed) return;
+      this.ch = channel;
+      for (const r of this.replies.drain()) this.publishReply(channel, r);
+      this.resolveFirst?.();
+      this.resolveFirst = undefined;
+      if (reconnected && !this.paused) this.sink.onReconnect?.();
+    } catch (err) {
+      this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'could not attach the agent link; retrying');
+      // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
+      if (ch) await ch.close().catch(() => undefined);
+      this.scheduleReattach(model, gen);
+    }
+  }
+
+  private async startConsuming(ch: Channel): Promise<void> {
+    const n = this.s.names;
+    await ch.bindQueue(this.queue, n.agent, this.identity);
+    if (!this.noAck) await ch.prefetch(this.options.prefetch);
+    const main = await ch.consume(this.queue, (m) => this.onMessage(ch, m), { noAck: this.noAck });
+    this.consumers = [main.consumerTag];
+    for (const route of this.options.routes ?? []) {
+      const q = await declareParkQueue(ch, n, route);
+      // Parked requests are always acknowledged after their handler: an agent dying mid-handler gives them back to the durable queue.
+      if (this.noAck) await ch.prefetch(this.options.prefetch);
+      const c = await ch.consume(q, (m) => this.onMessage(ch, m, true), { noAck: false });
+      this.consumers.push(c.consumerTag);
+    }
+  }
+
+  private scheduleReattach(model: ChannelModel, gen: number): void {
+    if (this.closed || gen !== this.generation || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
+    }, REATTACH_DELAY);
+  }
+
+  private channelClosed(ch: Channel, model: ChannelModel): void {
+    if (this.ch !== ch) return;
+    this.ch = undefined;
+    this.consumers = [];
+    // The connection is alive (else `down` handles it): the channel alone failed, so open another.
+    if (!this.closed && this.s.connection.current === model) this.scheduleReattach(model, this.generation);
+  }
+
+  private onMessage(ch: Channel, m: ConsumeMessage | null, parked = false): void {
+    if (!m) {
+      // The broker cancelled our consumer (queue deleted under us): start over.
+      const model = this.s.connection.current;
+      if (model && !this.closed) this.scheduleReattach(model, this.generation);
+      return;
+    }
+    const manual = parked || !this.noAck;
+    let packet: unknown;
+    try {
+      packet = this.s.serializer.decode(m.content);
+    } catch (err) {
+      if (manual) safeAck(ch, m);
+      this.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
+      return;
+    }
+    const req = peekRequest(packet);
+    if (req && req.type === 'request') {
+      const key = ReplyCache.key(req.replyTo, req.id);
+      const session = typeof m.properties.correlationId === 'string' ? m.properties.correlationId : '';
+      const address = typeof m.properties.replyTo === 'string' && m.properties.replyTo !== '' ? m.properties.replyTo : undefined;
+      const running = this.cache.running.get(key);
+      if (running && running.session === session) {
+        // A re-send of a request still running: its one result will go to the newest address.
+        running.address = address;
+        if (manual) safeAck(ch, m);
+        return;
+      }
+      const done = this.cache.finished(key, session);
+      if (done) {
+        if (manual) safeAck(ch, m);
+        this.sendReply({ mapper: req.replyTo, address, bytes: done });
+        return;
+      }
+      this.cache.running.set(key, { session, address });
+    }
+    let settle = noop;
+    if (manual) {
+      const early = !parked && (m.properties.type === TYPE_AT_MOST_ONCE || (req !== undefined && this.s.routeDelivery[req.route] === 'at-most-once'));
+      if (early) safeAck(ch, m);
+      else settle = () => safeAck(ch, m);
+    }
+    this.sink.onPacket(packet, settle);
+  }
+
+  broadcast(packet: HeartbeatPacket): void {
+    // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
+    this.ch?.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+  }
+
+  reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
+    const key = ReplyCache.key(mapper, packet.id);
+    const running = this.cache.running.get(key);
+    const bytes = this.s.serializer.encode(packet);
+    if (packet.type === 'result' && running) this.cache.finish(key, running.session, bytes);
+    this.sendReply({ mapper, address: running?.address, bytes });
+  }
+
+  private sendReply(r: PendingReply): void {
+    const ch = this.ch;
+    if (ch) this.publishReply(ch, r);
+    else if (!this.replies.pushDroppingOldest(r)) this.s.logger.warn({ agent: this.identity }, 'reply buffer full: dropped the oldest reply (its mapper will ask again after reconnecting)');
+  }
+
+  private publishReply(ch: Channel, r: PendingReply): void {
+    const o = { contentType: this.s.serializer.contentType, correlationId: r.mapper, mandatory: true };
+    if (r.address) ch.publish('', r.address, r.bytes, o);
+    else ch.publish(this.s.names.reply, r.mapper, r.bytes, o);
+  }
+
+  private onReturn(m: Message): void {
+    const ch = this.ch;
+    const mapper = m.properties.correlationId;
+    // A stale direct reply-to address (the mapper reconnected): try its named queue instead.
+    if (m.fields.exchange === '' && ch && typeof mapper === 'string') {
+      ch.publish(this.s.names.reply, mapper, m.content, { contentType: m.properties.contentType, correlationId: mapper, mandatory: true });
+      return;
+    }
+    this.s.logger.debug({ agent: this.identity, mapper }, 'reply returned: its mapper is gone or reconnecting');
+  }
+
+  /** Stops taking requests: unbinds (new requests come back to their mapper), cancels consumers, hands back what is queued. */
+  async pause(): Promise<void> {
+    if (this.paused) return;
+    this.paused = true;
+    const ch = this.ch;
+    if (!ch) return;
+    try {
+      await ch.unbindQueue(this.queue, this.s.names.agent, this.identity);
+      for (const tag of this.consumers.splice(0)) await ch.cancel(tag);
+      await this.bounceQueued(ch);
+    } catch (err) {
+      this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'pause did not complete (connection lost?)');
+    }
+  }
+
+  /** Hands requests still queued for this agent back to their mappers (they never ran, so they may go elsewhere). */
+  private async bounceQueued(ch: Channel): Promise<void> {
+    for (;;) {
+      const m = await ch.get(this.queue, { noAck: false });
+      if (!m) return;
+      let req;
+      try {
+        req = peekRequest(this.s.serializer.decode(m.content));
+      } catch {
+        req = undefined;
+      }
+      if (req) {
+        const headers = { ...m.properties.headers, [HEADER_BOUNCED]: this.identity };
+        ch.publish(this.s.names.reply, req.replyTo, m.content, { ...publishProps(m), headers });
+      }
+      ch.ack(m);
+    }
+  }
+
+  /** Pauses, hands back anything queued, deletes the queue and closes the channel. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.pause();
+    this.closed = true;
+    this.generation++;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.unobserve?.();
+    this.resolveFirst?.();
+    const ch = this.ch;
+    this.ch = undefined;
+    if (ch) {
+      try {
+        await this.bounceQueued(ch);
+        await ch.deleteQueue(this.queue);
+        await ch.close();
+      } catch (err) {
+        this.s.logger.debug({ agent: this.identity, err: (err as Error).message }, 'agent link closed with the connection already gone');
+      }
+    }
+    this.replies.clear();
+    this.cache.clear();
+    this.s.onClosed(this);
+  }
+}
+
+/** Acks on a channel that may have closed since the delivery (then the broker already requeued or dropped it). */
+function safeAck(ch: Channel, m: Message): void {
+  try {
+    ch.ack(m);
+  } catch {
+    // The channel is gone: the broker already took the message back; nothing to acknowledge.
+  }
+}
+
+function publishProps(m: Message): Record<string, unknown> {
+  const p = m.properties;
+  const out: Record<string, unknown> = {};
+  if (p.contentType) out.contentType = p.contentType;
+  if (p.correlationId) out.correlationId = p.correlationId;
+  if (p.replyTo) out.replyTo = p.replyTo;
+  if (p.type) out.type = p.type;
+  return out;
+}

@@ -1,0 +1,360 @@
+/**
+ * A mapper's side of amqp://: hears every heartbeat on its exclusive queue, receives results on
+ * direct reply-to, sends requests with `mandatory` (a gone agent's requests come straight back),
+ * probes agents holding its requests, parks offline-failsafe requests in durable queues and, after
+ * an outage, re-sends what it cannot know the fate of once each agent is back.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import type { Logger } from '../../internal/logger';
+import type { AdvertisePacket, AgentBoundPacket, RequestPacket } from '../../protocol/packets';
+import type { Serializer } from '../../serializer/serializer';
+import type { MapperLink, MapperSink, SendOptions } from '../transport';
+import { AgentProber } from './agent-prober';
+import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
+import { declareExchanges, declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
+import { HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
+import { InFlight, type InFlightEntry } from './in-flight';
+import { PublishBuffer } from './publish-buffer';
+
+/** What a mapper link needs from its transport. */
+export interface AmqpMapperLinkSettings {
+  connection: AmqpConnection;
+  names: AmqpNames;
+  serializer: Serializer;
+  logger: Logger;
+  bufferSize: number;
+  probeInterval: number;
+  rejoinTimeout: number;
+  onClosed(link: AmqpMapperLink): void;
+}
+
+const REATTACH_DELAY = 200;
+
+/** The mapper link of the amqp:// transport. */
+export class AmqpMapperLink implements MapperLink, ConnectionObserver {
+  private ch: Channel | undefined;
+  private confirm: Promise<ConfirmChannel> | undefined;
+  private parkDeclared = new Set<string>();
+  private generation = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private announce = false;
+  private resolveFirst: (() => void) | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private rejoinTimer: NodeJS.Timeout | undefined;
+  private unobserve: (() => void) | undefined;
+  /** Agents that held requests when the connection dropped and have not been heard from since. */
+  private readonly awaiting = new Set<string>();
+  private readonly inFlight = new InFlight();
+  private readonly pushes: PublishBuffer<{ agent: string; packet: RequestPacket }>;
+  /** Bounds the requests held for agents while disconnected (they live in `inFlight`). */
+  private readonly held: PublishBuffer<never>;
+  private readonly prober: AgentProber;
+  private readonly session = randomUUID();
+  private readonly queue: string;
+
+  constructor(
+    readonly id: string,
+    private readonly sink: MapperSink,
+    private readonly s: AmqpMapperLinkSettings,
+  ) {
+    this.queue = s.names.mapperQueue(id);
+    this.pushes = new PublishBuffer(s.bufferSize, 'push');
+    this.held = new PublishBuffer(s.bufferSize, 'request');
+    this.prober = new AgentProber({
+      interval: s.probeInterval,
+      logger: s.logger,
+      candidates: () => {
+        this.inFlight.expire(Date.now());
+        return this.inFlight.agentsWithSent().filter((a) => !this.awaiting.has(a));
+      },
+      queueOf: (agent) => s.names.agentQueue(agent),
+      gone: (agent) => this.gone(agent),
+    });
+  }
+
+  /** Starts following the connection; resolves once attached, or at once when the broker is down. */
+  open(): Promise<void> {
+    const first = new Promise<void>((resolve) => (this.resolveFirst = resolve));
+    const wasUp = this.s.connection.isUp;
+    this.announce = !wasUp;
+    this.unobserve = this.s.connection.observe(this);
+    return wasUp ? first : Promise.resolve();
+  }
+
+  up(model: ChannelModel, reconnected: boolean): void {
+    void this.attach(model, reconnected);
+  }
+
+  down(): void {
+    this.detach();
+    for (const agent of this.inFlight.agents()) this.awaiting.add(agent);
+    this.resolveFirst?.();
+    this.resolveFirst = undefined;
+  }
+
+  private detach(): void {
+    this.ch = undefined;
+    this.confirm = undefined;
+    this.parkDeclared.clear();
+    this.prober.stop();
+    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = undefined;
+  }
+
+  private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
+    const gen = ++this.generation;
+    let ch: Channel | undefined;
+    try {
+      ch = await model.createChannel();
+      const channel = ch;
+      channel.on('error', (err: Error) => this.s.logger.warn({ mapper: this.id, err: err.message }, 'mapper channel error'));
+      channel.on('close', () => this.channelClosed(channel, model));
+      channel.on('return', (m: Message) => this.onReturn(m));
+      const n = this.s.names;
+      await declareExchanges(channel, n);
+      await channel.assertQueue(this.queue, { exclusive: true });
+      await channel.bindQueue(this.queue, n.heartbeat, '');
+      await channel.bindQueue(this.queue, n.reply, this.id);
+      // Direct reply-to must be consumed (no-ack) on the channel that publishes the requests.
+      await channel.consume(DIRECT_REPLY_TO, (m) => this.onMessage(m), { noAck: true });
+      await channel.consume(this.queue, (m) => this.onMessage(m), { noAck: true });
+      if (gen !== this.generation || this.closed) {
+        await channel.close();
+        return;
+      }
+      this.ch = channel;
+      this.prober.start(model);
+      for (const { agent, packet } of this.pushes.drain()) this.publish(channel, agent, packet, false);
+      if (this.awaiting.size > 0) this.startRejoinTimer();
+      this.resolveFirst?.();
+      this.resolveFirst = undefined;
+      if (reconnected || this.announce) this.sink.onReconnect?.();
+      this.announce = false;
+    } catch (err) {
+      this.s.logger.warn({ mapper: this.id, err: (err as Error).message }, 'could not attach the mapper link; retrying');
+      // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
+      if (ch) await ch.close().catch(() => undefined);
+      this.scheduleReattach(model, gen);
+    }
+  }
+
+  private scheduleReattach(model: ChannelModel, gen: number): void {
+    if (this.closed || gen !== this.generation || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
+    }, REATTACH_DELAY);
+  }
+
+  private channelClosed(ch: Channel, model: ChannelModel): void {
+    if (this.ch !== ch) return;
+    // Results addressed to the old channel's direct reply-to are lost: treat it like an outage.
+    this.down();
+    if (!this.closed && this.s.connection.current === model) this.scheduleReattach(model, this.generation);
+  }
+
+  /** Agents that have not come back within `rejoinTimeout` of the reconnect are reported gone. */
+  private startRejoinTimer(): void {
+    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = setTimeout(() => {
+      this.rejoinTimer = undefined;
+      for (const agent of [...this.awaiting]) this.gone(agent);
+    }, this.s.rejoinTimeout);
+    this.rejoinTimer.unref();
+  }
+
+  private gone(agent: string): void {
+    this.awaiting.delete(agent);
+    this.inFlight.take(agent);
+    this.sink.onAgentGone?.(agent);
+  }
+
+  /** The agent is heard from again after an outage: send what it was holding or what waited for it. */
+  private rejoined(agent: string): void {
+    const ch = this.ch;
+    if (!ch) return; // not attached yet: the Register answering our re-advertise will come
+    this.awaiting.delete(agent);
+    for (const e of this.inFlight.take(agent)) {
+      this.inFlight.add(agent, e.packet, e.persistent, e.atMostOnce, true);
+      this.publishRequest(ch, agent, e, e.sent);
+    }
+  }
+
+  private onMessage(m: ConsumeMessage | null): void {
+    if (!m) return; // consumer cancelled by the broker: the channel close that follows re-attaches
+    let packet: unknown;
+    try {
+      packet = this.s.serializer.decode(m.content);
+    } catch (err) {
+      this.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
+      return;
+    }
+    const bounced: unknown = m.properties.headers?.[HEADER_BOUNCED];
+    if (typeof bounced === 'string') {
+      this.undeliverable(packet, bounced);
+      return;
+    }
+    const peek = peekMapperBound(packet);
+    if (peek.kind === 'result') this.inFlight.remove(peek.from, peek.id);
+    else if (peek.kind === 'alive' && this.awaiting.has(peek.identity)) this.rejoined(peek.identity);
+    this.sink.onPacket(packet);
+  }
+
+  private onReturn(m: Message): void {
+    if (m.fields.exchange !== this.s.names.agent) return;
+    let packet: unknown;
+    try {
+      packet = this.s.serializer.decode(m.content);
+    } catch {
+      return; // we encoded it ourselves; cannot happen short of a serializer bug
+    }
+    this.undeliverable(packet, m.fields.routingKey);
+  }
+
+  private undeliverable(packet: unknown, agent: string): void {
+    const req = peekRequest(packet);
+    if (!req) return;
+    if (req.type === 'request') this.inFlight.remove(agent, req.id);
+    this.sink.onUndeliverable(packet as RequestPacket, agent);
+  }
+
+  send(agent: string, packet: AgentBoundPacket, options: SendOptions = {}): void {
+    const ch = this.ch;
+    if (packet.type === 'request') {
+      const atMostOnce = options.delivery === 'at-most-once';
+      const persistent = options.persistent ?? false;
+      if (!ch || this.awaiting.has(agent)) {
+        // Held until the agent is heard from after the reconnect (or reported gone).
+        this.held.assertRoom(this.inFlight.heldCount);
+        if (!ch) this.awaiting.add(agent);
+        this.inFlight.add(agent, packet, persistent, atMostOnce, false);
+        return;
+      }
+      const entry: InFlightEntry = { packet, persistent, atMostOnce, sent: true, forgetAt: 0 };
+      this.inFlight.add(agent, packet, persistent, atMostOnce, true);
+      this.publishRequest(ch, agent, entry, false);
+      return;
+    }
+    if (packet.type === 'push') {
+      if (ch) this.publish(ch, agent, packet, options.persistent ?? false);
+      else this.pushes.push({ agent, packet });
+      return;
+    }
+    // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
+    ch?.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+  }
+
+  private publishRequest(ch: Channel, agent: string, e: InFlightEntry, resent: boolean): void {
+    const props = {
+      contentType: this.s.serializer.contentType,
+      correlationId: this.session,
+      mandatory: true,
+      ...(e.atMostOnce ? { type: TYPE_AT_MOST_ONCE } : {}),
+      ...(resent ? { headers: { [HEADER_RESENT]: true } } : {}),
+    };
+    const bytes = this.s.serializer.encode(e.packet);
+    if (e.persistent) {
+      // Confirmed and durable; answered through the named queue (direct reply-to only works on the publishing channel).
+      void this.confirmed(this.s.names.agent, agent, bytes, { ...props, persistent: true }).catch((err: unknown) => {
+        this.s.logger.warn({ mapper: this.id, agent, err: (err as Error).message }, 'persistent request not confirmed');
+        this.undeliverable(e.packet, agent);
+      });
+      return;
+    }
+    ch.publish(this.s.names.agent, agent, bytes, { ...props, replyTo: DIRECT_REPLY_TO });
+  }
+
+  private publish(ch: Channel, agent: string, packet: RequestPacket, persistent: boolean): void {
+    ch.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), {
+      contentType: this.s.serializer.contentType,
+      correlationId: this.session,
+      mandatory: true,
+      persistent,
+    });
+  }
+
+  broadcast(packet: AdvertisePacket): void {
+    // Lost while disconnected: the link re-advertises (onReconnect) as soon as it is back.
+    this.ch?.publish(this.s.names.advertise, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+  }
+
+  /** Parks a request in the durable queue of its route, for at most `ttl` ms, with a publisher confirm. */
+  park(packet: RequestPacket, ttl: number): void {
+    const bytes = this.s.serializer.encode(packet);
+    void (async () => {
+      const model = this.s.connection.current;
+      if (!model) throw new Error('not connected');
+      if (!this.parkDeclared.has(packet.route)) {
+        const ch = await this.confirmChannel(model);
+        await declareParkQueue(ch, this.s.names, packet.route);
+        this.parkDeclared.add(packet.route);
+      }
+      await this.confirmed(this.s.names.park, packet.route, bytes, {
+        contentType: this.s.serializer.contentType,
+        correlationId: this.session,
+        persistent: true,
+        expiration: String(Math.max(1, Math.floor(ttl))),
+      });
+    })().catch((err: unknown) => {
+      // The caller's own deadline fails the request; say why in the log.
+      this.s.logger.warn({ mapper: this.id, route: packet.route, err: (err as Error).message }, 'could not park the request');
+    });
+  }
+
+  private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
+    if (!this.confirm) {
+      const p = model.createConfirmChannel().then((ch) => {
+        ch.on('error', (err: Error) => this.s.logger.warn({ mapper: this.id, err: err.message }, 'confirm channel error'));
+        ch.on('return', (m: Message) => this.onReturn(m));
+        ch.on('close', () => {
+          if (this.confirm === p) this.confirm = undefined;
+        });
+        return ch;
+      });
+      this.confirm = p;
+      p.catch(() => {
+        if (this.confirm === p) this.confirm = undefined;
+      });
+    }
+    return this.confirm;
+  }
+
+  private async confirmed(exchange: string, key: string, bytes: Buffer, props: Record<string, unknown>): Promise<void> {
+    const model = this.s.connection.current;
+    if (!model) throw new Error('not connected');
+    const ch = await this.confirmChannel(model);
+    await new Promise<void>((resolve, reject) => {
+      ch.publish(exchange, key, bytes, props, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('nacked by the broker')) : resolve()));
+    });
+  }
+
+  /** Closes the channels and forgets every in-flight request. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    this.generation++;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.unobserve?.();
+    this.resolveFirst?.();
+    const ch = this.ch;
+    const confirm = this.confirm;
+    this.detach();
+    this.inFlight.clear();
+    this.awaiting.clear();
+    this.pushes.clear();
+    try {
+      if (confirm) await (await confirm).close();
+      if (ch) await ch.close();
+    } catch (err) {
+      this.s.logger.debug({ mapper: this.id, err: (err as Error).message }, 'mapper link closed with the connection already gone');
+    }
+    this.s.onClosed(this);
+  }
+}

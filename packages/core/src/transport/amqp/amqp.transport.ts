@@ -1,0 +1,146 @@
+/**
+ * amqp://user:pass@host:port/vhost — Nanite over RabbitMQ (amqplib).
+ *
+ * One connection per transport, one channel per link. See docs/amqp.md for the topology, the
+ * failover guarantee, delivery choices and the URL options.
+ */
+import { NaniteError } from '../../errors';
+import { defaultLogger, type Logger } from '../../internal/logger';
+import { JsonSerializer } from '../../serializer/json.serializer';
+import type { Serializer } from '../../serializer/serializer';
+import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
+import { AmqpAgentLink } from './amqp-agent.link';
+import { AmqpConnection } from './amqp.connection';
+import { AmqpMapperLink } from './amqp-mapper.link';
+import { amqpOptionsFromUrl, brokerUrl, DEFAULT_AMQP_OPTIONS, redactedUrl, type AmqpDelivery, type AmqpTransportOptions } from './amqp.options';
+import { amqpNames, type AmqpNames } from './amqp.topology';
+
+/** The RabbitMQ transport. */
+export class AmqpTransport implements Transport {
+  readonly url: string;
+  /** The exchange/queue name prefix. */
+  readonly prefix: string;
+  private readonly names: AmqpNames;
+  private readonly serializer: Serializer;
+  private readonly logger: Logger;
+  private readonly o: Required<Omit<AmqpTransportOptions, 'serializer' | 'logger' | 'routeDelivery'>> & { routeDelivery: Readonly<Record<string, AmqpDelivery>> };
+  private readonly connection: AmqpConnection;
+  private readonly links = new Set<AmqpAgentLink | AmqpMapperLink>();
+  private readonly listeners = new Set<(connected: boolean) => void>();
+  private started = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: AmqpTransportOptions) {
+    const fromUrl = amqpOptionsFromUrl(new URL(options.url));
+    const merged = { ...DEFAULT_AMQP_OPTIONS, ...fromUrl, ...stripUndefined(options) };
+    this.o = { ...merged, routeDelivery: options.routeDelivery ?? {} };
+    this.prefix = this.o.prefix;
+    this.names = amqpNames(this.prefix);
+    this.serializer = options.serializer ?? new JsonSerializer();
+    this.logger = options.logger ?? defaultLogger('nanite-amqp');
+    this.url = redactedUrl(options.url);
+    this.connection = new AmqpConnection({
+      url: brokerUrl(options.url, this.o.heartbeat),
+      safeUrl: this.url,
+      connectTimeout: this.o.connectTimeout,
+      reconnectMin: this.o.reconnectMin,
+      reconnectMax: this.o.reconnectMax,
+      failFast: this.o.failFast,
+      logger: this.logger,
+    });
+    this.connection.observe({
+      up: () => this.notify(true),
+      down: () => this.notify(false),
+    });
+  }
+
+  /** Builds a transport from `amqp(s)://user:pass@host:port/vhost?prefix=..` (see docs/amqp.md for every option). */
+  static fromUrl(url: URL): AmqpTransport {
+    return new AmqpTransport(amqpOptionsFromUrl(url));
+  }
+
+  /** True while connected to the broker. */
+  get isConnected(): boolean {
+    return this.connection.isUp;
+  }
+
+  /** Calls `listener(true)` on every (re)connect and `listener(false)` on every loss; returns an unsubscribe function. */
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Connects. Rejects with `NANITE_ERR_TRANSPORT_AUTH` on bad credentials or vhost; with an
+   * unreachable broker it resolves (not connected, retrying with backoff) unless `failFast`.
+   */
+  async connect(): Promise<void> {
+    if (this.closing) throw new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `${this.url} is closed` });
+    this.started = true;
+    await this.connection.start();
+  }
+
+  async openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> {
+    this.assertStarted();
+    const link = new AmqpAgentLink(identity, sink, options, {
+      connection: this.connection,
+      names: this.names,
+      serializer: this.serializer,
+      logger: this.logger,
+      bufferSize: this.o.bufferSize,
+      delivery: this.o.delivery,
+      routeDelivery: this.o.routeDelivery,
+      dedupWindow: this.o.dedupWindow,
+      onClosed: (l) => this.links.delete(l),
+    });
+    this.links.add(link);
+    await link.open();
+    return link;
+  }
+
+  async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
+    this.assertStarted();
+    const link = new AmqpMapperLink(id, sink, {
+      connection: this.connection,
+      names: this.names,
+      serializer: this.serializer,
+      logger: this.logger,
+      bufferSize: this.o.bufferSize,
+      probeInterval: this.o.probeInterval,
+      rejoinTimeout: this.o.rejoinTimeout,
+      onClosed: (l) => this.links.delete(l),
+    });
+    this.links.add(link);
+    await link.open();
+    return link;
+  }
+
+  /** Closes every link (agents drain first), then the connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const link of [...this.links]) await link.close();
+      await this.connection.close();
+      this.listeners.clear();
+    })();
+    return this.closing;
+  }
+
+  private assertStarted(): void {
+    if (this.closing) throw new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `${this.url} is closed` });
+    if (!this.started) throw new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `${this.url} is not connected: call connect() first` });
+  }
+
+  private notify(connected: boolean): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(connected);
+      } catch (err) {
+        this.logger.warn({ err }, 'connection listener threw');
+      }
+    }
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,48 @@
+/**
+ * Message properties Nanite sets on AMQP messages, and cheap peeks at decoded packets.
+ *
+ * The transport does not validate packets (the agent and mapper do); it only looks at the few
+ * fields it routes by, defensively, since what came off the wire is `unknown`.
+ *
+ * Properties of a request message: `correlationId` = the sending mapper link's session,
+ * `replyTo` = the mapper's direct reply-to address, `type` = `at-most-once` when the request is to
+ * be acknowledged on receipt, header `x-nanite-resent` on a re-send after a reconnect. A request a
+ * draining agent hands back carries header `x-nanite-bounced` = the agent identity. Replies carry
+ * `correlationId` = the mapper identity they are for.
+ */
+import type { AmqpDelivery } from './amqp.options';
+
+/** Header of a request handed back by a draining agent: the agent's identity. */
+export const HEADER_BOUNCED = 'x-nanite-bounced';
+/** Header of a request re-sent after a reconnect. */
+export const HEADER_RESENT = 'x-nanite-resent';
+/** Message `type` of a request to acknowledge on receipt. */
+export const TYPE_AT_MOST_ONCE: AmqpDelivery = 'at-most-once';
+
+/** The addressing fields of a request or push. */
+export interface RequestPeek {
+  type: 'request' | 'push';
+  id: number;
+  route: string;
+  replyTo: string;
+}
+
+/** Addressing fields of a request/push, or undefined for anything else. */
+export function peekRequest(p: unknown): RequestPeek | undefined {
+  if (typeof p !== 'object' || p === null) return undefined;
+  const r = p as Record<string, unknown>;
+  if ((r.type !== 'request' && r.type !== 'push') || typeof r.id !== 'number' || typeof r.route !== 'string' || typeof r.replyTo !== 'string') return undefined;
+  return { type: r.type, id: r.id, route: r.route, replyTo: r.replyTo };
+}
+
+/** What a mapper link looks at in what it receives. */
+export type MapperPeek = { kind: 'result'; id: number; from: string } | { kind: 'alive'; identity: string } | { kind: 'other' };
+
+/** Classifies a packet arriving at a mapper: a result (closes an in-flight request) or a sign of life. */
+export function peekMapperBound(p: unknown): MapperPeek {
+  if (typeof p !== 'object' || p === null) return { kind: 'other' };
+  const r = p as Record<string, unknown>;
+  if (r.type === 'result' && typeof r.id === 'number' && typeof r.from === 'string') return { kind: 'result', id: r.id, from: r.from };
+  if ((r.type === 'register' || r.type === 'ping') && typeof r.identity === 'string') return { kind: 'alive', identity: r.identity };
+  return { kind: 'other' };
+}

@@ -1,0 +1,97 @@
+/**
+ * The requests a mapper link has handed to each agent and not yet seen answered.
+ *
+ * It is what lets the link (a) probe only agents that hold its requests, (b) re-send requests whose
+ * fate an outage made unknown once their agent is back, and (c) hold requests for an agent that
+ * has not yet come back after a reconnect.
+ */
+import type { RequestPacket } from '../../protocol/packets';
+
+/** One request handed to an agent. */
+export interface InFlightEntry {
+  packet: RequestPacket;
+  persistent: boolean;
+  atMostOnce: boolean;
+  /** Published on the current or an earlier connection (false: held, never published). */
+  sent: boolean;
+  /** When the entry may be forgotten even without a result (agent deadline + grace), or Infinity. */
+  forgetAt: number;
+}
+
+/** Extra time past a request's deadline before its entry is forgotten (the agent replies on its own deadline). */
+const FORGET_GRACE = 5_000;
+
+/** In-flight requests by agent, then by request id. */
+export class InFlight {
+  private readonly byAgent = new Map<string, Map<number, InFlightEntry>>();
+  private held = 0;
+
+  /** Requests held (never published), counted against the link's buffer. */
+  get heldCount(): number {
+    return this.held;
+  }
+
+  add(agent: string, packet: RequestPacket, persistent: boolean, atMostOnce: boolean, sent: boolean): void {
+    let m = this.byAgent.get(agent);
+    if (!m) this.byAgent.set(agent, (m = new Map()));
+    const prev = m.get(packet.id);
+    if (prev && !prev.sent) this.held--;
+    if (!sent) this.held++;
+    const forgetAt = packet.timeout > 0 ? Date.now() + packet.timeout + FORGET_GRACE : Infinity;
+    m.set(packet.id, { packet, persistent, atMostOnce, sent, forgetAt });
+  }
+
+  /** A result (or a return) closed this request. */
+  remove(agent: string, id: number): void {
+    const m = this.byAgent.get(agent);
+    const e = m?.get(id);
+    if (!m || !e) return;
+    if (!e.sent) this.held--;
+    m.delete(id);
+    if (m.size === 0) this.byAgent.delete(agent);
+  }
+
+  /** Forgets an agent's requests and returns them. */
+  take(agent: string): InFlightEntry[] {
+    const m = this.byAgent.get(agent);
+    if (!m) return [];
+    this.byAgent.delete(agent);
+    const out = [...m.values()];
+    for (const e of out) if (!e.sent) this.held--;
+    return out;
+  }
+
+  has(agent: string): boolean {
+    return this.byAgent.has(agent);
+  }
+
+  /** Agents holding at least one published request. */
+  agentsWithSent(): string[] {
+    const out: string[] = [];
+    for (const [agent, m] of this.byAgent) {
+      for (const e of m.values()) {
+        if (e.sent) {
+          out.push(agent);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  agents(): string[] {
+    return [...this.byAgent.keys()];
+  }
+
+  /** Drops entries past their deadline plus grace (the agent's timeout reply was lost). */
+  expire(now: number): void {
+    for (const [agent, m] of this.byAgent) {
+      for (const [id, e] of m) if (e.forgetAt < now) this.remove(agent, id);
+    }
+  }
+
+  clear(): void {
+    this.byAgent.clear();
+    this.held = 0;
+  }
+}
