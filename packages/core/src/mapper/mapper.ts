@@ -9,7 +9,7 @@ import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
-import { SelectorSet, type SelectorOption } from '../selectors/resolve-selector';
+import { SelectorSet } from '../selectors/resolve-selector';
 import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
 import type { MapperLink, Transport } from '../transport/transport';
@@ -54,14 +54,6 @@ export interface MapperStats {
 
 type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
 
-// Typed events on top of EventEmitter (declaration merging keeps the class free of boilerplate).
-export interface Mapper {
-  on<K extends keyof MapperEvents>(event: K, listener: (...args: MapperEvents[K]) => void): this;
-  once<K extends keyof MapperEvents>(event: K, listener: (...args: MapperEvents[K]) => void): this;
-  off<K extends keyof MapperEvents>(event: K, listener: (...args: MapperEvents[K]) => void): this;
-  emit<K extends keyof MapperEvents>(event: K, ...args: MapperEvents[K]): boolean;
-}
-
 /**
  * A mapper: hears every agent's heartbeat and dispatches requests to them.
  *
@@ -72,7 +64,7 @@ export interface Mapper {
  * const all = await mapper.request('/simple/echo', 'hi', { selector: 'all' }); // { fred: {ok, result}, bob: ... }
  * ```
  */
-export class Mapper extends EventEmitter {
+export class Mapper extends EventEmitter<MapperEvents> {
   readonly identity: string;
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
