@@ -29,5 +29,6 @@ export { runAgents } from './commands/agents.command';
 export type { AgentsCommandOptions } from './commands/agents.command';
 export { runMapper, consoleScope } from './commands/mapper.command';
 export type { ConsoleScope, MapperCommandOptions } from './commands/mapper.command';
-export { runDemo, findDemo, DEMO_SCRIPT } from './commands/demo.command';
+export { runDemo, findDemo, demoCandidates, DEMO_SCRIPT } from './commands/demo.command';
 export type { CommandContext, RegisterCommand } from './command-context';
+export { withFailFast } from './transport-url';

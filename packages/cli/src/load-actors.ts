@@ -4,6 +4,7 @@
  * exports, as its default export, or as `module.exports` itself.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NaniteError, getActorOptions, type ActorLike } from '@nanite/core';
@@ -59,7 +60,7 @@ export function actorsFromExports(exported: unknown, path = '<module>'): ActorLi
 async function importModule(path: string): Promise<unknown> {
   if (extname(path) === '.mjs') return import(pathToFileURL(path).href);
   try {
-    return require(path) as unknown;
+    return createRequire(path)(path) as unknown;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // An ES module that require() cannot load (top-level await, or an older Node): import() can.

@@ -2,12 +2,13 @@
 import { Mapper, type AgentView } from '@nanite/core';
 import type { CliIo } from './io';
 import { createLogger, pickLogFormat } from './logger';
+import { withFailFast } from './transport-url';
 
 /** How long a fresh mapper listens for agents answering its Advertise before a fan-out or a listing (ms). */
 export const DEFAULT_DISCOVERY_MS = 500;
 
 /**
- * Starts a mapper on `url`. Its own log lines (warnings only, unless `NANITE_LOG_LEVEL` says
+ * Starts a mapper on `url`; an unreachable broker fails at once (see {@link withFailFast}). Its own log lines (warnings only, unless `NANITE_LOG_LEVEL` says
  * otherwise) go to stderr so stdout carries nothing but results.
  */
 export async function openMapper(url: string, io: CliIo): Promise<Mapper> {
@@ -17,7 +18,7 @@ export async function openMapper(url: string, io: CliIo): Promise<Mapper> {
     format: pickLogFormat(io.env.NANITE_LOG_FORMAT, io.stderr),
     destination: io.stderr,
   });
-  const mapper = new Mapper({ transport: url, logger });
+  const mapper = new Mapper({ transport: withFailFast(url, true), logger });
   await mapper.start();
   return mapper;
 }

@@ -1,4 +1,6 @@
 /** The `nanite` program: commander wiring of every command, and `main()`. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, RegisterCommand } from './command-context';
 import { registerAgent } from './commands/agent.command';
@@ -14,7 +16,7 @@ import type { CliIo } from './io';
 export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerAgents, registerMapper, registerDemo];
 
 function version(): string {
-  return (require('../package.json') as { version: string }).version;
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Builds the commander program; `setExit` receives the exit status of the command that ran. */

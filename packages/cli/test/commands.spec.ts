@@ -1,9 +1,8 @@
 /** request, push and agents run in-process against memory:// agents; their output and exit statuses. */
 import { Agent, defineActor } from '@nanite/core';
 import { EXIT, runAgents, runPush, runRequest } from '../src';
-import { memoryUrl, quietLogger, testIo } from './helpers';
+import { memoryUrl, quietLogger, testIo, simpleActor } from './helpers';
 
-const { Simple } = require('../../../examples/simple-agent/simple.js') as { Simple: new () => object };
 
 describe('request, push and agents (memory://)', () => {
   let url: string;
@@ -17,7 +16,7 @@ describe('request, push and agents (memory://)', () => {
       tags,
       logger: quietLogger,
       actors: [
-        new Simple(),
+        simpleActor(),
         defineActor('slow', {
           wait: (ms: unknown, ctx) =>
             new Promise((resolve, reject) => {

@@ -1,5 +1,7 @@
 /** Test helpers: captured streams and an in-process CliIo. */
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import type { CliIo } from '../src';
 
@@ -63,3 +65,12 @@ export async function until(predicate: () => boolean, timeout = 5000, what = 'co
 
 /** A logger that drops everything. */
 export const quietLogger = { debug(): void {}, info(): void {}, warn(): void {}, error(): void {} };
+
+/** Path of the simple-agent example's actor module. */
+export const SIMPLE_JS = join(__dirname, '..', '..', '..', 'examples', 'simple-agent', 'simple.js');
+
+/** A new instance of the example's `Simple` actor (`/simple/echo`). */
+export function simpleActor(): object {
+  const { Simple } = createRequire(__filename)(SIMPLE_JS) as { Simple: new () => object };
+  return new Simple();
+}

@@ -6,6 +6,7 @@ import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { loadActors } from '../load-actors';
+import { withFailFast } from '../transport-url';
 import { createLogger, pickLogFormat } from '../logger';
 import { STOP_SIGNALS, type SignalSource } from '../signals';
 import { logFormatOption, logLevelOption, positiveInt, secondsToMs, tagOption, urlFor, urlOption } from '../options';
@@ -23,6 +24,8 @@ export interface AgentCommandOptions {
   concurrency?: number | undefined;
   /** How long a stop lets in-flight handlers finish before aborting them (ms). */
   drainTimeout?: number | undefined;
+  /** Keep retrying an unreachable broker at start instead of failing (exit 5). */
+  waitForBroker?: boolean | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
   /** Called once the agent is serving (tests use it to know when to send work). */
@@ -35,21 +38,20 @@ export interface AgentCommandOptions {
  * drain returns {@link EXIT.INTERRUPTED} at once. Logs go to stdout: pretty on a terminal, JSON lines otherwise.
  */
 export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
+  // Signals are counted: the first starts the drain, the second (however soon) cuts it short.
   let received: string | undefined;
-  let onSignal: ((name: string) => void) | undefined;
+  let count = 0;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
   const listeners = STOP_SIGNALS.map((name) => {
     const listener = (): void => {
       received ??= name;
-      onSignal?.(name);
+      count++;
+      for (const w of waiters.filter((x) => x.n <= count)) w.resolve();
     };
     signals.on(name, listener);
     return [name, listener] as const;
   });
-  const nextSignal = (): Promise<string> =>
-    new Promise((resolve) => {
-      onSignal = resolve;
-    });
-  const stopSignal = nextSignal();
+  const nthSignal = (n: number): Promise<void> => (count >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })));
   return guarded(io, async () => {
     const logger = createLogger({
       name: 'nanite-agent',
@@ -58,23 +60,23 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
       destination: io.stdout,
     });
     const modules = await loadActors(o.actors, io.cwd);
-    const options: AgentOptions = { transport: o.url, actors: modules.flatMap((m) => m.actors), tags: o.tags ?? [], logger };
+    const options: AgentOptions = { transport: withFailFast(o.url, !o.waitForBroker), actors: modules.flatMap((m) => m.actors), tags: o.tags ?? [], logger };
     if (o.token) options.identity = o.token;
     if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
     if (o.concurrency !== undefined) options.concurrency = o.concurrency;
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
     const agent = new Agent(options);
     // Connecting may take long (a broker that is down is retried): a signal meanwhile ends the process.
-    const started = await Promise.race([agent.start().then(() => true), stopSignal.then(() => false)]);
+    const started = await Promise.race([agent.start().then(() => true), nthSignal(1).then(() => false)]);
     if (!started) {
       logger.warn({ identity: agent.identity }, 'stopped before the agent could connect');
       return EXIT.INTERRUPTED;
     }
     logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval }, 'agent started');
     o.onStarted?.(agent);
-    const first = received ?? (await stopSignal);
-    logger.info({ identity: agent.identity, signal: first, inFlight: agent.inFlight }, 'draining: finishing in-flight requests (signal again to force)');
-    const outcome = await Promise.race([agent.stop().then(() => 'stopped' as const), nextSignal().then(() => 'forced' as const)]);
+    await nthSignal(1);
+    logger.info({ identity: agent.identity, signal: received, inFlight: agent.inFlight }, 'draining: finishing in-flight requests (signal again to force)');
+    const outcome = await Promise.race([agent.stop().then(() => 'stopped' as const), nthSignal(2).then(() => 'forced' as const)]);
     if (outcome === 'forced') {
       logger.warn({ identity: agent.identity, inFlight: agent.inFlight }, 'second signal: exiting without finishing the drain');
       return EXIT.INTERRUPTED;
@@ -94,6 +96,7 @@ interface AgentFlags {
   pingInterval?: number;
   concurrency?: number;
   drainTimeout?: number;
+  waitForBroker?: boolean;
   logLevel?: string;
   logFormat?: string;
 }
@@ -110,6 +113,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--ping-interval <seconds>', 'heartbeat period in seconds').argParser(secondsToMs).default(undefined, '5'))
     .addOption(new Option('--concurrency <n>', 'handlers run at once').argParser(positiveInt).default(undefined, '64'))
     .addOption(new Option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long in-flight handlers may finish').argParser(secondsToMs).default(undefined, '10'))
+    .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(
@@ -133,6 +137,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               pingInterval: flags.pingInterval,
               concurrency: flags.concurrency,
               drainTimeout: flags.drainTimeout,
+              waitForBroker: flags.waitForBroker,
               logLevel: levelFromFlag,
               logFormat: flags.logFormat,
             },

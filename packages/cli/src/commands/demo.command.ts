@@ -12,12 +12,13 @@ import { STOP_SIGNALS, type SignalSource } from '../signals';
 /** Where the demo script lives relative to a repository checkout. */
 export const DEMO_SCRIPT = join('examples', 'demo', 'demo.js');
 
-/**
- * The demo script: in the repository this package was built in (packages/cli/dist → the root), else
- * under the working directory. Throws `NANITE_ERR_INVALID_ARGUMENT` when neither has it.
- */
-export function findDemo(cwd: string): string {
-  const candidates = [resolve(__dirname, '..', '..', '..', '..', DEMO_SCRIPT), resolve(cwd, DEMO_SCRIPT)];
+/** Where the demo is looked for: the repository this package was built in (packages/cli/dist → the root), then `cwd`. */
+export function demoCandidates(cwd: string): string[] {
+  return [resolve(__dirname, '..', '..', '..', '..', DEMO_SCRIPT), resolve(cwd, DEMO_SCRIPT)];
+}
+
+/** The first existing demo script among `candidates`; throws `NANITE_ERR_INVALID_ARGUMENT` when there is none. */
+export function findDemo(candidates: readonly string[]): string {
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
     throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', {
@@ -33,7 +34,7 @@ export function findDemo(cwd: string): string {
  */
 export function runDemo(args: readonly string[], io: CliIo, signals: SignalSource = process): Promise<number> {
   return guarded(io, async () => {
-    const script = findDemo(io.cwd);
+    const script = findDemo(demoCandidates(io.cwd));
     const direct = io.stdout === process.stdout && io.stderr === process.stderr;
     const child = spawn(process.execPath, [script, ...args], { cwd: io.cwd, stdio: ['inherit', direct ? 'inherit' : 'pipe', direct ? 'inherit' : 'pipe'] });
     child.stdout?.pipe(io.stdout, { end: false });

@@ -4,7 +4,9 @@
  */
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import repl, { type REPLServer } from 'node:repl';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Mapper, MapperRequestOptions, PushOptions } from '@nanite/core';
 import type { Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
@@ -61,7 +63,9 @@ const BANNER = `In scope (top-level await works):
 function startConsole(mapper: Mapper, url: string, io: CliIo): REPLServer {
   const terminal = isTty(io.stdin) && isTty(io.stdout);
   io.stdout.write(`nanite console: mapper ${mapper.identity} on ${redactUrl(url)}\n${BANNER}`);
-  const server = repl.start({ prompt: 'nanite> ', input: io.stdin, output: io.stdout, terminal, useGlobal: false, ignoreUndefined: true });
+  // A script piped in is fed one line at a time (see feedScript); a terminal talks to the REPL directly.
+  const input = terminal ? io.stdin : new PassThrough();
+  const server = repl.start({ prompt: 'nanite> ', input, output: io.stdout, terminal, useGlobal: false, ignoreUndefined: true });
   Object.assign(server.context, consoleScope(mapper));
   server.defineCommand('agents', {
     help: 'Show the live agents as a table',
@@ -74,8 +78,48 @@ function startConsole(mapper: Mapper, url: string, io: CliIo): REPLServer {
     server.setupHistory(join(io.home, '.nanite_repl_history'), (err) => {
       if (err) io.stderr.write(`history not kept: ${err.message}\n`);
     });
+  } else {
+    void feedScript(server, io.stdin, input as PassThrough);
   }
   return server;
+}
+
+/**
+ * Feeds a piped script to the REPL one line at a time, each once the REPL shows its prompt again.
+ * Node's REPL starts evaluating the next line while an awaited one is still running, so
+ * `const r = await request(...)` followed by `r` would otherwise see `r` undefined. End of input
+ * ends the REPL (closing the mapper) after the last line has finished.
+ */
+async function feedScript(server: REPLServer, source: Readable, feed: PassThrough): Promise<void> {
+  let ready = true;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const show = server.displayPrompt.bind(server);
+  server.displayPrompt = (preserveCursor?: boolean): void => {
+    show(preserveCursor);
+    ready = true;
+    wake?.();
+  };
+  const lines = createInterface({ input: source, crlfDelay: Infinity });
+  server.once('exit', () => {
+    closed = true;
+    wake?.();
+    lines.close();
+  });
+  const prompted = (): Promise<void> =>
+    ready || closed
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          wake = resolve;
+        });
+  for await (const line of lines) {
+    await prompted();
+    if (closed) return;
+    ready = false;
+    feed.write(`${line}\n`);
+  }
+  await prompted();
+  feed.end();
 }
 
 /**

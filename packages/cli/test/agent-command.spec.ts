@@ -1,0 +1,104 @@
+/** `nanite agent` in-process on memory://: start, serve, drain on a signal. */
+import { join } from 'node:path';
+import { Mapper, type Agent } from '@nanite/core';
+import { EXIT, runAgent, type AgentCommandOptions } from '../src';
+import { FakeSignals, memoryUrl, quietLogger, testIo, until, type TestIo } from './helpers';
+
+const fixtures = join(__dirname, 'fixtures');
+const simple = join(__dirname, '..', '..', '..', 'examples', 'simple-agent', 'simple.js');
+
+describe('runAgent', () => {
+  let url: string;
+  let signals: FakeSignals;
+  let io: TestIo;
+  let agent: Agent | undefined;
+  let mapper: Mapper | undefined;
+  let run: Promise<number> | undefined;
+
+  const start = async (options: Partial<AgentCommandOptions> = {}): Promise<Agent> => {
+    let started: (a: Agent) => void = () => {};
+    const ready = new Promise<Agent>((resolve) => {
+      started = resolve;
+    });
+    run = runAgent({ url, actors: [simple, join(fixtures, 'slow.js')], logFormat: 'json', onStarted: started, ...options }, io, signals);
+    agent = await Promise.race([ready, run.then((code) => Promise.reject(new Error(`agent exited ${code}: ${io.stderr.text}`)))]);
+    mapper = new Mapper({ transport: url, logger: quietLogger });
+    await mapper.start();
+    return agent;
+  };
+
+  const logLines = (): Array<Record<string, unknown>> =>
+    io.stdout.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  beforeEach(() => {
+    url = memoryUrl();
+    signals = new FakeSignals();
+    io = testIo();
+  });
+
+  afterEach(async () => {
+    await mapper?.close();
+    await agent?.stop();
+    if (signals.listening() > 0) signals.emit('SIGTERM');
+    await run;
+    mapper = undefined;
+    agent = undefined;
+    run = undefined;
+  });
+
+  it('hosts the actors of the modules and logs JSON lines when not on a terminal', async () => {
+    await start({ token: 'fred', tags: ['eu'], pingInterval: 250, concurrency: 3 });
+    expect(await mapper!.request('/simple/echo', undefined, { target: 'fred' })).toBe('hello nanite');
+    const started = logLines().find((l) => l.msg === 'agent started')!;
+    expect(started).toMatchObject({ name: 'nanite-agent', identity: 'fred', url, tags: ['eu'], concurrency: 3, pingInterval: 250 });
+    expect(started.routes).toEqual(expect.arrayContaining(['/simple/echo', '/slow/wait', '/slow/fail']));
+    const [view] = await mapper!.waitForAgents({ route: '/simple/echo' });
+    expect(view).toMatchObject({ identity: 'fred', tags: ['eu'], concurrency: 3, pingInterval: 250 });
+  });
+
+  it('on SIGTERM lets the in-flight request finish, unregisters and exits 0', async () => {
+    const a = await start({ token: 'fred' });
+    const pending = mapper!.request('/slow/wait', 300);
+    await until(() => a.inFlight === 1, 2000, 'the request to be in flight');
+    signals.emit('SIGTERM');
+    await expect(pending).resolves.toEqual({ waited: 300, by: 'fred' });
+    expect(await run).toBe(EXIT.OK);
+    expect(signals.listening()).toBe(0);
+    const messages = logLines().map((l) => l.msg);
+    expect(messages).toEqual(expect.arrayContaining(['agent started', 'draining: finishing in-flight requests (signal again to force)', 'agent stopped']));
+    expect(logLines().find((l) => l.msg === 'agent stopped')).toMatchObject({ handled: 1 });
+    await until(() => mapper!.agents().length === 0, 2000, 'the agent to unregister');
+  });
+
+  it('exits 130 at once on a second signal during the drain', async () => {
+    const a = await start({ drainTimeout: 200 });
+    void mapper!.request('/slow/wait', 5000).catch(() => undefined); // aborted by the drain timeout; not what this test checks
+    await until(() => a.inFlight === 1, 2000, 'the request to be in flight');
+    signals.emit('SIGINT');
+    signals.emit('SIGINT');
+    expect(await run).toBe(EXIT.INTERRUPTED);
+    expect(logLines().map((l) => l.msg)).toContain('second signal: exiting without finishing the drain');
+  });
+
+  it('logs pretty lines when asked', async () => {
+    await start({ token: 'pretty-one', logFormat: 'pretty' });
+    expect(io.stdout.text).toMatch(/INFO.*\(nanite-agent\/.*agent started/s);
+    expect(io.stdout.text).toContain('identity: "pretty-one"');
+  });
+
+  it('exits 2 with a clear message for a module that exports no actor', async () => {
+    const code = await runAgent({ url, actors: [join(fixtures, 'none.js')] }, io, signals);
+    expect(code).toBe(EXIT.USAGE);
+    expect(io.stderr.text).toMatch(/^NANITE_ERR_INVALID_ARGUMENT: .*none\.js exports no actor/);
+    expect(signals.listening()).toBe(0);
+  });
+
+  it('exits 2 when two modules serve the same route', async () => {
+    const code = await runAgent({ url, actors: [simple, simple] }, io, signals);
+    expect(code).toBe(EXIT.USAGE);
+    expect(io.stderr.text).toMatch(/^NANITE_ERR_INVALID_ARGUMENT: Route \/simple\/echo is served twice/);
+  });
+});

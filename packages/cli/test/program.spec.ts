@@ -1,0 +1,110 @@
+/** The commander wiring: help, usage errors and their exit status, URL resolution from the environment. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from '@nanite/core';
+import { EXIT, NO_URL_MESSAGE, main } from '../src';
+import { memoryUrl, quietLogger, testIo, type TestIo, simpleActor } from './helpers';
+
+const argv = (...args: string[]): string[] => ['node', 'nanite', ...args];
+
+describe('nanite (program)', () => {
+  let dir: string;
+  let io: TestIo;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nanite-program-'));
+    io = testIo({ cwd: dir, home: dir });
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints help listing every command, with examples, and exits 0', async () => {
+    expect(await main(argv('--help'), io)).toBe(EXIT.OK);
+    for (const cmd of ['agent', 'request', 'push', 'agents', 'mapper', 'demo']) expect(io.stdout.text).toMatch(new RegExp(`^ {2}${cmd} `, 'm'));
+    expect(io.stdout.text).toContain('Examples:');
+    expect(io.stdout.text).toContain('.naniterc.json');
+  });
+
+  it.each(['agent', 'request', 'push', 'agents', 'mapper', 'demo'])('%s --help shows examples', async (cmd) => {
+    expect(await main(argv(cmd, '--help'), io)).toBe(EXIT.OK);
+    expect(io.stdout.text).toContain(`Usage: nanite ${cmd}`);
+    expect(io.stdout.text).toMatch(/Examples:\n {2}\$ nanite /);
+  });
+
+  it('prints the version', async () => {
+    expect(await main(argv('--version'), io)).toBe(EXIT.OK);
+    expect(io.stdout.text.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('exits 2 with the help on stderr when no command is given', async () => {
+    expect(await main(argv(), io)).toBe(EXIT.USAGE);
+    expect(io.stderr.text).toContain('Usage: nanite');
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['request', '/simple/echo', '--bogus'], /unknown option '--bogus'/],
+    [['request'], /missing required argument 'route'/],
+    [['request', '/simple/echo', '--selector', 'fastest'], /Allowed choices are least_loaded, all, random, round_robin/],
+    [['request', '/simple/echo', '--timeout', 'soon'], /--timeout <ms>' argument 'soon' is invalid\. expected a whole number >= 0/],
+    [['agent', '--url', 'memory://x'], /required option '-a, --actors <paths...>' not specified/],
+    [['agent', '--actors', 'a.js', '--concurrency', '0'], /expected a positive integer/],
+    [['agent', '--actors', 'a.js', '--ping-interval', '-1'], /expected a number of seconds > 0/],
+  ])('exits 2 on a usage error: %j', async (args, message) => {
+    expect(await main(argv(...args), io)).toBe(EXIT.USAGE);
+    expect(io.stderr.text).toMatch(message);
+    expect(io.stderr.text).toContain('(add --help for usage and examples)');
+  });
+
+  it('exits 2 and says where a URL can come from when none is given', async () => {
+    expect(await main(argv('request', '/simple/echo'), io)).toBe(EXIT.USAGE);
+    expect(io.stderr.text).toBe(`NANITE_ERR_INVALID_ARGUMENT: ${NO_URL_MESSAGE}\n`);
+  });
+
+  describe('with an agent on memory://', () => {
+    let url: string;
+    let agent: Agent;
+
+    beforeEach(async () => {
+      url = memoryUrl();
+      agent = new Agent({ transport: url, identity: 'fred', actors: [simpleActor()], logger: quietLogger });
+      await agent.start();
+    });
+
+    afterEach(async () => {
+      await agent.stop();
+    });
+
+    it('takes the URL from --url', async () => {
+      expect(await main(argv('request', '/simple/echo', '{"a":1}', '--url', url), io)).toBe(EXIT.OK);
+      expect(io.stdout.text).toBe('{"a":1}\n');
+    });
+
+    it('takes the URL from NANITE_URL', async () => {
+      const envIo = testIo({ cwd: dir, home: dir, env: { NANITE_URL: url } });
+      expect(await main(argv('request', '/simple/echo'), envIo)).toBe(EXIT.OK);
+      expect(envIo.stdout.text).toBe('"hello nanite"\n');
+    });
+
+    it('takes the URL from ./.naniterc.json', async () => {
+      writeFileSync(join(dir, '.naniterc.json'), JSON.stringify({ url }));
+      expect(await main(argv('request', '/simple/echo', 'from-rc'), io)).toBe(EXIT.OK);
+      expect(io.stdout.text).toBe('"from-rc"\n');
+    });
+
+    it('passes repeatable --tag and --target through', async () => {
+      expect(await main(argv('request', '/simple/echo', 'x', '--url', url, '--tag', 'eu', '--tag', 'gpu'), io)).toBe(EXIT.NO_AGENT);
+      expect(io.stderr.text).toMatch(/none of the 1 agent\(s\) serving \/simple\/echo matches tags \[eu, gpu\]/);
+      const io2 = testIo({ cwd: dir, home: dir });
+      expect(await main(argv('request', '/simple/echo', 'x', '--url', url, '--target', 'fred'), io2)).toBe(EXIT.OK);
+    });
+
+    it('lists agents as JSON with agents --json', async () => {
+      expect(await main(argv('agents', '--json', '--wait', '20', '--url', url), io)).toBe(EXIT.OK);
+      expect((JSON.parse(io.stdout.text) as Array<{ identity: string }>).map((a) => a.identity)).toEqual(['fred']);
+    });
+  });
+});
