@@ -225,8 +225,8 @@ export function describeTransportContract(name: string, cluster: () => ContractC
       test('a timeout rejects the caller and aborts the handler', async () => {
         const err = await mapper.request('/contract/wait', null, { timeout: 100 }).catch((e: unknown) => e);
         expect(err).toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
-        await new Promise((r) => setTimeout(r, 50));
-        expect(agents.reduce((n, a) => n + a.inFlight, 0)).toBe(0);
+        // The handler settles once its signal fires; the agent then frees the slot.
+        await new Inbox().until(() => agents.reduce((n, a) => n + a.inFlight, 0) === 0, patience);
       });
     });
   });
