@@ -21,4 +21,6 @@ if (!unitOnly) {
   }
 }
 if (run('npx', ['turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']) !== 0) process.exit(1);
+// Cross-package tests in test/ belong to no workspace: typecheck them against the built packages.
+if (run('npx', ['tsc', '-p', 'test/tsconfig.json']) !== 0) process.exit(1);
 process.exit(run('npx', ['jest', '--detectOpenHandles', ...extra]));
