@@ -1,0 +1,156 @@
+/**
+ * Helpers of the cross-process amqp:// tests: agents in child processes (test/fixtures/amqp-agent.js
+ * on the built @nanite/core), unique prefixes, topology clean-up, a private broker node.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { amqpNames } from '@nanite/core';
+import { connect } from 'amqplib';
+
+/** The shared broker. */
+export const AMQP_URL = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+const FIXTURE = join(__dirname, 'fixtures', 'amqp-agent.js');
+const CHAOS = join(__dirname, '..', 'scripts', 'amqp-chaos-broker.sh');
+
+let counter = 0;
+/** A topology prefix no other test uses. */
+export function uniquePrefix(tag: string): string {
+  return `nt-${tag}-${process.pid}-${Date.now().toString(36)}-${++counter}`;
+}
+
+/** `url` with `?prefix=` (and other query options) set. */
+export function withQuery(url: string, query: Record<string, string | number>): string {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, String(v));
+  return u.toString();
+}
+
+/** An agent running in a child process. */
+export interface AgentProcess {
+  readonly identity: string;
+  readonly child: ChildProcess;
+  /** Resolves once the agent printed "ready"; rejects if it exits first. */
+  readonly ready: Promise<void>;
+  /** SIGKILL (no drain) and wait for the exit. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful drain) and wait for the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts test/fixtures/amqp-agent.js. */
+export function spawnAgent(url: string, identity: string, pingInterval: number): AgentProcess {
+  const child = spawn(process.execPath, [FIXTURE, url, identity, String(pingInterval)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = once(child, 'exit');
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes(`ready ${identity}`)) resolve();
+    });
+    void exited.then(() => reject(new Error(`agent ${identity} exited before ready: ${stderr}`)));
+  });
+  // Callers await `ready` or kill the process; an early exit is reported through `ready`.
+  ready.catch(() => undefined);
+  const end = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await exited;
+  };
+  return { identity, child, ready, kill: () => end('SIGKILL'), stop: () => end('SIGTERM') };
+}
+
+/** Deletes the exchanges of each prefix and the park queues of the given routes. */
+export async function removeTopology(url: string, prefixes: readonly string[], routes: readonly string[] = []): Promise<void> {
+  if (prefixes.length === 0) return;
+  const conn = await connect(url);
+  try {
+    const ch = await conn.createChannel();
+    for (const prefix of prefixes) {
+      const n = amqpNames(prefix);
+      for (const route of routes) await ch.deleteQueue(n.parkQueue(route));
+      for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
+    }
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
+
+/** A private RabbitMQ node (scripts/amqp-chaos-broker.sh) that tests may stop and start. */
+export class ChaosBroker {
+  readonly name = `nanite-chaos-${process.pid}`;
+  readonly port = 5700 + (process.pid % 500);
+  readonly url = `amqp://guest:guest@127.0.0.1:${this.port}`;
+
+  private run(...args: string[]): Promise<unknown> {
+    return promisify(execFile)(CHAOS, args, { timeout: 60_000 });
+  }
+
+  start(): Promise<unknown> {
+    return this.run('start', this.name, String(this.port));
+  }
+
+  stopApp(): Promise<unknown> {
+    return this.run('stop_app', this.name);
+  }
+
+  startApp(): Promise<unknown> {
+    return this.run('start_app', this.name);
+  }
+
+  stop(): Promise<unknown> {
+    return this.run('stop', this.name);
+  }
+}
+
+/** Resolves after `ms` (load pacing only; tests wait for events, not time). */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What a load run saw. */
+export interface LoadStats {
+  sent: number;
+  ok: number;
+  errors: Array<{ code: string; message: string }>;
+  /** Results per answering agent. */
+  byAgent: Record<string, number>;
+  /** Slowest request (ms). */
+  maxMs: number;
+}
+
+/** Something that sends requests, e.g. a Mapper. */
+export interface Requester {
+  request(route: string, payload: unknown): Promise<unknown>;
+}
+
+/** Keeps `workers` requests in flight on `route` until `stop()`, which waits for the last ones. */
+export function startLoad(mapper: Requester, route: string, workers: number, ms = 2): { stats: LoadStats; stop(): Promise<LoadStats> } {
+  const stats: LoadStats = { sent: 0, ok: 0, errors: [], byAgent: {}, maxMs: 0 };
+  let running = true;
+  const worker = async (): Promise<void> => {
+    while (running) {
+      const n = stats.sent++;
+      const t = Date.now();
+      try {
+        const r = (await mapper.request(route, { n, ms })) as { agent: string };
+        stats.ok++;
+        stats.byAgent[r.agent] = (stats.byAgent[r.agent] ?? 0) + 1;
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        stats.errors.push({ code: e.code ?? 'unknown', message: e.message ?? String(err) });
+      }
+      stats.maxMs = Math.max(stats.maxMs, Date.now() - t);
+    }
+  };
+  const all = Promise.all(Array.from({ length: workers }, worker));
+  return {
+    stats,
+    stop: async () => {
+      running = false;
+      await all;
+      return stats;
+    },
+  };
+}
