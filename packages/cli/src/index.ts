@@ -15,7 +15,7 @@ export { AGENT_COLUMNS, agentsJson, fanOutView, formatAge, formatAgentsTable, fo
 export type { FanOutError } from './output';
 export { actorsFromExports, loadActors } from './load-actors';
 export type { LoadedActors } from './load-actors';
-export { createLogger, pickLogFormat, LOG_LEVELS } from './logger';
+export { createLogger, pickLogFormat, resolveLevel, LOG_LEVELS } from './logger';
 export type { CliLoggerOptions, LogFormat } from './logger';
 export { STOP_SIGNALS } from './signals';
 export type { SignalSource, StopSignal } from './signals';

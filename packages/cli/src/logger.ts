@@ -2,6 +2,7 @@
 import type { Writable } from 'node:stream';
 import pino, { type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
+import { NaniteError } from '@nanite/core';
 
 /** How log lines look. */
 export type LogFormat = 'pretty' | 'json';
@@ -18,6 +19,18 @@ export interface CliLoggerOptions {
 
 /** Log levels pino accepts. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/**
+ * The log level: the flag, else `NANITE_LOG_LEVEL` (when not empty), else `fallback`. Throws
+ * `NANITE_ERR_INVALID_ARGUMENT` for a level pino does not know.
+ */
+export function resolveLevel(flag: string | undefined, env: string | undefined, fallback: string): string {
+  const level = flag || env || fallback;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Unknown log level "${level}" (expected one of ${LOG_LEVELS.join(', ')})` });
+  }
+  return level;
+}
 
 /** A pino logger writing to `destination`, through pino-pretty for `pretty`. */
 export function createLogger(options: CliLoggerOptions): PinoLogger {

@@ -1,7 +1,7 @@
 /** A short-lived mapper for one command (request, push, agents, the console). */
 import { Mapper, type AgentView } from '@nanite/core';
 import type { CliIo } from './io';
-import { createLogger, pickLogFormat } from './logger';
+import { createLogger, pickLogFormat, resolveLevel } from './logger';
 import { withFailFast } from './transport-url';
 
 /** How long a fresh mapper listens for agents answering its Advertise before a fan-out or a listing (ms). */
@@ -14,8 +14,8 @@ export const DEFAULT_DISCOVERY_MS = 500;
 export async function openMapper(url: string, io: CliIo): Promise<Mapper> {
   const logger = createLogger({
     name: 'nanite-mapper',
-    level: io.env.NANITE_LOG_LEVEL ?? 'warn',
-    format: pickLogFormat(io.env.NANITE_LOG_FORMAT, io.stderr),
+    level: resolveLevel(undefined, io.env.NANITE_LOG_LEVEL, 'warn'),
+    format: pickLogFormat(io.env.NANITE_LOG_FORMAT || undefined, io.stderr),
     destination: io.stderr,
   });
   const mapper = new Mapper({ transport: withFailFast(url, true), logger });

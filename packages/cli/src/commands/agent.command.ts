@@ -7,7 +7,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { loadActors } from '../load-actors';
 import { withFailFast } from '../transport-url';
-import { createLogger, pickLogFormat } from '../logger';
+import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { STOP_SIGNALS, type SignalSource } from '../signals';
 import { logFormatOption, logLevelOption, positiveInt, secondsToMs, tagOption, urlFor, urlOption } from '../options';
 
@@ -55,8 +55,8 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
   return guarded(io, async () => {
     const logger = createLogger({
       name: 'nanite-agent',
-      level: o.logLevel ?? io.env.NANITE_LOG_LEVEL ?? 'info',
-      format: pickLogFormat(o.logFormat ?? io.env.NANITE_LOG_FORMAT, io.stdout),
+      level: resolveLevel(o.logLevel, io.env.NANITE_LOG_LEVEL, 'info'),
+      format: pickLogFormat(o.logFormat || io.env.NANITE_LOG_FORMAT, io.stdout),
       destination: io.stdout,
     });
     const modules = await loadActors(o.actors, io.cwd);

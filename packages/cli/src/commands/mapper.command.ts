@@ -13,7 +13,7 @@ import { examples, guarded, type RegisterCommand } from '../command-context';
 import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
-import { createLogger, pickLogFormat } from '../logger';
+import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { openMapper } from '../mapper-session';
 import { logFormatOption, logLevelOption, urlFor, urlOption } from '../options';
 import { formatAgentsTable } from '../output';
@@ -137,8 +137,8 @@ export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSou
       }
       const logger = createLogger({
         name: 'nanite-mapper',
-        level: o.logLevel ?? io.env.NANITE_LOG_LEVEL ?? 'info',
-        format: pickLogFormat(o.logFormat ?? io.env.NANITE_LOG_FORMAT, io.stdout),
+        level: resolveLevel(o.logLevel, io.env.NANITE_LOG_LEVEL, 'info'),
+        format: pickLogFormat(o.logFormat || io.env.NANITE_LOG_FORMAT, io.stdout),
         destination: io.stdout,
       });
       logger.info({ mapper: mapper.identity, url: redactUrl(o.url) }, 'mapper started');
