@@ -47,6 +47,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   private closing: Promise<void> | undefined;
   private consumers: string[] = [];
   private firstAttach: Promise<void> | undefined;
+  /** Opened while the broker was down: announce (re-register) on the first attach. */
+  private announce = false;
   private resolveFirst: (() => void) | undefined;
   private retry: NodeJS.Timeout | undefined;
   private unobserve: (() => void) | undefined;
@@ -71,6 +73,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   open(): Promise<void> {
     this.firstAttach = new Promise((resolve) => (this.resolveFirst = resolve));
     const wasUp = this.s.connection.isUp;
+    this.announce = !wasUp;
     this.unobserve = this.s.connection.observe(this);
     return wasUp ? this.firstAttach : Promise.resolve();
   }
@@ -84,6 +87,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     this.ch = undefined;
     this.consumers = [];
     this.cache.connection(true);
+    this.resolveFirst?.();
+    this.resolveFirst = undefined;
   }
 
   private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
@@ -103,13 +108,18 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       await declareExchanges(channel, n);
       await channel.assertQueue(this.queue, { exclusive: true });
       await channel.bindQueue(this.queue, n.advertise, '');
-      if (!this.paused) await this.startConsuming(channel);
+      if (!this.paused) await channel.bindQueue(this.queue, n.agent, this.identity);
       if (gen !== this.generation || this.closed) return;
       this.ch = channel;
-      for (const r of this.replies.drain()) this.publishReply(channel, r);
       this.resolveFirst?.();
       this.resolveFirst = undefined;
-      if (reconnected && !this.paused) this.sink.onReconnect?.();
+      // Let the owner store the link (it resolves open()) before the first request arrives.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (gen !== this.generation || this.closed) return;
+      if (!this.paused) await this.startConsuming(channel);
+      for (const r of this.replies.drain()) this.publishReply(channel, r);
+      if ((reconnected || this.announce) && !this.paused) this.sink.onReconnect?.();
+      this.announce = false;
     } catch (err) {
       this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'could not attach the agent link; retrying');
       // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
@@ -120,7 +130,6 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
 
   private async startConsuming(ch: Channel): Promise<void> {
     const n = this.s.names;
-    await ch.bindQueue(this.queue, n.agent, this.identity);
     if (!this.noAck) await ch.prefetch(this.options.prefetch);
     const main = await ch.consume(this.queue, (m) => this.onMessage(ch, m), { noAck: this.noAck });
     this.consumers = [main.consumerTag];
@@ -191,7 +200,12 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       if (early) safeAck(ch, m);
       else settle = () => safeAck(ch, m);
     }
-    this.sink.onPacket(packet, settle);
+    try {
+      this.sink.onPacket(packet, settle);
+    } catch (err) {
+      // A throwing sink must not kill the channel (amqplib would close it); the agent's own handlers never throw here.
+      this.s.logger.error({ agent: this.identity, err: (err as Error).message }, 'agent sink threw');
+    }
   }
 
   broadcast(packet: HeartbeatPacket): void {

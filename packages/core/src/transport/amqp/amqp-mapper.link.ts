@@ -199,7 +199,12 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     const peek = peekMapperBound(packet);
     if (peek.kind === 'result') this.inFlight.remove(peek.from, peek.id);
     else if (peek.kind === 'alive' && this.awaiting.has(peek.identity)) this.rejoined(peek.identity);
-    this.sink.onPacket(packet);
+    try {
+      this.sink.onPacket(packet);
+    } catch (err) {
+      // A throwing sink must not kill the channel (amqplib would close it).
+      this.s.logger.error({ mapper: this.id, err: (err as Error).message }, 'mapper sink threw');
+    }
   }
 
   private onReturn(m: Message): void {

@@ -1,0 +1,109 @@
+/**
+ * amqp:// delivery choices, graceful drain and offline-failsafe parking, in one process.
+ */
+import { Agent, AmqpTransport, defineActor, Mapper } from '../src';
+import { AMQP_URL, removeTopology, uniquePrefix } from './amqp.helpers';
+import { describeTransportContract } from './transport-contract';
+
+const ROUTES = ['/slow/work', '/late/hi', '/contract/echo', '/contract/steps', '/contract/fail', '/contract/wait'];
+const prefixes: string[] = [];
+afterAll(() => removeTopology(prefixes, ROUTES));
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describeTransportContract(
+  'amqp:// with delivery=at-most-once',
+  () => {
+    const prefix = uniquePrefix('amo');
+    prefixes.push(prefix);
+    return { transport: () => new AmqpTransport({ url: AMQP_URL, prefix, delivery: 'at-most-once' }) };
+  },
+  { patience: 5_000 },
+);
+
+describe('amqp:// delivery, drain and parking', () => {
+  let prefix: string;
+  let closers: Array<() => Promise<void>>;
+  const transport = (): AmqpTransport => {
+    const t = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => t.close());
+    return t;
+  };
+
+  beforeEach(() => {
+    prefix = uniquePrefix('delivery');
+    prefixes.push(prefix);
+    closers = [];
+  });
+
+  afterEach(async () => {
+    for (const c of closers.reverse()) await c();
+  });
+
+  const slow = (started: string[]) =>
+    defineActor('slow', {
+      work: async (p: unknown, ctx) => {
+        started.push(ctx.agent);
+        await sleep((p as { ms: number }).ms);
+        return ctx.agent;
+      },
+    });
+
+  test('ack-after-handler: a draining agent finishes its request and hands the queued ones back, which run elsewhere (never twice)', async () => {
+    const started: string[] = [];
+    const a = new Agent({ transport: transport(), identity: 'a', actors: [slow(started)], concurrency: 1, pingInterval: 500 });
+    await a.start();
+    closers.push(() => a.stop());
+    const m = new Mapper({ transport: transport(), timeout: 10_000 });
+    await m.start();
+    closers.push(() => m.close());
+    await m.waitForAgents({ route: '/slow/work', timeout: 5_000 });
+    const calls = Array.from({ length: 5 }, () => m.call<string>('/slow/work', { ms: 300 }));
+    // prefetch = concurrency = 1: one request runs, four wait at the broker.
+    await (async () => {
+      while (started.length === 0) await sleep(10);
+    })();
+    const b = new Agent({ transport: transport(), identity: 'b', actors: [slow(started)], concurrency: 4, pingInterval: 500 });
+    await b.start();
+    closers.push(() => b.stop());
+    await m.waitForAgents({ route: '/slow/work', count: 2, timeout: 5_000 });
+    await a.stop();
+    const replies = await Promise.all(calls);
+    expect(replies.filter((r) => r.agent === 'a')).toHaveLength(1);
+    expect(replies.filter((r) => r.agent === 'b')).toHaveLength(4);
+    expect(started.sort()).toEqual(['a', 'b', 'b', 'b', 'b']);
+  });
+
+  test('per-route at-most-once: requests are acknowledged on receipt, so the agent takes more than its prefetch', async () => {
+    const started: string[] = [];
+    const t = new AmqpTransport({ url: AMQP_URL, prefix, routeDelivery: { '/slow/work': 'at-most-once' } });
+    closers.push(() => t.close());
+    const a = new Agent({ transport: t, identity: 'a', actors: [slow(started)], concurrency: 1, pingInterval: 500 });
+    await a.start();
+    closers.push(() => a.stop());
+    const m = new Mapper({ transport: transport(), timeout: 10_000 });
+    await m.start();
+    closers.push(() => m.close());
+    await m.waitForAgents({ route: '/slow/work', timeout: 5_000 });
+    const calls = Array.from({ length: 4 }, () => m.call<string>('/slow/work', { ms: 100 }));
+    const b = new Agent({ transport: transport(), identity: 'b', actors: [slow(started)], concurrency: 4, pingInterval: 500 });
+    await sleep(100); // the four requests reach a before b exists
+    await b.start();
+    closers.push(() => b.stop());
+    await a.stop();
+    // Everything was already taken by `a` (acknowledged on receipt), so nothing was handed back to `b`.
+    expect((await Promise.all(calls)).map((r) => r.agent)).toEqual(['a', 'a', 'a', 'a']);
+  });
+
+  test('persistent: a request with no agent is parked durably and answered by an agent that starts later', async () => {
+    const m = new Mapper({ transport: transport(), timeout: 10_000, discoveryWindow: 0 });
+    await m.start();
+    closers.push(() => m.close());
+    const answer = m.request<string>('/late/hi', 'there', { persistent: true });
+    await sleep(200); // parked, with no agent anywhere
+    const late = new Agent({ transport: transport(), identity: 'late', actors: [defineActor('late', { hi: (p: unknown) => `hi ${String(p)}` })] });
+    await late.start();
+    closers.push(() => late.stop());
+    await expect(answer).resolves.toBe('hi there');
+  });
+});
