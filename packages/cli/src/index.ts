@@ -29,6 +29,8 @@ export { runAgents } from './commands/agents.command';
 export type { AgentsCommandOptions } from './commands/agents.command';
 export { runMapper, consoleScope } from './commands/mapper.command';
 export type { ConsoleScope, MapperCommandOptions } from './commands/mapper.command';
+export { runAdmin, DEFAULT_ADMIN_PORT } from './commands/admin.command';
+export type { AdminCommandOptions } from './commands/admin.command';
 export { runDemo, findDemo, demoCandidates, DEMO_SCRIPT } from './commands/demo.command';
 export type { CommandContext, RegisterCommand } from './command-context';
 export { withFailFast } from './transport-url';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { CommandContext, RegisterCommand } from './command-context';
+import { registerAdmin } from './commands/admin.command';
 import { registerAgent } from './commands/agent.command';
 import { registerAgents } from './commands/agents.command';
 import { registerDemo } from './commands/demo.command';
@@ -13,7 +14,7 @@ import { EXIT } from './exit-codes';
 import type { CliIo } from './io';
 
 /** Every command, in the order `nanite --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerAgents, registerMapper, registerDemo];
+export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerAgents, registerMapper, registerAdmin, registerDemo];
 
 function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -42,6 +43,7 @@ Examples:
   $ nanite request /simple/echo --selector all
   $ nanite agents
   $ nanite mapper -i
+  $ nanite admin --port 4000
   $ nanite demo
 `,
     );

@@ -162,6 +162,23 @@ describe('nanite (binary, RabbitMQ)', () => {
     });
   });
 
+  it('serves the Control Tower over the broker and closes on SIGTERM', async () => {
+    await agent('fred');
+    const admin = cli.start(['admin', '--port', '0', '--url', url]);
+    await eventually(() => /Control Tower at (http:\/\/\S+\/)"/.test(admin.stdout) || admin.child.exitCode !== null, 'the Control Tower to listen');
+    const page = /Control Tower at (http:\/\/\S+\/)"/.exec(admin.stdout)?.[1];
+    expect(page).toBeDefined();
+    let identities: string[] = [];
+    for (let i = 0; i < 100 && identities.length === 0; i++) {
+      const body = (await (await fetch(`${page}api/agents`)).json()) as { agents: Array<{ identity: string }> };
+      identities = body.agents.map((a) => a.identity);
+      if (identities.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(identities).toEqual(['fred']);
+    admin.child.kill('SIGTERM');
+    expect(await admin.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('runs a console script from stdin: request, fan-out, agents, push, then exits 0 at end of input', async () => {
     await agent('fred');
     await agent('bob');

@@ -23,12 +23,12 @@ describe('nanite (program)', () => {
 
   it('prints help listing every command, with examples, and exits 0', async () => {
     expect(await main(argv('--help'), io)).toBe(EXIT.OK);
-    for (const cmd of ['agent', 'request', 'push', 'agents', 'mapper', 'demo']) expect(io.stdout.text).toMatch(new RegExp(`^ {2}${cmd} `, 'm'));
+    for (const cmd of ['agent', 'request', 'push', 'agents', 'mapper', 'admin', 'demo']) expect(io.stdout.text).toMatch(new RegExp(`^ {2}${cmd} `, 'm'));
     expect(io.stdout.text).toContain('Examples:');
     expect(io.stdout.text).toContain('.naniterc.json');
   });
 
-  it.each(['agent', 'request', 'push', 'agents', 'mapper', 'demo'])('%s --help shows examples', async (cmd) => {
+  it.each(['agent', 'request', 'push', 'agents', 'mapper', 'admin', 'demo'])('%s --help shows examples', async (cmd) => {
     expect(await main(argv(cmd, '--help'), io)).toBe(EXIT.OK);
     expect(io.stdout.text).toContain(`Usage: nanite ${cmd}`);
     expect(io.stdout.text).toMatch(/Examples:\n {2}\$ nanite /);

@@ -1,0 +1,130 @@
+/** `nanite admin`: serves the Control Tower (from @nanite/fastify) over a mapper of its own. */
+import { naniteControlTower, nanitePlugin } from '@nanite/fastify';
+import { Option, type Command } from 'commander';
+import Fastify, { LogController } from 'fastify';
+import { examples, guarded, type RegisterCommand } from '../command-context';
+import { redactUrl } from '../config';
+import { EXIT, type ExitCode } from '../exit-codes';
+import type { CliIo } from '../io';
+import { createLogger, pickLogFormat, resolveLevel } from '../logger';
+import { logFormatOption, logLevelOption, nonNegativeInt, urlFor, urlOption } from '../options';
+import { STOP_SIGNALS, type SignalSource } from '../signals';
+import { withFailFast } from '../transport-url';
+
+/** Default port of `nanite admin`. */
+export const DEFAULT_ADMIN_PORT = 4000;
+
+/** Options of {@link runAdmin}. */
+export interface AdminCommandOptions {
+  url: string;
+  /** TCP port (0 picks a free one). Default 4000. */
+  port?: number | undefined;
+  /** Interface to listen on. Default 127.0.0.1 (this machine only). */
+  host?: string | undefined;
+  /** Where the page lives. Default `/`. */
+  prefix?: string | undefined;
+  /** Bearer token the Control Tower API requires. */
+  authToken?: string | undefined;
+  /** Hide the request form (watch only). */
+  readOnly?: boolean | undefined;
+  logLevel?: string | undefined;
+  logFormat?: string | undefined;
+  /** Called with the page's address once listening (tests use it). */
+  onListening?: ((address: string) => void) | undefined;
+}
+
+/**
+ * Serves the Control Tower until SIGINT/SIGTERM, then closes the server and its mapper and returns
+ * {@link EXIT.OK}. An unreachable broker fails at once (exit 5).
+ */
+export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
+  return guarded(io, async () => {
+    const logger = createLogger({
+      name: 'nanite-admin',
+      level: resolveLevel(o.logLevel, io.env.NANITE_LOG_LEVEL, 'info'),
+      format: pickLogFormat(o.logFormat || io.env.NANITE_LOG_FORMAT, io.stdout),
+      destination: io.stdout,
+    });
+    const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
+    try {
+      await app.register(nanitePlugin, { url: withFailFast(o.url, true) });
+      await app.register(naniteControlTower, {
+        prefix: o.prefix ?? '/',
+        ...(o.authToken ? { auth: o.authToken } : {}),
+        ...(o.readOnly ? { readOnly: true } : {}),
+      });
+      const base = await app.listen({ port: o.port ?? DEFAULT_ADMIN_PORT, host: o.host ?? '127.0.0.1' });
+      const page = `${base}${normalizePrefix(o.prefix ?? '/')}/`;
+      logger.info({ url: redactUrl(o.url), page, auth: o.authToken ? 'bearer token' : 'none', readOnly: o.readOnly ?? false }, `Control Tower at ${page}`);
+      o.onListening?.(page);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          for (const name of STOP_SIGNALS) signals.off(name, stop);
+          resolve();
+        };
+        for (const name of STOP_SIGNALS) signals.on(name, stop);
+      });
+      logger.info({}, 'closing the Control Tower');
+      return EXIT.OK;
+    } finally {
+      await app.close();
+    }
+  });
+}
+
+function normalizePrefix(prefix: string): string {
+  return `/${prefix}`.replace(/\/+/g, '/').replace(/\/$/, '');
+}
+
+interface AdminFlags {
+  url?: string;
+  port?: number;
+  host?: string;
+  prefix?: string;
+  authToken?: string;
+  readOnly?: boolean;
+  logLevel?: string;
+  logFormat?: string;
+}
+
+/** Registers `nanite admin`. */
+export const registerAdmin: RegisterCommand = (program: Command, ctx) => {
+  program
+    .command('admin')
+    .description('serve the Control Tower: live agents and a request form, in the browser')
+    .addOption(urlOption())
+    .addOption(new Option('-p, --port <port>', 'port to listen on (0: any free port)').argParser(nonNegativeInt).default(DEFAULT_ADMIN_PORT))
+    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)').default('127.0.0.1'))
+    .addOption(new Option('--prefix <path>', 'path of the page').default('/'))
+    .addOption(new Option('--auth-token <token>', 'require this bearer token on the API (or $NANITE_ADMIN_TOKEN)'))
+    .option('--read-only', 'watch only: no request form')
+    .addOption(logLevelOption('info'))
+    .addOption(logFormatOption())
+    .addHelpText(
+      'after',
+      examples([
+        'nanite admin --url amqp://guest:guest@localhost:5672            # http://127.0.0.1:4000/',
+        'nanite admin --port 8080 --host 0.0.0.0 --auth-token s3cret --read-only',
+      ]),
+    )
+    .action(async (flags: AdminFlags, command: Command) => {
+      const levelFromFlag = command.getOptionValueSource('logLevel') === 'cli' ? flags.logLevel : undefined;
+      ctx.setExit(
+        await guarded(ctx.io, () =>
+          runAdmin(
+            {
+              url: urlFor(flags.url, ctx.io),
+              port: flags.port,
+              host: flags.host,
+              prefix: flags.prefix,
+              authToken: flags.authToken || ctx.io.env.NANITE_ADMIN_TOKEN || undefined,
+              readOnly: flags.readOnly,
+              logLevel: levelFromFlag,
+              logFormat: flags.logFormat,
+            },
+            ctx.io,
+          ),
+        ),
+      );
+    });
+};

@@ -1,0 +1,72 @@
+/** `nanite admin` in-process on memory://: the Control Tower page and API, auth, shutdown on a signal. */
+import { Agent } from '@nanite/core';
+import { EXIT, runAdmin, type AdminCommandOptions } from '../src';
+import { FakeSignals, memoryUrl, quietLogger, simpleActor, testIo, until, type TestIo } from './helpers';
+
+describe('runAdmin', () => {
+  let url: string;
+  let signals: FakeSignals;
+  let io: TestIo;
+  let agent: Agent;
+  let run: Promise<number> | undefined;
+
+  const serve = async (options: Partial<AdminCommandOptions> = {}): Promise<string> => {
+    let page = '';
+    run = runAdmin({ url, port: 0, logFormat: 'json', onListening: (p) => (page = p), ...options }, io, signals);
+    await until(() => page !== '' || io.stderr.text !== '', 5000, 'the Control Tower to listen');
+    if (!page) throw new Error(io.stderr.text);
+    return page;
+  };
+
+  beforeEach(async () => {
+    url = memoryUrl();
+    signals = new FakeSignals();
+    io = testIo();
+    agent = new Agent({ transport: url, identity: 'fred', tags: ['eu'], actors: [simpleActor()], logger: quietLogger });
+    await agent.start();
+  });
+
+  afterEach(async () => {
+    if (signals.listening() > 0) signals.emit('SIGTERM');
+    await run;
+    run = undefined;
+    await agent.stop();
+  });
+
+  it('serves the page and the agents API, and closes on SIGTERM with exit 0', async () => {
+    const page = await serve();
+    expect(page).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const html = await fetch(page);
+    expect(html.status).toBe(200);
+    expect(await html.text()).toMatch(/<!doctype html>/i);
+    const board = async (): Promise<string[]> => ((await (await fetch(`${page}api/agents`)).json()) as { agents: Array<{ identity: string }> }).agents.map((a) => a.identity);
+    let agents = await board();
+    // The tower's mapper learns fred from its answer to the Advertise: poll the snapshot briefly.
+    for (let i = 0; i < 100 && agents.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      agents = await board();
+    }
+    expect(agents).toEqual(['fred']);
+    expect(io.stdout.text).toContain('Control Tower at http://127.0.0.1:');
+    signals.emit('SIGTERM');
+    expect(await run).toBe(EXIT.OK);
+    expect(signals.listening()).toBe(0);
+    await expect(fetch(page)).rejects.toThrow();
+  });
+
+  it('requires the bearer token on the API when given one', async () => {
+    const page = await serve({ authToken: 's3cret', prefix: '/tower' });
+    expect(page).toMatch(/\/tower\/$/);
+    expect((await fetch(`${page}api/agents`)).status).toBe(401);
+    expect((await fetch(`${page}api/agents`, { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
+  });
+
+  it('exits with a clear error when the port is taken', async () => {
+    const first = await serve();
+    const port = Number(new URL(first).port);
+    const io2 = testIo();
+    const code = await runAdmin({ url, port, logLevel: 'silent' }, io2, new FakeSignals());
+    expect(code).toBe(EXIT.FAILURE);
+    expect(io2.stderr.text).toMatch(/EADDRINUSE/);
+  });
+});
