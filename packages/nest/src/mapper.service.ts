@@ -39,12 +39,16 @@ export class MapperService {
     private readonly scope: NaniteCallScope,
   ) {}
 
-  /** True once the mapper is connected (after bootstrap, or later with `startup: 'background'`) and until shutdown. */
+  /**
+   * True once the mapper runs (after bootstrap, or later with `startup: 'background'`) and until
+   * shutdown, while the transport reports a live connection (amqp:// keeps retrying through an
+   * outage; requests made meanwhile are buffered, bounded, or fail with a clear code).
+   */
   get isReady(): boolean {
-    return this.runtime.state === 'ready' && this.runtime.mapper?.isRunning === true;
+    return this.runtime.state === 'ready' && this.runtime.mapper?.isRunning === true && this.runtime.connected !== false;
   }
 
-  /** Resolves once the mapper is connected; rejects after `timeout` ms (default 10 000) or when the app closes. */
+  /** Resolves once the module has started (see `NaniteRuntime.whenReady`); rejects after `timeout` ms (default 10 000) or when the app closes. */
   whenReady(timeout?: number): Promise<void> {
     return this.runtime.whenReady(timeout);
   }

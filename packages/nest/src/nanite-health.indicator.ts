@@ -47,8 +47,7 @@ export class NaniteHealthIndicator {
 
   check<const Key extends string = 'nanite'>(key: Key = 'nanite' as Key, options: NaniteHealthOptions = {}): Promise<NaniteHealthResult<Key>> {
     const { agent, mapper, transport } = this.runtime;
-    const flag = (transport as { readonly connected?: unknown }).connected;
-    const connected = typeof flag === 'boolean' ? flag : null;
+    const connected = this.runtime.connected;
     const known = mapper ? (options.route ? mapper.agents().filter((a) => a.routes.includes(options.route!)) : mapper.agents()).length : null;
     const details: NaniteHealthDetails = {
       transport: transport.url,

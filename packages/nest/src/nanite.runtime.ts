@@ -55,9 +55,18 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
     return this.mapperInstance;
   }
 
-  /** Where the module is in its life; `ready` once the agent and mapper are connected. */
+  /** Where the module is in its life; `ready` once the agent and mapper have started. */
   get state(): NaniteRuntimeState {
     return this.stateValue;
+  }
+
+  /**
+   * Whether the transport reports a live connection: `isConnected` of transports that have one
+   * (amqp://), `null` for those that cannot tell (memory:// is always there).
+   */
+  get connected(): boolean | null {
+    const flag = (this.transport as { readonly isConnected?: unknown }).isConnected;
+    return typeof flag === 'boolean' ? flag : null;
   }
 
   /** True when the module was configured to run a mapper. */
@@ -65,7 +74,11 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
     return this.options.mapper !== false;
   }
 
-  /** Resolves once the agent and mapper are connected; rejects after `timeout` ms or when the app closes. */
+  /**
+   * Resolves once the agent and mapper have started (`state === 'ready'`); rejects after `timeout`
+   * ms or when the app closes. amqp:// starts while its broker is unreachable and reconnects in the
+   * background: see {@link connected}.
+   */
   whenReady(timeout = 10_000): Promise<void> {
     if (this.stateValue === 'ready') return Promise.resolve();
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') return Promise.reject(shuttingDown());

@@ -1,0 +1,75 @@
+/** Helpers of the amqp:// suites: unique prefixes, topology clean-up, a private broker node that may be stopped. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { amqpNames } from '@nanite/core';
+import { connect } from 'amqplib';
+import { unique } from './helpers';
+
+/** The shared broker. */
+export const AMQP_URL = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** `url` with a `?prefix=` of its own (plus other query options): one isolated Nanite topology per test. */
+export function amqpUrl(base: string, prefix: string, query: Record<string, string | number> = {}): string {
+  const u = new URL(base);
+  u.searchParams.set('prefix', prefix);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, String(v));
+  return u.toString();
+}
+
+/** A fresh prefix and its clean-up. */
+export class Prefixes {
+  private readonly used: string[] = [];
+
+  next(tag: string): string {
+    const p = unique(`nest-${tag}`);
+    this.used.push(p);
+    return p;
+  }
+
+  /** Deletes the (durable) exchanges of every prefix handed out. */
+  async removeAll(url: string): Promise<void> {
+    const prefixes = this.used.splice(0);
+    if (prefixes.length === 0) return;
+    const conn = await connect(url);
+    try {
+      const ch = await conn.createChannel();
+      for (const prefix of prefixes) {
+        const n = amqpNames(prefix);
+        for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
+      }
+      await ch.close();
+    } finally {
+      await conn.close();
+    }
+  }
+}
+
+const CHAOS = join(__dirname, '..', '..', '..', 'scripts', 'amqp-chaos-broker.sh');
+
+/** A private RabbitMQ node (scripts/amqp-chaos-broker.sh), never the shared broker, that a test may stop. */
+export class PrivateBroker {
+  readonly name = `nest-chaos-${process.pid}`;
+  readonly port = 6200 + (process.pid % 500);
+  readonly url = `amqp://guest:guest@127.0.0.1:${this.port}`;
+
+  private run(...args: string[]): Promise<unknown> {
+    return promisify(execFile)(CHAOS, args, { timeout: 60_000 });
+  }
+
+  start(): Promise<unknown> {
+    return this.run('start', this.name, String(this.port));
+  }
+
+  stopApp(): Promise<unknown> {
+    return this.run('stop_app', this.name);
+  }
+
+  startApp(): Promise<unknown> {
+    return this.run('start_app', this.name);
+  }
+
+  stop(): Promise<unknown> {
+    return this.run('stop', this.name);
+  }
+}
