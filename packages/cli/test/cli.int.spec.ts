@@ -194,7 +194,7 @@ describe('nanite (binary, RabbitMQ)', () => {
     ].join('\n');
     const r = await cli.run(['mapper', '-i', '--url', url], { stdin: `${script}\n` });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('nanite console: mapper ');
+    expect(r.stdout).toMatch(/nanite console: mapper \S+ on amqp:\/\/\S+, 2 agents live\n/);
     expect(r.stdout).toContain("'FROM THE CONSOLE'");
     expect(r.stdout).toContain("'bob,fred'");
     expect(r.stdout).toMatch(/nanite> 2\n/);

@@ -28,7 +28,7 @@ describe('nanite mapper', () => {
       await startAgent('fred');
       await startAgent('bob');
       const io = testIo();
-      const run = runMapper({ url, interactive: true }, io);
+      const run = runMapper({ url, interactive: true, discovery: 20 }, io);
       io.stdin.end(
         [
           "const r = await request('/simple/echo', 'hi')",
@@ -45,7 +45,7 @@ describe('nanite mapper', () => {
       );
       expect(await run).toBe(EXIT.OK);
       const out = io.stdout.text;
-      expect(out).toContain('nanite console: mapper ');
+      expect(out).toMatch(/nanite console: mapper \S+ on memory:\/\/\S+, 2 agents live\n/);
       // Results appear in order: the awaited request finished before `r + '!'` ran.
       const expected = ["'hi!'", "'hello nanite'", "'bob+fred'", '2', "'function'", 'IDENTITY', 'NANITE_ERR_NO_AGENT', "'still alive'"];
       let at = 0;
@@ -59,7 +59,7 @@ describe('nanite mapper', () => {
     it('stops at .exit and closes the mapper', async () => {
       await startAgent('fred');
       const io = testIo();
-      const run = runMapper({ url, interactive: true }, io);
+      const run = runMapper({ url, interactive: true, discovery: 20 }, io);
       io.stdin.write("await request('/simple/echo', 'one')\n.exit\nawait request('/simple/echo', 'never')\n");
       expect(await run).toBe(EXIT.OK);
       expect(io.stdout.text).toContain("'one'");

@@ -8,14 +8,14 @@ import { createInterface } from 'node:readline';
 import repl, { type REPLServer } from 'node:repl';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Mapper, MapperRequestOptions, PushOptions } from '@nanite/core';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
 import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
-import { openMapper } from '../mapper-session';
-import { logFormatOption, logLevelOption, urlFor, urlOption } from '../options';
+import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
+import { logFormatOption, logLevelOption, nonNegativeInt, urlFor, urlOption } from '../options';
 import { formatAgentsTable } from '../output';
 import { STOP_SIGNALS, type SignalSource } from '../signals';
 
@@ -24,6 +24,8 @@ export interface MapperCommandOptions {
   url: string;
   /** Open the console; otherwise log agent events until SIGINT/SIGTERM. */
   interactive?: boolean | undefined;
+  /** How long the console listens for agents before its first prompt (ms). */
+  discovery?: number | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
 }
@@ -62,7 +64,8 @@ const BANNER = `In scope (top-level await works):
 
 function startConsole(mapper: Mapper, url: string, io: CliIo): REPLServer {
   const terminal = isTty(io.stdin) && isTty(io.stdout);
-  io.stdout.write(`nanite console: mapper ${mapper.identity} on ${redactUrl(url)}\n${BANNER}`);
+  const live = mapper.agents().length;
+  io.stdout.write(`nanite console: mapper ${mapper.identity} on ${redactUrl(url)}, ${live} agent${live === 1 ? '' : 's'} live\n${BANNER}`);
   // A script piped in is fed one line at a time (see feedScript); a terminal talks to the REPL directly.
   const input = terminal ? io.stdin : new PassThrough();
   const server = repl.start({ prompt: 'nanite> ', input, output: io.stdout, terminal, useGlobal: false, ignoreUndefined: true });
@@ -131,6 +134,8 @@ export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSou
     const mapper = await openMapper(o.url, io);
     try {
       if (o.interactive) {
+        // Let every agent answer the Advertise first, so agents() and selector 'all' see the whole cluster.
+        await discoveryPause(o.discovery ?? DEFAULT_DISCOVERY_MS);
         const server = startConsole(mapper, o.url, io);
         await once(server, 'exit');
         return EXIT.OK;
@@ -167,6 +172,7 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
     .description('run a mapper: with -i, an interactive console to send requests from')
     .addOption(urlOption())
     .option('-i, --interactive', 'open the console (request, push, call, agents, mapper in scope)')
+    .addOption(new Option('--discovery <ms>', 'with -i: how long to listen for agents before the first prompt').argParser(nonNegativeInt).default(undefined, String(DEFAULT_DISCOVERY_MS)))
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(
@@ -179,10 +185,10 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
         'echo "await request(\'/simple/echo\')" | nanite mapper -i   # scripted',
       ]),
     )
-    .action(async (flags: { url?: string; interactive?: boolean; logLevel?: string; logFormat?: string }, command: Command) => {
+    .action(async (flags: { url?: string; interactive?: boolean; discovery?: number; logLevel?: string; logFormat?: string }, command: Command) => {
       const levelFromFlag = command.getOptionValueSource('logLevel') === 'cli' ? flags.logLevel : undefined;
       ctx.setExit(
-        await guarded(ctx.io, () => runMapper({ url: urlFor(flags.url, ctx.io), interactive: flags.interactive, logLevel: levelFromFlag, logFormat: flags.logFormat }, ctx.io)),
+        await guarded(ctx.io, () => runMapper({ url: urlFor(flags.url, ctx.io), interactive: flags.interactive, discovery: flags.discovery, logLevel: levelFromFlag, logFormat: flags.logFormat }, ctx.io)),
       );
     });
 };
