@@ -3,13 +3,14 @@
  * start on `onApplicationBootstrap`; on shutdown the agent drains in `beforeApplicationShutdown`,
  * the mapper drains and the transport closes in `onApplicationShutdown` (see docs/nest.md).
  */
-import { Agent, createTransport, Mapper, NaniteError, type ActorDefinition, type Logger, type Transport } from '@nanite/core';
+import { Agent, Mapper, NaniteError, type ActorDefinition, type Logger, type Transport } from '@nanite/core';
 import {
   Inject, Injectable, Logger as NestLogger,
   type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown,
 } from '@nestjs/common';
 import { ActorExplorer } from './actor.explorer';
 import { BackgroundStarter } from './background-starter';
+import { transportFromUrl } from './module-transport';
 import { NANITE_MODULE_OPTIONS } from './nanite.module-definition';
 import type { NaniteModuleOptions } from './nanite-module.options';
 
@@ -42,7 +43,7 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'NaniteModule needs exactly one of `url` and `transport`' });
     }
     this.ownsTransport = options.url !== undefined;
-    this.transport = options.transport ?? createTransport(options.url!, { factories: options.transportFactories });
+    this.transport = options.transport ?? transportFromUrl({ ...options, url: options.url! });
   }
 
   /** The app's agent, once bootstrapped (undefined when the app runs none). */

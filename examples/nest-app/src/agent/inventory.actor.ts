@@ -1,0 +1,50 @@
+/** The example's actors: served by the agent app as /inventory/* and /calc/*. */
+import { Injectable, UsePipes, ValidationPipe } from '@nestjs/common';
+import type { RequestContext } from '@nanite/core';
+import { Actor, Ctx, Expose, MapperService, Payload } from '@nanite/nest';
+import { InventoryService } from './inventory.service';
+import { OrderDto } from './order.dto';
+
+@Injectable()
+@Actor('calc')
+export class CalcActor {
+  @Expose({ idempotent: true })
+  add(@Payload() [a, b]: [number, number]): number {
+    return a + b;
+  }
+}
+
+@Injectable()
+@Actor('inventory')
+export class InventoryActor {
+  constructor(
+    private readonly inventory: InventoryService,
+    private readonly nanite: MapperService,
+  ) {}
+
+  @Expose({ idempotent: true })
+  level(@Payload('item') item: string, @Ctx() ctx: RequestContext): { item: string; level: number; agent: string } {
+    return { item, level: this.inventory.level(item), agent: ctx.agent };
+  }
+
+  /** Validates the order, takes the stock, and prices it through another actor (a nested call). */
+  @Expose()
+  @UsePipes(new ValidationPipe({ transform: true }))
+  async order(@Payload() order: OrderDto, @Ctx() ctx: RequestContext): Promise<{ item: string; left: number; total: number; traceId: string }> {
+    const left = this.inventory.take(order.item, order.count);
+    const total = await this.nanite.request<number>('/calc/add', [order.count * 2, 1]);
+    return { item: order.item, left, total, traceId: ctx.traceId };
+  }
+
+  /** Takes `ms` milliseconds (cancellable): try stopping the agent while one runs. */
+  @Expose()
+  slow(@Payload('ms') ms: number, @Ctx() ctx: RequestContext): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(`slept ${ms} ms`), ms);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason);
+      }, { once: true });
+    });
+  }
+}
