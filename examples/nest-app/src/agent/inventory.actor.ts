@@ -1,5 +1,5 @@
 /** The example's actors: served by the agent app as /inventory/* and /calc/*. */
-import { Injectable, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Injectable, Logger, UsePipes, ValidationPipe } from '@nestjs/common';
 import type { RequestContext } from '@nanite/core';
 import { Actor, Ctx, Expose, MapperService, Payload } from '@nanite/nest';
 import { InventoryService } from './inventory.service';
@@ -17,6 +17,8 @@ export class CalcActor {
 @Injectable()
 @Actor('inventory')
 export class InventoryActor {
+  private readonly logger = new Logger('InventoryActor');
+
   constructor(
     private readonly inventory: InventoryService,
     private readonly nanite: MapperService,
@@ -39,6 +41,7 @@ export class InventoryActor {
   /** Takes `ms` milliseconds (cancellable): try stopping the agent while one runs. */
   @Expose()
   slow(@Payload('ms') ms: number, @Ctx() ctx: RequestContext): Promise<string> {
+    this.logger.log(`slow job ${ctx.requestId} started (${ms} ms)`);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => resolve(`slept ${ms} ms`), ms);
       ctx.signal.addEventListener('abort', () => {

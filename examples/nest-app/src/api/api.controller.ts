@@ -30,8 +30,8 @@ export class ApiController {
   }
 
   @Get('slow')
-  slow(@Query('ms') ms = '2000'): Promise<unknown> {
-    return this.nanite.request('/inventory/slow', { ms: Number(ms) }, { timeout: 30_000 });
+  async slow(@Query('ms') ms = '2000'): Promise<{ result: string }> {
+    return { result: await this.nanite.request<string>('/inventory/slow', { ms: Number(ms) }, { timeout: 30_000 }) };
   }
 
   @Get('agents')
