@@ -9,3 +9,9 @@ export type { FastifyNanite } from './plugin/nanite-handle';
 export { createNaniteErrorHandler, naniteErrorHandler } from './errors/error-handler';
 export type { NaniteErrorBody, NaniteErrorHandler, NaniteErrorHandlerOptions } from './errors/error-handler';
 export { NANITE_HTTP_STATUS, asNaniteError, httpStatusOf } from './errors/http-status';
+
+export { naniteControlTower } from './control-tower/control-tower.plugin';
+export { DEFAULT_CONTROL_TOWER_OPTIONS } from './control-tower/control-tower.options';
+export type { ControlTowerAuthHook, ControlTowerOptions } from './control-tower/control-tower.options';
+export type { AgentRow } from './control-tower/agent-board';
+export type { TowerLine, TowerRequest } from './control-tower/request-runner';

@@ -1,0 +1,54 @@
+// The actors of the example: plain JavaScript, no decorators (defineActor).
+'use strict';
+const { defineActor, NaniteError } = require('@nanite/core');
+
+const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+/** Arithmetic: `/calc/add` takes `[a, b]`. */
+const calc = defineActor('calc', {
+  add: { idempotent: true, handler: (payload) => {
+    if (!Array.isArray(payload) || payload.length !== 2 || !payload.every(Number.isFinite)) {
+      throw new NaniteError('NANITE_ERR_VALIDATION', { message: 'payload must be [a, b] with two numbers', data: { payload } });
+    }
+    return payload[0] + payload[1];
+  } },
+});
+
+/** A slow job with intermediate results: `/images/resize` takes `{ url, sizes }` and reports each size as it is done. */
+const images = defineActor('images', {
+  resize: async (payload, ctx) => {
+    const { url, sizes = [64, 256, 1024] } = payload ?? {};
+    if (typeof url !== 'string') throw new NaniteError('NANITE_ERR_VALIDATION', { message: 'url is required', data: { field: 'url' } });
+    const done = [];
+    for (const size of sizes) {
+      await sleep(150 + Math.random() * 250, ctx.signal);
+      done.push(`${url}@${size}`);
+      ctx.progress('resized', { size, of: sizes.length, done: done.length });
+    }
+    return { url, thumbnails: done };
+  },
+});
+
+/** Introspection, handy with selector `all`: `/system/info` answers who and where the agent is. */
+function systemActor(extra) {
+  return defineActor('system', {
+    info: { idempotent: true, handler: (_payload, ctx) => ({ agent: ctx.agent, pid: process.pid, node: process.version, uptime: Math.round(process.uptime()), ...extra }) },
+    sleep: async (payload, ctx) => {
+      const ms = Math.min(Number(payload) || 1000, 60_000);
+      for (let left = ms; left > 0; left -= 500) {
+        await sleep(Math.min(500, left), ctx.signal);
+        ctx.progress('remaining', Math.max(0, left - 500));
+      }
+      return { slept: ms };
+    },
+  });
+}
+
+module.exports = { calc, images, systemActor, sleep };

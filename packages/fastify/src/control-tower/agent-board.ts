@@ -1,0 +1,88 @@
+/** The agents the Control Tower shows: the mapper's live ones plus those that went down lately. */
+import type { AgentDownReason, AgentView, Mapper } from '@nanite/core';
+
+/** One agent as the Control Tower API shows it. */
+export interface AgentRow extends AgentView {
+  /** `up` while the mapper dispatches to it; `down` after it left (kept for `downRetention`). */
+  state: 'up' | 'down';
+  /** When it went down (epoch ms). */
+  downAt?: number;
+  /** Why it went down. */
+  downReason?: AgentDownReason;
+}
+
+/** A change on the board. */
+export type BoardChange =
+  | { type: 'agent:up' | 'agent:update' | 'agent:down'; agent: AgentRow }
+  | { type: 'agent:removed'; identity: string };
+
+/** Follows a mapper's agent events; keeps agents that went down visible for a while. Close it to detach. */
+export class AgentBoard {
+  private readonly down = new Map<string, { row: AgentRow; timer: NodeJS.Timeout }>();
+  private readonly listeners = new Set<(change: BoardChange) => void>();
+  private readonly onUp = (view: AgentView): void => this.changed('agent:up', view);
+  private readonly onUpdate = (view: AgentView): void => this.changed('agent:update', view);
+  private readonly onDown = (view: AgentView, reason: AgentDownReason): void => this.wentDown(view, reason);
+  private closed = false;
+
+  constructor(
+    private readonly mapper: Mapper,
+    private readonly downRetention: number,
+  ) {
+    mapper.on('agent:up', this.onUp);
+    mapper.on('agent:update', this.onUpdate);
+    mapper.on('agent:down', this.onDown);
+  }
+
+  /** Live agents, then the ones that went down, each group by identity. */
+  rows(): AgentRow[] {
+    const up = this.mapper.agents().filter((a) => !this.down.has(a.identity)).map((a): AgentRow => ({ ...a, state: 'up' }));
+    const down = [...this.down.values()].map((d) => d.row);
+    const byIdentity = (a: AgentRow, b: AgentRow): number => a.identity.localeCompare(b.identity);
+    return [...up.sort(byIdentity), ...down.sort(byIdentity)];
+  }
+
+  /** Calls `listener` on every change; returns the function that stops it. */
+  subscribe(listener: (change: BoardChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops following the mapper and clears the retention timers. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.mapper.off('agent:up', this.onUp);
+    this.mapper.off('agent:update', this.onUpdate);
+    this.mapper.off('agent:down', this.onDown);
+    for (const d of this.down.values()) clearTimeout(d.timer);
+    this.down.clear();
+    this.listeners.clear();
+  }
+
+  private changed(type: 'agent:up' | 'agent:update', view: AgentView): void {
+    const back = this.down.get(view.identity);
+    if (back) {
+      clearTimeout(back.timer);
+      this.down.delete(view.identity);
+    }
+    this.emit({ type: back ? 'agent:up' : type, agent: { ...view, state: 'up' } });
+  }
+
+  private wentDown(view: AgentView, reason: AgentDownReason): void {
+    const row: AgentRow = { ...view, state: 'down', downAt: Date.now(), downReason: reason, inFlight: 0, pending: 0 };
+    const previous = this.down.get(view.identity);
+    if (previous) clearTimeout(previous.timer);
+    const timer = setTimeout(() => {
+      this.down.delete(view.identity);
+      this.emit({ type: 'agent:removed', identity: view.identity });
+    }, this.downRetention);
+    timer.unref();
+    this.down.set(view.identity, { row, timer });
+    this.emit({ type: 'agent:down', agent: row });
+  }
+
+  private emit(change: BoardChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}

@@ -1,0 +1,42 @@
+/** Options of the Control Tower plugin. */
+import type { Mapper } from '@nanite/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * A check run before every Control Tower API route (a Fastify preHandler). Deny by throwing (an
+ * error with `statusCode`, e.g. 401/403) or by sending a reply (`return reply.code(403).send()`).
+ */
+export type ControlTowerAuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> | void;
+
+/** Options of {@link naniteControlTower}. */
+export interface ControlTowerOptions {
+  /** Where the page and its API live. Default `/nanite`. */
+  prefix?: string;
+  /** The mapper to watch and dispatch with. Default: `fastify.nanite.mapper` (register `nanitePlugin` first). */
+  mapper?: Mapper;
+  /**
+   * Protects the API (the page shell itself holds no data and stays public):
+   * a string is a bearer token (`Authorization: Bearer <token>`, compared in constant time);
+   * a function is your own preHandler hook (sessions, JWT, IP lists...). Default: none.
+   */
+  auth?: string | ControlTowerAuthHook;
+  /** Hide the request form and refuse `POST /api/request` (watch-only tower). Default false. */
+  readOnly?: boolean;
+  /** How long an agent that went down stays listed (marked down) before it is removed (ms). Default 60 000. */
+  downRetention?: number;
+  /** Period of the keep-alive comment on the event stream (ms). Default 15 000. */
+  heartbeatInterval?: number;
+  /** Largest timeout a request from the page may ask for (ms). Default 120 000. */
+  maxTimeout?: number;
+  /** Page title. Default `Nanite Control Tower`. */
+  title?: string;
+}
+
+/** Defaults of {@link ControlTowerOptions}. */
+export const DEFAULT_CONTROL_TOWER_OPTIONS = {
+  prefix: '/nanite',
+  downRetention: 60_000,
+  heartbeatInterval: 15_000,
+  maxTimeout: 120_000,
+  title: 'Nanite Control Tower',
+} as const;

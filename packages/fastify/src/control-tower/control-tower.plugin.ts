@@ -1,0 +1,120 @@
+/**
+ * The Control Tower: a page that shows the cluster's agents live and sends requests to them, with
+ * the JSON API and event stream behind it.
+ */
+import { PassThrough } from 'node:stream';
+import type { Mapper } from '@nanite/core';
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { AgentBoard, type BoardChange } from './agent-board';
+import { loadAssets, type PageConfig } from './assets';
+import { bearerTokenHook } from './auth';
+import { DEFAULT_CONTROL_TOWER_OPTIONS, type ControlTowerOptions } from './control-tower.options';
+import { runTowerRequest, towerRequestSchema, type TowerLine, type TowerRequest } from './request-runner';
+import { SseHub } from './sse-hub';
+
+/** Security headers of every Control Tower response: no framing, no sniffing, only our own files. */
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'self'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache',
+} as const;
+
+function resolveMapper(fastify: FastifyInstance, options: ControlTowerOptions): Mapper {
+  if (options.mapper) return options.mapper;
+  if (fastify.hasDecorator('nanite')) return fastify.nanite.mapper;
+  throw new TypeError('@nanite/fastify: naniteControlTower needs a mapper: register nanitePlugin before it, or pass { mapper }');
+}
+
+function tower(options: ControlTowerOptions): FastifyPluginAsync {
+  return async (fastify) => {
+    const mapper = resolveMapper(fastify, options);
+    const maxTimeout = options.maxTimeout ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxTimeout;
+    const readOnly = options.readOnly ?? false;
+    const config: PageConfig = {
+      title: options.title ?? DEFAULT_CONTROL_TOWER_OPTIONS.title,
+      readOnly,
+      auth: options.auth === undefined ? 'none' : typeof options.auth === 'string' ? 'token' : 'hook',
+      maxTimeout,
+    };
+    // The full prefix (the tower may sit inside a prefixed scope) is the page's <base href>.
+    const assets = loadAssets(fastify.prefix, config);
+    const board = new AgentBoard(mapper, options.downRetention ?? DEFAULT_CONTROL_TOWER_OPTIONS.downRetention);
+    const hub = new SseHub(options.heartbeatInterval ?? DEFAULT_CONTROL_TOWER_OPTIONS.heartbeatInterval);
+    const unsubscribe = board.subscribe((change: BoardChange) =>
+      hub.broadcast(change.type === 'agent:removed' ? { event: change.type, data: { identity: change.identity } } : { event: change.type, data: change.agent }),
+    );
+    // Open event streams would keep server.close() waiting forever: end them as closing begins.
+    fastify.addHook('preClose', async () => hub.close());
+    fastify.addHook('onClose', async () => {
+      unsubscribe();
+      hub.close();
+      board.close();
+    });
+
+    // The page shell: no data in it, so it is public; the API below is what auth protects.
+    for (const [path, name] of [['/', 'index.html'], ['/app.js', 'app.js'], ['/style.css', 'style.css'], ['/favicon.svg', 'favicon.svg']] as const) {
+      fastify.get(path, async (_request, reply) => reply.headers(PAGE_HEADERS).type(assets[name].type).send(assets[name].body));
+    }
+
+    await fastify.register(async (api) => {
+      if (typeof options.auth === 'string') api.addHook('onRequest', bearerTokenHook(options.auth));
+      else if (options.auth) api.addHook('preHandler', options.auth);
+      api.addHook('onSend', async (_request, reply) => {
+        reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+      });
+
+      const snapshot = (): { now: number; mapper: { identity: string; pending: number }; agents: ReturnType<AgentBoard['rows']> } => ({
+        now: Date.now(),
+        mapper: { identity: mapper.identity, pending: mapper.stats.pending },
+        agents: board.rows(),
+      });
+
+      api.get('/agents', async () => snapshot());
+
+      api.get('/events', async (_request, reply) => hub.open(reply, [{ event: 'snapshot', data: snapshot() }]));
+
+      api.post<{ Body: TowerRequest }>('/request', { schema: { body: towerRequestSchema(maxTimeout) } }, async (request, reply) => {
+        if (readOnly) return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This Control Tower is read-only' });
+        const out = new PassThrough();
+        const controller = new AbortController();
+        // The page went away (or reloaded) before the answer: cancel what is still running.
+        reply.raw.once('close', () => {
+          if (!out.writableEnded) controller.abort();
+        });
+        const write = (line: TowerLine): void => {
+          if (!out.destroyed) out.write(`${JSON.stringify(line)}\n`);
+        };
+        // runTowerRequest reports every failure as a line and never rejects.
+        void runTowerRequest(mapper, request.body, controller.signal, write).finally(() => out.end());
+        return reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('x-accel-buffering', 'no').send(out);
+      });
+    }, { prefix: '/api' });
+  };
+}
+
+/**
+ * The Control Tower plugin: the page at `prefix` (default `/nanite`), with
+ * `GET <prefix>/api/agents` (JSON snapshot), `GET <prefix>/api/events` (server-sent events:
+ * `snapshot`, `agent:up`, `agent:update`, `agent:down`, `agent:removed`) and
+ * `POST <prefix>/api/request` (runs a request; answers with NDJSON lines `start`, `progress`,
+ * `result`, `end`). Register `nanitePlugin` first, or pass `mapper`.
+ *
+ * ```ts
+ * await app.register(nanitePlugin, { url: process.env.NANITE_URL });
+ * await app.register(naniteControlTower, { auth: process.env.TOWER_TOKEN });
+ * ```
+ */
+export const naniteControlTower = fp<ControlTowerOptions>(
+  async (fastify, options) => {
+    const prefix = normalizePrefix(options.prefix ?? DEFAULT_CONTROL_TOWER_OPTIONS.prefix);
+    await fastify.register(tower(options), { prefix });
+  },
+  { name: '@nanite/fastify/control-tower', fastify: '5.x' },
+);
+
+function normalizePrefix(prefix: string): string {
+  const p = `/${prefix}`.replace(/\/+/g, '/').replace(/\/$/, '');
+  return p === '' ? '' : p;
+}

@@ -1,0 +1,130 @@
+import { defineActor, NaniteError, type NaniteErrorCode } from '@nanite/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createNaniteErrorHandler, nanitePlugin, naniteErrorHandler } from '../src';
+import { busUrl } from './helpers';
+
+/** An actor whose routes fail in the ways the error handler maps. */
+const failing = defineActor('fail', {
+  validation: () => {
+    throw new NaniteError('NANITE_ERR_VALIDATION', { message: 'name is required', data: { field: 'name' } });
+  },
+  forbidden: () => {
+    throw new NaniteError('NANITE_ERR_FORBIDDEN', { message: 'not yours' });
+  },
+  crash: () => {
+    throw new RangeError('boom');
+  },
+  slow: (_payload, ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted'))),
+});
+
+describe('Nanite errors as HTTP answers', () => {
+  let app: FastifyInstance;
+
+  beforeEach(() => {
+    app = Fastify();
+  });
+
+  afterEach(async () => {
+    await app.close();
+  });
+
+  async function withPlugin(errorHandler: Parameters<typeof nanitePlugin>[1]['errorHandler']): Promise<void> {
+    // discoveryWindow 0: a route nobody serves fails at once instead of waiting for late agents.
+    await app.register(nanitePlugin, { url: busUrl(), actors: [failing], errorHandler, mapperOptions: { discoveryWindow: 0 } });
+    app.get('/call/:name', async (req) => app.nanite.request(`/fail/${(req.params as { name: string }).name}`, null, { timeout: 50 }));
+    app.get('/nobody', async () => app.nanite.request('/nobody/home'));
+    app.get('/plain', async () => {
+      throw new Error('not nanite');
+    });
+    await app.ready();
+    await app.nanite.waitForAgents({ route: '/fail/crash', timeout: 2_000 });
+  }
+
+  it.each<[string, number, string, NaniteErrorCode]>([
+    ['no agent', 503, '/nobody', 'NANITE_ERR_NO_AGENT'],
+    ['a timeout', 504, '/call/slow', 'NANITE_ERR_TIMEOUT'],
+    ['a validation error', 400, '/call/validation', 'NANITE_ERR_VALIDATION'],
+    ['a forbidden call', 403, '/call/forbidden', 'NANITE_ERR_FORBIDDEN'],
+    ['a handler that threw', 502, '/call/crash', 'NANITE_ERR_HANDLER'],
+  ])('maps %s to %d with the code in the body', async (_what, status, url, code) => {
+    await withPlugin(true);
+
+    const res = await app.inject({ method: 'GET', url });
+
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json()).toMatchObject({ statusCode: status, code, retryable: expect.any(Boolean), message: expect.any(String) });
+  });
+
+  it('puts the error data in the body and a Retry-After on retryable 503s', async () => {
+    await withPlugin(true);
+
+    const invalid = await app.inject({ method: 'GET', url: '/call/validation' });
+    const noAgent = await app.inject({ method: 'GET', url: '/nobody' });
+    const crash = await app.inject({ method: 'GET', url: '/call/crash' });
+
+    expect(invalid.json()).toEqual({ statusCode: 400, error: 'Bad Request', code: 'NANITE_ERR_VALIDATION', message: 'name is required', retryable: false, data: { field: 'name' } });
+    expect(noAgent.headers['retry-after']).toBe('1');
+    expect(noAgent.json()).toMatchObject({ error: 'Service Unavailable', data: { route: '/nobody/home' } });
+    expect(crash.json()).toMatchObject({ message: 'boom', data: { name: 'RangeError', message: 'boom' } });
+  });
+
+  it("leaves other errors to Fastify's own handler", async () => {
+    await withPlugin(true);
+
+    const res = await app.inject({ method: 'GET', url: '/plain' });
+
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'not nanite' });
+  });
+
+  it('takes per-code status overrides and can hide data', async () => {
+    await withPlugin({ statusCodes: { NANITE_ERR_HANDLER: 500 }, exposeData: false });
+
+    const res = await app.inject({ method: 'GET', url: '/call/crash' });
+
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).not.toHaveProperty('data');
+  });
+
+  it('is off unless asked for', async () => {
+    await withPlugin(undefined);
+
+    const res = await app.inject({ method: 'GET', url: '/nobody' });
+
+    expect(res.statusCode).toBe(500); // Fastify's default handler knows nothing of Nanite codes
+    expect(res.json()).toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+  });
+
+  it('works standalone in an encapsulated scope, without the plugin', async () => {
+    await app.register(async (scope) => {
+      scope.setErrorHandler(naniteErrorHandler);
+      scope.get('/denied', async () => {
+        throw new NaniteError('NANITE_ERR_FORBIDDEN');
+      });
+    });
+    app.get('/outside', async () => {
+      throw new NaniteError('NANITE_ERR_FORBIDDEN');
+    });
+
+    const inside = await app.inject({ method: 'GET', url: '/denied' });
+    const outside = await app.inject({ method: 'GET', url: '/outside' });
+
+    expect(inside.statusCode).toBe(403);
+    expect(inside.json()).toMatchObject({ code: 'NANITE_ERR_FORBIDDEN' });
+    expect(outside.statusCode).toBe(500);
+  });
+
+  it('recognises a NaniteError from another copy of core by its shape', async () => {
+    app.setErrorHandler(createNaniteErrorHandler());
+    app.get('/foreign', async () => {
+      const foreign = Object.assign(new Error('from elsewhere'), { name: 'NaniteError', code: 'NANITE_ERR_TIMEOUT', retryable: true });
+      throw foreign;
+    });
+
+    const res = await app.inject({ method: 'GET', url: '/foreign' });
+
+    expect(res.statusCode).toBe(504);
+    expect(res.json()).toMatchObject({ code: 'NANITE_ERR_TIMEOUT', message: 'from elsewhere', retryable: true });
+  });
+});
