@@ -1,7 +1,7 @@
 /** Discovery of @Actor() providers, DI inside actors, module options (forRoot, forRootAsync, isGlobal). */
-import { Inject, Injectable, Module } from '@nestjs/common';
+import { Inject, Injectable, Module, Scope } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { MapperService, NaniteModule, NaniteRuntime } from '../src';
+import { Actor, Expose, MapperService, NaniteModule, NaniteRuntime } from '../src';
 import { ActorController, CalcActor, GreetingService, MathService } from './fixtures';
 import { Closer, MemoryLogger, TestBus } from './helpers';
 
@@ -42,7 +42,7 @@ describe('NaniteModule discovery', () => {
     await expect(nanite.request('/calc/helper')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
   });
 
-  it('advertises idempotency and reports progress through @Ctx()', async () => {
+  it('waitForAgents, progress through @Ctx(), and call() telling which agent answered', async () => {
     const app = await boot({
       imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
       providers: [MathService, CalcActor],
@@ -113,12 +113,48 @@ describe('NaniteModule discovery', () => {
     await expect(app.get(Consumer).nanite.request('/calc/add', [1, 2])).resolves.toBe(3);
   });
 
-  it('rejects options with neither or both of url and transport', async () => {
-    const moduleRef = closer.add(
-      await Test.createTestingModule({ imports: [NaniteModule.forRoot({ logger: new MemoryLogger() })] })
-        .compile()
-        .catch((err: unknown) => ({ close: async () => undefined, err })),
-    );
-    expect(moduleRef).toMatchObject({ err: expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }) });
+  it('fails the boot for a request-scoped actor and for two actors serving the same route', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    @Actor('scoped')
+    class ScopedActor {
+      @Expose() run(): string {
+        return 'never';
+      }
+    }
+    const scoped = closer.add(await Test.createTestingModule({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      providers: [ScopedActor],
+    }).compile());
+    await expect(scoped.init()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('ScopedActor is request-scoped') });
+
+    @Injectable()
+    @Actor('calc')
+    class OtherCalc {
+      @Expose() add(): number {
+        return 0;
+      }
+    }
+    const twice = closer.add(await Test.createTestingModule({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      providers: [MathService, CalcActor, OtherCalc],
+    }).compile());
+    await expect(twice.init()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('/calc/add is served twice') });
+  });
+
+  it('serves a provider exported under two tokens once', async () => {
+    const app = await boot({
+      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      providers: [MathService, CalcActor, { provide: 'CALC_ALIAS', useExisting: CalcActor }],
+    });
+    expect(app.get(NaniteRuntime).agent?.routes()).toHaveLength(3);
+  });
+
+  it.each([
+    ['neither', {}],
+    ['both', { url: 'memory://x' }],
+  ])('rejects options with %s of url and transport', async (_which, extra) => {
+    const options = { logger: new MemoryLogger(), ...extra, ...(_which === 'both' ? { transport: bus.transport() } : {}) };
+    const compiled = Test.createTestingModule({ imports: [NaniteModule.forRoot(options)] }).compile();
+    await expect(compiled).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: 'NaniteModule needs exactly one of `url` and `transport`' });
   });
 });

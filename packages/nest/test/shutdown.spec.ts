@@ -1,72 +1,8 @@
 /** Graceful shutdown: in-flight work completes, the agent unregisters, nothing is left open, in Nest's hook order. */
-import type { RequestContext } from '@nanite/core';
-import {
-  Controller, Get, Injectable, Module,
-  type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleDestroy,
-} from '@nestjs/common';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Actor, Ctx, Expose, MapperService, NaniteModule, NaniteRuntime } from '../src';
-import { Closer, deferred, MemoryLogger, TestBus } from './helpers';
-
-/** Shared between the apps of one test: what happened, in order. */
-class Journal {
-  readonly events: string[] = [];
-  readonly started = deferred();
-  readonly release = deferred();
-}
-
-/** A resource the actor uses; it closes in onApplicationShutdown, after the agent has drained. */
-@Injectable()
-class Database implements OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
-  open = true;
-  constructor(readonly journal: Journal) {}
-  query(): string {
-    if (!this.open) throw new Error('database closed');
-    return 'row';
-  }
-  onModuleDestroy(): void {
-    this.journal.events.push('db:onModuleDestroy');
-  }
-  beforeApplicationShutdown(): void {
-    this.journal.events.push('db:beforeApplicationShutdown');
-  }
-  onApplicationShutdown(): void {
-    this.journal.events.push('db:onApplicationShutdown');
-    this.open = false;
-  }
-}
-
-@Injectable()
-@Actor('slow')
-class SlowActor {
-  constructor(private readonly db: Database, private readonly journal: Journal) {}
-
-  @Expose()
-  async work(): Promise<string> {
-    this.journal.events.push('handler:start');
-    this.journal.started.resolve();
-    await this.journal.release.promise;
-    const row = this.db.query();
-    this.journal.events.push('handler:end');
-    return row;
-  }
-
-  @Expose()
-  stuck(_payload: unknown, @Ctx() ctx: RequestContext): Promise<never> {
-    this.journal.started.resolve();
-    return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
-  }
-}
-
-/** Polls (bounded) until `check` holds: for state that another app changes without an event to await. */
-async function until(check: () => boolean, what: string, limit = 2_000): Promise<void> {
-  const end = Date.now() + limit;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
+import { MapperService, NaniteModule, NaniteRuntime } from '../src';
+import { Closer, MemoryLogger, TestBus } from './helpers';
+import { Database, Journal, SlowActor, until } from './shutdown.fixtures';
 
 describe('graceful shutdown', () => {
   const closer = new Closer();
@@ -140,44 +76,5 @@ describe('graceful shutdown', () => {
     await journal.started.promise;
     await agent.close();
     await expect(inFlight).rejects.toMatchObject({ code: 'NANITE_ERR_SHUTTING_DOWN' });
-  });
-
-  it('the HTTP server drains before the mapper closes: a request that calls an actor late in shutdown still succeeds', async () => {
-    await agentApp();
-    const gate = deferred();
-    const entered = deferred();
-
-    @Controller()
-    class LateController {
-      constructor(private readonly nanite: MapperService) {}
-      @Get('late')
-      async late(): Promise<{ row: string }> {
-        entered.resolve();
-        await gate.promise;
-        return { row: await this.nanite.request<string>('/slow/work') };
-      }
-    }
-    @Module({ imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })], controllers: [LateController] })
-    class HttpModule {}
-
-    const moduleRef = await Test.createTestingModule({ imports: [HttpModule] }).compile();
-    const http = closer.add(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false }));
-    await http.init();
-    await http.get(MapperService).waitForAgents({ route: '/slow/work' });
-    await http.listen(0, '127.0.0.1');
-    // `connection: close`: an idle keep-alive socket would hold Fastify's close() until its keep-alive timeout.
-    const response = fetch(`${await http.getUrl()}/late`, { headers: { connection: 'close' } }).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
-    await entered.promise;
-
-    const runtime = http.get(NaniteRuntime);
-    const closing = http.close();
-    // Past beforeApplicationShutdown (the module is stopping) and the HTTP server is draining:
-    // only now does the route call the actor, which needs the mapper still open.
-    await until(() => runtime.state === 'stopping', 'the module to start stopping');
-    journal.release.resolve();
-    gate.resolve();
-    await expect(response).resolves.toEqual({ status: 200, body: { row: 'row' } });
-    await closing;
-    expect(runtime.state).toBe('stopped');
   });
 });
