@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { AMQP_URL, removeTopology, uniquePrefix, urlWithPrefix } from './broker';
 import { CliRunner, eventually, type CliProcess } from './spawn';
 
+// Spawning several processes per test on a shared, busy machine takes seconds; the integration
+// project's testTimeout in jest.config.js is not applied (jest reads testTimeout globally only).
+jest.setTimeout(60_000);
+
 const SIMPLE = join('examples', 'simple-agent', 'simple.js');
 const SLOW = join('packages', 'cli', 'test', 'fixtures', 'slow.js');
 /** Every route a test here serves or asks for: their park queues are removed after each test. */
