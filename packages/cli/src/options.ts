@@ -48,7 +48,7 @@ export function selectorOption(): Option {
 
 /** `-t, --tag <tag>` (repeatable). */
 export function tagOption(help = 'only agents carrying this tag (repeatable)'): Option {
-  return new Option('-t, --tag <tag>', help).argParser(collect).default([] as string[], 'none');
+  return new Option('-t, --tag <tag>', help).argParser(collect);
 }
 
 /** `--log-level <level>`. */

@@ -92,7 +92,7 @@ interface AgentFlags {
   url?: string;
   actors: string[];
   token?: string;
-  tag: string[];
+  tag?: string[];
   pingInterval?: number;
   concurrency?: number;
   drainTimeout?: number;
@@ -110,9 +110,9 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .requiredOption('-a, --actors <paths...>', 'modules (.js, .cjs, .mjs) exporting @Actor() classes, actor instances or defineActor() results')
     .option('--token <identity>', "the agent's identity (generated when omitted)")
     .addOption(tagOption('a tag requests can select on (repeatable)'))
-    .addOption(new Option('--ping-interval <seconds>', 'heartbeat period in seconds').argParser(secondsToMs).default(undefined, '5'))
-    .addOption(new Option('--concurrency <n>', 'handlers run at once').argParser(positiveInt).default(undefined, '64'))
-    .addOption(new Option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long in-flight handlers may finish').argParser(secondsToMs).default(undefined, '10'))
+    .addOption(new Option('--ping-interval <seconds>', 'heartbeat period in seconds (default: 5)').argParser(secondsToMs))
+    .addOption(new Option('--concurrency <n>', 'handlers run at once (default: 64)').argParser(positiveInt))
+    .addOption(new Option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long in-flight handlers may finish (default: 10)').argParser(secondsToMs))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -133,7 +133,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               url: urlFor(flags.url, ctx.io),
               actors: flags.actors,
               token: flags.token,
-              tags: flags.tag,
+              tags: flags.tag ?? [],
               pingInterval: flags.pingInterval,
               concurrency: flags.concurrency,
               drainTimeout: flags.drainTimeout,

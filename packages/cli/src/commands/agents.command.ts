@@ -42,7 +42,7 @@ export const registerAgents: RegisterCommand = (program: Command, ctx) => {
     .description('list the live agents: identity, status, routes, tags, last seen')
     .addOption(urlOption())
     .option('--json', 'print JSON even on a terminal (always JSON when piped)')
-    .addOption(new Option('--wait <ms>', 'how long to listen for agents').argParser(nonNegativeInt).default(undefined, String(DEFAULT_DISCOVERY_MS)))
+    .addOption(new Option('--wait <ms>', `how long to listen for agents (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
     .addHelpText('after', examples(['nanite agents --url amqp://guest:guest@localhost:5672', 'nanite agents --json | jq ".[].identity"']))
     .action(async (flags: { url?: string; json?: boolean; wait?: number }) => {
       ctx.setExit(await guarded(ctx.io, () => runAgents({ url: urlFor(flags.url, ctx.io), json: flags.json, wait: flags.wait }, ctx.io)));

@@ -172,7 +172,7 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
     .description('run a mapper: with -i, an interactive console to send requests from')
     .addOption(urlOption())
     .option('-i, --interactive', 'open the console (request, push, call, agents, mapper in scope)')
-    .addOption(new Option('--discovery <ms>', 'with -i: how long to listen for agents before the first prompt').argParser(nonNegativeInt).default(undefined, String(DEFAULT_DISCOVERY_MS)))
+    .addOption(new Option('--discovery <ms>', `with -i: how long to listen for agents before the first prompt (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(

@@ -55,7 +55,7 @@ interface PushFlags {
   raw?: boolean;
   selector?: SelectorChoice;
   target?: string;
-  tag: string[];
+  tag?: string[];
   persistent?: boolean;
   discovery?: number;
 }
@@ -73,7 +73,7 @@ export const registerPush: RegisterCommand = (program: Command, ctx) => {
     .addOption(tagOption())
     .option('--raw', 'send PAYLOAD as a string even when it parses as JSON')
     .option('--persistent', 'when no agent serves the route, wait for one (offline failsafe) instead of failing')
-    .addOption(new Option('--discovery <ms>', 'how long to listen for agents before giving up').argParser(nonNegativeInt).default(undefined, String(DEFAULT_DISCOVERY_MS)))
+    .addOption(new Option('--discovery <ms>', `how long to listen for agents before giving up (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
     .addHelpText(
       'after',
       examples([
@@ -85,7 +85,7 @@ export const registerPush: RegisterCommand = (program: Command, ctx) => {
     .action(async (route: string, payload: string | undefined, flags: PushFlags) => {
       ctx.setExit(
         await guarded(ctx.io, () =>
-          runPush({ url: urlFor(flags.url, ctx.io), route, payload, raw: flags.raw, selector: flags.selector, target: flags.target, tags: flags.tag, persistent: flags.persistent, discovery: flags.discovery }, ctx.io),
+          runPush({ url: urlFor(flags.url, ctx.io), route, payload, raw: flags.raw, selector: flags.selector, target: flags.target, tags: flags.tag ?? [], persistent: flags.persistent, discovery: flags.discovery }, ctx.io),
         ),
       );
     });

@@ -73,7 +73,7 @@ interface RequestFlags {
   raw?: boolean;
   selector?: SelectorChoice;
   target?: string;
-  tag: string[];
+  tag?: string[];
   timeout?: number;
   discovery?: number;
   progress?: boolean;
@@ -90,10 +90,10 @@ export const registerRequest: RegisterCommand = (program: Command, ctx) => {
     .addOption(selectorOption())
     .option('--target <identity>', 'send to this agent only')
     .addOption(tagOption())
-    .addOption(new Option('--timeout <ms>', 'fail with NANITE_ERR_TIMEOUT after this many ms').argParser(nonNegativeInt).default(undefined, '30000'))
+    .addOption(new Option('--timeout <ms>', 'fail with NANITE_ERR_TIMEOUT after this many ms (default: 30000)').argParser(nonNegativeInt))
     .option('--raw', 'send PAYLOAD as a string even when it parses as JSON')
     .option('--progress', 'print intermediate results on stderr')
-    .addOption(new Option('--discovery <ms>', 'with --selector all: how long to listen for agents first').argParser(nonNegativeInt).default(undefined, String(DEFAULT_DISCOVERY_MS)))
+    .addOption(new Option('--discovery <ms>', `with --selector all: how long to listen for agents first (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
     .addHelpText(
       'after',
       examples([
@@ -101,13 +101,13 @@ export const registerRequest: RegisterCommand = (program: Command, ctx) => {
         'nanite request /simple/echo \'{"hello":"world"}\'',
         'nanite request /simple/echo hi --selector all',
         'nanite request /simple/echo hi --target fred --timeout 2000',
-        'NANITE_URL=amqp://localhost nanite request /calc/add [1,2] --tag eu',
+        "NANITE_URL=amqp://localhost nanite request /calc/add '[1,2]' --tag eu",
       ]) + '\nExit status: 0 ok, 1 handler or other error, 2 usage (bad option, malformed payload, bad URL),\n3 no agent serves the route, 4 timeout, 5 broker unreachable, 6 some agents failed (--selector all).\n',
     )
     .action(async (route: string, payload: string | undefined, flags: RequestFlags) => {
       ctx.setExit(
         await guarded(ctx.io, () =>
-          runRequest({ url: urlFor(flags.url, ctx.io), route, payload, raw: flags.raw, selector: flags.selector, target: flags.target, tags: flags.tag, timeout: flags.timeout, discovery: flags.discovery, progress: flags.progress }, ctx.io),
+          runRequest({ url: urlFor(flags.url, ctx.io), route, payload, raw: flags.raw, selector: flags.selector, target: flags.target, tags: flags.tag ?? [], timeout: flags.timeout, discovery: flags.discovery, progress: flags.progress }, ctx.io),
         ),
       );
     });
