@@ -90,6 +90,16 @@ describe('naniteControlTower', () => {
       expect(api.statusCode).toBe(200);
     });
 
+    it("serves from the root with prefix '/' (as `nanite admin` does)", async () => {
+      await setup({ prefix: '/' }, []);
+
+      const page = await app.inject({ method: 'GET', url: '/' });
+      const api = await app.inject({ method: 'GET', url: '/api/agents' });
+
+      expect(page.body).toContain('<base href="/">');
+      expect(api.statusCode).toBe(200);
+    });
+
     it('needs a mapper: from nanitePlugin or the mapper option', async () => {
       await expect(app.register(naniteControlTower).ready()).rejects.toThrow(/register nanitePlugin before it, or pass \{ mapper \}/);
     });

@@ -1,6 +1,7 @@
 // Nanite Control Tower page script: plain browser JavaScript, no framework, no build step.
 // Agents arrive on a server-sent event stream (read with fetch so a bearer token can be sent);
 // requests go out as POST api/request and their answer streams back as NDJSON lines.
+/* global Node, sessionStorage, TextDecoderStream */
 'use strict';
 
 (() => {
@@ -105,7 +106,7 @@
         delay = 1000;
         await readSse(res.body, onEvent);
         setConn('reconnecting', 'server closed the stream, reconnecting…');
-      } catch (err) {
+      } catch {
         setConn('reconnecting', 'offline, reconnecting…');
       }
       await new Promise((r) => setTimeout(r, delay));
@@ -212,9 +213,12 @@
     tr.dataset.state = a.state;
     tr.title = a.state === 'up' ? 'Click to send the next request to this agent' : '';
     const load = Math.max(0, a.load);
-    const level = load >= 0.85 ? 'hot' : load >= 0.6 ? 'warn' : 'ok';
-    const routes = a.routes.slice(0, 4).map((r) => h('span', { class: 'chip', text: r }));
-    if (a.routes.length > 4) routes.push(h('span', { class: 'chip more', title: a.routes.join('\n'), text: `+${a.routes.length - 4} more` }));
+    const up = a.state === 'up';
+    // A down agent's last load means nothing any more: grey bar, no number.
+    const level = !up ? 'down' : load >= 0.85 ? 'hot' : load >= 0.6 ? 'warn' : 'ok';
+    const sorted = [...a.routes].sort();
+    const routes = sorted.slice(0, 4).map((r) => h('span', { class: 'chip', text: r }));
+    if (sorted.length > 4) routes.push(h('span', { class: 'chip more', title: sorted.join('\n'), text: `+${sorted.length - 4} more` }));
     tr.replaceChildren(
       h('td', {},
         h('div', { class: 'agent' },
@@ -225,9 +229,9 @@
         h('div', { class: 'load', title: `status ${a.status.toFixed(3)} + ${a.pending} pending from this mapper / concurrency ${a.concurrency}` },
           h('div', { class: 'bar', 'data-level': level, role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(load * 100), 'aria-label': `load of ${a.identity}` },
             h('span', { style: { width: `${Math.min(load, 1) * 100}%` } })),
-          h('span', { class: 'pct', text: `${Math.round(load * 100)}%` }))),
+          h('span', { class: 'pct', text: up ? `${Math.round(load * 100)}%` : '–' }))),
       h('td', { class: 'num', title: `${a.pending} sent by this mapper and not answered yet` },
-        h('strong', { text: a.state === 'up' ? String(a.inFlight) : '–' }), h('span', { class: 'muted', text: ` / ${a.concurrency}` })),
+        h('strong', { text: up ? String(a.inFlight) : '–' }), h('span', { class: 'muted', text: ` / ${a.concurrency}` })),
       h('td', {}, h('div', { class: 'chips' }, routes)),
       h('td', {}, h('div', { class: 'chips' }, a.tags.length ? a.tags.map((t) => h('span', { class: 'chip tag', text: t })) : h('span', { class: 'muted', text: '—' }))),
       h('td', { class: 'num seen', 'data-role': 'seen' }),
@@ -303,7 +307,7 @@
   function targetAgent(identity) {
     const a = agents.get(identity);
     if (!a || a.state !== 'up' || config.readOnly) return;
-    if (!a.routes.includes(routeSel.value) && a.routes.length) routeSel.value = a.routes[0];
+    if (!a.routes.includes(routeSel.value) && a.routes.length) routeSel.value = [...a.routes].sort()[0];
     selectorSel.value = 'target';
     renderTargets();
     targetSel.value = identity;

@@ -1,0 +1,190 @@
+// The Control Tower in real headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core; scripts/ensure-chromium.sh installs it). Screenshots go to artifacts/.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, defineActor } from '@nanite/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { nanitePlugin, naniteControlTower, type ControlTowerOptions } from '../src';
+import { busUrl } from './helpers';
+
+const CHROMIUM = process.env.NANITE_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(__dirname, '..', '..', '..', 'artifacts');
+
+const worker = defineActor('worker', {
+  whoami: (_payload, ctx) => ({ agent: ctx.agent }),
+  steps: async (payload, ctx) => {
+    const n = Number(payload) || 3;
+    for (let i = 1; i <= n; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ctx.progress('step', `${i}/${n}`);
+    }
+    return { agent: ctx.agent, steps: n };
+  },
+});
+
+describe('Control Tower in Chromium', () => {
+  let profile: string;
+  let browser: BrowserContext;
+  let app: FastifyInstance;
+  let page: Page;
+  const agents = new Map<string, Agent>();
+  let url: string;
+
+  beforeAll(async () => {
+    profile = mkdtempSync(join(tmpdir(), 'nanite-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 960 },
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    url = busUrl();
+  });
+
+  afterEach(async () => {
+    await page?.close();
+    await app?.close();
+    for (const a of agents.values()) await a.stop();
+    agents.clear();
+  });
+
+  async function start(identities: string[], tower: ControlTowerOptions = {}): Promise<string> {
+    const regions = ['eu-west', 'us-east', 'ap-south'];
+    // Fixed statuses (instead of the event-loop-based default) so loads are known: 20%, 70%, 95%.
+    const loads = [0.2, 0.7, 0.95];
+    for (const [i, identity] of identities.entries()) {
+      const status = (): number => loads[i % loads.length]!;
+      const agent = new Agent({ transport: url, identity, tags: [regions[i % regions.length]!], actors: [worker], pingInterval: 500, concurrency: 4, status });
+      await agent.start();
+      agents.set(identity, agent);
+    }
+    app = Fastify();
+    await app.register(nanitePlugin, { url });
+    await app.register(naniteControlTower, tower);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.nanite.waitForAgents({ count: identities.length, timeout: 5_000 });
+    const address = app.server.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    pageErrors = errors;
+    return `http://127.0.0.1:${address.port}/nanite/`;
+  }
+  let pageErrors: string[] = [];
+
+  const row = (identity: string, state: 'up' | 'down' = 'up') => page.locator(`tr[data-agent="${identity}"][data-state="${state}"]`);
+
+  it('lists the agents with their routes, tags and load', async () => {
+    const home = await start(['alpha', 'beta', 'gamma']);
+    await page.goto(home);
+
+    await row('alpha').waitFor();
+    await row('beta').waitFor();
+    await row('gamma').waitFor();
+    await page.locator('#conn[data-state="live"]').waitFor();
+
+    expect(await page.locator('#count-up').textContent()).toBe('3');
+    expect(await row('alpha').locator('.chip').allTextContents()).toEqual(['/worker/steps', '/worker/whoami', 'eu-west']);
+    expect(await row('alpha').getByRole('meter').getAttribute('aria-valuenow')).toBe('20');
+    expect(await row('beta').getByRole('meter').getAttribute('data-level')).toBe('warn');
+    expect(await row('gamma').getByRole('meter').getAttribute('data-level')).toBe('hot');
+    expect(await page.locator('#route option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['/worker/steps', '/worker/whoami']);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('marks an agent that stops as down, without a reload', async () => {
+    const home = await start(['alpha', 'beta', 'gamma']);
+    await page.goto(home);
+    await row('gamma').waitFor();
+    await page.evaluate(() => Object.assign(window, { naniteTestMarker: 'same page' }));
+
+    await agents.get('gamma')!.stop();
+    agents.delete('gamma');
+
+    await row('gamma', 'down').waitFor();
+    expect(await row('gamma', 'down').locator('[data-role="state"]').textContent()).toBe('down · unregistered');
+    expect(await page.locator('#count-up').textContent()).toBe('2');
+    expect(await page.locator('#count-down').textContent()).toBe('1');
+    expect(await page.evaluate(() => (window as unknown as { naniteTestMarker?: string }).naniteTestMarker)).toBe('same page');
+    // Only live agents can be targeted.
+    expect(await page.locator('#target option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['alpha', 'beta']);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("sends a request with selector 'all' from the form and shows every agent's result and progress", async () => {
+    const home = await start(['alpha', 'beta', 'gamma'], { downRetention: 60_000 });
+    await page.goto(home);
+    await row('gamma').waitFor();
+    // One agent down first, so the screenshot shows every state the page has.
+    await agents.get('gamma')!.stop();
+    agents.delete('gamma');
+    await row('gamma', 'down').waitFor();
+
+    await page.selectOption('#route', '/worker/steps');
+    await page.selectOption('#selector', 'all');
+    await page.fill('#payload', '{ "oops": ');
+    expect(await page.locator('#send').isDisabled()).toBe(true);
+    expect(await page.locator('#payload-status').textContent()).toMatch(/^invalid JSON/);
+    await page.fill('#payload', '3');
+    expect(await page.locator('#send').isDisabled()).toBe(false);
+    await page.click('#send');
+
+    const card = page.locator('li.request[data-done="true"]');
+    await card.waitFor();
+    expect(await card.locator('.route').textContent()).toBe('/worker/steps');
+    expect(await card.locator('[data-role="status"]').textContent()).toBe('2 ok');
+    for (const identity of ['alpha', 'beta']) {
+      const outcome = card.locator(`[data-result-agent="${identity}"][data-ok="true"]`);
+      expect(JSON.parse((await outcome.locator('pre').textContent()) ?? '')).toEqual({ agent: identity, steps: 3 });
+      expect(await outcome.locator('.progress .chip').textContent()).toBe('step: 3/3');
+    }
+    expect(await card.locator('[data-result-agent]').count()).toBe(2);
+
+    // Clicking an agent's row targets it.
+    await row('beta').click();
+    expect(await page.locator('#selector').inputValue()).toBe('target');
+    expect(await page.locator('#target').inputValue()).toBe('beta');
+    await page.selectOption('#route', '/worker/whoami');
+    await page.selectOption('#target', 'beta');
+    await page.fill('#payload', '');
+    await page.click('#send');
+    await page.locator('li.request[data-done="true"]').nth(1).waitFor();
+    const newest = page.locator('li.request').first();
+    expect(await newest.locator('[data-result-agent="beta"][data-ok="true"] pre').textContent()).toBe('{"agent":"beta"}');
+
+    await page.screenshot({ path: join(ARTIFACTS, 'control-tower.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ARTIFACTS, 'control-tower-dark.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('asks for the token of a protected tower, then shows the agents', async () => {
+    const home = await start(['alpha'], { auth: 'letmein' });
+    await page.goto(home);
+
+    await page.locator('#auth-dialog[open]').waitFor();
+    expect(await page.locator('#conn').getAttribute('data-state')).toBe('unauthorized');
+    await page.fill('#auth-token', 'letmein');
+    await page.click('#auth-form button[type="submit"]');
+
+    await row('alpha').waitFor();
+    await page.locator('#conn[data-state="live"]').waitFor();
+    // The 401 of the first attempt shows up as a console error in Chromium; nothing else may.
+    expect(pageErrors.filter((e) => !e.includes('401'))).toEqual([]);
+  });
+});
