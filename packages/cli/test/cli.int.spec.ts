@@ -69,6 +69,23 @@ describe('nanite (binary, RabbitMQ)', () => {
     expect(JSON.parse(allAfter.stdout)).toEqual({ bob: 'again' });
   });
 
+  it('keeps answering in one console session after an agent is killed (the original walk-through)', async () => {
+    const fred = await agent('fred');
+    await agent('bob');
+    const shell = cli.start(['mapper', '-i', '--url', url]);
+    const say = async (line: string, expected: string): Promise<void> => {
+      shell.child.stdin!.write(`${line}\n`);
+      await eventually(() => shell.stdout.includes(expected), `the console to print ${expected}`);
+    };
+    await say("Object.keys(await request('/simple/echo', 1, { selector: 'all' })).sort().join('+')", "'bob+fred'");
+    fred.child.kill('SIGKILL');
+    await fred.exited;
+    await say("(await Promise.all([1, 2, 3, 4, 5, 6].map((i) => request('/simple/echo', i)))).join('-')", "'1-2-3-4-5-6'");
+    await say("Object.keys(await request('/simple/echo', 2, { selector: 'all' })).join('+')", "'bob'");
+    shell.child.stdin!.end();
+    expect(await shell.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('on SIGTERM, lets the request in flight finish, then exits 0', async () => {
     const drainer = await agent('drainer', [SLOW]);
     const request = cli.start(['request', '/slow/wait', '1500', '--url', url]);
