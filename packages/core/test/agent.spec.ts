@@ -140,3 +140,16 @@ test('a push handler that throws is logged, not lost silently, and the agent kee
   expect(c.logger.warnings()).toContain('push handler failed');
   expect(a.stats).toMatchObject({ handled: 1, failed: 1 });
 });
+
+test('stop() while start() is still connecting waits for it and leaves nothing running', async () => {
+  const a = c.agent({ identity: 'a', actors: [defineActor('x', { y: () => 1 })] });
+  const m = await c.startedMapper();
+  const starting = a.start();
+  const stopping = a.stop();
+  await starting;
+  await stopping;
+  await flush();
+  expect(a.isRunning).toBe(false);
+  expect(m.agents()).toEqual([]);
+  await expect(m.request('/x/y')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+});

@@ -422,3 +422,13 @@ describe('hops and close', () => {
     await expect(p).resolves.toBe('late');
   });
 });
+
+test('close() while start() is still connecting waits for it and leaves nothing running', async () => {
+  const m = c.mapper();
+  const starting = m.start();
+  const closing = m.close();
+  await starting;
+  await closing;
+  expect(m.isRunning).toBe(false);
+  await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_SHUTTING_DOWN' });
+});

@@ -75,6 +75,7 @@ export class Agent implements JobHost {
   private handled = 0;
   private failed = 0;
   private nested: Promise<Mapper> | undefined;
+  private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(options: AgentOptions) {
@@ -87,7 +88,7 @@ export class Agent implements JobHost {
     this.statusFn = options.status ?? defaultStatus;
     this.logger = options.logger ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
-    this.transport = typeof options.transport === 'string' ? createTransport(options.transport) : options.transport;
+    this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
     for (const actor of options.actors ?? []) this.addActor(actor);
   }
@@ -124,9 +125,14 @@ export class Agent implements JobHost {
   }
 
   /** Connects, registers with every mapper and starts heartbeating. */
-  async start(): Promise<void> {
-    if (this.state !== 'idle') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Agent ${this.identity} was already started` });
+  start(): Promise<void> {
+    if (this.state !== 'idle') return Promise.reject(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Agent ${this.identity} was already started` }));
     this.state = 'starting';
+    this.starting = this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
     try {
       await this.transport.connect();
       this.link = await this.transport.openAgent(
@@ -143,6 +149,8 @@ export class Agent implements JobHost {
       if (this.ownsTransport) await this.transport.close();
       throw err;
     }
+    // stop() was called while we were connecting: it waits for us, then drains what we opened.
+    if (this.stopping) return;
     this.state = 'running';
     this.register();
     this.pingTimer = setInterval(() => this.ping(), this.pingInterval);
@@ -159,9 +167,11 @@ export class Agent implements JobHost {
   }
 
   private async drain(): Promise<void> {
-    if (this.state === 'idle') {
+    // Let a start in progress finish (or fail) first, so nothing it opens outlives the stop.
+    if (this.state === 'starting') await this.starting?.catch(() => undefined);
+    if (this.state === 'idle' || this.state === 'stopped') {
+      if (this.state === 'idle' && this.ownsTransport) await this.transport.close();
       this.state = 'stopped';
-      if (this.ownsTransport) await this.transport.close();
       return;
     }
     this.state = 'draining';

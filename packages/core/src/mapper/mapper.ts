@@ -84,14 +84,15 @@ export class Mapper extends EventEmitter<MapperEvents> {
   private startedAt = 0;
   private redispatched = 0;
   private closing: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
   constructor(options: MapperOptions) {
     super();
     this.identity = options.identity ?? generateIdentity('mapper');
     this.ownsTransport = typeof options.transport === 'string';
-    this.transport = typeof options.transport === 'string' ? createTransport(options.transport) : options.transport;
     this.logger = options.logger ?? defaultLogger('nanite-mapper');
+    this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
     this.defaultSelector = this.selectors.resolve(options.selector ?? 'least_loaded');
     this.o = {
       timeout: options.timeout ?? DEFAULT_MAPPER_OPTIONS.timeout,
@@ -106,9 +107,14 @@ export class Mapper extends EventEmitter<MapperEvents> {
   }
 
   /** Connects, asks every agent to register (Advertise) and starts the reaper. */
-  async start(): Promise<void> {
-    if (this.state !== 'idle') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Mapper ${this.identity} was already started` });
+  start(): Promise<void> {
+    if (this.state !== 'idle') return Promise.reject(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Mapper ${this.identity} was already started` }));
     this.state = 'starting';
+    this.starting = this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
     try {
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
@@ -123,6 +129,8 @@ export class Mapper extends EventEmitter<MapperEvents> {
       if (this.ownsTransport) await this.transport.close();
       throw err;
     }
+    // close() was called while we were connecting: it waits for us, then closes what we opened.
+    if (this.closing) return;
     this.state = 'running';
     this.startedAt = Date.now();
     this.advertise();
@@ -216,6 +224,8 @@ export class Mapper extends EventEmitter<MapperEvents> {
   }
 
   private async shutdown(): Promise<void> {
+    // Let a start in progress finish (or fail) first, so nothing it opens outlives the close.
+    if (this.state === 'starting') await this.starting?.catch(() => undefined);
     const wasStarted = this.state !== 'idle';
     this.state = 'closing';
     if (this.reaper) clearInterval(this.reaper);

@@ -3,6 +3,9 @@ import type { Transport } from './transport';
 import { MemoryTransport } from './memory/memory.transport';
 // Loads no amqplib: the amqp:// transport imports it on its first connect().
 import { AmqpTransport } from './amqp/amqp.transport';
+import { amqpOptionsFromUrl } from './amqp/amqp.options';
+import type { Logger } from '../internal/logger';
+import type { Serializer } from '../serializer/serializer';
 
 /** Builds a transport from a URL for a given scheme. */
 export type TransportFactory = (url: URL) => Transport;
@@ -11,6 +14,10 @@ export type TransportFactory = (url: URL) => Transport;
 export interface CreateTransportOptions {
   /** Extra schemes (e.g. `{ 'nats:': url => new MyTransport(url) }`), consulted before the built-in ones. */
   factories?: Record<string, TransportFactory>;
+  /** Logger of byte transports (connection state, reconnects). */
+  logger?: Logger;
+  /** Wire format of byte transports (default JSON). */
+  serializer?: Serializer;
 }
 
 /**
@@ -31,7 +38,10 @@ export function createTransport(url: string, options: CreateTransportOptions = {
       return MemoryTransport.fromUrl(parsed);
     case 'amqp:':
     case 'amqps:':
-      return AmqpTransport.fromUrl(parsed);
+      return new AmqpTransport(amqpOptionsFromUrl(parsed, {
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.serializer ? { serializer: options.serializer } : {}),
+      }));
     default:
       throw new NaniteError('NANITE_ERR_UNSUPPORTED_TRANSPORT', {
         message: `No transport for "${parsed.protocol}//" (supported: memory://, amqp://, amqps://)`,
