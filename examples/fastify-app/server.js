@@ -90,9 +90,8 @@ async function main() {
     load.unref();
   }
 
-  const port = Number(process.env.PORT || 3000);
-  await app.listen({ port, host: process.env.HOST || '127.0.0.1' });
-  app.log.info(`Control Tower: http://${process.env.HOST || '127.0.0.1'}:${port}/nanite/  (transport ${url})`);
+  const address = await app.listen({ port: Number(process.env.PORT || 3000), host: process.env.HOST || '127.0.0.1' });
+  app.log.info({ controlTower: `${address}/nanite/`, transport: url.replace(/\/\/[^@/]*@/, '//***@') }, `Control Tower: ${address}/nanite/`);
 
   let stopping = false;
   const stop = async (signal) => {

@@ -103,7 +103,7 @@ describe('Control Tower in Chromium', () => {
     expect(await row('alpha').getByRole('meter').getAttribute('aria-valuenow')).toBe('20');
     expect(await row('beta').getByRole('meter').getAttribute('data-level')).toBe('warn');
     expect(await row('gamma').getByRole('meter').getAttribute('data-level')).toBe('hot');
-    expect(await page.locator('#route option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['/worker/steps', '/worker/whoami']);
+    expect(await page.locator('#route option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['/worker/steps', '/worker/whoami']);
     expect(pageErrors).toEqual([]);
   });
 
@@ -111,7 +111,7 @@ describe('Control Tower in Chromium', () => {
     const home = await start(['alpha', 'beta', 'gamma']);
     await page.goto(home);
     await row('gamma').waitFor();
-    await page.evaluate(() => Object.assign(window, { naniteTestMarker: 'same page' }));
+    await page.evaluate(() => Object.assign(globalThis, { naniteTestMarker: 'same page' }));
 
     await agents.get('gamma')!.stop();
     agents.delete('gamma');
@@ -120,9 +120,9 @@ describe('Control Tower in Chromium', () => {
     expect(await row('gamma', 'down').locator('[data-role="state"]').textContent()).toBe('down · unregistered');
     expect(await page.locator('#count-up').textContent()).toBe('2');
     expect(await page.locator('#count-down').textContent()).toBe('1');
-    expect(await page.evaluate(() => (window as unknown as { naniteTestMarker?: string }).naniteTestMarker)).toBe('same page');
+    expect(await page.evaluate(() => (globalThis as { naniteTestMarker?: string }).naniteTestMarker)).toBe('same page');
     // Only live agents can be targeted.
-    expect(await page.locator('#target option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['alpha', 'beta']);
+    expect(await page.locator('#target option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['alpha', 'beta']);
     expect(pageErrors).toEqual([]);
   });
 

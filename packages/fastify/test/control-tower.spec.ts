@@ -11,6 +11,9 @@ const echo = defineActor('echo', {
     for (let i = 1; i <= Number(payload); i++) ctx.progress('step', i);
     return 'stepped';
   },
+  fail: () => {
+    throw new Error('nope');
+  },
 });
 
 /** Starts an agent on `url`; returns it (the caller stops it). */
@@ -133,7 +136,7 @@ describe('naniteControlTower', () => {
       const body = res.json() as { now: number; mapper: { identity: string }; agents: AgentRow[] };
       expect(body.mapper.identity).toBe(app.nanite.mapper.identity);
       expect(body.agents).toEqual([
-        expect.objectContaining({ identity: 'alpha', state: 'up', tags: ['eu'], routes: ['/echo/say', '/echo/steps'], load: expect.any(Number), lastSeen: expect.any(Number) }),
+        expect.objectContaining({ identity: 'alpha', state: 'up', tags: ['eu'], routes: ['/echo/say', '/echo/steps', '/echo/fail'], load: expect.any(Number), lastSeen: expect.any(Number) }),
         expect.objectContaining({ identity: 'beta', state: 'up', tags: ['us'] }),
       ]);
     });
@@ -260,6 +263,16 @@ describe('naniteControlTower', () => {
       expect(none[1]).toMatchObject({ type: 'result', agent: null, ok: false, error: { code: 'NANITE_ERR_NO_AGENT' } });
       expect(none[2]).toMatchObject({ type: 'end', ok: 0, failed: 1 });
       expect(single[1]).toMatchObject({ type: 'result', ok: false, error: { code: 'NANITE_ERR_NO_AGENT' } });
+    });
+
+    it('names the agent whose handler failed', async () => {
+      await setup({}, ['alpha', 'beta']);
+
+      const leastLoaded = ndjson((await post({ route: '/echo/fail', selector: 'round_robin' })).body);
+      const targeted = ndjson((await post({ route: '/echo/fail', selector: 'target', target: 'beta' })).body);
+
+      expect(leastLoaded[1]).toMatchObject({ type: 'result', agent: expect.stringMatching(/^(alpha|beta)$/), ok: false, error: { code: 'NANITE_ERR_HANDLER', message: 'nope' } });
+      expect(targeted[1]).toMatchObject({ type: 'result', agent: 'beta', ok: false, error: { code: 'NANITE_ERR_HANDLER' } });
     });
 
     it.each([

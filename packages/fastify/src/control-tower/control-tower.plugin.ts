@@ -3,7 +3,7 @@
  * the JSON API and event stream behind it.
  */
 import { PassThrough } from 'node:stream';
-import type { Mapper } from '@nanite/core';
+import { SelectorSet, type Mapper } from '@nanite/core';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { AgentBoard, type BoardChange } from './agent-board';
@@ -40,6 +40,8 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
     };
     // The full prefix (the tower may sit inside a prefixed scope) is the page's <base href>.
     const assets = loadAssets(fastify.prefix, config);
+    // The tower's own selectors (round-robin turns are not shared with the app's requests).
+    const selectors = new SelectorSet();
     const board = new AgentBoard(mapper, options.downRetention ?? DEFAULT_CONTROL_TOWER_OPTIONS.downRetention);
     const hub = new SseHub(options.heartbeatInterval ?? DEFAULT_CONTROL_TOWER_OPTIONS.heartbeatInterval);
     const unsubscribe = board.subscribe((change: BoardChange) =>
@@ -87,7 +89,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
           if (!out.destroyed) out.write(`${JSON.stringify(line)}\n`);
         };
         // runTowerRequest reports every failure as a line and never rejects.
-        void runTowerRequest(mapper, request.body, controller.signal, write).finally(() => out.end());
+        void runTowerRequest(mapper, selectors, request.body, controller.signal, write).finally(() => out.end());
         return reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('x-accel-buffering', 'no').send(out);
       });
     }, { prefix: '/api' });
