@@ -12,7 +12,9 @@ import type { AmqpDelivery } from './amqp.options';
 import { declareExchanges, declareParkQueue, type AmqpNames } from './amqp.topology';
 import { HEADER_BOUNCED, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { PublishBuffer } from './publish-buffer';
+import { AckBatcher } from './ack-batcher';
 import { ReplyCache } from './reply-cache';
+import { writeBatcher } from './write-batcher';
 
 /** What an agent link needs from its transport. */
 export interface AmqpAgentLinkSettings {
@@ -24,6 +26,7 @@ export interface AmqpAgentLinkSettings {
   delivery: AmqpDelivery;
   routeDelivery: Readonly<Record<string, AmqpDelivery>>;
   dedupWindow: number;
+  batchWrites: boolean;
   /** Called once the link is closed. */
   onClosed(link: AmqpAgentLink): void;
 }
@@ -56,6 +59,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   private readonly replies: PublishBuffer<PendingReply>;
   private readonly cache: ReplyCache;
   private readonly noAck: boolean;
+  private batch: () => void = noop;
+  private acks: AckBatcher | undefined;
 
   constructor(
     readonly identity: string,
@@ -85,6 +90,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
 
   down(): void {
     this.ch = undefined;
+    this.batch = noop;
+    this.acks = undefined;
     this.consumers = [];
     this.cache.connection(true);
     this.resolveFirst?.();
@@ -111,6 +118,9 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       if (!this.paused) await channel.bindQueue(this.queue, n.agent, this.identity);
       if (gen !== this.generation || this.closed) return;
       this.ch = channel;
+      this.batch = writeBatcher(model, this.s.batchWrites);
+      // Every delivery on this channel is acknowledged manually unless the main consumer is no-ack.
+      this.acks = this.noAck ? undefined : new AckBatcher(channel, this.batch);
       this.resolveFirst?.();
       this.resolveFirst = undefined;
       // Let the owner store the link (it resolves open()) before the first request arrives.
@@ -153,6 +163,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   private channelClosed(ch: Channel, model: ChannelModel): void {
     if (this.ch !== ch) return;
     this.ch = undefined;
+    this.acks = undefined;
     this.consumers = [];
     // The connection is alive (else `down` handles it): the channel alone failed, so open another.
     if (!this.closed && this.s.connection.current === model) this.scheduleReattach(model, this.generation);
@@ -170,7 +181,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     try {
       packet = this.s.serializer.decode(m.content);
     } catch (err) {
-      if (manual) safeAck(ch, m);
+      if (manual) this.ack(ch, m);
       this.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
       return;
     }
@@ -183,12 +194,12 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       if (running && running.session === session) {
         // A re-send of a request still running: its one result will go to the newest address.
         running.address = address;
-        if (manual) safeAck(ch, m);
+        if (manual) this.ack(ch, m);
         return;
       }
       const done = this.cache.finished(key, session);
       if (done) {
-        if (manual) safeAck(ch, m);
+        if (manual) this.ack(ch, m);
         this.sendReply({ mapper: req.replyTo, address, bytes: done });
         return;
       }
@@ -197,8 +208,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     let settle = noop;
     if (manual) {
       const early = !parked && (m.properties.type === TYPE_AT_MOST_ONCE || (req !== undefined && this.s.routeDelivery[req.route] === 'at-most-once'));
-      if (early) safeAck(ch, m);
-      else settle = () => safeAck(ch, m);
+      if (early) this.ack(ch, m);
+      else settle = () => this.ack(ch, m);
     }
     try {
       this.sink.onPacket(packet, settle);
@@ -208,9 +219,19 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     }
   }
 
+  private ack(ch: Channel, m: Message): void {
+    if (this.acks && ch === this.ch) {
+      this.acks.ack(m);
+      return;
+    }
+    safeAck(ch, m);
+    this.batch();
+  }
+
   broadcast(packet: HeartbeatPacket): void {
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
     this.ch?.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    this.batch();
   }
 
   reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
@@ -228,20 +249,17 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   }
 
   private publishReply(ch: Channel, r: PendingReply): void {
-    const o = { contentType: this.s.serializer.contentType, correlationId: r.mapper, mandatory: true };
-    if (r.address) ch.publish('', r.address, r.bytes, o);
-    else ch.publish(this.s.names.reply, r.mapper, r.bytes, o);
+    const contentType = this.s.serializer.contentType;
+    // No `mandatory` on direct reply-to (measured: it costs the broker ~30% of its RPC throughput).
+    // A reply to a stale address (the mapper reconnected) is then dropped, and that is covered:
+    // the reconnected mapper re-sends the request and gets the result from the reply cache.
+    if (r.address) ch.publish('', r.address, r.bytes, { contentType, correlationId: r.mapper });
+    else ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
+    this.batch();
   }
 
   private onReturn(m: Message): void {
-    const ch = this.ch;
-    const mapper = m.properties.correlationId;
-    // A stale direct reply-to address (the mapper reconnected): try its named queue instead.
-    if (m.fields.exchange === '' && ch && typeof mapper === 'string') {
-      ch.publish(this.s.names.reply, mapper, m.content, { contentType: m.properties.contentType, correlationId: mapper, mandatory: true });
-      return;
-    }
-    this.s.logger.debug({ agent: this.identity, mapper }, 'reply returned: its mapper is gone or reconnecting');
+    this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
   }
 
   /** Stops taking requests: unbinds (new requests come back to their mapper), cancels consumers, hands back what is queued. */

@@ -16,6 +16,7 @@ import { declareExchanges, declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } f
 import { HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { InFlight, type InFlightEntry } from './in-flight';
 import { PublishBuffer } from './publish-buffer';
+import { writeBatcher } from './write-batcher';
 
 /** What a mapper link needs from its transport. */
 export interface AmqpMapperLinkSettings {
@@ -26,6 +27,7 @@ export interface AmqpMapperLinkSettings {
   bufferSize: number;
   probeInterval: number;
   rejoinTimeout: number;
+  batchWrites: boolean;
   onClosed(link: AmqpMapperLink): void;
 }
 
@@ -53,6 +55,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   private readonly prober: AgentProber;
   private readonly session = randomUUID();
   private readonly queue: string;
+  private batch: () => void = noop;
 
   constructor(
     readonly id: string,
@@ -96,6 +99,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
 
   private detach(): void {
     this.ch = undefined;
+    this.batch = noop;
     this.confirm = undefined;
     this.parkDeclared.clear();
     this.prober.stop();
@@ -125,6 +129,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
         return;
       }
       this.ch = channel;
+      this.batch = writeBatcher(model, this.s.batchWrites);
       this.prober.start(model);
       for (const { agent, packet } of this.pushes.drain()) this.publish(channel, agent, packet, false);
       if (this.awaiting.size > 0) this.startRejoinTimer();
@@ -249,6 +254,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     }
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
     ch?.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    this.batch();
   }
 
   private publishRequest(ch: Channel, agent: string, e: InFlightEntry, resent: boolean): void {
@@ -269,6 +275,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       return;
     }
     ch.publish(this.s.names.agent, agent, bytes, { ...props, replyTo: DIRECT_REPLY_TO });
+    this.batch();
   }
 
   private publish(ch: Channel, agent: string, packet: RequestPacket, persistent: boolean): void {
@@ -278,11 +285,13 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       mandatory: true,
       persistent,
     });
+    this.batch();
   }
 
   broadcast(packet: AdvertisePacket): void {
     // Lost while disconnected: the link re-advertises (onReconnect) as soon as it is back.
     this.ch?.publish(this.s.names.advertise, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    this.batch();
   }
 
   /** Parks a request in the durable queue of its route, for at most `ttl` ms, with a publisher confirm. */
@@ -363,3 +372,5 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     this.s.onClosed(this);
   }
 }
+
+function noop(): void {}

@@ -42,6 +42,8 @@ export interface AmqpTransportOptions {
   rejoinTimeout?: number;
   /** How long an agent keeps results to answer a re-sent request without running it again (ms). Default 5 000. */
   dedupWindow?: number;
+  /** Coalesce the socket writes of one event-loop turn into one (see write-batcher.ts). Default true. */
+  batchWrites?: boolean;
   /** Wire format. Default {@link JsonSerializer}. */
   serializer?: Serializer;
   logger?: Logger;
@@ -60,6 +62,7 @@ export const DEFAULT_AMQP_OPTIONS = {
   probeInterval: 250,
   rejoinTimeout: 10_000,
   dedupWindow: 5_000,
+  batchWrites: true,
 } as const satisfies Partial<AmqpTransportOptions>;
 
 /** Query parameters Nanite reads (and removes before handing the URL to amqplib). */
@@ -83,6 +86,8 @@ export function amqpOptionsFromUrl(url: URL, explicit: Partial<AmqpTransportOpti
   }
   const failFast = q.get('failFast');
   if (failFast !== null) out.failFast = failFast === 'true' || failFast === '1';
+  const batchWrites = q.get('batchWrites');
+  if (batchWrites !== null) out.batchWrites = !(batchWrites === 'false' || batchWrites === '0');
   const delivery = q.get('delivery');
   if (delivery !== null) out.delivery = parseDelivery(delivery);
   return { ...out, ...explicit, url: explicit.url ?? out.url };
@@ -98,7 +103,7 @@ export function parseDelivery(value: string): AmqpDelivery {
 export function brokerUrl(url: string, heartbeat: number): string {
   const u = new URL(url);
   for (const key of [...u.searchParams.keys()]) {
-    if (key === 'prefix' || key === 'failFast' || key === 'delivery' || (NUMERIC as readonly string[]).includes(key)) u.searchParams.delete(key);
+    if (key === 'prefix' || key === 'failFast' || key === 'delivery' || key === 'batchWrites' || (NUMERIC as readonly string[]).includes(key)) u.searchParams.delete(key);
   }
   u.searchParams.set('heartbeat', String(heartbeat));
   return u.toString();

@@ -91,6 +91,7 @@ export class AmqpTransport implements Transport {
       delivery: this.o.delivery,
       routeDelivery: this.o.routeDelivery,
       dedupWindow: this.o.dedupWindow,
+      batchWrites: this.o.batchWrites,
       onClosed: (l) => this.links.delete(l),
     });
     this.links.add(link);
@@ -108,6 +109,7 @@ export class AmqpTransport implements Transport {
       bufferSize: this.o.bufferSize,
       probeInterval: this.o.probeInterval,
       rejoinTimeout: this.o.rejoinTimeout,
+      batchWrites: this.o.batchWrites,
       onClosed: (l) => this.links.delete(l),
     });
     this.links.add(link);

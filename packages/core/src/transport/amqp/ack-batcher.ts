@@ -1,0 +1,63 @@
+/**
+ * Acknowledges the deliveries of one channel with as few frames as possible, never later than the
+ * end of the current tick.
+ *
+ * Handlers settle in roughly delivery order, so most acks of a tick form a contiguous run of
+ * delivery tags: those go out as one `multiple` ack. Tags settled out of order (a slow request
+ * holds the run back) are acknowledged one by one in the same flush, so a slow handler never holds
+ * back the acks, and the prefetch window, of the others. Only for channels whose every delivery is
+ * acknowledged manually (a no-ack consumer's tags would make holes in the run).
+ */
+import type { Channel, Message } from 'amqplib';
+
+/** Batches acks on one channel. */
+export class AckBatcher {
+  /** Lowest tag not yet acknowledged (delivery tags start at 1 on every channel). */
+  private next = 1;
+  /** Settled, not yet acknowledged. */
+  private readonly settled = new Set<number>();
+  /** Acknowledged one by one, ahead of `next` (settled out of order). */
+  private readonly ahead = new Set<number>();
+  private scheduled = false;
+
+  constructor(
+    private readonly ch: Channel,
+    private readonly afterFlush: () => void,
+  ) {}
+
+  /** Marks a delivery of this channel settled; the ack goes out at the end of the tick. */
+  ack(m: Message): void {
+    this.settled.add(m.fields.deliveryTag);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    // The multiple-ack must name a tag the broker still holds, so it ends at the last settled one.
+    let last = 0;
+    for (;;) {
+      if (this.settled.delete(this.next)) last = this.next;
+      else if (!this.ahead.delete(this.next)) break;
+      this.next++;
+    }
+    try {
+      if (last > 0) this.ch.ack(tagOnly(last), true);
+      for (const tag of this.settled) {
+        this.ch.ack(tagOnly(tag), false);
+        this.ahead.add(tag);
+      }
+    } catch {
+      // The channel closed since these deliveries: the broker took them back; nothing to acknowledge.
+    }
+    this.settled.clear();
+    this.afterFlush();
+  }
+}
+
+/** amqplib's ack reads only `fields.deliveryTag`. */
+function tagOnly(deliveryTag: number): Message {
+  return { fields: { deliveryTag } } as unknown as Message;
+}
