@@ -75,7 +75,13 @@ describe('naniteControlTower', () => {
       expect(page.body).toContain('"auth":"none"');
       expect(bare.body).toBe(page.body);
       expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
-      expect(js.body).toContain("apiUrl('events')");
+      expect(js.body).toContain("from './feed.js'");
+      const feed = await app.inject({ method: 'GET', url: '/nanite/feed.js' });
+      expect(feed.body).toContain("apiUrl('events')");
+      const missing = await app.inject({ method: 'GET', url: '/nanite/nope.js' });
+      const traversal = await app.inject({ method: 'GET', url: '/nanite/..%2F..%2Fpackage.json' });
+      expect(missing.statusCode).toBe(404);
+      expect(traversal.statusCode).toBe(404);
       expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     });
 

@@ -1,6 +1,6 @@
-/** The Control Tower's static files (plain HTML, CSS and JS shipped in the package's public/ folder). */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+/** The Control Tower's static files (plain HTML, CSS and JS modules in the package's public/ folder). */
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 
 /** Where the files live: `public/control-tower` at the package root (from src/ and dist/ alike). */
 export const ASSET_DIR = join(__dirname, '..', '..', 'public', 'control-tower');
@@ -20,20 +20,31 @@ export interface PageConfig {
   maxTimeout: number;
 }
 
-/** Loads the page, script and stylesheet once; the HTML gets `<base href>` and the config filled in. */
-export function loadAssets(prefix: string, config: PageConfig): Record<'index.html' | 'app.js' | 'style.css' | 'favicon.svg', Asset> {
-  const read = (name: string): string => readFileSync(join(ASSET_DIR, name), 'utf8');
-  const html = read('index.html')
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * Loads every file of the page once, by name; `index.html` gets its `<base href>`, title and
+ * config filled in. Only these names are ever served (no path from a request touches the disk).
+ */
+export function loadAssets(prefix: string, config: PageConfig): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const name of readdirSync(ASSET_DIR)) {
+    const type = TYPES[extname(name)];
+    if (type) assets.set(name, { body: readFileSync(join(ASSET_DIR, name), 'utf8'), type });
+  }
+  const index = assets.get('index.html');
+  if (!index) throw new Error(`@nanite/fastify: the Control Tower page is missing from ${ASSET_DIR}`);
+  index.body = index.body
     .replace('%BASE%', escapeHtml(`${prefix}/`))
     .replaceAll('%TITLE%', escapeHtml(config.title))
     // Inside <script type="application/json">: only `<` could end the element early.
     .replace('%CONFIG%', JSON.stringify(config).replaceAll('<', '\\u003c'));
-  return {
-    'index.html': { body: html, type: 'text/html; charset=utf-8' },
-    'app.js': { body: read('app.js'), type: 'text/javascript; charset=utf-8' },
-    'style.css': { body: read('style.css'), type: 'text/css; charset=utf-8' },
-    'favicon.svg': { body: read('favicon.svg'), type: 'image/svg+xml' },
-  };
+  return assets;
 }
 
 function escapeHtml(s: string): string {

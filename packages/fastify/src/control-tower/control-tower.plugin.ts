@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import { SelectorSet, type Mapper } from '@nanite/core';
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { AgentBoard, type BoardChange } from './agent-board';
 import { loadAssets, type PageConfig } from './assets';
 import { bearerTokenHook } from './auth';
@@ -56,9 +56,16 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
     });
 
     // The page shell: no data in it, so it is public; the API below is what auth protects.
-    for (const [path, name] of [['/', 'index.html'], ['/app.js', 'app.js'], ['/style.css', 'style.css'], ['/favicon.svg', 'favicon.svg']] as const) {
-      fastify.get(path, async (_request, reply) => reply.headers(PAGE_HEADERS).type(assets[name].type).send(assets[name].body));
-    }
+    const serve = (name: string, reply: FastifyReply): FastifyReply => {
+      const asset = assets.get(name);
+      if (!asset) {
+        reply.callNotFound();
+        return reply;
+      }
+      return reply.headers(PAGE_HEADERS).type(asset.type).send(asset.body);
+    };
+    fastify.get('/', async (_request, reply) => serve('index.html', reply));
+    fastify.get<{ Params: { file: string } }>('/:file', async (request, reply) => serve(request.params.file, reply));
 
     await fastify.register(async (api) => {
       if (typeof options.auth === 'string') api.addHook('onRequest', bearerTokenHook(options.auth));

@@ -1,0 +1,111 @@
+// The agents table and the counters in the top bar. Rows are keyed by identity and updated in
+// place; down agents sort last, dimmed, until the server removes them.
+import { $, ago, h } from './dom.js';
+import { agents, config, serverNow, upAgents } from './state.js';
+
+const rows = new Map(); // identity -> <tr>
+
+/**
+ * Draws the table. `onPick(identity)` runs when an up agent's row is clicked; `flash` briefly
+ * highlights a row (an agent that just came up).
+ */
+export function renderAgents(onPick, flash) {
+  for (const [id, tr] of rows) {
+    if (!agents.has(id)) {
+      tr.remove();
+      rows.delete(id);
+    }
+  }
+  const body = $('agent-rows');
+  const list = [...agents.values()].sort((a, b) => (a.state === b.state ? a.identity.localeCompare(b.identity) : a.state === 'up' ? -1 : 1));
+  let shown = 0;
+  for (const a of list) {
+    let tr = rows.get(a.identity);
+    if (!tr) {
+      tr = h('tr', { 'data-agent': a.identity });
+      tr.addEventListener('click', () => onPick(tr.dataset.agent));
+      rows.set(a.identity, tr);
+    }
+    fillRow(tr, a);
+    tr.hidden = !matchesFilter(a);
+    if (!tr.hidden) shown++;
+    body.append(tr); // re-appending keeps the rows in sorted order
+    if (flash === a.identity) {
+      tr.classList.remove('flash');
+      void tr.offsetWidth; // restart the animation
+      tr.classList.add('flash');
+    }
+  }
+  $('agents-empty').hidden = shown > 0;
+  $('agents-empty').textContent = agents.size === 0 ? 'Waiting for agents to register…' : 'No agent matches the filter.';
+  renderSummary();
+}
+
+/** Refreshes the "last heartbeat" column (called every second). */
+export function refreshAges() {
+  for (const [id, tr] of rows) {
+    const a = agents.get(id);
+    if (a) fillSeen(tr, a);
+  }
+}
+
+function matchesFilter(a) {
+  const q = $('filter').value.trim().toLowerCase();
+  if (!q) return true;
+  return [a.identity, ...a.routes, ...a.tags].some((s) => s.toLowerCase().includes(q));
+}
+
+function fillRow(tr, a) {
+  const up = a.state === 'up';
+  tr.dataset.state = a.state;
+  tr.title = up ? 'Click to send the next request to this agent' : '';
+  const load = Math.max(0, a.load);
+  // A down agent's last load means nothing any more: grey bar, no number.
+  const level = !up ? 'down' : load >= 0.85 ? 'hot' : load >= 0.6 ? 'warn' : 'ok';
+  const sorted = [...a.routes].sort();
+  const routes = sorted.slice(0, 4).map((r) => h('span', { class: 'chip', text: r }));
+  if (sorted.length > 4) routes.push(h('span', { class: 'chip more', title: sorted.join('\n'), text: `+${sorted.length - 4} more` }));
+  tr.replaceChildren(
+    h('td', {},
+      h('div', { class: 'agent' },
+        h('span', { class: 'dot', 'aria-hidden': 'true' }),
+        h('span', { class: 'id', text: a.identity }),
+        up ? null : h('span', { class: 'state-badge', 'data-role': 'state', text: `down · ${a.downReason || 'gone'}` }))),
+    h('td', { class: 'col-load' },
+      h('div', { class: 'load', title: `status ${a.status.toFixed(3)} + ${a.pending} pending from this mapper / concurrency ${a.concurrency}` },
+        h('div', { class: 'bar', 'data-level': level, role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(load * 100), 'aria-label': `load of ${a.identity}` },
+          h('span', { style: { width: `${Math.min(load, 1) * 100}%` } })),
+        h('span', { class: 'pct', text: up ? `${Math.round(load * 100)}%` : '–' }))),
+    h('td', { class: 'num', title: `${a.pending} sent by this mapper and not answered yet` },
+      h('strong', { text: up ? String(a.inFlight) : '–' }), h('span', { class: 'muted', text: ` / ${a.concurrency}` })),
+    h('td', {}, h('div', { class: 'chips' }, routes)),
+    h('td', {}, h('div', { class: 'chips' }, a.tags.length ? a.tags.map((t) => h('span', { class: 'chip tag', text: t })) : h('span', { class: 'muted', text: '—' }))),
+    h('td', { class: 'num seen', 'data-role': 'seen' }),
+  );
+  fillSeen(tr, a);
+}
+
+function fillSeen(tr, a) {
+  const cell = tr.querySelector('[data-role="seen"]');
+  if (!cell) return;
+  if (a.state === 'down') {
+    cell.textContent = `down ${ago(serverNow() - a.downAt)}`;
+    cell.classList.remove('stale');
+    cell.title = `last heard ${new Date(a.lastSeen).toLocaleTimeString()}`;
+    return;
+  }
+  const age = serverNow() - a.lastSeen;
+  cell.textContent = ago(age);
+  cell.classList.toggle('stale', age > 2 * a.pingInterval);
+  cell.title = `${new Date(a.lastSeen).toLocaleTimeString()} · pings every ${a.pingInterval / 1000}s`;
+}
+
+function renderSummary() {
+  const up = upAgents();
+  const down = agents.size - up.length;
+  $('count-up').textContent = String(up.length);
+  $('count-down').textContent = String(down);
+  $('count-routes').textContent = String(new Set(up.flatMap((a) => a.routes)).size);
+  $('count-inflight').textContent = String(up.reduce((n, a) => n + a.inFlight, 0));
+  document.title = `${up.length} up${down ? `, ${down} down` : ''} · ${config.title}`;
+}
