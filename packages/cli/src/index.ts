@@ -17,7 +17,7 @@ export { actorsFromExports, loadActors } from './load-actors';
 export type { LoadedActors } from './load-actors';
 export { createLogger, pickLogFormat, resolveLevel, LOG_LEVELS } from './logger';
 export type { CliLoggerOptions, LogFormat } from './logger';
-export { STOP_SIGNALS } from './signals';
+export { keepAlive, STOP_SIGNALS } from './signals';
 export type { SignalSource, StopSignal } from './signals';
 export { runAgent } from './commands/agent.command';
 export type { AgentCommandOptions } from './commands/agent.command';

@@ -11,3 +11,12 @@ export interface SignalSource {
   on(signal: StopSignal, listener: () => void): unknown;
   off(signal: StopSignal, listener: () => void): unknown;
 }
+
+/**
+ * Holds the process open until the returned function is called. A long-running command waits for
+ * a signal, and signal listeners alone do not keep Node running (a memory:// agent has no socket).
+ */
+export function keepAlive(): () => void {
+  const timer = setInterval(() => {}, 2 ** 31 - 1);
+  return () => clearInterval(timer);
+}

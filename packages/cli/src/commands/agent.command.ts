@@ -8,7 +8,7 @@ import type { CliIo } from '../io';
 import { loadActors } from '../load-actors';
 import { withFailFast } from '../transport-url';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
-import { STOP_SIGNALS, type SignalSource } from '../signals';
+import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 import { logFormatOption, logLevelOption, positiveInt, secondsToMs, tagOption, urlFor, urlOption } from '../options';
 
 /** Options of {@link runAgent}. */
@@ -74,7 +74,8 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     }
     logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval }, 'agent started');
     o.onStarted?.(agent);
-    await nthSignal(1);
+    const release = keepAlive();
+    await nthSignal(1).finally(release);
     logger.info({ identity: agent.identity, signal: received, inFlight: agent.inFlight }, 'draining: finishing in-flight requests (signal again to force)');
     const outcome = await Promise.race([agent.stop().then(() => 'stopped' as const), nthSignal(2).then(() => 'forced' as const)]);
     if (outcome === 'forced') {

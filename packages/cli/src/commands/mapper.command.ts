@@ -17,7 +17,7 @@ import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
 import { logFormatOption, logLevelOption, nonNegativeInt, urlFor, urlOption } from '../options';
 import { formatAgentsTable } from '../output';
-import { STOP_SIGNALS, type SignalSource } from '../signals';
+import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 
 /** Options of {@link runMapper}. */
 export interface MapperCommandOptions {
@@ -150,9 +150,11 @@ export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSou
       mapper.on('agent:up', (a) => logger.info({ agent: a.identity, routes: a.routes, tags: a.tags, status: a.status }, 'agent up'));
       mapper.on('agent:down', (a, reason) => logger.info({ agent: a.identity, reason }, 'agent down'));
       mapper.on('agent:update', (a) => logger.debug({ agent: a.identity, status: a.status, inFlight: a.inFlight }, 'agent update'));
+      const release = keepAlive();
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           for (const name of STOP_SIGNALS) signals.off(name, stop);
+          release();
           resolve();
         };
         for (const name of STOP_SIGNALS) signals.on(name, stop);
