@@ -1,7 +1,7 @@
 /** request, push and agents run in-process against memory:// agents; their output and exit statuses. */
 import { Agent, defineActor } from '@nanite/core';
 import { EXIT, runAgents, runPush, runRequest } from '../src';
-import { memoryUrl, quietLogger, testIo, simpleActor } from './helpers';
+import { memoryUrl, quietLogger, testIo, simpleActor, until } from './helpers';
 
 
 describe('request, push and agents (memory://)', () => {
@@ -175,7 +175,7 @@ describe('request, push and agents (memory://)', () => {
       expect(await runPush({ url, route: '/box/record', payload: '{"n":1}' }, io)).toBe(EXIT.OK);
       expect(io.stdout.text).toBe('');
       // A push is not awaited by the CLI: wait for the agent to have handled it.
-      while (agent.stats.handled < 1) await new Promise((r) => setTimeout(r, 5));
+      await until(() => agent.stats.handled >= 1, 2000, 'the push to be handled');
       expect(pushed).toEqual([['fred', { n: 1 }]]);
     });
 
@@ -183,7 +183,7 @@ describe('request, push and agents (memory://)', () => {
       const fred = await startAgent('fred');
       const bob = await startAgent('bob');
       expect(await runPush({ url, route: '/box/record', payload: 'x', selector: 'all', discovery: 20 }, testIo())).toBe(EXIT.OK);
-      while (fred.stats.handled + bob.stats.handled < 2) await new Promise((r) => setTimeout(r, 5));
+      await until(() => fred.stats.handled + bob.stats.handled >= 2, 2000, 'both pushes to be handled');
       expect(pushed.map((p) => (p as [string])[0]).sort()).toEqual(['bob', 'fred']);
     });
 
