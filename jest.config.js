@@ -34,13 +34,14 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/packages/*/test/**/*.int.spec.ts', '<rootDir>/test/**/*.int.spec.ts'],
-      testTimeout: 60_000,
+      // testTimeout is global-only in jest; a setup file sets it per project.
+      setupFilesAfterEnv: ['<rootDir>/scripts/jest-slow-timeout.js'],
     },
     {
       ...common,
       displayName: 'browser',
       testMatch: ['<rootDir>/packages/*/test/**/*.browser.spec.ts', '<rootDir>/test/**/*.browser.spec.ts'],
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/scripts/jest-slow-timeout.js'],
     },
   ],
 };

@@ -432,3 +432,24 @@ test('close() while start() is still connecting waits for it and leaves nothing 
   expect(m.isRunning).toBe(false);
   await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_SHUTTING_DOWN' });
 });
+
+test('a fan-out right after start waits out the discovery window, then reaches every agent', async () => {
+  await startAgents(['a', 'b']);
+  const m = c.mapper({ discoveryWindow: 200 });
+  await m.start();
+  const all = m.request('/svc/who', null, { selector: 'all' });
+  await new Promise((r) => setTimeout(r, 20));
+  await startAgents(['late']); // answers the Advertise late, but inside the window
+  await expect(all).resolves.toEqual({ a: { ok: true, result: 'a' }, b: { ok: true, result: 'b' }, late: { ok: true, result: 'late' } });
+});
+
+test('a push right after start waits for an agent instead of failing', async () => {
+  const got = deferred<string>();
+  const m = c.mapper({ discoveryWindow: 200 });
+  await m.start();
+  const pushed = m.push('/log/write', 'early');
+  await new Promise((r) => setTimeout(r, 20));
+  await c.agent({ identity: 'l', actors: [defineActor('log', { write: (p: unknown) => got.resolve(p as string) })] }).start();
+  await expect(pushed).resolves.toBeUndefined();
+  await expect(got.promise).resolves.toBe('early');
+});

@@ -11,7 +11,7 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** The logger used when none is given: pino at `warn`, or `NANITE_LOG_LEVEL`. */
+/** The logger used when none is given: pino at `warn`, or `NANITE_LOG_LEVEL` when set and not empty. */
 export function defaultLogger(name: string): Logger {
-  return pino({ name, level: process.env.NANITE_LOG_LEVEL ?? 'warn' });
+  return pino({ name, level: process.env.NANITE_LOG_LEVEL || 'warn' });
 }

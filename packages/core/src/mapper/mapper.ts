@@ -196,16 +196,15 @@ export class Mapper extends EventEmitter<MapperEvents> {
     this.assertRunning();
     this.checkHops(options.hops ?? 0);
     const selector = this.selectorFor(options);
+    // A fan-out right after start waits for the cluster to answer the Advertise, or it would reach only the first agents to answer.
+    if (selector.fanOut) await new Promise<void>((resolve) => this.afterDiscovery(resolve) || resolve());
     const tags = options.tags ?? [];
     const candidates = filterCandidates(this.registry.serving(route), tags, options.target, undefined);
     const info = { route, payload, tags, target: options.target };
     const picked = candidates.length === 0 ? [] : selector.select(candidates, info);
     if (picked.length === 0) {
-      if (options.persistent) {
-        await this.parkUntilServed(route, tags, options.target);
-        return this.push(route, payload, { ...options, persistent: false });
-      }
-      throw this.noAgent(route, tags, options.target);
+      await new Promise<void>((resolve, reject) => this.whenNoAgent(route, tags, options.target, options.persistent ?? false, resolve, reject));
+      return this.push(route, payload, { ...options, persistent: false });
     }
     const targets = selector.fanOut ? picked : picked.slice(0, 1);
     for (const agent of targets) {
@@ -238,7 +237,7 @@ export class Mapper extends EventEmitter<MapperEvents> {
         };
       });
     }
-    const err = new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Mapper ${this.identity} closed before the request completed` });
+    const err = this.shuttingDown();
     for (const p of [...this.pending.values()]) this.fail(p, err);
     this.waiters.cancelAll();
     this.deadlines.close();
@@ -283,6 +282,8 @@ export class Mapper extends EventEmitter<MapperEvents> {
   }
 
   private fanOut(route: string, payload: unknown, options: MapperRequestOptions, selector: Selector, tags: readonly string[], timeout: number, cb: PendingCallbacks, done: (r: FanOut<unknown>) => void): void {
+    // Right after start, wait out the discovery window: a fan-out must reach every agent, not the first to answer.
+    if (this.afterDiscovery(() => (this.state === 'running' ? this.fanOut(route, payload, options, selector, tags, timeout, cb, done) : cb.reject(this.shuttingDown())))) return;
     const candidates = filterCandidates(this.registry.serving(route), tags, options.target, undefined);
     const agents = candidates.length ? selector.select(candidates, { route, payload, tags, target: options.target }) : [];
     if (agents.length === 0) {
@@ -362,8 +363,13 @@ export class Mapper extends EventEmitter<MapperEvents> {
     );
   }
 
-  private parkUntilServed(route: string, tags: readonly string[], target: string | undefined): Promise<void> {
-    return new Promise((resolve, reject) => this.whenNoAgent(route, tags, target, true, resolve, reject));
+  /** Schedules `then` for when the discovery window after start closes and returns true; returns false (and schedules nothing) when it has closed already. */
+  private afterDiscovery(then: () => void): boolean {
+    const left = this.startedAt + this.o.discoveryWindow - Date.now();
+    if (left <= 0) return false;
+    // A waiter that is never "ready": it ends (runs `then`) when the window closes, or when the mapper closes.
+    this.waiters.wait(() => false, left, () => undefined, then);
+    return true;
   }
 
   private sendTo(p: PendingRequest, agent: AgentRecord, persistent: boolean): void {
@@ -536,6 +542,10 @@ export class Mapper extends EventEmitter<MapperEvents> {
   private selectorFor(o: PushOptions): Selector {
     if (o.selector !== undefined) return this.selectors.resolve(o.selector);
     return o.target !== undefined ? this.selectors.resolve('target') : this.defaultSelector;
+  }
+
+  private shuttingDown(): NaniteError {
+    return new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Mapper ${this.identity} closed before the request completed` });
   }
 
   private assertRunning(): void {
