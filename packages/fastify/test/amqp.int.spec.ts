@@ -5,7 +5,7 @@ import { connect } from 'amqplib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin, naniteControlTower, type AgentRow } from '../src';
 import { startExample, type RunningExample } from './example-app';
-import { deferred } from './helpers';
+import { deferred, until } from './helpers';
 import { SseClient } from './sse-client';
 
 const BROKER = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -63,19 +63,28 @@ describe('@nanite/fastify on amqp://', () => {
     cleanup.push(() => app.close());
     await app.register(nanitePlugin, { url, actors: [defineActor('local', { ping: () => 'pong' })], agentOptions: { identity: `local-${counter}` } });
     app.get('/work', async () => ({ result: await app.nanite.request('/slow/work', null, { timeout: 10_000 }) }));
+    let closed = false;
+    let atResponse = '';
+    app.addHook('onResponse', async () => {
+      atResponse = `mapper ${app.nanite.mapper.isRunning ? 'open' : 'closed'}, close() ${closed ? 'done' : 'pending'}`;
+    });
+    const preClosed = deferred();
+    app.addHook('preClose', async () => preClosed.resolve());
     const base = await listen(app);
     await app.nanite.waitForAgents({ route: '/slow/work', timeout: 10_000 });
 
     const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
     await started.promise;
-    let closed = false;
     const closing = app.close().then(() => (closed = true));
-    await new Promise<void>((resolve) => setTimeout(resolve, 100));
-    expect(closed).toBe(false);
+    await preClosed.promise;
+    // Answer only once the server has stopped listening, so the response goes out on a
+    // keep-alive connection that was busy when server.close() ran (Node leaves those open).
+    await until(() => !app.server.listening, 'the server to stop listening');
     release.resolve();
 
     await expect(response).resolves.toEqual({ status: 200, body: { result: 'done' } });
     await closing;
+    expect(atResponse).toBe('mapper open, close() pending');
     expect(app.nanite.mapper.isRunning).toBe(false);
     expect(app.nanite.agent?.isRunning).toBe(false);
   }, 30_000);

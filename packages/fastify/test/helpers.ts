@@ -23,3 +23,15 @@ export class LogCapture extends Writable {
     done();
   }
 }
+
+/**
+ * Resolves once `check()` holds, looking every 2 ms, at most `limitMs` (for states that emit no
+ * event, e.g. an http.Server that stopped listening but still has connections).
+ */
+export async function until(check: () => boolean, what: string, limitMs = 2_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 2));
+  }
+}

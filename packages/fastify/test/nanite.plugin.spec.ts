@@ -1,7 +1,7 @@
 import { Agent, defineActor, Mapper, MemoryTransport, NaniteError } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin } from '../src';
-import { busUrl, deferred, LogCapture } from './helpers';
+import { busUrl, deferred, LogCapture, until } from './helpers';
 
 const calc = defineActor('calc', {
   add: (payload) => {
@@ -172,15 +172,22 @@ describe('nanitePlugin shutdown order', () => {
     app.addHook('onResponse', async () => {
       events.push(`http response sent (mapper ${app.nanite.mapper.isRunning ? 'open' : 'closed'})`);
     });
+    // preClose hooks run in registration order: this one runs after the plugin's.
+    const preClosed = deferred();
+    app.addHook('preClose', async () => preClosed.resolve());
     const base = await listen(app);
     await app.nanite.waitForAgents({ route: '/slow/work', timeout: 2_000 });
 
     const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
     await started.promise;
     const closed = app.close().then(() => events.push('fastify closed'));
-    // While draining, the app refuses new HTTP work and the agent takes no new Nanite work.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await preClosed.promise;
+    // Answer only once the server has stopped listening, so the response goes out on a
+    // keep-alive connection that was busy when server.close() ran (Node leaves those open).
+    await until(() => !app.server.listening, 'the server to stop listening');
+    // Draining: the agent takes no new Nanite work, its in-flight handler still runs.
     expect(app.nanite.agent?.isRunning).toBe(false);
+    expect(events).toEqual(['handler started']);
     release.resolve();
 
     await expect(response).resolves.toEqual({ status: 200, body: { result: 'done' } });
@@ -208,20 +215,28 @@ describe('nanitePlugin shutdown order', () => {
     open.push(app);
     await app.register(nanitePlugin, { url });
     app.get('/work', async () => ({ result: await app.nanite.request('/slow/work') }));
+    let closed = false;
+    let atResponse = '';
+    app.addHook('onResponse', async () => {
+      atResponse = `mapper ${app.nanite.mapper.isRunning ? 'open' : 'closed'}, close() ${closed ? 'done' : 'pending'}`;
+    });
+    const preClosed = deferred();
+    app.addHook('preClose', async () => preClosed.resolve());
     const base = await listen(app);
     await app.nanite.waitForAgents({ route: '/slow/work', timeout: 2_000 });
 
     const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
     await started.promise;
-    let closed = false;
     const closing = app.close().then(() => (closed = true));
-    await new Promise<void>((resolve) => setTimeout(resolve, 20)); // give close() a chance to (wrongly) finish early
-    expect(closed).toBe(false);
-    expect(app.nanite.mapper.isRunning).toBe(true);
+    await preClosed.promise;
+    // Answer only once the server has stopped listening, so the response goes out on a
+    // keep-alive connection that was busy when server.close() ran (Node leaves those open).
+    await until(() => !app.server.listening, 'the server to stop listening');
     release.resolve();
 
     await expect(response).resolves.toEqual({ status: 200, body: { result: 'late but fine' } });
     await closing;
+    expect(atResponse).toBe('mapper open, close() pending');
     expect(app.nanite.mapper.isRunning).toBe(false);
   });
 });
