@@ -13,5 +13,5 @@ export { NANITE_HTTP_STATUS, asNaniteError, httpStatusOf } from './errors/http-s
 export { naniteControlTower } from './control-tower/control-tower.plugin';
 export { DEFAULT_CONTROL_TOWER_OPTIONS } from './control-tower/control-tower.options';
 export type { ControlTowerAuthHook, ControlTowerOptions } from './control-tower/control-tower.options';
-export type { AgentRow } from './control-tower/agent-board';
+export type { AgentRow, TowerSnapshot } from './control-tower/agent-board';
 export type { TowerLine, TowerRequest } from './control-tower/request-runner';

@@ -110,7 +110,7 @@ describe('naniteControlTower', () => {
     });
 
     it('needs a mapper: from nanitePlugin or the mapper option', async () => {
-      await expect(app.register(naniteControlTower).ready()).rejects.toThrow(/register nanitePlugin before it, or pass \{ mapper \}/);
+      await expect(app.register(naniteControlTower).ready()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringMatching(/register nanitePlugin before it, or pass \{ mapper \}/) });
     });
 
     it('works with a mapper passed in, without nanitePlugin', async () => {
@@ -139,6 +139,7 @@ describe('naniteControlTower', () => {
 
       expect(res.statusCode).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
       const body = res.json() as { now: number; mapper: { identity: string }; agents: AgentRow[] };
       expect(body.mapper.identity).toBe(app.nanite.mapper.identity);
       expect(body.agents).toEqual([
@@ -157,6 +158,7 @@ describe('naniteControlTower', () => {
 
       expect(events.httpStatus).toBe(200);
       expect(events.type).toBe('text/event-stream; charset=utf-8');
+      expect(events.headers.get('cache-control')).toBe('no-store, no-transform');
       const snapshot = await events.next((e) => e.event === 'snapshot', true);
       expect((snapshot.data as { agents: AgentRow[] }).agents.map((a) => a.identity)).toEqual(['alpha']);
 
@@ -409,7 +411,7 @@ describe('naniteControlTower', () => {
 
     it('rejects an empty token at registration', async () => {
       await app.register(nanitePlugin, { url });
-      await expect(app.register(naniteControlTower, { auth: '' }).ready()).rejects.toThrow(/token must not be empty/);
+      await expect(app.register(naniteControlTower, { auth: '' }).ready()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringMatching(/token must not be empty/) });
     });
   });
 });

@@ -17,6 +17,7 @@ export class SseClient {
   private waiters: Array<{ match: (e: ReadEvent) => boolean; resolve: (e: ReadEvent) => void }> = [];
   private status = 0;
   private contentType = '';
+  private responseHeaders: Headers = new Headers();
 
   private constructor(url: string, headers: Record<string, string>) {
     this.response = fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: this.controller.signal });
@@ -29,6 +30,7 @@ export class SseClient {
     await client.response.then((r) => {
       client.status = r.status;
       client.contentType = r.headers.get('content-type') ?? '';
+      client.responseHeaders = r.headers;
     });
     return client;
   }
@@ -39,6 +41,10 @@ export class SseClient {
 
   get type(): string {
     return this.contentType;
+  }
+
+  get headers(): Headers {
+    return this.responseHeaders;
   }
 
   /** The first event (from now on, or already read when `includeSeen`) that matches. */

@@ -11,6 +11,16 @@ export interface AgentRow extends AgentView {
   downReason?: AgentDownReason;
 }
 
+/** What `GET api/agents` answers and the `snapshot` event carries. */
+export interface TowerSnapshot {
+  /** The server's clock (epoch ms), so pages can age heartbeats without trusting their own clock. */
+  now: number;
+  /** The mapper the tower watches, and how many of its requests are waiting for a result. */
+  mapper: { identity: string; pending: number };
+  /** Live agents first, then those that went down lately. */
+  agents: AgentRow[];
+}
+
 /** A change on the board. */
 export type BoardChange =
   | { type: 'agent:up' | 'agent:update' | 'agent:down'; agent: AgentRow }

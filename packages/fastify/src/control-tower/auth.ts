@@ -1,5 +1,6 @@
 /** Bearer-token protection of the Control Tower API. */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { NaniteError } from '@nanite/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -8,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * their length leaks through timing.
  */
 export function bearerTokenHook(token: string): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
-  if (token.length === 0) throw new TypeError('@nanite/fastify: the Control Tower token must not be empty');
+  if (token.length === 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: '@nanite/fastify: the Control Tower token must not be empty' });
   const expected = digest(token);
   return async (request, reply) => {
     const header = request.headers.authorization ?? '';

@@ -3,10 +3,10 @@
  * the JSON API and event stream behind it.
  */
 import { PassThrough } from 'node:stream';
-import { SelectorSet, type Mapper } from '@nanite/core';
+import { NaniteError, SelectorSet, type Mapper } from '@nanite/core';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
-import { AgentBoard, type BoardChange } from './agent-board';
+import { AgentBoard, type BoardChange, type TowerSnapshot } from './agent-board';
 import { loadAssets, type PageConfig } from './assets';
 import { bearerTokenHook } from './auth';
 import { DEFAULT_CONTROL_TOWER_OPTIONS, type ControlTowerOptions } from './control-tower.options';
@@ -24,7 +24,7 @@ const PAGE_HEADERS = {
 function resolveMapper(fastify: FastifyInstance, options: ControlTowerOptions): Mapper {
   if (options.mapper) return options.mapper;
   if (fastify.hasDecorator('nanite')) return fastify.nanite.mapper;
-  throw new TypeError('@nanite/fastify: naniteControlTower needs a mapper: register nanitePlugin before it, or pass { mapper }');
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: '@nanite/fastify: naniteControlTower needs a mapper: register nanitePlugin before it, or pass { mapper }' });
 }
 
 function tower(options: ControlTowerOptions): FastifyPluginAsync {
@@ -71,10 +71,11 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
       if (typeof options.auth === 'string') api.addHook('onRequest', bearerTokenHook(options.auth));
       else if (options.auth) api.addHook('preHandler', options.auth);
       api.addHook('onSend', async (_request, reply) => {
-        reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+        if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+        reply.header('x-content-type-options', 'nosniff');
       });
 
-      const snapshot = (): { now: number; mapper: { identity: string; pending: number }; agents: ReturnType<AgentBoard['rows']> } => ({
+      const snapshot = (): TowerSnapshot => ({
         now: Date.now(),
         mapper: { identity: mapper.identity, pending: mapper.stats.pending },
         agents: board.rows(),
