@@ -111,6 +111,35 @@ describe('@nanite/fastify on amqp://', () => {
   }, 30_000);
 });
 
+describe('@nanite/fastify with no broker reachable', () => {
+  // A port nothing listens on.
+  const nowhere = 'amqp://guest:guest@127.0.0.1:1/?reconnectMin=50&reconnectMax=200';
+
+  it('boots anyway (the transport connects in the background), answers 503 and closes cleanly', async () => {
+    const app = Fastify();
+    try {
+      await app.register(nanitePlugin, { url: nowhere, errorHandler: true, mapperOptions: { discoveryWindow: 0 } });
+      app.get('/sum', async () => app.nanite.request('/calc/add', [1, 2], { timeout: 500 }));
+
+      const res = await app.inject({ method: 'GET', url: '/sum' });
+
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('fails registration with ?failFast=true', async () => {
+    const app = Fastify();
+    try {
+      await expect(app.register(nanitePlugin, { url: `${nowhere}&failFast=true` }).ready()).rejects.toMatchObject({ code: 'NANITE_ERR_NOT_CONNECTED' });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('examples/fastify-app on amqp://', () => {
   let app: RunningExample | undefined;
   const prefix = `nt-fastify-example-${process.pid}-${Date.now().toString(36)}`;
