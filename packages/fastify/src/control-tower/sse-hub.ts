@@ -23,7 +23,16 @@ export class SseHub {
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly heartbeatInterval: number) {}
+  /**
+   * @param heartbeatInterval ms between keep-alive comments.
+   * @param maxBuffered bytes a stream may have waiting for a client that does not read; past it the
+   *   stream is dropped (the page reconnects and starts again from a snapshot) rather than letting
+   *   memory grow without bound.
+   */
+  constructor(
+    private readonly heartbeatInterval: number,
+    private readonly maxBuffered = 1024 * 1024,
+  ) {}
 
   /** Open streams. */
   get size(): number {
@@ -55,7 +64,7 @@ export class SseHub {
   broadcast(event: SseEvent): void {
     if (this.clients.size === 0) return;
     const text = formatSse(event);
-    for (const stream of this.clients) stream.write(text);
+    for (const stream of this.clients) this.write(stream, text);
   }
 
   /** Ends every stream and refuses new ones. Idempotent. */
@@ -66,6 +75,15 @@ export class SseHub {
     this.stopHeartbeat();
   }
 
+  private write(stream: PassThrough, text: string): void {
+    if (stream.writableLength + text.length > this.maxBuffered) {
+      this.drop(stream);
+      stream.destroy();
+      return;
+    }
+    stream.write(text);
+  }
+
   private drop(stream: PassThrough): void {
     this.clients.delete(stream);
     if (this.clients.size === 0) this.stopHeartbeat();
@@ -73,7 +91,7 @@ export class SseHub {
 
   private startHeartbeat(): NodeJS.Timeout {
     const timer = setInterval(() => {
-      for (const stream of this.clients) stream.write(`: ping ${Date.now()}\n\n`);
+      for (const stream of this.clients) this.write(stream, `: ping ${Date.now()}\n\n`);
     }, this.heartbeatInterval);
     timer.unref();
     return timer;
