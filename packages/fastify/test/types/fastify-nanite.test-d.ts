@@ -9,6 +9,13 @@ async function main(): Promise<void> {
   const app = Fastify();
   await app.register(nanitePlugin, { url: 'memory://types', actors: [], errorHandler: true });
   await app.register(naniteControlTower, { prefix: '/ops', auth: 'secret-token' });
+  await app.register(naniteControlTower, {
+    auth: async (request, reply) => {
+      if (request.headers['x-operator'] !== 'ada') return reply.code(403).send({ message: 'operators only' });
+    },
+    readOnly: true,
+    downRetention: 30_000,
+  });
 
   // Declaration merging: fastify.nanite is typed on the instance...
   expectTypeOf(app.nanite).toEqualTypeOf<FastifyNanite>();
