@@ -4,8 +4,8 @@
  * probes agents holding its requests, parks offline-failsafe requests in durable queues and, after
  * an outage, re-sends what it cannot know the fate of once each agent is back.
  */
-import { randomUUID } from 'node:crypto';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message } from 'amqplib';
+import { randomBytes } from 'node:crypto';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import type { Logger } from '../../internal/logger';
 import type { AdvertisePacket, AgentBoundPacket, RequestPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
@@ -53,7 +53,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   /** Bounds the requests held for agents while disconnected (they live in `inFlight`). */
   private readonly held: PublishBuffer<never>;
   private readonly prober: AgentProber;
-  private readonly session = randomUUID();
+  private readonly session = randomBytes(8).toString('hex');
   private readonly queue: string;
   private batch: () => void = noop;
 
@@ -258,23 +258,21 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   }
 
   private publishRequest(ch: Channel, agent: string, e: InFlightEntry, resent: boolean): void {
-    const props = {
-      contentType: this.s.serializer.contentType,
-      correlationId: this.session,
-      mandatory: true,
-      ...(e.atMostOnce ? { type: TYPE_AT_MOST_ONCE } : {}),
-      ...(resent ? { headers: { [HEADER_RESENT]: true } } : {}),
-    };
+    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.session, mandatory: true };
+    if (e.atMostOnce) props.type = TYPE_AT_MOST_ONCE;
+    if (resent) props.headers = { [HEADER_RESENT]: true };
     const bytes = this.s.serializer.encode(e.packet);
     if (e.persistent) {
       // Confirmed and durable; answered through the named queue (direct reply-to only works on the publishing channel).
-      void this.confirmed(this.s.names.agent, agent, bytes, { ...props, persistent: true }).catch((err: unknown) => {
+      props.persistent = true;
+      void this.confirmed(this.s.names.agent, agent, bytes, props).catch((err: unknown) => {
         this.s.logger.warn({ mapper: this.id, agent, err: (err as Error).message }, 'persistent request not confirmed');
         this.undeliverable(e.packet, agent);
       });
       return;
     }
-    ch.publish(this.s.names.agent, agent, bytes, { ...props, replyTo: DIRECT_REPLY_TO });
+    props.replyTo = DIRECT_REPLY_TO;
+    ch.publish(this.s.names.agent, agent, bytes, props);
     this.batch();
   }
 
@@ -335,7 +333,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     return this.confirm;
   }
 
-  private async confirmed(exchange: string, key: string, bytes: Buffer, props: Record<string, unknown>): Promise<void> {
+  private async confirmed(exchange: string, key: string, bytes: Buffer, props: Options.Publish): Promise<void> {
     const model = this.s.connection.current;
     if (!model) throw new Error('not connected');
     const ch = await this.confirmChannel(model);

@@ -4,8 +4,7 @@
  * A mapper re-sends the requests whose fate it cannot know after a reconnect (they may have been
  * lost in a deleted queue, or their result may have been). The agent answers a re-sent request
  * from here: still running → the one result will follow; finished recently → the cached result is
- * sent again. Results are kept for at least `window` ms, and everything finished around an outage
- * is kept until `window` ms after the reconnect.
+ * sent again.
  */
 
 /** A request the agent is running. */
@@ -21,15 +20,19 @@ interface Finished {
   bytes: Buffer;
 }
 
-/** Most results one generation holds; past that it rotates early (bounds memory during long outages). */
-const MAX_GENERATION = 100_000;
+/** Results kept while connected: the replies a broker outage can swallow are the last few sent before it. */
+const RECENT = 4_096;
+/** Most results kept through an outage (bounds memory during long ones). */
+const HELD_MAX = 100_000;
 
-/** Running requests plus two generations of recent results. */
+/**
+ * Running requests plus recent results: the last {@link RECENT} while connected, and every result
+ * from the outage until `window` ms after the reconnect (when re-sent requests arrive).
+ */
 export class ReplyCache {
   readonly running = new Map<string, RunningRequest>();
-  private current = new Map<string, Finished>();
-  private previous = new Map<string, Finished>();
-  private since = Date.now();
+  /** Insertion-ordered, oldest first. */
+  private readonly results = new Map<string, Finished>();
   private holdUntil = 0;
   private down = false;
 
@@ -42,7 +45,7 @@ export class ReplyCache {
 
   /** A finished request's encoded result, when still remembered for this session. */
   finished(key: string, session: string): Buffer | undefined {
-    const f = this.current.get(key) ?? this.previous.get(key);
+    const f = this.results.get(key);
     return f && f.session === session ? f.bytes : undefined;
   }
 
@@ -50,8 +53,10 @@ export class ReplyCache {
   finish(key: string, session: string, bytes: Buffer): void {
     this.running.delete(key);
     if (this.window <= 0) return;
-    this.rotate();
-    this.current.set(key, { session, bytes });
+    this.results.set(key, { session, bytes });
+    const holding = this.down || Date.now() < this.holdUntil;
+    const max = holding ? HELD_MAX : RECENT;
+    while (this.results.size > max) this.results.delete(this.results.keys().next().value!);
   }
 
   /** The connection went down (true) or came back (false). */
@@ -63,16 +68,6 @@ export class ReplyCache {
   /** Forgets everything (link closed). */
   clear(): void {
     this.running.clear();
-    this.current.clear();
-    this.previous.clear();
-  }
-
-  private rotate(): void {
-    const now = Date.now();
-    const full = this.current.size >= MAX_GENERATION;
-    if (!full && (this.down || now < this.holdUntil || now - this.since < this.window)) return;
-    this.previous = this.current;
-    this.current = new Map();
-    this.since = now;
+    this.results.clear();
   }
 }

@@ -1,0 +1,54 @@
+// The measurement every client runs: warm-up, then concurrency 1 (latency percentiles) and
+// concurrency 64 and 256 (throughput), each for BENCH_SECONDS. Prints one JSON line.
+'use strict';
+const { performance } = require('node:perf_hooks');
+
+const SECONDS = Number(process.env.BENCH_SECONDS || 3);
+
+async function phase(call, concurrency, seconds, latencies) {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      try {
+        await call();
+        done++;
+      } catch {
+        failed++;
+      }
+      if (latencies) latencies.push(performance.now() - t);
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { rps: done / ((performance.now() - t0) / 1000), done, failed };
+}
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs the phases with `call` (one request) and prints the JSON result line. */
+async function measure(name, call) {
+  await phase(call, 64, Math.min(1, SECONDS), null); // warm-up (JIT, connections, queues)
+  const lat = [];
+  const c1 = await phase(call, 1, SECONDS, lat);
+  lat.sort((a, b) => a - b);
+  const c64 = await phase(call, 64, SECONDS, null);
+  const c256 = await phase(call, 256, SECONDS, null);
+  const out = {
+    name,
+    c1: Math.round(c1.rps),
+    c64: Math.round(c64.rps),
+    c256: Math.round(c256.rps),
+    p50us: Math.round(pct(lat, 50) * 1000),
+    p99us: Math.round(pct(lat, 99) * 1000),
+    failed: c1.failed + c64.failed + c256.failed,
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+  return out;
+}
+
+module.exports = { measure };

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// AMQP request/response benchmark, all systems in ONE run on the same broker.
+//   node bench/amqp/run.mjs [--only=raw,nanite,nest,moleculer] [--seconds=3] [--rounds=3] [--write]
+// Installs the bench-only dependencies (bench/amqp/package.json, not a workspace) on first use,
+// builds @nanite/core if needed, then for each system starts the responder and the caller in two
+// processes, and prints requests/s at concurrency 1/64/256 and p50/p99 at 1, with ratios to raw
+// amqplib. Systems are interleaved over `rounds` rounds and each number is the median of its
+// rounds (the machine is shared and noisy). --write replaces the "## AMQP request/response"
+// section of BENCHMARKS.md.
+import { execSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
+const seconds = Number(args.seconds ?? 3);
+const rounds = Number(args.rounds ?? 3);
+const only = args.only ? args.only.split(',') : undefined;
+const url = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const run = `${process.pid}-${Date.now().toString(36)}`;
+
+function sh(cmd, cwd = root) {
+  execSync(cmd, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+if (!existsSync(join(here, 'node_modules', '@nestjs', 'microservices'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp');
+if (!existsSync(join(here, 'moleculer', 'node_modules', 'moleculer'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp/moleculer');
+if (!existsSync(join(root, 'packages', 'core', 'dist', 'index.js'))) sh('npx turbo run build --filter=@nanite/core --output-logs=errors-only');
+
+const naniteUrl = (extra = '') => `${url}${url.includes('?') ? '&' : '?'}prefix=bench-${run}${extra}`;
+const systems = [
+  { key: 'raw', name: 'raw amqplib (direct reply-to, prefetch 256, ack after reply, no-delay)', server: ['raw.server.js', url, `bench-raw-${run}`], client: ['raw.client.js', url, `bench-raw-${run}`] },
+  { key: 'nanite', name: 'Nanite request (amqp://, ack-after-handler)', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
+  { key: 'nanite', name: 'Nanite request (amqp://, at-most-once)', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
+  { key: 'nest', name: 'NestJS 12 microservices RMQ, defaults', server: ['nest.server.mjs', url, `bench-nest-${run}`, '0'], client: ['nest.client.mjs', url, `bench-nest-${run}`, '0', 'nest'] },
+  { key: 'nest', name: 'NestJS 12 microservices RMQ, tuned (ack, prefetch 256, no-delay)', server: ['nest.server.mjs', url, `bench-nestt-${run}`, '1'], client: ['nest.client.mjs', url, `bench-nestt-${run}`, '1', 'nest-tuned'] },
+  { key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, defaults', server: ['moleculer/moleculer.server.js', url, `bench-mol-${run}`, '0'], client: ['moleculer/moleculer.client.js', url, `bench-mol-${run}`, '0', 'moleculer'] },
+  { key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, tuned (prefetch 256, no-delay)', server: ['moleculer/moleculer.server.js', url, `bench-molt-${run}`, '1'], client: ['moleculer/moleculer.client.js', url, `bench-molt-${run}`, '1', 'moleculer-tuned'] },
+].filter((s) => !only || only.includes(s.key));
+
+function start(file, argv, env) {
+  return spawn(process.execPath, [join(here, file), ...argv], { cwd: here, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function bench(s) {
+  const server = start(s.server[0], s.server.slice(1), { NANITE_LOG_LEVEL: 'error' });
+  await new Promise((resolve, reject) => {
+    server.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
+    server.once('exit', (code) => reject(new Error(`${s.name}: server exited (${code})`)));
+  });
+  const client = start(s.client[0], s.client.slice(1), { BENCH_SECONDS: String(seconds), NANITE_LOG_LEVEL: 'error' });
+  let out = '';
+  client.stdout.on('data', (d) => (out += d.toString()));
+  const code = await new Promise((resolve) => client.once('exit', resolve));
+  server.kill('SIGTERM');
+  await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${s.name}: no result (exit ${code})\n${out}`);
+  return { ...JSON.parse(line.slice(7)), name: s.name };
+}
+
+const samples = new Map(systems.map((s) => [s.name, []]));
+for (let round = 1; round <= rounds; round++) {
+  for (const s of systems) {
+    process.stderr.write(`bench: round ${round}/${rounds}: ${s.name} ...\n`);
+    const r = await bench(s);
+    process.stderr.write(`  ${JSON.stringify(r)}\n`);
+    samples.get(s.name).push(r);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = systems.map((s) => {
+  const rs = samples.get(s.name);
+  const out = { name: s.name, failed: rs.reduce((n, r) => n + r.failed, 0) };
+  for (const k of ['c1', 'c64', 'c256', 'p50us', 'p99us']) out[k] = median(rs.map((r) => r[k]));
+  return out;
+});
+
+const raw = results.find((r) => r.name.startsWith('raw'));
+const ratio = (v, base, inverse = false) => (base ? ` (${(inverse ? v / base : v / base).toFixed(2)}×)` : '');
+const rows = results.map((r) =>
+  `| ${r.name} | ${r.c1}${ratio(r.c1, raw?.c1)} | ${r.c64}${ratio(r.c64, raw?.c64)} | ${r.c256}${ratio(r.c256, raw?.c256)} | ${r.p50us}${ratio(r.p50us, raw?.p50us, true)} | ${r.p99us}${ratio(r.p99us, raw?.p99us, true)} |${r.failed ? ` ${r.failed} failed` : ''}`,
+);
+let rabbit = 'unknown';
+try {
+  rabbit = execSync('rabbitmqctl version', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+} catch {
+  // rabbitmqctl is optional (remote broker): the version is informational only.
+}
+const table = [
+  `Run: \`node bench/amqp/run.mjs --seconds=${seconds} --rounds=${rounds} --write\`, ${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, RabbitMQ ${rabbit}, ${cpus().length} cores; responder and caller in separate processes; payload \`{a:1,b:2}\` → sum, JSON both ways; each phase ${seconds} s after a warm-up; every number is the median of ${rounds} interleaved rounds. Ratios are to raw amqplib (for latency, lower is better).`,
+  '',
+  '| system | req/s @1 | req/s @64 | req/s @256 | p50 @1 (µs) | p99 @1 (µs) |',
+  '|---|---|---|---|---|---|',
+  ...rows,
+].join('\n');
+process.stdout.write(`\n${table}\n`);
+
+if (args.write) {
+  const file = join(root, 'BENCHMARKS.md');
+  const heading = '## AMQP request/response';
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const start = text.indexOf(heading);
+  const section = `${heading}\n\n${table}\n`;
+  let next;
+  if (start < 0) next = `${text.trimEnd()}\n\n${section}`;
+  else {
+    const after = text.indexOf('\n## ', start + heading.length);
+    next = text.slice(0, start) + section + (after < 0 ? '' : `\n${text.slice(after + 1)}`);
+  }
+  writeFileSync(file, next);
+  process.stderr.write(`bench: wrote ${heading} in BENCHMARKS.md\n`);
+}
