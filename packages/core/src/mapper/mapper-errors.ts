@@ -1,0 +1,29 @@
+/** The errors a mapper builds, in one place so their codes and data stay consistent. */
+import { NaniteError } from '../errors';
+
+/** `NANITE_ERR_NO_AGENT`, saying why no candidate was left. `known` = agents serving the route at all. */
+export function noAgentError(route: string, known: number, tags: readonly string[], target: string | undefined, tried?: ReadonlySet<string>): NaniteError {
+  const why = known === 0
+    ? `no live agent serves ${route}`
+    : `none of the ${known} agent(s) serving ${route} matches${tags.length ? ` tags [${tags.join(', ')}]` : ''}${target ? ` target ${target}` : ''}${tried?.size ? ' (the others were tried)' : ''}`;
+  return new NaniteError('NANITE_ERR_NO_AGENT', { message: `No agent: ${why}`, data: { route, tags, target, tried: tried ? [...tried] : [] } });
+}
+
+/** The error of a request whose signal fired: the signal's reason when it is a NaniteError, else `NANITE_ERR_ABORTED`. */
+export function abortedError(signal: AbortSignal): NaniteError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof NaniteError) return reason;
+  return new NaniteError('NANITE_ERR_ABORTED', { cause: reason });
+}
+
+/** `NANITE_ERR_SHUTTING_DOWN` for work a closing mapper refuses or abandons. */
+export function shuttingDownError(mapper: string): NaniteError {
+  return new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Mapper ${mapper} closed before the request completed` });
+}
+
+/** Throws `NANITE_ERR_HOP_LIMIT` past `maxHops`. */
+export function checkHops(hops: number, maxHops: number): void {
+  if (hops > maxHops) {
+    throw new NaniteError('NANITE_ERR_HOP_LIMIT', { message: `Request passed ${hops} hops (limit ${maxHops}): is there a cycle of actors calling each other?`, data: { hops, maxHops } });
+  }
+}

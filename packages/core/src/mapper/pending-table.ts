@@ -1,0 +1,75 @@
+/** The requests a mapper waits on: by id, with their deadlines and cancellation wiring. */
+import { DeadlineQueue } from '../internal/deadline-queue';
+import type { PendingRequest } from './pending-request';
+
+/** Owns the deadline timers of pending requests; `close()` clears them. */
+export class PendingTable {
+  private readonly byId = new Map<number, PendingRequest>();
+  private readonly deadlines: DeadlineQueue<PendingRequest>;
+  private emptied: (() => void) | undefined;
+
+  /** `onExpire` is called for a request whose deadline passed (it is still in the table). */
+  constructor(onExpire: (p: PendingRequest) => void) {
+    this.deadlines = new DeadlineQueue<PendingRequest>(onExpire);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: number): PendingRequest | undefined {
+    return this.byId.get(id);
+  }
+
+  has(p: PendingRequest): boolean {
+    return this.byId.get(p.packet.id) === p;
+  }
+
+  /** A copy of the pending requests (safe to iterate while completing some). */
+  list(): PendingRequest[] {
+    return [...this.byId.values()];
+  }
+
+  /** Tracks `p` with a deadline (`timeout` ms, 0 for none) and, when given, a signal whose abort calls `onAbort`. */
+  add(p: PendingRequest, timeout: number, signal: AbortSignal | undefined, onAbort: (p: PendingRequest) => void): void {
+    this.byId.set(p.packet.id, p);
+    if (timeout > 0) {
+      p.timeout = timeout;
+      this.deadlines.add(timeout, p);
+    }
+    if (signal) {
+      p.signal = signal;
+      p.onAbort = () => onAbort(p);
+      signal.addEventListener('abort', p.onAbort, { once: true });
+    }
+  }
+
+  /** Stops tracking `p` and releases what it holds; false when it was already complete. */
+  complete(p: PendingRequest): boolean {
+    if (!this.byId.delete(p.packet.id)) return false;
+    if (p.timeout > 0) this.deadlines.cancel(p);
+    if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
+    if (p.agent) p.agent.pending--;
+    if (this.emptied && this.byId.size === 0) this.emptied();
+    return true;
+  }
+
+  /** Resolves when no request is pending, or after `ms`. */
+  whenEmpty(ms: number): Promise<void> {
+    if (this.byId.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.emptied = done;
+    });
+  }
+
+  /** Clears every deadline timer. */
+  close(): void {
+    this.emptied = undefined;
+    this.deadlines.close();
+  }
+}
