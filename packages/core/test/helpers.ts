@@ -25,8 +25,9 @@ export class TestCluster {
     return new MemoryTransport({ name: this.name, registry: this.registry });
   }
 
-  agent(options: Omit<AgentOptions, 'transport'>): Agent {
-    const a = new Agent({ logger: this.logger, pingInterval: 1000, ...options, transport: this.transport() });
+  /** An agent on its own transport (pass one to inject faults with `partition()` / `sever()`). */
+  agent(options: Omit<AgentOptions, 'transport'>, transport: MemoryTransport = this.transport()): Agent {
+    const a = new Agent({ logger: this.logger, pingInterval: 1000, ...options, transport });
     this.agents.push(a);
     return a;
   }

@@ -286,29 +286,45 @@ describe('timeouts and cancellation', () => {
 });
 
 describe('liveness', () => {
-  test('an agent that stops pinging is reaped; when it pings again it is asked to re-register and comes back', async () => {
+  test('an agent cut off by a partition is reaped; when its pings come back it is asked to re-register', async () => {
     useFakeTimers();
-    const a = c.agent({ identity: 'a', actors: [echo()], pingInterval: 1000 });
-    const m = c.mapper({ reapInterval: 500 });
-    const downs: string[] = [];
-    m.on('agent:down', (v, why) => downs.push(`${v.identity}:${why}`));
-    await m.start();
-    await flush();
+    const t = c.transport();
+    const a = c.agent({ identity: 'a', actors: [echo()], pingInterval: 1000 }, t);
+    const m = await c.startedMapper({ reapInterval: 500 });
+    const events: string[] = [];
+    m.on('agent:down', (v, why) => events.push(`down ${v.identity} ${why}`));
+    m.on('agent:up', (v) => events.push(`up ${v.identity}`));
     await a.start();
     await flush();
-    expect(m.agents().map((x) => x.identity)).toEqual(['a']);
-    // Silence the agent: it stays up but its pings stop.
-    const stopPings = jest.spyOn(a as unknown as { ping(): void }, 'ping').mockImplementation(() => undefined);
-    jest.advanceTimersByTime(3500);
-    await flush();
-    expect(downs).toEqual(['a:timeout']);
+    t.partition();
+    for (let i = 0; i < 8; i++) {
+      jest.advanceTimersByTime(500);
+      await flush();
+    }
+    expect(events).toEqual(['up a', 'down a timeout']);
     expect(m.agents()).toEqual([]);
     await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
-    stopPings.mockRestore();
-    jest.advanceTimersByTime(1000);
+    t.heal();
+    jest.advanceTimersByTime(1000); // the next ping reaches a mapper that no longer knows a: Advertise, Register
     await flush();
-    expect(m.agents().map((x) => x.identity)).toEqual(['a']);
+    expect(events).toEqual(['up a', 'down a timeout', 'up a']);
     await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+
+  test('an agent that dies is reaped, and rejoins when it restarts with the same identity', async () => {
+    useFakeTimers();
+    const t = c.transport();
+    await c.agent({ identity: 'a', actors: [echo()], pingInterval: 1000 }, t).start();
+    const m = await c.startedMapper({ reapInterval: 500 });
+    t.sever();
+    for (let i = 0; i < 8; i++) {
+      jest.advanceTimersByTime(500);
+      await flush();
+    }
+    expect(m.agents()).toEqual([]);
+    await c.agent({ identity: 'a', actors: [echo()] }).start();
+    await flush();
+    await expect(m.call('/svc/who')).resolves.toMatchObject({ result: 'a', agent: 'a' });
   });
 
   test('a mapper started late learns every agent from one Advertise, not after a ping interval', async () => {
@@ -357,20 +373,16 @@ describe('liveness', () => {
       unsafe: () => new Promise(() => undefined),
     });
     const helper = defineActor('work', { safe: { handler: () => 'moved', idempotent: true }, unsafe: () => 'moved' });
-    const a = c.agent({ identity: 'a', actors: [hang], pingInterval: 1000, drainTimeout: 10 });
-    const m = c.mapper({ reapInterval: 100, timeout: 60_000 });
-    await m.start();
-    await flush();
-    await a.start();
-    await flush();
+    const ta = c.transport();
+    await c.agent({ identity: 'a', actors: [hang], pingInterval: 1000 }, ta).start();
+    const m = await c.startedMapper({ reapInterval: 100, timeout: 60_000 });
     const safe = m.call('/work/safe', null);
     const unsafe = m.call('/work/unsafe', null);
     const unsafeOverride = m.call('/work/unsafe', null, { idempotent: true });
     await flush();
-    const b = c.agent({ identity: 'b', actors: [helper], pingInterval: 1000 });
-    await b.start();
-    // a dies silently (no more pings, no UnRegister); b keeps pinging.
-    jest.spyOn(a as unknown as { ping(): void }, 'ping').mockImplementation(() => undefined);
+    await c.agent({ identity: 'b', actors: [helper], pingInterval: 1000 }).start();
+    // a dies silently (no UnRegister) while running the three requests; b keeps pinging.
+    ta.sever();
     for (let t = 0; t < 35; t++) {
       jest.advanceTimersByTime(100);
       await flush();

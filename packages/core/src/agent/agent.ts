@@ -8,16 +8,17 @@ import { DeadlineQueue } from '../internal/deadline-queue';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
-import { Mapper } from '../mapper/mapper';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
 import { decodePacket } from '../protocol/decode';
-import type { HeartbeatPacket, RegisterPacket, RequestPacket } from '../protocol/packets';
+import type { RequestPacket } from '../protocol/packets';
 import { createTransport } from '../transport/create-transport';
 import type { AgentLink, Settle, Transport } from '../transport/transport';
 import type { AgentOptions } from './agent.options';
 import { Job, type JobHost } from './job';
 import { JobList } from './job-list';
-import { defaultStatus, EluMeter, type StatusFunction } from './status';
+import { NestedCaller } from './nested-caller';
+import { defaultStatus } from './status';
+import { Heartbeat } from './heartbeat';
 
 /** Defaults of {@link AgentOptions}. */
 export const DEFAULT_AGENT_OPTIONS = {
@@ -56,40 +57,47 @@ export class Agent implements JobHost {
   private readonly handlers = new Map<string, ActorRoute>();
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
-  private readonly statusFn: StatusFunction;
   private readonly drainTimeout: number;
   private readonly logger: Logger;
   private readonly deadlines = new DeadlineQueue<Job>((job) =>
     job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${job.route} exceeded its ${job.packet.timeout} ms deadline` })),
   );
-  private readonly elu = new EluMeter();
   private readonly jobs = new JobList();
   private readonly waiting: Array<{ packet: RequestPacket; settle: Settle }> = [];
   private readonly malformed: MalformedCounter;
   private readonly idleWaiters: Array<() => void> = [];
-  private readonly options: AgentOptions;
   private link: AgentLink | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
+  private readonly heartbeat: Heartbeat;
   private state: AgentState = 'idle';
   private running = 0;
   private handled = 0;
   private failed = 0;
-  private nested: Promise<Mapper> | undefined;
+  private readonly nested: NestedCaller;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(options: AgentOptions) {
-    this.options = options;
     this.identity = options.identity ?? generateIdentity('agent');
     this.tags = [...(options.tags ?? [])];
     this.concurrency = positiveInt('concurrency', options.concurrency ?? DEFAULT_AGENT_OPTIONS.concurrency);
     this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
-    this.statusFn = options.status ?? defaultStatus;
     this.logger = options.logger ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
     this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
+    this.heartbeat = new Heartbeat({
+      identity: this.identity,
+      tags: this.tags,
+      concurrency: this.concurrency,
+      pingInterval: this.pingInterval,
+      status: options.status ?? defaultStatus,
+      logger: this.logger,
+      link: () => this.link,
+      routes: () => [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent })),
+      load: () => ({ inFlight: this.running, queued: this.waiting.length }),
+    });
+    this.nested = new NestedCaller(this.transport, { logger: this.logger, ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
     for (const actor of options.actors ?? []) this.addActor(actor);
   }
 
@@ -152,9 +160,7 @@ export class Agent implements JobHost {
     // stop() was called while we were connecting: it waits for us, then drains what we opened.
     if (this.stopping) return;
     this.state = 'running';
-    this.register();
-    this.pingTimer = setInterval(() => this.ping(), this.pingInterval);
-    this.pingTimer.unref();
+    this.heartbeat.start();
   }
 
   /**
@@ -178,10 +184,9 @@ export class Agent implements JobHost {
     const link = this.link;
     await link?.pause();
     await this.whenIdle(this.drainTimeout);
-    if (this.pingTimer) clearInterval(this.pingTimer);
-    this.pingTimer = undefined;
-    link?.broadcast({ v: 1, type: 'unregister', identity: this.identity });
-    if (this.nested) await (await this.nested.catch(() => undefined))?.close();
+    this.heartbeat.stop();
+    this.heartbeat.unregister();
+    await this.nested.close();
     this.deadlines.close();
     await link?.close();
     if (this.ownsTransport) await this.transport.close();
@@ -204,48 +209,8 @@ export class Agent implements JobHost {
     });
   }
 
-  private registerPacket(): RegisterPacket {
-    const routes = [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent }));
-    return {
-      v: 1,
-      type: 'register',
-      identity: this.identity,
-      routes,
-      tags: [...this.tags],
-      status: this.status(),
-      concurrency: this.concurrency,
-      pingInterval: this.pingInterval,
-    };
-  }
-
   private register(): void {
-    if (this.state === 'running') this.send(this.registerPacket());
-  }
-
-  private ping(): void {
-    if (this.state !== 'running' && this.state !== 'draining') return;
-    this.send({ v: 1, type: 'ping', identity: this.identity, status: this.status(), inFlight: this.running });
-  }
-
-  private send(packet: HeartbeatPacket): void {
-    try {
-      this.link?.broadcast(packet);
-    } catch (err) {
-      // A heartbeat lost during an outage is replaced by the next one; the transport logs the outage.
-      this.logger.debug({ err, agent: this.identity }, 'heartbeat not sent');
-    }
-  }
-
-  private status(): number {
-    const value = this.statusFn({
-      inFlight: this.running,
-      queued: this.waiting.length,
-      concurrency: this.concurrency,
-      eventLoopUtilization: this.elu.sample(),
-    });
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-    this.logger.warn({ agent: this.identity, value }, 'status function returned a non-finite number; advertising 0');
-    return 0;
+    if (this.state === 'running') this.heartbeat.register();
   }
 
   private onPacket(raw: unknown, settle: Settle): void {
@@ -370,37 +335,13 @@ export class Agent implements JobHost {
   }
 
   /** @internal JobHost */
-  async nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
-    const mapper = await this.caller();
-    return mapper.request<R>(route, payload, this.nestedOptions(job, options));
+  nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
+    return this.nested.request<R>(job, route, payload, options);
   }
 
   /** @internal JobHost */
-  async nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void> {
-    const mapper = await this.caller();
-    return mapper.push(route, payload, { ...options, traceId: job.traceId, hops: job.hops + 1 });
-  }
-
-  private nestedOptions(job: Job, options: MapperRequestOptions | undefined): MapperRequestOptions {
-    const signal = options?.signal ? AbortSignal.any([options.signal, job.signal]) : job.signal;
-    const deadline = Math.min(options?.deadline ?? Infinity, job.deadline);
-    return { ...options, signal, traceId: job.traceId, hops: job.hops + 1, ...(Number.isFinite(deadline) ? { deadline } : {}) };
-  }
-
-  /**
-   * The light mapper used for calls made from handlers, started on first use on the agent's
-   * transport. It hears heartbeats only from then on, so agents that never call out cost nothing.
-   */
-  private caller(): Promise<Mapper> {
-    if (this.state !== 'running' && this.state !== 'draining') {
-      return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.identity} is not running` }));
-    }
-    this.nested ??= (async () => {
-      const mapper = new Mapper({ logger: this.logger, ...this.options.mapper, transport: this.transport });
-      await mapper.start();
-      return mapper;
-    })();
-    return this.nested;
+  nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void> {
+    return this.nested.push(job, route, payload, options);
   }
 }
 

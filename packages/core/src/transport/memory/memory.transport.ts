@@ -63,6 +63,8 @@ export class MemoryTransport implements Transport {
   private readonly registry: MemoryBusRegistry;
   private bus: MemoryBus | undefined;
   private readonly links = new Set<{ close(): Promise<void> }>();
+  private severed = false;
+  private partitioned = false;
 
   constructor(options: MemoryTransportOptions = {}) {
     this.name = options.name ?? 'default';
@@ -87,13 +89,25 @@ export class MemoryTransport implements Transport {
 
   async openAgent(identity: string, sink: AgentSink, _options: AgentLinkOptions): Promise<AgentLink> {
     const bus = this.requireBus();
-    bus.attachAgent(identity, sink);
+    // Wrapped so fault injection (partition/sever) can drop what arrives.
+    const guarded: AgentSink = {
+      onPacket: (packet, settle) => {
+        if (this.reachable) sink.onPacket(packet, settle);
+        else settle();
+      },
+      onMalformed: (reason) => sink.onMalformed(reason),
+    };
+    bus.attachAgent(identity, guarded);
     const link: AgentLink = {
-      broadcast: (packet: HeartbeatPacket) => bus.toAllMappers(packet),
-      reply: (mapper: string, packet: ResultPacket | ProgressPacket) => bus.toMapper(mapper, packet),
-      pause: async () => bus.pauseAgent(identity, sink),
+      broadcast: (packet: HeartbeatPacket) => {
+        if (this.reachable) bus.toAllMappers(packet);
+      },
+      reply: (mapper: string, packet: ResultPacket | ProgressPacket) => {
+        if (this.reachable) bus.toMapper(mapper, packet);
+      },
+      pause: async () => bus.pauseAgent(identity, guarded),
       close: async () => {
-        bus.detachAgent(identity, sink);
+        bus.detachAgent(identity, guarded);
         this.links.delete(link);
       },
     };
@@ -103,17 +117,58 @@ export class MemoryTransport implements Transport {
 
   async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
     const bus = this.requireBus();
-    bus.attachMapper(id, sink);
+    const guarded: MapperSink = {
+      onPacket: (packet) => {
+        if (this.reachable) sink.onPacket(packet);
+      },
+      onMalformed: (reason) => sink.onMalformed(reason),
+      onUndeliverable: (packet, agent) => {
+        if (this.reachable) sink.onUndeliverable(packet, agent);
+      },
+    };
+    bus.attachMapper(id, guarded);
     const link: MapperLink = {
-      send: (agent: string, packet: AgentBoundPacket) => bus.toAgent(sink, agent, packet),
-      broadcast: (packet: AdvertisePacket) => bus.toAllAgents(packet),
+      send: (agent: string, packet: AgentBoundPacket) => {
+        if (this.reachable) bus.toAgent(guarded, agent, packet);
+      },
+      broadcast: (packet: AdvertisePacket) => {
+        if (this.reachable) bus.toAllAgents(packet);
+      },
       close: async () => {
-        bus.detachMapper(id, sink);
+        bus.detachMapper(id, guarded);
         this.links.delete(link);
       },
     };
     this.links.add(link);
     return link;
+  }
+
+  /**
+   * Fault injection for tests: cuts this transport off the bus (a network partition) until
+   * `heal()`. Links stay attached, so requests to its agents are neither delivered nor returned;
+   * everything sent to or from it meanwhile is lost.
+   */
+  partition(): void {
+    this.partitioned = true;
+  }
+
+  /** Ends a {@link MemoryTransport.partition}. */
+  heal(): void {
+    this.partitioned = false;
+  }
+
+  private get reachable(): boolean {
+    return !this.severed && !this.partitioned;
+  }
+
+  /**
+   * Fault injection for tests: behaves as if the process holding this transport died. Its links
+   * vanish from the bus without a goodbye (requests sent to its agents come back undeliverable) and
+   * whatever they send from now on is lost. `close()` still releases it.
+   */
+  sever(): void {
+    this.severed = true;
+    for (const link of [...this.links]) void link.close();
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,74 @@
+/** The agent's side of liveness: Register, Ping every `pingInterval`, UnRegister. */
+import type { Logger } from '../internal/logger';
+import type { HeartbeatPacket, RouteInfo } from '../protocol/packets';
+import type { AgentLink } from '../transport/transport';
+import { EluMeter, type StatusFunction } from './status';
+
+/** What the heartbeat reads from its agent. */
+export interface HeartbeatSource {
+  readonly identity: string;
+  readonly tags: readonly string[];
+  readonly concurrency: number;
+  readonly pingInterval: number;
+  readonly status: StatusFunction;
+  readonly logger: Logger;
+  link(): AgentLink | undefined;
+  routes(): RouteInfo[];
+  /** Handlers running and requests waiting now. */
+  load(): { inFlight: number; queued: number };
+}
+
+/** Owns the ping timer; `stop()` clears it. */
+export class Heartbeat {
+  private readonly elu = new EluMeter();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly src: HeartbeatSource) {}
+
+  /** Registers, then pings every `pingInterval`. */
+  start(): void {
+    this.stop();
+    this.register();
+    this.timer = setInterval(() => this.ping(), this.src.pingInterval);
+    // The agent's link keeps the process alive when it should; a heartbeat alone must not.
+    this.timer.unref();
+  }
+
+  /** Stops pinging (idempotent). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Sends a Register with the current routes, tags and status (also the answer to an Advertise). */
+  register(): void {
+    const { identity, tags, concurrency, pingInterval } = this.src;
+    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval });
+  }
+
+  /** Sends an UnRegister (clean goodbye). */
+  unregister(): void {
+    this.send({ v: 1, type: 'unregister', identity: this.src.identity });
+  }
+
+  private ping(): void {
+    this.send({ v: 1, type: 'ping', identity: this.src.identity, status: this.status(), inFlight: this.src.load().inFlight });
+  }
+
+  private send(packet: HeartbeatPacket): void {
+    try {
+      this.src.link()?.broadcast(packet);
+    } catch (err) {
+      // A heartbeat lost during an outage is replaced by the next one; the transport logs the outage.
+      this.src.logger.debug({ err, agent: this.src.identity }, 'heartbeat not sent');
+    }
+  }
+
+  private status(): number {
+    const { inFlight, queued } = this.src.load();
+    const value = this.src.status({ inFlight, queued, concurrency: this.src.concurrency, eventLoopUtilization: this.elu.sample() });
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    this.src.logger.warn({ agent: this.src.identity, value }, 'status function returned a non-finite number; advertising 0');
+    return 0;
+  }
+}
