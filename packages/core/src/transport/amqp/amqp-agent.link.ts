@@ -10,7 +10,7 @@ import type { AgentLink, AgentLinkOptions, AgentSink, Settle } from '../transpor
 import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
 import { declareExchanges, declareParkQueue, type AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
+import { HEADER_BOUNCED, HEADER_RESENT, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { PublishBuffer } from './publish-buffer';
 import { AckBatcher } from './ack-batcher';
 import { ReplyCache } from './reply-cache';
@@ -187,23 +187,25 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     }
     const req = peekRequest(packet);
     if (req && req.type === 'request') {
-      const key = ReplyCache.key(req.replyTo, req.id);
       const session = typeof m.properties.correlationId === 'string' ? m.properties.correlationId : '';
       const address = typeof m.properties.replyTo === 'string' && m.properties.replyTo !== '' ? m.properties.replyTo : undefined;
-      const running = this.cache.running.get(key);
-      if (running && running.session === session) {
-        // A re-send of a request still running: its one result will go to the newest address.
-        running.address = address;
-        if (manual) this.ack(ch, m);
-        return;
+      // Only a redelivery or a re-send can be a duplicate; first deliveries skip the lookups.
+      if (m.fields.redelivered || m.properties.headers?.[HEADER_RESENT] !== undefined) {
+        const running = this.cache.running(req.replyTo, req.id, session);
+        if (running) {
+          // Still running: its one result will go to the newest address.
+          running.address = address;
+          if (manual) this.ack(ch, m);
+          return;
+        }
+        const done = this.cache.finished(req.replyTo, req.id, session);
+        if (done) {
+          if (manual) this.ack(ch, m);
+          this.sendReply({ mapper: req.replyTo, address, bytes: done });
+          return;
+        }
       }
-      const done = this.cache.finished(key, session);
-      if (done) {
-        if (manual) this.ack(ch, m);
-        this.sendReply({ mapper: req.replyTo, address, bytes: done });
-        return;
-      }
-      this.cache.running.set(key, { session, address });
+      this.cache.begin(req.replyTo, req.id, session, address);
     }
     let settle = noop;
     if (manual) {
@@ -235,11 +237,10 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   }
 
   reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
-    const key = ReplyCache.key(mapper, packet.id);
-    const running = this.cache.running.get(key);
+    const address = this.cache.running(mapper, packet.id)?.address;
     const bytes = this.s.serializer.encode(packet);
-    if (packet.type === 'result' && running) this.cache.finish(key, running.session, bytes);
-    this.sendReply({ mapper, address: running?.address, bytes });
+    if (packet.type === 'result') this.cache.finish(mapper, packet.id, bytes);
+    this.sendReply({ mapper, address, bytes });
   }
 
   private sendReply(r: PendingReply): void {

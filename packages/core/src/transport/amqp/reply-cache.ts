@@ -4,7 +4,12 @@
  * A mapper re-sends the requests whose fate it cannot know after a reconnect (they may have been
  * lost in a deleted queue, or their result may have been). The agent answers a re-sent request
  * from here: still running → the one result will follow; finished recently → the cached result is
- * sent again.
+ * sent again. It keeps the last {@link RECENT} results while connected (the replies an outage can
+ * swallow are the last few sent before it) and every result from an outage until `window` ms after
+ * the reconnect, when the re-sent requests arrive.
+ *
+ * Hot path: one small-integer Map insert and delete per request (keyed by mapper, then id, no
+ * string building), and a fixed ring for the recent results.
  */
 
 /** A request the agent is running. */
@@ -20,43 +25,77 @@ interface Finished {
   bytes: Buffer;
 }
 
-/** Results kept while connected: the replies a broker outage can swallow are the last few sent before it. */
+interface PerMapper {
+  running: Map<number, RunningRequest>;
+  finished: Map<number, Finished>;
+}
+
+/** Results kept while connected. */
 const RECENT = 4_096;
 /** Most results kept through an outage (bounds memory during long ones). */
 const HELD_MAX = 100_000;
 
-/**
- * Running requests plus recent results: the last {@link RECENT} while connected, and every result
- * from the outage until `window` ms after the reconnect (when re-sent requests arrive).
- */
+/** Running requests and recent results, per mapper. */
 export class ReplyCache {
-  readonly running = new Map<string, RunningRequest>();
-  /** Insertion-ordered, oldest first. */
-  private readonly results = new Map<string, Finished>();
+  private readonly mappers = new Map<string, PerMapper>();
+  private readonly ringOwner: Array<PerMapper | undefined> = new Array<PerMapper | undefined>(RECENT);
+  private readonly ringId = new Float64Array(RECENT);
+  private ringPos = 0;
+  /** Results finished while holding (outage until `window` after it), evicted together afterwards. */
+  private held: Array<[PerMapper, number]> = [];
   private holdUntil = 0;
   private down = false;
 
   constructor(private readonly window: number) {}
 
-  /** The key of a request: its mapper and id. */
-  static key(mapper: string, id: number): string {
-    return `${mapper}#${id}`;
+  private of(mapper: string): PerMapper {
+    let m = this.mappers.get(mapper);
+    if (!m) this.mappers.set(mapper, (m = { running: new Map(), finished: new Map() }));
+    return m;
+  }
+
+  /** A request starts running. */
+  begin(mapper: string, id: number, session: string, address: string | undefined): void {
+    this.of(mapper).running.set(id, { session, address });
+  }
+
+  /** The request, when it is running for this session. */
+  running(mapper: string, id: number, session?: string): RunningRequest | undefined {
+    const r = this.mappers.get(mapper)?.running.get(id);
+    return r && (session === undefined || r.session === session) ? r : undefined;
   }
 
   /** A finished request's encoded result, when still remembered for this session. */
-  finished(key: string, session: string): Buffer | undefined {
-    const f = this.results.get(key);
+  finished(mapper: string, id: number, session: string): Buffer | undefined {
+    const f = this.mappers.get(mapper)?.finished.get(id);
     return f && f.session === session ? f.bytes : undefined;
   }
 
   /** Moves a request from running to finished, keeping its encoded result. */
-  finish(key: string, session: string, bytes: Buffer): void {
-    this.running.delete(key);
+  finish(mapper: string, id: number, bytes: Buffer): void {
+    const m = this.mappers.get(mapper);
+    const r = m?.running.get(id);
+    if (!m || !r) return;
+    m.running.delete(id);
     if (this.window <= 0) return;
-    this.results.set(key, { session, bytes });
-    const holding = this.down || Date.now() < this.holdUntil;
-    const max = holding ? HELD_MAX : RECENT;
-    while (this.results.size > max) this.results.delete(this.results.keys().next().value!);
+    m.finished.set(id, { session: r.session, bytes });
+    if (this.down || (this.holdUntil !== 0 && Date.now() < this.holdUntil)) {
+      if (this.held.length < HELD_MAX) this.held.push([m, id]);
+      return;
+    }
+    if (this.held.length > 0) this.releaseHeld();
+    const pos = this.ringPos;
+    const owner = this.ringOwner[pos];
+    if (owner) owner.finished.delete(this.ringId[pos]!);
+    this.ringOwner[pos] = m;
+    this.ringId[pos] = id;
+    this.ringPos = (pos + 1) % RECENT;
+  }
+
+  private releaseHeld(): void {
+    for (const [m, id] of this.held) m.finished.delete(id);
+    this.held = [];
+    this.holdUntil = 0;
   }
 
   /** The connection went down (true) or came back (false). */
@@ -67,7 +106,8 @@ export class ReplyCache {
 
   /** Forgets everything (link closed). */
   clear(): void {
-    this.running.clear();
-    this.results.clear();
+    this.mappers.clear();
+    this.ringOwner.fill(undefined);
+    this.held = [];
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * Unit tests of amqp:// building blocks that need no broker: the reply cache (what makes re-sent
+ * requests run once), the ack batcher, the publish buffer and URL options.
+ */
+import type { Channel, Message } from 'amqplib';
+import { AmqpTransport, NaniteError } from '../src';
+import { AckBatcher } from '../src/transport/amqp/ack-batcher';
+import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
+import { PublishBuffer } from '../src/transport/amqp/publish-buffer';
+import { ReplyCache } from '../src/transport/amqp/reply-cache';
+
+describe('ReplyCache', () => {
+  test('a request is running until its result, then its result is kept for the same session only', () => {
+    const c = new ReplyCache(5_000);
+    c.begin('m1', 7, 's1', 'addr-1');
+    expect(c.running('m1', 7, 's1')).toEqual({ session: 's1', address: 'addr-1' });
+    expect(c.running('m1', 7, 'other')).toBeUndefined();
+    c.finish('m1', 7, Buffer.from('result'));
+    expect(c.running('m1', 7)).toBeUndefined();
+    expect(c.finished('m1', 7, 's1')?.toString()).toBe('result');
+    expect(c.finished('m1', 7, 's2')).toBeUndefined();
+    expect(c.finished('m2', 7, 's1')).toBeUndefined();
+  });
+
+  test('keeps the last 4096 results while connected, and every result of an outage', () => {
+    const c = new ReplyCache(5_000);
+    for (let i = 0; i < 5_000; i++) {
+      c.begin('m', i, 's', undefined);
+      c.finish('m', i, Buffer.from(String(i)));
+    }
+    expect(c.finished('m', 0, 's')).toBeUndefined();
+    expect(c.finished('m', 4_999, 's')?.toString()).toBe('4999');
+    c.connection(true);
+    for (let i = 5_000; i < 15_000; i++) {
+      c.begin('m', i, 's', undefined);
+      c.finish('m', i, Buffer.from(String(i)));
+    }
+    expect(c.finished('m', 5_000, 's')?.toString()).toBe('5000');
+    expect(c.finished('m', 14_999, 's')?.toString()).toBe('14999');
+  });
+});
+
+describe('AckBatcher', () => {
+  const msg = (deliveryTag: number): Message => ({ fields: { deliveryTag } }) as unknown as Message;
+  const fakeChannel = (acks: Array<[number, boolean]>): Channel =>
+    ({ ack: (m: Message, multiple?: boolean) => acks.push([m.fields.deliveryTag, multiple ?? false]) }) as unknown as Channel;
+  const tick = (): Promise<void> => new Promise((r) => process.nextTick(r));
+
+  test('a contiguous run becomes one multiple ack; out-of-order tags are acked alone, in the same tick', async () => {
+    const acks: Array<[number, boolean]> = [];
+    let flushes = 0;
+    const b = new AckBatcher(fakeChannel(acks), () => flushes++);
+    for (const t of [1, 2, 3, 5]) b.ack(msg(t));
+    await tick();
+    expect(acks).toEqual([[3, true], [5, false]]);
+    b.ack(msg(4));
+    b.ack(msg(6));
+    await tick();
+    // 4 closes the gap; 5 was already acked alone, so the run ends at 6, the last one the broker still holds.
+    expect(acks.slice(2)).toEqual([[6, true]]);
+    expect(flushes).toBe(2);
+  });
+
+  test('a run that ends at a tag acked alone names the last settled tag', async () => {
+    const acks: Array<[number, boolean]> = [];
+    const b = new AckBatcher(fakeChannel(acks), () => undefined);
+    b.ack(msg(2));
+    await tick();
+    b.ack(msg(1));
+    await tick();
+    expect(acks).toEqual([[2, false], [1, true]]);
+  });
+});
+
+describe('PublishBuffer', () => {
+  test('holds up to its capacity, then fails with NANITE_ERR_BUFFER_FULL; capacity 0 fails with NANITE_ERR_NOT_CONNECTED', () => {
+    const b = new PublishBuffer<number>(2, 'request');
+    b.push(1);
+    b.push(2);
+    expect(() => b.push(3)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_BUFFER_FULL' }));
+    expect(b.drain()).toEqual([1, 2]);
+    expect(() => new PublishBuffer<number>(0, 'request').push(1)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_NOT_CONNECTED' }));
+  });
+});
+
+describe('amqp:// URL options', () => {
+  test('reads Nanite options from the query and hands amqplib a URL without them', () => {
+    const url = new URL('amqp://u:p@h:5673/v?prefix=shop&heartbeat=3&bufferSize=0&failFast=true&delivery=at-most-once&batchWrites=false&frameMax=8192');
+    expect(amqpOptionsFromUrl(url)).toMatchObject({ prefix: 'shop', heartbeat: 3, bufferSize: 0, failFast: true, delivery: 'at-most-once', batchWrites: false });
+    expect(brokerUrl(url.toString(), 3)).toBe('amqp://u:p@h:5673/v?frameMax=8192&heartbeat=3');
+  });
+
+  test('rejects bad values and keeps credentials out of transport.url', () => {
+    expect(() => amqpOptionsFromUrl(new URL('amqp://h?heartbeat=soon'))).toThrow(NaniteError);
+    expect(() => amqpOptionsFromUrl(new URL('amqp://h?delivery=sometimes'))).toThrow(NaniteError);
+    expect(new AmqpTransport({ url: 'amqp://user:secret@h:5672/v' }).url).toBe('amqp://h:5672/v');
+  });
+});
