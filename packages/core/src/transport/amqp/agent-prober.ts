@@ -3,9 +3,11 @@
  *
  * An agent's request queue is exclusive: the broker deletes it the moment the agent's connection
  * closes (a killed process's socket is closed by its kernel at once). Every `interval` ms the
- * prober passively declares the queue of each agent that holds in-flight requests of this mapper;
- * a 404 means the agent is gone. Cost: one round trip (~0.1 ms) per such agent per interval, and
- * nothing at all while no request is in flight.
+ * prober passively declares the queue of each agent that holds in-flight requests of this mapper:
+ * 404 means the agent is gone; 405 (RESOURCE_LOCKED: the exclusive queue is held by a live
+ * connection) means it is alive. Either answer closes the probe channel, so a probe costs opening
+ * a channel and one passive declare (a few round trips, well under a millisecond) per such agent
+ * per interval, and nothing at all while no request is in flight.
  */
 import type { Channel, ChannelModel } from 'amqplib';
 import type { Logger } from '../../internal/logger';
@@ -64,8 +66,11 @@ export class AgentProber {
         } catch (err) {
           // A failed passive declare closes the channel on the broker side.
           if (this.ch === ch) this.ch = undefined;
-          if ((err as { code?: unknown }).code === 404) this.s.gone(agent);
-          else throw err;
+          const code = (err as { code?: unknown }).code;
+          // 404: the queue is gone, so is its agent. 405 RESOURCE_LOCKED: the queue exists and is
+          // held exclusively by another (the agent's) connection, i.e. the agent is alive.
+          if (code === 404) this.s.gone(agent);
+          else if (code !== 405) throw err;
         }
       }
     } catch (err) {

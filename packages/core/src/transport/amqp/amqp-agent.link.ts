@@ -3,11 +3,12 @@
  * routes), publishes heartbeats and replies, drains in order and re-attaches after an outage.
  */
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
+import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
 import type { ProgressPacket, ResultPacket, HeartbeatPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import type { AgentLink, AgentLinkOptions, AgentSink, Settle } from '../transport';
-import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
+import { isAccessRefused, type AmqpConnection, type ConnectionObserver } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
 import { declareExchanges, declareParkQueue, type AmqpNames } from './amqp.topology';
 import { HEADER_BOUNCED, HEADER_RESENT, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
@@ -53,6 +54,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   /** Opened while the broker was down: announce (re-register) on the first attach. */
   private announce = false;
   private resolveFirst: (() => void) | undefined;
+  private rejectFirst: ((err: NaniteError) => void) | undefined;
   private retry: NodeJS.Timeout | undefined;
   private unobserve: (() => void) | undefined;
   private readonly queue: string;
@@ -76,7 +78,10 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
   open(): Promise<void> {
-    this.firstAttach = new Promise((resolve) => (this.resolveFirst = resolve));
+    this.firstAttach = new Promise((resolve, reject) => {
+      this.resolveFirst = resolve;
+      this.rejectFirst = reject;
+    });
     const wasUp = this.s.connection.isUp;
     this.announce = !wasUp;
     this.unobserve = this.s.connection.observe(this);
@@ -131,6 +136,14 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       if ((reconnected || this.announce) && !this.paused) this.sink.onReconnect?.();
       this.announce = false;
     } catch (err) {
+      const reject = this.rejectFirst;
+      if (reject && isAccessRefused(err)) {
+        // The vhost's permissions do not allow this link's topology: retrying cannot help.
+        this.resolveFirst = this.rejectFirst = undefined;
+        if (ch) await ch.close().catch(() => undefined); // already closed by the broker's 403
+        reject(new NaniteError('NANITE_ERR_TRANSPORT_AUTH', { message: `The broker refused the agent's topology (check the vhost permissions, docs/amqp.md): ${(err as Error).message}`, cause: err }));
+        return;
+      }
       this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'could not attach the agent link; retrying');
       // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
       if (ch) await ch.close().catch(() => undefined);

@@ -6,12 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
+import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
 import type { AdvertisePacket, AgentBoundPacket, RequestPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import type { MapperLink, MapperSink, SendOptions } from '../transport';
 import { AgentProber } from './agent-prober';
-import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
+import { isAccessRefused, type AmqpConnection, type ConnectionObserver } from './amqp.connection';
 import { declareExchanges, declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
 import { HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { InFlight, type InFlightEntry } from './in-flight';
@@ -43,6 +44,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   private closing: Promise<void> | undefined;
   private announce = false;
   private resolveFirst: (() => void) | undefined;
+  private rejectFirst: ((err: NaniteError) => void) | undefined;
   private retry: NodeJS.Timeout | undefined;
   private rejoinTimer: NodeJS.Timeout | undefined;
   private unobserve: (() => void) | undefined;
@@ -79,7 +81,10 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
   open(): Promise<void> {
-    const first = new Promise<void>((resolve) => (this.resolveFirst = resolve));
+    const first = new Promise<void>((resolve, reject) => {
+      this.resolveFirst = resolve;
+      this.rejectFirst = reject;
+    });
     const wasUp = this.s.connection.isUp;
     this.announce = !wasUp;
     this.unobserve = this.s.connection.observe(this);
@@ -138,6 +143,14 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       if (reconnected || this.announce) this.sink.onReconnect?.();
       this.announce = false;
     } catch (err) {
+      const reject = this.rejectFirst;
+      if (reject && isAccessRefused(err)) {
+        // The vhost's permissions do not allow this link's topology: retrying cannot help.
+        this.resolveFirst = this.rejectFirst = undefined;
+        if (ch) await ch.close().catch(() => undefined); // already closed by the broker's 403
+        reject(new NaniteError('NANITE_ERR_TRANSPORT_AUTH', { message: `The broker refused the mapper's topology (check the vhost permissions, docs/amqp.md): ${(err as Error).message}`, cause: err }));
+        return;
+      }
       this.s.logger.warn({ mapper: this.id, err: (err as Error).message }, 'could not attach the mapper link; retrying');
       // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
       if (ch) await ch.close().catch(() => undefined);
@@ -172,7 +185,8 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
 
   private gone(agent: string): void {
     this.awaiting.delete(agent);
-    this.inFlight.take(agent);
+    // Requests held for it never left this process: safe to move whatever the route.
+    for (const e of this.inFlight.take(agent)) if (!e.sent) this.sink.onUndeliverable(e.packet, agent);
     this.sink.onAgentGone?.(agent);
   }
 

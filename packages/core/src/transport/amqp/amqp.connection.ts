@@ -37,6 +37,12 @@ export function isAuthError(err: unknown): boolean {
   return /ACCESS.REFUSED|NOT.ALLOWED|\b403\b|\b530\b|Expected ConnectionOpenOk/.test(message);
 }
 
+/** Is this a channel-level 403 (the user may not declare, bind, publish or consume this)? */
+export function isAccessRefused(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === 403 || (typeof e.message === 'string' && e.message.includes('ACCESS_REFUSED'));
+}
+
 /** A self-healing connection to the broker. */
 export class AmqpConnection {
   private model: ChannelModel | undefined;

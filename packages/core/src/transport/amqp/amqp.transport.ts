@@ -95,7 +95,7 @@ export class AmqpTransport implements Transport {
       onClosed: (l) => this.links.delete(l),
     });
     this.links.add(link);
-    await link.open();
+    await this.opened(link);
     return link;
   }
 
@@ -113,8 +113,17 @@ export class AmqpTransport implements Transport {
       onClosed: (l) => this.links.delete(l),
     });
     this.links.add(link);
-    await link.open();
+    await this.opened(link);
     return link;
+  }
+
+  private async opened(link: AmqpAgentLink | AmqpMapperLink): Promise<void> {
+    try {
+      await link.open();
+    } catch (err) {
+      await link.close();
+      throw err;
+    }
   }
 
   /** Closes every link (agents drain first), then the connection. Idempotent. */

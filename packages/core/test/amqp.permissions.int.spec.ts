@@ -1,0 +1,80 @@
+/**
+ * amqp:// on a locked-down vhost: the least-privilege permissions documented in docs/amqp.md are
+ * enough for each role, and a role without them fails fast with NANITE_ERR_TRANSPORT_AUTH.
+ * Creates (and deletes) a vhost and two users on the local broker with rabbitmqctl.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Agent, AmqpTransport, defineActor, Mapper } from '../src';
+import { AMQP_URL } from './amqp.helpers';
+
+const run = promisify(execFile);
+const ctl = (...args: string[]): Promise<unknown> => run('rabbitmqctl', ['-q', ...args], { timeout: 30_000 });
+
+const id = `${process.pid}-${Date.now().toString(36)}`;
+const vhost = `nanite-perm-${id}`;
+const users = { agent: `nanite-agent-${id}`, mapper: `nanite-mapper-${id}` };
+const P = 'app';
+// The rows of docs/amqp.md, "Permissions for a locked-down vhost", with P = app.
+const PERMISSIONS = {
+  agent: [`^${P}\\.(heartbeat|advertise|agent|reply|park)$|^${P}\\.(agent|park)\\..*`, `^${P}\\.(heartbeat|reply|park)$|^amq\\.default$|^${P}\\.(agent|park)\\..*`, `^${P}\\.(advertise|agent|park)$|^${P}\\.(agent|park)\\..*`],
+  mapper: [`^${P}\\.(heartbeat|advertise|agent|reply|park)$|^${P}\\.(mapper|park|agent)\\..*`, `^${P}\\.(agent|advertise|park)$|^${P}\\.(mapper|park)\\..*`, `^${P}\\.(heartbeat|reply|park)$|^${P}\\.mapper\\..*`],
+};
+
+function urlFor(user: string): string {
+  const u = new URL(AMQP_URL);
+  u.username = user;
+  u.password = 'pw';
+  u.pathname = `/${encodeURIComponent(vhost)}`;
+  u.searchParams.set('prefix', P);
+  return u.toString();
+}
+
+beforeAll(async () => {
+  await ctl('add_vhost', vhost);
+  for (const role of ['agent', 'mapper'] as const) {
+    await ctl('add_user', users[role], 'pw');
+    await ctl('set_permissions', '-p', vhost, users[role], ...PERMISSIONS[role]);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const user of Object.values(users)) await ctl('delete_user', user);
+  await ctl('delete_vhost', vhost);
+}, 60_000);
+
+describe('amqp:// on a locked-down vhost', () => {
+  const closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+  });
+
+  test('an agent and a mapper with the documented permissions work, including failover probes and parking', async () => {
+    const agent = new Agent({ transport: urlFor(users.agent), identity: 'locked', actors: [defineActor('perm', { echo: { idempotent: true, handler: (p: unknown) => p }, slow: () => new Promise((r) => setTimeout(() => r('slow'), 600)) })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const problems: string[] = [];
+    const record = (o: object, msg?: string): void => void problems.push(`${msg ?? ""} ${JSON.stringify(o)}`);
+    const transport = new AmqpTransport({ url: urlFor(users.mapper), logger: { debug: record, info: () => undefined, warn: record, error: record } });
+    closers.push(() => transport.close());
+    const mapper = new Mapper({ transport, timeout: 5_000, discoveryWindow: 0 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/perm/echo', timeout: 5_000 });
+    await expect(mapper.request('/perm/echo', 'hi')).resolves.toBe('hi');
+    // In flight for 600 ms: the mapper probes the agent's queue (a passive declare) twice meanwhile.
+    await expect(mapper.request('/perm/slow')).resolves.toBe('slow');
+    // Parking declares the durable queue of a route nobody serves yet, from the mapper's side.
+    const parked = mapper.request('/perm/later', 1, { persistent: true, timeout: 500 }).catch((e: unknown) => e);
+    await expect(parked).resolves.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    expect(transport.isConnected).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  test('a mapper with only the agent permissions fails fast with NANITE_ERR_TRANSPORT_AUTH', async () => {
+    const mapper = new Mapper({ transport: urlFor(users.agent) });
+    const t0 = Date.now();
+    await expect(mapper.start()).rejects.toMatchObject({ code: 'NANITE_ERR_TRANSPORT_AUTH' });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
