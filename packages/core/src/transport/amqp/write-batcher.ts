@@ -17,24 +17,34 @@ interface Corkable {
   uncork(): void;
 }
 
-/** Returns `batch()`: call it right after a publish or ack to have this turn's writes coalesced. */
+/** Returns `batch()`: call it right after every publish or ack to have this turn's writes coalesced. */
 export function writeBatcher(model: ChannelModel, enabled: boolean): () => void {
   const stream = (model.connection as unknown as { stream?: Partial<Corkable> }).stream;
   if (!enabled || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return noop;
   const socket = stream as Corkable;
+  let calls = 0;
   let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
+  const endOfTurn = (): void => {
+    calls = 0;
+    if (corked) {
+      corked = false;
+      socket.uncork();
+    }
   };
-  // The muxer's setImmediate is scheduled from the nextTick that the publish just queued; ours
+  // The muxer's setImmediate is scheduled from the nextTick that the first publish queued; ours
   // is scheduled from a later nextTick, so it runs after the muxer has written.
-  const later = (): void => void setImmediate(uncork);
+  const later = (): void => void setImmediate(endOfTurn);
   return () => {
-    if (corked) return;
-    corked = true;
-    socket.cork();
-    process.nextTick(later);
+    // A lone write goes out as is (no latency added at low load); from the second write of a turn
+    // on, the socket is corked until the muxer has flushed them all.
+    if (++calls === 1) {
+      process.nextTick(later);
+      return;
+    }
+    if (!corked) {
+      corked = true;
+      socket.cork();
+    }
   };
 }
 
