@@ -59,8 +59,10 @@ export class Agent implements JobHost {
   private readonly ownsTransport: boolean;
   private readonly drainTimeout: number;
   private readonly logger: Logger;
-  private readonly deadlines = new DeadlineQueue<Job>((job) =>
-    job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${job.route} exceeded its ${job.packet.timeout} ms deadline` })),
+  // Unref'd: aborting a handler at its deadline is housekeeping; the caller's mapper keeps its own process alive.
+  private readonly deadlines = new DeadlineQueue<Job>(
+    (job) => job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${job.route} exceeded its ${job.packet.timeout} ms deadline` })),
+    { keepAlive: false },
   );
   private readonly jobs = new JobList();
   private readonly waiting: Array<{ packet: RequestPacket; settle: Settle }> = [];

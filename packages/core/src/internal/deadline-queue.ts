@@ -29,11 +29,18 @@ export class DeadlineQueue<T extends DeadlineEntry> {
   private readonly groups = new Map<number, Group>();
   private closed = false;
 
-  /** `onExpire` is called with each entry whose deadline passed. */
+  /**
+   * `onExpire` is called with each entry whose deadline passed. With `keepAlive`, a pending
+   * deadline keeps the process running (someone awaits the outcome); without it, timers are unref'd.
+   */
   constructor(
     private readonly onExpire: (entry: T) => void,
-    private readonly now: () => number = Date.now,
+    private readonly options: { keepAlive: boolean; now?: () => number } = { keepAlive: false },
   ) {}
+
+  private now(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
 
   /** Expires `entry` after `ms` milliseconds unless cancelled first. An entry is in at most one place at a time. */
   add(ms: number, entry: T): void {
@@ -87,8 +94,7 @@ export class DeadlineQueue<T extends DeadlineEntry> {
 
   private arm(group: Group, delay: number): void {
     group.timer = setTimeout(() => this.expire(group), Math.max(0, delay));
-    // A pending deadline must not keep a process alive on its own: the request's owner does.
-    group.timer.unref();
+    if (!this.options.keepAlive) group.timer.unref();
   }
 
   private expire(group: Group): void {

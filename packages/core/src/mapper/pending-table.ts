@@ -10,7 +10,9 @@ export class PendingTable {
 
   /** `onExpire` is called for a request whose deadline passed (it is still in the table). */
   constructor(onExpire: (p: PendingRequest) => void) {
-    this.deadlines = new DeadlineQueue<PendingRequest>(onExpire);
+    // Ref'd timers: a caller awaits each pending request, so the process must live until it settles
+    // (on memory:// nothing else may hold the event loop open, and a silent exit would lose the request).
+    this.deadlines = new DeadlineQueue<PendingRequest>(onExpire, { keepAlive: true });
   }
 
   get size(): number {

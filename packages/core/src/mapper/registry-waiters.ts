@@ -11,10 +11,14 @@ interface Waiter extends DeadlineEntry {
 /** Owns its timers; `cancelAll()` fails every waiter and clears them. */
 export class RegistryWaiters {
   private readonly waiters = new Set<Waiter>();
-  private readonly deadlines = new DeadlineQueue<Waiter>((w) => {
-    this.waiters.delete(w);
-    w.reject();
-  });
+  // Ref'd: a caller awaits every waiter (a request waiting for an agent must not let the process exit).
+  private readonly deadlines = new DeadlineQueue<Waiter>(
+    (w) => {
+      this.waiters.delete(w);
+      w.reject();
+    },
+    { keepAlive: true },
+  );
 
   /** Calls `resolve` as soon as `ready()` holds (now or after a change), else `reject` after `ms`. */
   wait(ready: () => boolean, ms: number, resolve: () => void, reject: () => void): void {
