@@ -41,6 +41,8 @@ interface PendingReply {
 const noop: Settle = () => undefined;
 /** Delay before re-attaching after a channel failure on a live connection. */
 const REATTACH_DELAY = 200;
+/** Delay before retrying after the broker refused part of the topology (permissions change rarely). */
+const REFUSED_RETRY_DELAY = 5_000;
 
 /** The agent link of the amqp:// transport. */
 export class AmqpAgentLink implements AgentLink, ConnectionObserver {
@@ -100,7 +102,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     this.consumers = [];
     this.cache.connection(true);
     this.resolveFirst?.();
-    this.resolveFirst = undefined;
+    this.resolveFirst = this.rejectFirst = undefined;
   }
 
   private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
@@ -127,7 +129,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       // Every delivery on this channel is acknowledged manually unless the main consumer is no-ack.
       this.acks = this.noAck ? undefined : new AckBatcher(channel, this.batch);
       this.resolveFirst?.();
-      this.resolveFirst = undefined;
+      this.resolveFirst = this.rejectFirst = undefined;
       // Let the owner store the link (it resolves open()) before the first request arrives.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (gen !== this.generation || this.closed) return;
@@ -144,10 +146,11 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
         reject(new NaniteError('NANITE_ERR_TRANSPORT_AUTH', { message: `The broker refused the agent's topology (check the vhost permissions, docs/amqp.md): ${(err as Error).message}`, cause: err }));
         return;
       }
-      this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'could not attach the agent link; retrying');
+      const refused = isAccessRefused(err);
+      this.s.logger[refused ? 'error' : 'warn']({ agent: this.identity, err: (err as Error).message }, 'could not attach the agent link; retrying');
       // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
       if (ch) await ch.close().catch(() => undefined);
-      this.scheduleReattach(model, gen);
+      this.scheduleReattach(model, gen, refused ? REFUSED_RETRY_DELAY : REATTACH_DELAY);
     }
   }
 
@@ -165,12 +168,12 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     }
   }
 
-  private scheduleReattach(model: ChannelModel, gen: number): void {
+  private scheduleReattach(model: ChannelModel, gen: number, delay = REATTACH_DELAY): void {
     if (this.closed || gen !== this.generation || this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
-    }, REATTACH_DELAY);
+    }, delay);
   }
 
   private channelClosed(ch: Channel, model: ChannelModel): void {

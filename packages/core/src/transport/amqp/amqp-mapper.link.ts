@@ -33,6 +33,8 @@ export interface AmqpMapperLinkSettings {
 }
 
 const REATTACH_DELAY = 200;
+/** Delay before retrying after the broker refused part of the topology (permissions change rarely). */
+const REFUSED_RETRY_DELAY = 5_000;
 
 /** The mapper link of the amqp:// transport. */
 export class AmqpMapperLink implements MapperLink, ConnectionObserver {
@@ -99,7 +101,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     this.detach();
     for (const agent of this.inFlight.agents()) this.awaiting.add(agent);
     this.resolveFirst?.();
-    this.resolveFirst = undefined;
+    this.resolveFirst = this.rejectFirst = undefined;
   }
 
   private detach(): void {
@@ -139,7 +141,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       for (const { agent, packet } of this.pushes.drain()) this.publish(channel, agent, packet, false);
       if (this.awaiting.size > 0) this.startRejoinTimer();
       this.resolveFirst?.();
-      this.resolveFirst = undefined;
+      this.resolveFirst = this.rejectFirst = undefined;
       if (reconnected || this.announce) this.sink.onReconnect?.();
       this.announce = false;
     } catch (err) {
@@ -151,19 +153,20 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
         reject(new NaniteError('NANITE_ERR_TRANSPORT_AUTH', { message: `The broker refused the mapper's topology (check the vhost permissions, docs/amqp.md): ${(err as Error).message}`, cause: err }));
         return;
       }
-      this.s.logger.warn({ mapper: this.id, err: (err as Error).message }, 'could not attach the mapper link; retrying');
+      const refused = isAccessRefused(err);
+      this.s.logger[refused ? 'error' : 'warn']({ mapper: this.id, err: (err as Error).message }, 'could not attach the mapper link; retrying');
       // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
       if (ch) await ch.close().catch(() => undefined);
-      this.scheduleReattach(model, gen);
+      this.scheduleReattach(model, gen, refused ? REFUSED_RETRY_DELAY : REATTACH_DELAY);
     }
   }
 
-  private scheduleReattach(model: ChannelModel, gen: number): void {
+  private scheduleReattach(model: ChannelModel, gen: number, delay = REATTACH_DELAY): void {
     if (this.closed || gen !== this.generation || this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
       if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
-    }, REATTACH_DELAY);
+    }, delay);
   }
 
   private channelClosed(ch: Channel, model: ChannelModel): void {
