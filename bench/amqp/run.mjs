@@ -40,6 +40,26 @@ const systems = [
   { key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, tuned (prefetch 256, no-delay)', server: ['moleculer/moleculer.server.js', url, `bench-molt-${run}`, '1'], client: ['moleculer/moleculer.client.js', url, `bench-molt-${run}`, '1', 'moleculer-tuned'] },
 ].filter((s) => !only || only.includes(s.key));
 
+/** Deletes what the systems declared and leave behind (durable exchanges, park and Nest queues). */
+async function cleanUp() {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(join(here, 'package.json'));
+  const amqp = require('amqplib');
+  const { amqpNames } = require('@nanite/core');
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  const n = amqpNames(`bench-${run}`);
+  await ch.deleteQueue(n.parkQueue('/bench/sum'));
+  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
+  for (const q of [`bench-nest-${run}`, `bench-nestt-${run}`]) await ch.deleteQueue(q);
+  for (const ns of [`bench-mol-${run}`, `bench-molt-${run}`]) {
+    for (const t of ['INFO', 'DISCONNECT', 'HEARTBEAT', 'DISCOVER', 'PING']) await ch.deleteExchange(`MOL-${ns}.${t}`);
+    for (const node of ['bench-server', 'bench-client']) for (const t of ['REQ', 'RES', 'EVENT']) await ch.deleteQueue(`MOL-${ns}.${t}.${node}`);
+    await ch.deleteQueue(`MOL-${ns}.REQB.bench.sum`);
+  }
+  await conn.close();
+}
+
 function start(file, argv, env) {
   return spawn(process.execPath, [join(here, file), ...argv], { cwd: here, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 }
@@ -77,6 +97,8 @@ const results = systems.map((s) => {
   for (const k of ['c1', 'c64', 'c256', 'p50us', 'p99us']) out[k] = median(rs.map((r) => r[k]));
   return out;
 });
+
+await cleanUp();
 
 const raw = results.find((r) => r.name.startsWith('raw'));
 const ratio = (v, base, inverse = false) => (base ? ` (${(inverse ? v / base : v / base).toFixed(2)}×)` : '');
