@@ -18,7 +18,7 @@ const P = 'app';
 // The rows of docs/amqp.md, "Permissions for a locked-down vhost", with P = app.
 const PERMISSIONS = {
   agent: [`^${P}\\.(heartbeat|advertise|agent|reply|park)$|^${P}\\.(agent|park)\\..*`, `^${P}\\.(heartbeat|reply|park)$|^amq\\.default$|^${P}\\.(agent|park)\\..*`, `^${P}\\.(advertise|agent|park)$|^${P}\\.(agent|park)\\..*`],
-  mapper: [`^${P}\\.(heartbeat|advertise|agent|reply|park)$|^${P}\\.(mapper|park|agent)\\..*`, `^${P}\\.(agent|advertise|park)$|^${P}\\.(mapper|park)\\..*`, `^${P}\\.(heartbeat|reply|park)$|^${P}\\.mapper\\..*`],
+  mapper: [`^${P}\\.(heartbeat|advertise|agent|reply|park)$|^${P}\\.(mapper|park)\\..*`, `^${P}\\.(agent|advertise|park)$|^${P}\\.(mapper|park)\\..*`, `^${P}\\.(heartbeat|reply|park)$|^${P}\\.mapper\\..*`],
 };
 
 function urlFor(user: string): string {
@@ -62,7 +62,7 @@ describe('amqp:// on a locked-down vhost', () => {
     closers.push(() => mapper.close());
     await mapper.waitForAgents({ route: '/perm/echo', timeout: 5_000 });
     await expect(mapper.request('/perm/echo', 'hi')).resolves.toBe('hi');
-    // In flight for 600 ms: the mapper probes the agent's queue (a passive declare) twice meanwhile.
+    // In flight for 600 ms: the mapper probes the agent twice meanwhile (a mandatory publish).
     await expect(mapper.request('/perm/slow')).resolves.toBe('slow');
     // Parking declares the durable queue of a route nobody serves yet, from the mapper's side.
     const parked = mapper.request('/perm/later', 1, { persistent: true, timeout: 500 }).catch((e: unknown) => e);

@@ -2,88 +2,78 @@
  * Notices fast that an agent holding a mapper's requests died.
  *
  * An agent's request queue is exclusive: the broker deletes it the moment the agent's connection
- * closes (a killed process's socket is closed by its kernel at once). Every `interval` ms the
- * prober passively declares the queue of each agent that holds in-flight requests of this mapper:
- * 404 means the agent is gone; 405 (RESOURCE_LOCKED: the exclusive queue is held by a live
- * connection) means it is alive. Either answer closes the probe channel, so a probe costs opening
- * a channel and one passive declare (a few round trips, well under a millisecond) per such agent
- * per interval, and nothing at all while no request is in flight.
+ * closes (a killed process's socket is closed by its kernel at once). Besides its identity, the
+ * queue is bound to `P.agent` with the key `probe.<identity>`, a binding it keeps while draining.
+ * Every `interval` ms the prober publishes an empty `mandatory` probe with that key and
+ * `expiration: 0` for each agent holding in-flight requests of this mapper: while the queue exists
+ * the probe is routed (and dropped at once, or ignored by the agent), and once it is gone the
+ * broker returns it, which the mapper link hands to {@link AgentProber.returned}.
+ *
+ * Cost: one tiny publish per such agent per interval, no round trip, nothing while idle. (A passive
+ * queue declare would do too, but on another connection's exclusive queue it fails with
+ * RESOURCE_LOCKED, closing the channel and filling the broker's log.)
  */
-import type { Channel, ChannelModel } from 'amqplib';
-import type { Logger } from '../../internal/logger';
+import type { Channel } from 'amqplib';
+
+/** Message `type` of a probe. */
+export const PROBE_TYPE = 'nanite.probe';
+const PROBE_PREFIX = 'probe.';
+const EMPTY = Buffer.alloc(0);
+
+/** The routing key of an agent's probe binding. */
+export function probeKey(identity: string): string {
+  return PROBE_PREFIX + identity;
+}
 
 /** What the prober needs from its mapper link. */
 export interface AgentProberSettings {
   interval: number;
-  logger: Logger;
-  /** Agents to check now. */
+  /** The `P.agent` exchange. */
+  exchange: string;
+  /** Agents to probe now. */
   candidates(): string[];
-  queueOf(agent: string): string;
   /** The agent's queue is gone. */
   gone(agent: string): void;
 }
 
-/** Periodic passive checks of agents' queues. */
+/** Periodic mandatory probes of agents' queues. */
 export class AgentProber {
   private timer: NodeJS.Timeout | undefined;
   private ch: Channel | undefined;
-  private model: ChannelModel | undefined;
-  private busy = false;
 
   constructor(private readonly s: AgentProberSettings) {}
 
-  /** Starts probing over `model` (stopping any earlier run first). */
-  start(model: ChannelModel): void {
+  /** Starts probing over `ch` (the mapper's channel, whose returns the link passes to {@link returned}). */
+  start(ch: Channel): void {
     this.stop();
-    this.model = model;
-    this.timer = setInterval(() => void this.tick(), this.s.interval);
+    this.ch = ch;
+    this.timer = setInterval(() => this.tick(), this.s.interval);
     this.timer.unref();
   }
 
-  /** Stops probing and closes the probe channel. Idempotent. */
+  /** Stops probing. Idempotent. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.model = undefined;
-    const ch = this.ch;
     this.ch = undefined;
-    // The connection may be gone already; a probe channel holds nothing worth reporting.
-    ch?.close().catch(() => undefined);
   }
 
-  private async tick(): Promise<void> {
-    if (this.busy || !this.model) return;
-    const agents = this.s.candidates();
-    if (agents.length === 0) return;
-    this.busy = true;
-    const model = this.model;
+  /** A returned message: true when it was a probe (and its agent is reported gone). */
+  returned(routingKey: string, type: unknown): boolean {
+    if (type !== PROBE_TYPE || !routingKey.startsWith(PROBE_PREFIX)) return false;
+    this.s.gone(routingKey.slice(PROBE_PREFIX.length));
+    return true;
+  }
+
+  private tick(): void {
+    const ch = this.ch;
+    if (!ch) return;
     try {
-      for (const agent of agents) {
-        if (this.model !== model) return;
-        const ch = this.ch ?? (this.ch = await this.open(model));
-        try {
-          await ch.checkQueue(this.s.queueOf(agent));
-        } catch (err) {
-          // A failed passive declare closes the channel on the broker side.
-          if (this.ch === ch) this.ch = undefined;
-          const code = (err as { code?: unknown }).code;
-          // 404: the queue is gone, so is its agent. 405 RESOURCE_LOCKED: the queue exists and is
-          // held exclusively by another (the agent's) connection, i.e. the agent is alive.
-          if (code === 404) this.s.gone(agent);
-          else if (code !== 405) throw err;
-        }
+      for (const agent of this.s.candidates()) {
+        ch.publish(this.s.exchange, probeKey(agent), EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE });
       }
-    } catch (err) {
-      this.s.logger.debug({ err: (err as Error).message }, 'agent probe failed (connection lost?)');
-    } finally {
-      this.busy = false;
+    } catch {
+      // The channel closed under us: the link re-attaches and restarts probing on the new one.
     }
-  }
-
-  private async open(model: ChannelModel): Promise<Channel> {
-    const ch = await model.createChannel();
-    // A 404 on a probe closes this channel with an 'error' event; the tick above handles the outcome.
-    ch.on('error', () => undefined);
-    return ch;
   }
 }

@@ -14,6 +14,7 @@ import { declareExchanges, declareParkQueue, type AmqpNames } from './amqp.topol
 import { HEADER_BOUNCED, HEADER_RESENT, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { PublishBuffer } from './publish-buffer';
 import { AckBatcher } from './ack-batcher';
+import { PROBE_TYPE, probeKey } from './agent-prober';
 import { ReplyCache } from './reply-cache';
 import { writeBatcher } from './write-batcher';
 
@@ -122,6 +123,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       await declareExchanges(channel, n);
       await channel.assertQueue(this.queue, { exclusive: true });
       await channel.bindQueue(this.queue, n.advertise, '');
+      // Kept while draining: mappers' liveness probes come back only once the queue is gone.
+      await channel.bindQueue(this.queue, n.agent, probeKey(this.identity));
       if (!this.paused) await channel.bindQueue(this.queue, n.agent, this.identity);
       if (gen !== this.generation || this.closed) return;
       this.ch = channel;
@@ -193,6 +196,10 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       return;
     }
     const manual = parked || !this.noAck;
+    if (m.properties.type === PROBE_TYPE) {
+      if (manual) this.ack(ch, m);
+      return;
+    }
     let packet: unknown;
     try {
       packet = this.s.serializer.decode(m.content);

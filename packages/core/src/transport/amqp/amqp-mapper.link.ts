@@ -71,13 +71,14 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     this.held = new PublishBuffer(s.bufferSize, 'request');
     this.prober = new AgentProber({
       interval: s.probeInterval,
-      logger: s.logger,
+      exchange: s.names.agent,
       candidates: () => {
         this.inFlight.expire(Date.now());
         return this.inFlight.agentsWithSent().filter((a) => !this.awaiting.has(a));
       },
-      queueOf: (agent) => s.names.agentQueue(agent),
-      gone: (agent) => this.gone(agent),
+      gone: (agent) => {
+        if (this.inFlight.has(agent)) this.gone(agent);
+      },
     });
   }
 
@@ -137,7 +138,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       }
       this.ch = channel;
       this.batch = writeBatcher(model, this.s.batchWrites);
-      this.prober.start(model);
+      this.prober.start(channel);
       for (const { agent, packet } of this.pushes.drain()) this.publish(channel, agent, packet, false);
       if (this.awaiting.size > 0) this.startRejoinTimer();
       this.resolveFirst?.();
@@ -231,6 +232,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
 
   private onReturn(m: Message): void {
     if (m.fields.exchange !== this.s.names.agent) return;
+    if (this.prober.returned(m.fields.routingKey, m.properties.type)) return;
     let packet: unknown;
     try {
       packet = this.s.serializer.decode(m.content);

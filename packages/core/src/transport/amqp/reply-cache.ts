@@ -98,10 +98,10 @@ export class ReplyCache {
     this.holdUntil = 0;
   }
 
-  /** The connection went down (true) or came back (false). */
+  /** The connection went down (true) or came back (false). Only a comeback after an outage holds results. */
   connection(down: boolean): void {
+    if (!down && this.down) this.holdUntil = Date.now() + this.window;
     this.down = down;
-    if (!down) this.holdUntil = Date.now() + this.window;
   }
 
   /** Forgets everything (link closed). */
