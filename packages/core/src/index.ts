@@ -3,6 +3,7 @@
  */
 export { ERROR_CODES, NaniteError, isNaniteErrorCode, toNaniteError } from './errors';
 export type { NaniteErrorCode, NaniteErrorOptions, SerializedError } from './errors';
+export { NANITE_HTTP_STATUS, asNaniteError, httpStatusOf } from './http-status';
 
 export { PROTOCOL_VERSION } from './protocol/packets';
 export type {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERROR_CODES, NaniteError, isNaniteErrorCode, toNaniteError } from '../src';
+import { ERROR_CODES, NANITE_HTTP_STATUS, NaniteError, asNaniteError, httpStatusOf, isNaniteErrorCode, toNaniteError } from '../src';
 
 describe('error code table', () => {
   const doc = readFileSync(join(__dirname, '../../../docs/errors.md'), 'utf8');
@@ -52,5 +52,16 @@ describe('NaniteError', () => {
     expect(isNaniteErrorCode('NANITE_ERR_NOPE')).toBe(false);
     expect(isNaniteErrorCode('toString')).toBe(false);
     expect(isNaniteErrorCode(42)).toBe(false);
+  });
+});
+
+describe('HTTP statuses', () => {
+  test('every code has a status, and errors are recognised by shape too', () => {
+    expect(Object.keys(NANITE_HTTP_STATUS).sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    expect(httpStatusOf(new NaniteError('NANITE_ERR_NO_AGENT'))).toBe(503);
+    expect(httpStatusOf(new NaniteError('NANITE_ERR_TIMEOUT'), { NANITE_ERR_TIMEOUT: 408 })).toBe(408);
+    const foreign = { name: 'NaniteError', code: 'NANITE_ERR_FORBIDDEN', message: 'no', retryable: false };
+    expect(asNaniteError(foreign)).toMatchObject({ code: 'NANITE_ERR_FORBIDDEN', message: 'no' });
+    expect(asNaniteError(new Error('x'))).toBeUndefined();
   });
 });
