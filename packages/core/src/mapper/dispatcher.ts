@@ -6,7 +6,7 @@ import { NaniteError } from '../errors';
 import type { Logger } from '../internal/logger';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import type { Selector } from '../selectors/selector';
-import type { MapperLink } from '../transport/transport';
+import type { MapperLink, SendOptions } from '../transport/transport';
 import { filterCandidates } from './candidates';
 import { abortedError, noAgentError, shuttingDownError } from './mapper-errors';
 import type { FanOut, MapperRequestOptions, PushOptions } from './mapper.options';
@@ -42,6 +42,10 @@ export interface Dispatch {
   timeout: number;
 }
 
+function sendOptions(persistent: boolean, delivery: SendOptions['delivery']): SendOptions {
+  return delivery === undefined ? { persistent } : { persistent, delivery };
+}
+
 /** Routes requests for one mapper; owns the pending table. */
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
@@ -62,6 +66,7 @@ export class Dispatcher {
     p.onProgress = d.options.onProgress;
     p.idempotent = d.options.idempotent;
     this.track(p, d);
+    p.delivery = d.options.delivery;
     this.send(p, d.options.persistent ?? false);
   }
 
@@ -88,6 +93,7 @@ export class Dispatcher {
         reject: (error) => settle(agent.identity, { ok: false, error }),
       });
       leg.failover = false;
+      leg.delivery = options.delivery;
       leg.onProgress = options.onProgress;
       this.track(leg, d);
       this.sendTo(leg, this.ctx.registry.get(agent.identity)!, false);
@@ -106,7 +112,7 @@ export class Dispatcher {
       return this.push({ ...d, options: { ...options, persistent: false } });
     }
     for (const agent of selector.fanOut ? picked : picked.slice(0, 1)) {
-      this.ctx.link()!.send(agent.identity, this.packet('push', { ...d, timeout: 0 }), { persistent: options.persistent ?? false });
+      this.ctx.link()!.send(agent.identity, this.packet('push', { ...d, timeout: 0 }), sendOptions(options.persistent ?? false, options.delivery));
     }
   }
 
@@ -207,7 +213,7 @@ export class Dispatcher {
     p.attempts++;
     agent.pending++;
     try {
-      this.ctx.link()!.send(agent.identity, p.packet, { persistent });
+      this.ctx.link()!.send(agent.identity, p.packet, sendOptions(persistent, p.delivery));
     } catch (err) {
       this.fail(p, err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { message: 'Could not send the request', cause: err }));
     }

@@ -47,6 +47,11 @@ export interface PushOptions {
   tags?: readonly string[];
   /** With no live agent, park the request until one appears instead of failing (transport permitting). */
   persistent?: boolean;
+  /**
+   * How the agent acknowledges it (byte transports): `ack-after-handler` holds it at the broker
+   * until the handler settled, `at-most-once` acknowledges on receipt. Default: the transport's.
+   */
+  delivery?: 'at-most-once' | 'ack-after-handler';
   /** Correlates logs across a chain of calls. */
   traceId?: string;
   /** Actor-to-actor hops so far (set by nested calls). */

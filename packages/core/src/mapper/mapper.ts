@@ -134,7 +134,12 @@ export class Mapper extends EventEmitter<MapperEvents> {
           this.dispatcher.onUndeliverable(packet, agent);
         },
         onAgentGone: (agent) => this.drop(agent, 'transport'),
-        onReconnect: () => this.advertise(),
+        onReconnect: () => {
+          // Nobody could ping through the outage: count silence from now, not from before it.
+          const now = Date.now();
+          for (const a of this.registry.all()) a.lastSeen = now;
+          this.advertise();
+        },
       });
     } catch (err) {
       this.state = 'closed';
@@ -300,6 +305,8 @@ export class Mapper extends EventEmitter<MapperEvents> {
   }
 
   private reap(): void {
+    // During a broker outage silence proves nothing: reaping would drop every agent at once.
+    if (this.transport.isConnected === false) return;
     const now = Date.now();
     for (const a of [...this.registry.all()]) {
       const limit = this.o.agentTimeout ?? 3 * a.pingInterval;

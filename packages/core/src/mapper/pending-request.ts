@@ -29,6 +29,8 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
   onProgress: ProgressListener | undefined;
   /** Set when the caller overrides the route's advertised idempotency. */
   idempotent: boolean | undefined;
+  /** How the agent acknowledges it (transport default when undefined). */
+  delivery: 'at-most-once' | 'ack-after-handler' | undefined;
   /** A single request fails over among all candidates; a fan-out leg sticks to its agent. */
   failover = true;
 

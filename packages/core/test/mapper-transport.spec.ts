@@ -1,0 +1,83 @@
+// How the mapper uses optional transport features: per-request delivery, connection state.
+import { Mapper, defineActor, type AgentLink, type AgentLinkOptions, type AgentSink, type MapperLink, type MapperSink, type SendOptions, type Transport } from '../src';
+import { TestCluster, closeCluster, flush, useFakeTimers } from './helpers';
+
+/** A memory:// transport that reports a connection state and records send options. */
+class ObservedTransport implements Transport {
+  isConnected = true;
+  readonly sends: SendOptions[] = [];
+  private mapperSink: MapperSink | undefined;
+  constructor(private readonly inner: Transport) {}
+  get url(): string { return this.inner.url; }
+  connect(): Promise<void> { return this.inner.connect(); }
+  close(): Promise<void> { return this.inner.close(); }
+  openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> { return this.inner.openAgent(identity, sink, options); }
+  async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
+    this.mapperSink = sink;
+    const link = await this.inner.openMapper(id, sink);
+    return {
+      send: (agent, packet, options) => {
+        if (options) this.sends.push(options);
+        link.send(agent, packet, options);
+      },
+      broadcast: (packet) => link.broadcast(packet),
+      close: () => link.close(),
+    };
+  }
+  /** The broker came back. */
+  reconnected(): void {
+    this.isConnected = true;
+    this.mapperSink?.onReconnect?.();
+  }
+}
+
+let c: TestCluster;
+beforeEach(() => { c = new TestCluster(); });
+afterEach(() => closeCluster(c));
+
+test('per-request delivery reaches the transport', async () => {
+  await c.agent({ identity: 'a', actors: [defineActor('m', { rec: () => 'ok' })] }).start();
+  const t = new ObservedTransport(c.transport());
+  const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0 });
+  await m.start();
+  await flush();
+  await m.request('/m/rec', null, { delivery: 'at-most-once' });
+  await m.request('/m/rec');
+  await m.push('/m/rec', null, { delivery: 'at-most-once' });
+  expect(t.sends).toEqual([{ persistent: false, delivery: 'at-most-once' }, { persistent: false }, { persistent: false, delivery: 'at-most-once' }]);
+  await m.close();
+  await t.close();
+});
+
+test('the reaper waits out a broker outage instead of dropping every agent', async () => {
+  useFakeTimers();
+  const ta = c.transport();
+  await c.agent({ identity: 'a', actors: [defineActor('m', { rec: () => 'ok' })], pingInterval: 1000 }, ta).start();
+  const t = new ObservedTransport(c.transport());
+  const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0, reapInterval: 500 });
+  await m.start();
+  await flush();
+  // The outage: nothing gets through, and the transport says so.
+  ta.partition();
+  t.isConnected = false;
+  for (let i = 0; i < 20; i++) {
+    jest.advanceTimersByTime(500);
+    await flush();
+  }
+  expect(m.agents().map((x) => x.identity)).toEqual(['a']);
+  t.reconnected();
+  ta.heal();
+  jest.advanceTimersByTime(1000);
+  await flush();
+  expect(m.agents().map((x) => x.identity)).toEqual(['a']);
+  await expect(m.request('/m/rec')).resolves.toBe('ok');
+  // A real silence after the outage is still caught.
+  ta.partition();
+  for (let i = 0; i < 10; i++) {
+    jest.advanceTimersByTime(500);
+    await flush();
+  }
+  expect(m.agents()).toEqual([]);
+  await m.close();
+  await t.close();
+});
