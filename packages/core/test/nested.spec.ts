@@ -34,7 +34,10 @@ test('a timeout on the outer call aborts B and C', async () => {
   const waitAbort = (name: string, ctx: RequestContext, then?: () => void) =>
     new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => { aborted[name] = (ctx.signal.reason as NaniteError).code; then?.(); reject(ctx.signal.reason); }));
   await c.agent({ identity: 'agent-a', actors: [defineActor('a', { run: (_p: unknown, ctx: RequestContext) => ctx.request('/b/run') })] }).start();
-  await c.agent({ identity: 'agent-b', actors: [defineActor('b', { run: (_p: unknown, ctx: RequestContext) => Promise.all([ctx.request('/c/run'), waitAbort('b', ctx)]) })] }).start();
+  await c.agent({ identity: 'agent-b', actors: [defineActor('b', {
+    // B keeps running until its own signal fires, whatever becomes of its call to C.
+    run: (_p: unknown, ctx: RequestContext) => { ctx.request('/c/run').catch(() => undefined); return waitAbort('b', ctx); },
+  })] }).start();
   await c.agent({ identity: 'agent-c', actors: [defineActor('c', { run: (_p: unknown, ctx: RequestContext) => waitAbort('c', ctx, cAborted.resolve) })] }).start();
   const m = await c.startedMapper();
   await expect(m.request('/a/run', null, { timeout: 150 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
