@@ -17,7 +17,7 @@ export const EXIT = {
   TRANSPORT: 5,
   /** `--selector all`: at least one agent answered with an error (the others' results are printed). */
   PARTIAL: 6,
-  /** A second SIGINT/SIGTERM cut a graceful drain short. */
+  /** A first SIGINT/SIGTERM while an agent was still connecting, or a second one that cut a graceful drain short. */
   INTERRUPTED: 130,
 } as const;
 

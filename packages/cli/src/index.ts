@@ -19,7 +19,7 @@ export { createLogger, pickLogFormat, resolveLevel, LOG_LEVELS } from './logger'
 export type { CliLoggerOptions, LogFormat } from './logger';
 export { keepAlive, STOP_SIGNALS } from './signals';
 export type { SignalSource, StopSignal } from './signals';
-export { runAgent } from './commands/agent.command';
+export { runAgent, INTERRUPTED_START_STOP_TIMEOUT } from './commands/agent.command';
 export type { AgentCommandOptions } from './commands/agent.command';
 export { runRequest } from './commands/request.command';
 export type { RequestCommandOptions } from './commands/request.command';

@@ -61,6 +61,38 @@ describe('runAdmin', () => {
     expect((await fetch(`${page}api/agents`, { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
   });
 
+  it('refuses a non-loopback host without a token (exit 2), before listening or connecting', async () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'tower.example.com']) {
+      const io2 = testIo();
+      const signals2 = new FakeSignals();
+      let listened = false;
+      const code = await runAdmin({ url, port: 0, host, onListening: () => (listened = true) }, io2, signals2);
+      expect(code).toBe(EXIT.USAGE);
+      expect(listened).toBe(false);
+      expect(signals2.listening()).toBe(0);
+      expect(io2.stderr.text).toMatch(/^NANITE_ERR_INVALID_ARGUMENT: Refusing to serve the Control Tower on .+ without a token/);
+      expect(io2.stderr.text).toContain('NANITE_ADMIN_TOKEN');
+      expect(io2.stderr.text).toContain('--insecure-no-auth');
+    }
+  });
+
+  it('serves a non-loopback host with a token, without a warning', async () => {
+    const page = await serve({ host: '0.0.0.0', authToken: 's3cret' });
+    expect((await fetch(`${page}api/agents`)).status).toBe(401);
+    expect(io.stdout.text).not.toContain('insecure');
+  });
+
+  it('serves a non-loopback host without a token under --insecure-no-auth, with a warning', async () => {
+    const page = await serve({ host: '0.0.0.0', insecureNoAuth: true });
+    expect((await fetch(`${page}api/agents`)).status).toBe(200);
+    const warning = io.stdout.text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: number; msg: string; host?: string })
+      .find((l) => l.msg.startsWith('--insecure-no-auth'));
+    expect(warning).toMatchObject({ level: 40, host: '0.0.0.0' });
+  });
+
   it('exits with a clear error when the port is taken', async () => {
     const first = await serve();
     const port = Number(new URL(first).port);

@@ -83,6 +83,23 @@ describe('runAgent', () => {
     expect(logLines().map((l) => l.msg)).toContain('second signal: exiting without finishing the drain');
   });
 
+  it('exits 130 on a signal while connecting, and the interrupted start never registers nor serves', async () => {
+    let started = false;
+    run = runAgent({ url, token: 'early', actors: [simple], logFormat: 'json', onStarted: () => (started = true) }, io, signals);
+    signals.emit('SIGTERM'); // before the actor modules are even loaded: the connection is still ahead
+    expect(await run).toBe(EXIT.INTERRUPTED);
+    expect(started).toBe(false);
+    expect(signals.listening()).toBe(0);
+    const messages = logLines().map((l) => l.msg);
+    expect(messages).toContain('stopped before the agent could connect');
+    expect(messages).not.toContain('the interrupted start is still being torn down');
+    // A mapper that joins afterwards finds nobody: the agent's start was torn down, not left running.
+    mapper = new Mapper({ transport: url, logger: quietLogger });
+    await mapper.start();
+    await expect(mapper.waitForAgents({ route: '/simple/echo', timeout: 300 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    await expect(mapper.request('/simple/echo', 'hi')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+  });
+
   it('logs pretty lines when asked', async () => {
     await start({ token: 'pretty-one', logFormat: 'pretty' });
     expect(io.stdout.text).toMatch(/INFO.*\(nanite-agent\/.*agent started/s);

@@ -34,6 +34,18 @@ describe('nanite (program)', () => {
     expect(io.stdout.text).toMatch(/Examples:\n {2}\$ nanite /);
   });
 
+  it('admin --help prefers NANITE_ADMIN_TOKEN and documents --insecure-no-auth', async () => {
+    expect(await main(argv('admin', '--help'), io)).toBe(EXIT.OK);
+    expect(io.stdout.text).toMatch(/--auth-token <token>\s+require\s+this\s+bearer\s+token\s+on\s+the\s+API;\s+prefer\s+\$NANITE_ADMIN_TOKEN\s+\(a\s+flag\s+shows\s+in\s+`ps`\)/);
+    expect(io.stdout.text).toContain('--insecure-no-auth');
+    expect(io.stdout.text).not.toMatch(/\$ nanite admin .*--auth-token/);
+  });
+
+  it('admin refuses --host 0.0.0.0 without a token (exit 2), flag or environment alike', async () => {
+    expect(await main(argv('admin', '--url', memoryUrl(), '--host', '0.0.0.0', '--port', '0'), io)).toBe(EXIT.USAGE);
+    expect(io.stderr.text).toMatch(/^NANITE_ERR_INVALID_ARGUMENT: Refusing to serve the Control Tower on 0\.0\.0\.0 without a token/);
+  });
+
   it('prints the version', async () => {
     expect(await main(argv('--version'), io)).toBe(EXIT.OK);
     expect(io.stdout.text.trim()).toMatch(/^\d+\.\d+\.\d+/);

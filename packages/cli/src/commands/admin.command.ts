@@ -1,4 +1,5 @@
 /** `nanite admin`: serves the Control Tower (from @nanite/fastify) over a mapper of its own. */
+import { NaniteError } from '@nanite/core';
 import { naniteControlTower, nanitePlugin } from '@nanite/fastify';
 import { Option, type Command } from 'commander';
 import Fastify, { LogController } from 'fastify';
@@ -7,6 +8,7 @@ import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
+import { isLoopbackHost } from '../loopback';
 import { logFormatOption, logLevelOption, nonNegativeInt, urlFor, urlOption } from '../options';
 import { STOP_SIGNALS, type SignalSource } from '../signals';
 import { withFailFast } from '../transport-url';
@@ -19,12 +21,17 @@ export interface AdminCommandOptions {
   url: string;
   /** TCP port (0 picks a free one). Default 4000. */
   port?: number | undefined;
-  /** Interface to listen on. Default 127.0.0.1 (this machine only). */
+  /**
+   * Interface to listen on. Default 127.0.0.1 (this machine only). Any other interface needs
+   * `authToken` (or `insecureNoAuth`): the page sends requests to the cluster.
+   */
   host?: string | undefined;
   /** Where the page lives. Default `/`. */
   prefix?: string | undefined;
   /** Bearer token the Control Tower API requires. */
   authToken?: string | undefined;
+  /** Serve a non-loopback `host` without `authToken` (logged as a warning). */
+  insecureNoAuth?: boolean | undefined;
   /** Hide the request form (watch only). */
   readOnly?: boolean | undefined;
   logLevel?: string | undefined;
@@ -33,18 +40,31 @@ export interface AdminCommandOptions {
   onListening?: ((address: string) => void) | undefined;
 }
 
+/** The usage error for a non-loopback `--host` without a token. */
+function openAdminMessage(host: string): string {
+  return (
+    `Refusing to serve the Control Tower on ${host} without a token: anyone who can reach it could send requests to the cluster. ` +
+    'Set NANITE_ADMIN_TOKEN (or --auth-token), keep the default --host 127.0.0.1, or pass --insecure-no-auth'
+  );
+}
+
 /**
  * Serves the Control Tower until SIGINT/SIGTERM, then closes the server and its mapper and returns
- * {@link EXIT.OK}. An unreachable broker fails at once (exit 5).
+ * {@link EXIT.OK}. An unreachable broker fails at once (exit 5). A non-loopback `host` without
+ * `authToken` is refused (exit 2) unless `insecureNoAuth` is set.
  */
 export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
   return guarded(io, async () => {
+    const host = o.host ?? '127.0.0.1';
+    const exposed = !o.authToken && !isLoopbackHost(host);
+    if (exposed && !o.insecureNoAuth) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: openAdminMessage(host) });
     const logger = createLogger({
       name: 'nanite-admin',
       level: resolveLevel(o.logLevel, io.env.NANITE_LOG_LEVEL, 'info'),
       format: pickLogFormat(o.logFormat || io.env.NANITE_LOG_FORMAT, io.stdout),
       destination: io.stdout,
     });
+    if (exposed) logger.warn({ host }, `--insecure-no-auth: the Control Tower on ${host} has no token; anyone who can reach it can send requests to the cluster`);
     const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
     try {
       await app.register(nanitePlugin, { url: withFailFast(o.url, true) });
@@ -53,7 +73,7 @@ export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSourc
         ...(o.authToken ? { auth: o.authToken } : {}),
         ...(o.readOnly ? { readOnly: true } : {}),
       });
-      const base = await app.listen({ port: o.port ?? DEFAULT_ADMIN_PORT, host: o.host ?? '127.0.0.1' });
+      const base = await app.listen({ port: o.port ?? DEFAULT_ADMIN_PORT, host });
       const page = `${base}${normalizePrefix(o.prefix ?? '/')}/`;
       logger.info({ url: redactUrl(o.url), page, auth: o.authToken ? 'bearer token' : 'none', readOnly: o.readOnly ?? false }, `Control Tower at ${page}`);
       o.onListening?.(page);
@@ -72,6 +92,11 @@ export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSourc
   });
 }
 
+/**
+ * The page's path as the Control Tower mounts it (`tower/` -> `/tower`, `/` -> ``). Same rule as the
+ * private normalizePrefix of @nanite/fastify's control-tower.plugin.ts, which the package does not
+ * export; the `--prefix` test checks the logged address against the served page.
+ */
 function normalizePrefix(prefix: string): string {
   return `/${prefix}`.replace(/\/+/g, '/').replace(/\/$/, '');
 }
@@ -82,6 +107,7 @@ interface AdminFlags {
   host?: string;
   prefix?: string;
   authToken?: string;
+  insecureNoAuth?: boolean;
   readOnly?: boolean;
   logLevel?: string;
   logFormat?: string;
@@ -94,9 +120,10 @@ export const registerAdmin: RegisterCommand = (program: Command, ctx) => {
     .description('serve the Control Tower: live agents and a request form, in the browser')
     .addOption(urlOption())
     .addOption(new Option('-p, --port <port>', 'port to listen on (0: any free port)').argParser(nonNegativeInt).default(DEFAULT_ADMIN_PORT))
-    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for every interface)').default('127.0.0.1'))
+    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for every interface: needs a token)').default('127.0.0.1'))
     .addOption(new Option('--prefix <path>', 'path of the page').default('/'))
-    .addOption(new Option('--auth-token <token>', 'require this bearer token on the API (or $NANITE_ADMIN_TOKEN)'))
+    .addOption(new Option('--auth-token <token>', 'require this bearer token on the API; prefer $NANITE_ADMIN_TOKEN (a flag shows in `ps`)'))
+    .option('--insecure-no-auth', 'allow a non-loopback --host without a token (anyone reaching the port can send requests)')
     .option('--read-only', 'watch only: no request form')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -104,7 +131,7 @@ export const registerAdmin: RegisterCommand = (program: Command, ctx) => {
       'after',
       examples([
         'nanite admin --url amqp://guest:guest@localhost:5672            # http://127.0.0.1:4000/',
-        'nanite admin --port 8080 --host 0.0.0.0 --auth-token s3cret --read-only',
+        'NANITE_ADMIN_TOKEN=s3cret nanite admin --port 8080 --host 0.0.0.0 --read-only',
       ]),
     )
     .action(async (flags: AdminFlags, command: Command) => {
@@ -118,6 +145,7 @@ export const registerAdmin: RegisterCommand = (program: Command, ctx) => {
               host: flags.host,
               prefix: flags.prefix,
               authToken: flags.authToken || ctx.io.env.NANITE_ADMIN_TOKEN || undefined,
+              insecureNoAuth: flags.insecureNoAuth,
               readOnly: flags.readOnly,
               logLevel: levelFromFlag,
               logFormat: flags.logFormat,

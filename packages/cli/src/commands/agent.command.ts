@@ -11,6 +11,12 @@ import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 import { logFormatOption, logLevelOption, positiveInt, secondsToMs, tagOption, urlFor, urlOption } from '../options';
 
+/**
+ * How long {@link runAgent} waits, after a signal interrupted the connection, for the agent to
+ * tear down what its start opened (ms). A second signal stops waiting at once.
+ */
+export const INTERRUPTED_START_STOP_TIMEOUT = 5000;
+
 /** Options of {@link runAgent}. */
 export interface AgentCommandOptions {
   url: string;
@@ -35,7 +41,9 @@ export interface AgentCommandOptions {
 /**
  * Runs an agent until the first SIGINT/SIGTERM, then drains it (stop taking work, let in-flight
  * handlers finish, UnRegister, disconnect) and returns {@link EXIT.OK}. A second signal during the
- * drain returns {@link EXIT.INTERRUPTED} at once. Logs go to stdout: pretty on a terminal, JSON lines otherwise.
+ * drain returns {@link EXIT.INTERRUPTED} at once. A signal while the agent is still connecting stops it
+ * (waiting up to {@link INTERRUPTED_START_STOP_TIMEOUT} ms for the start in progress to be torn down,
+ * so it never registers nor serves afterwards) and returns {@link EXIT.INTERRUPTED}. Logs go to stdout: pretty on a terminal, JSON lines otherwise.
  */
 export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
   // Signals are counted: the first starts the drain, the second (however soon) cuts it short.
@@ -70,6 +78,9 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     const started = await Promise.race([agent.start().then(() => true), nthSignal(1).then(() => false)]);
     if (!started) {
       logger.warn({ identity: agent.identity }, 'stopped before the agent could connect');
+      // start() goes on in the background: stop() waits for it and closes whatever it opened.
+      const stopped = await bounded(agent.stop(), INTERRUPTED_START_STOP_TIMEOUT, nthSignal(2));
+      if (!stopped) logger.warn({ identity: agent.identity }, 'the interrupted start is still being torn down');
       return EXIT.INTERRUPTED;
     }
     logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval }, 'agent started');
@@ -87,6 +98,22 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
   }).finally(() => {
     for (const [name, listener] of listeners) signals.off(name, listener);
   });
+}
+
+/**
+ * Waits for `work` at most `timeout` ms, or until `cutShort` settles: true when `work` finished
+ * first (a rejection counts as finished: the caller only needs it over).
+ */
+async function bounded(work: Promise<void>, timeout: number, cutShort: Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeout);
+  });
+  try {
+    return await Promise.race([work.then(() => true, () => true), expired, cutShort.then(() => false)]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 interface AgentFlags {
@@ -122,7 +149,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
       examples([
         'nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred',
         'nanite agent --actors ./calc.js ./mail.mjs --tag eu --tag gpu --ping-interval 2 --concurrency 8',
-      ]) + '\nSIGINT/SIGTERM: graceful drain, exit 0. A second signal exits at once with status 130.\n',
+      ]) + '\nSIGINT/SIGTERM: graceful drain, exit 0. A second signal exits at once with status 130 (so does a signal while still connecting).\n',
     )
     .action(async (flags: AgentFlags, command: Command) => {
       // --log-level has a default; let $NANITE_LOG_LEVEL win unless the flag was typed.
