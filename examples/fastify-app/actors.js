@@ -51,4 +51,9 @@ function systemActor(extra) {
   });
 }
 
-module.exports = { calc, images, systemActor, sleep };
+// `system` is a ready instance, so `nanite agent --actors examples/fastify-app/actors.js` serves
+// /system/info and /system/sleep too (the CLI loads actor instances and classes, not factories);
+// server.js calls `systemActor(extra)` to add its own fields.
+const system = systemActor({});
+
+module.exports = { calc, images, system, systemActor, sleep };

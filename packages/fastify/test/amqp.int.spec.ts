@@ -5,7 +5,7 @@ import { connect } from 'amqplib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin, naniteControlTower, type AgentRow } from '../src';
 import { startExample, type RunningExample } from './example-app';
-import { deferred, until } from './helpers';
+import { deferred, LogCapture, until } from './helpers';
 import { SseClient } from './sse-client';
 
 const BROKER = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -115,8 +115,9 @@ describe('@nanite/fastify with no broker reachable', () => {
   // A port nothing listens on.
   const nowhere = 'amqp://guest:guest@127.0.0.1:1/?reconnectMin=50&reconnectMax=200';
 
-  it('boots anyway (the transport connects in the background), answers 503 and closes cleanly', async () => {
-    const app = Fastify();
+  it('boots anyway (the transport connects in the background), answers 503, logs through Fastify and closes cleanly', async () => {
+    const logs = new LogCapture();
+    const app = Fastify({ logger: { level: 'warn', stream: logs } });
     try {
       await app.register(nanitePlugin, { url: nowhere, errorHandler: true, mapperOptions: { discoveryWindow: 0 } });
       app.get('/sum', async () => app.nanite.request('/calc/add', [1, 2], { timeout: 500 }));
@@ -125,6 +126,8 @@ describe('@nanite/fastify with no broker reachable', () => {
 
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+      // The transport the plugin created logs through Fastify's logger, not its own default.
+      expect(logs.lines).toContainEqual(expect.objectContaining({ plugin: '@nanite/fastify', nanite: 'transport', msg: expect.stringMatching(/broker unreachable/) }));
     } finally {
       await app.close();
     }

@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
-import { Agent, defineActor, Mapper } from '@nanite/core';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { Agent, defineActor, Mapper, NaniteError } from '@nanite/core';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { nanitePlugin, naniteControlTower, type AgentRow, type TowerLine } from '../src';
-import { busUrl, deferred } from './helpers';
+import { busUrl, deferred, jsonLines, runFixture } from './helpers';
 import { SseClient } from './sse-client';
 
 const echo = defineActor('echo', {
@@ -97,6 +97,17 @@ describe('naniteControlTower', () => {
       expect(page.body).toContain('<base href="/admin/tower/">');
       expect(page.body).toContain('<title>Ops &#60;tower&#62;</title>');
       expect(api.statusCode).toBe(200);
+    });
+
+    it("puts a title with `$'`, `$&` and `$$` in the page verbatim (no replacement patterns)", async () => {
+      await setup({ title: "Ops $' $& $$ $`" }, []);
+
+      const page = await app.inject({ method: 'GET', url: '/nanite/' });
+
+      expect(page.body).toContain('<title>Ops $&#39; $&#38; $$ $`</title>');
+      expect(page.body).toContain('"title":"Ops $\' $& $$ $`"');
+      expect(page.body).not.toContain('%TITLE%');
+      expect(page.body).not.toContain('%CONFIG%');
     });
 
     it("serves from the root with prefix '/' (as `nanite admin` does)", async () => {
@@ -283,6 +294,49 @@ describe('naniteControlTower', () => {
       expect(targeted[1]).toMatchObject({ type: 'result', agent: 'beta', ok: false, error: { code: 'NANITE_ERR_HANDLER' } });
     });
 
+    it('sends BigInt results and progress as strings and unserializable error data as a note, then ends the stream', async () => {
+      const odd = defineActor('odd', {
+        big: (_payload, ctx) => {
+          ctx.progress('at', 1n);
+          return { n: 2n ** 70n };
+        },
+        loop: () => {
+          const data: Record<string, unknown> = { big: 1n };
+          data.self = data;
+          throw new NaniteError('NANITE_ERR_VALIDATION', { message: 'circular', data });
+        },
+      });
+      const agent = new Agent({ transport: url, identity: 'odd-1', actors: [odd] });
+      await agent.start();
+      agents.push(agent);
+      await setup({}, []);
+      await app.nanite.waitForAgents({ route: '/odd/loop', timeout: 2_000 });
+
+      const big = ndjson((await post({ route: '/odd/big' })).body);
+      const loopAll = ndjson((await post({ route: '/odd/loop', selector: 'all' })).body);
+      const loopOne = ndjson((await post({ route: '/odd/loop' })).body);
+
+      expect(big.map((l) => l.type)).toEqual(['start', 'progress', 'result', 'end']);
+      expect(big[1]).toMatchObject({ type: 'progress', agent: 'odd-1', key: 'at', value: '1' });
+      expect(big[2]).toMatchObject({ type: 'result', agent: 'odd-1', ok: true, result: { n: (2n ** 70n).toString() } });
+      expect(big[3]).toMatchObject({ type: 'end', ok: 1, failed: 0 });
+      for (const lines of [loopAll, loopOne]) {
+        expect(lines.map((l) => l.type)).toEqual(['start', 'result', 'end']);
+        expect(lines[1]).toMatchObject({ type: 'result', agent: 'odd-1', ok: false, error: { code: 'NANITE_ERR_VALIDATION', message: 'circular', data: expect.stringMatching(/^\[unserializable object: .*circular/i) } });
+        expect(lines[2]).toMatchObject({ type: 'end', ok: 0, failed: 1 });
+      }
+    });
+
+    it("sends selector 'all' to many agents without a MaxListenersExceededWarning", async () => {
+      // 12 calls listen on the request's one abort signal (Node warns past 10). In a child process:
+      // Jest's sandboxed process does not receive warnings.
+      const run = await runFixture('tower-fan-out.js');
+
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(jsonLines(run.stdout)).toEqual([{ warnings: [], end: expect.objectContaining({ type: 'end', ok: 12, failed: 0 }) }]);
+    }, 20_000);
+
     it.each([
       ['no route', { payload: 1 }],
       ['a route without a leading slash', { route: 'echo/say' }],
@@ -407,6 +461,51 @@ describe('naniteControlTower', () => {
 
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ message: 'who are you?' });
+    });
+
+    const denyUnlessAda = (request: FastifyRequest): void => {
+      if (request.headers['x-operator'] !== 'ada') throw Object.assign(new Error('operators only'), { statusCode: 401 });
+    };
+
+    it.each([
+      ['a plain sync function', denyUnlessAda],
+      ['an async function', async (request: FastifyRequest) => denyUnlessAda(request)],
+    ])('with %s as hook: denies by throwing and lets allowed requests through (they get answered)', async (_what, auth) => {
+      await setup({ auth }, ['alpha']);
+
+      const denied = await app.inject({ method: 'GET', url: '/nanite/api/agents' });
+      const allowed = await app.inject({ method: 'GET', url: '/nanite/api/agents', headers: { 'x-operator': 'ada' } });
+      const request = await app.inject({ method: 'POST', url: '/nanite/api/request', payload: { route: '/echo/say', payload: 1 }, headers: { 'x-operator': 'ada' } });
+
+      expect(denied.statusCode).toBe(401);
+      expect(denied.json()).toMatchObject({ message: 'operators only' });
+      expect(allowed.statusCode).toBe(200);
+      expect((allowed.json() as { agents: AgentRow[] }).agents.map((a) => a.identity)).toEqual(['alpha']);
+      expect(request.statusCode).toBe(200);
+      expect(ndjson(request.body).at(-1)).toMatchObject({ type: 'end', ok: 1 });
+    });
+
+    it('with a sync hook that sends the reply itself: denies without waiting for anything', async () => {
+      await setup({ auth: (request, reply) => void (request.headers['x-operator'] === 'ada' || reply.code(403).send({ message: 'no' })) }, []);
+
+      const denied = await app.inject({ method: 'GET', url: '/nanite/api/agents' });
+      const allowed = await app.inject({ method: 'GET', url: '/nanite/api/agents', headers: { 'x-operator': 'ada' } });
+
+      expect(denied.statusCode).toBe(403);
+      expect(allowed.statusCode).toBe(200);
+    });
+
+    it.each([
+      ['a token', 's3cret' as const],
+      ['a hook', denyUnlessAda],
+    ])('with %s: an unauthenticated request with an invalid body gets 401, not a validation error', async (_what, auth) => {
+      await setup({ auth }, []);
+
+      const res = await app.inject({ method: 'POST', url: '/nanite/api/request', payload: { route: 'no-slash', bogus: true } });
+      const malformed = await app.inject({ method: 'POST', url: '/nanite/api/request', payload: '{not json', headers: { 'content-type': 'application/json' } });
+
+      expect(res.statusCode).toBe(401);
+      expect(malformed.statusCode).toBe(401);
     });
 
     it('rejects an empty token at registration', async () => {

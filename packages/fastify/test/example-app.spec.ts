@@ -1,4 +1,7 @@
-import { startExample, type RunningExample } from './example-app';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Agent, Mapper, type ActorLike } from '@nanite/core';
+import { EXAMPLE_DIR, startExample, type RunningExample } from './example-app';
 
 // examples/fastify-app on memory:// (three demo agents in its process), as `npm run start` runs it.
 describe('examples/fastify-app on memory://', () => {
@@ -30,4 +33,30 @@ describe('examples/fastify-app on memory://', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.ms).toBeLessThan(5_000);
   }, 30_000);
+});
+
+// `nanite agent --actors examples/fastify-app/actors.js` (README) hosts the module's actor exports:
+// instances (and classes), not factories, so `system` must be exported ready-made.
+describe('examples/fastify-app/actors.js as a CLI actor module', () => {
+  const open: Array<{ close(): Promise<unknown> }> = [];
+
+  afterEach(async () => {
+    for (const o of open.splice(0).reverse()) await o.close();
+  });
+
+  it('exports ready actor instances serving /calc/add, /images/resize and /system/info', async () => {
+    const exported = createRequire(__filename)(join(EXAMPLE_DIR, 'actors.js')) as Record<string, unknown>; // as the CLI loads it
+    const instances = Object.values(exported).filter((v): v is ActorLike => typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'nanite-actor');
+    const url = `memory://example-actors-${process.pid}`;
+    const agent = new Agent({ transport: url, identity: 'cli-like', actors: instances });
+    const mapper = new Mapper({ transport: url, discoveryWindow: 0 });
+    await agent.start();
+    open.push({ close: () => agent.stop() });
+    await mapper.start();
+    open.push(mapper);
+    await mapper.waitForAgents({ route: '/system/info', timeout: 2_000 });
+
+    expect(agent.routes()).toEqual(expect.arrayContaining(['/calc/add', '/images/resize', '/system/info', '/system/sleep']));
+    await expect(mapper.request('/system/info')).resolves.toMatchObject({ agent: 'cli-like', pid: process.pid });
+  });
 });

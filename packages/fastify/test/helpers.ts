@@ -1,5 +1,7 @@
 /** Shared helpers of the @nanite/fastify tests. */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 /** A fresh memory:// bus URL, so tests never hear each other. */
@@ -34,4 +36,25 @@ export async function until(check: () => boolean, what: string, limitMs = 2_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise<void>((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/**
+ * Runs `test/fixtures/<name>` in a child Node process (a real `process`, unlike Jest's sandbox:
+ * warnings, unhandled rejections) against the built packages, and resolves once it has exited.
+ */
+export function runFixture(name: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'fixtures', name)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The JSON lines a fixture printed. */
+export function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }

@@ -1,7 +1,7 @@
 import { Agent, defineActor, Mapper, MemoryTransport, NaniteError } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin } from '../src';
-import { busUrl, deferred, LogCapture, until } from './helpers';
+import { busUrl, deferred, jsonLines, LogCapture, runFixture, until } from './helpers';
 
 const calc = defineActor('calc', {
   add: (payload) => {
@@ -118,6 +118,39 @@ describe('nanitePlugin', () => {
   it('fails registration with the transport error and leaves nothing open', async () => {
     await expect(app.register(nanitePlugin, { url: 'nats://127.0.0.1:4222' }).ready()).rejects.toBeInstanceOf(NaniteError);
   });
+
+  it('rejects a second registration on the same instance without starting (or leaking) anything', async () => {
+    const logs = new LogCapture();
+    const logged = Fastify({ logger: { level: 'info', stream: logs } });
+    const url = busUrl();
+    const watcher = new Mapper({ transport: url });
+    await watcher.start();
+    open.push(watcher);
+    try {
+      await logged.register(nanitePlugin, { url: busUrl(), actors: [calc] });
+      await expect(logged.register(nanitePlugin, { url, actors: [calc], agentOptions: { identity: 'second' } }).ready()).rejects.toMatchObject({ code: 'FST_ERR_DEC_ALREADY_PRESENT' });
+    } finally {
+      await logged.close();
+    }
+
+    // Only the first registration started a mapper and agent, and it was closed with the app.
+    expect(logs.lines.filter((l) => l.msg === 'nanite mapper and agent started')).toHaveLength(1);
+    expect(logs.lines.filter((l) => l.msg === 'nanite closed').length).toBeGreaterThanOrEqual(1);
+    expect(watcher.agents()).toEqual([]);
+  });
+
+  it('reports a failing agent stop through close(), never as an unhandled rejection that kills the process', async () => {
+    // In a child process: Node's default there (--unhandled-rejections=throw) is what production
+    // gets, and Jest's own rejection handlers cannot hide a crash. The fixture's hosted agent
+    // fails to stop while an HTTP request is in flight, so onClose runs well after the failure.
+    const run = await runFixture('failing-agent-stop.js');
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = jsonLines(run.stdout);
+    expect(lines.some((l) => l.msg === 'nanite: agent stop failed during close')).toBe(true);
+    expect(lines.at(-1)).toEqual({ outcome: 'close rejected: pause failed', body: { ok: true } });
+  }, 20_000);
 
   it("logs through Fastify's logger with plugin bindings", async () => {
     const logs = new LogCapture();

@@ -39,11 +39,16 @@ export function loadAssets(prefix: string, config: PageConfig): Map<string, Asse
   }
   const index = assets.get('index.html');
   if (!index) throw new Error(`@nanite/fastify: the Control Tower page is missing from ${ASSET_DIR}`);
+  const base = escapeHtml(`${prefix}/`);
+  const title = escapeHtml(config.title);
+  // Inside <script type="application/json">: only `<` could end the element early.
+  const json = JSON.stringify(config).replaceAll('<', '\\u003c');
+  // Replacer functions, not strings: a replacement string gives `$&`, `$'`, `` $` `` and `$$` a
+  // meaning, and the title (and the config holding it) is the user's text.
   index.body = index.body
-    .replace('%BASE%', escapeHtml(`${prefix}/`))
-    .replaceAll('%TITLE%', escapeHtml(config.title))
-    // Inside <script type="application/json">: only `<` could end the element early.
-    .replace('%CONFIG%', JSON.stringify(config).replaceAll('<', '\\u003c'));
+    .replace('%BASE%', () => base)
+    .replaceAll('%TITLE%', () => title)
+    .replace('%CONFIG%', () => json);
   return assets;
 }
 

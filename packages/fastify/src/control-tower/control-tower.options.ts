@@ -3,10 +3,12 @@ import type { Mapper } from '@nanite/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
- * A check run before every Control Tower API route (a Fastify preHandler). Deny by throwing (an
- * error with `statusCode`, e.g. 401/403) or by sending a reply (`return reply.code(403).send()`).
+ * A check run before every Control Tower API route, as early as a Fastify onRequest hook (before
+ * the body is read or validated: `request.body` is not available, use headers, cookies, the IP).
+ * It may be sync or async. Deny by throwing / rejecting (an error with `statusCode`, e.g. 401/403)
+ * or by sending a reply (`reply.code(403).send(...)`); return normally to let the request through.
  */
-export type ControlTowerAuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> | void;
+export type ControlTowerAuthHook = (request: FastifyRequest, reply: FastifyReply) => void | Promise<void>;
 
 /** Options of {@link naniteControlTower}. */
 export interface ControlTowerOptions {
@@ -17,7 +19,7 @@ export interface ControlTowerOptions {
   /**
    * Protects the API (the page shell itself holds no data and stays public):
    * a string is a bearer token (`Authorization: Bearer <token>`, compared in constant time);
-   * a function is your own preHandler hook (sessions, JWT, IP lists...). Default: none.
+   * a function is your own check, run as an onRequest hook (sessions, JWT, IP lists...). Default: none.
    */
   auth?: string | ControlTowerAuthHook;
   /** Hide the request form and refuse `POST /api/request` (watch-only tower). Default false. */

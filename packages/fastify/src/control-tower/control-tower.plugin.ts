@@ -2,14 +2,16 @@
  * The Control Tower: a page that shows the cluster's agents live and sends requests to them, with
  * the JSON API and event stream behind it.
  */
+import { setMaxListeners } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { NaniteError, SelectorSet, type Mapper } from '@nanite/core';
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AgentBoard, type BoardChange, type TowerSnapshot } from './agent-board';
 import { loadAssets, type PageConfig } from './assets';
 import { bearerTokenHook } from './auth';
-import { DEFAULT_CONTROL_TOWER_OPTIONS, type ControlTowerOptions } from './control-tower.options';
+import { DEFAULT_CONTROL_TOWER_OPTIONS, type ControlTowerAuthHook, type ControlTowerOptions } from './control-tower.options';
+import { serializeLine } from './line-serializer';
 import { runTowerRequest, towerRequestSchema, type TowerLine, type TowerRequest } from './request-runner';
 import { SseHub } from './sse-hub';
 
@@ -69,7 +71,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
 
     await fastify.register(async (api) => {
       if (typeof options.auth === 'string') api.addHook('onRequest', bearerTokenHook(options.auth));
-      else if (options.auth) api.addHook('preHandler', options.auth);
+      else if (options.auth) api.addHook('onRequest', authHook(options.auth));
       api.addHook('onSend', async (_request, reply) => {
         if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
         reply.header('x-content-type-options', 'nosniff');
@@ -89,15 +91,21 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
         if (readOnly) return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This Control Tower is read-only' });
         const out = new PassThrough();
         const controller = new AbortController();
+        // With selector 'all' every agent's call listens on this signal: many agents would trip
+        // Node's MaxListenersExceededWarning (11+ listeners) although nothing leaks.
+        setMaxListeners(0, controller.signal);
         // The page went away (or reloaded) before the answer: cancel what is still running.
         reply.raw.once('close', () => {
           if (!out.writableEnded) controller.abort();
         });
         const write = (line: TowerLine): void => {
-          if (!out.destroyed) out.write(`${JSON.stringify(line)}\n`);
+          if (!out.destroyed) out.write(`${serializeLine(line)}\n`);
         };
-        // runTowerRequest reports every failure as a line and never rejects.
-        void runTowerRequest(mapper, selectors, request.body, controller.signal, write).finally(() => out.end());
+        // runTowerRequest reports every Nanite failure as a line; anything else is a bug, logged
+        // here (the stream still ends) rather than left as an unhandled rejection.
+        void runTowerRequest(mapper, selectors, request.body, controller.signal, write)
+          .catch((err: unknown) => request.log.error({ err }, 'tower request failed'))
+          .finally(() => out.end());
         return reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('x-accel-buffering', 'no').send(out);
       });
     }, { prefix: '/api' });
@@ -123,6 +131,26 @@ export const naniteControlTower = fp<ControlTowerOptions>(
   },
   { name: '@nanite/fastify/control-tower', fastify: '5.x' },
 );
+
+/**
+ * Runs the user's auth check as an async onRequest hook: before the body is read or validated (an
+ * unauthenticated caller learns nothing from schema errors), and whether the check is sync or async
+ * (a plain function never calls Fastify's `done`, so it must not be registered as a callback hook).
+ */
+function authHook(auth: ControlTowerAuthHook): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    if (reply.sent) return;
+    const outcome: unknown = auth(request, reply);
+    // A sync hook may `return reply.code(403).send()`: the reply is itself thenable (it settles
+    // when the response ends) and is not awaited; any other thenable (a promise of any library)
+    // is, so that its rejection denies the request.
+    if (outcome !== reply && isThenable(outcome)) await outcome;
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
 
 function normalizePrefix(prefix: string): string {
   const p = `/${prefix}`.replace(/\/+/g, '/').replace(/\/$/, '');

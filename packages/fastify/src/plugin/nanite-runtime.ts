@@ -22,7 +22,7 @@ export class NaniteRuntime {
     if (!options.mapper && options.url === undefined && !options.transport) invalid('give url, transport or mapper');
     if (options.actors && options.url === undefined && !options.transport) invalid('actors need url or transport for the hosted agent');
     const needsTransport = !options.mapper || options.actors !== undefined;
-    this.transport = options.transport ?? (needsTransport && options.url !== undefined ? createTransport(options.url) : undefined);
+    this.transport = options.transport ?? (needsTransport && options.url !== undefined ? createTransport(options.url, { logger: child(logger, { nanite: 'transport' }) }) : undefined);
     this.owns = { transport: options.transport === undefined && this.transport !== undefined, mapper: !options.mapper, agent: options.actors !== undefined };
     this.mapper = options.mapper ?? new Mapper({ ...options.mapperOptions, transport: this.transport!, logger: child(logger, { nanite: 'mapper' }) });
     this.agent = options.agent ?? (options.actors ? new Agent({ ...options.agentOptions, actors: options.actors, transport: this.transport!, logger: child(logger, { nanite: 'agent' }) }) : undefined);
@@ -50,6 +50,10 @@ export class NaniteRuntime {
   beginDrain(): void {
     if (!this.owns.agent || !this.agent || this.agentStopping) return;
     this.agentStopping = this.agent.stop();
+    // Nobody awaits this promise until onClose (shutdown() awaits it and logs and rethrows its
+    // error there): without a handler now, a rejection in between would be an unhandled
+    // rejection, which can kill the process mid-shutdown.
+    this.agentStopping.catch(() => {});
   }
 
   /**

@@ -1,6 +1,6 @@
 /** The @nanite/fastify plugin: `fastify.nanite`, a hosted agent, ordered drain, error mapping. */
 import fp from 'fastify-plugin';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createNaniteErrorHandler } from '../errors/error-handler';
 import type { FastifyNanite } from './nanite-handle';
 import { NaniteHandle } from './nanite-handle';
@@ -16,8 +16,21 @@ declare module 'fastify' {
 
 const plugin: FastifyPluginAsync<NanitePluginOptions> = async (fastify, options) => {
   const runtime = new NaniteRuntime(options, fastify.log.child({ plugin: '@nanite/fastify' }));
-  await runtime.start();
-  fastify.decorate('nanite', new NaniteHandle(runtime.mapper, runtime.agent));
+  // Decorate before starting: a second registration on the same instance throws here (the
+  // decorator exists already) before anything is connected. Whatever fails after this point closes
+  // what the runtime created (close() is safe before start and idempotent), so nothing leaks.
+  try {
+    fastify.decorate('nanite', new NaniteHandle(runtime.mapper, runtime.agent));
+    await runtime.start();
+    addHooks(fastify, runtime, options);
+  } catch (err) {
+    // shutdown() logs its own failures; the registration error is the one the caller must see.
+    await runtime.close().catch(() => {});
+    throw err;
+  }
+};
+
+function addHooks(fastify: FastifyInstance, runtime: NaniteRuntime, options: NanitePluginOptions): void {
   // preClose runs before the server stops accepting connections; onClose after it has closed, so
   // HTTP requests still awaiting a Nanite result complete before the mapper goes away.
   let draining = false;
@@ -35,7 +48,7 @@ const plugin: FastifyPluginAsync<NanitePluginOptions> = async (fastify, options)
   if (options.errorHandler) {
     fastify.setErrorHandler(createNaniteErrorHandler(options.errorHandler === true ? {} : options.errorHandler));
   }
-};
+}
 
 /**
  * The Nanite plugin for Fastify 5. Decorates `fastify.nanite` with the mapper's calls; with
