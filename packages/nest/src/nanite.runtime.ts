@@ -33,7 +33,9 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private mapperInstance: Mapper | undefined;
   private starter: BackgroundStarter | undefined;
   private stateValue: NaniteRuntimeState = 'idle';
-  private readyWaiters = new Set<{ resolve: () => void; reject: (err: NaniteError) => void }>();
+  private readyWaiters = new Set<{ resolve: () => void; reject: (err: unknown) => void }>();
+  /** Errors of shutdown steps, thrown once every step has run. */
+  private readonly shutdownErrors: unknown[] = [];
 
   constructor(
     @Inject(NANITE_MODULE_OPTIONS) private readonly options: NaniteModuleOptions,
@@ -89,7 +91,7 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
           clearTimeout(timer);
           resolve();
         },
-        reject: (err: NaniteError) => {
+        reject: (err: unknown) => {
           clearTimeout(timer);
           reject(err);
         },
@@ -125,30 +127,40 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
   /**
    * First step of shutdown, after every `onModuleDestroy`: stop retrying a background start, then
    * the agent stops taking work, lets in-flight handlers finish (they may still call other actors
-   * through `MapperService`), and unregisters. The HTTP server closes after this hook.
+   * through `MapperService`), and unregisters. The HTTP server closes after this hook. A step that
+   * fails does not stop the others nor Nest's shutdown: its error is kept and thrown by
+   * {@link onApplicationShutdown} once everything is closed (Nest logs it).
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') return;
     this.stateValue = 'stopping';
     for (const w of this.readyWaiters) w.reject(shuttingDown());
     this.readyWaiters.clear();
+    const errors = this.shutdownErrors;
     if (this.starter?.attempting && this.ownsTransport) {
       // An attempt waiting for an unreachable broker ends when its transport closes.
-      await this.transport.close();
+      await settle(errors, () => this.transport.close());
     }
-    await this.starter?.close();
-    await this.agentInstance?.stop();
+    await settle(errors, () => this.starter?.close());
+    await settle(errors, () => this.agentInstance?.stop());
   }
 
   /**
    * Last step, after the HTTP server has closed: the mapper drains its pending requests, then the
-   * transport (when the module made it from `url`) closes.
+   * transport (when the module made it from `url`) closes, whatever failed before. Throws the error
+   * of a failed step (of this hook or {@link beforeApplicationShutdown}), an `AggregateError` when
+   * several failed.
    */
   async onApplicationShutdown(): Promise<void> {
+    if (this.stateValue === 'stopped') return;
     await this.beforeApplicationShutdown();
-    await this.mapperInstance?.close();
-    if (this.ownsTransport) await this.transport.close();
+    const errors = this.shutdownErrors;
+    // settle() never throws: the transport closes whatever the mapper's close did.
+    await settle(errors, () => this.mapperInstance?.close());
+    if (this.ownsTransport) await settle(errors, () => this.transport.close());
     this.stateValue = 'stopped';
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `NaniteModule shutdown: ${errors.length} steps failed`);
   }
 
   private build(): void {
@@ -159,20 +171,28 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.agentInstance = wantsAgent ? new Agent({ ...agent, transport: this.transport, actors: this.actors, ...(logger ? { logger } : {}) }) : undefined;
   }
 
-  /** Starts the mapper, then the agent; on failure releases both and prepares fresh ones for the next attempt. */
+  /**
+   * Starts the mapper, then the agent; on failure releases both (a failing release is logged, and
+   * does not hide the start error) and prepares fresh ones for the next attempt, or, with
+   * `startup: 'wait'`, stops for good: pending `whenReady()` callers get the start error.
+   */
   private async attempt(): Promise<void> {
     try {
       await this.mapperInstance?.start();
       await this.agentInstance?.start();
     } catch (err) {
-      await this.agentInstance?.stop();
-      await this.mapperInstance?.close();
+      const cleanup: unknown[] = [];
+      await settle(cleanup, () => this.agentInstance?.stop());
+      await settle(cleanup, () => this.mapperInstance?.close());
       if (this.options.startup === 'background') {
         if (this.stateValue === 'starting') this.build();
       } else {
         this.stateValue = 'stopped';
-        if (this.ownsTransport) await this.transport.close();
+        for (const w of this.readyWaiters) w.reject(err);
+        this.readyWaiters.clear();
+        if (this.ownsTransport) await settle(cleanup, () => this.transport.close());
       }
+      for (const cleanupErr of cleanup) this.log().warn({ err: cleanupErr, startError: err }, 'Nanite could not release what a failed start opened');
       throw err;
     }
     if (this.stateValue !== 'starting') return;
@@ -196,4 +216,13 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
 
 function shuttingDown(): NaniteError {
   return new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The Nest application is shutting down' });
+}
+
+/** Runs one cleanup step; its error goes to `errors` instead of stopping the steps after it. */
+async function settle(errors: unknown[], step: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    errors.push(err);
+  }
 }
