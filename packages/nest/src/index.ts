@@ -23,5 +23,8 @@ export type { NaniteContextType } from './nanite.constants';
 export { isNaniteCall, naniteArguments } from './nanite-arguments';
 export type { NaniteCallArguments } from './nanite-arguments';
 export { nestErrorToNanite } from './nest-error.mapper';
-export { NANITE_HTTP_STATUS, NaniteHttpExceptionFilter } from './nanite-http.filter';
+export { NANITE_HTTP_FILTER_OPTIONS, NaniteHttpExceptionFilter } from './nanite-http.filter';
+export type { NaniteHttpErrorBody, NaniteHttpFilterOptions } from './nanite-http.filter';
+/** Core's status table, re-exported for code that imported it from here. */
+export { NANITE_HTTP_STATUS } from '@nanite/core';
 export { NaniteCallScope } from './call-scope';
