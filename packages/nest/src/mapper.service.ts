@@ -64,10 +64,20 @@ export class MapperService {
     return this.mapperFor(mapper).request<R>(route, payload, context ? nestedOptions(context, rest) : rest);
   }
 
-  /** Like `request()`, and tells which agent answered and after how many attempts (single-agent selectors only). */
+  /**
+   * Like `request()`, and tells which agent answered and after how many attempts (single-agent
+   * selectors only). Nested in the current actor call like `request()` (same deadline,
+   * cancellation, trace id and hops). It needs the module's mapper: with `mapper: false` it
+   * rejects with `NANITE_ERR_NOT_STARTED` (core's `RequestContext` has no `call()`; use `request()`).
+   */
   async call<R = unknown>(route: string, payload?: unknown, options: MapperServiceRequestOptions = {}): Promise<Reply<R>> {
     const { parent, ...rest } = options;
     const context = this.parentOf(parent);
+    if (!this.runtime.mapper && context && !this.runtime.hasMapper) {
+      throw new NaniteError('NANITE_ERR_NOT_STARTED', {
+        message: 'MapperService.call() needs the module\'s mapper, and NaniteModule was configured with mapper: false; use request() inside actors',
+      });
+    }
     return this.mapperFor(this.runtime.mapper).call<R>(route, payload, context ? nestedOptions(context, rest) : rest);
   }
 

@@ -45,6 +45,32 @@ class OuterActor {
   wait(): Promise<unknown> {
     return this.nanite.request('/inner/hang', null, { timeout: 60_000 });
   }
+
+  @Expose()
+  async viaCall(@Ctx() ctx: RequestContext): Promise<{ mine: string; inner: { traceId: string; hops: number }; agent: string }> {
+    const { result, agent } = await this.nanite.call<{ traceId: string; hops: number }>('/inner/look');
+    return { mine: ctx.traceId, inner: result, agent };
+  }
+
+  @Expose()
+  waitCall(): Promise<unknown> {
+    return this.nanite.call('/inner/hang', null, { timeout: 60_000 });
+  }
+}
+
+/** An actor in an app with `mapper: false`: call() has no mapper to go through. */
+@Injectable()
+@Actor('lonely')
+class LonelyActor {
+  constructor(private readonly nanite: MapperService) {}
+  @Expose()
+  async viaRequest(): Promise<{ hops: number }> {
+    return this.nanite.request<{ traceId: string; hops: number }>('/inner/look');
+  }
+  @Expose()
+  viaCall(): Promise<unknown> {
+    return this.nanite.call('/inner/look');
+  }
 }
 
 /** Two actors calling each other forever: stopped by the hop limit. */
@@ -131,6 +157,39 @@ describe('nested calls from Nest actors', () => {
     await expect(nanite.request('/outer/wait', null, { timeout: 100 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
     // The nested handler's own (propagated) deadline and the outer cancellation fire at the same instant: either may win.
     await expect(inner.get(InnerActor).aborted.promise).resolves.toMatchObject({ code: expect.stringMatching(/^NANITE_ERR_(TIMEOUT|ABORTED)$/) });
+  });
+
+  it('call() nests like request(): trace id, hops and deadline carried, the outer timeout aborts the nested handler', async () => {
+    const inner = await app([InnerActor]);
+    await app([OuterActor]);
+    const nanite = (await app([])).get(MapperService);
+    await nanite.waitForAgents({ route: '/outer/viaCall' });
+    await nanite.waitForAgents({ route: '/inner/look' });
+    const before = Date.now();
+    const nested = await nanite.request('/outer/viaCall', null, { timeout: 5_000, traceId: 'trace-call' });
+    expect(nested).toEqual({ mine: 'trace-call', inner: { traceId: 'trace-call', hops: 1 }, agent: expect.any(String) });
+    const seen = inner.get(InnerActor).seen[0]!;
+    expect(seen.deadline).toBeGreaterThanOrEqual(before + 4_000);
+    expect(seen.deadline).toBeLessThanOrEqual(Date.now() + 5_000);
+
+    await expect(nanite.request('/outer/waitCall', null, { timeout: 100 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    await expect(inner.get(InnerActor).aborted.promise).resolves.toMatchObject({ code: expect.stringMatching(/^NANITE_ERR_(TIMEOUT|ABORTED)$/) });
+  });
+
+  it('mapper: false: request() nests through the agent, call() fails with a clear NANITE_ERR_NOT_STARTED', async () => {
+    await app([InnerActor]);
+    const lonely = closer.add(
+      await Test.createTestingModule({
+        imports: [NaniteModule.forRoot({ transport: bus.transport(), mapper: false, logger: new MemoryLogger() })],
+        providers: [LonelyActor],
+      }).compile(),
+    );
+    await lonely.init();
+    const nanite = (await app([])).get(MapperService);
+    await nanite.waitForAgents({ route: '/lonely/viaCall' });
+    await nanite.waitForAgents({ route: '/inner/look' });
+    await expect(nanite.request('/lonely/viaRequest', null, { traceId: 'trace-lonely' })).resolves.toEqual({ traceId: 'trace-lonely', hops: 1 });
+    await expect(nanite.request('/lonely/viaCall')).rejects.toMatchObject({ code: 'NANITE_ERR_NOT_STARTED', message: expect.stringContaining('call() needs the module') });
   });
 
   it('a cycle of actors stops at the hop limit with NANITE_ERR_HOP_LIMIT', async () => {
