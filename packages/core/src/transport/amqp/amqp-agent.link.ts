@@ -8,7 +8,8 @@ import type { Logger } from '../../internal/logger';
 import type { ProgressPacket, ResultPacket, HeartbeatPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import type { AgentLink, AgentLinkOptions, AgentSink, Settle } from '../transport';
-import { isAccessRefused, type AmqpConnection, type ConnectionObserver } from './amqp.connection';
+import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
+import { attachFailed, REATTACH_DELAY } from './attach-failure';
 import type { AmqpDelivery } from './amqp.options';
 import { declareExchanges, declareParkQueue, type AmqpNames } from './amqp.topology';
 import { HEADER_BOUNCED, HEADER_RESENT, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
@@ -41,9 +42,6 @@ interface PendingReply {
 
 const noop: Settle = () => undefined;
 /** Delay before re-attaching after a channel failure on a live connection. */
-const REATTACH_DELAY = 200;
-/** Delay before retrying after the broker refused part of the topology (permissions change rarely). */
-const REFUSED_RETRY_DELAY = 5_000;
 
 /** The agent link of the amqp:// transport. */
 export class AmqpAgentLink implements AgentLink, ConnectionObserver {
@@ -141,19 +139,15 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       if ((reconnected || this.announce) && !this.paused) this.sink.onReconnect?.();
       this.announce = false;
     } catch (err) {
-      const reject = this.rejectFirst;
-      if (reject && isAccessRefused(err)) {
-        // The vhost's permissions do not allow this link's topology: retrying cannot help.
-        this.resolveFirst = this.rejectFirst = undefined;
-        if (ch) await ch.close().catch(() => undefined); // already closed by the broker's 403
-        reject(new NaniteError('NANITE_ERR_TRANSPORT_AUTH', { message: `The broker refused the agent's topology (check the vhost permissions, docs/amqp.md): ${(err as Error).message}`, cause: err }));
-        return;
-      }
-      const refused = isAccessRefused(err);
-      this.s.logger[refused ? 'error' : 'warn']({ agent: this.identity, err: (err as Error).message }, 'could not attach the agent link; retrying');
-      // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
-      if (ch) await ch.close().catch(() => undefined);
-      this.scheduleReattach(model, gen, refused ? REFUSED_RETRY_DELAY : REATTACH_DELAY);
+      const rejected = await attachFailed(err, {
+        role: 'agent',
+        bindings: { agent: this.identity },
+        channel: ch,
+        logger: this.s.logger,
+        rejectFirst: this.rejectFirst,
+        retry: (delay) => this.scheduleReattach(model, gen, delay),
+      });
+      if (rejected) this.resolveFirst = this.rejectFirst = undefined;
     }
   }
 

@@ -12,7 +12,8 @@ import type { AdvertisePacket, AgentBoundPacket, RequestPacket } from '../../pro
 import type { Serializer } from '../../serializer/serializer';
 import type { MapperLink, MapperSink, SendOptions } from '../transport';
 import { AgentProber } from './agent-prober';
-import { isAccessRefused, type AmqpConnection, type ConnectionObserver } from './amqp.connection';
+import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
+import { attachFailed, REATTACH_DELAY } from './attach-failure';
 import { declareExchanges, declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
 import { HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { InFlight, type InFlightEntry } from './in-flight';
@@ -32,9 +33,6 @@ export interface AmqpMapperLinkSettings {
   onClosed(link: AmqpMapperLink): void;
 }
 
-const REATTACH_DELAY = 200;
-/** Delay before retrying after the broker refused part of the topology (permissions change rarely). */
-const REFUSED_RETRY_DELAY = 5_000;
 
 /** The mapper link of the amqp:// transport. */
 export class AmqpMapperLink implements MapperLink, ConnectionObserver {
@@ -146,19 +144,15 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       if (reconnected || this.announce) this.sink.onReconnect?.();
       this.announce = false;
     } catch (err) {
-      const reject = this.rejectFirst;
-      if (reject && isAccessRefused(err)) {
-        // The vhost's permissions do not allow this link's topology: retrying cannot help.
-        this.resolveFirst = this.rejectFirst = undefined;
-        if (ch) await ch.close().catch(() => undefined); // already closed by the broker's 403
-        reject(new NaniteError('NANITE_ERR_TRANSPORT_AUTH', { message: `The broker refused the mapper's topology (check the vhost permissions, docs/amqp.md): ${(err as Error).message}`, cause: err }));
-        return;
-      }
-      const refused = isAccessRefused(err);
-      this.s.logger[refused ? 'error' : 'warn']({ mapper: this.id, err: (err as Error).message }, 'could not attach the mapper link; retrying');
-      // A channel that failed half-way is useless; closing it may fail too when the connection is gone.
-      if (ch) await ch.close().catch(() => undefined);
-      this.scheduleReattach(model, gen, refused ? REFUSED_RETRY_DELAY : REATTACH_DELAY);
+      const rejected = await attachFailed(err, {
+        role: 'mapper',
+        bindings: { mapper: this.id },
+        channel: ch,
+        logger: this.s.logger,
+        rejectFirst: this.rejectFirst,
+        retry: (delay) => this.scheduleReattach(model, gen, delay),
+      });
+      if (rejected) this.resolveFirst = this.rejectFirst = undefined;
     }
   }
 
