@@ -2,7 +2,7 @@
 // The embedded Nanite demo: one mapper and three agents in one process on memory:// (no broker).
 // Run it with `npm run demo` from the repository root.
 'use strict';
-const { Agent, Mapper, NaniteError, defineActor } = require('@nanite/core');
+const { Agent, Mapper, MemoryTransport, NaniteError, defineActor } = require('@nanite/core');
 
 const tty = process.stdout.isTTY;
 const paint = (code) => (s) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -23,7 +23,13 @@ function actorsFor(identity) {
   return [
     defineActor('simple', {
       // Idempotent: safe to re-dispatch if this agent dies mid-request.
-      echo: { handler: (payload, ctx) => ({ echo: payload ?? 'hello nanite', by: ctx.agent }), idempotent: true },
+      echo: {
+        handler: async (payload, ctx) => {
+          await sleep(2); // a little work, so a crash can catch requests in flight
+          return { echo: payload ?? 'hello nanite', by: ctx.agent };
+        },
+        idempotent: true,
+      },
     }),
     defineActor('work', {
       async crunch(payload, ctx) {
@@ -56,12 +62,14 @@ function actorsFor(identity) {
 async function main() {
   const url = 'memory://demo';
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  // alpha gets a transport of its own so the demo can pull the plug on it (a crash, no goodbye).
+  const alphaLink = new MemoryTransport({ name: 'demo' });
   const agents = [
-    new Agent({ transport: url, identity: 'alpha', tags: ['eu'], actors: actorsFor('alpha'), status: () => load.alpha, pingInterval: 200, logger: quiet }),
+    new Agent({ transport: alphaLink, identity: 'alpha', tags: ['eu'], actors: actorsFor('alpha'), status: () => load.alpha, pingInterval: 200, logger: quiet }),
     new Agent({ transport: url, identity: 'beta', tags: ['eu', 'gpu'], actors: actorsFor('beta'), status: () => load.beta, pingInterval: 200, logger: quiet }),
     new Agent({ transport: url, identity: 'gamma', tags: ['us'], actors: actorsFor('gamma'), status: () => load.gamma, pingInterval: 200, logger: quiet }),
   ];
-  const mapper = new Mapper({ transport: url, timeout: 2_000, logger: quiet });
+  const mapper = new Mapper({ transport: url, timeout: 2_000, reapInterval: 100, logger: quiet });
 
   section('Start: three agents register, a mapper learns them (Advertise)');
   for (const a of agents) await a.start();
@@ -122,7 +130,7 @@ async function main() {
     say(`   ${red(err.code)} after ${Date.now() - t0} ms: ${err.message}`);
   }
 
-  section('failover: an agent stops in the middle of a steady load');
+  section('failover: under steady load, one agent stops cleanly and another crashes');
   let ok = 0;
   let failed = 0;
   const by = {};
@@ -144,15 +152,20 @@ async function main() {
   say(`   stopping ${bold('beta')} (drain: stop taking work, finish in-flight, unregister)...`);
   await agents[1].stop();
   say(`   beta is gone; live agents now: ${mapper.agents().map((a) => a.identity).join(', ')}`);
-  await sleep(150);
+  await sleep(100);
+  say(`   ${bold('alpha')} crashes (no goodbye) with requests in flight...`);
+  alphaLink.sever();
+  await sleep(800); // alpha misses three pings (pingInterval 200 ms) and is reaped
+  say(`   live agents now: ${mapper.agents().map((a) => a.identity).join(', ')}`);
   running = false;
   await Promise.all(load8);
   say(`   ${green(`${ok} requests succeeded`)}, ${failed ? red(`${failed} failed`) : '0 failed'}; answered by ${show(by)}`);
-  say(`   re-dispatched by the mapper after beta stopped taking work: ${mapper.stats.redispatched}`);
+  say(`   re-dispatched by the mapper (sent to a gone agent, or idempotent and in flight on the crashed one): ${mapper.stats.redispatched}`);
 
   section('shutdown');
   await mapper.close();
   for (const a of agents) await a.stop();
+  await alphaLink.close();
   say(`   all closed. ${dim('Next: the same code over RabbitMQ with amqp:// URLs (see README).')}\n`);
   if (failed > 0) process.exitCode = 1;
 }
