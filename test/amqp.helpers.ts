@@ -6,8 +6,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { amqpNames } from '@nanite/core';
-import { connect } from 'amqplib';
+import { removeAmqpTopology } from '@nanite/core';
 
 /** The shared broker. */
 export const AMQP_URL = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -64,19 +63,7 @@ export function spawnAgent(url: string, identity: string, pingInterval: number):
 
 /** Deletes the exchanges of each prefix and the park queues of the given routes. */
 export async function removeTopology(url: string, prefixes: readonly string[], routes: readonly string[] = []): Promise<void> {
-  if (prefixes.length === 0) return;
-  const conn = await connect(url);
-  try {
-    const ch = await conn.createChannel();
-    for (const prefix of prefixes) {
-      const n = amqpNames(prefix);
-      for (const route of routes) await ch.deleteQueue(n.parkQueue(route));
-      for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
-    }
-    await ch.close();
-  } finally {
-    await conn.close();
-  }
+  for (const prefix of prefixes) await removeAmqpTopology(url, prefix, { routes });
 }
 
 /** A private RabbitMQ node (scripts/amqp-chaos-broker.sh) that tests may stop and start. */

@@ -2,8 +2,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { amqpNames } from '@nanite/core';
-import { connect } from 'amqplib';
+import { removeAmqpTopology } from '@nanite/core';
 import { unique } from './helpers';
 
 /** The shared broker. */
@@ -29,19 +28,7 @@ export class Prefixes {
 
   /** Deletes the (durable) exchanges of every prefix handed out. */
   async removeAll(url: string): Promise<void> {
-    const prefixes = this.used.splice(0);
-    if (prefixes.length === 0) return;
-    const conn = await connect(url);
-    try {
-      const ch = await conn.createChannel();
-      for (const prefix of prefixes) {
-        const n = amqpNames(prefix);
-        for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
-      }
-      await ch.close();
-    } finally {
-      await conn.close();
-    }
+    for (const prefix of this.used.splice(0)) await removeAmqpTopology(url, prefix);
   }
 }
 

@@ -1,0 +1,32 @@
+/**
+ * Removes what a Nanite application leaves in a broker on purpose: its durable exchanges and the
+ * durable park queues of offline-failsafe routes (agents' and mappers' own queues go with them).
+ * For decommissioning an application prefix, and for tests that use a prefix per test.
+ */
+import { amqpNames } from './amqp.topology';
+import { brokerUrl } from './amqp.options';
+
+/** Options of {@link removeAmqpTopology}. */
+export interface RemoveAmqpTopologyOptions {
+  /** Routes whose park queues to delete (park queues may hold requests: they are deleted even when not empty). */
+  routes?: readonly string[];
+}
+
+/**
+ * Deletes the exchanges of `prefix` (and the park queues of `routes`) on the broker at `url`.
+ * Deleting what does not exist is not an error. Live agents and mappers of the prefix lose their
+ * bindings: stop them first.
+ */
+export async function removeAmqpTopology(url: string, prefix: string, options: RemoveAmqpTopologyOptions = {}): Promise<void> {
+  const amqp = await import('amqplib');
+  const conn = await amqp.connect(brokerUrl(url, 0));
+  try {
+    const ch = await conn.createChannel();
+    const n = amqpNames(prefix);
+    for (const route of options.routes ?? []) await ch.deleteQueue(n.parkQueue(route));
+    for (const exchange of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(exchange);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
