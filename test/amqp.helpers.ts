@@ -2,17 +2,16 @@
  * Helpers of the cross-process amqp:// tests: agents in child processes (test/fixtures/amqp-agent.js
  * on the built @nanite/core), unique prefixes, topology clean-up, a private broker node.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { removeAmqpTopology } from '@nanite/core';
+import { ChaosBroker as SharedChaosBroker } from './support/chaos-broker';
 
 /** The shared broker. */
 export const AMQP_URL = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 const FIXTURE = join(__dirname, 'fixtures', 'amqp-agent.js');
-const CHAOS = join(__dirname, '..', 'scripts', 'amqp-chaos-broker.sh');
 
 let counter = 0;
 /** A topology prefix no other test uses. */
@@ -66,30 +65,10 @@ export async function removeTopology(url: string, prefixes: readonly string[], r
   for (const prefix of prefixes) await removeAmqpTopology(url, prefix, { routes });
 }
 
-/** A private RabbitMQ node (scripts/amqp-chaos-broker.sh) that tests may stop and start. */
-export class ChaosBroker {
-  readonly name = `nanite-chaos-${process.pid}`;
-  readonly port = 5700 + (process.pid % 500);
-  readonly url = `amqp://guest:guest@127.0.0.1:${this.port}`;
-
-  private run(...args: string[]): Promise<unknown> {
-    return promisify(execFile)(CHAOS, args, { timeout: 60_000 });
-  }
-
-  start(): Promise<unknown> {
-    return this.run('start', this.name, String(this.port));
-  }
-
-  stopApp(): Promise<unknown> {
-    return this.run('stop_app', this.name);
-  }
-
-  startApp(): Promise<unknown> {
-    return this.run('start_app', this.name);
-  }
-
-  stop(): Promise<unknown> {
-    return this.run('stop', this.name);
+/** A private RabbitMQ node for the chaos tests. */
+export class ChaosBroker extends SharedChaosBroker {
+  constructor() {
+    super('nanite-chaos', 5700);
   }
 }
 

@@ -1,8 +1,6 @@
 /** Helpers of the amqp:// suites: unique prefixes, topology clean-up, a private broker node that may be stopped. */
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { removeAmqpTopology } from '@nanite/core';
+import { ChaosBroker } from '../../../test/support/chaos-broker';
 import { unique } from './helpers';
 
 /** The shared broker. */
@@ -32,31 +30,9 @@ export class Prefixes {
   }
 }
 
-const CHAOS = join(__dirname, '..', '..', '..', 'scripts', 'amqp-chaos-broker.sh');
-
-/** A private RabbitMQ node (scripts/amqp-chaos-broker.sh), never the shared broker, that a test may stop. */
-export class PrivateBroker {
-  readonly name = `nest-chaos-${process.pid}`;
-  readonly port = 6200 + (process.pid % 500);
-  readonly url = `amqp://guest:guest@127.0.0.1:${this.port}`;
-
-  private run(...args: string[]): Promise<unknown> {
-    return promisify(execFile)(CHAOS, args, { timeout: 60_000 });
-  }
-
-  start(): Promise<unknown> {
-    return this.run('start', this.name, String(this.port));
-  }
-
-  stopApp(): Promise<unknown> {
-    return this.run('stop_app', this.name);
-  }
-
-  startApp(): Promise<unknown> {
-    return this.run('start_app', this.name);
-  }
-
-  stop(): Promise<unknown> {
-    return this.run('stop', this.name);
+/** A private RabbitMQ node, never the shared broker, that a test may stop. */
+export class PrivateBroker extends ChaosBroker {
+  constructor() {
+    super('nest-chaos', 6200);
   }
 }
