@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { checkRoute, examples, guarded, type RegisterCommand } from '../command-context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
-import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper, serves, waitForMatch } from '../mapper-session';
+import { DEFAULT_DISCOVERY_MS, openMapper } from '../mapper-session';
 import { nonNegativeInt, selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
 import { parsePayload } from '../payload';
 
@@ -31,13 +31,9 @@ export function runPush(o: PushCommandOptions, io: CliIo): Promise<ExitCode> {
   return guarded(io, async () => {
     checkRoute(o.route);
     const payload = parsePayload(o.payload, { raw: o.raw });
-    const mapper = await openMapper(o.url, io);
+    const mapper = await openMapper(o.url, io, o.discovery ?? DEFAULT_DISCOVERY_MS);
     try {
       const tags = o.tags ?? [];
-      const window = o.discovery ?? DEFAULT_DISCOVERY_MS;
-      // A fresh mapper learns agents from their answers to its Advertise; push() does not wait for them.
-      if (o.selector === 'all') await discoveryPause(window);
-      else await waitForMatch(mapper, serves(o.route, tags, o.target), window);
       const options: PushOptions = { tags };
       if (o.selector) options.selector = o.selector;
       if (o.target) options.target = o.target;

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { checkRoute, examples, guarded, type RegisterCommand } from '../command-context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
-import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
+import { DEFAULT_DISCOVERY_MS, openMapper } from '../mapper-session';
 import { nonNegativeInt, selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
 import { fanOutView, formatError, formatJson } from '../output';
 import { parsePayload } from '../payload';
@@ -37,7 +37,7 @@ export function runRequest(o: RequestCommandOptions, io: CliIo): Promise<ExitCod
   return guarded(io, async () => {
     checkRoute(o.route);
     const payload = parsePayload(o.payload, { raw: o.raw });
-    const mapper = await openMapper(o.url, io);
+    const mapper = await openMapper(o.url, io, o.discovery ?? DEFAULT_DISCOVERY_MS);
     try {
       return await send(mapper, o, payload, io);
     } finally {
@@ -54,9 +54,7 @@ async function send(mapper: Mapper, o: RequestCommandOptions, payload: unknown, 
   if (o.timeout !== undefined) options.timeout = o.timeout;
   if (o.progress) options.onProgress = (key, value, agent) => io.stderr.write(`progress ${agent} ${key}: ${formatJson(value, false)}\n`);
   if (o.selector === 'all') {
-    // A fan-out goes to the agents known at the moment it is sent: give every agent time to answer
-    // the fresh mapper's Advertise first.
-    await discoveryPause(o.discovery ?? DEFAULT_DISCOVERY_MS);
+    // The mapper holds the fan-out until its discovery window closed, so every agent is in it.
     const fan = await mapper.request(o.route, payload, { ...options, selector: 'all' });
     const { view, failed } = fanOutView(fan);
     io.stdout.write(`${formatJson(view, pretty)}\n`);
