@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   NANITE_ERR_TRANSPORT_AUTH: { retryable: false, message: 'The broker refused the credentials or vhost' },
   NANITE_ERR_NOT_CONNECTED: { retryable: true, message: 'The transport is not connected' },
   NANITE_ERR_BUFFER_FULL: { retryable: true, message: 'Too many requests are waiting for the connection' },
+  NANITE_ERR_SELECTOR: { retryable: false, message: 'A custom selector threw or chose an agent that is not a candidate' },
 } as const satisfies Record<string, { retryable: boolean; message: string }>;
 
 /** Every Nanite error code. */

@@ -13,44 +13,16 @@ import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
 import type { MapperLink, Transport } from '../transport/transport';
 import { Dispatcher, type Dispatch } from './dispatcher';
+import { Heartbeats } from './heartbeats';
 import { abortedError, checkHops, shuttingDownError } from './mapper-errors';
-import type { FanOut, MapperOptions, MapperRequestOptions, PushOptions, Reply } from './mapper.options';
+import { MapperFaults } from './mapper-faults';
+import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
 import { Registry, type AgentRecord } from './registry';
 import { RegistryWaiters } from './registry-waiters';
 
-/** Defaults of {@link MapperOptions}. */
-export const DEFAULT_MAPPER_OPTIONS = {
-  timeout: 30_000,
-  reapInterval: 1_000,
-  maxHops: 8,
-  drainTimeout: 10_000,
-  persistentTtl: 60_000,
-  discoveryWindow: 500,
-} as const;
-
-/** Why an agent left dispatch. */
-export type AgentDownReason = 'unregistered' | 'timeout' | 'transport';
-
-/** Events a mapper emits. */
-export interface MapperEvents {
-  /** An agent registered (new to this mapper). */
-  'agent:up': [agent: AgentView];
-  /** A known agent re-registered or pinged with a new status. */
-  'agent:update': [agent: AgentView];
-  /** An agent left dispatch. */
-  'agent:down': [agent: AgentView, reason: AgentDownReason];
-}
-
-/** Counters a mapper keeps. */
-export interface MapperStats {
-  /** Packets dropped because they failed validation. */
-  malformed: number;
-  /** Requests re-sent to another agent after their agent was unreachable or lost. */
-  redispatched: number;
-  /** Requests waiting for a result now. */
-  pending: number;
-}
+export { DEFAULT_MAPPER_OPTIONS };
+export type { AgentDownReason, MapperEvents, MapperStats };
 
 type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
 
@@ -69,13 +41,15 @@ export class Mapper extends EventEmitter<MapperEvents> {
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
   private readonly logger: Logger;
-  private readonly registry = new Registry();
+  private readonly registry: Registry;
+  private readonly faults: MapperFaults;
+  private readonly heartbeats: Heartbeats;
   private readonly selectors = new SelectorSet();
   private readonly waiters = new RegistryWaiters();
   private readonly malformed: MalformedCounter;
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout'>> & { agentTimeout: number | undefined };
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
@@ -100,11 +74,23 @@ export class Mapper extends EventEmitter<MapperEvents> {
       agentTimeout: options.agentTimeout,
     };
     this.malformed = new MalformedCounter(this.logger, { mapper: this.identity });
+    this.faults = new MapperFaults(this.logger, { mapper: this.identity });
+    this.registry = new Registry(options.maxAgents ?? DEFAULT_MAPPER_OPTIONS.maxAgents);
+    this.heartbeats = new Heartbeats({
+      registry: this.registry,
+      waiters: this.waiters,
+      faults: this.faults,
+      notify: (event, agent) => this.notify(event, agent),
+      advertiseTo: (identity) => {
+        if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
+      },
+    });
     this.dispatcher = new Dispatcher({
       identity: this.identity,
       registry: this.registry,
       waiters: this.waiters,
       logger: this.logger,
+      faults: this.faults,
       persistentTtl: this.o.persistentTtl,
       defaultSelector: this.defaultSelector,
       link: () => this.link,
@@ -127,12 +113,9 @@ export class Mapper extends EventEmitter<MapperEvents> {
       this.link = await this.transport.openMapper(this.identity, {
         onPacket: (packet) => this.onPacket(packet),
         onMalformed: (reason) => this.malformed.record(reason),
-        onUndeliverable: (packet, agent) => {
-          // The agent stopped taking work (draining) or vanished: no new work for it until it registers again.
-          const record = this.registry.get(agent);
-          if (record) this.registry.suspend(record);
-          this.dispatcher.onUndeliverable(packet, agent);
-        },
+        // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
+        // what it had in flight there (only that: a forged or duplicated return is counted and dropped).
+        onUndeliverable: (packet, agent) => this.dispatcher.onUndeliverable(packet, agent),
         onAgentGone: (agent) => this.drop(agent, 'transport'),
         onReconnect: () => {
           // Nobody could ping through the outage: count silence from now, not from before it.
@@ -162,7 +145,7 @@ export class Mapper extends EventEmitter<MapperEvents> {
 
   /** Counters since start. */
   get stats(): MapperStats {
-    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size };
+    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts() };
   }
 
   /** A snapshot of the live agents. */
@@ -198,13 +181,13 @@ export class Mapper extends EventEmitter<MapperEvents> {
     });
   }
 
-  /** Like `request()`, and tells which agent answered and after how many attempts. */
+  /** Like `request()`, and tells which agent answered and after how many attempts. Takes single-agent selectors only. */
   call<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = {}): Promise<Reply<R>> {
     return new Promise<Reply<R>>((resolve, reject) => {
       this.dispatch(route, payload, options, {
         resolve: (result, agent, attempts) => resolve({ result: result as R, agent, attempts }),
         reject,
-      }, () => reject(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' })));
+      }, undefined);
     });
   }
 
@@ -237,8 +220,8 @@ export class Mapper extends EventEmitter<MapperEvents> {
     this.state = 'closed';
   }
 
-  /** Validates a request and hands it to the dispatcher. */
-  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: (r: FanOut<unknown>) => void): void {
+  /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
+  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
     let d: Dispatch;
     try {
       this.assertRunning();
@@ -250,12 +233,14 @@ export class Mapper extends EventEmitter<MapperEvents> {
         if (left <= 0) throw new NaniteError('NANITE_ERR_TIMEOUT', { message: `The deadline of ${route} had already passed` });
         timeout = timeout > 0 ? Math.min(timeout, left) : left;
       }
-      d = { route, payload, options, selector: this.selectorFor(options), tags: options.tags ?? [], timeout };
+      const selector = this.selectorFor(options);
+      if (selector.fanOut && !fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' });
+      d = { route, payload, options, selector, tags: options.tags ?? [], timeout, deadline: timeout > 0 ? Date.now() + timeout : 0 };
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
     }
-    if (d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
+    if (fanOut && d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
     else this.dispatcher.single(d, cb);
   }
 
@@ -275,19 +260,12 @@ export class Mapper extends EventEmitter<MapperEvents> {
       case 'progress':
         this.dispatcher.onProgress(packet);
         return;
-      case 'register': {
-        const { record, added } = this.registry.register(packet, Date.now());
-        this.emit(added ? 'agent:up' : 'agent:update', record.snapshot());
-        this.waiters.changed();
+      case 'register':
+        this.heartbeats.onRegister(packet, Date.now());
         return;
-      }
-      case 'ping': {
-        const record = this.registry.ping(packet, Date.now());
-        if (record) this.emit('agent:update', record.snapshot());
-        // An agent we do not know (we started after it, or reaped it): ask it to register.
-        else if (this.state === 'running') this.link?.send(packet.identity, { v: 1, type: 'advertise', mapper: this.identity });
+      case 'ping':
+        this.heartbeats.onPing(packet, Date.now());
         return;
-      }
       case 'unregister':
         this.drop(packet.identity, 'unregistered');
         return;
@@ -301,7 +279,27 @@ export class Mapper extends EventEmitter<MapperEvents> {
     const record = this.registry.remove(identity);
     if (!record) return;
     this.dispatcher.agentLost(record, reason);
-    this.emit('agent:down', record.snapshot(), reason);
+    this.notify('agent:down', record.snapshot(), reason);
+  }
+
+  /**
+   * Emits to the user's listeners one by one, each guarded: this runs inside transport callbacks
+   * and timers, where a throw would escape as an uncaught exception (or kill a channel).
+   */
+  private notify<K extends keyof MapperEvents>(event: K, ...args: MapperEvents[K]): void {
+    if (this.listenerCount(event) === 0) return;
+    for (const listener of this.rawListeners(event) as Array<(...a: unknown[]) => unknown>) {
+      try {
+        const out = listener.apply(this, args);
+        if (out instanceof Promise) out.catch((err: unknown) => this.listenerFault(event, err));
+      } catch (err) {
+        this.listenerFault(event, err);
+      }
+    }
+  }
+
+  private listenerFault(event: string, err: unknown): void {
+    this.faults.record('listenerFaults', `listener-${event}`, { event, err }, `a mapper '${event}' listener threw`);
   }
 
   private reap(): void {

@@ -69,6 +69,8 @@ export interface RequestPacket {
   hops: number;
   /** Correlates logs across a chain of calls. */
   traceId?: string;
+  /** When the mapper sent it (sender's epoch ms), so the agent can count the time it spent queued. */
+  sentAt?: number;
 }
 
 /** Mapper → agent: the caller gave up on a request (its AbortSignal fired); abort the handler. */

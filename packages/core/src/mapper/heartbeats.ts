@@ -1,0 +1,55 @@
+/**
+ * The mapper's side of liveness: Register / Ping / UnRegister into the registry, with every value
+ * clamped, the registry capped, and agents that fell out of dispatch asked back on their next Ping.
+ */
+import type { PingPacket, RegisterPacket } from '../protocol/packets';
+import type { AgentView } from '../selectors/selector';
+import type { MapperFaults } from './mapper-faults';
+import type { Registry } from './registry';
+import type { RegistryWaiters } from './registry-waiters';
+
+/** What the heartbeat handler needs from its mapper. */
+export interface HeartbeatContext {
+  readonly registry: Registry;
+  readonly waiters: RegistryWaiters;
+  readonly faults: MapperFaults;
+  /** Emits an event to the user's listeners (guarded). */
+  notify(event: 'agent:up' | 'agent:update', agent: AgentView): void;
+  /** Sends an Advertise to one agent (asks it to register), when the mapper is running. */
+  advertiseTo(identity: string): void;
+}
+
+/** Applies heartbeats to the registry. */
+export class Heartbeats {
+  constructor(private readonly ctx: HeartbeatContext) {}
+
+  onRegister(p: RegisterPacket, now: number): void {
+    const { registry, faults } = this.ctx;
+    const outcome = registry.register(p, now);
+    if (!outcome.record) {
+      faults.record('refusedAgents', 'registry-full', { agents: registry.size }, 'registry full (maxAgents): Registers of new agents are refused');
+      return;
+    }
+    if (outcome.clamped.length) faults.record('clamped', 'register-clamped', { agent: p.identity, fields: outcome.clamped }, 'a Register carried values out of range; they were clamped');
+    this.ctx.notify(outcome.added ? 'agent:up' : 'agent:update', outcome.record.snapshot());
+    this.ctx.waiters.changed();
+  }
+
+  onPing(p: PingPacket, now: number): void {
+    const pinged = this.ctx.registry.ping(p, now);
+    if (!pinged) {
+      // An agent we do not know (we started after it, or dropped it): ask it to register.
+      this.ctx.advertiseTo(p.identity);
+      return;
+    }
+    const { record, clamped } = pinged;
+    if (clamped.length) this.ctx.faults.record('clamped', 'ping-clamped', { agent: p.identity, fields: clamped }, 'a Ping carried values out of range; they were clamped');
+    // Alive but out of dispatch (a returned request suspended it, or a stray Register emptied its
+    // routes): the real agent answers an Advertise with its real Register; a draining one ignores it.
+    if ((record.suspended || record.routes.length === 0) && now - record.advertisedAt >= record.pingInterval / 2) {
+      record.advertisedAt = now;
+      this.ctx.advertiseTo(p.identity);
+    }
+    this.ctx.notify('agent:update', record.snapshot());
+  }
+}
