@@ -91,14 +91,14 @@ export class Dispatcher {
    * choice is validated before any leg is sent.
    */
   fanOut(d: Dispatch, cb: PendingCallbacks, done: (r: FanOut<unknown>) => void): void {
-    // Right after start, wait out the discovery window: a fan-out must reach every agent, not the first to answer.
-    if (this.wait.afterDiscovery(d.deadline, () => (this.ctx.isRunning() ? this.fanOut(d, cb, done) : cb.reject(shuttingDownError(this.ctx.identity))))) return;
     const { route, payload, options, selector, tags } = d;
     const left = timeLeft(d.deadline);
     if (left <= 0) {
       cb.reject(this.expiredBeforeSend(route, d.timeout, undefined));
       return;
     }
+    // Right after start, wait out the discovery window: a fan-out must reach every agent, not the first to answer.
+    if (this.wait.afterDiscovery(d.deadline, () => (this.ctx.isRunning() ? this.fanOut(d, cb, done) : cb.reject(shuttingDownError(this.ctx.identity))))) return;
     const candidates = filterCandidates(this.ctx.registry.serving(route), tags, options.target, undefined);
     const agents = candidates.length ? this.pick(selector, candidates, { route, payload, tags, target: options.target }, true) : [];
     if (agents instanceof NaniteError) {
