@@ -5,7 +5,8 @@
 import type { PingPacket, RegisterPacket } from '../protocol/packets';
 import type { AgentView } from '../selectors/selector';
 import type { MapperFaults } from './mapper-faults';
-import type { Registry } from './registry';
+import type { AgentDownReason } from './mapper.options';
+import type { AgentRecord, Registry } from './registry';
 import type { RegistryWaiters } from './registry-waiters';
 
 /** What the heartbeat handler needs from its mapper. */
@@ -15,8 +16,11 @@ export interface HeartbeatContext {
   readonly faults: MapperFaults;
   /** Emits an event to the user's listeners (guarded). */
   notify(event: 'agent:up' | 'agent:update', agent: AgentView): void;
+  notify(event: 'agent:down', agent: AgentView, reason: AgentDownReason): void;
   /** Sends an Advertise to one agent (asks it to register), when the mapper is running. */
   advertiseTo(identity: string): void;
+  /** Moves or fails the requests a dropped agent was running. */
+  agentLost(record: AgentRecord, reason: AgentDownReason): void;
 }
 
 /** Applies heartbeats to the registry. */
@@ -51,5 +55,20 @@ export class Heartbeats {
       this.ctx.advertiseTo(p.identity);
     }
     this.ctx.notify('agent:update', record.snapshot());
+  }
+
+  /** Removes an agent from dispatch and moves or fails the requests it was running. */
+  drop(identity: string, reason: AgentDownReason): void {
+    const record = this.ctx.registry.remove(identity);
+    if (!record) return;
+    this.ctx.agentLost(record, reason);
+    this.ctx.notify('agent:down', record.snapshot(), reason);
+  }
+
+  /** Drops every agent silent for longer than `agentTimeout` (default: three of its ping intervals). */
+  reap(now: number, agentTimeout: number | undefined): void {
+    for (const a of [...this.ctx.registry.all()]) {
+      if (now - a.lastSeen > (agentTimeout ?? 3 * a.pingInterval)) this.drop(a.identity, 'timeout');
+    }
   }
 }

@@ -2,7 +2,6 @@
  * The mapper: keeps the registry of live agents from their heartbeats and hands requests to its
  * dispatcher.
  */
-import { EventEmitter } from 'node:events';
 import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
@@ -13,6 +12,7 @@ import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
 import type { MapperLink, Transport } from '../transport/transport';
 import { Dispatcher, type Dispatch } from './dispatcher';
+import { GuardedEmitter } from './guarded-emitter';
 import { Heartbeats } from './heartbeats';
 import { abortedError, checkHops, shuttingDownError } from './mapper-errors';
 import { MapperFaults } from './mapper-faults';
@@ -36,7 +36,7 @@ type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
  * const all = await mapper.request('/simple/echo', 'hi', { selector: 'all' }); // { fred: {ok, result}, bob: ... }
  * ```
  */
-export class Mapper extends EventEmitter<MapperEvents> {
+export class Mapper extends GuardedEmitter<MapperEvents> {
   readonly identity: string;
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
@@ -80,7 +80,8 @@ export class Mapper extends EventEmitter<MapperEvents> {
       registry: this.registry,
       waiters: this.waiters,
       faults: this.faults,
-      notify: (event, agent) => this.notify(event, agent),
+      notify: (event: keyof MapperEvents, agent: AgentView, reason?: AgentDownReason) => (event === 'agent:down' ? this.notify(event, agent, reason!) : this.notify(event, agent)),
+      agentLost: (record, reason) => this.dispatcher.agentLost(record, reason),
       advertiseTo: (identity) => {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
       },
@@ -116,7 +117,7 @@ export class Mapper extends EventEmitter<MapperEvents> {
         // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
         // what it had in flight there (only that: a forged or duplicated return is counted and dropped).
         onUndeliverable: (packet, agent) => this.dispatcher.onUndeliverable(packet, agent),
-        onAgentGone: (agent) => this.drop(agent, 'transport'),
+        onAgentGone: (agent) => this.heartbeats.drop(agent, 'transport'),
         onReconnect: () => {
           // Nobody could ping through the outage: count silence from now, not from before it.
           const now = Date.now();
@@ -267,49 +268,21 @@ export class Mapper extends EventEmitter<MapperEvents> {
         this.heartbeats.onPing(packet, Date.now());
         return;
       case 'unregister':
-        this.drop(packet.identity, 'unregistered');
+        this.heartbeats.drop(packet.identity, 'unregistered');
         return;
       default:
         this.malformed.record(`mapper received a ${packet.type} packet`);
     }
   }
 
-  /** Removes an agent from dispatch and moves or fails the requests it was running. */
-  private drop(identity: string, reason: AgentDownReason): void {
-    const record = this.registry.remove(identity);
-    if (!record) return;
-    this.dispatcher.agentLost(record, reason);
-    this.notify('agent:down', record.snapshot(), reason);
-  }
-
-  /**
-   * Emits to the user's listeners one by one, each guarded: this runs inside transport callbacks
-   * and timers, where a throw would escape as an uncaught exception (or kill a channel).
-   */
-  private notify<K extends keyof MapperEvents>(event: K, ...args: MapperEvents[K]): void {
-    if (this.listenerCount(event) === 0) return;
-    for (const listener of this.rawListeners(event) as Array<(...a: unknown[]) => unknown>) {
-      try {
-        const out = listener.apply(this, args);
-        if (out instanceof Promise) out.catch((err: unknown) => this.listenerFault(event, err));
-      } catch (err) {
-        this.listenerFault(event, err);
-      }
-    }
-  }
-
-  private listenerFault(event: string, err: unknown): void {
+  protected listenerFault(event: string, err: unknown): void {
     this.faults.record('listenerFaults', `listener-${event}`, { event, err }, `a mapper '${event}' listener threw`);
   }
 
   private reap(): void {
     // During a broker outage silence proves nothing: reaping would drop every agent at once.
     if (this.transport.isConnected === false) return;
-    const now = Date.now();
-    for (const a of [...this.registry.all()]) {
-      const limit = this.o.agentTimeout ?? 3 * a.pingInterval;
-      if (now - a.lastSeen > limit) this.drop(a.identity, 'timeout');
-    }
+    this.heartbeats.reap(Date.now(), this.o.agentTimeout);
   }
 
   private advertise(): void {
