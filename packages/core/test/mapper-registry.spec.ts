@@ -129,12 +129,19 @@ describe('a stray packet never takes a live agent down for long', () => {
     await expect(m.request('/svc/who')).resolves.toBe('a');
   });
 
-  test('a forged Register with no routes is undone by the next genuine Ping', async () => {
+  test('a forged Register that changes what a known agent serves is undone at once (the mapper asks the agent)', async () => {
     const { m } = await live();
     const f = await forger();
+    f.broadcast(register('a', { routes: [{ route: '/svc/other', idempotent: false }], pingInterval: 100 }));
+    await flush();
+    expect(m.agents()[0]).toMatchObject({ routes: ['/svc/who', '/svc/hold'], pingInterval: 1_000 });
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+    // Two forgeries in a row: the second ask waits for the agent's next Ping (asks are throttled).
     f.broadcast(register('a', { routes: [] }));
     await flush();
-    await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    f.broadcast(register('a', { routes: [] }));
+    await flush();
+    expect(m.agents()[0]!.routes).toEqual([]);
     await advance(1_000);
     await expect(m.request('/svc/who')).resolves.toBe('a');
   });

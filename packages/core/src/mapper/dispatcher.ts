@@ -35,6 +35,8 @@ export interface DispatchContext {
   isRunning(): boolean;
   /** Milliseconds left in the discovery window after start (<= 0 once it closed). */
   discoveryLeft(): number;
+  /** What we hold of this agent proved stale (it does not serve a route it registered): ask it to register again. */
+  stale(record: AgentRecord): void;
 }
 
 /** A request, resolved into what dispatch needs. */
@@ -146,7 +148,8 @@ export class Dispatcher {
       return;
     }
     const error = NaniteError.fromJSON(r.error!);
-    // The agent does not serve the route (our registry was stale): it never ran, so moving is safe.
+    // The agent does not serve the route (our registry was stale, or a Register forged): it never ran, so moving is safe.
+    if (error.code === 'NANITE_ERR_UNKNOWN_ROUTE' && p.agent) this.ctx.stale(p.agent);
     if (error.code === 'NANITE_ERR_UNKNOWN_ROUTE' && p.failover) this.redispatch(p, error);
     else this.fail(p, error);
   }

@@ -23,6 +23,9 @@ export interface HeartbeatContext {
   agentLost(record: AgentRecord, reason: AgentDownReason): void;
 }
 
+/** Least time (ms) between two Advertises asking one agent to confirm what we hold of it. */
+const CONFIRM_GAP = 250;
+
 /** Applies heartbeats to the registry. */
 export class Heartbeats {
   constructor(private readonly ctx: HeartbeatContext) {}
@@ -35,6 +38,9 @@ export class Heartbeats {
       return;
     }
     if (outcome.clamped.length) faults.record('clamped', 'register-clamped', { agent: p.identity, fields: outcome.clamped }, 'a Register carried values out of range; they were clamped');
+    // A known agent now serves other routes, tags or intervals: either it changed, or one of the two
+    // Registers was forged. Asking it costs one Register and undoes a forged one at once.
+    if (outcome.changed) this.confirm(outcome.record, now);
     this.ctx.notify(outcome.added ? 'agent:up' : 'agent:update', outcome.record.snapshot());
     this.ctx.waiters.changed();
   }
@@ -49,12 +55,24 @@ export class Heartbeats {
     const { record, clamped } = pinged;
     if (clamped.length) this.ctx.faults.record('clamped', 'ping-clamped', { agent: p.identity, fields: clamped }, 'a Ping carried values out of range; they were clamped');
     // Alive but out of dispatch (a returned request suspended it, or a stray Register emptied its
-    // routes): the real agent answers an Advertise with its real Register; a draining one ignores it.
-    if ((record.suspended || record.routes.length === 0) && now - record.advertisedAt >= record.pingInterval / 2) {
-      record.advertisedAt = now;
-      this.ctx.advertiseTo(p.identity);
-    }
+    // routes), or not confirmed yet: the real agent answers an Advertise with its real Register; a
+    // draining one ignores it.
+    if (record.suspended || record.routes.length === 0 || record.unconfirmed) this.confirm(record, now);
     this.ctx.notify('agent:update', record.snapshot());
+  }
+
+  /**
+   * Asks a known agent to register again, because what we hold of it may be stale or forged (at
+   * most once per {@link CONFIRM_GAP}; a throttled ask is made on its next Ping).
+   */
+  confirm(record: AgentRecord, now: number): void {
+    if (now - record.advertisedAt < CONFIRM_GAP) {
+      record.unconfirmed = true;
+      return;
+    }
+    record.advertisedAt = now;
+    record.unconfirmed = false;
+    this.ctx.advertiseTo(record.identity);
   }
 
   /** Removes an agent from dispatch and moves or fails the requests it was running. */

@@ -97,6 +97,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       link: () => this.link,
       isRunning: () => this.state === 'running',
       discoveryLeft: () => this.startedAt + this.o.discoveryWindow - Date.now(),
+      stale: (record) => this.heartbeats.confirm(record, Date.now()),
     });
   }
 

@@ -16,8 +16,10 @@ export class AgentRecord implements AgentView {
   pending = 0;
   /** Out of dispatch after a returned request until it registers again (it stays known: its pings still count). */
   suspended = false;
-  /** When this mapper last asked the agent to register again (throttles Advertise on its pings). */
+  /** When this mapper last asked the agent to register again (throttles those Advertises). */
   advertisedAt = 0;
+  /** What we hold of it may be stale or forged and no Advertise went out yet (throttled): ask on its next Ping. */
+  unconfirmed = false;
 
   constructor(readonly identity: string) {}
 
@@ -44,9 +46,14 @@ export class AgentRecord implements AgentView {
 
 const EMPTY: readonly AgentRecord[] = [];
 
+/** What a Register says of an agent besides its status: a change means one of two Registers was not its own. */
+function describe(r: AgentRecord): string {
+  return JSON.stringify([r.routes, [...r.idempotent], r.tags, r.concurrency, r.pingInterval]);
+}
+
 /** What {@link Registry.register} did. */
 export type RegisterOutcome =
-  | { record: AgentRecord; added: boolean; clamped: string[] }
+  | { record: AgentRecord; added: boolean; changed: boolean; clamped: string[] }
   | { record: undefined; refused: true };
 
 /** Agents by identity, with a per-route index kept up to date on every change. At most `maxAgents` identities. */
@@ -82,6 +89,7 @@ export class Registry {
     const added = record === undefined;
     if (!record && this.agents.size >= this.maxAgents) return { record: undefined, refused: true };
     const sane = saneRegister(p);
+    const before = record ? describe(record) : '';
     if (record) this.unindex(record);
     else {
       record = new AgentRecord(p.identity);
@@ -103,7 +111,7 @@ export class Registry {
       }
       list.push(record);
     }
-    return { record, added, clamped: sane.clamped };
+    return { record, added, changed: !added && describe(record) !== before, clamped: sane.clamped };
   }
 
   /** Refreshes a known agent's status (clamped); undefined when the agent is unknown. */
