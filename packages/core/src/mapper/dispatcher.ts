@@ -46,12 +46,15 @@ export interface Dispatch extends PushDispatch {
   timeout: number;
   /** Epoch ms by which the request must complete (0: none). */
   deadline: number;
+  /** When the caller made it (epoch ms). */
+  now: number;
 }
 
 /** Routes requests for one mapper; owns the pending table. */
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
   private readonly ids = new RequestIdPool();
+  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.pusher.sent.has(id);
   private readonly wait: AgentWait;
   private readonly pusher: Pusher;
   /** Requests re-sent to another agent after theirs was unreachable or lost. */
@@ -85,7 +88,7 @@ export class Dispatcher {
     p.delivery = d.options.delivery;
     p.deadline = d.deadline;
     this.track(p, d, d.timeout);
-    this.send(p, d.options.persistent ?? false);
+    this.send(p, d.options.persistent ?? false, d.now);
   }
 
   /**
@@ -128,7 +131,7 @@ export class Dispatcher {
       leg.onProgress = options.onProgress;
       leg.deadline = d.deadline;
       this.track(leg, d, Number.isFinite(left) ? Math.ceil(left) : 0);
-      this.sendTo(leg, agent, false);
+      this.sendTo(leg, agent, false, Date.now());
     }
   }
 
@@ -205,7 +208,7 @@ export class Dispatcher {
 
   private packet(type: 'request' | 'push', d: PushDispatch, timeout: number): RequestPacket {
     const o = d.options;
-    const id = this.ids.take((n) => this.pending.get(n) !== undefined || this.pusher.sent.has(n));
+    const id = this.ids.take(this.idTaken);
     const packet: RequestPacket = { v: 1, type, id, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
     if (o.traceId !== undefined) packet.traceId = o.traceId;
     return packet;
@@ -227,8 +230,8 @@ export class Dispatcher {
   }
 
   /** Picks an agent (excluding those tried) and sends; parks, waits or fails when none is left. */
-  private send(p: PendingRequest, persistent: boolean): void {
-    if (timeLeft(p.deadline) <= 0) {
+  private send(p: PendingRequest, persistent: boolean, now = Date.now()): void {
+    if (p.deadline > 0 && p.deadline <= now) {
       this.fail(p, this.expiredBeforeSend(p.route, p.timeout, p.agent?.identity));
       return;
     }
@@ -239,14 +242,14 @@ export class Dispatcher {
       return;
     }
     if (picked.length > 0) {
-      this.sendTo(p, picked[0]!, persistent);
+      this.sendTo(p, picked[0]!, persistent, now);
       return;
     }
     const link = this.ctx.link();
     if (persistent && p.attempts === 0 && link?.park) {
       p.parked = true;
-      p.packet.sentAt = Date.now();
-      link.park(p.packet, Math.min(this.ctx.persistentTtl, timeLeft(p.deadline)));
+      p.packet.sentAt = now;
+      link.park(p.packet, p.deadline > 0 ? Math.min(this.ctx.persistentTtl, p.deadline - now) : this.ctx.persistentTtl);
       return;
     }
     const retry = (): void => {
@@ -256,8 +259,7 @@ export class Dispatcher {
   }
 
   /** Sends with the time left as the packet's `timeout` and the transport's `ttl`; never once the deadline is gone. */
-  private sendTo(p: PendingRequest, agent: AgentRecord, persistent: boolean): void {
-    const now = Date.now();
+  private sendTo(p: PendingRequest, agent: AgentRecord, persistent: boolean, now: number): void {
     const left = p.deadline > 0 ? Math.ceil(p.deadline - now) : 0;
     if (p.deadline > 0 && left <= 0) {
       this.fail(p, this.expiredBeforeSend(p.route, p.timeout, agent.identity));

@@ -230,14 +230,16 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       checkHops(options.hops ?? 0, this.o.maxHops);
       if (options.signal?.aborted) throw abortedError(options.signal);
       let timeout = options.timeout ?? this.o.timeout;
+      // One clock read per request: the deadline, the deadline check and `sentAt` all use it.
+      const now = Date.now();
       if (options.deadline !== undefined) {
-        const left = Math.floor(options.deadline - Date.now());
+        const left = Math.floor(options.deadline - now);
         if (left <= 0) throw new NaniteError('NANITE_ERR_TIMEOUT', { message: `The deadline of ${route} had already passed` });
         timeout = timeout > 0 ? Math.min(timeout, left) : left;
       }
       const selector = this.selectorFor(options);
       if (selector.fanOut && !fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' });
-      d = { route, payload, options, selector, tags: options.tags ?? [], timeout, deadline: timeout > 0 ? Date.now() + timeout : 0 };
+      d = { route, payload, options, selector, tags: options.tags ?? [], timeout, deadline: timeout > 0 ? now + timeout : 0, now };
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
