@@ -146,6 +146,18 @@ describe('a stray packet never takes a live agent down for long', () => {
     await expect(m.request('/svc/who')).resolves.toBe('a');
   });
 
+  test('a forged Register for an agent the mapper had just dropped is corrected on its first Ping (found by fuzzing)', async () => {
+    const { m, t } = await live();
+    const f = await forger();
+    t.mapperSink!.onAgentGone!('a');
+    f.broadcast(register('a', { routes: [{ route: '/x', idempotent: false }], pingInterval: 300_000 }));
+    await flush();
+    expect(m.agents()[0]!.routes).toEqual(['/x']);
+    await advance(1_000);
+    expect(m.agents()[0]).toMatchObject({ routes: ['/svc/who', '/svc/hold'], pingInterval: 1_000 });
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+
   test('a forged UnRegister is undone by the next genuine Ping', async () => {
     const { m } = await live();
     const f = await forger();

@@ -39,8 +39,10 @@ export class Heartbeats {
     }
     if (outcome.clamped.length) faults.record('clamped', 'register-clamped', { agent: p.identity, fields: outcome.clamped }, 'a Register carried values out of range; they were clamped');
     // A known agent now serves other routes, tags or intervals: either it changed, or one of the two
-    // Registers was forged. Asking it costs one Register and undoes a forged one at once.
+    // Registers was forged. Asking it costs one Register and undoes a forged one at once. A new agent
+    // is asked once, on its first Ping (a Register for an identity we had dropped may be forged too).
     if (outcome.changed) this.confirm(outcome.record, now);
+    else if (outcome.added) outcome.record.unconfirmed = true;
     this.ctx.notify(outcome.added ? 'agent:up' : 'agent:update', outcome.record.snapshot());
     this.ctx.waiters.changed();
   }
