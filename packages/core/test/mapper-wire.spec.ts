@@ -3,6 +3,7 @@
 // returns only of what it has in flight.
 import { Mapper, defineActor, type AgentLink, type MemoryTransport, type RequestPacket } from '../src';
 import { TestCluster, closeCluster, deferred, flush, useFakeTimers } from './helpers';
+import { SentPushes } from '../src/mapper/sent-pushes';
 import { ObservedTransport } from './observed-transport';
 
 let c: TestCluster;
@@ -163,4 +164,29 @@ describe('returned requests and pushes', () => {
     release();
     await expect(answer).resolves.toMatchObject({ agent: 'b', attempts: 2 });
   });
+
+  test('returned pushes with nowhere else to go are dropped, counted, and logged once per burst', async () => {
+    const { m, t } = await setup({ agents: ['a'] });
+    for (let i = 0; i < 50; i++) await m.push('/svc/who', i);
+    await flush();
+    for (const r of t.requests()) t.mapperSink!.onUndeliverable(r.packet as RequestPacket, 'a');
+    await flush();
+    expect(t.requests()).toHaveLength(50);
+    expect(m.stats).toMatchObject({ undeliveredPushes: 50, strayReturns: 0 });
+    expect(c.logger.warnings().filter((w) => /push could not be delivered/.test(w))).toHaveLength(1);
+  });
 });
+
+test('the table of sent pushes is bounded by count and age', () => {
+  const sent = new SentPushes(3, 1_000);
+  const push = (id: number): RequestPacket => ({ v: 1, type: 'push', id, route: '/r', payload: null, replyTo: 'm', timeout: 0, hops: 0 });
+  for (let id = 1; id <= 5; id++) sent.add('a', push(id), 0);
+  expect(sent.size).toBe(3);
+  expect(sent.take(1, 'a')).toBeUndefined();
+  expect(sent.take(5, 'b')).toBeUndefined(); // sent to another agent
+  expect(sent.take(5, 'a')).toMatchObject({ id: 5 });
+  expect(sent.take(5, 'a')).toBeUndefined(); // once
+  sent.add('a', push(6), 2_000); // the others are too old now
+  expect(sent.size).toBe(1);
+});
+

@@ -10,7 +10,7 @@ import type { RequestInfo, Selector } from '../selectors/selector';
 import type { MapperLink, SendOptions } from '../transport/transport';
 import { AgentWait, timeLeft } from './agent-wait';
 import { filterCandidates } from './candidates';
-import { abortedError, shuttingDownError } from './mapper-errors';
+import { abortedError, notSentError, shuttingDownError, timeoutError } from './mapper-errors';
 import type { MapperFaults } from './mapper-faults';
 import type { FanOut, MapperRequestOptions } from './mapper.options';
 import { pickAgents } from './pick-agents';
@@ -310,11 +310,11 @@ export class Dispatcher {
 
   private expiredBeforeSend(route: string, timeout: number, agent: string | undefined): NaniteError {
     this.ctx.faults.expiredBeforeSend++;
-    return new NaniteError('NANITE_ERR_TIMEOUT', { message: `${route} was not sent: its deadline had passed`, data: { route, agent, timeout } });
+    return notSentError(route, timeout, agent);
   }
 
   private expire(p: PendingRequest): void {
-    this.fail(p, new NaniteError('NANITE_ERR_TIMEOUT', { message: `${p.route} did not answer within ${p.timeout} ms`, data: { route: p.route, agent: p.agent?.identity, timeout: p.timeout } }));
+    this.fail(p, timeoutError(p.route, p.timeout, p.agent?.identity));
   }
 
   private fail(p: PendingRequest, error: NaniteError): void {
