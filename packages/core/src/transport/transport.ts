@@ -63,7 +63,7 @@ export interface SendOptions {
    * handler settled. Transports without acknowledgements ignore it. Default: the transport's.
    */
   delivery?: 'at-most-once' | 'ack-after-handler';
-  /** Milliseconds a request may wait in the transport before it is useless (0 / absent: no limit). */
+  /** Milliseconds the request may wait in the transport before it is useless (0 / absent: none). */
   ttl?: number;
 }
 
