@@ -86,6 +86,27 @@ describe('clamping and the cap', () => {
     expect(m.agents().find((a) => a.identity === 'fake-0')).toMatchObject({ status: 3 });
   });
 
+  test('a flood of Pings from unknown identities is answered with at most 200 Advertises a second', async () => {
+    const { m, t } = await (async () => {
+      const t = new ObservedTransport(c.transport());
+      const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0 });
+      await m.start();
+      await flush();
+      return { m, t };
+    })();
+    const f = await forger();
+    for (let i = 0; i < 5_000; i++) f.broadcast({ v: 1, type: 'ping', identity: `nobody-${i}`, status: 0, inFlight: 0 });
+    await flush();
+    const advertises = () => t.packets.filter((p) => p.packet.type === 'advertise').length;
+    expect(advertises()).toBe(200);
+    expect(m.stats.unansweredPings).toBe(4_800);
+    expect(c.logger.warnings().filter((w) => /Pings from unknown agents/.test(w))).toHaveLength(1);
+    jest.advanceTimersByTime(1_000);
+    f.broadcast({ v: 1, type: 'ping', identity: 'latecomer', status: 0, inFlight: 0 });
+    await flush();
+    expect(advertises()).toBe(201);
+  });
+
   test('the default cap bounds a flood of forged Registers', async () => {
     const m = await c.startedMapper();
     const f = await forger();

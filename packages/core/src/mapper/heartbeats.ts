@@ -26,8 +26,14 @@ export interface HeartbeatContext {
 /** Least time (ms) between two Advertises asking one agent to confirm what we hold of it. */
 const CONFIRM_GAP = 250;
 
+/** Most Pings from unknown agents answered with an Advertise per second (a flood of forged identities must not become a flood of Advertises). */
+const UNKNOWN_PING_BUDGET = 200;
+
 /** Applies heartbeats to the registry. */
 export class Heartbeats {
+  private budgetSecond = 0;
+  private budgetLeft = UNKNOWN_PING_BUDGET;
+
   constructor(private readonly ctx: HeartbeatContext) {}
 
   onRegister(p: RegisterPacket, now: number): void {
@@ -50,8 +56,15 @@ export class Heartbeats {
   onPing(p: PingPacket, now: number): void {
     const pinged = this.ctx.registry.ping(p, now);
     if (!pinged) {
-      // An agent we do not know (we started after it, or dropped it): ask it to register.
-      this.ctx.advertiseTo(p.identity);
+      // An agent we do not know (we started after it, or dropped it): ask it to register. Past the
+      // budget, a real one is asked on one of its next Pings.
+      const second = Math.floor(now / 1_000);
+      if (second !== this.budgetSecond) {
+        this.budgetSecond = second;
+        this.budgetLeft = UNKNOWN_PING_BUDGET;
+      }
+      if (this.budgetLeft-- > 0) this.ctx.advertiseTo(p.identity);
+      else this.ctx.faults.record('unansweredPings', 'unknown-ping-flood', { budget: UNKNOWN_PING_BUDGET }, 'more Pings from unknown agents than the mapper answers per second; the rest are only counted');
       return;
     }
     const { record, clamped } = pinged;

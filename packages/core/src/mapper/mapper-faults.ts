@@ -21,6 +21,8 @@ export interface MapperFaultCounts {
   refusedAgents: number;
   /** Registers and pings whose values were clamped to sane ranges. */
   clamped: number;
+  /** Pings from unknown agents not answered with an Advertise (more than 200 in one second). */
+  unansweredPings: number;
   /** Requests failed with `NANITE_ERR_TIMEOUT` instead of being sent because their deadline had passed. */
   expiredBeforeSend: number;
 }
@@ -38,6 +40,7 @@ export class MapperFaults implements MapperFaultCounts {
   undeliveredPushes = 0;
   refusedAgents = 0;
   clamped = 0;
+  unansweredPings = 0;
   expiredBeforeSend = 0;
   /** Last time each kind was seen (bounded: kinds are a fixed set chosen by the mapper's code). */
   private readonly lastSeen = new Map<string, number>();
@@ -60,7 +63,7 @@ export class MapperFaults implements MapperFaultCounts {
 
   /** A copy of the counters. */
   counts(): MapperFaultCounts {
-    const { selectorFaults, listenerFaults, strayReplies, strayReturns, undeliveredPushes, refusedAgents, clamped, expiredBeforeSend } = this;
-    return { selectorFaults, listenerFaults, strayReplies, strayReturns, undeliveredPushes, refusedAgents, clamped, expiredBeforeSend };
+    const { selectorFaults, listenerFaults, strayReplies, strayReturns, undeliveredPushes, refusedAgents, clamped, unansweredPings, expiredBeforeSend } = this;
+    return { selectorFaults, listenerFaults, strayReplies, strayReturns, undeliveredPushes, refusedAgents, clamped, unansweredPings, expiredBeforeSend };
   }
 }
