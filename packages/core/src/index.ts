@@ -54,6 +54,7 @@ export { amqpNames } from './transport/amqp/amqp.topology';
 export type { AmqpNames } from './transport/amqp/amqp.topology';
 
 export type { Serializer } from './serializer/serializer';
-export { JsonSerializer } from './serializer/json.serializer';
+export { JsonSerializer, type JsonSerializerOptions } from './serializer/json.serializer';
+export { DEFAULT_WIRE_LIMITS, assertWireSafe, wireFault, type WireLimits } from './protocol/wire-safety';
 
 export type { Logger } from './internal/logger';
