@@ -26,8 +26,9 @@ interface Walk {
   reason: string;
   /** The object found at the depth limit (a cycle when it is also one of its ancestors). */
   deep: object | undefined;
-  readonly path: Array<string | number>;
-  readonly ancestors: object[];
+  /** Filled while unwinding from a fault only, so a clean walk allocates none of it. */
+  path: Array<string | number> | undefined;
+  ancestors: object[] | undefined;
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -89,8 +90,8 @@ function visit(v: unknown, depth: number, w: Walk): boolean {
 }
 
 function unwind(w: Walk, o: object, key: string | number): false {
-  w.path.push(key);
-  w.ancestors.push(o);
+  (w.path ??= []).push(key);
+  (w.ancestors ??= []).push(o);
   return false;
 }
 
@@ -112,16 +113,31 @@ export function wireFault(value: unknown, limits: WireLimits = DEFAULT_WIRE_LIMI
   const t = typeof value;
   if (value === null || t === 'number' || t === 'boolean' || t === 'undefined') return undefined;
   if (t === 'string') return (value as string).length + 2 <= limits.maxBytes ? undefined : `too large (over ${limits.maxBytes} bytes)`;
-  const w: Walk = { budget: limits.maxBytes, maxDepth: limits.maxDepth, reason: '', deep: undefined, path: [], ancestors: [] };
+  const w: Walk = { budget: limits.maxBytes, maxDepth: limits.maxDepth, reason: '', deep: undefined, path: undefined, ancestors: undefined };
   try {
     if (visit(value, 0, w)) return undefined;
   } catch (err) {
     // A throwing getter or Proxy trap: JSON.stringify would throw too.
     return `a value that threw while being read (${err instanceof Error ? err.message : 'non-Error'})`;
   }
-  let reason = w.reason === 'too large' ? `too large (over ${limits.maxBytes} bytes)` : w.reason;
-  if (w.deep && w.ancestors.includes(w.deep)) reason = 'a cyclic reference';
-  return w.path.length === 0 ? reason : `${reason} at ${pathOf(w.path)}`;
+  const path = w.path ?? [];
+  const ancestors = w.ancestors ?? [];
+  if (w.deep && ancestors.includes(w.deep)) return `a cyclic reference at ${pathOf(path.slice(backEdge(ancestors, w.deep)))}`;
+  const reason = w.reason === 'too large' ? `too large (over ${limits.maxBytes} bytes)` : w.reason;
+  return path.length === 0 ? reason : `${reason} at ${pathOf(path)}`;
+}
+
+/**
+ * Where a cycle first closes: walking down from the root (the end of `ancestors`), the index
+ * after the first object met twice, so the path reported is that of the reference back to it.
+ */
+function backEdge(ancestors: readonly object[], deep: object): number {
+  const seen = new Set<object>();
+  for (let i = ancestors.length - 1; i >= 0; i--) {
+    if (seen.has(ancestors[i]!)) return i + 1;
+    seen.add(ancestors[i]!);
+  }
+  return seen.has(deep) ? 0 : ancestors.length;
 }
 
 /** The error every transport raises for a value that cannot cross the wire. */
