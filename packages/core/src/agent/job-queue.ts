@@ -58,7 +58,11 @@ export class JobQueue {
   }
 
   shift(): Waiting | undefined {
-    if (this.head >= this.items.length) return undefined;
+    if (this.head >= this.items.length) {
+      // Asked for work with none waiting (a slot freed): any burst is over, even with `max` 0.
+      this.inBurst = false;
+      return undefined;
+    }
     const w = this.items[this.head];
     this.items[this.head++] = undefined;
     if (this.head === this.items.length) {
