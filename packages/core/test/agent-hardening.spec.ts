@@ -1,12 +1,14 @@
 // Issue #10, agent side, on memory://: user code is guarded, what cannot cross the wire fails at
 // once, expired work is not run, the waiting queue is bounded and a stop sheds it in one pass.
-import { MemoryTransport, NaniteError, defineActor, type MapperLink, type RequestContext, type RequestPacket, type ResultPacket } from '../src';
+import { Agent, MemoryTransport, NaniteError, defineActor, type MapperLink, type Transport, type RequestContext, type RequestPacket, type ResultPacket } from '../src';
 import { TestCluster, closeCluster, deferred, flush, useFakeTimers } from './helpers';
 
 let c: TestCluster;
 let raw: { link: MapperLink; results: ResultPacket[]; transport: MemoryTransport } | undefined;
+const closers: Array<() => Promise<void>> = [];
 beforeEach(() => { c = new TestCluster(); raw = undefined; });
 afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
   await raw?.transport.close();
   await closeCluster(c);
 });
@@ -292,5 +294,36 @@ describe('the waiting queue is bounded', () => {
     expect(() => c.agent({ maxQueued: -1 })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
     expect(c.agent({ concurrency: 8 }).maxQueued).toBe(1024);
     expect(c.agent({ concurrency: 100 }).maxQueued).toBe(1600);
+  });
+});
+
+describe('a transport that refuses replies', () => {
+  test('is logged once per burst, and the agent keeps serving once it recovers', async () => {
+    const inner = c.transport();
+    let broken = false;
+    // Wraps memory:// so its agent link's reply() throws like a closing channel would.
+    const t: Transport = {
+      url: inner.url,
+      connect: () => inner.connect(),
+      openMapper: (id, sink) => inner.openMapper(id, sink),
+      close: () => inner.close(),
+      openAgent: async (identity, sink, options) => {
+        const link = await inner.openAgent(identity, sink, options);
+        return { ...link, reply: (mapper, packet) => { if (broken) throw new Error('channel closed'); link.reply(mapper, packet); } };
+      },
+    };
+    const a = new Agent({ transport: t, identity: 'a', logger: c.logger, actors: [defineActor('x', { y: (n: unknown) => n })] });
+    await a.start();
+    closers.push(() => a.stop());
+    const m = await c.startedMapper();
+    broken = true;
+    const lost = Array.from({ length: 5 }, (_, i) => m.request('/x/y', i, { timeout: 50 }).catch((e: unknown) => e));
+    await flush();
+    const line = 'could not send a result (further failures are only counted until a reply goes through)';
+    expect(c.logger.lines.filter((l) => l.msg === line)).toHaveLength(1);
+    broken = false;
+    await expect(m.request('/x/y', 7)).resolves.toBe(7);
+    await Promise.all(lost);
+    expect(a.stats).toMatchObject({ handled: 6, failed: 0 });
   });
 });

@@ -11,6 +11,9 @@ import type { AgentLink } from '../transport/transport';
 /** Owns nothing but a bounded set of routes already warned about. */
 export class Replier {
   private readonly warned = new Set<string>();
+  /** Replies the transport refused (not for their content); logged once per burst of failures. */
+  lostCount = 0;
+  private inLostBurst = false;
 
   constructor(
     private readonly identity: string,
@@ -64,6 +67,7 @@ export class Replier {
     if (!link) return undefined;
     try {
       link.reply(p.replyTo, packet);
+      this.inLostBurst = false;
       return undefined;
     } catch (err) {
       return err;
@@ -71,7 +75,10 @@ export class Replier {
   }
 
   private lost(p: RequestPacket, err: unknown): void {
-    this.logger.error({ err, route: p.route, requestId: `${p.replyTo}#${p.id}` }, 'could not send the result');
+    this.lostCount++;
+    if (this.inLostBurst) return;
+    this.inLostBurst = true;
+    this.logger.error({ err, route: p.route, requestId: `${p.replyTo}#${p.id}`, lost: this.lostCount }, 'could not send a result (further failures are only counted until a reply goes through)');
   }
 
   private warnOnce(route: string, err: NaniteError, msg: string): void {
