@@ -21,7 +21,7 @@ describe('wireFault', () => {
     expect(wireFault({ 'odd key': [0, 2n] })).toBe('a BigInt at $["odd key"][1]');
     expect(wireFault({ f() { return 1; } })).toBe('a function at $.f');
     expect(wireFault(Symbol('s'))).toBe('a symbol');
-    expect(wireFault(nest(DEFAULT_WIRE_LIMITS.maxDepth + 1))).toMatch(/^nested deeper than 128 levels at \$(\.v)+$/);
+    expect(wireFault(nest(DEFAULT_WIRE_LIMITS.maxDepth + 1))).toBe(`nested deeper than 128 levels at $${'.v'.repeat(8)}…(116 more)…${'.v'.repeat(4)}`);
     expect(wireFault({ toJSON: () => { throw new Error('no'); } })).toBe('an object whose toJSON() threw (no)');
     expect(wireFault(new Proxy({}, { ownKeys: () => { throw new Error('trap'); } }))).toBe('a value that threw while being read (trap)');
     expect(wireFault('x'.repeat(100), { maxDepth: 10, maxBytes: 50 })).toBe('too large (over 50 bytes)');

@@ -95,11 +95,18 @@ function unwind(w: Walk, o: object, key: string | number): false {
   return false;
 }
 
+/** `keys` run from the fault up to the root; a long path keeps its first and last segments. */
 function pathOf(keys: ReadonlyArray<string | number>): string {
+  const segment = (k: string | number): string =>
+    typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) || k === 'toJSON()' ? `.${k}` : `[${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k)}]`;
   let out = '$';
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const k = keys[i]!;
-    out += typeof k === 'number' ? `[${k}]` : /^[A-Za-z_$][\w$]*$/.test(k) || k === 'toJSON()' ? `.${k}` : `[${JSON.stringify(k)}]`;
+  const n = keys.length;
+  for (let i = n - 1; i >= 0; i--) {
+    if (n > 16 && i === n - 9) {
+      out += `…(${n - 12} more)…`;
+      i = 3;
+    }
+    out += segment(keys[i]!);
   }
   return out;
 }
