@@ -248,7 +248,7 @@ describe('the waiting queue is bounded', () => {
     expect(a.queued).toBe(2);
     // 1 runs, 2 and 3 wait, 4 (push) dropped, 5 refused, 6 (push) dropped.
     expect(results.map((r) => [r.id, r.error?.code])).toEqual([[5, 'NANITE_ERR_OVERLOADED']]);
-    expect(results[0]!.error!.retryable).toBe(true);
+    expect(results[0]!.error).toMatchObject({ retryable: true, data: { agent: 'a', maxQueued: 2, notStarted: true } });
     expect(a.stats.overloaded).toBe(3);
     const burstLine = 'queue full: refusing requests (NANITE_ERR_OVERLOADED) and dropping pushes until it drains (one line per burst)';
     expect(c.logger.warnings().filter((w) => w === burstLine)).toHaveLength(1);
@@ -282,6 +282,7 @@ describe('the waiting queue is bounded', () => {
     await flush();
     expect(a.queued).toBe(0);
     expect(results.map((r) => r.error?.code)).toEqual(Array(10).fill('NANITE_ERR_SHUTTING_DOWN'));
+    expect(results[0]!.error!.data).toEqual({ agent: 'a', notStarted: true });
     gate.resolve('finished');
     await stopping;
     expect(Date.now() - t0).toBeLessThan(2_000);

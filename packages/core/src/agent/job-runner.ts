@@ -78,7 +78,7 @@ export class JobRunner implements JobHost {
     else if (this.running < this.o.concurrency) this.run(packet, settle, deadline);
     else if (this.draining) this.refuseWhileStopping([{ packet, settle }], false);
     else if (!this.queue.push({ packet, settle, deadline })) {
-      this.replier.error(packet, new NaniteError('NANITE_ERR_OVERLOADED', { message: `Agent ${this.identity} has ${this.queue.max} requests waiting already`, data: { agent: this.identity, maxQueued: this.queue.max } }));
+      this.replier.error(packet, new NaniteError('NANITE_ERR_OVERLOADED', { message: `Agent ${this.identity} has ${this.queue.max} requests waiting already`, data: { agent: this.identity, maxQueued: this.queue.max, notStarted: true } }));
       settle();
     }
   }
@@ -131,7 +131,7 @@ export class JobRunner implements JobHost {
     for (const { packet, settle } of items) {
       if (packet.type === 'request') {
         requests++;
-        this.replier.error(packet, new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.identity} is stopping; the request did not start` }));
+        this.replier.error(packet, new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.identity} is stopping; the request did not start`, data: { agent: this.identity, notStarted: true } }));
       }
       settle();
     }
