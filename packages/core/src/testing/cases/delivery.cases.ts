@@ -23,6 +23,7 @@ export const CONTRACT_PAYLOADS: readonly unknown[] = [
   'x'.repeat(64 * 1024),
 ];
 
+/** Cases of every transport: addressing, order and integrity of what is delivered. */
 export function deliveryCases<T extends Transport>(h: ContractHarness<T>, it: (name: string, fn: () => Promise<void>) => void): void {
   const { patience, quiet } = h.o;
 

@@ -28,6 +28,7 @@ function contractActor(): ActorDefinition {
   });
 }
 
+/** Cases of every transport: a real Agent and Mapper over it. */
 export function fabricCases<T extends Transport>(h: ContractHarness<T>, it: It): void {
   const { patience } = h.o;
 

@@ -21,6 +21,7 @@ function grownSince(baseline: Map<string, number>): string[] {
   return [...liveResources()].filter(([type, n]) => n > (baseline.get(type) ?? 0)).map(([type, n]) => `${type} ×${n - (baseline.get(type) ?? 0)}`);
 }
 
+/** Cases of every transport: idempotent close that releases everything. */
 export function lifecycleCases<T extends Transport>(h: ContractHarness<T>, it: It): void {
   const { patience } = h.o;
 

@@ -29,6 +29,7 @@ class PoisonSerializer implements Serializer {
   }
 }
 
+/** Cases of `capabilities.serializer`: undecodable bytes reach `onMalformed`, and traffic goes on. */
 export function malformedCases<T extends Transport>(h: ContractHarness<T>, it: It): void {
   const { patience } = h.o;
 

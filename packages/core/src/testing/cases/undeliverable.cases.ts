@@ -10,6 +10,7 @@ import { SinkRecorder, watch } from '../sink-recorder';
 /** "Promptly": a return is an event of the wire, not of a timer. */
 const PROMPT = 1_000;
 
+/** Cases of every transport: requests that cannot reach their agent come back to their sender. */
 export function undeliverableCases<T extends Transport>(h: ContractHarness<T>, it: (name: string, fn: () => Promise<void>) => void): void {
   const { patience, quiet } = h.o;
   const prompt = Math.min(PROMPT, patience);
