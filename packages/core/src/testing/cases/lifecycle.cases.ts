@@ -49,6 +49,25 @@ export function lifecycleCases<T extends Transport>(h: ContractHarness<T>, it: I
     same(grownSince(baseline), [], 'resources still alive after close');
   });
 
+  it('settling after the agent link closed is harmless, and the identity can be opened again', async () => {
+    const ta = await h.transport();
+    const tm = await h.transport();
+    const a = new SinkRecorder();
+    const m = new SinkRecorder();
+    const agent = await ta.openAgent('agent-a', a.agentSink('held'), { prefetch: 1 });
+    const link = await tm.openMapper(MAPPER, m.mapperSink());
+    link.send('agent-a', request(1));
+    await a.until(() => a.packets.length === 1, patience, 'a request before closing');
+    await agent.close();
+    // What an agent does when a handler outlives its drain: settles on a closed link.
+    a.settleOldest();
+    const again = new SinkRecorder();
+    await ta.openAgent('agent-a', again.agentSink(), { prefetch: 1 });
+    link.send('agent-a', request(2));
+    await again.until(() => again.packets.length === 1, patience, 'a request to the re-opened identity');
+    same(again.packets, [request(2)]);
+  });
+
   it('a link opened on a transport that is then closed is closed with it', async () => {
     const ta = await h.transport();
     const tm = await h.transport();
