@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: make sure the broker (and browser) the suites need are there, build and typecheck
+// `npm test`: make sure the broker (and browser, and the SP tools nanocat/nngcat) the suites need are there, build and typecheck
 // every package, then run every jest project (unit, integration, browser) with open-handle
 // detection on. Extra arguments go to jest, e.g. `npm test -- --selectProjects unit`.
 import { spawnSync } from 'node:child_process';
@@ -18,6 +18,9 @@ if (!unitOnly) {
   }
   if (existsSync('scripts/ensure-chromium.sh') && run('bash', ['scripts/ensure-chromium.sh']) !== 0) {
     console.error('\nThe browser suites need Chromium; they will fail below (not skip).\n');
+  }
+  if (run('bash', ['scripts/ensure-sp-tools.sh']) !== 0) {
+    console.error('\nThe SP interop suites need nanocat and nngcat; they will fail below (not skip).\n');
   }
 }
 if (run('npx', ['turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']) !== 0) process.exit(1);

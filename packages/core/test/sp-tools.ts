@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -76,4 +76,51 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** A raw TCP connection that records what it receives, for feeding hand-made bytes to an SP socket. */
+export class RawPeer {
+  received = Buffer.alloc(0);
+  closed = false;
+  readonly socket: Socket;
+  private readonly done: Promise<void>;
+
+  constructor(port: number) {
+    this.socket = connect({ host: '127.0.0.1', port });
+    this.socket.on('data', (c: Buffer) => (this.received = Buffer.concat([this.received, c])));
+    this.socket.on('error', () => undefined);
+    this.done = new Promise((resolve) => this.socket.once('close', () => {
+      this.closed = true;
+      resolve();
+    }));
+  }
+
+  write(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Resolves once at least `n` bytes were received. */
+  async receive(n: number, ms = 5_000): Promise<Buffer> {
+    const until = Date.now() + ms;
+    while (this.received.length < n) {
+      if (Date.now() > until || this.closed) throw new Error(`received ${this.received.length} of ${n} bytes`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return this.received;
+  }
+
+  /** Resolves when the other side closed the connection. */
+  whenClosed(): Promise<void> {
+    return this.done;
+  }
+
+  async close(): Promise<void> {
+    this.socket.destroy();
+    await this.done;
+  }
+}
+
+/** The port of a `tcp://host:port` URL. */
+export function portOf(url: string): number {
+  return Number(url.slice(url.lastIndexOf(':') + 1));
 }

@@ -3,10 +3,10 @@
  * a dialer keeps one connection up, reconnecting with backoff (nanomsg's reconnect interval).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import { NaniteError } from '../../errors';
 import type { SpPipe } from './sp-pipe';
-import { formatSpUrl, framingOf, type SpAddress } from './sp-url';
+import { formatSpUrl, type SpAddress } from './sp-url';
 
 /** A listener or dialer of a socket. */
 export interface SpEndpoint {
@@ -37,33 +37,34 @@ export class SpListener implements SpEndpoint, SpPipeOwner {
   private readonly pipes = new Set<SpPipe>();
   private closing: Promise<void> | undefined;
 
+  private boundUrl: string;
+
   private constructor(
     private readonly server: Server,
-    readonly url: string,
-  ) {}
+    address: SpAddress,
+  ) {
+    this.boundUrl = formatSpUrl(address);
+  }
+
+  get url(): string {
+    return this.boundUrl;
+  }
 
   /** Binds `address`; rejects with `NANITE_ERR_TRANSPORT` when it cannot (address in use, no permission). */
   static async open(address: SpAddress, host: SpEndpointHost): Promise<SpListener> {
     const server = createServer({ noDelay: true });
-    let listener: SpListener | undefined;
-    const pending: Socket[] = [];
-    server.on('connection', (conn: Socket) => {
-      if (listener) listener.accept(conn, address, host);
-      else pending.push(conn);
-    });
+    const listener = new SpListener(server, address);
+    server.on('connection', (conn: Socket) => listener.accept(conn, address, host));
     try {
       await bind(server, address);
     } catch (cause) {
       server.close();
-      for (const c of pending) c.destroy();
-      throw new NaniteError('NANITE_ERR_TRANSPORT', { message: `Cannot listen on ${formatSpUrl(address)}: ${(cause as Error).message}`, cause, data: { url: formatSpUrl(address) } });
+      throw new NaniteError('NANITE_ERR_TRANSPORT', { message: `Cannot listen on ${listener.url}: ${(cause as Error).message}`, cause, data: { url: listener.url } });
     }
     // Errors after bind (e.g. EMFILE on accept) must not crash the process; accepting continues.
     server.on('error', () => undefined);
     const bound = server.address();
-    const url = address.kind === 'tcp' && bound && typeof bound === 'object' ? formatSpUrl({ kind: 'tcp', host: address.host, port: bound.port }) : formatSpUrl(address);
-    listener = new SpListener(server, url);
-    for (const c of pending) listener.accept(c, address, host);
+    if (address.kind === 'tcp' && bound && typeof bound === 'object') listener.boundUrl = formatSpUrl({ kind: 'tcp', host: address.host, port: bound.port });
     return listener;
   }
 
@@ -105,7 +106,10 @@ async function bind(server: Server, address: SpAddress): Promise<void> {
     await once();
   } catch (e) {
     // A socket file left by a crashed process: remove it when nobody answers on it (as NNG does).
-    if (address.kind !== 'ipc' || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || (await answers(address.path))) throw e;
+    // Anything that is not a socket file is left alone.
+    if (address.kind !== 'ipc' || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    const stat = await lstat(address.path).catch(() => undefined);
+    if (!stat?.isSocket() || (await answers(address.path))) throw e;
     await unlink(address.path);
     await once();
   }
