@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: make sure the broker (and browser, and the SP tools nanocat/nngcat) the suites need are there, build and typecheck
+// `npm test`: make sure the broker (and browser) the suites need are there, build and typecheck
 // every package, then run every jest project (unit, integration, browser) with open-handle
 // detection on. Extra arguments go to jest, e.g. `npm test -- --selectProjects unit`.
 import { spawnSync } from 'node:child_process';
