@@ -62,9 +62,13 @@ export class SpFaultCounter {
     const suppressed = this.suppressed;
     this.suppressed = 0;
     this.logger.warn(
-      { ...this.bindings, ...detail, fault, suppressedSinceLastLine: suppressed, faults: this.snapshot() },
+      { ...this.bindings, ...detail, fault, suppressedSinceLastLine: suppressed, faults: this.nonZero() },
       'SP socket dropped a connection or message (further faults within 10 s are only counted)',
     );
+  }
+
+  private nonZero(): Partial<SpFaultCounts> {
+    return Object.fromEntries(Object.entries(this.counts).filter(([, n]) => n > 0));
   }
 
   /** Counts by kind (a copy). */

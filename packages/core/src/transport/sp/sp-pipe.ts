@@ -49,6 +49,8 @@ function endOfTurn(pipe: SpPipe): void {
 export class SpPipe implements SpPipeInfo {
   readonly id: number;
   readonly remote: string;
+  /** What users are shown of this pipe (no methods). */
+  readonly info: SpPipeInfo;
   private state: 'handshake' | 'ready' | 'closed' = 'handshake';
   private header: Buffer | undefined = Buffer.alloc(0);
   private readonly decoder: SpFrameDecoder;
@@ -65,6 +67,7 @@ export class SpPipe implements SpPipeInfo {
   ) {
     this.id = config.id;
     this.remote = config.remote ?? `${socket.remoteAddress}:${socket.remotePort}`;
+    this.info = Object.freeze({ id: this.id, remote: this.remote });
     this.decoder = new SpFrameDecoder(config.framing, config.maxMessageSize);
     this.timer = setTimeout(() => this.abort('handshake-timeout'), config.handshakeTimeout);
     this.timer.unref();

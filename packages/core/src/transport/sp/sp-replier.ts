@@ -55,23 +55,29 @@ interface PipeState {
   pending: number;
 }
 
+/** How a request reaches back to its socket. */
+interface ReplyPath {
+  send(state: PipeState, backtrace: Buffer, body: Uint8Array): boolean;
+  release(state: PipeState): void;
+}
+
 class Request implements SpRequest {
   private done = false;
   constructor(
-    private readonly owner: SpReplier,
+    private readonly owner: ReplyPath,
     private readonly state: PipeState,
     private readonly backtrace: Buffer,
     readonly body: Buffer,
   ) {}
 
   get pipe(): SpPipeInfo {
-    return this.state.pipe;
+    return this.state.pipe.info;
   }
 
   reply(body: Uint8Array): boolean {
     if (this.done) return false;
     this.done = true;
-    return this.owner.sendReply(this.state, this.backtrace, body);
+    return this.owner.send(this.state, this.backtrace, body);
   }
 
   /** Releases the pending slot without replying. */
@@ -89,6 +95,10 @@ export abstract class SpReplier extends SpSocket {
   private readonly states = new Map<number, PipeState>();
   private pending = 0;
   private counts = { received: 0, replies: 0, unhandled: 0 };
+  private readonly path: ReplyPath = {
+    send: (state, backtrace, body) => this.sendReply(state, backtrace, body),
+    release: (state) => this.release(state),
+  };
 
   protected constructor(protocol: SpProtocolName, options: SpReplierOptions) {
     super(protocol, options);
@@ -107,8 +117,7 @@ export abstract class SpReplier extends SpSocket {
     return { ...super.stats(), ...this.counts, pending: this.pending };
   }
 
-  /** @internal */
-  sendReply(state: PipeState, backtrace: Buffer, body: Uint8Array): boolean {
+  private sendReply(state: PipeState, backtrace: Buffer, body: Uint8Array): boolean {
     this.release(state);
     if (!state.open) return false;
     if (!state.pipe.send([backtrace, body])) {
@@ -119,8 +128,7 @@ export abstract class SpReplier extends SpSocket {
     return true;
   }
 
-  /** @internal */
-  release(state: PipeState): void {
+  private release(state: PipeState): void {
     if (!state.open) return;
     state.pending--;
     this.pending--;
@@ -158,7 +166,7 @@ export abstract class SpReplier extends SpSocket {
     this.pending++;
     state.pending++;
     // Copy the backtrace: the message may share its memory with a large socket chunk.
-    const request = new Request(this, state, Buffer.from(message.subarray(0, at)), message.subarray(at));
+    const request = new Request(this.path, state, Buffer.from(message.subarray(0, at)), message.subarray(at));
     let out: ReturnType<SpRequestHandler>;
     try {
       out = handler(request);

@@ -179,9 +179,9 @@ export class SpReqSocket extends SpSocket {
   private send(r: Outstanding): boolean {
     const n = this.ring.length;
     for (let i = 0; i < n; i++) {
-      const pipe = this.ring[this.cursor++ % n];
+      const pipe = this.ring[(this.cursor + i) % n];
       if (!pipe.send([r.header, r.body])) continue;
-      this.cursor %= n;
+      this.cursor = (this.cursor + i + 1) % n;
       if (r.sends++ > 0) this.counts.resends++;
       r.pipe = pipe;
       this.onPipe.get(pipe.id)?.add(r);

@@ -33,7 +33,7 @@ interface Waiter {
 }
 
 /** Base of the SP sockets. Not constructed directly. */
-export abstract class SpSocket implements SpEndpointHost {
+export abstract class SpSocket {
   protected readonly options: ResolvedSpOptions;
   protected readonly logger: Logger;
   protected readonly faults: SpFaultCounter;
@@ -47,6 +47,8 @@ export abstract class SpSocket implements SpEndpointHost {
   private closedPipes = 0;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
+  /** What listeners and dialers see of this socket. */
+  private readonly host: SpEndpointHost;
 
   protected constructor(
     /** The SP protocol this socket speaks. */
@@ -56,16 +58,13 @@ export abstract class SpSocket implements SpEndpointHost {
     this.options = resolveSpOptions(options);
     this.logger = options.logger ?? defaultLogger('nanite-sp');
     this.faults = new SpFaultCounter(this.logger, { sp: protocol, ...(options.name ? { name: options.name } : {}) });
-  }
-
-  get handshakeTimeout(): number {
-    return this.options.handshakeTimeout;
-  }
-  get reconnectMin(): number {
-    return this.options.reconnectMin;
-  }
-  get reconnectMax(): number {
-    return this.options.reconnectMax;
+    const o = this.options;
+    this.host = {
+      adopt: (conn, address, remote, owner) => this.adopt(conn, address, remote, owner),
+      handshakeTimeout: o.handshakeTimeout,
+      reconnectMin: o.reconnectMin,
+      reconnectMax: o.reconnectMax,
+    };
   }
 
   /** True after {@link SpSocket.close} was called. */
@@ -86,7 +85,7 @@ export abstract class SpSocket implements SpEndpointHost {
   async listen(url: string): Promise<SpEndpoint> {
     const address = parseSpUrl(url);
     this.assertOpen();
-    const listener = await SpListener.open(address, this);
+    const listener = await SpListener.open(address, this.host);
     if (this.closing) {
       await listener.close();
       this.assertOpen();
@@ -102,7 +101,7 @@ export abstract class SpSocket implements SpEndpointHost {
   dial(url: string): SpEndpoint {
     const address = parseSpUrl(url);
     this.assertOpen();
-    const dialer = new SpDialer(address, this);
+    const dialer = new SpDialer(address, this.host);
     this.endpoints.add(dialer);
     dialer.start();
     return dialer;
@@ -152,8 +151,8 @@ export abstract class SpSocket implements SpEndpointHost {
     return this.closing;
   }
 
-  /** @internal Called by listeners and dialers. */
-  adopt(conn: Socket, address: SpAddress, remote: string | undefined, owner: SpPipeOwner): SpPipe | undefined {
+  /** Turns a connection of a listener or dialer into a pipe (or refuses it). */
+  private adopt(conn: Socket, address: SpAddress, remote: string | undefined, owner: SpPipeOwner): SpPipe | undefined {
     if (this.closing) {
       conn.destroy();
       return undefined;

@@ -6,7 +6,7 @@
 import { NaniteError } from '../../errors';
 import { encodeId, leadingId, RecentIds, SpIdAllocator } from './sp-ids';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
-import type { SpPipe, SpPipeInfo } from './sp-pipe';
+import type { SpPipe } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
 import { SpSurvey, type SpSurveyOwner } from './sp-survey';
 
@@ -39,7 +39,7 @@ export interface SpSurveyorStats extends SpSocketStats {
 }
 
 /** A SURVEYOR socket. `for await (const answer of surveyor.survey(body)) ...` */
-export class SpSurveyorSocket extends SpSocket implements SpSurveyOwner {
+export class SpSurveyorSocket extends SpSocket {
   private readonly surveyTime: number;
   private readonly maxSurveys: number;
   private readonly maxResponses: number;
@@ -48,6 +48,10 @@ export class SpSurveyorSocket extends SpSocket implements SpSurveyOwner {
   private readonly active = new Map<number, SpSurvey>();
   private readonly aborts = new Map<SpSurvey, () => void>();
   private counts = { surveys: 0, responses: 0 };
+  private readonly owner: SpSurveyOwner = {
+    surveyEnded: (survey) => this.surveyEnded(survey),
+    surveyOverflow: (pipe) => this.fault('overflow', this.pipes.get(pipe.id)),
+  };
 
   constructor(options: SpSurveyorOptions = {}) {
     super('surveyor', options);
@@ -78,7 +82,7 @@ export class SpSurveyorSocket extends SpSocket implements SpSurveyOwner {
     let sentTo = 0;
     for (const pipe of this.pipes.values()) if (pipe.send([header, body])) sentTo++;
     const deadline = options.deadline ?? Date.now() + timeout;
-    const survey = new SpSurvey(id, deadline, sentTo, this.maxResponses, this);
+    const survey = new SpSurvey(id, deadline, sentTo, this.maxResponses, this.owner);
     this.counts.surveys++;
     if (!survey.done) this.active.set(id, survey);
     if (options.signal && !survey.done) {
@@ -96,18 +100,11 @@ export class SpSurveyorSocket extends SpSocket implements SpSurveyOwner {
     return { ...super.stats(), ...this.counts, active: this.active.size };
   }
 
-  /** @internal */
-  surveyEnded(survey: SpSurvey): void {
+  private surveyEnded(survey: SpSurvey): void {
     this.active.delete(survey.id);
     this.recent.add(survey.id);
     this.aborts.get(survey)?.();
     this.aborts.delete(survey);
-  }
-
-  /** @internal */
-  surveyOverflow(pipe: SpPipeInfo): void {
-    const p = this.pipes.get(pipe.id);
-    this.fault('overflow', p);
   }
 
   protected onMessage(pipe: SpPipe, message: Buffer): void {
@@ -116,7 +113,7 @@ export class SpSurveyorSocket extends SpSocket implements SpSurveyOwner {
     const survey = this.active.get(id);
     if (!survey) return this.fault(this.recent.has(id) ? 'late' : 'unknown-id', pipe);
     this.counts.responses++;
-    survey.push({ body: message.subarray(4), pipe });
+    survey.push({ body: message.subarray(4), pipe: pipe.info });
   }
 
   protected onPipeReady(): void {}
