@@ -2,6 +2,7 @@
  * What an SP socket does with peers that break the wire rules: each such connection is closed and
  * counted, one log line per burst, and the socket keeps serving well-behaved peers.
  */
+import fc from 'fast-check';
 import { SpRepSocket, SpReqSocket, SpRespondentSocket } from '../src';
 import { encodeFrame } from '../src/transport/sp/sp-frame';
 import { encodeSpHeader } from '../src/transport/sp/sp-handshake';
@@ -128,5 +129,32 @@ describe('SP garbage handling', () => {
     await second.whenClosed();
     expect(s.stats().faults['pipe-limit']).toBe(1);
     expect(first.closed).toBe(false);
+  });
+
+  it('decodes a request that arrives one byte per write', async () => {
+    const { port } = await rep();
+    const p = peer(port);
+    const bytes = Buffer.concat([encodeSpHeader('req'), encodeFrame('tcp', [Buffer.from([0x80, 0, 0, 3]), Buffer.from('slow')])]);
+    for (const b of bytes) {
+      p.write(Buffer.from([b]));
+      await new Promise((r) => setImmediate(r));
+    }
+    const got = await p.receive(8 + 8 + 8);
+    expect(String(got.subarray(20))).toBe('slow');
+  });
+
+  it('survives random bytes after a valid header and keeps serving', async () => {
+    const { port, url } = await rep({ maxMessageSize: 4096 });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), async (junk) => {
+        const p = new RawPeer(port);
+        p.write(Buffer.concat([encodeSpHeader('req'), Buffer.from(junk)]));
+        await p.receive(8);
+        await new Promise((r) => setTimeout(r, 2));
+        await p.close();
+      }),
+      { numRuns: 25 },
+    );
+    await stillServes(url);
   });
 });
