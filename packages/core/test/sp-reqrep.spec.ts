@@ -1,6 +1,7 @@
 /** REQ and REP over real loopback connections: backtraces, concurrency, load balancing, resends, timeouts. */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { SpRepSocket, SpReqSocket, type SpRequest, type SpSocket } from '../src';
 import { encodeFrame } from '../src/transport/sp/sp-frame';
 import { encodeSpHeader } from '../src/transport/sp/sp-handshake';
@@ -65,6 +66,21 @@ describe('REP backtraces', () => {
     expect(order).toEqual(['re-c', 're-b', 're-a']);
     expect(held[0].reply(Buffer.from('twice'))).toBe(false);
     expect(rep.stats()).toMatchObject({ pending: 0, replies: 3 });
+  });
+
+  it('drops replies (send-buffer-full) to a requester that does not read, instead of buffering them', async () => {
+    const { rep, url } = await echoRep({ maxWriteBuffer: 64 * 1024 });
+    const greedy = connect({ host: '127.0.0.1', port: portOf(url) });
+    greedy.on('error', () => undefined);
+    greedy.pause();
+    const body = Buffer.alloc(60_000);
+    greedy.write(encodeSpHeader('req'));
+    for (let i = 0; i < 300; i++) greedy.write(encodeFrame('tcp', [Buffer.from([0x80, 0, 0, i & 0xff]), body]));
+    await until(() => rep.stats().received === 300, 1_000_000);
+    expect(rep.stats().faults['send-buffer-full']).toBeGreaterThan(0);
+    expect(rep.stats().replies + rep.stats().faults['send-buffer-full']).toBe(300);
+    expect(rep.stats().pending).toBe(0);
+    greedy.destroy();
   });
 
   it('counts a throwing handler, sends nothing and keeps serving', async () => {
@@ -161,6 +177,28 @@ describe('REQ', () => {
     held[0].reply(Buffer.from('too late'));
     await until(() => req.stats().faults.late === 1);
     expect(req.stats()).toMatchObject({ timeouts: 1, outstanding: 0 });
+  });
+
+  it('holds requests back while the peer does not read (maxWriteBuffer) and sends them when it drains', async () => {
+    const req = track(new SpReqSocket({ logger: quiet(), maxWriteBuffer: 64 * 1024 }));
+    const { url } = await req.listen('tcp://127.0.0.1:0');
+    let bytes = 0;
+    const slow = connect({ host: '127.0.0.1', port: portOf(url) });
+    slow.on('error', () => undefined);
+    slow.write(encodeSpHeader('rep'));
+    await req.whenConnected(1, 5_000);
+    slow.pause();
+    const body = Buffer.alloc(60_000);
+    const calls = Array.from({ length: 300 }, () => req.request(body, { timeout: 0 }).catch(() => undefined));
+    await until(() => req.stats().waiting > 0);
+    expect(req.stats().waiting).toBeLessThan(300);
+    slow.on('data', (c: Buffer) => (bytes += c.length));
+    slow.resume();
+    await until(() => req.stats().waiting === 0, 1_000_000);
+    await until(() => bytes >= 8 + 300 * (8 + 4 + 60_000), 1_000_000);
+    slow.destroy();
+    await req.close();
+    await Promise.all(calls);
   });
 
   it('cancels on abort, refuses beyond maxOutstanding, and rejects what is left on close', async () => {

@@ -17,7 +17,7 @@ export interface SpSocketOptions {
   reconnectMax?: number;
   /** Connections (pipes) a socket keeps at once over all its listeners and dialers; extra accepted connections are closed and counted. Default 4 096. */
   maxPipes?: number;
-  /** Bytes a pipe may hold unsent (the peer reads too slowly) before messages to it are dropped (replies) or held back (requests). Default 8 MiB. */
+  /** Bytes a pipe may hold unsent (the peer reads too slowly) before messages to it are dropped (replies) or held back (requests); at least 16 KiB. Default 8 MiB. */
   maxWriteBuffer?: number;
   /** Most hops (4-byte ids) a backtrace may hold; a longer one is dropped as malformed. NNG's `NNG_OPT_MAXTTL`. Default 8. */
   maxTtl?: number;
@@ -60,7 +60,8 @@ export function resolveSpOptions(options: SpSocketOptions = {}): ResolvedSpOptio
   checkInteger('reconnectMin', o.reconnectMin, 1, 0x7fff_ffff);
   checkInteger('reconnectMax', o.reconnectMax, o.reconnectMin, 0x7fff_ffff);
   checkInteger('maxPipes', o.maxPipes, 1, 1_000_000);
-  checkInteger('maxWriteBuffer', o.maxWriteBuffer, 1, Number.MAX_SAFE_INTEGER);
+  // At least Node's socket high-water mark, so a full pipe always gets its 'drain' event.
+  checkInteger('maxWriteBuffer', o.maxWriteBuffer, 16 * 1024, Number.MAX_SAFE_INTEGER);
   checkInteger('maxTtl', o.maxTtl, 1, 255);
   return o;
 }
