@@ -218,6 +218,7 @@ describe('REQ', () => {
     const req = track(new SpReqSocket({ logger: quiet(), maxMessageSize: 64 }));
     await expect(req.request('text' as unknown as Buffer)).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
     await expect(req.request(Buffer.alloc(61))).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+    await expect(req.request(Buffer.from('x'), { timeout: 2 ** 31 })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
     expect(() => req.dial('http://x')).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
     expect(() => new SpReqSocket({ resendInterval: -1 })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
   });

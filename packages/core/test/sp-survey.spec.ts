@@ -100,8 +100,10 @@ describe('SP surveys', () => {
     expect(() => surveyor.survey(Buffer.from('q'))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_SHUTTING_DOWN' }));
   });
 
-  it('refuses more than maxSurveys at once with NANITE_ERR_BUFFER_FULL', () => {
+  it('refuses bad arguments, and more than maxSurveys at once with NANITE_ERR_BUFFER_FULL', () => {
     const surveyor = track(new SpSurveyorSocket({ logger: quiet(), maxSurveys: 1 }));
+    expect(() => surveyor.survey(Buffer.from('x'), { timeout: -1 })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+    expect(() => surveyor.survey('x' as unknown as Buffer)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
     surveyor.survey(Buffer.from('1'));
     expect(() => surveyor.survey(Buffer.from('2'))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_BUFFER_FULL' }));
   });

@@ -111,7 +111,7 @@ export class SpReqSocket extends SpSocket {
     if (!(body instanceof Uint8Array)) return Promise.reject(invalid('request body must be a Uint8Array (Buffer)'));
     if (body.length + 4 > this.options.maxMessageSize) return Promise.reject(invalid(`request of ${body.length} bytes exceeds maxMessageSize`));
     const timeout = options.timeout ?? this.requestTimeout;
-    if (!Number.isInteger(timeout) || timeout < 0) return Promise.reject(invalid('timeout must be a non-negative integer (ms)'));
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_DELAY) return Promise.reject(invalid(`timeout must be an integer in [0, ${MAX_DELAY}] (ms)`));
     if (this.closed) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' }));
     if (options.signal?.aborted) return Promise.reject(new NaniteError('NANITE_ERR_ABORTED'));
     if (this.outstanding.size >= this.maxOutstanding) {
@@ -226,6 +226,9 @@ export class SpReqSocket extends SpSocket {
     if (r.onAbort) r.signal?.removeEventListener('abort', r.onAbort);
   }
 }
+
+/** Longest delay setTimeout honours. */
+const MAX_DELAY = 0x7fff_ffff;
 
 function invalid(message: string): NaniteError {
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message });

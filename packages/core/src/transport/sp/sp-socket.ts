@@ -46,6 +46,7 @@ export abstract class SpSocket {
   private opened = 0;
   private closedPipes = 0;
   private closing: Promise<void> | undefined;
+  private isClosed = false;
   private drained: (() => void) | undefined;
   /** What listeners and dialers see of this socket. */
   private readonly host: SpEndpointHost;
@@ -69,7 +70,7 @@ export abstract class SpSocket {
 
   /** True after {@link SpSocket.close} was called. */
   get closed(): boolean {
-    return this.closing !== undefined;
+    return this.isClosed;
   }
 
   /** Number of ready pipes. */
@@ -86,7 +87,7 @@ export abstract class SpSocket {
     const address = parseSpUrl(url);
     this.assertOpen();
     const listener = await SpListener.open(address, this.host);
-    if (this.closing) {
+    if (this.isClosed) {
       await listener.close();
       this.assertOpen();
     }
@@ -113,7 +114,7 @@ export abstract class SpSocket {
    */
   whenConnected(count = 1, timeout = 0): Promise<void> {
     if (this.pipes.size >= count) return Promise.resolve();
-    if (this.closing) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' }));
+    if (this.isClosed) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' }));
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = { count, resolve, reject, timer: undefined };
       if (timeout > 0) {
@@ -136,7 +137,9 @@ export abstract class SpSocket {
    * subclass says how). Idempotent; resolves when the listeners have released their addresses.
    */
   close(): Promise<void> {
-    this.closing ??= (async () => {
+    if (this.closing) return this.closing;
+    this.isClosed = true;
+    this.closing = (async () => {
       this.onClose();
       for (const w of this.waiters) {
         if (w.timer) clearTimeout(w.timer);
@@ -153,7 +156,7 @@ export abstract class SpSocket {
 
   /** Turns a connection of a listener or dialer into a pipe (or refuses it). */
   private adopt(conn: Socket, address: SpAddress, remote: string | undefined, owner: SpPipeOwner): SpPipe | undefined {
-    if (this.closing) {
+    if (this.isClosed) {
       conn.destroy();
       return undefined;
     }
@@ -196,11 +199,11 @@ export abstract class SpSocket {
   }
 
   protected assertOpen(): void {
-    if (this.closing) throw new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' });
+    if (this.isClosed) throw new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' });
   }
 
   private pipeReady(pipe: SpPipe): void {
-    if (this.closing) {
+    if (this.isClosed) {
       pipe.close();
       return;
     }

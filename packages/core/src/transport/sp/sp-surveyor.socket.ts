@@ -71,8 +71,10 @@ export class SpSurveyorSocket extends SpSocket {
     if (!(body instanceof Uint8Array)) throw invalid('survey body must be a Uint8Array (Buffer)');
     if (body.length + 4 > this.options.maxMessageSize) throw invalid(`survey of ${body.length} bytes exceeds maxMessageSize`);
     const timeout = options.timeout ?? this.surveyTime;
-    if (!Number.isInteger(timeout) || timeout < 0) throw invalid('timeout must be a non-negative integer (ms)');
-    if (options.deadline !== undefined && !Number.isFinite(options.deadline)) throw invalid('deadline must be epoch ms');
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_DELAY) throw invalid(`timeout must be an integer in [0, ${MAX_DELAY}] (ms)`);
+    if (options.deadline !== undefined && (!Number.isFinite(options.deadline) || options.deadline - Date.now() > MAX_DELAY)) {
+      throw invalid('deadline must be epoch ms, less than 24 days ahead');
+    }
     this.assertOpen();
     if (this.active.size >= this.maxSurveys) {
       throw new NaniteError('NANITE_ERR_BUFFER_FULL', { message: `${this.maxSurveys} SP surveys are already running` });
@@ -124,6 +126,9 @@ export class SpSurveyorSocket extends SpSocket {
     for (const s of [...this.active.values()]) s.cancel();
   }
 }
+
+/** Longest delay setTimeout honours. */
+const MAX_DELAY = 0x7fff_ffff;
 
 function invalid(message: string): NaniteError {
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message });
