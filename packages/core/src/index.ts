@@ -63,7 +63,7 @@ export { SpSurveyorSocket } from './transport/sp/sp-surveyor.socket';
 export type { SpSurveyOptions, SpSurveyorOptions, SpSurveyorStats } from './transport/sp/sp-surveyor.socket';
 export type { SpSurvey, SpSurveyResponse } from './transport/sp/sp-survey';
 export { SpSocket } from './transport/sp/sp-socket';
-export type { SpSocketStats } from './transport/sp/sp-socket';
+export type { SpPipeListener, SpSocketStats } from './transport/sp/sp-socket';
 export { DEFAULT_SP_OPTIONS } from './transport/sp/sp-options';
 export type { SpSocketOptions } from './transport/sp/sp-options';
 export type { SpEndpoint } from './transport/sp/sp-endpoint';

@@ -252,6 +252,35 @@ describe('listening', () => {
     expect(readFileSync(file, 'utf8')).toBe('data');
   });
 
+  it('tells pipe listeners when pipes come and go; a throwing listener is logged and ignored', async () => {
+    const { rep, url } = await echoRep();
+    const logger = quiet();
+    const req = track(new SpReqSocket({ logger }));
+    const events: string[] = [];
+    req.onPipe(() => {
+      throw new Error('listener bug');
+    });
+    const off = req.onPipe((event, pipe) => events.push(`${event}:${pipe.remote.startsWith('127.0.0.1:')}`));
+    req.dial(url);
+    await req.whenConnected(1, 5_000);
+    await rep.close();
+    await until(() => events.length === 2);
+    expect(events).toEqual(['up:true', 'down:true']);
+    expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(2);
+    off();
+  });
+
+  it('says in a timeout whether the request ever left (data.sent)', async () => {
+    const req = track(new SpReqSocket({ logger: quiet() }));
+    req.dial('tcp://127.0.0.1:1');
+    await expect(req.request(Buffer.from('x'), { timeout: 30 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT', data: { sent: false } });
+    const { url } = await echoRep({ handler: () => undefined });
+    const other = track(new SpReqSocket({ logger: quiet() }));
+    other.dial(url);
+    await other.whenConnected(1, 5_000);
+    await expect(other.request(Buffer.from('x'), { timeout: 30 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT', data: { sent: true } });
+  });
+
   it('whenConnected times out with NANITE_ERR_TIMEOUT', async () => {
     const req = track(new SpReqSocket({ logger: quiet() }));
     await expect(req.whenConnected(1, 20)).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });

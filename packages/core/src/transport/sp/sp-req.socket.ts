@@ -29,7 +29,7 @@ export const DEFAULT_SP_REQ_OPTIONS = { resendInterval: 60_000, requestTimeout: 
 
 /** Options of one {@link SpReqSocket.request}. */
 export interface SpRequestOptions {
-  /** ms until the request fails with `NANITE_ERR_TIMEOUT`; 0: none. Default the socket's `requestTimeout`. */
+  /** ms until the request fails with `NANITE_ERR_TIMEOUT` (its `data.sent` is false when no pipe ever took it); 0: none. Default the socket's `requestTimeout`. */
   timeout?: number;
   /** Cancels the request (`NANITE_ERR_ABORTED`); a reply that comes later is dropped and counted as late. */
   signal?: AbortSignal;
@@ -86,7 +86,8 @@ export class SpReqSocket extends SpSocket {
   private readonly outstanding = new Map<number, Outstanding>();
   /** Requests waiting for a pipe, oldest first. */
   private readonly waiting = new Set<Outstanding>();
-  private readonly onPipe = new Map<number, Set<Outstanding>>();
+  /** Requests each pipe carries (sent, not answered), by pipe id: resent when the pipe closes. */
+  private readonly carried = new Map<number, Set<Outstanding>>();
   private ring: SpPipe[] = [];
   private cursor = 0;
   private readonly timeouts = new DeadlineQueue<Outstanding>((r) => this.expire(r), { keepAlive: true });
@@ -137,14 +138,14 @@ export class SpReqSocket extends SpSocket {
 
   protected onPipeReady(pipe: SpPipe): void {
     this.ring.push(pipe);
-    this.onPipe.set(pipe.id, new Set());
+    this.carried.set(pipe.id, new Set());
     this.pump();
   }
 
   protected onPipeClosed(pipe: SpPipe): void {
     this.ring = this.ring.filter((p) => p !== pipe);
-    const stranded = this.onPipe.get(pipe.id);
-    this.onPipe.delete(pipe.id);
+    const stranded = this.carried.get(pipe.id);
+    this.carried.delete(pipe.id);
     if (!stranded) return;
     // nanomsg and NNG resend at once what the lost pipe carried.
     for (const r of stranded) {
@@ -184,7 +185,7 @@ export class SpReqSocket extends SpSocket {
       this.cursor = (this.cursor + i + 1) % n;
       if (r.sends++ > 0) this.counts.resends++;
       r.pipe = pipe;
-      this.onPipe.get(pipe.id)?.add(r);
+      this.carried.get(pipe.id)?.add(r);
       if (this.resendInterval > 0) this.resends.add(this.resendInterval, r.resend);
       return true;
     }
@@ -200,14 +201,17 @@ export class SpReqSocket extends SpSocket {
 
   private resendNow(r: Outstanding): void {
     if (!this.outstanding.has(r.id)) return;
-    if (r.pipe) this.onPipe.get(r.pipe.id)?.delete(r);
+    if (r.pipe) this.carried.get(r.pipe.id)?.delete(r);
     r.pipe = undefined;
     if (this.waiting.size > 0 || !this.send(r)) this.waiting.add(r);
   }
 
   private expire(r: Outstanding): void {
     this.counts.timeouts++;
-    this.fail(r, new NaniteError('NANITE_ERR_TIMEOUT', { message: 'No SP reply before the timeout' }));
+    // `sent: false` tells the caller the request never left this process: safe to try elsewhere.
+    const sent = r.sends > 0;
+    const message = sent ? 'No SP reply before the timeout' : 'No SP peer could take the request before the timeout';
+    this.fail(r, new NaniteError('NANITE_ERR_TIMEOUT', { message, data: { sent } }));
   }
 
   private fail(r: Outstanding, error: NaniteError): void {
@@ -220,7 +224,7 @@ export class SpReqSocket extends SpSocket {
     this.outstanding.delete(r.id);
     this.recent.add(r.id);
     this.waiting.delete(r);
-    if (r.pipe) this.onPipe.get(r.pipe.id)?.delete(r);
+    if (r.pipe) this.carried.get(r.pipe.id)?.delete(r);
     this.timeouts.cancel(r);
     this.resends.cancel(r.resend);
     if (r.onAbort) r.signal?.removeEventListener('abort', r.onAbort);

@@ -10,7 +10,7 @@ import { SpDialer, SpListener, type SpEndpoint, type SpEndpointHost, type SpPipe
 import { SpFaultCounter, type SpFault, type SpFaultCounts } from './sp-faults';
 import type { SpProtocolName } from './sp-handshake';
 import { resolveSpOptions, type ResolvedSpOptions, type SpSocketOptions } from './sp-options';
-import { SpPipe } from './sp-pipe';
+import { SpPipe, type SpPipeInfo } from './sp-pipe';
 import { framingOf, parseSpUrl, type SpAddress } from './sp-url';
 
 /** Counters every SP socket reports. */
@@ -24,6 +24,9 @@ export interface SpSocketStats {
   /** Refused connections and dropped messages by reason (see {@link SpFault}). */
   faults: SpFaultCounts;
 }
+
+/** Told when a pipe of the socket comes up (`up`) or goes away (`down`). */
+export type SpPipeListener = (event: 'up' | 'down', pipe: SpPipeInfo) => void;
 
 interface Waiter {
   count: number;
@@ -41,6 +44,7 @@ export abstract class SpSocket {
   protected readonly pipes = new Map<number, SpPipe>();
   private readonly endpoints = new Set<SpEndpoint>();
   private readonly waiters = new Set<Waiter>();
+  private readonly listeners = new Set<SpPipeListener>();
   private connections = 0;
   private nextPipeId = 1;
   private opened = 0;
@@ -127,6 +131,16 @@ export abstract class SpSocket {
     });
   }
 
+  /**
+   * Calls `listener` whenever a pipe completes the header exchange (`up`) or a ready pipe closes
+   * (`down`), e.g. to notice that an endpoint became unreachable. A listener that throws is logged
+   * and otherwise ignored. Returns a function that removes it.
+   */
+  onPipe(listener: SpPipeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Counters of this socket (a snapshot). */
   stats(): SpSocketStats {
     return { pipes: this.pipes.size, pipesOpened: this.opened, pipesClosed: this.closedPipes, faults: this.faults.snapshot() };
@@ -146,6 +160,7 @@ export abstract class SpSocket {
         w.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' }));
       }
       this.waiters.clear();
+      this.listeners.clear();
       await Promise.all([...this.endpoints].map((e) => e.close()));
       this.endpoints.clear();
       // Wait for every connection's 'close' so no handle outlives close().
@@ -186,6 +201,7 @@ export abstract class SpSocket {
         if (wasReady) {
           this.closedPipes++;
           this.onPipeClosed(pipe);
+          this.notify('down', pipe);
         }
         owner.pipeClosed(pipe, wasReady);
         if (this.connections === 0) this.drained?.();
@@ -216,6 +232,17 @@ export abstract class SpSocket {
       w.resolve();
     }
     this.onPipeReady(pipe);
+    this.notify('up', pipe);
+  }
+
+  private notify(event: 'up' | 'down', pipe: SpPipe): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event, pipe.info);
+      } catch (e) {
+        this.logger.error({ sp: this.protocol, err: e }, 'an SP pipe listener threw (ignored)');
+      }
+    }
   }
 
   /** A pipe completed the header exchange. */
