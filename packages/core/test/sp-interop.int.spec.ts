@@ -93,3 +93,23 @@ describe.each(cases)('%s over %s, %s', (tool, kind, side) => {
     expect(answers.map((a) => String(a.body))).toEqual([`here-${tool}`]);
   });
 });
+
+describe('mixed fleets', () => {
+  it('our SURVEYOR collects from an nngcat and a nanocat respondent at once; our REQ spreads over both kinds of REP', async () => {
+    const surveyor = track(new SpSurveyorSocket({ logger }));
+    const { url } = await surveyor.listen('tcp://127.0.0.1:0');
+    box.spawn('nngcat', ['--respondent0', '--dial', url, '--data', 'from-nng', '-A']);
+    box.spawn('nanocat', ['--respondent', '--connect', url, '--data', 'from-nanomsg', '-A']);
+    await surveyor.whenConnected(2, 10_000);
+    const answers = await surveyor.survey(Buffer.from('who'), { timeout: 1_000 }).collect();
+    expect(answers.map((a) => String(a.body)).sort()).toEqual(['from-nanomsg', 'from-nng']);
+
+    const req = track(new SpReqSocket({ logger }));
+    const rep = await req.listen('tcp://127.0.0.1:0');
+    box.spawn('nngcat', ['--rep0', '--dial', rep.url, '--data', 'nng', '-A']);
+    box.spawn('nanocat', ['--rep', '--connect', rep.url, '--data', 'nanomsg', '-A']);
+    await req.whenConnected(2, 10_000);
+    const replies = await Promise.all(Array.from({ length: 4 }, () => req.request(Buffer.from('x'), { timeout: 10_000 })));
+    expect(replies.map(String).sort()).toEqual(['nanomsg', 'nanomsg', 'nng', 'nng']);
+  });
+});
