@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { encodeFrame, SpFrameDecoder, type SpFraming } from '../src/transport/sp/sp-frame';
 import { checkSpHeader, encodeSpHeader } from '../src/transport/sp/sp-handshake';
-import { backtraceLength, leadingId } from '../src/transport/sp/sp-ids';
+import { backtraceLength, leadingId, SpIdAllocator } from '../src/transport/sp/sp-ids';
 import { formatSpUrl, parseSpUrl } from '../src/transport/sp/sp-url';
 
 /** Cuts `bytes` at the given (sorted, deduplicated) offsets. */
@@ -151,5 +151,20 @@ describe('SP URLs', () => {
 
   it.each(['http://x:1', 'tcp://host', 'tcp://h:99999', 'tcp://::1:5', 'ipc://', 'tcp://h:1/x'])('refuses %s with NANITE_ERR_INVALID_ARGUMENT', (url) => {
     expect(() => parseSpUrl(url)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+});
+
+describe('SP ids', () => {
+  it('hands out ids with the high bit set, skipping ids in use, and knows which it issued recently', () => {
+    const ids = new SpIdAllocator();
+    const a = ids.allocate(() => false);
+    const b = ids.allocate((id) => id === ((a + 1) | 0x8000_0000) >>> 0);
+    expect(a).toBeGreaterThanOrEqual(0x8000_0000);
+    expect(b).toBeGreaterThanOrEqual(0x8000_0000);
+    expect(b).not.toBe(a);
+    expect(ids.issuedRecently(a)).toBe(true);
+    expect(ids.issuedRecently(b)).toBe(true);
+    expect(ids.issuedRecently(((b + 1) | 0x8000_0000) >>> 0)).toBe(false);
+    expect(ids.issuedRecently(a & 0x7fff_ffff)).toBe(false);
   });
 });

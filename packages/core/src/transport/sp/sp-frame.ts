@@ -47,6 +47,8 @@ export function encodeFrame(framing: SpFraming, parts: readonly Uint8Array[]): B
 export class SpFrameDecoder {
   private readonly head: number;
   private chunks: Buffer[] = [];
+  /** Bytes of chunks[0] already consumed. */
+  private offset = 0;
   private size = 0;
   /** Length of the message being assembled, or -1 while its length prefix is incomplete. */
   private need = -1;
@@ -73,53 +75,76 @@ export class SpFrameDecoder {
     for (;;) {
       if (this.need < 0) {
         if (this.size < this.head) return undefined;
-        const prefix = this.take(this.head);
-        const fault = this.readLength(prefix);
+        const first = this.chunks[0];
+        let fault: SpFrameFault | undefined;
+        // The prefix is read in place when it lies in one chunk (the usual case), else copied out.
+        if (first.length - this.offset >= this.head) {
+          fault = this.readLength(first, this.offset);
+          if (!fault) this.skip(this.head);
+        } else fault = this.readLength(this.copyOut(this.head), 0);
         if (fault) return this.fail(fault);
       }
       if (this.size < this.need) return undefined;
-      const message = this.take(this.need);
+      const n = this.need;
       this.need = -1;
-      deliver(message);
+      deliver(this.take(n));
     }
   }
 
-  private readLength(prefix: Buffer): SpFrameFault | undefined {
-    let at = 0;
-    if (this.framing === 'ipc' && prefix[at++] !== IPC_NORMAL) return 'bad-message-type';
-    const high = prefix.readUInt32BE(at);
-    const low = prefix.readUInt32BE(at + 4);
+  private readLength(b: Buffer, at: number): SpFrameFault | undefined {
+    if (this.framing === 'ipc' && b[at++] !== IPC_NORMAL) return 'bad-message-type';
+    const high = b.readUInt32BE(at);
+    const low = b.readUInt32BE(at + 4);
     if (high !== 0 || low > this.maxMessageSize) return 'oversized';
     this.need = low;
     return undefined;
   }
 
-  /** Removes the first `n` bytes (n <= size); no copy when they lie in the first chunk. */
-  private take(n: number): Buffer {
+  /** Drops `n` bytes that lie in the first chunk. */
+  private skip(n: number): void {
+    this.offset += n;
     this.size -= n;
+    if (this.offset === this.chunks[0].length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+
+  /** Removes the first `n` bytes; no copy when they lie in the first chunk. */
+  private take(n: number): Buffer {
     const first = this.chunks[0];
     if (n === 0) return Buffer.alloc(0);
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+    if (first.length - this.offset >= n) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.skip(n);
+      return out;
     }
+    return this.copyOut(n);
+  }
+
+  /** Copies the first `n` bytes (n <= size) out of the chunks and removes them. */
+  private copyOut(n: number): Buffer {
     const out = Buffer.allocUnsafe(n);
     let at = 0;
     while (at < n) {
       const c = this.chunks[0];
-      const k = Math.min(c.length, n - at);
-      c.copy(out, at, 0, k);
+      const k = Math.min(c.length - this.offset, n - at);
+      c.copy(out, at, this.offset, this.offset + k);
       at += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      this.offset += k;
+      if (this.offset === c.length) {
+        this.chunks.shift();
+        this.offset = 0;
+      }
     }
+    this.size -= n;
     return out;
   }
 
   private fail(fault: SpFrameFault): SpFrameFault {
     this.failed = fault;
     this.chunks = [];
+    this.offset = 0;
     this.size = 0;
     return fault;
   }

@@ -41,6 +41,16 @@ export function encodeId(id: number): Buffer {
 export class SpIdAllocator {
   private next = randomInt(0, 0x7fff_ffff);
 
+  /**
+   * True when `id` is among the last `window` ids handed out: an answer carrying it that nobody
+   * waits for is late rather than garbage. Costs nothing per request (ids are sequential).
+   */
+  issuedRecently(id: number, window = 1 << 20): boolean {
+    if (id < SP_ID_END) return false;
+    const age = (this.next - (id & 0x7fff_ffff) - 1) & 0x7fff_ffff;
+    return age < window;
+  }
+
   /** A new id not accepted by `inUse`. */
   allocate(inUse: (id: number) => boolean): number {
     for (;;) {
@@ -48,29 +58,5 @@ export class SpIdAllocator {
       this.next = (this.next + 1) & 0x7fff_ffff;
       if (!inUse(id)) return id;
     }
-  }
-}
-
-/** Remembers the last `capacity` finished ids, to tell a late answer from garbage. */
-export class RecentIds {
-  private readonly ring: number[] = [];
-  private readonly set = new Set<number>();
-  private at = 0;
-
-  constructor(private readonly capacity = 1024) {}
-
-  add(id: number): void {
-    if (this.set.has(id)) return;
-    if (this.ring.length < this.capacity) this.ring.push(id);
-    else {
-      this.set.delete(this.ring[this.at]);
-      this.ring[this.at] = id;
-      this.at = (this.at + 1) % this.capacity;
-    }
-    this.set.add(id);
-  }
-
-  has(id: number): boolean {
-    return this.set.has(id);
   }
 }

@@ -9,7 +9,7 @@
  */
 import { NaniteError } from '../../errors';
 import { DeadlineQueue, type DeadlineEntry } from '../../internal/deadline-queue';
-import { encodeId, leadingId, RecentIds, SpIdAllocator } from './sp-ids';
+import { encodeId, leadingId, SpIdAllocator } from './sp-ids';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
 import type { SpPipe } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
@@ -82,7 +82,6 @@ export class SpReqSocket extends SpSocket {
   private readonly requestTimeout: number;
   private readonly maxOutstanding: number;
   private readonly ids = new SpIdAllocator();
-  private readonly recent = new RecentIds();
   private readonly outstanding = new Map<number, Outstanding>();
   /** Requests waiting for a pipe, oldest first. */
   private readonly waiting = new Set<Outstanding>();
@@ -163,7 +162,7 @@ export class SpReqSocket extends SpSocket {
     const id = leadingId(message);
     if (id < 0) return this.fault('malformed', pipe);
     const r = this.outstanding.get(id);
-    if (!r) return this.fault(this.recent.has(id) ? 'late' : 'unknown-id', pipe);
+    if (!r) return this.fault(this.ids.issuedRecently(id) ? 'late' : 'unknown-id', pipe);
     this.counts.replies++;
     this.finish(r);
     r.resolve(message.subarray(4));
@@ -222,7 +221,6 @@ export class SpReqSocket extends SpSocket {
 
   private finish(r: Outstanding): void {
     this.outstanding.delete(r.id);
-    this.recent.add(r.id);
     this.waiting.delete(r);
     if (r.pipe) this.carried.get(r.pipe.id)?.delete(r);
     this.timeouts.cancel(r);

@@ -4,7 +4,7 @@
  * Like NNG's surveyor0 with contexts, several surveys may run at once, each with its own id.
  */
 import { NaniteError } from '../../errors';
-import { encodeId, leadingId, RecentIds, SpIdAllocator } from './sp-ids';
+import { encodeId, leadingId, SpIdAllocator } from './sp-ids';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
 import type { SpPipe } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
@@ -44,7 +44,6 @@ export class SpSurveyorSocket extends SpSocket {
   private readonly maxSurveys: number;
   private readonly maxResponses: number;
   private readonly ids = new SpIdAllocator();
-  private readonly recent = new RecentIds();
   private readonly active = new Map<number, SpSurvey>();
   private readonly aborts = new Map<SpSurvey, () => void>();
   private counts = { surveys: 0, responses: 0 };
@@ -104,7 +103,6 @@ export class SpSurveyorSocket extends SpSocket {
 
   private surveyEnded(survey: SpSurvey): void {
     this.active.delete(survey.id);
-    this.recent.add(survey.id);
     this.aborts.get(survey)?.();
     this.aborts.delete(survey);
   }
@@ -113,7 +111,7 @@ export class SpSurveyorSocket extends SpSocket {
     const id = leadingId(message);
     if (id < 0) return this.fault('malformed', pipe);
     const survey = this.active.get(id);
-    if (!survey) return this.fault(this.recent.has(id) ? 'late' : 'unknown-id', pipe);
+    if (!survey) return this.fault(this.ids.issuedRecently(id) ? 'late' : 'unknown-id', pipe);
     this.counts.responses++;
     survey.push({ body: message.subarray(4), pipe: pipe.info });
   }
