@@ -1,7 +1,7 @@
 /** REQ and REP over real loopback connections: backtraces, concurrency, load balancing, resends, timeouts. */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { SpRepSocket, SpReqSocket, type SpRequest, type SpSocket } from '../src';
 import { encodeFrame } from '../src/transport/sp/sp-frame';
 import { encodeSpHeader } from '../src/transport/sp/sp-handshake';
@@ -250,6 +250,29 @@ describe('listening', () => {
     writeFileSync(file, 'data');
     await expect(track(new SpRepSocket({ logger: quiet() })).listen(`ipc://${file}`)).rejects.toMatchObject({ code: 'NANITE_ERR_TRANSPORT' });
     expect(readFileSync(file, 'utf8')).toBe('data');
+  });
+
+  it('redials with exponential backoff (reconnectMin doubling up to reconnectMax, ±20%)', async () => {
+    const at: number[] = [];
+    let fifth: () => void = () => undefined;
+    const fiveAttempts = new Promise<void>((r) => (fifth = r));
+    const refuser = createServer((c) => {
+      if (at.push(Date.now()) === 5) fifth();
+      c.destroy();
+    });
+    await new Promise<void>((r) => refuser.listen(0, '127.0.0.1', r));
+    const port = (refuser.address() as { port: number }).port;
+    const req = track(new SpReqSocket({ logger: quiet(), reconnectMin: 50, reconnectMax: 200 }));
+    req.dial(`tcp://127.0.0.1:${port}`);
+    await fiveAttempts;
+    await req.close();
+    await new Promise((r) => refuser.close(r));
+    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    // Timers fire late on a busy machine, never early: only lower bounds are asserted.
+    expect(gaps[0]).toBeGreaterThanOrEqual(40 - 2);
+    expect(gaps[1]).toBeGreaterThanOrEqual(80 - 2);
+    expect(gaps[2]).toBeGreaterThanOrEqual(160 - 2);
+    expect(gaps[3]).toBeGreaterThanOrEqual(160 - 2);
   });
 
   it('tells pipe listeners when pipes come and go; a throwing listener is logged and ignored', async () => {
