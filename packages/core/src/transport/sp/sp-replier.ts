@@ -12,7 +12,7 @@ import { SpSocket, type SpSocketStats } from './sp-socket';
 
 /** A request (REP) or survey (RESPONDENT) received from a peer. */
 export interface SpRequest {
-  /** The body, backtrace removed. */
+  /** The body, backtrace removed. May share memory with the connection's read buffer: copy it to keep it. */
   readonly body: Buffer;
   /** The connection it came on. */
   readonly pipe: SpPipeInfo;
