@@ -70,9 +70,11 @@ export class MemoryTransport implements Transport {
   private readonly registry: MemoryBusRegistry;
   private readonly limits: WireLimits;
   private bus: MemoryBus | undefined;
-  private readonly links = new Set<{ close(): Promise<void> }>();
+  /** Open links, with the sink to tell when the link comes back from a {@link MemoryTransport.disconnect}. */
+  private readonly links = new Map<{ close(): Promise<void> }, { onReconnect?(): void }>();
   private severed = false;
   private partitioned = false;
+  private disconnected = false;
 
   constructor(options: MemoryTransportOptions = {}) {
     this.name = options.name ?? 'default';
@@ -121,7 +123,7 @@ export class MemoryTransport implements Transport {
         this.links.delete(link);
       },
     };
-    this.links.add(link);
+    this.links.set(link, sink);
     return link;
   }
 
@@ -150,7 +152,7 @@ export class MemoryTransport implements Transport {
         this.links.delete(link);
       },
     };
-    this.links.add(link);
+    this.links.set(link, sink);
     return link;
   }
 
@@ -168,8 +170,27 @@ export class MemoryTransport implements Transport {
     this.partitioned = false;
   }
 
+  /**
+   * Fault injection for tests: a lost connection, as when a broker restarts. Like
+   * {@link MemoryTransport.partition}, everything sent to or from this transport is lost until
+   * {@link MemoryTransport.reconnect}; unlike it, the links then learn that they are back.
+   */
+  disconnect(): void {
+    this.disconnected = true;
+  }
+
+  /**
+   * Ends a {@link MemoryTransport.disconnect}: every open link's sink gets `onReconnect` (agents
+   * re-register, mappers re-advertise), as after a broker reconnect.
+   */
+  reconnect(): void {
+    if (!this.disconnected) return;
+    this.disconnected = false;
+    for (const sink of [...this.links.values()]) queueMicrotask(() => sink.onReconnect?.());
+  }
+
   private get reachable(): boolean {
-    return !this.severed && !this.partitioned;
+    return !this.severed && !this.partitioned && !this.disconnected;
   }
 
   /**
@@ -179,11 +200,11 @@ export class MemoryTransport implements Transport {
    */
   sever(): void {
     this.severed = true;
-    for (const link of [...this.links]) void link.close();
+    for (const link of [...this.links.keys()]) void link.close();
   }
 
   async close(): Promise<void> {
-    for (const link of [...this.links]) await link.close();
+    for (const link of [...this.links.keys()]) await link.close();
     if (this.bus) this.registry.release(this.bus);
     this.bus = undefined;
   }
