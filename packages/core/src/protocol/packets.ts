@@ -69,7 +69,10 @@ export interface RequestPacket {
   hops: number;
   /** Correlates logs across a chain of calls. */
   traceId?: string;
-  /** When the mapper sent it (sender's epoch ms), so the agent can count the time it spent queued. */
+  /**
+   * When the sender sent it (its epoch ms). The agent counts the time spent queued at the broker
+   * against `timeout` when `0 <= now - sentAt <= timeout`; otherwise (clock skew) it ignores it.
+   */
   sentAt?: number;
 }
 
