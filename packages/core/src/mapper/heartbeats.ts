@@ -7,6 +7,7 @@ import type { AgentView } from '../selectors/selector';
 import type { MapperFaults } from './mapper-faults';
 import type { AgentDownReason } from './mapper.options';
 import type { AgentRecord, Registry } from './registry';
+import { REGISTRY_LIMITS } from './registry-guard';
 import type { RegistryWaiters } from './registry-waiters';
 
 /** What the heartbeat handler needs from its mapper. */
@@ -26,11 +27,16 @@ export interface HeartbeatContext {
 /** Least time (ms) between two Advertises asking one agent to confirm what we hold of it. */
 const CONFIRM_GAP = 250;
 
+/** How many dropped identities are remembered (to confirm their comeback Register). */
+const DROPPED_MEMORY = 1_000;
+
 /** Most Pings from unknown agents answered with an Advertise per second (a flood of forged identities must not become a flood of Advertises). */
 const UNKNOWN_PING_BUDGET = 200;
 
 /** Applies heartbeats to the registry. */
 export class Heartbeats {
+  /** Identities dropped lately (bounded, oldest first) and when. */
+  private readonly dropped = new Map<string, number>();
   private budgetSecond = 0;
   private budgetLeft = UNKNOWN_PING_BUDGET;
 
@@ -45,10 +51,10 @@ export class Heartbeats {
     }
     if (outcome.clamped.length) faults.record('clamped', 'register-clamped', { agent: p.identity, fields: outcome.clamped }, 'a Register carried values out of range; they were clamped');
     // A known agent now serves other routes, tags or intervals: either it changed, or one of the two
-    // Registers was forged. Asking it costs one Register and undoes a forged one at once. A new agent
-    // is asked once, on its first Ping (a Register for an identity we had dropped may be forged too).
+    // Registers was forged. Asking it costs one Register and undoes a forged one at once. An agent
+    // we had just dropped is asked once, on its first Ping: its comeback Register may be forged too.
     if (outcome.changed) this.confirm(outcome.record, now);
-    else if (outcome.added) outcome.record.unconfirmed = true;
+    else if (outcome.added && this.recentlyDropped(p.identity, now)) outcome.record.unconfirmed = true;
     this.ctx.notify(outcome.added ? 'agent:up' : 'agent:update', outcome.record.snapshot());
     this.ctx.waiters.changed();
   }
@@ -76,6 +82,13 @@ export class Heartbeats {
     this.ctx.notify('agent:update', record.snapshot());
   }
 
+  private recentlyDropped(identity: string, now: number): boolean {
+    const at = this.dropped.get(identity);
+    if (at === undefined) return false;
+    this.dropped.delete(identity);
+    return now - at <= REGISTRY_LIMITS.maxPingInterval * 3;
+  }
+
   /**
    * Asks a known agent to register again, because what we hold of it may be stale or forged (at
    * most once per {@link CONFIRM_GAP}; a throttled ask is made on its next Ping).
@@ -94,6 +107,9 @@ export class Heartbeats {
   drop(identity: string, reason: AgentDownReason): void {
     const record = this.ctx.registry.remove(identity);
     if (!record) return;
+    this.dropped.delete(identity);
+    if (this.dropped.size >= DROPPED_MEMORY) this.dropped.delete(this.dropped.keys().next().value!);
+    this.dropped.set(identity, Date.now());
     this.ctx.agentLost(record, reason);
     this.ctx.notify('agent:down', record.snapshot(), reason);
   }
