@@ -1,10 +1,9 @@
 /** `nanite admin`: serves the Control Tower (from @nanite/fastify) over a mapper of its own. */
-import { NaniteError } from '@nanite/core';
+import { NaniteError, redactUrl } from '@nanite/core';
 import { naniteControlTower, nanitePlugin } from '@nanite/fastify';
 import { Option, type Command } from 'commander';
 import Fastify, { LogController } from 'fastify';
 import { examples, guarded, type RegisterCommand } from '../command-context';
-import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';

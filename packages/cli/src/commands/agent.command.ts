@@ -1,8 +1,7 @@
 /** `nanite agent`: runs an agent hosting the actors of the given modules until SIGINT/SIGTERM. */
-import { Agent, type AgentOptions } from '@nanite/core';
+import { Agent, redactUrl, type AgentOptions } from '@nanite/core';
 import { Option, type Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
-import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { loadActors } from '../load-actors';
