@@ -22,6 +22,13 @@ export interface ControlTowerOptions {
    * a function is your own check, run as an onRequest hook (sessions, JWT, IP lists...). Default: none.
    */
   auth?: string | ControlTowerAuthHook;
+  /**
+   * Without `auth`, the Host names the tower answers, besides the loopback ones (`localhost`,
+   * `127.0.0.1`, `[::1]`): e.g. `['tower.internal']` behind a proxy on a private network. Any other
+   * Host gets 403, so a page on another site cannot reach the tower through DNS rebinding. `'any'`
+   * turns the check off. Not used with `auth` (the token or hook decides).
+   */
+  allowedHosts?: readonly string[] | 'any';
   /** Hide the request form and refuse `POST /api/request` (watch-only tower). Default false. */
   readOnly?: boolean;
   /** How long an agent that went down stays listed (marked down) before it is removed (ms). Default 60 000. */
