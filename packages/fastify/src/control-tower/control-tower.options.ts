@@ -33,6 +33,12 @@ export interface ControlTowerOptions {
   readOnly?: boolean;
   /** How long an agent that went down stays listed (marked down) before it is removed (ms). Default 60 000. */
   downRetention?: number;
+  /** Most agents listed as down at once; past it the oldest are removed early (one warning per burst). Default 1000. */
+  maxDownAgents?: number;
+  /** Most event streams (open pages) at once; more are answered 503 with `Retry-After`. Default 256. */
+  maxEventStreams?: number;
+  /** Bytes an event stream may hold for a page that stopped reading before it is dropped (the page reconnects). Default 256 KiB. */
+  maxStreamBuffer?: number;
   /** Period of the keep-alive comment on the event stream (ms). Default 15 000. */
   heartbeatInterval?: number;
   /** Largest timeout a request from the page may ask for (ms). Default 120 000. */
@@ -45,6 +51,9 @@ export interface ControlTowerOptions {
 export const DEFAULT_CONTROL_TOWER_OPTIONS = {
   prefix: '/nanite',
   downRetention: 60_000,
+  maxDownAgents: 1000,
+  maxEventStreams: 256,
+  maxStreamBuffer: 256 * 1024,
   heartbeatInterval: 15_000,
   maxTimeout: 120_000,
   title: 'Nanite Control Tower',

@@ -45,8 +45,17 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
     const assets = loadAssets(fastify.prefix, config);
     // The tower's own selectors (round-robin turns are not shared with the app's requests).
     const selectors = new SelectorSet();
-    const board = new AgentBoard(mapper, options.downRetention ?? DEFAULT_CONTROL_TOWER_OPTIONS.downRetention);
-    const hub = new SseHub(options.heartbeatInterval ?? DEFAULT_CONTROL_TOWER_OPTIONS.heartbeatInterval);
+    const board = new AgentBoard(mapper, {
+      downRetention: options.downRetention ?? DEFAULT_CONTROL_TOWER_OPTIONS.downRetention,
+      maxDown: options.maxDownAgents ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxDownAgents,
+      logger: fastify.log,
+    });
+    const hub = new SseHub({
+      heartbeatInterval: options.heartbeatInterval ?? DEFAULT_CONTROL_TOWER_OPTIONS.heartbeatInterval,
+      maxClients: options.maxEventStreams ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxEventStreams,
+      maxBuffered: options.maxStreamBuffer ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxStreamBuffer,
+      logger: fastify.log,
+    });
     const unsubscribe = board.subscribe((change: BoardChange) =>
       hub.broadcast(change.type === 'agent:removed' ? { event: change.type, data: { identity: change.identity } } : { event: change.type, data: change.agent }),
     );
