@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import repl, { type REPLServer } from 'node:repl';
 import { PassThrough, type Readable } from 'node:stream';
-import { redactUrl, type Mapper, type MapperRequestOptions, type PushOptions } from '@nanite/core';
+import { redactUrl, type Mapper, type MapperRequestOptions, type PushOptions, type WaitForAgentsOptions } from '@nanite/core';
 import { Option, type Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -36,7 +36,7 @@ export interface ConsoleScope {
   call(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<unknown>;
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
   agents(): ReturnType<Mapper['agents']>;
-  waitForAgents(options?: { route?: string; count?: number; timeout?: number }): ReturnType<Mapper['waitForAgents']>;
+  waitForAgents(options?: WaitForAgentsOptions): ReturnType<Mapper['waitForAgents']>;
 }
 
 /** The console's scope for a mapper. */
