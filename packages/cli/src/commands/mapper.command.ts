@@ -14,7 +14,8 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
-import { logFormatOption, logLevelOption, nonNegativeInt, urlFor, urlOption } from '../options';
+import { DURATION_HELP, nonNegativeDuration } from '../duration';
+import { logFormatOption, logLevelOption, urlFor, urlOption } from '../options';
 import { formatAgentsTable } from '../output';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 
@@ -173,7 +174,7 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
     .description('run a mapper: with -i, an interactive console to send requests from')
     .addOption(urlOption())
     .option('-i, --interactive', 'open the console (request, push, call, agents, mapper in scope)')
-    .addOption(new Option('--discovery <ms>', `with -i: how long to listen for agents before the first prompt (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
+    .addOption(new Option('--discovery <duration>', `with -i: how long to listen for agents before the first prompt (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(
