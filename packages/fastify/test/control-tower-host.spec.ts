@@ -1,5 +1,7 @@
 /** DNS-rebinding protection: a Control Tower without auth answers only this machine's own Host names. */
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin, naniteControlTower } from '../src';
 import { busUrl } from './helpers';
@@ -94,6 +96,33 @@ describe('Control Tower Host check', () => {
     const res = await open.inject({ method: 'GET', url: '/nanite/api/agents', headers: { host: 'anything.example' } });
     await open.close();
     expect(res.statusCode).toBe(200);
+  });
+
+  it('over HTTP/2 (no Host header), checks :authority the same way', async () => {
+    const h2 = Fastify({ http2: true });
+    try {
+      await h2.register(nanitePlugin, { url: busUrl(), mapperOptions: { discoveryWindow: 0 } });
+      await h2.register(naniteControlTower);
+      await h2.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = h2.server.address() as AddressInfo;
+      const session = connect(`http://127.0.0.1:${port}`);
+      const status = (authority: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const stream = session.request({ ':path': '/nanite/api/agents', ':authority': authority });
+          stream.once('response', (headers) => resolve(Number(headers[':status'])));
+          stream.once('error', reject);
+          stream.resume();
+          stream.end();
+        });
+      try {
+        expect(await status(`localhost:${port}`)).toBe(200);
+        expect(await status(`evil.example:${port}`)).toBe(403);
+      } finally {
+        session.close();
+      }
+    } finally {
+      await h2.close();
+    }
   });
 
   it('with a token, leaves the decision to the token whatever the Host', async () => {

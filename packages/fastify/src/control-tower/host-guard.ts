@@ -18,8 +18,8 @@ export function hostName(header: string): string {
 
 /**
  * An onRequest hook that answers 403 to a request whose Host header names none of `allowed`
- * (compared as {@link hostName}s). A request without a Host header (HTTP/1.0 tools; no browser
- * sends one) goes through.
+ * (compared as {@link hostName}s; HTTP/2's `:authority` when there is no Host). A request with
+ * neither (HTTP/1.0 tools; no browser sends one) goes through.
  */
 export function hostGuardHook(allowed: readonly string[]): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown> {
   const names = new Set(allowed.map(hostName));
@@ -27,7 +27,10 @@ export function hostGuardHook(allowed: readonly string[]): (request: FastifyRequ
   return async (request, reply) => {
     // The raw header, not request.host: with trustProxy that comes from X-Forwarded-Host, which a
     // rebinding page (same-origin to the browser) may set itself.
-    const header = request.raw.headers.host;
+    const raw = request.raw.headers;
+    // HTTP/2 carries the name in :authority (browsers may send no Host there).
+    const authority = raw[':authority'];
+    const header = raw.host ?? (typeof authority === 'string' ? authority : undefined);
     if (header === undefined || names.has(hostName(header))) return;
     return reply.code(403).send({
       statusCode: 403,
