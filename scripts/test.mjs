@@ -22,6 +22,9 @@ if (!unitOnly) {
   if (existsSync('scripts/ensure-chromium.sh') && run('bash', ['scripts/ensure-chromium.sh']) !== 0) {
     console.error('\nThe browser suites need Chromium; they will fail below (not skip).\n');
   }
+  if (run('bash', ['scripts/ensure-sp-tools.sh']) !== 0) {
+    console.error('\nThe SP interop suites need nanocat and nngcat; they will fail below (not skip).\n');
+  }
 }
 if (run('npx', ['turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']) !== 0) process.exit(1);
 // Cross-package tests in test/ belong to no workspace: typecheck them against the built packages.

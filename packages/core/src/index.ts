@@ -55,7 +55,27 @@ export type { AmqpDelivery, AmqpTransportOptions } from './transport/amqp/amqp.o
 export { amqpNames } from './transport/amqp/amqp.topology';
 export type { AmqpNames } from './transport/amqp/amqp.topology';
 
+// SP (nanomsg / NNG scalability protocols) sockets: the brokerless wire, knowing nothing of Nanite (docs/sp.md).
+export { SpReqSocket, DEFAULT_SP_REQ_OPTIONS } from './transport/sp/sp-req.socket';
+export type { SpReqOptions, SpReqStats, SpRequestOptions } from './transport/sp/sp-req.socket';
+export { SpRepSocket } from './transport/sp/sp-rep.socket';
+export { SpRespondentSocket } from './transport/sp/sp-respondent.socket';
+export type { SpReplierOptions, SpReplierStats, SpRequest, SpRequestHandler } from './transport/sp/sp-replier';
+export { SpSurveyorSocket } from './transport/sp/sp-surveyor.socket';
+export type { SpSurveyOptions, SpSurveyorOptions, SpSurveyorStats } from './transport/sp/sp-surveyor.socket';
+export type { SpSurvey, SpSurveyResponse } from './transport/sp/sp-survey';
+export { SpSocket } from './transport/sp/sp-socket';
+export type { SpPipeListener, SpSocketStats } from './transport/sp/sp-socket';
+export { DEFAULT_SP_OPTIONS } from './transport/sp/sp-options';
+export type { SpSocketOptions } from './transport/sp/sp-options';
+export type { SpEndpoint } from './transport/sp/sp-endpoint';
+export type { SpPipeInfo } from './transport/sp/sp-pipe';
+export type { SpFault, SpFaultCounts } from './transport/sp/sp-faults';
+export { SP_PROTOCOL } from './transport/sp/sp-handshake';
+export type { SpProtocolName } from './transport/sp/sp-handshake';
+
 export type { Serializer } from './serializer/serializer';
-export { JsonSerializer } from './serializer/json.serializer';
+export { JsonSerializer, type JsonSerializerOptions } from './serializer/json.serializer';
+export { DEFAULT_WIRE_LIMITS, assertWireSafe, wireFault, type WireLimits } from './protocol/wire-safety';
 
 export type { Logger } from './internal/logger';

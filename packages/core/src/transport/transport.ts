@@ -3,7 +3,7 @@
  *
  * Transports never interpret packets beyond addressing; what they hand over is `unknown` and is
  * validated by the receiving agent or mapper. Byte-level transports use a {@link Serializer}.
- * The contract suite in test/transport-contract.ts runs against every implementation.
+ * The contract suite `@nanite/core/testing` (src/testing/) runs against every implementation.
  */
 import type { AdvertisePacket, AgentBoundPacket, HeartbeatPacket, ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 
@@ -63,6 +63,8 @@ export interface SendOptions {
    * handler settled. Transports without acknowledgements ignore it. Default: the transport's.
    */
   delivery?: 'at-most-once' | 'ack-after-handler';
+  /** Milliseconds the request may wait in the transport before it is useless (0 / absent: none). */
+  ttl?: number;
 }
 
 /** A mapper's side of the transport. */
