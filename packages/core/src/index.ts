@@ -30,6 +30,7 @@ export type { StatusFunction, StatusInfo } from './agent/status';
 export { Mapper, DEFAULT_MAPPER_OPTIONS } from './mapper/mapper';
 export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
+export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
 
 export { AllSelector } from './selectors/all.selector';
 export { LeastLoadedSelector } from './selectors/least-loaded.selector';
@@ -42,6 +43,7 @@ export type { AgentView, RequestInfo, Selector, SelectorFunction, SelectorName }
 
 export type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Settle, Transport } from './transport/transport';
 export { createTransport } from './transport/create-transport';
+export { redactUrl } from './transport/redact-url';
 export type { CreateTransportOptions, TransportFactory } from './transport/create-transport';
 export { MemoryTransport, MemoryBusRegistry } from './transport/memory/memory.transport';
 export type { MemoryTransportOptions } from './transport/memory/memory.transport';

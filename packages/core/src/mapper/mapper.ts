@@ -18,6 +18,7 @@ import type { FanOut, MapperOptions, MapperRequestOptions, PushOptions, Reply } 
 import type { PendingCallbacks } from './pending-request';
 import { Registry, type AgentRecord } from './registry';
 import { RegistryWaiters } from './registry-waiters';
+import type { WaitForAgentsOptions } from './wait-for-agents.options';
 
 /** Defaults of {@link MapperOptions}. */
 export const DEFAULT_MAPPER_OPTIONS = {
@@ -174,7 +175,7 @@ export class Mapper extends EventEmitter<MapperEvents> {
    * Resolves once at least `count` agents (serving `route`, when given) are live; rejects with
    * `NANITE_ERR_TIMEOUT` after `timeout` ms.
    */
-  waitForAgents(options: { route?: string; count?: number; timeout?: number } = {}): Promise<AgentView[]> {
+  waitForAgents(options: WaitForAgentsOptions = {}): Promise<AgentView[]> {
     const count = options.count ?? 1;
     const matching = (): AgentRecord[] => (options.route ? [...this.registry.serving(options.route)] : [...this.registry.all()]);
     return new Promise((resolve, reject) => {
@@ -223,6 +224,11 @@ export class Mapper extends EventEmitter<MapperEvents> {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  /** Alias of {@link Mapper.close}, so `stop()` works on agents and mappers alike. */
+  stop(): Promise<void> {
+    return this.close();
   }
 
   private async shutdown(): Promise<void> {
