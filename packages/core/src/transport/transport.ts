@@ -63,6 +63,8 @@ export interface SendOptions {
    * handler settled. Transports without acknowledgements ignore it. Default: the transport's.
    */
   delivery?: 'at-most-once' | 'ack-after-handler';
+  /** Milliseconds the request may wait in the transport before it is useless (0 / absent: no limit); networked transports expire it at the broker. */
+  ttl?: number;
 }
 
 /** A mapper's side of the transport. */

@@ -15,7 +15,7 @@ import { AgentProber } from './agent-prober';
 import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
 import { attachFailed, REATTACH_DELAY } from './attach-failure';
 import { declareExchanges, declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
+import { expirationFor, expiresAtFor, HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { InFlight, type InFlightEntry } from './in-flight';
 import { PublishBuffer } from './publish-buffer';
 import { writeBatcher } from './write-batcher';
@@ -51,7 +51,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   /** Agents that held requests when the connection dropped and have not been heard from since. */
   private readonly awaiting = new Set<string>();
   private readonly inFlight = new InFlight();
-  private readonly pushes: PublishBuffer<{ agent: string; packet: RequestPacket }>;
+  private readonly pushes: PublishBuffer<{ agent: string; packet: RequestPacket; persistent: boolean; expiresAt: number }>;
   /** Bounds the requests held for agents while disconnected (they live in `inFlight`). */
   private readonly held: PublishBuffer<never>;
   private readonly prober: AgentProber;
@@ -137,7 +137,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       this.ch = channel;
       this.batch = writeBatcher(model, this.s.batchWrites);
       this.prober.start(channel);
-      for (const { agent, packet } of this.pushes.drain()) this.publish(channel, agent, packet, false);
+      for (const p of this.pushes.drain()) this.publishPush(channel, p.agent, p.packet, p.persistent, p.expiresAt);
       if (this.awaiting.size > 0) this.startRejoinTimer();
       this.resolveFirst?.();
       this.resolveFirst = this.rejectFirst = undefined;
@@ -193,10 +193,7 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     const ch = this.ch;
     if (!ch) return; // not attached yet: the Register answering our re-advertise will come
     this.awaiting.delete(agent);
-    for (const e of this.inFlight.take(agent)) {
-      this.inFlight.add(agent, e.packet, e.persistent, e.atMostOnce, true);
-      this.publishRequest(ch, agent, e, e.sent);
-    }
+    for (const e of this.inFlight.take(agent)) this.publishRequest(ch, agent, this.inFlight.add(agent, e.packet, e, true), e.sent);
   }
 
   private onMessage(m: ConsumeMessage | null): void {
@@ -245,24 +242,24 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
 
   send(agent: string, packet: AgentBoundPacket, options: SendOptions = {}): void {
     const ch = this.ch;
+    const persistent = options.persistent ?? false;
+    // Requests and pushes carry their deadline to the broker, which drops them once it passed (nobody waits for them any more).
+    const expiresAt = expiresAtFor(options.ttl, Date.now());
     if (packet.type === 'request') {
-      const atMostOnce = options.delivery === 'at-most-once';
-      const persistent = options.persistent ?? false;
+      const how = { persistent, atMostOnce: options.delivery === 'at-most-once', expiresAt };
       if (!ch || this.awaiting.has(agent)) {
         // Held until the agent is heard from after the reconnect (or reported gone).
         this.held.assertRoom(this.inFlight.heldCount);
         if (!ch) this.awaiting.add(agent);
-        this.inFlight.add(agent, packet, persistent, atMostOnce, false);
+        this.inFlight.add(agent, packet, how, false);
         return;
       }
-      const entry: InFlightEntry = { packet, persistent, atMostOnce, sent: true, forgetAt: 0 };
-      this.inFlight.add(agent, packet, persistent, atMostOnce, true);
-      this.publishRequest(ch, agent, entry, false);
+      this.publishRequest(ch, agent, this.inFlight.add(agent, packet, how, true), false);
       return;
     }
     if (packet.type === 'push') {
-      if (ch) this.publish(ch, agent, packet, options.persistent ?? false);
-      else this.pushes.push({ agent, packet });
+      if (ch) this.publishPush(ch, agent, packet, persistent, expiresAt);
+      else this.pushes.push({ agent, packet, persistent, expiresAt });
       return;
     }
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
@@ -271,7 +268,14 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   }
 
   private publishRequest(ch: Channel, agent: string, e: InFlightEntry, resent: boolean): void {
+    const expiration = expirationFor(e.expiresAt, Date.now());
+    if (expiration === null) {
+      // Its caller has given up already (held through an outage): sending it would only make work.
+      this.inFlight.remove(agent, e.packet.id);
+      return;
+    }
     const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.session, mandatory: true };
+    if (expiration !== undefined) props.expiration = expiration;
     if (e.atMostOnce) props.type = TYPE_AT_MOST_ONCE;
     if (resent) props.headers = { [HEADER_RESENT]: true };
     const bytes = this.s.serializer.encode(e.packet);
@@ -289,13 +293,12 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     this.batch();
   }
 
-  private publish(ch: Channel, agent: string, packet: RequestPacket, persistent: boolean): void {
-    ch.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), {
-      contentType: this.s.serializer.contentType,
-      correlationId: this.session,
-      mandatory: true,
-      persistent,
-    });
+  private publishPush(ch: Channel, agent: string, packet: RequestPacket, persistent: boolean, expiresAt: number): void {
+    const expiration = expirationFor(expiresAt, Date.now());
+    if (expiration === null) return; // expired while buffered
+    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.session, mandatory: true, persistent };
+    if (expiration !== undefined) props.expiration = expiration;
+    ch.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), props);
     this.batch();
   }
 

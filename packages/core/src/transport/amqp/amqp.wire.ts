@@ -46,3 +46,18 @@ export function peekMapperBound(p: unknown): MapperPeek {
   if ((r.type === 'register' || r.type === 'ping') && typeof r.identity === 'string') return { kind: 'alive', identity: r.identity };
   return { kind: 'other' };
 }
+
+/**
+ * The AMQP `expiration` of a message that is useless after `expiresAt` (epoch ms; 0: never):
+ * undefined for no expiry, `null` when it is already useless (do not publish it).
+ */
+export function expirationFor(expiresAt: number, now: number): string | undefined | null {
+  if (expiresAt <= 0) return undefined;
+  const left = Math.ceil(expiresAt - now);
+  return left > 0 ? String(left) : null;
+}
+
+/** The epoch ms after which a message sent now with `ttl` is useless (0: never). */
+export function expiresAtFor(ttl: number | undefined, now: number): number {
+  return ttl !== undefined && ttl > 0 && Number.isFinite(ttl) ? now + ttl : 0;
+}
