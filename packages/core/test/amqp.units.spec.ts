@@ -38,6 +38,18 @@ describe('ReplyCache', () => {
     expect(c.finished('m', 5_000, 's')?.toString()).toBe('5000');
     expect(c.finished('m', 14_999, 's')?.toString()).toBe('14999');
   });
+  test('an entry settled without a result is forgotten, and an empty mapper leaves nothing behind', () => {
+    const c = new ReplyCache(5_000);
+    for (let i = 0; i < 1_000; i++) c.begin(`m-${i}`, i, 's', undefined);
+    expect(c.size).toBe(1_000);
+    for (let i = 0; i < 1_000; i++) c.end(`m-${i}`, i);
+    expect(c.size).toBe(0);
+    c.begin('m', 1, 's', undefined);
+    c.finish('m', 1, Buffer.from('r'));
+    c.end('m', 1); // settled after its result: the result stays
+    expect(c.finished('m', 1, 's')?.toString()).toBe('r');
+    expect(c.size).toBe(1);
+  });
 });
 
 describe('AckBatcher', () => {

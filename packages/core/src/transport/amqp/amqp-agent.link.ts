@@ -4,6 +4,7 @@
  */
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import { NaniteError } from '../../errors';
+import { decodePacket } from '../../protocol/decode';
 import type { Logger } from '../../internal/logger';
 import type { ProgressPacket, ResultPacket, HeartbeatPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
@@ -61,7 +62,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   private readonly queue: string;
   private readonly replies: PublishBuffer<PendingReply>;
   private readonly cache: ReplyCache;
-  private readonly noAck: boolean;
+  /** Deliveries acknowledged on receipt (at-most-once) whose handler has not settled yet. */
+  private early = 0;
   private batch: () => void = noop;
   private acks: AckBatcher | undefined;
 
@@ -74,7 +76,11 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     this.queue = s.names.agentQueue(identity);
     this.replies = new PublishBuffer(s.bufferSize, 'reply');
     this.cache = new ReplyCache(s.dedupWindow);
-    this.noAck = s.delivery === 'at-most-once';
+  }
+
+  /** What the link holds now that arrived from the wire. */
+  get stats(): { replyCacheEntries: number; earlyAcked: number } {
+    return { replyCacheEntries: this.cache.size, earlyAcked: this.early };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
@@ -127,8 +133,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       if (gen !== this.generation || this.closed) return;
       this.ch = channel;
       this.batch = writeBatcher(model, this.s.batchWrites);
-      // Every delivery on this channel is acknowledged manually unless the main consumer is no-ack.
-      this.acks = this.noAck ? undefined : new AckBatcher(channel, this.batch);
+      // Every delivery is acknowledged manually (at-most-once too), so prefetch always bounds what the agent holds.
+      this.acks = new AckBatcher(channel, this.batch);
       this.resolveFirst?.();
       this.resolveFirst = this.rejectFirst = undefined;
       // Let the owner store the link (it resolves open()) before the first request arrives.
@@ -153,13 +159,13 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
 
   private async startConsuming(ch: Channel): Promise<void> {
     const n = this.s.names;
-    if (!this.noAck) await ch.prefetch(this.options.prefetch);
-    const main = await ch.consume(this.queue, (m) => this.onMessage(ch, m), { noAck: this.noAck });
+    // Per consumer: the agent's queue and each park queue get a window of `prefetch` each.
+    await ch.prefetch(this.options.prefetch);
+    const main = await ch.consume(this.queue, (m) => this.onMessage(ch, m), { noAck: false });
     this.consumers = [main.consumerTag];
     for (const route of this.options.routes ?? []) {
       const q = await declareParkQueue(ch, n, route);
       // Parked requests are always acknowledged after their handler: an agent dying mid-handler gives them back to the durable queue.
-      if (this.noAck) await ch.prefetch(this.options.prefetch);
       const c = await ch.consume(q, (m) => this.onMessage(ch, m, true), { noAck: false });
       this.consumers.push(c.consumerTag);
     }
@@ -189,20 +195,28 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       if (model && !this.closed) this.scheduleReattach(model, this.generation);
       return;
     }
-    const manual = parked || !this.noAck;
     if (m.properties.type === PROBE_TYPE) {
-      if (manual) this.ack(ch, m);
+      this.ack(ch, m);
       return;
     }
     let packet: unknown;
     try {
       packet = this.s.serializer.decode(m.content);
     } catch (err) {
-      if (manual) this.ack(ch, m);
+      this.ack(ch, m);
       this.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
       return;
     }
     const req = peekRequest(packet);
+    if (req) {
+      // Validated before anything is remembered about it: an invalid request would never be answered, so never leave the cache.
+      const valid = decodePacket(packet);
+      if (!valid.ok) {
+        this.ack(ch, m);
+        this.sink.onMalformed(valid.reason);
+        return;
+      }
+    }
     if (req && req.type === 'request') {
       const session = typeof m.properties.correlationId === 'string' ? m.properties.correlationId : '';
       const address = typeof m.properties.replyTo === 'string' && m.properties.replyTo !== '' ? m.properties.replyTo : undefined;
@@ -212,24 +226,36 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
         if (running) {
           // Still running: its one result will go to the newest address.
           running.address = address;
-          if (manual) this.ack(ch, m);
+          this.ack(ch, m);
           return;
         }
         const done = this.cache.finished(req.replyTo, req.id, session);
         if (done) {
-          if (manual) this.ack(ch, m);
+          this.ack(ch, m);
           this.sendReply({ mapper: req.replyTo, address, bytes: done });
           return;
         }
       }
       this.cache.begin(req.replyTo, req.id, session, address);
     }
-    let settle = noop;
-    if (manual) {
-      const early = !parked && (m.properties.type === TYPE_AT_MOST_ONCE || (req !== undefined && this.s.routeDelivery[req.route] === 'at-most-once'));
-      if (early) this.ack(ch, m);
-      else settle = () => this.ack(ch, m);
+    const atMostOnce = !parked && (this.s.delivery === 'at-most-once' || m.properties.type === TYPE_AT_MOST_ONCE || (req !== undefined && this.s.routeDelivery[req.route] === 'at-most-once'));
+    // Acknowledged on receipt only while fewer than `prefetch` such deliveries are unsettled: past
+    // that the ack waits for the handler, so the broker's prefetch still bounds what the agent
+    // holds whatever a peer marks at-most-once (at most 2 × prefetch in memory).
+    const early = atMostOnce && this.early < this.options.prefetch;
+    if (early) {
+      this.early++;
+      this.ack(ch, m);
     }
+    let settled = false;
+    const settle: Settle = () => {
+      if (settled) return;
+      settled = true;
+      if (early) this.early--;
+      else this.ack(ch, m);
+      // Settled without a result (a push, or the agent dropped it): nothing will finish its cache entry.
+      if (req?.type === 'request') this.cache.end(req.replyTo, req.id);
+    };
     try {
       this.sink.onPacket(packet, settle);
     } catch (err) {

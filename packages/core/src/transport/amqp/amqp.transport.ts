@@ -15,6 +15,14 @@ import { AmqpMapperLink } from './amqp-mapper.link';
 import { amqpOptionsFromUrl, brokerUrl, DEFAULT_AMQP_OPTIONS, redactedUrl, type AmqpDelivery, type AmqpTransportOptions } from './amqp.options';
 import { amqpNames, type AmqpNames } from './amqp.topology';
 
+/** Counters of an {@link AmqpTransport}, summed over its open links: what it holds that arrived from the wire. */
+export interface AmqpTransportStats {
+  /** Requests running and results kept by agent links to answer re-sent requests without running them twice (bounded by the prefetch window and 4 096 recent results). */
+  replyCacheEntries: number;
+  /** Deliveries agent links acknowledged on receipt (at-most-once) whose handler has not settled yet: at most `prefetch` per link. */
+  earlyAcked: number;
+}
+
 /** The RabbitMQ transport. */
 export class AmqpTransport implements Transport {
   readonly url: string;
@@ -62,6 +70,18 @@ export class AmqpTransport implements Transport {
   /** True while connected to the broker. */
   get isConnected(): boolean {
     return this.connection.isUp;
+  }
+
+  /** Counters of what this transport's links hold (for monitoring and tests). */
+  stats(): AmqpTransportStats {
+    const out: AmqpTransportStats = { replyCacheEntries: 0, earlyAcked: 0 };
+    for (const link of this.links) {
+      if (!(link instanceof AmqpAgentLink)) continue;
+      const s = link.stats;
+      out.replyCacheEntries += s.replyCacheEntries;
+      out.earlyAcked += s.earlyAcked;
+    }
+    return out;
   }
 
   /** Calls `listener(true)` on every (re)connect and `listener(false)` on every loss; returns an unsubscribe function. */
