@@ -19,6 +19,7 @@ import { AckBatcher } from './ack-batcher';
 import { PROBE_TYPE, probeKey } from './agent-prober';
 import { ReplyCache } from './reply-cache';
 import { writeBatcher } from './write-batcher';
+import { BurstLog } from '../shared/burst-log';
 
 /** What an agent link needs from its transport. */
 export interface AmqpAgentLinkSettings {
@@ -37,7 +38,10 @@ export interface AmqpAgentLinkSettings {
 
 interface PendingReply {
   mapper: string;
+  /** Direct reply-to address of the request's first copy, if it had one. */
   address: string | undefined;
+  /** Also (or, without an address, only) through the mapper's named queue. */
+  named: boolean;
   bytes: Buffer;
 }
 
@@ -64,6 +68,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   private readonly cache: ReplyCache;
   /** Deliveries acknowledged on receipt (at-most-once) whose handler has not settled yet. */
   private early = 0;
+  private rejectedCopies = 0;
+  private readonly droppedReplies: BurstLog;
   private batch: () => void = noop;
   private acks: AckBatcher | undefined;
 
@@ -76,11 +82,12 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     this.queue = s.names.agentQueue(identity);
     this.replies = new PublishBuffer(s.bufferSize, 'reply');
     this.cache = new ReplyCache(s.dedupWindow);
+    this.droppedReplies = new BurstLog(s.logger, 'reply buffer full: dropped the oldest replies (their mappers ask again after reconnecting)', { agent: identity });
   }
 
   /** What the link holds now that arrived from the wire. */
-  get stats(): { replyCacheEntries: number; earlyAcked: number } {
-    return { replyCacheEntries: this.cache.size, earlyAcked: this.early };
+  get stats(): { replyCacheEntries: number; earlyAcked: number; rejectedCopies: number } {
+    return { replyCacheEntries: this.cache.size, earlyAcked: this.early, rejectedCopies: this.rejectedCopies };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
@@ -220,19 +227,26 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     if (req && req.type === 'request') {
       const session = typeof m.properties.correlationId === 'string' ? m.properties.correlationId : '';
       const address = typeof m.properties.replyTo === 'string' && m.properties.replyTo !== '' ? m.properties.replyTo : undefined;
-      // Only a redelivery or a re-send can be a duplicate; first deliveries skip the lookups.
-      if (m.fields.redelivered || m.properties.headers?.[HEADER_RESENT] !== undefined) {
-        const running = this.cache.running(req.replyTo, req.id, session);
-        if (running) {
-          // Still running: its one result will go to the newest address.
-          running.address = address;
-          this.ack(ch, m);
-          return;
+      const resent = m.fields.redelivered || m.properties.headers?.[HEADER_RESENT] !== undefined;
+      const running = this.cache.running(req.replyTo, req.id);
+      if (running) {
+        this.ack(ch, m);
+        // The reply address stays the one of the first copy, whatever a later copy says: a re-send
+        // by the same mapper link (after it reconnected, so its old address may be dead) only adds
+        // the mapper's own named queue, which the packet's `replyTo` names and nobody else reads.
+        if (resent && running.session === session) running.resent = true;
+        else {
+          this.rejectedCopies++;
+          this.sink.onMalformed('another copy of a request that is running (not a re-send by its mapper): ignored');
         }
+        return;
+      }
+      if (resent) {
         const done = this.cache.finished(req.replyTo, req.id, session);
         if (done) {
+          // Answered through the named queue only, for the same reason.
           this.ack(ch, m);
-          this.sendReply({ mapper: req.replyTo, address, bytes: done });
+          this.sendReply({ mapper: req.replyTo, address: undefined, named: true, bytes: done });
           return;
         }
       }
@@ -280,16 +294,16 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   }
 
   reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
-    const address = this.cache.running(mapper, packet.id)?.address;
+    const running = this.cache.running(mapper, packet.id);
     const bytes = this.s.serializer.encode(packet);
     if (packet.type === 'result') this.cache.finish(mapper, packet.id, bytes);
-    this.sendReply({ mapper, address, bytes });
+    this.sendReply({ mapper, address: running?.address, named: running?.resent === true, bytes });
   }
 
   private sendReply(r: PendingReply): void {
     const ch = this.ch;
     if (ch) this.publishReply(ch, r);
-    else if (!this.replies.pushDroppingOldest(r)) this.s.logger.warn({ agent: this.identity }, 'reply buffer full: dropped the oldest reply (its mapper will ask again after reconnecting)');
+    else if (!this.replies.pushDroppingOldest(r)) this.droppedReplies.record();
   }
 
   private publishReply(ch: Channel, r: PendingReply): void {
@@ -298,7 +312,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     // A reply to a stale address (the mapper reconnected) is then dropped, and that is covered:
     // the reconnected mapper re-sends the request and gets the result from the reply cache.
     if (r.address) ch.publish('', r.address, r.bytes, { contentType, correlationId: r.mapper });
-    else ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
+    if (!r.address || r.named) ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
     this.batch();
   }
 

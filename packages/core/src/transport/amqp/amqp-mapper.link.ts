@@ -15,7 +15,8 @@ import { AgentProber } from './agent-prober';
 import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
 import { attachFailed, REATTACH_DELAY } from './attach-failure';
 import { declareExchanges, declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
-import { expirationFor, expiresAtFor, HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
+import { decodePacket } from '../../protocol/decode';
+import { expirationFor, expiresAtFor, HEADER_BOUNCED, HEADER_RESENT, HEADER_TAG, peekMapperBound, peekRequest, PushTagger, TYPE_AT_MOST_ONCE } from './amqp.wire';
 import { InFlight, type InFlightEntry } from './in-flight';
 import { PublishBuffer } from './publish-buffer';
 import { writeBatcher } from './write-batcher';
@@ -56,6 +57,8 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   private readonly held: PublishBuffer<never>;
   private readonly prober: AgentProber;
   private readonly session = randomBytes(8).toString('hex');
+  private readonly tagger = new PushTagger();
+  private rejected = 0;
   private readonly queue: string;
   private batch: () => void = noop;
 
@@ -78,6 +81,11 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
         if (this.inFlight.has(agent)) this.gone(agent);
       },
     });
+  }
+
+  /** Counters of what this link refused from the wire. */
+  get stats(): { rejectedBounces: number } {
+    return { rejectedBounces: this.rejected };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
@@ -206,13 +214,16 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       return;
     }
     const bounced: unknown = m.properties.headers?.[HEADER_BOUNCED];
-    if (typeof bounced === 'string') {
-      this.undeliverable(packet, bounced);
+    if (bounced !== undefined) {
+      this.bounced(packet, bounced, m);
       return;
     }
     const peek = peekMapperBound(packet);
-    if (peek.kind === 'result') this.inFlight.remove(peek.from, peek.id);
-    else if (peek.kind === 'alive' && this.awaiting.has(peek.identity)) this.rejoined(peek.identity);
+    // Validated before it touches the in-flight table (the mapper validates again, and counts what fails).
+    if (peek.kind !== 'other' && decodePacket(packet).ok) {
+      if (peek.kind === 'result') this.inFlight.remove(peek.from, peek.id);
+      else if (this.awaiting.has(peek.identity)) this.rejoined(peek.identity);
+    }
     try {
       this.sink.onPacket(packet);
     } catch (err) {
@@ -233,10 +244,45 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     this.undeliverable(packet, m.fields.routingKey);
   }
 
+  /**
+   * A message on this mapper's reply route claiming to be a request handed back by draining agent
+   * `agent`. Anyone who may publish to `P.reply` can send that, so it is believed only when this
+   * link sent exactly that to `agent`: a request still in flight there (and the stored packet, not
+   * the bytes that came back, is what gets re-dispatched), or a push carrying this link's tag.
+   * Anything else is dropped and counted: it must neither suspend a live agent nor have this
+   * mapper re-send someone else's push under its identity.
+   */
+  private bounced(packet: unknown, agent: unknown, m: ConsumeMessage): void {
+    const req = peekRequest(packet);
+    if (req && typeof agent === 'string' && req.replyTo === this.id) {
+      if (req.type === 'request') {
+        const e = this.inFlight.get(agent, req.id);
+        if (e?.sent) {
+          this.inFlight.remove(agent, req.id);
+          this.sink.onUndeliverable(e.packet, agent);
+          return;
+        }
+      } else if (this.tagger.verify(agent, m.content, m.properties.headers?.[HEADER_TAG]) && decodePacket(packet).ok) {
+        this.sink.onUndeliverable(packet as RequestPacket, agent);
+        return;
+      }
+    }
+    this.rejected++;
+    this.sink.onMalformed('a bounced request or push this mapper did not send to that agent (forged or stale): ignored');
+  }
+
+  /** A request or push the broker returned (mandatory): trusted, it is one this link published. */
   private undeliverable(packet: unknown, agent: string): void {
     const req = peekRequest(packet);
     if (!req) return;
-    if (req.type === 'request') this.inFlight.remove(agent, req.id);
+    if (req.type === 'request') {
+      const e = this.inFlight.get(agent, req.id);
+      this.inFlight.remove(agent, req.id);
+      if (e) {
+        this.sink.onUndeliverable(e.packet, agent);
+        return;
+      }
+    }
     this.sink.onUndeliverable(packet as RequestPacket, agent);
   }
 
@@ -296,9 +342,10 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   private publishPush(ch: Channel, agent: string, packet: RequestPacket, persistent: boolean, expiresAt: number): void {
     const expiration = expirationFor(expiresAt, Date.now());
     if (expiration === null) return; // expired while buffered
-    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.session, mandatory: true, persistent };
+    const bytes = this.s.serializer.encode(packet);
+    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.session, mandatory: true, persistent, headers: { [HEADER_TAG]: this.tagger.tag(agent, bytes) } };
     if (expiration !== undefined) props.expiration = expiration;
-    ch.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), props);
+    ch.publish(this.s.names.agent, agent, bytes, props);
     this.batch();
   }
 

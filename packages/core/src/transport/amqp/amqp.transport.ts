@@ -21,6 +21,10 @@ export interface AmqpTransportStats {
   replyCacheEntries: number;
   /** Deliveries agent links acknowledged on receipt (at-most-once) whose handler has not settled yet: at most `prefetch` per link. */
   earlyAcked: number;
+  /** Messages mapper links received as "handed back by a draining agent" that they had not sent to that agent (forged or stale), and ignored. */
+  rejectedBounces: number;
+  /** Copies of a running request that agent links ignored because they were not a re-send by its mapper link (another session, or no re-send mark). */
+  rejectedCopies: number;
 }
 
 /** The RabbitMQ transport. */
@@ -74,12 +78,16 @@ export class AmqpTransport implements Transport {
 
   /** Counters of what this transport's links hold (for monitoring and tests). */
   stats(): AmqpTransportStats {
-    const out: AmqpTransportStats = { replyCacheEntries: 0, earlyAcked: 0 };
+    const out: AmqpTransportStats = { replyCacheEntries: 0, earlyAcked: 0, rejectedBounces: 0, rejectedCopies: 0 };
     for (const link of this.links) {
-      if (!(link instanceof AmqpAgentLink)) continue;
+      if (!(link instanceof AmqpAgentLink)) {
+        out.rejectedBounces += link.stats.rejectedBounces;
+        continue;
+      }
       const s = link.stats;
       out.replyCacheEntries += s.replyCacheEntries;
       out.earlyAcked += s.earlyAcked;
+      out.rejectedCopies += s.rejectedCopies;
     }
     return out;
   }

@@ -16,8 +16,10 @@
 export interface RunningRequest {
   /** The sending mapper link's session (a mapper restarted under the same identity has another). */
   session: string;
-  /** Direct reply-to address of the latest delivery, when the mapper gave one. */
+  /** Direct reply-to address of the first delivery, when the mapper gave one (a later copy never changes it). */
   address: string | undefined;
+  /** Its mapper re-sent it while it ran: the result also goes to the mapper's named queue. */
+  resent?: boolean;
 }
 
 interface Finished {
