@@ -48,6 +48,11 @@ export interface AgentLink {
   broadcast(packet: HeartbeatPacket): void;
   /** Sends a result or progress to one mapper. */
   reply(mapper: string, packet: ResultPacket | ProgressPacket): void;
+  /**
+   * The agent serves more routes than it opened the link with (an actor added after start):
+   * transports that park requests (offline failsafe) start consuming the parked ones of these routes.
+   */
+  addRoutes?(routes: readonly string[]): Promise<void>;
   /** Stops receiving requests (first step of a graceful drain); heartbeats and replies still flow. */
   pause(): Promise<void>;
   /** Releases everything the link holds. Idempotent. */

@@ -56,6 +56,10 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   private closed = false;
   private closing: Promise<void> | undefined;
   private consumers: string[] = [];
+  /** Routes whose park queue is consumed on the current channel. */
+  private readonly parkConsumed = new Set<string>();
+  /** Routes whose parked requests this agent takes (given at open, or added later). */
+  private readonly routes: Set<string>;
   private firstAttach: Promise<void> | undefined;
   /** Opened while the broker was down: announce (re-register) on the first attach. */
   private announce = false;
@@ -82,6 +86,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     this.queue = s.names.agentQueue(identity);
     this.replies = new PublishBuffer(s.bufferSize, 'reply');
     this.cache = new ReplyCache(s.dedupWindow);
+    this.routes = new Set(options.routes ?? []);
     this.droppedReplies = new BurstLog(s.logger, 'reply buffer full: dropped the oldest replies (their mappers ask again after reconnecting)', { agent: identity });
   }
 
@@ -112,6 +117,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     this.batch = noop;
     this.acks = undefined;
     this.consumers = [];
+    this.parkConsumed.clear();
     this.cache.connection(true);
     this.resolveFirst?.();
     this.resolveFirst = this.rejectFirst = undefined;
@@ -119,10 +125,13 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
 
   private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
     const gen = ++this.generation;
+    // close() or a newer attach overtook this one: whatever it opened must go (a channel left open
+    // keeps the queue and its binding alive, and requests to this stopped agent would vanish into it).
+    const stale = (): boolean => gen !== this.generation || this.closed;
     let ch: Channel | undefined;
     try {
       ch = await model.createChannel();
-      if (gen !== this.generation || this.closed) {
+      if (stale()) {
         await ch.close();
         return;
       }
@@ -137,8 +146,16 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       // Kept while draining: mappers' liveness probes come back only once the queue is gone.
       await channel.bindQueue(this.queue, n.agent, probeKey(this.identity));
       if (!this.paused) await channel.bindQueue(this.queue, n.agent, this.identity);
-      if (gen !== this.generation || this.closed) return;
+      if (stale()) {
+        // Closed meanwhile: the queue (exclusive to the still-open connection) must go too, or its
+        // probe binding would tell mappers this stopped agent is still there.
+        if (this.closed) await channel.deleteQueue(this.queue);
+        await channel.close();
+        return;
+      }
       this.ch = channel;
+      this.consumers = [];
+      this.parkConsumed.clear();
       this.batch = writeBatcher(model, this.s.batchWrites);
       // Every delivery is acknowledged manually (at-most-once too), so prefetch always bounds what the agent holds.
       this.acks = new AckBatcher(channel, this.batch);
@@ -146,7 +163,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       this.resolveFirst = this.rejectFirst = undefined;
       // Let the owner store the link (it resolves open()) before the first request arrives.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (gen !== this.generation || this.closed) return;
+      // From here on the channel is `this.ch`: close() closes it.
+      if (stale()) return;
       if (!this.paused) await this.startConsuming(channel);
       for (const r of this.replies.drain()) this.publishReply(channel, r);
       if ((reconnected || this.announce) && !this.paused) this.sink.onReconnect?.();
@@ -165,17 +183,43 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   }
 
   private async startConsuming(ch: Channel): Promise<void> {
-    const n = this.s.names;
     // Per consumer: the agent's queue and each park queue get a window of `prefetch` each.
     await ch.prefetch(this.options.prefetch);
     const main = await ch.consume(this.queue, (m) => this.onMessage(ch, m), { noAck: false });
-    this.consumers = [main.consumerTag];
-    for (const route of this.options.routes ?? []) {
-      const q = await declareParkQueue(ch, n, route);
-      // Parked requests are always acknowledged after their handler: an agent dying mid-handler gives them back to the durable queue.
-      const c = await ch.consume(q, (m) => this.onMessage(ch, m, true), { noAck: false });
-      this.consumers.push(c.consumerTag);
+    if (!(await this.keepConsumer(ch, main.consumerTag))) return;
+    for (const route of this.routes) await this.consumePark(ch, route);
+  }
+
+  /** Consumes the park queue of `route` on `ch` (once per channel). */
+  private async consumePark(ch: Channel, route: string): Promise<void> {
+    if (this.parkConsumed.has(route)) return;
+    this.parkConsumed.add(route);
+    const q = await declareParkQueue(ch, this.s.names, route);
+    // Parked requests are always acknowledged after their handler: an agent dying mid-handler gives them back to the durable queue.
+    const c = await ch.consume(q, (m) => this.onMessage(ch, m, true), { noAck: false });
+    await this.keepConsumer(ch, c.consumerTag);
+  }
+
+  /** Records a new consumer; cancels it instead when the link paused (or moved on) while it was being set up. */
+  private async keepConsumer(ch: Channel, tag: string): Promise<boolean> {
+    if (!this.paused && this.ch === ch) {
+      this.consumers.push(tag);
+      return true;
     }
+    await ch.cancel(tag);
+    return false;
+  }
+
+  /**
+   * Also consumes the parked (offline-failsafe) requests of `routes`, for actors added after the
+   * agent started. Routes are remembered for every later re-attach.
+   */
+  async addRoutes(routes: readonly string[]): Promise<void> {
+    for (const route of routes) this.routes.add(route);
+    const ch = this.ch;
+    // Not consuming now (not attached yet, paused, or still starting to): the next start consumes them all.
+    if (!ch || this.paused || this.closed || this.consumers.length === 0) return;
+    for (const route of routes) await this.consumePark(ch, route);
   }
 
   private scheduleReattach(model: ChannelModel, gen: number, delay = REATTACH_DELAY): void {
@@ -184,6 +228,8 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
       this.retry = undefined;
       if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
     }, delay);
+    // The connection's socket holds the process while it is up; this retry need not.
+    this.retry.unref();
   }
 
   private channelClosed(ch: Channel, model: ChannelModel): void {
@@ -191,6 +237,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     this.ch = undefined;
     this.acks = undefined;
     this.consumers = [];
+    this.parkConsumed.clear();
     // The connection is alive (else `down` handles it): the channel alone failed, so open another.
     if (!this.closed && this.s.connection.current === model) this.scheduleReattach(model, this.generation);
   }
@@ -328,6 +375,7 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     if (!ch) return;
     try {
       await ch.unbindQueue(this.queue, this.s.names.agent, this.identity);
+      this.parkConsumed.clear();
       for (const tag of this.consumers.splice(0)) await ch.cancel(tag);
       await this.bounceQueued(ch);
     } catch (err) {

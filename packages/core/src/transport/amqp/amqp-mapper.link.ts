@@ -170,6 +170,8 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       this.retry = undefined;
       if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
     }, delay);
+    // The connection's socket holds the process while it is up; this retry need not.
+    this.retry.unref();
   }
 
   private channelClosed(ch: Channel, model: ChannelModel): void {
