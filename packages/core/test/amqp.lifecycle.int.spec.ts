@@ -7,7 +7,7 @@
  */
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import * as amqp from 'amqplib';
-import { Agent, AmqpTransport, amqpNames, defineActor } from '../src';
+import { Agent, AmqpTransport, amqpNames, defineActor, Mapper } from '../src';
 import { AMQP_URL, removeTopology, uniquePrefix } from './amqp.helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -112,5 +112,27 @@ describe('amqp:// agent link lifecycle', () => {
     closers.push(() => direct.close());
     expect(transport.isConnected).toBe(true);
     expect(await queueExists(direct, queue)).toBe(false);
+  });
+
+  test('an actor added after start takes the requests parked for its route', async () => {
+    const prefix = uniquePrefix('addroutes');
+    prefixes.push(prefix);
+    const transport = (): AmqpTransport => {
+      const t = new AmqpTransport({ url: AMQP_URL, prefix });
+      closers.push(() => t.close());
+      return t;
+    };
+    const agent = new Agent({ transport: transport(), identity: 'grower', pingInterval: 200, actors: [defineActor('first', { ping: () => 'pong' })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const mapper = new Mapper({ transport: transport(), timeout: 5_000, discoveryWindow: 0 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/first/ping', timeout: 5_000 });
+    // Nobody serves /late/hi yet: the request is parked in the broker.
+    const answer = mapper.request<string>('/late/hi', 'there', { persistent: true });
+    await sleep(200);
+    agent.addActor(defineActor('late', { hi: (p: unknown) => `hi ${String(p)}` }));
+    await expect(answer).resolves.toBe('hi there');
   });
 });
