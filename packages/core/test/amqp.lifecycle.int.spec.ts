@@ -114,6 +114,23 @@ describe('amqp:// agent link lifecycle', () => {
     expect(await queueExists(direct, queue)).toBe(false);
   });
 
+  test('a mapper closed on a shared transport leaves no queue collecting heartbeats', async () => {
+    const prefix = uniquePrefix('mapper-close');
+    prefixes.push(prefix);
+    const shared = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => shared.close());
+    const agent = new Agent({ transport: shared, identity: 'pinger', pingInterval: 50, actors: [defineActor('p', { ping: () => 'pong' })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const mapper = new Mapper({ transport: shared });
+    await mapper.start();
+    await mapper.waitForAgents({ route: '/p/ping', timeout: 5_000 });
+    await mapper.close();
+    const direct = await amqp.connect(AMQP_URL);
+    closers.push(() => direct.close());
+    expect(await queueExists(direct, amqpNames(prefix).mapperQueue(mapper.identity))).toBe(false);
+  });
+
   test('an actor added after start takes the requests parked for its route', async () => {
     const prefix = uniquePrefix('addroutes');
     prefixes.push(prefix);

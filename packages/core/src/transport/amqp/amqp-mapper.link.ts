@@ -139,6 +139,8 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
       await channel.consume(DIRECT_REPLY_TO, (m) => this.onMessage(m), { noAck: true });
       await channel.consume(this.queue, (m) => this.onMessage(m), { noAck: true });
       if (gen !== this.generation || this.closed) {
+        // Closed meanwhile: the queue (exclusive to the still-open connection) would keep collecting every heartbeat.
+        if (this.closed) await channel.deleteQueue(this.queue);
         await channel.close();
         return;
       }
@@ -428,7 +430,11 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
     this.pushes.clear();
     try {
       if (confirm) await (await confirm).close();
-      if (ch) await ch.close();
+      if (ch) {
+        // On a shared connection the exclusive queue outlives the link and would collect every heartbeat.
+        await ch.deleteQueue(this.queue);
+        await ch.close();
+      }
     } catch (err) {
       this.s.logger.debug({ mapper: this.id, err: (err as Error).message }, 'mapper link closed with the connection already gone');
     }
