@@ -6,8 +6,8 @@ import type { Channel, Message } from 'amqplib';
 import { AmqpTransport, NaniteError } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
-import { PublishBuffer } from '../src/transport/amqp/publish-buffer';
-import { ReplyCache } from '../src/transport/amqp/reply-cache';
+import { PublishBuffer } from '../src/transport/shared/publish-buffer';
+import { ReplyCache } from '../src/transport/shared/reply-cache';
 
 describe('ReplyCache', () => {
   test('a request is running until its result, then its result is kept for the same session only', () => {

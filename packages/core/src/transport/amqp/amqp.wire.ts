@@ -10,15 +10,24 @@
  * draining agent hands back carries header `x-nanite-bounced` = the agent identity. Replies carry
  * `correlationId` = the mapper identity they are for.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AmqpDelivery } from './amqp.options';
 
 /** Header of a request handed back by a draining agent: the agent's identity. */
 export const HEADER_BOUNCED = 'x-nanite-bounced';
 /** Header of a request re-sent after a reconnect. */
 export const HEADER_RESENT = 'x-nanite-resent';
-/** Header of a push: its sender's tag (see {@link PushTagger}), checked when the push comes back bounced. */
+/** Header of a push: its sender's tag (see shared/push-tagger.ts), checked when the push comes back bounced. */
 export const HEADER_TAG = 'x-nanite-tag';
+/** Message `type` of a mapper's liveness probe (see agent-prober.ts). */
+export const PROBE_TYPE = 'nanite.probe';
+/** Routing-key prefix of the probe binding every agent queue keeps. */
+export const PROBE_PREFIX = 'probe.';
+
+/** The routing key of an agent's probe binding. */
+export function probeKey(identity: string): string {
+  return PROBE_PREFIX + identity;
+}
+
 /** Message `type` of a request to acknowledge on receipt. */
 export const TYPE_AT_MOST_ONCE: AmqpDelivery = 'at-most-once';
 
@@ -63,25 +72,4 @@ export function expirationFor(expiresAt: number, now: number): string | undefine
 /** The epoch ms after which a message sent now with `ttl` is useless (0: never). */
 export function expiresAtFor(ttl: number | undefined, now: number): number {
   return ttl !== undefined && ttl > 0 && Number.isFinite(ttl) ? now + ttl : 0;
-}
-
-/**
- * Tags the pushes one mapper link sends, so that a push handed back by a draining agent is
- * re-sent only when this link really sent it to that agent: an HMAC, under a key that never leaves
- * the process, of the agent and the message bytes. (Requests need no tag: a bounced request is
- * matched against the link's in-flight table, and the stored packet is what gets re-sent.)
- */
-export class PushTagger {
-  private readonly key = randomBytes(32);
-
-  /** The tag of `bytes` sent to `agent`. */
-  tag(agent: string, bytes: Buffer): string {
-    return createHmac('sha256', this.key).update(agent).update('\n').update(bytes).digest('base64url').slice(0, 22);
-  }
-
-  /** True when `tag` is what {@link tag} gave for these bytes and this agent. */
-  verify(agent: string, bytes: Buffer, tag: unknown): boolean {
-    if (typeof tag !== 'string' || tag.length !== 22) return false;
-    return timingSafeEqual(Buffer.from(this.tag(agent, bytes)), Buffer.from(tag));
-  }
 }
