@@ -38,6 +38,20 @@ describe('ReplyCache', () => {
     expect(c.finished('m', 5_000, 's')?.toString()).toBe('5000');
     expect(c.finished('m', 14_999, 's')?.toString()).toBe('14999');
   });
+  test('through an outage it keeps at most 100 000 results, counting the ones it could not keep', () => {
+    let overflows = 0;
+    const c = new ReplyCache(5_000, () => overflows++);
+    c.connection(true);
+    for (let i = 0; i < 100_005; i++) {
+      c.begin('m', i, 's', undefined);
+      c.finish('m', i, Buffer.from('r'));
+    }
+    expect(c.size).toBe(100_000);
+    expect(c.overflowed).toBe(5);
+    expect(overflows).toBe(5);
+    expect(c.finished('m', 100_004, 's')).toBeUndefined();
+  });
+
   test('an entry settled without a result is forgotten, and an empty mapper leaves nothing behind', () => {
     const c = new ReplyCache(5_000);
     for (let i = 0; i < 1_000; i++) c.begin(`m-${i}`, i, 's', undefined);

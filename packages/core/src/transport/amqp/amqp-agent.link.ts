@@ -10,6 +10,7 @@ import type { Channel, ChannelModel, Message } from 'amqplib';
 import type { Logger } from '../../internal/logger';
 import type { HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
+import { BurstLog } from '../shared/burst-log';
 import { ReplyCache } from '../shared/reply-cache';
 import type { AgentLink, AgentLinkOptions, AgentSink } from '../transport';
 import { AckBatcher, safeAck } from './ack-batcher';
@@ -59,7 +60,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     private readonly s: AmqpAgentLinkSettings,
   ) {
     this.queue = s.names.agentQueue(identity);
-    this.cache = new ReplyCache(s.dedupWindow);
+    const overflow = new BurstLog(s.logger, 'reply cache full through an outage: results not kept (a re-send of their request would run it again)', { agent: identity });
+    this.cache = new ReplyCache(s.dedupWindow, () => overflow.record());
     this.attacher = new LinkAttacher({ role: 'agent', bindings: { agent: identity }, connection: s.connection, logger: s.logger }, this);
     this.replies = new AgentReplies({ ...s, identity, cache: this.cache, channel: () => this.ch, batch: () => this.batch() });
     this.inbox = new AgentInbox({
@@ -84,8 +86,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   }
 
   /** What the link holds now that arrived from the wire. */
-  get stats(): { replyCacheEntries: number; earlyAcked: number; rejectedCopies: number } {
-    return { replyCacheEntries: this.cache.size, ...this.inbox.stats };
+  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; earlyAcked: number; rejectedCopies: number } {
+    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */

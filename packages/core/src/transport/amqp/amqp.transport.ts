@@ -19,6 +19,8 @@ import { amqpNames, type AmqpNames } from './amqp.topology';
 export interface AmqpTransportStats {
   /** Requests running and results kept by agent links to answer re-sent requests without running them twice (bounded by the prefetch window and 4 096 recent results). */
   replyCacheEntries: number;
+  /** Results agent links could not keep through an outage because the hold (100 000) was full. */
+  replyCacheOverflowed: number;
   /** Deliveries agent links acknowledged on receipt (at-most-once) whose handler has not settled yet: at most `prefetch` per link. */
   earlyAcked: number;
   /** Messages mapper links received as "handed back by a draining agent" that they had not sent to that agent (forged or stale), and ignored. */
@@ -78,7 +80,7 @@ export class AmqpTransport implements Transport {
 
   /** Counters of what this transport's links hold (for monitoring and tests). */
   stats(): AmqpTransportStats {
-    const out: AmqpTransportStats = { replyCacheEntries: 0, earlyAcked: 0, rejectedBounces: 0, rejectedCopies: 0 };
+    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, earlyAcked: 0, rejectedBounces: 0, rejectedCopies: 0 };
     for (const link of this.links) {
       if (!(link instanceof AmqpAgentLink)) {
         out.rejectedBounces += link.stats.rejectedBounces;
@@ -86,6 +88,7 @@ export class AmqpTransport implements Transport {
       }
       const s = link.stats;
       out.replyCacheEntries += s.replyCacheEntries;
+      out.replyCacheOverflowed += s.replyCacheOverflowed;
       out.earlyAcked += s.earlyAcked;
       out.rejectedCopies += s.rejectedCopies;
     }

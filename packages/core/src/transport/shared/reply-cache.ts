@@ -52,7 +52,11 @@ export class ReplyCache {
   /** Results not kept because the outage hold was full. */
   overflowed = 0;
 
-  constructor(private readonly window: number) {}
+  /** `onOverflow` is called for each result not kept because the outage hold is full. */
+  constructor(
+    private readonly window: number,
+    private readonly onOverflow: () => void = () => undefined,
+  ) {}
 
   private of(mapper: string): PerMapper {
     let m = this.mappers.get(mapper);
@@ -121,6 +125,7 @@ export class ReplyCache {
       else {
         // Past the hold's bound the result is not kept: a re-send of it would run again.
         this.overflowed++;
+        this.onOverflow();
         this.forget(m, id);
       }
       return;
