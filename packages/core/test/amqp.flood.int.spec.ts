@@ -65,6 +65,40 @@ describe('amqp:// agent under a flood', () => {
     expect(transport.stats().earlyAcked).toBe(0);
   });
 
+  test('an agent with 20,000 pushes queued at the broker hands every one back and stops within seconds', async () => {
+    const { transport, ch, names } = await setup('flood-stop');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let ran = 0;
+    const hold = (): Promise<void> => {
+      ran++;
+      return gate;
+    };
+    const agent = new Agent({ transport, identity: 'stopper', concurrency: 1, pingInterval: 500, actors: [defineActor('flood', { hold })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    // Stands in for the mapper the pushes name: what the agent hands back arrives here.
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(queue, names.reply, 'collector');
+    let handedBack = 0;
+    await ch.consume(queue, () => void handedBack++, { noAck: true });
+    const push = (id: number): Buffer => Buffer.from(JSON.stringify({ v: 1, type: 'push', id, route: '/flood/hold', payload: 'x'.repeat(200), replyTo: 'collector', timeout: 0, hops: 0 }));
+    for (let id = 1; id <= 20_000; id++) ch.publish(names.agent, 'stopper', push(id));
+    await ch.checkQueue(queue); // a round trip: every publish above has reached the broker
+    await sleep(200);
+    const t0 = Date.now();
+    const stopping = agent.stop();
+    release();
+    await stopping;
+    // One round trip per message (basic.get) took 6–9 s here on a loaded machine, a consumer with a window 3–5 s.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const deadline = Date.now() + 5_000;
+    while (handedBack + ran < 20_000 && Date.now() < deadline) await sleep(50);
+    // Each one either ran (taken before the agent stopped consuming) or went back to its mapper.
+    expect(handedBack + ran).toBe(20_000);
+    expect(ran).toBeLessThan(10);
+  });
+
   test('20,000 invalid requests leave nothing in the reply cache, are counted, and a legitimate request is still served at once', async () => {
     const { prefix, transport, ch, names } = await setup('flood-cache');
     const agent = new Agent({ transport, identity: 'cache-agent', pingInterval: 500, actors: [defineActor('echo', { hi: (p: unknown) => p })] });
