@@ -74,7 +74,7 @@ describe('amqp:// delivery, drain and parking', () => {
     expect(started.sort()).toEqual(['a', 'b', 'b', 'b', 'b']);
   });
 
-  test('per-route at-most-once: requests are acknowledged on receipt, but the agent still takes no more than twice its prefetch', async () => {
+  test('per-route at-most-once: the agent still takes no more than its prefetch; what waits at the broker goes elsewhere on drain', async () => {
     const started: string[] = [];
     const t = new AmqpTransport({ url: AMQP_URL, prefix, routeDelivery: { '/slow/work': 'at-most-once' } });
     closers.push(() => t.close());
@@ -85,16 +85,17 @@ describe('amqp:// delivery, drain and parking', () => {
     await m.start();
     closers.push(() => m.close());
     await m.waitForAgents({ route: '/slow/work', timeout: 5_000 });
-    const calls = Array.from({ length: 4 }, () => m.call<string>('/slow/work', { ms: 100 }));
+    // Long enough that a's first request still runs when a drains.
+    const calls = Array.from({ length: 4 }, () => m.call<string>('/slow/work', { ms: 1_000 }));
     const b = new Agent({ transport: transport(), identity: 'b', actors: [slow(started)], concurrency: 4, pingInterval: 500 });
     await sleep(100); // the four requests reach a before b exists
     await b.start();
     closers.push(() => b.stop());
+    await m.waitForAgents({ route: '/slow/work', count: 2, timeout: 5_000 });
     await a.stop();
-    // `a` took the first (acknowledged on receipt: it is a's now) and the next one in its prefetch
-    // window (unacknowledged while a's one slot is busy); the other two waited at the broker and
-    // were handed back to `b` when `a` drained.
-    expect((await Promise.all(calls)).map((r) => r.agent)).toEqual(['a', 'a', 'b', 'b']);
+    // `a` took the first (its prefetch window of one); the other three waited at the broker and were
+    // handed back to `b` when `a` drained.
+    expect((await Promise.all(calls)).map((r) => r.agent)).toEqual(['a', 'b', 'b', 'b']);
   });
 
   test('persistent: a request with no agent is parked durably and answered by an agent that starts later', async () => {

@@ -2,12 +2,14 @@
  * Unit tests of amqp:// building blocks that need no broker: the reply cache (what makes re-sent
  * requests run once), the ack batcher, the publish buffer and URL options.
  */
-import type { Channel, Message } from 'amqplib';
+import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import { AmqpTransport, NaniteError } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
 import { PublishBuffer } from '../src/transport/shared/publish-buffer';
 import { ReplyCache } from '../src/transport/shared/reply-cache';
+import { AgentInbox } from '../src/transport/amqp/agent-inbox';
+import { JsonSerializer } from '../src/serializer/json.serializer';
 
 describe('ReplyCache', () => {
   test('a request is running until its result, then its result is kept for the same session only', () => {
@@ -120,5 +122,43 @@ describe('amqp:// URL options', () => {
     expect(() => amqpOptionsFromUrl(new URL('amqp://h?heartbeat=soon'))).toThrow(NaniteError);
     expect(() => amqpOptionsFromUrl(new URL('amqp://h?delivery=sometimes'))).toThrow(NaniteError);
     expect(new AmqpTransport({ url: 'amqp://user:secret@h:5672/v' }).url).toBe('amqp://h:5672/v');
+  });
+});
+
+describe('AgentInbox', () => {
+  const push = { v: 1, type: 'push', id: 7, route: '/metrics/record', payload: 1, replyTo: 'm', timeout: 0, hops: 0 };
+  const delivery = (redelivered: boolean, type?: string): ConsumeMessage =>
+    ({ content: Buffer.from(JSON.stringify(push)), fields: { deliveryTag: 1, redelivered }, properties: { type, headers: {} } }) as unknown as ConsumeMessage;
+  const setup = () => {
+    const packets: unknown[] = [];
+    const malformed: string[] = [];
+    const acked: ConsumeMessage[] = [];
+    const inbox = new AgentInbox({
+      identity: 'a',
+      sink: { onPacket: (p, settle) => (packets.push(p), settle()), onMalformed: (r) => void malformed.push(r) },
+      serializer: new JsonSerializer(),
+      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never,
+      delivery: 'ack-after-handler',
+      routeDelivery: {},
+      cache: new ReplyCache(5_000),
+      replies: {} as never,
+      ack: (_ch, m) => void acked.push(m as ConsumeMessage),
+      cancelled: () => undefined,
+    });
+    return { inbox, packets, malformed, acked };
+  };
+
+  test('an at-most-once push the broker redelivers is dropped and counted; a first delivery runs, acknowledged when settled', () => {
+    const { inbox, packets, malformed, acked } = setup();
+    inbox.receive({} as Channel, delivery(false, 'at-most-once'), false);
+    expect(packets).toHaveLength(1);
+    inbox.receive({} as Channel, delivery(true, 'at-most-once'), false);
+    expect(packets).toHaveLength(1);
+    expect(malformed).toHaveLength(1);
+    expect(inbox.stats.droppedRedeliveries).toBe(1);
+    expect(acked).toHaveLength(2);
+    // An ack-after-handler push is run again when redelivered (it was never acknowledged, so it may not have run).
+    inbox.receive({} as Channel, delivery(true), false);
+    expect(packets).toHaveLength(2);
   });
 });

@@ -4,9 +4,15 @@
  *
  * In order: probes are acknowledged and ignored; undecodable bytes and invalid requests are
  * dropped (nothing is remembered about them); copies of a running request are answered from the
- * reply cache or ignored; the rest is handed to the agent. Acknowledgement: after the handler, or
- * on receipt for at-most-once deliveries while fewer than `prefetch` of those are unsettled, so
- * the broker's prefetch always bounds what the agent holds, whoever marked a message at-most-once.
+ * reply cache or ignored; a redelivered at-most-once push is dropped (it may have run); the rest
+ * is handed to the agent.
+ *
+ * Every delivery is acknowledged when the agent settles it, at-most-once ones included: the
+ * acknowledgement is what opens the broker's prefetch window, so acknowledging on receipt would
+ * let whoever marks messages at-most-once flood the agent's memory. At-most-once is kept instead
+ * by never running a redelivery twice (the broker redelivers what was unacknowledged when a channel
+ * failed): a redelivered request is answered from the reply cache, a redelivered at-most-once
+ * push is dropped.
  */
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { Logger } from '../../internal/logger';
@@ -24,7 +30,6 @@ export interface AgentInboxSettings {
   sink: AgentSink;
   serializer: Serializer;
   logger: Logger;
-  prefetch: number;
   delivery: AmqpDelivery;
   routeDelivery: Readonly<Record<string, AmqpDelivery>>;
   cache: ReplyCache;
@@ -37,15 +42,14 @@ export interface AgentInboxSettings {
 
 /** Receives an agent link's deliveries. */
 export class AgentInbox {
-  /** Deliveries acknowledged on receipt (at-most-once) whose handler has not settled yet. */
-  private early = 0;
   private rejectedCopies = 0;
+  private droppedRedeliveries = 0;
 
   constructor(private readonly s: AgentInboxSettings) {}
 
   /** What the inbox holds or refused. */
-  get stats(): { earlyAcked: number; rejectedCopies: number } {
-    return { earlyAcked: this.early, rejectedCopies: this.rejectedCopies };
+  get stats(): { rejectedCopies: number; droppedRedeliveries: number } {
+    return { rejectedCopies: this.rejectedCopies, droppedRedeliveries: this.droppedRedeliveries };
   }
 
   /** One delivery on `ch` (from the agent's queue, or from a park queue when `parked`). */
@@ -113,21 +117,18 @@ export class AgentInbox {
   }
 
   private deliver(ch: Channel, m: Message, packet: unknown, req: RequestPeek | undefined, parked: boolean): void {
-    // Parked requests are always acknowledged after their handler: an agent dying mid-handler gives them back to the durable queue.
+    // Parked requests are always run again when redelivered: an agent dying mid-handler gives them back to the durable queue.
     const atMostOnce = !parked && (this.s.delivery === 'at-most-once' || m.properties.type === TYPE_AT_MOST_ONCE || (req !== undefined && this.s.routeDelivery[req.route] === 'at-most-once'));
-    // On receipt only while fewer than `prefetch` such deliveries are unsettled: past that the ack
-    // waits for the handler, so at most 2 × prefetch deliveries are ever in the agent's memory.
-    const early = atMostOnce && this.early < this.s.prefetch;
-    if (early) {
-      this.early++;
-      this.s.ack(ch, m);
+    if (atMostOnce && m.fields.redelivered && req?.type === 'push') {
+      this.droppedRedeliveries++;
+      this.drop(ch, m, 'an at-most-once push redelivered after a channel failure (it may have run already): dropped');
+      return;
     }
     let settled = false;
     const settle: Settle = () => {
       if (settled) return;
       settled = true;
-      if (early) this.early--;
-      else this.s.ack(ch, m);
+      this.s.ack(ch, m);
       // Settled without a result (a push, or the agent dropped it): nothing will finish its cache entry.
       if (req?.type === 'request') this.s.cache.end(req.replyTo, req.id);
     };

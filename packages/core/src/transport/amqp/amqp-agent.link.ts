@@ -68,7 +68,6 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       ...s,
       identity,
       sink,
-      prefetch: options.prefetch,
       cache: this.cache,
       replies: this.replies,
       ack: (ch, m) => this.ack(ch, m),
@@ -86,7 +85,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   }
 
   /** What the link holds now that arrived from the wire. */
-  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; earlyAcked: number; rejectedCopies: number } {
+  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; rejectedCopies: number; droppedRedeliveries: number } {
     return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats };
   }
 
@@ -134,7 +133,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     }
     this.ch = ch;
     this.batch = writeBatcher(model, this.s.batchWrites);
-    // Every delivery is acknowledged manually (at-most-once too), so prefetch always bounds what the agent holds.
+    // Every delivery is acknowledged when settled (at-most-once too), so prefetch always bounds what the agent holds.
     this.acks = new AckBatcher(ch, this.batch);
     this.attacher.opened();
     // Let the owner store the link (it resolves open()) before the first request arrives.

@@ -21,8 +21,8 @@ export interface AmqpTransportStats {
   replyCacheEntries: number;
   /** Results agent links could not keep through an outage because the hold (100 000) was full. */
   replyCacheOverflowed: number;
-  /** Deliveries agent links acknowledged on receipt (at-most-once) whose handler has not settled yet: at most `prefetch` per link. */
-  earlyAcked: number;
+  /** At-most-once pushes agent links dropped because the broker redelivered them (they may have run before a channel failure). */
+  droppedRedeliveries: number;
   /** Messages mapper links received as "handed back by a draining agent" that they had not sent to that agent (forged or stale), and ignored. */
   rejectedBounces: number;
   /** Copies of a running request that agent links ignored because they were not a re-send by its mapper link (another session, or no re-send mark). */
@@ -80,7 +80,7 @@ export class AmqpTransport implements Transport {
 
   /** Counters of what this transport's links hold (for monitoring and tests). */
   stats(): AmqpTransportStats {
-    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, earlyAcked: 0, rejectedBounces: 0, rejectedCopies: 0 };
+    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, droppedRedeliveries: 0, rejectedBounces: 0, rejectedCopies: 0 };
     for (const link of this.links) {
       if (!(link instanceof AmqpAgentLink)) {
         out.rejectedBounces += link.stats.rejectedBounces;
@@ -89,7 +89,7 @@ export class AmqpTransport implements Transport {
       const s = link.stats;
       out.replyCacheEntries += s.replyCacheEntries;
       out.replyCacheOverflowed += s.replyCacheOverflowed;
-      out.earlyAcked += s.earlyAcked;
+      out.droppedRedeliveries += s.droppedRedeliveries;
       out.rejectedCopies += s.rejectedCopies;
     }
     return out;
