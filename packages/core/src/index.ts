@@ -48,6 +48,7 @@ export type { CreateTransportOptions, TransportFactory } from './transport/creat
 export { MemoryTransport, MemoryBusRegistry } from './transport/memory/memory.transport';
 export type { MemoryTransportOptions } from './transport/memory/memory.transport';
 export { AmqpTransport } from './transport/amqp/amqp.transport';
+export type { AmqpTransportStats } from './transport/amqp/amqp.transport';
 export { removeAmqpTopology } from './transport/amqp/amqp.cleanup';
 export type { RemoveAmqpTopologyOptions } from './transport/amqp/amqp.cleanup';
 export { DEFAULT_AMQP_OPTIONS } from './transport/amqp/amqp.options';

@@ -118,6 +118,7 @@ export class Agent {
       if (this.handlers.has(r.route)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Route ${r.route} is served twice on agent ${this.identity}` });
     }
     for (const r of routes) this.handlers.set(r.route, r);
+    this.link?.addRoutes?.(routes.map((r) => r.route)).catch((err: unknown) => this.logger.warn({ err, agent: this.identity }, 'could not consume the parked requests of the added routes'));
     if (this.state === 'running') this.register();
     return this;
   }
