@@ -3,23 +3,12 @@
  */
 import { Agent, AmqpTransport, defineActor, Mapper } from '../src';
 import { AMQP_URL, removeTopology, uniquePrefix } from './amqp.helpers';
-import { describeTransportContract } from './transport-contract';
 
-const ROUTES = ['/slow/work', '/late/hi', '/contract/echo', '/contract/steps', '/contract/fail', '/contract/wait'];
+const ROUTES = ['/slow/work', '/late/hi'];
 const prefixes: string[] = [];
 afterAll(() => removeTopology(prefixes, ROUTES));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-describeTransportContract(
-  'amqp:// with delivery=at-most-once',
-  () => {
-    const prefix = uniquePrefix('amo');
-    prefixes.push(prefix);
-    return { transport: () => new AmqpTransport({ url: AMQP_URL, prefix, delivery: 'at-most-once' }) };
-  },
-  { patience: 5_000 },
-);
 
 describe('amqp:// delivery, drain and parking', () => {
   let prefix: string;
