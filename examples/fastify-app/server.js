@@ -47,7 +47,7 @@ async function main() {
   await app.register(nanitePlugin, {
     url,
     actors: [systemActor({ role: 'http-app' })],
-    agentOptions: { identity: 'http-app', tags: ['web'], pingInterval: 2_000 },
+    agent: { identity: 'http-app', tags: ['web'], pingInterval: 2_000 },
     errorHandler: true,
   });
   await app.register(naniteControlTower, { prefix: '/nanite', auth: process.env.NANITE_TOWER_TOKEN || undefined });

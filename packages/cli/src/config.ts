@@ -78,15 +78,3 @@ export function resolveUrl(sources: UrlSources): ResolvedUrl {
   throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: NO_URL_MESSAGE });
 }
 
-/** The URL without its password, for logs and messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    // Not a URL: createTransport reports that; here the text is only being displayed.
-    return url;
-  }
-}

@@ -7,7 +7,9 @@ export { EXIT, exitCodeFor } from './exit-codes';
 export type { ExitCode } from './exit-codes';
 export { processIo, isTty } from './io';
 export type { CliIo, MaybeTty } from './io';
-export { CONFIG_FILE, NO_URL_MESSAGE, readConfigFile, resolveUrl, redactUrl } from './config';
+export { CONFIG_FILE, NO_URL_MESSAGE, readConfigFile, resolveUrl } from './config';
+/** Core's URL redaction, re-exported for earlier importers of it from here. */
+export { redactUrl } from '@nanite/core';
 export type { NaniteRc, ResolvedUrl, UrlSources } from './config';
 export { parsePayload } from './payload';
 export type { ParsePayloadOptions } from './payload';

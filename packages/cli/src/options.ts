@@ -29,13 +29,6 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
-/** Parses a duration in seconds (decimals allowed) into milliseconds. */
-export function secondsToMs(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of seconds > 0.');
-  return Math.max(1, Math.round(n * 1000));
-}
-
 /** `-u, --url <url>`. */
 export function urlOption(): Option {
   return new Option('-u, --url <url>', 'transport URL, e.g. amqp://user:pass@host:5672/vhost (default: $NANITE_URL, then .naniterc.json)');

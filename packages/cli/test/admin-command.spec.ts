@@ -1,7 +1,22 @@
 /** `nanite admin` in-process on memory://: the Control Tower page and API, auth, shutdown on a signal. */
+import { request as httpRequest } from 'node:http';
 import { Agent } from '@nanite/core';
 import { EXIT, runAdmin, type AdminCommandOptions } from '../src';
 import { FakeSignals, memoryUrl, quietLogger, simpleActor, testIo, until, type TestIo } from './helpers';
+
+/** A GET with a Host header of our choosing (fetch does not let us set one). */
+function get(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 describe('runAdmin', () => {
   let url: string;
@@ -91,6 +106,18 @@ describe('runAdmin', () => {
       .map((l) => JSON.parse(l) as { level: number; msg: string; host?: string })
       .find((l) => l.msg.startsWith('--insecure-no-auth'));
     expect(warning).toMatchObject({ level: 40, host: '0.0.0.0' });
+  });
+
+  it('without a token, answers only loopback names, --host and --allowed-host (DNS-rebinding protection)', async () => {
+    const page = await serve({ host: '0.0.0.0', insecureNoAuth: true, allowedHosts: ['tower.lan'] });
+    const port = new URL(page).port;
+    const withHost = async (host: string): Promise<number> => (await get(`http://127.0.0.1:${port}/api/agents`, host)).status;
+    expect(await withHost(`localhost:${port}`)).toBe(200);
+    expect(await withHost(`0.0.0.0:${port}`)).toBe(200);
+    expect(await withHost(`tower.lan:${port}`)).toBe(200);
+    const refused = await get(`http://127.0.0.1:${port}/api/agents`, `rebound.evil.example:${port}`);
+    expect(refused.status).toBe(403);
+    expect((JSON.parse(refused.body) as { message: string }).message).toMatch(/^Host "rebound\.evil\.example:\d+" is not allowed/);
   });
 
   it('exits with a clear error when the port is taken', async () => {

@@ -22,7 +22,7 @@ describe('nanite (binary, RabbitMQ)', () => {
   let url: string;
 
   const agent = async (token: string, actors: string[] = [SIMPLE], extra: string[] = []): Promise<CliProcess> => {
-    const proc = cli.start(['agent', '--url', url, '--actors', ...actors, '--token', token, '--ping-interval', '1', ...extra], { env: { NANITE_TEST_MARKERS: '1' } });
+    const proc = cli.start(['agent', '--url', url, '--actors', ...actors, '--token', token, '--ping-interval', '1s', ...extra], { env: { NANITE_TEST_MARKERS: '1' } });
     await eventually(() => proc.stdout.includes('"msg":"agent started"') || proc.child.exitCode !== null, `agent ${token} to start`);
     if (proc.child.exitCode !== null) throw new Error(`agent ${token} exited ${proc.child.exitCode}: ${proc.stderr}`);
     return proc;
@@ -171,7 +171,7 @@ describe('nanite (binary, RabbitMQ)', () => {
 
     it('exits 4 on timeout', async () => {
       await agent('fred', [SLOW]);
-      const r = await cli.run(['request', '/slow/wait', '5000', '--timeout', '300', '--url', url]);
+      const r = await cli.run(['request', '/slow/wait', '5000', '--timeout', '300ms', '--url', url]);
       expect(r.code).toBe(4);
       expect(r.stderr).toMatch(/^NANITE_ERR_TIMEOUT: \/slow\/wait did not answer within 300 ms/);
     });

@@ -161,10 +161,12 @@ describe('request, push and agents (memory://)', () => {
     it.each([
       ['nats://localhost:4222', /^NANITE_ERR_UNSUPPORTED_TRANSPORT: No transport for "nats:\/\/"/],
       ['not a url', /^NANITE_ERR_INVALID_ARGUMENT: "not a url" is not a valid transport URL/],
+      ['amqp://guest:hunter2@bad host:5672', /^NANITE_ERR_INVALID_ARGUMENT: "amqp:\/\/bad host:5672" is not a valid transport URL/],
     ])('exits 2 on a bad URL (%s)', async (bad, message) => {
       const io = testIo();
       expect(await runRequest({ url: bad, route: '/simple/echo' }, io)).toBe(EXIT.USAGE);
       expect(io.stderr.text).toMatch(message);
+      expect(io.stderr.text + io.stdout.text).not.toContain('hunter2');
     });
   });
 

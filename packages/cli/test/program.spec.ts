@@ -61,10 +61,13 @@ describe('nanite (program)', () => {
     [['request', '/simple/echo', '--bogus'], /unknown option '--bogus'/],
     [['request'], /missing required argument 'route'/],
     [['request', '/simple/echo', '--selector', 'fastest'], /Allowed choices are least_loaded, all, random, round_robin/],
-    [['request', '/simple/echo', '--timeout', 'soon'], /--timeout <ms>' argument 'soon' is invalid\. expected a whole number >= 0/],
+    [['request', '/simple/echo', '--timeout', 'soon'], /--timeout <duration>' argument 'soon' is invalid\. expected a duration \(500ms, 5s, 2m, or a number of ms\)/],
+    [['agents', '--wait', '2 seconds'], /--wait <duration>' argument '2 seconds' is invalid/],
     [['agent', '--url', 'memory://x'], /required option '-a, --actors <paths...>' not specified/],
     [['agent', '--actors', 'a.js', '--concurrency', '0'], /expected a positive integer/],
-    [['agent', '--actors', 'a.js', '--ping-interval', '-1'], /expected a number of seconds > 0/],
+    [['agent', '--actors', 'a.js', '--ping-interval', '-1'], /expected a duration/],
+    [['agent', '--actors', 'a.js', '--ping-interval', '15'], /--ping-interval takes milliseconds now \(it took seconds before\): 15 would be 15 ms\. Write 15s/],
+    [['agent', '--actors', 'a.js', '--drain-timeout', '30'], /--drain-timeout takes milliseconds now.*Write 30s for 30 seconds/],
   ])('exits 2 on a usage error: %j', async (args, message) => {
     expect(await main(argv(...args), io)).toBe(EXIT.USAGE);
     expect(io.stderr.text).toMatch(message);
@@ -115,7 +118,7 @@ describe('nanite (program)', () => {
     });
 
     it('lists agents as JSON with agents --json', async () => {
-      expect(await main(argv('agents', '--json', '--wait', '20', '--url', url), io)).toBe(EXIT.OK);
+      expect(await main(argv('agents', '--json', '--wait', '20ms', '--url', url), io)).toBe(EXIT.OK);
       expect((JSON.parse(io.stdout.text) as Array<{ identity: string }>).map((a) => a.identity)).toEqual(['fred']);
     });
   });

@@ -31,6 +31,7 @@ export { Mapper } from './mapper/mapper';
 export { DEFAULT_MAPPER_OPTIONS } from './mapper/mapper.options';
 export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper.options';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
+export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
 
 export { AllSelector } from './selectors/all.selector';
 export { LeastLoadedSelector } from './selectors/least-loaded.selector';
@@ -43,10 +44,12 @@ export type { AgentView, RequestInfo, Selector, SelectorFunction, SelectorName }
 
 export type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Settle, Transport } from './transport/transport';
 export { createTransport } from './transport/create-transport';
+export { redactUrl } from './transport/redact-url';
 export type { CreateTransportOptions, TransportFactory } from './transport/create-transport';
 export { MemoryTransport, MemoryBusRegistry } from './transport/memory/memory.transport';
 export type { MemoryTransportOptions } from './transport/memory/memory.transport';
 export { AmqpTransport } from './transport/amqp/amqp.transport';
+export type { AmqpTransportStats } from './transport/amqp/amqp.transport';
 export { removeAmqpTopology } from './transport/amqp/amqp.cleanup';
 export type { RemoveAmqpTopologyOptions } from './transport/amqp/amqp.cleanup';
 export { DEFAULT_AMQP_OPTIONS } from './transport/amqp/amqp.options';

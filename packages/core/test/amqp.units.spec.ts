@@ -2,12 +2,14 @@
  * Unit tests of amqp:// building blocks that need no broker: the reply cache (what makes re-sent
  * requests run once), the ack batcher, the publish buffer and URL options.
  */
-import type { Channel, Message } from 'amqplib';
+import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import { AmqpTransport, NaniteError } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
-import { PublishBuffer } from '../src/transport/amqp/publish-buffer';
-import { ReplyCache } from '../src/transport/amqp/reply-cache';
+import { PublishBuffer } from '../src/transport/shared/publish-buffer';
+import { ReplyCache } from '../src/transport/shared/reply-cache';
+import { AgentInbox } from '../src/transport/amqp/agent-inbox';
+import { JsonSerializer } from '../src/serializer/json.serializer';
 
 describe('ReplyCache', () => {
   test('a request is running until its result, then its result is kept for the same session only', () => {
@@ -37,6 +39,32 @@ describe('ReplyCache', () => {
     }
     expect(c.finished('m', 5_000, 's')?.toString()).toBe('5000');
     expect(c.finished('m', 14_999, 's')?.toString()).toBe('14999');
+  });
+  test('through an outage it keeps at most 100 000 results, counting the ones it could not keep', () => {
+    let overflows = 0;
+    const c = new ReplyCache(5_000, () => overflows++);
+    c.connection(true);
+    for (let i = 0; i < 100_005; i++) {
+      c.begin('m', i, 's', undefined);
+      c.finish('m', i, Buffer.from('r'));
+    }
+    expect(c.size).toBe(100_000);
+    expect(c.overflowed).toBe(5);
+    expect(overflows).toBe(5);
+    expect(c.finished('m', 100_004, 's')).toBeUndefined();
+  });
+
+  test('an entry settled without a result is forgotten, and an empty mapper leaves nothing behind', () => {
+    const c = new ReplyCache(5_000);
+    for (let i = 0; i < 1_000; i++) c.begin(`m-${i}`, i, 's', undefined);
+    expect(c.size).toBe(1_000);
+    for (let i = 0; i < 1_000; i++) c.end(`m-${i}`, i);
+    expect(c.size).toBe(0);
+    c.begin('m', 1, 's', undefined);
+    c.finish('m', 1, Buffer.from('r'));
+    c.end('m', 1); // settled after its result: the result stays
+    expect(c.finished('m', 1, 's')?.toString()).toBe('r');
+    expect(c.size).toBe(1);
   });
 });
 
@@ -94,5 +122,43 @@ describe('amqp:// URL options', () => {
     expect(() => amqpOptionsFromUrl(new URL('amqp://h?heartbeat=soon'))).toThrow(NaniteError);
     expect(() => amqpOptionsFromUrl(new URL('amqp://h?delivery=sometimes'))).toThrow(NaniteError);
     expect(new AmqpTransport({ url: 'amqp://user:secret@h:5672/v' }).url).toBe('amqp://h:5672/v');
+  });
+});
+
+describe('AgentInbox', () => {
+  const push = { v: 1, type: 'push', id: 7, route: '/metrics/record', payload: 1, replyTo: 'm', timeout: 0, hops: 0 };
+  const delivery = (redelivered: boolean, type?: string): ConsumeMessage =>
+    ({ content: Buffer.from(JSON.stringify(push)), fields: { deliveryTag: 1, redelivered }, properties: { type, headers: {} } }) as unknown as ConsumeMessage;
+  const setup = () => {
+    const packets: unknown[] = [];
+    const malformed: string[] = [];
+    const acked: ConsumeMessage[] = [];
+    const inbox = new AgentInbox({
+      identity: 'a',
+      sink: { onPacket: (p, settle) => (packets.push(p), settle()), onMalformed: (r) => void malformed.push(r) },
+      serializer: new JsonSerializer(),
+      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never,
+      delivery: 'ack-after-handler',
+      routeDelivery: {},
+      cache: new ReplyCache(5_000),
+      replies: {} as never,
+      ack: (_ch, m) => void acked.push(m as ConsumeMessage),
+      cancelled: () => undefined,
+    });
+    return { inbox, packets, malformed, acked };
+  };
+
+  test('an at-most-once push the broker redelivers is dropped and counted; a first delivery runs, acknowledged when settled', () => {
+    const { inbox, packets, malformed, acked } = setup();
+    inbox.receive({} as Channel, delivery(false, 'at-most-once'), false);
+    expect(packets).toHaveLength(1);
+    inbox.receive({} as Channel, delivery(true, 'at-most-once'), false);
+    expect(packets).toHaveLength(1);
+    expect(malformed).toHaveLength(1);
+    expect(inbox.stats.droppedRedeliveries).toBe(1);
+    expect(acked).toHaveLength(2);
+    // An ack-after-handler push is run again when redelivered (it was never acknowledged, so it may not have run).
+    inbox.receive({} as Channel, delivery(true), false);
+    expect(packets).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@
  * @nanite/fastify: the Nanite plugin for Fastify 5 and the Control Tower page.
  */
 export { nanitePlugin } from './plugin/nanite.plugin';
-export type { NanitePluginOptions } from './plugin/nanite.options';
+export type { NaniteAgentOptions, NaniteMapperOptions, NanitePluginOptions } from './plugin/nanite.options';
 export { NaniteHandle } from './plugin/nanite-handle';
 export type { FastifyNanite } from './plugin/nanite-handle';
 

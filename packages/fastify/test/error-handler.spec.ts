@@ -87,6 +87,39 @@ describe('Nanite errors as HTTP answers', () => {
     expect(res.json()).not.toHaveProperty('data');
   });
 
+  describe('with NODE_ENV=production', () => {
+    const saved = process.env['NODE_ENV'];
+    beforeEach(() => { process.env['NODE_ENV'] = 'production'; });
+    afterEach(() => {
+      if (saved === undefined) delete process.env['NODE_ENV'];
+      else process.env['NODE_ENV'] = saved;
+    });
+
+    it('leaves the handler internals (data) out of the body by default', async () => {
+      await withPlugin(true);
+
+      const crash = await app.inject({ method: 'GET', url: '/call/crash' });
+      const viaExport = Fastify();
+      viaExport.setErrorHandler(naniteErrorHandler);
+      viaExport.get('/', async () => { throw new NaniteError('NANITE_ERR_HANDLER', { message: 'failed', data: { name: 'TypeError', message: 'db password rejected' } }); });
+      const exported = await viaExport.inject({ method: 'GET', url: '/' });
+      await viaExport.close();
+
+      expect(crash.statusCode).toBe(502);
+      expect(crash.json()).toEqual({ statusCode: 502, error: 'Bad Gateway', code: 'NANITE_ERR_HANDLER', message: 'boom', retryable: false });
+      expect(exported.json()).not.toHaveProperty('data');
+      expect(exported.body).not.toContain('password');
+    });
+
+    it('still shows data when exposeData: true is asked for', async () => {
+      await withPlugin({ exposeData: true });
+
+      const crash = await app.inject({ method: 'GET', url: '/call/crash' });
+
+      expect(crash.json()).toMatchObject({ data: { name: 'RangeError', message: 'boom' } });
+    });
+  });
+
   it('is off unless asked for', async () => {
     await withPlugin(undefined);
 

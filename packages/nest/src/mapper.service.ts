@@ -1,7 +1,7 @@
 /** MapperService: the app's mapper, injectable anywhere, aware of the actor call it runs in. */
 import {
   NaniteError,
-  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext,
+  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type WaitForAgentsOptions,
 } from '@nanite/core';
 import { Injectable } from '@nestjs/common';
 import { NaniteCallScope } from './call-scope';
@@ -96,7 +96,7 @@ export class MapperService {
   }
 
   /** Resolves once at least `count` agents (serving `route`, when given) are live; rejects with `NANITE_ERR_TIMEOUT` after `timeout` ms. */
-  async waitForAgents(options: { route?: string; count?: number; timeout?: number } = {}): Promise<AgentView[]> {
+  async waitForAgents(options: WaitForAgentsOptions = {}): Promise<AgentView[]> {
     return this.mapperFor(this.runtime.mapper).waitForAgents(options);
   }
 

@@ -8,7 +8,10 @@ import { HttpAdapterHost } from '@nestjs/core';
 export interface NaniteHttpFilterOptions {
   /** Per-code HTTP statuses that replace those of core's `NANITE_HTTP_STATUS`. */
   statusCodes?: Partial<Record<NaniteErrorCode, number>>;
-  /** Put the error's `data` in the body. Default true; turn off when data may hold internals you do not show clients. */
+  /**
+   * Put the error's `data` (handler internals: remote codes, validation details, ...) in the body.
+   * Default: true, except when `NODE_ENV` is `production` (read at each error), where it is left out.
+   */
   exposeData?: boolean;
 }
 
@@ -73,7 +76,7 @@ export class NaniteHttpExceptionFilter implements ExceptionFilter {
       message: error.message,
       retryable: error.retryable,
     };
-    if ((this.options.exposeData ?? true) && error.data !== undefined) body.data = error.data;
+    if ((this.options.exposeData ?? process.env['NODE_ENV'] !== 'production') && error.data !== undefined) body.data = error.data;
     const adapter = this.adapterHost.httpAdapter;
     const response: unknown = host.switchToHttp().getResponse();
     if (error.retryable && statusCode === 503) adapter.setHeader(response, 'retry-after', '1');

@@ -1,5 +1,5 @@
 /** Options of `NaniteModule.forRoot()` / `forRootAsync()`. */
-import type { AgentOptions, Logger, MapperOptions, Serializer, Transport, TransportFactory } from '@nanite/core';
+import type { Agent, AgentOptions, Logger, Mapper, MapperOptions, Serializer, Transport, TransportFactory } from '@nanite/core';
 
 /** The app's agent: core's agent options without those the module supplies (transport, actors, logger). */
 export type NaniteAgentOptions = Omit<AgentOptions, 'transport' | 'actors' | 'logger' | 'mapper'>;
@@ -29,12 +29,19 @@ export interface NaniteModuleOptions {
   /** Extra URL schemes for `url` (passed to core's `createTransport`). */
   transportFactories?: Record<string, TransportFactory>;
   /**
-   * The app's agent, which serves the discovered `@Actor()` providers. Default: an agent with
-   * core's defaults when at least one actor is discovered, none otherwise. `false`: never.
+   * The app's agent, which serves the discovered `@Actor()` providers: options of the agent the
+   * module creates, or an `Agent` of yours (the discovered actors are added to it with `addActor()`;
+   * started if it is not running; never stopped by the module: close it after `app.close()`).
+   * Default: an agent with core's defaults when at least one actor is discovered, none otherwise.
+   * `false`: never. (The same shapes as @nanite/fastify's `agent` option.)
    */
-  agent?: NaniteAgentOptions | false;
-  /** The app's mapper, behind `MapperService`. Default: one with core's defaults. `false`: none. */
-  mapper?: NaniteMapperOptions | false;
+  agent?: NaniteAgentOptions | Agent | false;
+  /**
+   * The app's mapper, behind `MapperService`: options of the mapper the module creates, or a
+   * `Mapper` of yours (started if it is not running; never closed by the module). Default: one with
+   * core's defaults. `false`: none. (The same shapes as @nanite/fastify's `mapper` option.)
+   */
+  mapper?: NaniteMapperOptions | Mapper | false;
   /** Serve `@Actor()` classes registered as controllers too. Default false (a warning names them). */
   controllers?: boolean;
   /**
@@ -49,4 +56,16 @@ export interface NaniteModuleOptions {
   startupRetry?: NaniteStartupRetry;
   /** Logger for the agent, mapper and module (pino's signature). Default: core's pino logger at `warn`. */
   logger?: Logger;
+}
+
+/** Whether a `mapper` option is a Mapper instance (by shape, so one from a second copy of @nanite/core counts too). */
+export function isMapperInstance(value: NaniteModuleOptions['mapper']): value is Mapper {
+  const m = value as Partial<Record<'start' | 'request' | 'close', unknown>> | false | undefined;
+  return !!m && typeof m.start === 'function' && typeof m.request === 'function' && typeof m.close === 'function';
+}
+
+/** Whether an `agent` option is an Agent instance (by shape). */
+export function isAgentInstance(value: NaniteModuleOptions['agent']): value is Agent {
+  const a = value as Partial<Record<'start' | 'addActor' | 'close', unknown>> | false | undefined;
+  return !!a && typeof a.start === 'function' && typeof a.addActor === 'function' && typeof a.close === 'function';
 }

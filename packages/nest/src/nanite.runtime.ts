@@ -12,7 +12,7 @@ import { ActorExplorer } from './actor.explorer';
 import { BackgroundStarter } from './background-starter';
 import { transportFromUrl } from './module-transport';
 import { NANITE_MODULE_OPTIONS } from './nanite.module-definition';
-import type { NaniteModuleOptions } from './nanite-module.options';
+import { isAgentInstance, isMapperInstance, type NaniteModuleOptions } from './nanite-module.options';
 
 /** Where the module is in its life. */
 export type NaniteRuntimeState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -31,6 +31,10 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private actors: ActorDefinition[] = [];
   private agentInstance: Agent | undefined;
   private mapperInstance: Mapper | undefined;
+  /** An `agent` / `mapper` given as an instance is the app's: started here, never stopped here. */
+  private readonly givenAgent: Agent | undefined;
+  private readonly givenMapper: Mapper | undefined;
+  private actorsAdded = false;
   private starter: BackgroundStarter | undefined;
   private stateValue: NaniteRuntimeState = 'idle';
   private readyWaiters = new Set<{ resolve: () => void; reject: (err: unknown) => void }>();
@@ -45,6 +49,8 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'NaniteModule needs exactly one of `url` and `transport`' });
     }
     this.ownsTransport = options.url !== undefined;
+    this.givenAgent = isAgentInstance(options.agent) ? options.agent : undefined;
+    this.givenMapper = isMapperInstance(options.mapper) ? options.mapper : undefined;
     this.transport = options.transport ?? transportFromUrl({ ...options, url: options.url! });
   }
 
@@ -142,7 +148,7 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
       await settle(errors, () => this.transport.close());
     }
     await settle(errors, () => this.starter?.close());
-    await settle(errors, () => this.agentInstance?.stop());
+    if (!this.givenAgent) await settle(errors, () => this.agentInstance?.close());
   }
 
   /**
@@ -156,19 +162,28 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
     await this.beforeApplicationShutdown();
     const errors = this.shutdownErrors;
     // settle() never throws: the transport closes whatever the mapper's close did.
-    await settle(errors, () => this.mapperInstance?.close());
+    if (!this.givenMapper) await settle(errors, () => this.mapperInstance?.close());
     if (this.ownsTransport) await settle(errors, () => this.transport.close());
     this.stateValue = 'stopped';
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `NaniteModule shutdown: ${errors.length} steps failed`);
   }
 
+  /** Makes the agent and mapper of the next start: fresh ones from options, the app's own instances as they are. */
   private build(): void {
     const logger = this.options.logger;
     const { mapper, agent } = this.options;
-    this.mapperInstance = mapper === false ? undefined : new Mapper({ ...mapper, transport: this.transport, ...(logger ? { logger } : {}) });
+    if (this.givenMapper) this.mapperInstance = this.givenMapper;
+    else this.mapperInstance = mapper === false ? undefined : new Mapper({ ...mapper, transport: this.transport, ...(logger ? { logger } : {}) });
+    if (this.givenAgent) {
+      // Once: a background start rebuilds after each failed attempt.
+      if (!this.actorsAdded) for (const actor of this.actors) this.givenAgent.addActor(actor);
+      this.actorsAdded = true;
+      this.agentInstance = this.givenAgent;
+      return;
+    }
     const wantsAgent = agent !== false && (agent !== undefined || this.actors.length > 0);
-    this.agentInstance = wantsAgent ? new Agent({ ...agent, transport: this.transport, actors: this.actors, ...(logger ? { logger } : {}) }) : undefined;
+    this.agentInstance = wantsAgent ? new Agent({ ...(agent as Exclude<typeof agent, Agent>), transport: this.transport, actors: this.actors, ...(logger ? { logger } : {}) }) : undefined;
   }
 
   /**
@@ -178,12 +193,12 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
    */
   private async attempt(): Promise<void> {
     try {
-      await this.mapperInstance?.start();
-      await this.agentInstance?.start();
+      if (this.mapperInstance && !this.mapperInstance.isRunning) await this.mapperInstance.start();
+      if (this.agentInstance && !this.agentInstance.isRunning) await this.agentInstance.start();
     } catch (err) {
       const cleanup: unknown[] = [];
-      await settle(cleanup, () => this.agentInstance?.stop());
-      await settle(cleanup, () => this.mapperInstance?.close());
+      if (!this.givenAgent) await settle(cleanup, () => this.agentInstance?.close());
+      if (!this.givenMapper) await settle(cleanup, () => this.mapperInstance?.close());
       if (this.options.startup === 'background') {
         if (this.stateValue === 'starting') this.build();
       } else {

@@ -172,6 +172,24 @@ describe('NaniteHttpExceptionFilter options', () => {
     expect(res.json()).toEqual({ statusCode: 502, error: 'Bad Gateway', code: 'NANITE_ERR_HANDLER', message: 'failed', retryable: false });
   });
 
+  it('leaves data out by default when NODE_ENV=production; exposeData: true brings it back', async () => {
+    const saved = process.env['NODE_ENV'];
+    process.env['NODE_ENV'] = 'production';
+    try {
+      const app = await start(false, { exposeData: true });
+      // The controller-scoped filter (defaults) answers /api; the global one (exposeData: true) /bare.
+      const hidden = await app.inject({ method: 'GET', url: '/api/secret' });
+      const shown = await app.inject({ method: 'GET', url: '/bare/secret' });
+      expect(hidden.statusCode).toBe(502);
+      expect(hidden.json()).toEqual({ statusCode: 502, error: 'Bad Gateway', code: 'NANITE_ERR_HANDLER', message: 'failed', retryable: false });
+      expect(hidden.body).not.toContain('internal');
+      expect(shown.json()).toMatchObject({ code: 'NANITE_ERR_HANDLER', data: { stack: 'internal' } });
+    } finally {
+      if (saved === undefined) delete process.env['NODE_ENV'];
+      else process.env['NODE_ENV'] = saved;
+    }
+  });
+
   it('statusCodes override the table (global filter built by hand)', async () => {
     const app = await start(false, { statusCodes: { NANITE_ERR_HANDLER: 500 }, exposeData: false });
     const res = await app.inject({ method: 'GET', url: '/bare/secret' });

@@ -1,10 +1,9 @@
 /** `nanite admin`: serves the Control Tower (from @nanite/fastify) over a mapper of its own. */
-import { NaniteError } from '@nanite/core';
+import { NaniteError, redactUrl } from '@nanite/core';
 import { naniteControlTower, nanitePlugin } from '@nanite/fastify';
 import { Option, type Command } from 'commander';
 import Fastify, { LogController } from 'fastify';
 import { examples, guarded, type RegisterCommand } from '../command-context';
-import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
@@ -32,6 +31,11 @@ export interface AdminCommandOptions {
   authToken?: string | undefined;
   /** Serve a non-loopback `host` without `authToken` (logged as a warning). */
   insecureNoAuth?: boolean | undefined;
+  /**
+   * Without `authToken`, Host names the page answers besides the loopback ones and `host` itself
+   * (DNS-rebinding protection: any other name gets 403), e.g. the machine's name on the network.
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** Hide the request form (watch only). */
   readOnly?: boolean | undefined;
   logLevel?: string | undefined;
@@ -64,13 +68,19 @@ export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSourc
       format: pickLogFormat(o.logFormat || io.env.NANITE_LOG_FORMAT, io.stdout),
       destination: io.stdout,
     });
-    if (exposed) logger.warn({ host }, `--insecure-no-auth: the Control Tower on ${host} has no token; anyone who can reach it can send requests to the cluster`);
+    if (exposed) {
+      logger.warn(
+        { host, allowedHosts: o.allowedHosts ?? [] },
+        `--insecure-no-auth: the Control Tower on ${host} has no token; anyone who can reach it can send requests to the cluster. ` +
+          'It answers only the Host names localhost, 127.0.0.1, [::1], the --host and each --allowed-host',
+      );
+    }
     const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
     try {
       await app.register(nanitePlugin, { url: withFailFast(o.url, true) });
       await app.register(naniteControlTower, {
         prefix: o.prefix ?? '/',
-        ...(o.authToken ? { auth: o.authToken } : {}),
+        ...(o.authToken ? { auth: o.authToken } : { allowedHosts: [host, ...(o.allowedHosts ?? [])] }),
         ...(o.readOnly ? { readOnly: true } : {}),
       });
       const base = await app.listen({ port: o.port ?? DEFAULT_ADMIN_PORT, host });
@@ -101,6 +111,11 @@ function normalizePrefix(prefix: string): string {
   return `/${prefix}`.replace(/\/+/g, '/').replace(/\/$/, '');
 }
 
+/** Commander's accumulator of a repeatable option. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 interface AdminFlags {
   url?: string;
   port?: number;
@@ -108,6 +123,7 @@ interface AdminFlags {
   prefix?: string;
   authToken?: string;
   insecureNoAuth?: boolean;
+  allowedHost?: string[];
   readOnly?: boolean;
   logLevel?: string;
   logFormat?: string;
@@ -124,6 +140,7 @@ export const registerAdmin: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--prefix <path>', 'path of the page').default('/'))
     .addOption(new Option('--auth-token <token>', 'require this bearer token on the API; prefer $NANITE_ADMIN_TOKEN (a flag shows in `ps`)'))
     .option('--insecure-no-auth', 'allow a non-loopback --host without a token (anyone reaching the port can send requests)')
+    .addOption(new Option('--allowed-host <name>', 'without a token: another Host name the page answers (repeatable; localhost, 127.0.0.1, [::1] and --host always)').argParser(collect))
     .option('--read-only', 'watch only: no request form')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -146,6 +163,7 @@ export const registerAdmin: RegisterCommand = (program: Command, ctx) => {
               prefix: flags.prefix,
               authToken: flags.authToken || ctx.io.env.NANITE_ADMIN_TOKEN || undefined,
               insecureNoAuth: flags.insecureNoAuth,
+              allowedHosts: flags.allowedHost,
               readOnly: flags.readOnly,
               logLevel: levelFromFlag,
               logFormat: flags.logFormat,

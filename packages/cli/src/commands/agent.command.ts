@@ -1,15 +1,15 @@
 /** `nanite agent`: runs an agent hosting the actors of the given modules until SIGINT/SIGTERM. */
-import { Agent, type AgentOptions } from '@nanite/core';
+import { Agent, redactUrl, type AgentOptions } from '@nanite/core';
 import { Option, type Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
-import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { loadActors } from '../load-actors';
 import { withFailFast } from '../transport-url';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
-import { logFormatOption, logLevelOption, positiveInt, secondsToMs, tagOption, urlFor, urlOption } from '../options';
+import { DURATION_HELP, formerlySecondsDuration } from '../duration';
+import { logFormatOption, logLevelOption, positiveInt, tagOption, urlFor, urlOption } from '../options';
 
 /**
  * How long {@link runAgent} waits, after a signal interrupted the connection, for the agent to
@@ -138,9 +138,9 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .requiredOption('-a, --actors <paths...>', 'modules (.js, .cjs, .mjs) exporting @Actor() classes, actor instances or defineActor() results')
     .option('--token <identity>', "the agent's identity (generated when omitted)")
     .addOption(tagOption('a tag requests can select on (repeatable)'))
-    .addOption(new Option('--ping-interval <seconds>', 'heartbeat period in seconds (default: 5)').argParser(secondsToMs))
+    .addOption(new Option('--ping-interval <duration>', `heartbeat period (${DURATION_HELP}; default: 5s)`).argParser(formerlySecondsDuration('--ping-interval')))
     .addOption(new Option('--concurrency <n>', 'handlers run at once (default: 64)').argParser(positiveInt))
-    .addOption(new Option('--drain-timeout <seconds>', 'on SIGINT/SIGTERM, how long in-flight handlers may finish (default: 10)').argParser(secondsToMs))
+    .addOption(new Option('--drain-timeout <duration>', `on SIGINT/SIGTERM, how long in-flight handlers may finish (${DURATION_HELP}; default: 10s)`).argParser(formerlySecondsDuration('--drain-timeout')))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -148,7 +148,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
       'after',
       examples([
         'nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred',
-        'nanite agent --actors ./calc.js ./mail.mjs --tag eu --tag gpu --ping-interval 2 --concurrency 8',
+        'nanite agent --actors ./calc.js ./mail.mjs --tag eu --tag gpu --ping-interval 2s --concurrency 8',
       ]) + '\nSIGINT/SIGTERM: graceful drain, exit 0. A second signal exits at once with status 130 (so does a signal while still connecting).\n',
     )
     .action(async (flags: AgentFlags, command: Command) => {

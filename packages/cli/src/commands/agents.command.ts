@@ -4,7 +4,8 @@ import { examples, guarded, type RegisterCommand } from '../command-context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
 import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
-import { nonNegativeInt, urlFor, urlOption } from '../options';
+import { DURATION_HELP, nonNegativeDuration } from '../duration';
+import { urlFor, urlOption } from '../options';
 import { agentsJson, formatAgentsTable, formatJson } from '../output';
 
 /** Options of {@link runAgents}. */
@@ -42,7 +43,7 @@ export const registerAgents: RegisterCommand = (program: Command, ctx) => {
     .description('list the live agents: identity, status, routes, tags, last seen')
     .addOption(urlOption())
     .option('--json', 'print JSON even on a terminal (always JSON when piped)')
-    .addOption(new Option('--wait <ms>', `how long to listen for agents (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
+    .addOption(new Option('--wait <duration>', `how long to listen for agents (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addHelpText('after', examples(['nanite agents --url amqp://guest:guest@localhost:5672', 'nanite agents --json | jq ".[].identity"']))
     .action(async (flags: { url?: string; json?: boolean; wait?: number }) => {
       ctx.setExit(await guarded(ctx.io, () => runAgents({ url: urlFor(flags.url, ctx.io), json: flags.json, wait: flags.wait }, ctx.io)));

@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import repl, { type REPLServer } from 'node:repl';
 import { PassThrough, type Readable } from 'node:stream';
-import type { Mapper, MapperRequestOptions, PushOptions } from '@nanite/core';
+import { redactUrl, type Mapper, type MapperRequestOptions, type PushOptions, type WaitForAgentsOptions } from '@nanite/core';
 import { Option, type Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
-import { redactUrl } from '../config';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
-import { logFormatOption, logLevelOption, nonNegativeInt, urlFor, urlOption } from '../options';
+import { DURATION_HELP, nonNegativeDuration } from '../duration';
+import { logFormatOption, logLevelOption, urlFor, urlOption } from '../options';
 import { formatAgentsTable } from '../output';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 
@@ -37,7 +37,7 @@ export interface ConsoleScope {
   call(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<unknown>;
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
   agents(): ReturnType<Mapper['agents']>;
-  waitForAgents(options?: { route?: string; count?: number; timeout?: number }): ReturnType<Mapper['waitForAgents']>;
+  waitForAgents(options?: WaitForAgentsOptions): ReturnType<Mapper['waitForAgents']>;
 }
 
 /** The console's scope for a mapper. */
@@ -174,7 +174,7 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
     .description('run a mapper: with -i, an interactive console to send requests from')
     .addOption(urlOption())
     .option('-i, --interactive', 'open the console (request, push, call, agents, mapper in scope)')
-    .addOption(new Option('--discovery <ms>', `with -i: how long to listen for agents before the first prompt (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
+    .addOption(new Option('--discovery <duration>', `with -i: how long to listen for agents before the first prompt (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(

@@ -5,7 +5,8 @@ import { checkRoute, examples, guarded, type RegisterCommand } from '../command-
 import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { DEFAULT_DISCOVERY_MS, openMapper } from '../mapper-session';
-import { nonNegativeInt, selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
+import { DURATION_HELP, nonNegativeDuration } from '../duration';
+import { selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
 import { parsePayload } from '../payload';
 
 /** Options of {@link runPush}. */
@@ -69,7 +70,7 @@ export const registerPush: RegisterCommand = (program: Command, ctx) => {
     .addOption(tagOption())
     .option('--raw', 'send PAYLOAD as a string even when it parses as JSON')
     .option('--persistent', 'when no agent serves the route, wait for one (offline failsafe) instead of failing')
-    .addOption(new Option('--discovery <ms>', `how long to listen for agents before giving up (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
+    .addOption(new Option('--discovery <duration>', `how long to listen for agents before giving up (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addHelpText(
       'after',
       examples([

@@ -5,7 +5,8 @@ import { checkRoute, examples, guarded, type RegisterCommand } from '../command-
 import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
 import { DEFAULT_DISCOVERY_MS, openMapper } from '../mapper-session';
-import { nonNegativeInt, selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
+import { DURATION_HELP, nonNegativeDuration } from '../duration';
+import { selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
 import { fanOutView, formatError, formatJson } from '../output';
 import { parsePayload } from '../payload';
 
@@ -88,17 +89,17 @@ export const registerRequest: RegisterCommand = (program: Command, ctx) => {
     .addOption(selectorOption())
     .option('--target <identity>', 'send to this agent only')
     .addOption(tagOption())
-    .addOption(new Option('--timeout <ms>', 'fail with NANITE_ERR_TIMEOUT after this many ms (default: 30000)').argParser(nonNegativeInt))
+    .addOption(new Option('--timeout <duration>', `fail with NANITE_ERR_TIMEOUT after this long (${DURATION_HELP}; default: 30s)`).argParser(nonNegativeDuration))
     .option('--raw', 'send PAYLOAD as a string even when it parses as JSON')
     .option('--progress', 'print intermediate results on stderr')
-    .addOption(new Option('--discovery <ms>', `with --selector all: how long to listen for agents first (default: ${DEFAULT_DISCOVERY_MS})`).argParser(nonNegativeInt))
+    .addOption(new Option('--discovery <duration>', `with --selector all: how long to listen for agents first (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addHelpText(
       'after',
       examples([
         'nanite request /simple/echo --url amqp://guest:guest@localhost:5672',
         'nanite request /simple/echo \'{"hello":"world"}\'',
         'nanite request /simple/echo hi --selector all',
-        'nanite request /simple/echo hi --target fred --timeout 2000',
+        'nanite request /simple/echo hi --target fred --timeout 2s',
         "NANITE_URL=amqp://localhost nanite request /calc/add '[1,2]' --tag eu",
       ]) + '\nExit status: 0 ok, 1 handler or other error, 2 usage (bad option, malformed payload, bad URL),\n3 no agent serves the route, 4 timeout, 5 broker unreachable, 6 some agents failed (--selector all).\n',
     )

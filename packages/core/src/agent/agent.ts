@@ -50,7 +50,7 @@ export interface AgentStats {
  * ```ts
  * const agent = new Agent({ transport: 'memory://demo', actors: [new Foo()], tags: ['eu'] });
  * await agent.start();   // Register, then Ping every pingInterval
- * await agent.stop();    // stop taking work, finish in-flight handlers, UnRegister, close
+ * await agent.close();   // stop taking work, finish in-flight handlers, UnRegister, close
  * ```
  */
 export class Agent {
@@ -118,6 +118,7 @@ export class Agent {
       if (this.handlers.has(r.route)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Route ${r.route} is served twice on agent ${this.identity}` });
     }
     for (const r of routes) this.handlers.set(r.route, r);
+    this.link?.addRoutes?.(routes.map((r) => r.route)).catch((err: unknown) => this.logger.warn({ err, agent: this.identity }, 'could not consume the parked requests of the added routes'));
     if (this.state === 'running') this.register();
     return this;
   }
@@ -143,7 +144,7 @@ export class Agent {
     return this.runner.queued;
   }
 
-  /** True between `start()` and `stop()`. */
+  /** True between `start()` and `close()`. */
   get isRunning(): boolean {
     return this.state === 'running';
   }
@@ -185,9 +186,14 @@ export class Agent {
    * (aborting them after `drainTimeout`), UnRegister, close the link and (if owned) the transport.
    * Idempotent.
    */
-  stop(): Promise<void> {
+  close(): Promise<void> {
     this.stopping ??= this.drain();
     return this.stopping;
+  }
+
+  /** Alias of {@link Agent.close} (the name of earlier releases). */
+  stop(): Promise<void> {
+    return this.close();
   }
 
   private async drain(): Promise<void> {

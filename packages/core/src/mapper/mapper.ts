@@ -20,6 +20,7 @@ import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperE
 import type { PendingCallbacks } from './pending-request';
 import { Registry, type AgentRecord } from './registry';
 import { RegistryWaiters } from './registry-waiters';
+import type { WaitForAgentsOptions } from './wait-for-agents.options';
 
 export { DEFAULT_MAPPER_OPTIONS };
 export type { AgentDownReason, MapperEvents, MapperStats };
@@ -159,7 +160,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
    * Resolves once at least `count` agents (serving `route`, when given) are live; rejects with
    * `NANITE_ERR_TIMEOUT` after `timeout` ms.
    */
-  waitForAgents(options: { route?: string; count?: number; timeout?: number } = {}): Promise<AgentView[]> {
+  waitForAgents(options: WaitForAgentsOptions = {}): Promise<AgentView[]> {
     const count = options.count ?? 1;
     const matching = (): AgentRecord[] => (options.route ? [...this.registry.serving(options.route)] : [...this.registry.all()]);
     return new Promise((resolve, reject) => {
@@ -208,6 +209,11 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  /** Alias of {@link Mapper.close}, so `stop()` works on agents and mappers alike. */
+  stop(): Promise<void> {
+    return this.close();
   }
 
   private async shutdown(): Promise<void> {

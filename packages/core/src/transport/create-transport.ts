@@ -4,6 +4,7 @@ import { MemoryTransport } from './memory/memory.transport';
 // Loads no amqplib: the amqp:// transport imports it on its first connect().
 import { AmqpTransport } from './amqp/amqp.transport';
 import { amqpOptionsFromUrl } from './amqp/amqp.options';
+import { redactUrl } from './redact-url';
 import type { Logger } from '../internal/logger';
 import type { Serializer } from '../serializer/serializer';
 
@@ -28,8 +29,9 @@ export function createTransport(url: string, options: CreateTransportOptions = {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (cause) {
-    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${url}" is not a valid transport URL`, cause });
+  } catch {
+    // No `cause`: Node's URL error carries the whole input (credentials included) in `input`.
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${redactUrl(url)}" is not a valid transport URL` });
   }
   const custom = options.factories?.[parsed.protocol];
   if (custom) return custom(parsed);

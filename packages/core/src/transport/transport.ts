@@ -48,6 +48,11 @@ export interface AgentLink {
   broadcast(packet: HeartbeatPacket): void;
   /** Sends a result or progress to one mapper. */
   reply(mapper: string, packet: ResultPacket | ProgressPacket): void;
+  /**
+   * The agent serves more routes than it opened the link with (an actor added after start):
+   * transports that park requests (offline failsafe) start consuming the parked ones of these routes.
+   */
+  addRoutes?(routes: readonly string[]): Promise<void>;
   /** Stops receiving requests (first step of a graceful drain); heartbeats and replies still flow. */
   pause(): Promise<void>;
   /** Releases everything the link holds. Idempotent. */
@@ -63,7 +68,7 @@ export interface SendOptions {
    * handler settled. Transports without acknowledgements ignore it. Default: the transport's.
    */
   delivery?: 'at-most-once' | 'ack-after-handler';
-  /** Milliseconds the request may wait in the transport before it is useless (0 / absent: none). */
+  /** Milliseconds the request may wait in the transport before it is useless (0 / absent: no limit); networked transports expire it at the broker. */
   ttl?: number;
 }
 

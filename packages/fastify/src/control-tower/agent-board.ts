@@ -1,5 +1,6 @@
 /** The agents the Control Tower shows: the mapper's live ones plus those that went down lately. */
 import type { AgentDownReason, AgentView, Mapper } from '@nanite/core';
+import { BurstLog, type TowerLogger } from './burst-log';
 
 /** One agent as the Control Tower API shows it. */
 export interface AgentRow extends AgentView {
@@ -21,12 +22,26 @@ export interface TowerSnapshot {
   agents: AgentRow[];
 }
 
+/** Limits of an {@link AgentBoard}. */
+export interface AgentBoardOptions {
+  /** ms an agent that went down stays listed. */
+  downRetention: number;
+  /** Most agents listed as down at once; past it the oldest are removed early. */
+  maxDown: number;
+  /** Told once per burst of early removals. */
+  logger?: TowerLogger;
+}
+
 /** A change on the board. */
 export type BoardChange =
   | { type: 'agent:up' | 'agent:update' | 'agent:down'; agent: AgentRow }
   | { type: 'agent:removed'; identity: string };
 
-/** Follows a mapper's agent events; keeps agents that went down visible for a while. Close it to detach. */
+/**
+ * Follows a mapper's agent events; keeps agents that went down visible for a while, at most
+ * `maxDown` of them (a cluster where thousands of agents come and go does not grow the tower's
+ * memory: the oldest are removed early, counted in {@link AgentBoard.evicted}). Close it to detach.
+ */
 export class AgentBoard {
   private readonly down = new Map<string, { row: AgentRow; timer: NodeJS.Timeout }>();
   private readonly listeners = new Set<(change: BoardChange) => void>();
@@ -34,11 +49,13 @@ export class AgentBoard {
   private readonly onUpdate = (view: AgentView): void => this.changed('agent:update', view);
   private readonly onDown = (view: AgentView, reason: AgentDownReason): void => this.wentDown(view, reason);
   private closed = false;
+  private readonly evictions: BurstLog;
 
   constructor(
     private readonly mapper: Mapper,
-    private readonly downRetention: number,
+    private readonly options: AgentBoardOptions,
   ) {
+    this.evictions = new BurstLog('Control Tower: more agents went down than it lists (maxDown); removing the oldest early', options.logger);
     mapper.on('agent:up', this.onUp);
     mapper.on('agent:update', this.onUpdate);
     mapper.on('agent:down', this.onDown);
@@ -50,6 +67,11 @@ export class AgentBoard {
     const down = [...this.down.values()].map((d) => d.row);
     const byIdentity = (a: AgentRow, b: AgentRow): number => a.identity.localeCompare(b.identity);
     return [...up.sort(byIdentity), ...down.sort(byIdentity)];
+  }
+
+  /** How many agents that went down were removed before their `downRetention` because of `maxDown`. */
+  get evicted(): number {
+    return this.evictions.count;
   }
 
   /** Calls `listener` on every change; returns the function that stops it. */
@@ -82,14 +104,31 @@ export class AgentBoard {
   private wentDown(view: AgentView, reason: AgentDownReason): void {
     const row: AgentRow = { ...view, state: 'down', downAt: Date.now(), downReason: reason, inFlight: 0, pending: 0 };
     const previous = this.down.get(view.identity);
-    if (previous) clearTimeout(previous.timer);
-    const timer = setTimeout(() => {
+    if (previous) {
+      clearTimeout(previous.timer);
+      // Re-inserted below, so the Map's order stays oldest-first.
       this.down.delete(view.identity);
-      this.emit({ type: 'agent:removed', identity: view.identity });
-    }, this.downRetention);
+    }
+    const timer = setTimeout(() => this.remove(view.identity), this.options.downRetention);
     timer.unref();
     this.down.set(view.identity, { row, timer });
     this.emit({ type: 'agent:down', agent: row });
+    while (this.down.size > this.options.maxDown) this.evictOldest();
+  }
+
+  private remove(identity: string): void {
+    const entry = this.down.get(identity);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.down.delete(identity);
+    this.emit({ type: 'agent:removed', identity });
+  }
+
+  private evictOldest(): void {
+    const oldest = this.down.keys().next();
+    if (oldest.done) return;
+    this.remove(oldest.value);
+    this.evictions.note({ maxDown: this.options.maxDown });
   }
 
   private emit(change: BoardChange): void {

@@ -22,10 +22,23 @@ export interface ControlTowerOptions {
    * a function is your own check, run as an onRequest hook (sessions, JWT, IP lists...). Default: none.
    */
   auth?: string | ControlTowerAuthHook;
+  /**
+   * Without `auth`, the Host names the tower answers, besides the loopback ones (`localhost`,
+   * `127.0.0.1`, `[::1]`): e.g. `['tower.internal']` behind a proxy on a private network. Any other
+   * Host gets 403, so a page on another site cannot reach the tower through DNS rebinding. `'any'`
+   * turns the check off. Not used with `auth` (the token or hook decides).
+   */
+  allowedHosts?: readonly string[] | 'any';
   /** Hide the request form and refuse `POST /api/request` (watch-only tower). Default false. */
   readOnly?: boolean;
   /** How long an agent that went down stays listed (marked down) before it is removed (ms). Default 60 000. */
   downRetention?: number;
+  /** Most agents listed as down at once; past it the oldest are removed early (one warning per burst). Default 1000. */
+  maxDownAgents?: number;
+  /** Most event streams (open pages) at once; more are answered 503 with `Retry-After`. Default 256. */
+  maxEventStreams?: number;
+  /** Bytes an event stream may hold for a page that stopped reading before it is dropped (the page reconnects). Default 256 KiB. */
+  maxStreamBuffer?: number;
   /** Period of the keep-alive comment on the event stream (ms). Default 15 000. */
   heartbeatInterval?: number;
   /** Largest timeout a request from the page may ask for (ms). Default 120 000. */
@@ -38,6 +51,9 @@ export interface ControlTowerOptions {
 export const DEFAULT_CONTROL_TOWER_OPTIONS = {
   prefix: '/nanite',
   downRetention: 60_000,
+  maxDownAgents: 1000,
+  maxEventStreams: 256,
+  maxStreamBuffer: 256 * 1024,
   heartbeatInterval: 15_000,
   maxTimeout: 120_000,
   title: 'Nanite Control Tower',

@@ -11,6 +11,7 @@ import { AgentBoard, type BoardChange, type TowerSnapshot } from './agent-board'
 import { loadAssets, type PageConfig } from './assets';
 import { bearerTokenHook } from './auth';
 import { DEFAULT_CONTROL_TOWER_OPTIONS, type ControlTowerAuthHook, type ControlTowerOptions } from './control-tower.options';
+import { hostGuardHook, LOOPBACK_HOST_NAMES } from './host-guard';
 import { serializeLine } from './line-serializer';
 import { runTowerRequest, towerRequestSchema, type TowerLine, type TowerRequest } from './request-runner';
 import { SseHub } from './sse-hub';
@@ -44,8 +45,17 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
     const assets = loadAssets(fastify.prefix, config);
     // The tower's own selectors (round-robin turns are not shared with the app's requests).
     const selectors = new SelectorSet();
-    const board = new AgentBoard(mapper, options.downRetention ?? DEFAULT_CONTROL_TOWER_OPTIONS.downRetention);
-    const hub = new SseHub(options.heartbeatInterval ?? DEFAULT_CONTROL_TOWER_OPTIONS.heartbeatInterval);
+    const board = new AgentBoard(mapper, {
+      downRetention: options.downRetention ?? DEFAULT_CONTROL_TOWER_OPTIONS.downRetention,
+      maxDown: options.maxDownAgents ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxDownAgents,
+      logger: fastify.log,
+    });
+    const hub = new SseHub({
+      heartbeatInterval: options.heartbeatInterval ?? DEFAULT_CONTROL_TOWER_OPTIONS.heartbeatInterval,
+      maxClients: options.maxEventStreams ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxEventStreams,
+      maxBuffered: options.maxStreamBuffer ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxStreamBuffer,
+      logger: fastify.log,
+    });
     const unsubscribe = board.subscribe((change: BoardChange) =>
       hub.broadcast(change.type === 'agent:removed' ? { event: change.type, data: { identity: change.identity } } : { event: change.type, data: change.agent }),
     );
@@ -56,6 +66,11 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
       hub.close();
       board.close();
     });
+
+    // Without auth, only this machine's own names: a DNS-rebinding page is refused, page included.
+    if (options.auth === undefined && options.allowedHosts !== 'any') {
+      fastify.addHook('onRequest', hostGuardHook([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])]));
+    }
 
     // The page shell: no data in it, so it is public; the API below is what auth protects.
     const serve = (name: string, reply: FastifyReply): FastifyReply => {

@@ -1,6 +1,7 @@
 /** Server-sent events to every open Control Tower page. */
 import { PassThrough } from 'node:stream';
 import type { FastifyReply } from 'fastify';
+import { BurstLog, type TowerLogger } from './burst-log';
 
 /** One server-sent event. */
 export interface SseEvent {
@@ -13,42 +14,77 @@ export function formatSse({ event, data }: SseEvent): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** Limits of an {@link SseHub}. */
+export interface SseHubOptions {
+  /** ms between keep-alive comments. */
+  heartbeatInterval: number;
+  /**
+   * Bytes a stream may have waiting for a client that does not read, beyond its first events; past
+   * it the stream is dropped (the page reconnects and starts again from a snapshot) rather than
+   * letting memory grow without bound. Default 256 KiB.
+   */
+  maxBuffered?: number;
+  /** Most streams open at once; more are answered 503 (the page retries). Default 256. */
+  maxClients?: number;
+  /** Told once per burst of dropped or refused streams. */
+  logger?: TowerLogger;
+}
+
+/** Defaults of {@link SseHubOptions}. */
+export const DEFAULT_SSE_LIMITS = { maxBuffered: 256 * 1024, maxClients: 256 } as const;
+
 /**
  * The open event streams. A comment line every `heartbeatInterval` keeps proxies from timing the
  * streams out (and tells a dead client apart); `close()` ends every stream so the HTTP server can
- * close. The heartbeat timer runs only while a stream is open.
+ * close. The heartbeat timer runs only while a stream is open. Memory is bounded: at most
+ * `maxClients` streams, each holding at most its first events plus `maxBuffered` bytes.
  */
 export class SseHub {
-  private readonly clients = new Set<PassThrough>();
+  /** Each open stream, with the bytes it may hold before it counts as stalled. */
+  private readonly clients = new Map<PassThrough, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly maxBuffered: number;
+  private readonly maxClients: number;
+  private readonly dropped: BurstLog;
+  private readonly refused: BurstLog;
 
-  /**
-   * @param heartbeatInterval ms between keep-alive comments.
-   * @param maxBuffered bytes a stream may have waiting for a client that does not read; past it the
-   *   stream is dropped (the page reconnects and starts again from a snapshot) rather than letting
-   *   memory grow without bound.
-   */
-  constructor(
-    private readonly heartbeatInterval: number,
-    private readonly maxBuffered = 1024 * 1024,
-  ) {}
+  constructor(private readonly options: SseHubOptions) {
+    this.maxBuffered = options.maxBuffered ?? DEFAULT_SSE_LIMITS.maxBuffered;
+    this.maxClients = options.maxClients ?? DEFAULT_SSE_LIMITS.maxClients;
+    this.dropped = new BurstLog('Control Tower: dropped event streams whose client stopped reading (maxBuffered)', options.logger);
+    this.refused = new BurstLog('Control Tower: refused event streams, too many open (maxClients)', options.logger);
+  }
+
+  /** Streams dropped because their client stopped reading, and streams refused (503) because `maxClients` were open. */
+  get stats(): { dropped: number; refused: number } {
+    return { dropped: this.dropped.count, refused: this.refused.count };
+  }
 
   /** Open streams. */
   get size(): number {
     return this.clients.size;
   }
 
-  /** Answers `reply` with an event stream that starts with `initial`. */
+  /** Answers `reply` with an event stream that starts with `initial` (or 503 when `maxClients` are open). */
   open(reply: FastifyReply, initial: readonly SseEvent[]): FastifyReply {
+    if (!this.closed && this.clients.size >= this.maxClients) {
+      this.refused.note({ maxClients: this.maxClients });
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ statusCode: 503, error: 'Service Unavailable', message: `The Control Tower already serves ${this.maxClients} event streams; try again later` });
+    }
     const stream = new PassThrough();
     if (this.closed) {
       stream.end();
     } else {
       // Reconnect after 2 s if the connection drops (EventSource honours this; our page too).
-      stream.write(`retry: 2000\n\n`);
-      for (const e of initial) stream.write(formatSse(e));
-      this.clients.add(stream);
+      let first = `retry: 2000\n\n`;
+      for (const e of initial) first += formatSse(e);
+      stream.write(first);
+      // The first events (a snapshot of a big cluster) may exceed maxBuffered on their own.
+      this.clients.set(stream, first.length + this.maxBuffered);
       // Fastify destroys the stream when the client goes away.
       stream.once('close', () => this.drop(stream));
       this.heartbeat ??= this.startHeartbeat();
@@ -64,19 +100,20 @@ export class SseHub {
   broadcast(event: SseEvent): void {
     if (this.clients.size === 0) return;
     const text = formatSse(event);
-    for (const stream of this.clients) this.write(stream, text);
+    for (const [stream, limit] of this.clients) this.write(stream, limit, text);
   }
 
   /** Ends every stream and refuses new ones. Idempotent. */
   close(): void {
     this.closed = true;
-    for (const stream of [...this.clients]) stream.end();
+    for (const stream of [...this.clients.keys()]) stream.end();
     this.clients.clear();
     this.stopHeartbeat();
   }
 
-  private write(stream: PassThrough, text: string): void {
-    if (stream.writableLength + text.length > this.maxBuffered) {
+  private write(stream: PassThrough, limit: number, text: string): void {
+    if (stream.writableLength + stream.readableLength + text.length > limit) {
+      this.dropped.note({ maxBuffered: this.maxBuffered });
       this.drop(stream);
       stream.destroy();
       return;
@@ -91,8 +128,8 @@ export class SseHub {
 
   private startHeartbeat(): NodeJS.Timeout {
     const timer = setInterval(() => {
-      for (const stream of this.clients) this.write(stream, `: ping ${Date.now()}\n\n`);
-    }, this.heartbeatInterval);
+      for (const [stream, limit] of this.clients) this.write(stream, limit, `: ping ${Date.now()}\n\n`);
+    }, this.options.heartbeatInterval);
     timer.unref();
     return timer;
   }

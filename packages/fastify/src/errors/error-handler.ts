@@ -23,7 +23,10 @@ export interface NaniteErrorBody {
 export interface NaniteErrorHandlerOptions {
   /** Per-code HTTP statuses that replace those of `NANITE_HTTP_STATUS`. */
   statusCodes?: Partial<Record<NaniteErrorCode, number>>;
-  /** Put the error's `data` in the body. Default true; turn off when data may hold internals you do not show clients. */
+  /**
+   * Put the error's `data` (handler internals: remote codes, validation details, ...) in the body.
+   * Default: true, except when `NODE_ENV` is `production` (read at each error), where it is left out.
+   */
   exposeData?: boolean;
 }
 
@@ -41,7 +44,6 @@ export type NaniteErrorHandler = (error: Error, request: FastifyRequest, reply: 
  * ```
  */
 export function createNaniteErrorHandler(options: NaniteErrorHandlerOptions = {}): NaniteErrorHandler {
-  const exposeData = options.exposeData ?? true;
   return function naniteErrorHandler(error, request, reply) {
     const nanite = asNaniteError(error);
     if (!nanite) throw error;
@@ -53,6 +55,7 @@ export function createNaniteErrorHandler(options: NaniteErrorHandlerOptions = {}
       message: nanite.message,
       retryable: nanite.retryable,
     };
+    const exposeData = options.exposeData ?? process.env['NODE_ENV'] !== 'production';
     if (exposeData && nanite.data !== undefined) body.data = nanite.data;
     const log = { err: nanite, code: nanite.code, statusCode };
     if (statusCode >= 500) request.log.warn(log, 'nanite call failed');

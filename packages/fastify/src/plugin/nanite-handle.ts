@@ -1,5 +1,5 @@
 /** What `fastify.nanite` is: the mapper's calls, bound, plus the hosted agent. */
-import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply } from '@nanite/core';
+import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply, WaitForAgentsOptions } from '@nanite/core';
 
 /** The `fastify.nanite` decoration. */
 export interface FastifyNanite {
@@ -17,7 +17,7 @@ export interface FastifyNanite {
   /** `mapper.agents()`: a snapshot of the live agents. */
   agents(): AgentView[];
   /** `mapper.waitForAgents()`: resolves once enough agents (serving `route`) are live. */
-  waitForAgents(options?: { route?: string; count?: number; timeout?: number }): Promise<AgentView[]>;
+  waitForAgents(options?: WaitForAgentsOptions): Promise<AgentView[]>;
 }
 
 /** The implementation of {@link FastifyNanite}: thin delegation, so handlers can destructure. */
@@ -52,7 +52,7 @@ export class NaniteHandle implements FastifyNanite {
     return this.mapper.agents();
   }
 
-  waitForAgents(options?: { route?: string; count?: number; timeout?: number }): Promise<AgentView[]> {
+  waitForAgents(options?: WaitForAgentsOptions): Promise<AgentView[]> {
     return this.mapper.waitForAgents(options);
   }
 }

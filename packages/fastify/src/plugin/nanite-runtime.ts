@@ -3,7 +3,7 @@
  * and only what it created.
  */
 import { Agent, createTransport, Mapper, NaniteError, type Logger, type Transport } from '@nanite/core';
-import type { NanitePluginOptions } from './nanite.options';
+import { isAgentInstance, isMapperInstance, type NaniteAgentOptions, type NaniteMapperOptions, type NanitePluginOptions } from './nanite.options';
 
 /** Everything the plugin runs, and which parts it owns. */
 export class NaniteRuntime {
@@ -17,15 +17,20 @@ export class NaniteRuntime {
 
   constructor(options: NanitePluginOptions, logger: Logger) {
     this.logger = logger;
+    const mapper = isMapperInstance(options.mapper) ? options.mapper : undefined;
+    const agent = isAgentInstance(options.agent) ? options.agent : undefined;
+    const mapperOptions = mapper ? undefined : { ...options.mapperOptions, ...(options.mapper as NaniteMapperOptions | undefined) };
+    const agentOptions = agent ? undefined : options.agent === undefined && options.agentOptions === undefined ? undefined : { ...options.agentOptions, ...(options.agent as NaniteAgentOptions | undefined) };
+    const hosts = !agent && (options.actors !== undefined || agentOptions !== undefined);
     if (options.url !== undefined && options.transport !== undefined) invalid('give either url or transport, not both');
-    if (options.agent && options.actors) invalid('give either agent (an existing one) or actors (for an agent the plugin hosts), not both');
-    if (!options.mapper && options.url === undefined && !options.transport) invalid('give url, transport or mapper');
-    if (options.actors && options.url === undefined && !options.transport) invalid('actors need url or transport for the hosted agent');
-    const needsTransport = !options.mapper || options.actors !== undefined;
+    if (agent && options.actors) invalid('give either agent (an existing one) or actors (for an agent the plugin hosts), not both');
+    if (!mapper && options.url === undefined && !options.transport) invalid('give url, transport or mapper');
+    if (hosts && options.url === undefined && !options.transport) invalid('a hosted agent (actors or agent options) needs url or transport');
+    const needsTransport = !mapper || hosts;
     this.transport = options.transport ?? (needsTransport && options.url !== undefined ? createTransport(options.url, { logger: child(logger, { nanite: 'transport' }) }) : undefined);
-    this.owns = { transport: options.transport === undefined && this.transport !== undefined, mapper: !options.mapper, agent: options.actors !== undefined };
-    this.mapper = options.mapper ?? new Mapper({ ...options.mapperOptions, transport: this.transport!, logger: child(logger, { nanite: 'mapper' }) });
-    this.agent = options.agent ?? (options.actors ? new Agent({ ...options.agentOptions, actors: options.actors, transport: this.transport!, logger: child(logger, { nanite: 'agent' }) }) : undefined);
+    this.owns = { transport: options.transport === undefined && this.transport !== undefined, mapper: !mapper, agent: hosts };
+    this.mapper = mapper ?? new Mapper({ ...mapperOptions, transport: this.transport!, logger: child(logger, { nanite: 'mapper' }) });
+    this.agent = agent ?? (hosts ? new Agent({ ...agentOptions, actors: options.actors ?? [], transport: this.transport!, logger: child(logger, { nanite: 'agent' }) }) : undefined);
   }
 
   /** Starts the mapper, then the agent (each only when not running yet); undoes what it started on failure. */
@@ -49,7 +54,7 @@ export class NaniteRuntime {
    */
   beginDrain(): void {
     if (!this.owns.agent || !this.agent || this.agentStopping) return;
-    this.agentStopping = this.agent.stop();
+    this.agentStopping = this.agent.close();
     // Nobody awaits this promise until onClose (shutdown() awaits it and logs and rethrows its
     // error there): without a handler now, a rejection in between would be an unhandled
     // rejection, which can kill the process mid-shutdown.

@@ -61,3 +61,12 @@ export class AckBatcher {
 function tagOnly(deliveryTag: number): Message {
   return { fields: { deliveryTag } } as unknown as Message;
 }
+
+/** Acks on a channel that may have closed since the delivery (then the broker already requeued or dropped it). */
+export function safeAck(ch: Channel, m: Message): void {
+  try {
+    ch.ack(m);
+  } catch {
+    // The channel is gone: the broker already took the message back; nothing to acknowledge.
+  }
+}

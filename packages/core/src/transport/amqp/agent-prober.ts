@@ -14,16 +14,9 @@
  * RESOURCE_LOCKED, closing the channel and filling the broker's log.)
  */
 import type { Channel } from 'amqplib';
+import { PROBE_PREFIX, PROBE_TYPE, probeKey } from './amqp.wire';
 
-/** Message `type` of a probe. */
-export const PROBE_TYPE = 'nanite.probe';
-const PROBE_PREFIX = 'probe.';
 const EMPTY = Buffer.alloc(0);
-
-/** The routing key of an agent's probe binding. */
-export function probeKey(identity: string): string {
-  return PROBE_PREFIX + identity;
-}
 
 /** What the prober needs from its mapper link. */
 export interface AgentProberSettings {

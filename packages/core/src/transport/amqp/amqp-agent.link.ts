@@ -1,22 +1,27 @@
 /**
  * An agent's side of amqp://: consumes its exclusive request queue (and the park queues of its
  * routes), publishes heartbeats and replies, drains in order and re-attaches after an outage.
+ *
+ * This class wires the parts and owns the channel: attaching (link-attacher.ts), topology
+ * (amqp.topology.ts), consumers (agent-consumers.ts), the receive path (agent-inbox.ts), reply
+ * routing (agent-replies.ts) and draining (agent-drain.ts).
  */
-import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
-import { NaniteError } from '../../errors';
+import type { Channel, ChannelModel, Message } from 'amqplib';
 import type { Logger } from '../../internal/logger';
-import type { ProgressPacket, ResultPacket, HeartbeatPacket } from '../../protocol/packets';
+import type { HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
-import type { AgentLink, AgentLinkOptions, AgentSink, Settle } from '../transport';
-import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
-import { attachFailed, REATTACH_DELAY } from './attach-failure';
+import { BurstLog } from '../shared/burst-log';
+import { ReplyCache } from '../shared/reply-cache';
+import type { AgentLink, AgentLinkOptions, AgentSink } from '../transport';
+import { AckBatcher, safeAck } from './ack-batcher';
+import { AgentConsumers } from './agent-consumers';
+import { bounceQueued } from './agent-drain';
+import { AgentInbox } from './agent-inbox';
+import { AgentReplies } from './agent-replies';
+import type { AmqpConnection } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
-import { declareExchanges, declareParkQueue, type AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, HEADER_RESENT, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
-import { PublishBuffer } from './publish-buffer';
-import { AckBatcher } from './ack-batcher';
-import { PROBE_TYPE, probeKey } from './agent-prober';
-import { ReplyCache } from './reply-cache';
+import { declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
+import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { writeBatcher } from './write-batcher';
 
 /** What an agent link needs from its transport. */
@@ -34,208 +39,110 @@ export interface AmqpAgentLinkSettings {
   onClosed(link: AmqpAgentLink): void;
 }
 
-interface PendingReply {
-  mapper: string;
-  address: string | undefined;
-  bytes: Buffer;
-}
-
-const noop: Settle = () => undefined;
-/** Delay before re-attaching after a channel failure on a live connection. */
-
 /** The agent link of the amqp:// transport. */
-export class AmqpAgentLink implements AgentLink, ConnectionObserver {
+export class AmqpAgentLink implements AgentLink, AttachableLink {
   private ch: Channel | undefined;
-  private generation = 0;
   private paused = false;
-  private closed = false;
   private closing: Promise<void> | undefined;
-  private consumers: string[] = [];
-  private firstAttach: Promise<void> | undefined;
-  /** Opened while the broker was down: announce (re-register) on the first attach. */
-  private announce = false;
-  private resolveFirst: (() => void) | undefined;
-  private rejectFirst: ((err: NaniteError) => void) | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private unobserve: (() => void) | undefined;
-  private readonly queue: string;
-  private readonly replies: PublishBuffer<PendingReply>;
-  private readonly cache: ReplyCache;
-  private readonly noAck: boolean;
   private batch: () => void = noop;
   private acks: AckBatcher | undefined;
+  private readonly queue: string;
+  private readonly cache: ReplyCache;
+  private readonly attacher: LinkAttacher;
+  private readonly replies: AgentReplies;
+  private readonly inbox: AgentInbox;
+  private readonly consumers: AgentConsumers;
 
   constructor(
     readonly identity: string,
     private readonly sink: AgentSink,
-    private readonly options: AgentLinkOptions,
+    options: AgentLinkOptions,
     private readonly s: AmqpAgentLinkSettings,
   ) {
     this.queue = s.names.agentQueue(identity);
-    this.replies = new PublishBuffer(s.bufferSize, 'reply');
-    this.cache = new ReplyCache(s.dedupWindow);
-    this.noAck = s.delivery === 'at-most-once';
+    const overflow = new BurstLog(s.logger, 'reply cache full through an outage: results not kept (a re-send of their request would run it again)', { agent: identity });
+    this.cache = new ReplyCache(s.dedupWindow, () => overflow.record());
+    this.attacher = new LinkAttacher({ role: 'agent', bindings: { agent: identity }, connection: s.connection, logger: s.logger }, this);
+    this.replies = new AgentReplies({ ...s, identity, cache: this.cache, channel: () => this.ch, batch: () => this.batch() });
+    this.inbox = new AgentInbox({
+      ...s,
+      identity,
+      sink,
+      cache: this.cache,
+      replies: this.replies,
+      ack: (ch, m) => this.ack(ch, m),
+      // The broker cancelled our consumer (queue deleted under us): start over.
+      cancelled: () => this.attacher.reattachSoon(),
+    });
+    this.consumers = new AgentConsumers({
+      queue: this.queue,
+      names: s.names,
+      prefetch: options.prefetch,
+      routes: options.routes ?? [],
+      receive: (ch, m, parked) => this.inbox.receive(ch, m, parked),
+      wanted: (ch) => ch === this.ch && !this.paused,
+    });
+  }
+
+  /** What the link holds now that arrived from the wire. */
+  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; rejectedCopies: number; droppedRedeliveries: number } {
+    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
   open(): Promise<void> {
-    this.firstAttach = new Promise((resolve, reject) => {
-      this.resolveFirst = resolve;
-      this.rejectFirst = reject;
-    });
-    const wasUp = this.s.connection.isUp;
-    this.announce = !wasUp;
-    this.unobserve = this.s.connection.observe(this);
-    return wasUp ? this.firstAttach : Promise.resolve();
+    return this.attacher.open();
   }
 
-  up(model: ChannelModel, reconnected: boolean): void {
+  /** @internal AttachableLink */
+  connected(): void {
     this.cache.connection(false);
-    void this.attach(model, reconnected);
   }
 
-  down(): void {
+  /** @internal AttachableLink */
+  lost(): void {
+    this.forgetChannel();
+    this.cache.connection(true);
+  }
+
+  /** @internal AttachableLink */
+  channelClosed(ch: Channel): boolean {
+    if (this.ch !== ch) return false;
+    this.forgetChannel();
+    return true;
+  }
+
+  private forgetChannel(): void {
     this.ch = undefined;
     this.batch = noop;
     this.acks = undefined;
-    this.consumers = [];
-    this.cache.connection(true);
-    this.resolveFirst?.();
-    this.resolveFirst = this.rejectFirst = undefined;
+    this.consumers.forget();
   }
 
-  private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
-    const gen = ++this.generation;
-    let ch: Channel | undefined;
-    try {
-      ch = await model.createChannel();
-      if (gen !== this.generation || this.closed) {
-        await ch.close();
-        return;
-      }
-      const channel = ch;
-      channel.on('error', (err: Error) => this.s.logger.warn({ agent: this.identity, err: err.message }, 'agent channel error'));
-      channel.on('close', () => this.channelClosed(channel, model));
-      channel.on('return', (m: Message) => this.onReturn(m));
-      const n = this.s.names;
-      await declareExchanges(channel, n);
-      await channel.assertQueue(this.queue, { exclusive: true });
-      await channel.bindQueue(this.queue, n.advertise, '');
-      // Kept while draining: mappers' liveness probes come back only once the queue is gone.
-      await channel.bindQueue(this.queue, n.agent, probeKey(this.identity));
-      if (!this.paused) await channel.bindQueue(this.queue, n.agent, this.identity);
-      if (gen !== this.generation || this.closed) return;
-      this.ch = channel;
-      this.batch = writeBatcher(model, this.s.batchWrites);
-      // Every delivery on this channel is acknowledged manually unless the main consumer is no-ack.
-      this.acks = this.noAck ? undefined : new AckBatcher(channel, this.batch);
-      this.resolveFirst?.();
-      this.resolveFirst = this.rejectFirst = undefined;
-      // Let the owner store the link (it resolves open()) before the first request arrives.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (gen !== this.generation || this.closed) return;
-      if (!this.paused) await this.startConsuming(channel);
-      for (const r of this.replies.drain()) this.publishReply(channel, r);
-      if ((reconnected || this.announce) && !this.paused) this.sink.onReconnect?.();
-      this.announce = false;
-    } catch (err) {
-      const rejected = await attachFailed(err, {
-        role: 'agent',
-        bindings: { agent: this.identity },
-        channel: ch,
-        logger: this.s.logger,
-        rejectFirst: this.rejectFirst,
-        retry: (delay) => this.scheduleReattach(model, gen, delay),
-      });
-      if (rejected) this.resolveFirst = this.rejectFirst = undefined;
-    }
-  }
-
-  private async startConsuming(ch: Channel): Promise<void> {
-    const n = this.s.names;
-    if (!this.noAck) await ch.prefetch(this.options.prefetch);
-    const main = await ch.consume(this.queue, (m) => this.onMessage(ch, m), { noAck: this.noAck });
-    this.consumers = [main.consumerTag];
-    for (const route of this.options.routes ?? []) {
-      const q = await declareParkQueue(ch, n, route);
-      // Parked requests are always acknowledged after their handler: an agent dying mid-handler gives them back to the durable queue.
-      if (this.noAck) await ch.prefetch(this.options.prefetch);
-      const c = await ch.consume(q, (m) => this.onMessage(ch, m, true), { noAck: false });
-      this.consumers.push(c.consumerTag);
-    }
-  }
-
-  private scheduleReattach(model: ChannelModel, gen: number, delay = REATTACH_DELAY): void {
-    if (this.closed || gen !== this.generation || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
-    }, delay);
-  }
-
-  private channelClosed(ch: Channel, model: ChannelModel): void {
-    if (this.ch !== ch) return;
-    this.ch = undefined;
-    this.acks = undefined;
-    this.consumers = [];
-    // The connection is alive (else `down` handles it): the channel alone failed, so open another.
-    if (!this.closed && this.s.connection.current === model) this.scheduleReattach(model, this.generation);
-  }
-
-  private onMessage(ch: Channel, m: ConsumeMessage | null, parked = false): void {
-    if (!m) {
-      // The broker cancelled our consumer (queue deleted under us): start over.
-      const model = this.s.connection.current;
-      if (model && !this.closed) this.scheduleReattach(model, this.generation);
+  /** @internal AttachableLink */
+  async setup(ch: Channel, model: ChannelModel, stale: () => boolean, reconnected: boolean): Promise<void> {
+    ch.on('return', (m: Message) => this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting'));
+    await declareExchanges(ch, this.s.names);
+    await declareAgentQueue(ch, this.s.names, this.identity, !this.paused);
+    if (stale()) {
+      // Closed meanwhile: a channel left open would keep the queue (exclusive to the still-open
+      // connection), whose probe binding would tell mappers this stopped agent is still there.
+      if (this.attacher.isClosed) await ch.deleteQueue(this.queue);
+      await ch.close();
       return;
     }
-    const manual = parked || !this.noAck;
-    if (m.properties.type === PROBE_TYPE) {
-      if (manual) this.ack(ch, m);
-      return;
-    }
-    let packet: unknown;
-    try {
-      packet = this.s.serializer.decode(m.content);
-    } catch (err) {
-      if (manual) this.ack(ch, m);
-      this.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
-      return;
-    }
-    const req = peekRequest(packet);
-    if (req && req.type === 'request') {
-      const session = typeof m.properties.correlationId === 'string' ? m.properties.correlationId : '';
-      const address = typeof m.properties.replyTo === 'string' && m.properties.replyTo !== '' ? m.properties.replyTo : undefined;
-      // Only a redelivery or a re-send can be a duplicate; first deliveries skip the lookups.
-      if (m.fields.redelivered || m.properties.headers?.[HEADER_RESENT] !== undefined) {
-        const running = this.cache.running(req.replyTo, req.id, session);
-        if (running) {
-          // Still running: its one result will go to the newest address.
-          running.address = address;
-          if (manual) this.ack(ch, m);
-          return;
-        }
-        const done = this.cache.finished(req.replyTo, req.id, session);
-        if (done) {
-          if (manual) this.ack(ch, m);
-          this.sendReply({ mapper: req.replyTo, address, bytes: done });
-          return;
-        }
-      }
-      this.cache.begin(req.replyTo, req.id, session, address);
-    }
-    let settle = noop;
-    if (manual) {
-      const early = !parked && (m.properties.type === TYPE_AT_MOST_ONCE || (req !== undefined && this.s.routeDelivery[req.route] === 'at-most-once'));
-      if (early) this.ack(ch, m);
-      else settle = () => this.ack(ch, m);
-    }
-    try {
-      this.sink.onPacket(packet, settle);
-    } catch (err) {
-      // A throwing sink must not kill the channel (amqplib would close it); the agent's own handlers never throw here.
-      this.s.logger.error({ agent: this.identity, err: (err as Error).message }, 'agent sink threw');
-    }
+    this.ch = ch;
+    this.batch = writeBatcher(model, this.s.batchWrites);
+    // Every delivery is acknowledged when settled (at-most-once too), so prefetch always bounds what the agent holds.
+    this.acks = new AckBatcher(ch, this.batch);
+    this.attacher.opened();
+    // Let the owner store the link (it resolves open()) before the first request arrives.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // From here on the channel is `this.ch`: close() closes it.
+    if (stale()) return;
+    if (!this.paused) await this.consumers.start(ch);
+    this.replies.flush(ch);
+    if (reconnected && !this.paused) this.sink.onReconnect?.();
   }
 
   private ack(ch: Channel, m: Message): void {
@@ -254,30 +161,15 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   }
 
   reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
-    const address = this.cache.running(mapper, packet.id)?.address;
-    const bytes = this.s.serializer.encode(packet);
-    if (packet.type === 'result') this.cache.finish(mapper, packet.id, bytes);
-    this.sendReply({ mapper, address, bytes });
+    this.replies.reply(mapper, packet);
   }
 
-  private sendReply(r: PendingReply): void {
-    const ch = this.ch;
-    if (ch) this.publishReply(ch, r);
-    else if (!this.replies.pushDroppingOldest(r)) this.s.logger.warn({ agent: this.identity }, 'reply buffer full: dropped the oldest reply (its mapper will ask again after reconnecting)');
-  }
-
-  private publishReply(ch: Channel, r: PendingReply): void {
-    const contentType = this.s.serializer.contentType;
-    // No `mandatory` on direct reply-to (measured: it costs the broker ~30% of its RPC throughput).
-    // A reply to a stale address (the mapper reconnected) is then dropped, and that is covered:
-    // the reconnected mapper re-sends the request and gets the result from the reply cache.
-    if (r.address) ch.publish('', r.address, r.bytes, { contentType, correlationId: r.mapper });
-    else ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
-    this.batch();
-  }
-
-  private onReturn(m: Message): void {
-    this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
+  /**
+   * Also consumes the parked (offline-failsafe) requests of `routes`, for actors added after the
+   * agent started. Routes are remembered for every later re-attach.
+   */
+  addRoutes(routes: readonly string[]): Promise<void> {
+    return this.consumers.add(this.attacher.isClosed ? undefined : this.ch, routes);
   }
 
   /** Stops taking requests: unbinds (new requests come back to their mapper), cancels consumers, hands back what is queued. */
@@ -288,29 +180,10 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
     if (!ch) return;
     try {
       await ch.unbindQueue(this.queue, this.s.names.agent, this.identity);
-      for (const tag of this.consumers.splice(0)) await ch.cancel(tag);
-      await this.bounceQueued(ch);
+      await this.consumers.cancel(ch);
+      await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.batch());
     } catch (err) {
       this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'pause did not complete (connection lost?)');
-    }
-  }
-
-  /** Hands requests still queued for this agent back to their mappers (they never ran, so they may go elsewhere). */
-  private async bounceQueued(ch: Channel): Promise<void> {
-    for (;;) {
-      const m = await ch.get(this.queue, { noAck: false });
-      if (!m) return;
-      let req;
-      try {
-        req = peekRequest(this.s.serializer.decode(m.content));
-      } catch {
-        req = undefined;
-      }
-      if (req) {
-        const headers = { ...m.properties.headers, [HEADER_BOUNCED]: this.identity };
-        ch.publish(this.s.names.reply, req.replyTo, m.content, { ...publishProps(m), headers });
-      }
-      ch.ack(m);
     }
   }
 
@@ -322,17 +195,12 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
 
   private async shutdown(): Promise<void> {
     await this.pause();
-    this.closed = true;
-    this.generation++;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
-    this.unobserve?.();
-    this.resolveFirst?.();
+    this.attacher.close();
     const ch = this.ch;
     this.ch = undefined;
     if (ch) {
       try {
-        await this.bounceQueued(ch);
+        await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.batch());
         await ch.deleteQueue(this.queue);
         await ch.close();
       } catch (err) {
@@ -345,21 +213,4 @@ export class AmqpAgentLink implements AgentLink, ConnectionObserver {
   }
 }
 
-/** Acks on a channel that may have closed since the delivery (then the broker already requeued or dropped it). */
-function safeAck(ch: Channel, m: Message): void {
-  try {
-    ch.ack(m);
-  } catch {
-    // The channel is gone: the broker already took the message back; nothing to acknowledge.
-  }
-}
-
-function publishProps(m: Message): Record<string, unknown> {
-  const p = m.properties;
-  const out: Record<string, unknown> = {};
-  if (p.contentType) out.contentType = p.contentType;
-  if (p.correlationId) out.correlationId = p.correlationId;
-  if (p.replyTo) out.replyTo = p.replyTo;
-  if (p.type) out.type = p.type;
-  return out;
-}
+function noop(): void {}

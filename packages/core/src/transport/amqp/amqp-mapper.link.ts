@@ -3,21 +3,28 @@
  * direct reply-to, sends requests with `mandatory` (a gone agent's requests come straight back),
  * probes agents holding its requests, parks offline-failsafe requests in durable queues and, after
  * an outage, re-sends what it cannot know the fate of once each agent is back.
+ *
+ * This class wires the parts and owns the channel: attaching (link-attacher.ts), topology
+ * (amqp.topology.ts), the in-flight table and its fate across outages (shared/request-tracker.ts),
+ * publishing (mapper-publisher.ts), receiving and reply routing (mapper-inbox.ts) and liveness
+ * probes (agent-prober.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
-import { NaniteError } from '../../errors';
+import type { Channel, ChannelModel, Message } from 'amqplib';
 import type { Logger } from '../../internal/logger';
 import type { AdvertisePacket, AgentBoundPacket, RequestPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
+import { PublishBuffer } from '../shared/publish-buffer';
+import { PushTagger } from '../shared/push-tagger';
+import { RequestTracker } from '../shared/request-tracker';
 import type { MapperLink, MapperSink, SendOptions } from '../transport';
 import { AgentProber } from './agent-prober';
-import type { AmqpConnection, ConnectionObserver } from './amqp.connection';
-import { attachFailed, REATTACH_DELAY } from './attach-failure';
-import { declareExchanges, declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, HEADER_RESENT, peekMapperBound, peekRequest, TYPE_AT_MOST_ONCE } from './amqp.wire';
-import { InFlight, type InFlightEntry } from './in-flight';
-import { PublishBuffer } from './publish-buffer';
+import type { AmqpConnection } from './amqp.connection';
+import { declareExchanges, declareMapperQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
+import { expiresAtFor } from './amqp.wire';
+import { LinkAttacher, type AttachableLink } from './link-attacher';
+import { MapperInbox } from './mapper-inbox';
+import { MapperPublisher } from './mapper-publisher';
 import { writeBatcher } from './write-batcher';
 
 /** What a mapper link needs from its transport. */
@@ -33,31 +40,25 @@ export interface AmqpMapperLinkSettings {
   onClosed(link: AmqpMapperLink): void;
 }
 
+interface PendingPush {
+  agent: string;
+  packet: RequestPacket;
+  persistent: boolean;
+  expiresAt: number;
+}
 
 /** The mapper link of the amqp:// transport. */
-export class AmqpMapperLink implements MapperLink, ConnectionObserver {
+export class AmqpMapperLink implements MapperLink, AttachableLink {
   private ch: Channel | undefined;
-  private confirm: Promise<ConfirmChannel> | undefined;
-  private parkDeclared = new Set<string>();
-  private generation = 0;
-  private closed = false;
   private closing: Promise<void> | undefined;
-  private announce = false;
-  private resolveFirst: (() => void) | undefined;
-  private rejectFirst: ((err: NaniteError) => void) | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private rejoinTimer: NodeJS.Timeout | undefined;
-  private unobserve: (() => void) | undefined;
-  /** Agents that held requests when the connection dropped and have not been heard from since. */
-  private readonly awaiting = new Set<string>();
-  private readonly inFlight = new InFlight();
-  private readonly pushes: PublishBuffer<{ agent: string; packet: RequestPacket }>;
-  /** Bounds the requests held for agents while disconnected (they live in `inFlight`). */
-  private readonly held: PublishBuffer<never>;
-  private readonly prober: AgentProber;
-  private readonly session = randomBytes(8).toString('hex');
-  private readonly queue: string;
   private batch: () => void = noop;
+  private readonly queue: string;
+  private readonly attacher: LinkAttacher;
+  private readonly tracker: RequestTracker;
+  private readonly publisher: MapperPublisher;
+  private readonly inbox: MapperInbox;
+  private readonly prober: AgentProber;
+  private readonly pushes: PublishBuffer<PendingPush>;
 
   constructor(
     readonly id: string,
@@ -66,236 +67,103 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
   ) {
     this.queue = s.names.mapperQueue(id);
     this.pushes = new PublishBuffer(s.bufferSize, 'push');
-    this.held = new PublishBuffer(s.bufferSize, 'request');
+    const tagger = new PushTagger();
+    this.attacher = new LinkAttacher({ role: 'mapper', bindings: { mapper: id }, connection: s.connection, logger: s.logger }, this);
+    this.tracker = new RequestTracker({
+      bufferSize: s.bufferSize,
+      rejoinTimeout: s.rejoinTimeout,
+      publish: (agent, entry, resent) => this.ch && this.publisher.request(this.ch, agent, entry, resent),
+      undeliverable: (packet, agent) => sink.onUndeliverable(packet, agent),
+      agentGone: (agent) => sink.onAgentGone?.(agent),
+    });
+    this.publisher = new MapperPublisher({
+      ...s,
+      id,
+      session: randomBytes(8).toString('hex'),
+      tagger,
+      batch: () => this.batch(),
+      expired: (agent, requestId) => this.tracker.take(agent, requestId),
+      unconfirmed: (packet, agent) => this.inbox.undeliverable(packet, agent),
+      returned: (m) => this.inbox.returned(m),
+    });
     this.prober = new AgentProber({
       interval: s.probeInterval,
       exchange: s.names.agent,
-      candidates: () => {
-        this.inFlight.expire(Date.now());
-        return this.inFlight.agentsWithSent().filter((a) => !this.awaiting.has(a));
-      },
+      candidates: () => this.tracker.probeCandidates(),
       gone: (agent) => {
-        if (this.inFlight.has(agent)) this.gone(agent);
+        if (this.tracker.has(agent)) this.tracker.gone(agent);
       },
     });
+    this.inbox = new MapperInbox({ ...s, id, sink, tracker: this.tracker, tagger, prober: this.prober });
+  }
+
+  /** Counters of what this link refused from the wire. */
+  get stats(): { rejectedBounces: number } {
+    return { rejectedBounces: this.inbox.rejectedBounces };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
   open(): Promise<void> {
-    const first = new Promise<void>((resolve, reject) => {
-      this.resolveFirst = resolve;
-      this.rejectFirst = reject;
-    });
-    const wasUp = this.s.connection.isUp;
-    this.announce = !wasUp;
-    this.unobserve = this.s.connection.observe(this);
-    return wasUp ? first : Promise.resolve();
+    return this.attacher.open();
   }
 
-  up(model: ChannelModel, reconnected: boolean): void {
-    void this.attach(model, reconnected);
-  }
-
-  down(): void {
-    this.detach();
-    for (const agent of this.inFlight.agents()) this.awaiting.add(agent);
-    this.resolveFirst?.();
-    this.resolveFirst = this.rejectFirst = undefined;
-  }
-
-  private detach(): void {
+  /** @internal AttachableLink */
+  lost(): void {
     this.ch = undefined;
     this.batch = noop;
-    this.confirm = undefined;
-    this.parkDeclared.clear();
+    this.publisher.reset();
     this.prober.stop();
-    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
-    this.rejoinTimer = undefined;
+    this.tracker.detached();
   }
 
-  private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
-    const gen = ++this.generation;
-    let ch: Channel | undefined;
-    try {
-      ch = await model.createChannel();
-      const channel = ch;
-      channel.on('error', (err: Error) => this.s.logger.warn({ mapper: this.id, err: err.message }, 'mapper channel error'));
-      channel.on('close', () => this.channelClosed(channel, model));
-      channel.on('return', (m: Message) => this.onReturn(m));
-      const n = this.s.names;
-      await declareExchanges(channel, n);
-      await channel.assertQueue(this.queue, { exclusive: true });
-      await channel.bindQueue(this.queue, n.heartbeat, '');
-      await channel.bindQueue(this.queue, n.reply, this.id);
-      // Direct reply-to must be consumed (no-ack) on the channel that publishes the requests.
-      await channel.consume(DIRECT_REPLY_TO, (m) => this.onMessage(m), { noAck: true });
-      await channel.consume(this.queue, (m) => this.onMessage(m), { noAck: true });
-      if (gen !== this.generation || this.closed) {
-        await channel.close();
-        return;
-      }
-      this.ch = channel;
-      this.batch = writeBatcher(model, this.s.batchWrites);
-      this.prober.start(channel);
-      for (const { agent, packet } of this.pushes.drain()) this.publish(channel, agent, packet, false);
-      if (this.awaiting.size > 0) this.startRejoinTimer();
-      this.resolveFirst?.();
-      this.resolveFirst = this.rejectFirst = undefined;
-      if (reconnected || this.announce) this.sink.onReconnect?.();
-      this.announce = false;
-    } catch (err) {
-      const rejected = await attachFailed(err, {
-        role: 'mapper',
-        bindings: { mapper: this.id },
-        channel: ch,
-        logger: this.s.logger,
-        rejectFirst: this.rejectFirst,
-        retry: (delay) => this.scheduleReattach(model, gen, delay),
-      });
-      if (rejected) this.resolveFirst = this.rejectFirst = undefined;
-    }
-  }
-
-  private scheduleReattach(model: ChannelModel, gen: number, delay = REATTACH_DELAY): void {
-    if (this.closed || gen !== this.generation || this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
-    }, delay);
-  }
-
-  private channelClosed(ch: Channel, model: ChannelModel): void {
-    if (this.ch !== ch) return;
+  /** @internal AttachableLink */
+  channelClosed(ch: Channel): boolean {
+    if (this.ch !== ch) return false;
     // Results addressed to the old channel's direct reply-to are lost: treat it like an outage.
-    this.down();
-    if (!this.closed && this.s.connection.current === model) this.scheduleReattach(model, this.generation);
+    this.lost();
+    this.attacher.opened();
+    return true;
   }
 
-  /** Agents that have not come back within `rejoinTimeout` of the reconnect are reported gone. */
-  private startRejoinTimer(): void {
-    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
-    this.rejoinTimer = setTimeout(() => {
-      this.rejoinTimer = undefined;
-      for (const agent of [...this.awaiting]) this.gone(agent);
-    }, this.s.rejoinTimeout);
-    this.rejoinTimer.unref();
-  }
-
-  private gone(agent: string): void {
-    this.awaiting.delete(agent);
-    // Requests held for it never left this process: safe to move whatever the route.
-    for (const e of this.inFlight.take(agent)) if (!e.sent) this.sink.onUndeliverable(e.packet, agent);
-    this.sink.onAgentGone?.(agent);
-  }
-
-  /** The agent is heard from again after an outage: send what it was holding or what waited for it. */
-  private rejoined(agent: string): void {
-    const ch = this.ch;
-    if (!ch) return; // not attached yet: the Register answering our re-advertise will come
-    this.awaiting.delete(agent);
-    for (const e of this.inFlight.take(agent)) {
-      this.inFlight.add(agent, e.packet, e.persistent, e.atMostOnce, true);
-      this.publishRequest(ch, agent, e, e.sent);
-    }
-  }
-
-  private onMessage(m: ConsumeMessage | null): void {
-    if (!m) return; // consumer cancelled by the broker: the channel close that follows re-attaches
-    let packet: unknown;
-    try {
-      packet = this.s.serializer.decode(m.content);
-    } catch (err) {
-      this.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
+  /** @internal AttachableLink */
+  async setup(ch: Channel, model: ChannelModel, stale: () => boolean, reconnected: boolean): Promise<void> {
+    ch.on('return', (m: Message) => this.inbox.returned(m));
+    await declareExchanges(ch, this.s.names);
+    await declareMapperQueue(ch, this.s.names, this.id);
+    // Direct reply-to must be consumed (no-ack) on the channel that publishes the requests.
+    await ch.consume(DIRECT_REPLY_TO, (m) => this.inbox.receive(m), { noAck: true });
+    await ch.consume(this.queue, (m) => this.inbox.receive(m), { noAck: true });
+    if (stale()) {
+      // Closed meanwhile: the queue (exclusive to the still-open connection) would keep collecting every heartbeat.
+      if (this.attacher.isClosed) await ch.deleteQueue(this.queue);
+      await ch.close();
       return;
     }
-    const bounced: unknown = m.properties.headers?.[HEADER_BOUNCED];
-    if (typeof bounced === 'string') {
-      this.undeliverable(packet, bounced);
-      return;
-    }
-    const peek = peekMapperBound(packet);
-    if (peek.kind === 'result') this.inFlight.remove(peek.from, peek.id);
-    else if (peek.kind === 'alive' && this.awaiting.has(peek.identity)) this.rejoined(peek.identity);
-    try {
-      this.sink.onPacket(packet);
-    } catch (err) {
-      // A throwing sink must not kill the channel (amqplib would close it).
-      this.s.logger.error({ mapper: this.id, err: (err as Error).message }, 'mapper sink threw');
-    }
-  }
-
-  private onReturn(m: Message): void {
-    if (m.fields.exchange !== this.s.names.agent) return;
-    if (this.prober.returned(m.fields.routingKey, m.properties.type)) return;
-    let packet: unknown;
-    try {
-      packet = this.s.serializer.decode(m.content);
-    } catch {
-      return; // we encoded it ourselves; cannot happen short of a serializer bug
-    }
-    this.undeliverable(packet, m.fields.routingKey);
-  }
-
-  private undeliverable(packet: unknown, agent: string): void {
-    const req = peekRequest(packet);
-    if (!req) return;
-    if (req.type === 'request') this.inFlight.remove(agent, req.id);
-    this.sink.onUndeliverable(packet as RequestPacket, agent);
+    this.ch = ch;
+    this.batch = writeBatcher(model, this.s.batchWrites);
+    this.prober.start(ch);
+    for (const p of this.pushes.drain()) this.publisher.push(ch, p.agent, p.packet, p.persistent, p.expiresAt);
+    this.tracker.reattached();
+    this.attacher.opened();
+    if (reconnected) this.sink.onReconnect?.();
   }
 
   send(agent: string, packet: AgentBoundPacket, options: SendOptions = {}): void {
-    const ch = this.ch;
+    const persistent = options.persistent ?? false;
+    // Requests and pushes carry their deadline to the broker, which drops them once it passed (nobody waits for them any more).
+    const expiresAt = expiresAtFor(options.ttl, Date.now());
     if (packet.type === 'request') {
-      const atMostOnce = options.delivery === 'at-most-once';
-      const persistent = options.persistent ?? false;
-      if (!ch || this.awaiting.has(agent)) {
-        // Held until the agent is heard from after the reconnect (or reported gone).
-        this.held.assertRoom(this.inFlight.heldCount);
-        if (!ch) this.awaiting.add(agent);
-        this.inFlight.add(agent, packet, persistent, atMostOnce, false);
-        return;
-      }
-      const entry: InFlightEntry = { packet, persistent, atMostOnce, sent: true, forgetAt: 0 };
-      this.inFlight.add(agent, packet, persistent, atMostOnce, true);
-      this.publishRequest(ch, agent, entry, false);
+      this.tracker.send(agent, packet, { persistent, atMostOnce: options.delivery === 'at-most-once', expiresAt });
       return;
     }
+    const ch = this.ch;
     if (packet.type === 'push') {
-      if (ch) this.publish(ch, agent, packet, options.persistent ?? false);
-      else this.pushes.push({ agent, packet });
+      if (ch) this.publisher.push(ch, agent, packet, persistent, expiresAt);
+      else this.pushes.push({ agent, packet, persistent, expiresAt });
       return;
     }
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
     ch?.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
-    this.batch();
-  }
-
-  private publishRequest(ch: Channel, agent: string, e: InFlightEntry, resent: boolean): void {
-    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.session, mandatory: true };
-    if (e.atMostOnce) props.type = TYPE_AT_MOST_ONCE;
-    if (resent) props.headers = { [HEADER_RESENT]: true };
-    const bytes = this.s.serializer.encode(e.packet);
-    if (e.persistent) {
-      // Confirmed and durable; answered through the named queue (direct reply-to only works on the publishing channel).
-      props.persistent = true;
-      void this.confirmed(this.s.names.agent, agent, bytes, props).catch((err: unknown) => {
-        this.s.logger.warn({ mapper: this.id, agent, err: (err as Error).message }, 'persistent request not confirmed');
-        this.undeliverable(e.packet, agent);
-      });
-      return;
-    }
-    props.replyTo = DIRECT_REPLY_TO;
-    ch.publish(this.s.names.agent, agent, bytes, props);
-    this.batch();
-  }
-
-  private publish(ch: Channel, agent: string, packet: RequestPacket, persistent: boolean): void {
-    ch.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), {
-      contentType: this.s.serializer.contentType,
-      correlationId: this.session,
-      mandatory: true,
-      persistent,
-    });
     this.batch();
   }
 
@@ -307,76 +175,28 @@ export class AmqpMapperLink implements MapperLink, ConnectionObserver {
 
   /** Parks a request in the durable queue of its route, for at most `ttl` ms, with a publisher confirm. */
   park(packet: RequestPacket, ttl: number): void {
-    const bytes = this.s.serializer.encode(packet);
-    void (async () => {
-      const model = this.s.connection.current;
-      if (!model) throw new Error('not connected');
-      if (!this.parkDeclared.has(packet.route)) {
-        const ch = await this.confirmChannel(model);
-        await declareParkQueue(ch, this.s.names, packet.route);
-        this.parkDeclared.add(packet.route);
-      }
-      await this.confirmed(this.s.names.park, packet.route, bytes, {
-        contentType: this.s.serializer.contentType,
-        correlationId: this.session,
-        persistent: true,
-        expiration: String(Math.max(1, Math.floor(ttl))),
-      });
-    })().catch((err: unknown) => {
-      // The caller's own deadline fails the request; say why in the log.
-      this.s.logger.warn({ mapper: this.id, route: packet.route, err: (err as Error).message }, 'could not park the request');
-    });
+    this.publisher.park(packet, ttl);
   }
 
-  private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
-    if (!this.confirm) {
-      const p = model.createConfirmChannel().then((ch) => {
-        ch.on('error', (err: Error) => this.s.logger.warn({ mapper: this.id, err: err.message }, 'confirm channel error'));
-        ch.on('return', (m: Message) => this.onReturn(m));
-        ch.on('close', () => {
-          if (this.confirm === p) this.confirm = undefined;
-        });
-        return ch;
-      });
-      this.confirm = p;
-      p.catch(() => {
-        if (this.confirm === p) this.confirm = undefined;
-      });
-    }
-    return this.confirm;
-  }
-
-  private async confirmed(exchange: string, key: string, bytes: Buffer, props: Options.Publish): Promise<void> {
-    const model = this.s.connection.current;
-    if (!model) throw new Error('not connected');
-    const ch = await this.confirmChannel(model);
-    await new Promise<void>((resolve, reject) => {
-      ch.publish(exchange, key, bytes, props, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('nacked by the broker')) : resolve()));
-    });
-  }
-
-  /** Closes the channels and forgets every in-flight request. Idempotent. */
+  /** Deletes the queue, closes the channels and forgets every in-flight request. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
   }
 
   private async shutdown(): Promise<void> {
-    this.closed = true;
-    this.generation++;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
-    this.unobserve?.();
-    this.resolveFirst?.();
+    this.attacher.close();
     const ch = this.ch;
-    const confirm = this.confirm;
-    this.detach();
-    this.inFlight.clear();
-    this.awaiting.clear();
+    this.lost();
+    this.tracker.clear();
     this.pushes.clear();
     try {
-      if (confirm) await (await confirm).close();
-      if (ch) await ch.close();
+      await this.publisher.close();
+      if (ch) {
+        // On a shared connection the exclusive queue outlives the link and would collect every heartbeat.
+        await ch.deleteQueue(this.queue);
+        await ch.close();
+      }
     } catch (err) {
       this.s.logger.debug({ mapper: this.id, err: (err as Error).message }, 'mapper link closed with the connection already gone');
     }

@@ -150,6 +150,8 @@ export class AmqpConnection {
     const base = Math.min(this.s.reconnectMax, this.s.reconnectMin * 2 ** this.attempts);
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
     this.attempts++;
+    // Deliberately not unref'd: while the broker is down this timer is all that keeps an agent or
+    // mapper process alive (while it is up, the socket does); close() clears it.
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.attempt().then((err) => {

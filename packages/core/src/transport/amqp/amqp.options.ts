@@ -1,6 +1,7 @@
 /**
  * Options of the amqp:// transport and how they are read from its URL.
  */
+import { redactUrl } from '../redact-url';
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
 import type { Serializer } from '../../serializer/serializer';
@@ -109,10 +110,5 @@ export function brokerUrl(url: string, heartbeat: number): string {
   return u.toString();
 }
 
-/** The URL without credentials, for logs and `transport.url`. */
-export function redactedUrl(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.toString();
-}
+/** The URL without credentials, for logs and `transport.url` (core's one {@link redactUrl}). */
+export const redactedUrl: (url: string) => string = redactUrl;

@@ -16,6 +16,7 @@
  * - `amq.rabbitmq.reply-to`: the mapper's direct reply-to pseudo-queue, the fast path for results.
  */
 import type { Channel } from 'amqplib';
+import { probeKey } from './amqp.wire';
 
 /** Exchange and queue names of one prefix. */
 export interface AmqpNames {
@@ -62,5 +63,28 @@ export async function declareParkQueue(ch: Channel, n: AmqpNames, route: string)
   const queue = n.parkQueue(route);
   await ch.assertQueue(queue, { durable: true });
   await ch.bindQueue(queue, n.park, route);
+  return queue;
+}
+
+/**
+ * Declares an agent's exclusive request queue and binds it: to `P.advertise`, to `P.agent` with
+ * the probe key (kept while draining: mappers' liveness probes come back only once the queue is
+ * gone) and, while the agent takes work, with its identity.
+ */
+export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: string, takingWork: boolean): Promise<string> {
+  const queue = n.agentQueue(identity);
+  await ch.assertQueue(queue, { exclusive: true });
+  await ch.bindQueue(queue, n.advertise, '');
+  await ch.bindQueue(queue, n.agent, probeKey(identity));
+  if (takingWork) await ch.bindQueue(queue, n.agent, identity);
+  return queue;
+}
+
+/** Declares a mapper's exclusive queue, bound to `P.heartbeat` and to `P.reply` with its identity. */
+export async function declareMapperQueue(ch: Channel, n: AmqpNames, identity: string): Promise<string> {
+  const queue = n.mapperQueue(identity);
+  await ch.assertQueue(queue, { exclusive: true });
+  await ch.bindQueue(queue, n.heartbeat, '');
+  await ch.bindQueue(queue, n.reply, identity);
   return queue;
 }

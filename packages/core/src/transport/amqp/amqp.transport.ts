@@ -15,6 +15,20 @@ import { AmqpMapperLink } from './amqp-mapper.link';
 import { amqpOptionsFromUrl, brokerUrl, DEFAULT_AMQP_OPTIONS, redactedUrl, type AmqpDelivery, type AmqpTransportOptions } from './amqp.options';
 import { amqpNames, type AmqpNames } from './amqp.topology';
 
+/** Counters of an {@link AmqpTransport}, summed over its open links: what it holds that arrived from the wire. */
+export interface AmqpTransportStats {
+  /** Requests running and results kept by agent links to answer re-sent requests without running them twice (bounded by the prefetch window and 4 096 recent results). */
+  replyCacheEntries: number;
+  /** Results agent links could not keep through an outage because the hold (100 000) was full. */
+  replyCacheOverflowed: number;
+  /** At-most-once pushes agent links dropped because the broker redelivered them (they may have run before a channel failure). */
+  droppedRedeliveries: number;
+  /** Messages mapper links received as "handed back by a draining agent" that they had not sent to that agent (forged or stale), and ignored. */
+  rejectedBounces: number;
+  /** Copies of a running request that agent links ignored because they were not a re-send by its mapper link (another session, or no re-send mark). */
+  rejectedCopies: number;
+}
+
 /** The RabbitMQ transport. */
 export class AmqpTransport implements Transport {
   readonly url: string;
@@ -62,6 +76,23 @@ export class AmqpTransport implements Transport {
   /** True while connected to the broker. */
   get isConnected(): boolean {
     return this.connection.isUp;
+  }
+
+  /** Counters of what this transport's links hold (for monitoring and tests). */
+  stats(): AmqpTransportStats {
+    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, droppedRedeliveries: 0, rejectedBounces: 0, rejectedCopies: 0 };
+    for (const link of this.links) {
+      if (!(link instanceof AmqpAgentLink)) {
+        out.rejectedBounces += link.stats.rejectedBounces;
+        continue;
+      }
+      const s = link.stats;
+      out.replyCacheEntries += s.replyCacheEntries;
+      out.replyCacheOverflowed += s.replyCacheOverflowed;
+      out.droppedRedeliveries += s.droppedRedeliveries;
+      out.rejectedCopies += s.rejectedCopies;
+    }
+    return out;
   }
 
   /** Calls `listener(true)` on every (re)connect and `listener(false)` on every loss; returns an unsubscribe function. */

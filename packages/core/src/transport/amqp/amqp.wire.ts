@@ -16,6 +16,18 @@ import type { AmqpDelivery } from './amqp.options';
 export const HEADER_BOUNCED = 'x-nanite-bounced';
 /** Header of a request re-sent after a reconnect. */
 export const HEADER_RESENT = 'x-nanite-resent';
+/** Header of a push: its sender's tag (see shared/push-tagger.ts), checked when the push comes back bounced. */
+export const HEADER_TAG = 'x-nanite-tag';
+/** Message `type` of a mapper's liveness probe (see agent-prober.ts). */
+export const PROBE_TYPE = 'nanite.probe';
+/** Routing-key prefix of the probe binding every agent queue keeps. */
+export const PROBE_PREFIX = 'probe.';
+
+/** The routing key of an agent's probe binding. */
+export function probeKey(identity: string): string {
+  return PROBE_PREFIX + identity;
+}
+
 /** Message `type` of a request to acknowledge on receipt. */
 export const TYPE_AT_MOST_ONCE: AmqpDelivery = 'at-most-once';
 
@@ -45,4 +57,19 @@ export function peekMapperBound(p: unknown): MapperPeek {
   if (r.type === 'result' && typeof r.id === 'number' && typeof r.from === 'string') return { kind: 'result', id: r.id, from: r.from };
   if ((r.type === 'register' || r.type === 'ping') && typeof r.identity === 'string') return { kind: 'alive', identity: r.identity };
   return { kind: 'other' };
+}
+
+/**
+ * The AMQP `expiration` of a message that is useless after `expiresAt` (epoch ms; 0: never):
+ * undefined for no expiry, `null` when it is already useless (do not publish it).
+ */
+export function expirationFor(expiresAt: number, now: number): string | undefined | null {
+  if (expiresAt <= 0) return undefined;
+  const left = Math.ceil(expiresAt - now);
+  return left > 0 ? String(left) : null;
+}
+
+/** The epoch ms after which a message sent now with `ttl` is useless (0: never). */
+export function expiresAtFor(ttl: number | undefined, now: number): number {
+  return ttl !== undefined && ttl > 0 && Number.isFinite(ttl) ? now + ttl : 0;
 }

@@ -16,6 +16,15 @@ export interface InFlightEntry {
   sent: boolean;
   /** When the entry may be forgotten even without a result (agent deadline + grace), or Infinity. */
   forgetAt: number;
+  /** When the request becomes useless to its caller (epoch ms; 0: never): the broker drops it then. */
+  expiresAt: number;
+}
+
+/** How a request was handed over (what {@link InFlight.add} records besides the packet). */
+export interface InFlightSend {
+  persistent: boolean;
+  atMostOnce: boolean;
+  expiresAt: number;
 }
 
 /** Extra time past a request's deadline before its entry is forgotten (the agent replies on its own deadline). */
@@ -31,14 +40,22 @@ export class InFlight {
     return this.held;
   }
 
-  add(agent: string, packet: RequestPacket, persistent: boolean, atMostOnce: boolean, sent: boolean): void {
+  /** Records a request handed to `agent` (`sent`: published; false: held until the agent is back). Returns the entry. */
+  add(agent: string, packet: RequestPacket, how: InFlightSend, sent: boolean): InFlightEntry {
     let m = this.byAgent.get(agent);
     if (!m) this.byAgent.set(agent, (m = new Map()));
     const prev = m.get(packet.id);
     if (prev && !prev.sent) this.held--;
     if (!sent) this.held++;
     const forgetAt = packet.timeout > 0 ? Date.now() + packet.timeout + FORGET_GRACE : Infinity;
-    m.set(packet.id, { packet, persistent, atMostOnce, sent, forgetAt });
+    const entry: InFlightEntry = { packet, persistent: how.persistent, atMostOnce: how.atMostOnce, expiresAt: how.expiresAt, sent, forgetAt };
+    m.set(packet.id, entry);
+    return entry;
+  }
+
+  /** The entry of request `id` handed to `agent`, if still in flight. */
+  get(agent: string, id: number): InFlightEntry | undefined {
+    return this.byAgent.get(agent)?.get(id);
   }
 
   /** A result (or a return) closed this request. */

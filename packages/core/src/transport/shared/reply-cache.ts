@@ -16,8 +16,10 @@
 export interface RunningRequest {
   /** The sending mapper link's session (a mapper restarted under the same identity has another). */
   session: string;
-  /** Direct reply-to address of the latest delivery, when the mapper gave one. */
+  /** Direct reply-to address of the first delivery, when the mapper gave one (a later copy never changes it). */
   address: string | undefined;
+  /** Its mapper re-sent it while it ran: the result also goes to the mapper's named queue. */
+  resent?: boolean;
 }
 
 interface Finished {
@@ -26,6 +28,7 @@ interface Finished {
 }
 
 interface PerMapper {
+  name: string;
   running: Map<number, RunningRequest>;
   finished: Map<number, Finished>;
 }
@@ -45,18 +48,52 @@ export class ReplyCache {
   private held: Array<[PerMapper, number]> = [];
   private holdUntil = 0;
   private down = false;
+  private entries = 0;
+  /** Results not kept because the outage hold was full. */
+  overflowed = 0;
 
-  constructor(private readonly window: number) {}
+  /** `onOverflow` is called for each result not kept because the outage hold is full. */
+  constructor(
+    private readonly window: number,
+    private readonly onOverflow: () => void = () => undefined,
+  ) {}
 
   private of(mapper: string): PerMapper {
     let m = this.mappers.get(mapper);
-    if (!m) this.mappers.set(mapper, (m = { running: new Map(), finished: new Map() }));
+    if (!m) this.mappers.set(mapper, (m = { name: mapper, running: new Map(), finished: new Map() }));
     return m;
   }
 
-  /** A request starts running. */
+  /** Entries held now (running requests and kept results). */
+  get size(): number {
+    return this.entries;
+  }
+
+  /** A (validated) request starts running. */
   begin(mapper: string, id: number, session: string, address: string | undefined): void {
-    this.of(mapper).running.set(id, { session, address });
+    const m = this.of(mapper);
+    if (!m.running.has(id)) this.entries++;
+    m.running.set(id, { session, address });
+  }
+
+  /** The request was settled without a result (dropped, a push, the agent gave up): forget it. */
+  end(mapper: string, id: number): void {
+    const m = this.mappers.get(mapper);
+    if (m?.running.delete(id)) {
+      this.entries--;
+      this.prune(m);
+    }
+  }
+
+  private prune(m: PerMapper): void {
+    if (m.running.size === 0 && m.finished.size === 0 && this.mappers.get(m.name) === m) this.mappers.delete(m.name);
+  }
+
+  private forget(m: PerMapper, id: number): void {
+    if (m.finished.delete(id)) {
+      this.entries--;
+      this.prune(m);
+    }
   }
 
   /** The request, when it is running for this session. */
@@ -77,23 +114,33 @@ export class ReplyCache {
     const r = m?.running.get(id);
     if (!m || !r) return;
     m.running.delete(id);
-    if (this.window <= 0) return;
+    if (this.window <= 0 || m.finished.has(id)) {
+      this.entries--;
+      this.prune(m);
+      return;
+    }
     m.finished.set(id, { session: r.session, bytes });
     if (this.down || (this.holdUntil !== 0 && Date.now() < this.holdUntil)) {
       if (this.held.length < HELD_MAX) this.held.push([m, id]);
+      else {
+        // Past the hold's bound the result is not kept: a re-send of it would run again.
+        this.overflowed++;
+        this.onOverflow();
+        this.forget(m, id);
+      }
       return;
     }
     if (this.held.length > 0) this.releaseHeld();
     const pos = this.ringPos;
     const owner = this.ringOwner[pos];
-    if (owner) owner.finished.delete(this.ringId[pos]!);
+    if (owner) this.forget(owner, this.ringId[pos]!);
     this.ringOwner[pos] = m;
     this.ringId[pos] = id;
     this.ringPos = (pos + 1) % RECENT;
   }
 
   private releaseHeld(): void {
-    for (const [m, id] of this.held) m.finished.delete(id);
+    for (const [m, id] of this.held) this.forget(m, id);
     this.held = [];
     this.holdUntil = 0;
   }
@@ -109,5 +156,6 @@ export class ReplyCache {
     this.mappers.clear();
     this.ringOwner.fill(undefined);
     this.held = [];
+    this.entries = 0;
   }
 }

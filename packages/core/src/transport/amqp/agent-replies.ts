@@ -1,0 +1,86 @@
+/**
+ * Reply routing of an agent link: where a result or progress goes, and what happens to it while
+ * the link has no channel.
+ *
+ * A reply goes to the direct reply-to address of the request's first copy (the fast path), and to
+ * the mapper's named queue (`P.reply`, key = mapper identity) when there is no such address or the
+ * mapper re-sent the request after a reconnect (its old address may be dead). Replies made while
+ * disconnected wait in a bounded buffer (oldest dropped: the mapper asks again after reconnecting).
+ */
+import type { Channel } from 'amqplib';
+import type { Logger } from '../../internal/logger';
+import type { ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { Serializer } from '../../serializer/serializer';
+import { BurstLog } from '../shared/burst-log';
+import { PublishBuffer } from '../shared/publish-buffer';
+import type { ReplyCache } from '../shared/reply-cache';
+import type { AmqpNames } from './amqp.topology';
+
+/** A reply to publish. */
+export interface PendingReply {
+  mapper: string;
+  /** Direct reply-to address of the request's first copy, if it had one. */
+  address: string | undefined;
+  /** Also (or, without an address, only) through the mapper's named queue. */
+  named: boolean;
+  bytes: Buffer;
+}
+
+/** What {@link AgentReplies} needs from its link. */
+export interface AgentRepliesSettings {
+  identity: string;
+  names: AmqpNames;
+  serializer: Serializer;
+  logger: Logger;
+  bufferSize: number;
+  cache: ReplyCache;
+  /** The link's channel, when attached. */
+  channel(): Channel | undefined;
+  /** Call after every publish (write coalescing). */
+  batch(): void;
+}
+
+/** Sends an agent's results and progress to their mappers. */
+export class AgentReplies {
+  private readonly buffer: PublishBuffer<PendingReply>;
+  private readonly dropped: BurstLog;
+
+  constructor(private readonly s: AgentRepliesSettings) {
+    this.buffer = new PublishBuffer(s.bufferSize, 'reply');
+    this.dropped = new BurstLog(s.logger, 'reply buffer full: dropped the oldest replies (their mappers ask again after reconnecting)', { agent: s.identity });
+  }
+
+  /** Sends a result or progress of a request this agent runs (a result also goes into the reply cache). */
+  reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
+    const running = this.s.cache.running(mapper, packet.id);
+    const bytes = this.s.serializer.encode(packet);
+    if (packet.type === 'result') this.s.cache.finish(mapper, packet.id, bytes);
+    this.send({ mapper, address: running?.address, named: running?.resent === true, bytes });
+  }
+
+  /** Sends an encoded reply now, or holds it until the link is attached again. */
+  send(r: PendingReply): void {
+    const ch = this.s.channel();
+    if (ch) this.publish(ch, r);
+    else if (!this.buffer.pushDroppingOldest(r)) this.dropped.record();
+  }
+
+  /** Publishes what waited for the channel. */
+  flush(ch: Channel): void {
+    for (const r of this.buffer.drain()) this.publish(ch, r);
+  }
+
+  clear(): void {
+    this.buffer.clear();
+  }
+
+  private publish(ch: Channel, r: PendingReply): void {
+    const contentType = this.s.serializer.contentType;
+    // No `mandatory` on direct reply-to (measured: it costs the broker ~30% of its RPC throughput).
+    // A reply to a stale address (the mapper reconnected) is then dropped, and that is covered:
+    // the reconnected mapper re-sends the request and gets the result from the reply cache.
+    if (r.address) ch.publish('', r.address, r.bytes, { contentType, correlationId: r.mapper });
+    if (!r.address || r.named) ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
+    this.s.batch();
+  }
+}

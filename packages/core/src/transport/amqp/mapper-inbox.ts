@@ -1,0 +1,117 @@
+/**
+ * The receive side of a mapper link, and its reply routing: heartbeats and results (on its named
+ * queue and its direct reply-to), requests handed back by draining agents (on its reply route) and
+ * messages the broker returned (`mandatory` publishes, probes included).
+ */
+import type { ConsumeMessage, Message } from 'amqplib';
+import type { Logger } from '../../internal/logger';
+import { decodePacket } from '../../protocol/decode';
+import type { RequestPacket } from '../../protocol/packets';
+import type { Serializer } from '../../serializer/serializer';
+import type { PushTagger } from '../shared/push-tagger';
+import type { RequestTracker } from '../shared/request-tracker';
+import type { MapperSink } from '../transport';
+import type { AgentProber } from './agent-prober';
+import type { AmqpNames } from './amqp.topology';
+import { HEADER_BOUNCED, HEADER_TAG, peekMapperBound, peekRequest } from './amqp.wire';
+
+/** What {@link MapperInbox} needs from its link. */
+export interface MapperInboxSettings {
+  id: string;
+  sink: MapperSink;
+  names: AmqpNames;
+  serializer: Serializer;
+  logger: Logger;
+  tracker: RequestTracker;
+  tagger: PushTagger;
+  prober: AgentProber;
+}
+
+/** Receives a mapper link's messages. */
+export class MapperInbox {
+  private rejected = 0;
+
+  constructor(private readonly s: MapperInboxSettings) {}
+
+  /** Bounces this link refused (forged or stale). */
+  get rejectedBounces(): number {
+    return this.rejected;
+  }
+
+  /** A message on the mapper's queue or direct reply-to. */
+  receive(m: ConsumeMessage | null): void {
+    if (!m) return; // consumer cancelled by the broker: the channel close that follows re-attaches
+    let packet: unknown;
+    try {
+      packet = this.s.serializer.decode(m.content);
+    } catch (err) {
+      this.s.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
+      return;
+    }
+    const bounced: unknown = m.properties.headers?.[HEADER_BOUNCED];
+    if (bounced !== undefined) {
+      this.bounced(packet, bounced, m);
+      return;
+    }
+    const peek = peekMapperBound(packet);
+    // Validated before it touches the in-flight table (the mapper validates again, and counts what fails).
+    if (peek.kind !== 'other' && decodePacket(packet).ok) {
+      if (peek.kind === 'result') this.s.tracker.answered(peek.from, peek.id);
+      else this.s.tracker.heardFrom(peek.identity);
+    }
+    try {
+      this.s.sink.onPacket(packet);
+    } catch (err) {
+      // A throwing sink must not kill the channel (amqplib would close it).
+      this.s.logger.error({ mapper: this.s.id, err: (err as Error).message }, 'mapper sink threw');
+    }
+  }
+
+  /**
+   * A message on this mapper's reply route claiming to be a request handed back by draining agent
+   * `agent`. Anyone who may publish to `P.reply` can send that, so it is believed only when this
+   * link sent exactly that to `agent`: a request still in flight there (and the stored packet, not
+   * the bytes that came back, is what gets re-dispatched), or a push carrying this link's tag.
+   * Anything else is dropped and counted: it must neither suspend a live agent nor have this
+   * mapper re-send someone else's push under its identity.
+   */
+  private bounced(packet: unknown, agent: unknown, m: ConsumeMessage): void {
+    const req = peekRequest(packet);
+    if (req && typeof agent === 'string' && req.replyTo === this.s.id) {
+      if (req.type === 'request') {
+        const e = this.s.tracker.sent(agent, req.id);
+        if (e) {
+          this.s.tracker.take(agent, req.id);
+          this.s.sink.onUndeliverable(e.packet, agent);
+          return;
+        }
+      } else if (this.s.tagger.verify(agent, m.content, m.properties.headers?.[HEADER_TAG]) && decodePacket(packet).ok) {
+        this.s.sink.onUndeliverable(packet as RequestPacket, agent);
+        return;
+      }
+    }
+    this.rejected++;
+    this.s.sink.onMalformed('a bounced request or push this mapper did not send to that agent (forged or stale): ignored');
+  }
+
+  /** A message the broker returned: trusted, it is one this link published (on its channel or its confirm channel). */
+  returned(m: Message): void {
+    if (m.fields.exchange !== this.s.names.agent) return;
+    if (this.s.prober.returned(m.fields.routingKey, m.properties.type)) return;
+    let packet: unknown;
+    try {
+      packet = this.s.serializer.decode(m.content);
+    } catch {
+      return; // we encoded it ourselves; cannot happen short of a serializer bug
+    }
+    this.undeliverable(packet, m.fields.routingKey);
+  }
+
+  /** A request or push of this link did not reach `agent`: the mapper re-dispatches it (a request from its stored packet). */
+  undeliverable(packet: unknown, agent: string): void {
+    const req = peekRequest(packet);
+    if (!req) return;
+    const stored = req.type === 'request' ? this.s.tracker.take(agent, req.id) : undefined;
+    this.s.sink.onUndeliverable(stored?.packet ?? (packet as RequestPacket), agent);
+  }
+}

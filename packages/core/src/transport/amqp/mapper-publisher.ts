@@ -1,0 +1,143 @@
+/**
+ * How a mapper link publishes to agents: requests and pushes with `mandatory` (a gone agent's
+ * messages come straight back) and their deadline as `expiration`; persistent requests and parked
+ * requests with a publisher confirm on a separate confirm channel.
+ */
+import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
+import type { Logger } from '../../internal/logger';
+import type { RequestPacket } from '../../protocol/packets';
+import type { Serializer } from '../../serializer/serializer';
+import type { InFlightEntry } from '../shared/in-flight';
+import type { PushTagger } from '../shared/push-tagger';
+import type { AmqpConnection } from './amqp.connection';
+import { declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
+import { expirationFor, HEADER_RESENT, HEADER_TAG, TYPE_AT_MOST_ONCE } from './amqp.wire';
+
+/** What {@link MapperPublisher} needs from its link. */
+export interface MapperPublisherSettings {
+  id: string;
+  /** The link's session: `correlationId` of every request (an agent tells re-sends from copies by it). */
+  session: string;
+  connection: AmqpConnection;
+  names: AmqpNames;
+  serializer: Serializer;
+  logger: Logger;
+  tagger: PushTagger;
+  /** Call after every publish (write coalescing). */
+  batch(): void;
+  /** A request whose caller has given up before it could be published: forget it. */
+  expired(agent: string, id: number): void;
+  /** A persistent request the broker did not confirm: treat it as undeliverable. */
+  unconfirmed(packet: RequestPacket, agent: string): void;
+  /** A message the broker returned on the confirm channel. */
+  returned(m: Message): void;
+}
+
+/** Publishes a mapper link's requests, pushes and parked requests. */
+export class MapperPublisher {
+  private confirm: Promise<ConfirmChannel> | undefined;
+  private readonly parkDeclared = new Set<string>();
+
+  constructor(private readonly s: MapperPublisherSettings) {}
+
+  /** Publishes a tracked request (`resent`: after a reconnect, so the agent may have it already). */
+  request(ch: Channel, agent: string, e: InFlightEntry, resent: boolean): void {
+    const expiration = expirationFor(e.expiresAt, Date.now());
+    if (expiration === null) {
+      // Its caller has given up already (held through an outage): sending it would only make work.
+      this.s.expired(agent, e.packet.id);
+      return;
+    }
+    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.s.session, mandatory: true };
+    if (expiration !== undefined) props.expiration = expiration;
+    if (e.atMostOnce) props.type = TYPE_AT_MOST_ONCE;
+    if (resent) props.headers = { [HEADER_RESENT]: true };
+    const bytes = this.s.serializer.encode(e.packet);
+    if (e.persistent) {
+      // Confirmed and durable; answered through the named queue (direct reply-to only works on the publishing channel).
+      props.persistent = true;
+      void this.confirmed(this.s.names.agent, agent, bytes, props).catch((err: unknown) => {
+        this.s.logger.warn({ mapper: this.s.id, agent, err: (err as Error).message }, 'persistent request not confirmed');
+        this.s.unconfirmed(e.packet, agent);
+      });
+      return;
+    }
+    props.replyTo = DIRECT_REPLY_TO;
+    ch.publish(this.s.names.agent, agent, bytes, props);
+    this.s.batch();
+  }
+
+  /** Publishes a push, tagged so that a draining agent's hand-back can be checked. */
+  push(ch: Channel, agent: string, packet: RequestPacket, persistent: boolean, expiresAt: number): void {
+    const expiration = expirationFor(expiresAt, Date.now());
+    if (expiration === null) return; // expired while buffered
+    const bytes = this.s.serializer.encode(packet);
+    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.s.session, mandatory: true, persistent, headers: { [HEADER_TAG]: this.s.tagger.tag(agent, bytes) } };
+    if (expiration !== undefined) props.expiration = expiration;
+    ch.publish(this.s.names.agent, agent, bytes, props);
+    this.s.batch();
+  }
+
+  /** Parks a request in the durable queue of its route, for at most `ttl` ms, with a publisher confirm. */
+  park(packet: RequestPacket, ttl: number): void {
+    const bytes = this.s.serializer.encode(packet);
+    void (async () => {
+      const model = this.s.connection.current;
+      if (!model) throw new Error('not connected');
+      if (!this.parkDeclared.has(packet.route)) {
+        const ch = await this.confirmChannel(model);
+        await declareParkQueue(ch, this.s.names, packet.route);
+        this.parkDeclared.add(packet.route);
+      }
+      await this.confirmed(this.s.names.park, packet.route, bytes, {
+        contentType: this.s.serializer.contentType,
+        correlationId: this.s.session,
+        persistent: true,
+        expiration: String(Math.max(1, Math.floor(ttl))),
+      });
+    })().catch((err: unknown) => {
+      // The caller's own deadline fails the request; say why in the log.
+      this.s.logger.warn({ mapper: this.s.id, route: packet.route, err: (err as Error).message }, 'could not park the request');
+    });
+  }
+
+  /** The connection is gone: the confirm channel went with it. */
+  reset(): void {
+    this.confirm = undefined;
+    this.parkDeclared.clear();
+  }
+
+  /** Closes the confirm channel, if one was opened. */
+  async close(): Promise<void> {
+    const confirm = this.confirm;
+    this.reset();
+    if (confirm) await (await confirm).close();
+  }
+
+  private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
+    if (!this.confirm) {
+      const p = model.createConfirmChannel().then((ch) => {
+        ch.on('error', (err: Error) => this.s.logger.warn({ mapper: this.s.id, err: err.message }, 'confirm channel error'));
+        ch.on('return', (m: Message) => this.s.returned(m));
+        ch.on('close', () => {
+          if (this.confirm === p) this.confirm = undefined;
+        });
+        return ch;
+      });
+      this.confirm = p;
+      p.catch(() => {
+        if (this.confirm === p) this.confirm = undefined;
+      });
+    }
+    return this.confirm;
+  }
+
+  private async confirmed(exchange: string, key: string, bytes: Buffer, props: Options.Publish): Promise<void> {
+    const model = this.s.connection.current;
+    if (!model) throw new Error('not connected');
+    const ch = await this.confirmChannel(model);
+    await new Promise<void>((resolve, reject) => {
+      ch.publish(exchange, key, bytes, props, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('nacked by the broker')) : resolve()));
+    });
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * A transport URL without its credentials, for logs, messages and `transport.url`: the one
+ * redaction every Nanite package uses.
+ *
+ * - A URL that parses loses its user name and password: `amqp://guest:secret@h:5672/v` becomes
+ *   `amqp://h:5672/v`.
+ * - Text that does not parse (or parses with an `@` outside the authority, as when a password holds
+ *   an unescaped `/`, `?` or `#`) loses everything between the scheme and its last `@`, so no part of
+ *   a password survives: `amqp://u:pa ss@host` becomes `amqp://host`.
+ * - Anything without credentials comes back as given (`memory://demo`, `not a url`).
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed && !`${parsed.pathname}${parsed.search}${parsed.hash}`.includes('@')) {
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  }
+  // The user info ends at the last '@'; dropping up to there over-redacts an '@' in a path or
+  // query, which is the safe side for text shown to people.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[\s\S]*@/i, '$1');
+}

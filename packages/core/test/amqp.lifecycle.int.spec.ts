@@ -1,0 +1,155 @@
+/**
+ * amqp:// agent link lifecycle: stopping an agent while its link is (re)attaching leaves nothing
+ * behind in the broker, and actors added after start take their parked requests.
+ *
+ * The race test puts a TCP proxy with latency between the agent and the broker, so that the
+ * re-attach after a dropped connection takes long enough to stop the agent in the middle of it.
+ */
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import * as amqp from 'amqplib';
+import { Agent, AmqpTransport, amqpNames, defineActor, Mapper } from '../src';
+import { AMQP_URL, removeTopology, uniquePrefix } from './amqp.helpers';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP proxy to the test broker that delays everything the broker sends by `latency` ms. */
+class SlowProxy {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly latency: number) {
+    const broker = new URL(AMQP_URL);
+    this.server = createServer((client) => {
+      const upstream = tcpConnect(Number(broker.port || 5672), broker.hostname);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined); // a dropped side closes the other below
+        s.on('close', () => {
+          this.sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.on('data', (chunk) => upstream.write(chunk));
+      upstream.on('data', (chunk) => {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          client.write(chunk);
+        }, this.latency);
+        this.timers.add(t);
+      });
+    });
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as { port: number }).port)));
+  }
+
+  /** Drops every proxied connection (the client sees its connection lost). */
+  dropAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  close(): Promise<void> {
+    this.dropAll();
+    for (const t of this.timers) clearTimeout(t);
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Does `queue` exist? (Another connection's exclusive queue answers RESOURCE_LOCKED.) */
+async function queueExists(conn: amqp.ChannelModel, queue: string): Promise<boolean> {
+  const ch = await conn.createChannel();
+  ch.on('error', () => undefined); // the failed check closes the channel: that is the answer
+  try {
+    await ch.checkQueue(queue);
+    await ch.close();
+    return true;
+  } catch (err) {
+    return (err as { code?: number }).code !== 404;
+  }
+}
+
+describe('amqp:// agent link lifecycle', () => {
+  const prefixes: string[] = [];
+  let closers: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of closers.reverse()) await c();
+    closers = [];
+  });
+  afterAll(() => removeTopology(prefixes, ['/late/hi']));
+
+
+  test('an agent stopped while its link re-attaches leaves no queue behind on the shared connection', async () => {
+    const prefix = uniquePrefix('race');
+    prefixes.push(prefix);
+    const queue = amqpNames(prefix).agentQueue('racer');
+    const proxy = new SlowProxy(100);
+    closers.push(() => proxy.close());
+    const port = await proxy.listen();
+    const url = new URL(AMQP_URL);
+    url.port = String(port);
+    // Shared (not owned by the agent): the connection outlives the agent, and so would a leaked channel.
+    const transport = new AmqpTransport({ url: url.toString(), prefix, reconnectMin: 20, reconnectMax: 50, connectTimeout: 10_000 });
+    closers.push(() => transport.close());
+    const agent = new Agent({ transport, identity: 'racer', pingInterval: 500, actors: [defineActor('race', { run: () => 'ok' })] });
+    await agent.start();
+    const back = new Promise<void>((resolve) => {
+      const off = transport.onConnectionChange((up) => {
+        if (!up) return;
+        off();
+        resolve();
+      });
+    });
+    proxy.dropAll();
+    await back;
+    // Each broker answer takes 100 ms: the re-attach (channel, exchanges, queue, three bindings) is under way.
+    await sleep(250);
+    await agent.stop();
+    await sleep(800); // the re-attach has long finished
+    const direct = await amqp.connect(AMQP_URL);
+    closers.push(() => direct.close());
+    expect(transport.isConnected).toBe(true);
+    expect(await queueExists(direct, queue)).toBe(false);
+  });
+
+  test('a mapper closed on a shared transport leaves no queue collecting heartbeats', async () => {
+    const prefix = uniquePrefix('mapper-close');
+    prefixes.push(prefix);
+    const shared = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => shared.close());
+    const agent = new Agent({ transport: shared, identity: 'pinger', pingInterval: 50, actors: [defineActor('p', { ping: () => 'pong' })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const mapper = new Mapper({ transport: shared });
+    await mapper.start();
+    await mapper.waitForAgents({ route: '/p/ping', timeout: 5_000 });
+    await mapper.close();
+    const direct = await amqp.connect(AMQP_URL);
+    closers.push(() => direct.close());
+    expect(await queueExists(direct, amqpNames(prefix).mapperQueue(mapper.identity))).toBe(false);
+  });
+
+  test('an actor added after start takes the requests parked for its route', async () => {
+    const prefix = uniquePrefix('addroutes');
+    prefixes.push(prefix);
+    const transport = (): AmqpTransport => {
+      const t = new AmqpTransport({ url: AMQP_URL, prefix });
+      closers.push(() => t.close());
+      return t;
+    };
+    const agent = new Agent({ transport: transport(), identity: 'grower', pingInterval: 200, actors: [defineActor('first', { ping: () => 'pong' })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const mapper = new Mapper({ transport: transport(), timeout: 5_000, discoveryWindow: 0 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/first/ping', timeout: 5_000 });
+    // Nobody serves /late/hi yet: the request is parked in the broker.
+    const answer = mapper.request<string>('/late/hi', 'there', { persistent: true });
+    await sleep(200);
+    agent.addActor(defineActor('late', { hi: (p: unknown) => `hi ${String(p)}` }));
+    await expect(answer).resolves.toBe('hi there');
+  });
+});

@@ -1,0 +1,44 @@
+import { inspect } from 'node:util';
+import { createTransport, NaniteError, redactUrl } from '../src';
+
+describe('redactUrl', () => {
+  it.each([
+    ['amqp://guest:secret@host:5672/vh', 'amqp://host:5672/vh'],
+    ['amqps://user@host/vh?heartbeat=5', 'amqps://host/vh?heartbeat=5'],
+    ['amqp://user:p%40ss@host', 'amqp://host'],
+  ])('removes the credentials of %s', (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+
+  it.each([
+    // Unparsable: a space in the host, a password with an unescaped '/', or no scheme at all.
+    ['amqp://guest:secret@ho st:5672', 'amqp://ho st:5672'],
+    ['amqp://guest:sec/ret@host', 'amqp://host'],
+    // Parses, but as port 5672 and path "/ret@host": the '@' outside the authority gives it away.
+    ['amqp://guest:5672/ret@host', 'amqp://host'],
+    ['guest:secret@host', 'host'],
+  ])('leaves no part of the password in %s, parsable or not', (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+
+  it('leaves text without credentials as given', () => {
+    expect(redactUrl('memory://demo')).toBe('memory://demo');
+    expect(redactUrl('not a url')).toBe('not a url');
+    expect(redactUrl('AMQP://Host:5672')).toBe('AMQP://Host:5672');
+  });
+});
+
+describe('createTransport with a malformed URL', () => {
+  it('names the URL without its credentials, and keeps them out of every property of the error', () => {
+    let caught: unknown;
+    try {
+      createTransport('amqp://guest:hunter2@bad host:5672/vh');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(NaniteError);
+    expect(caught).toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: '"amqp://bad host:5672/vh" is not a valid transport URL' });
+    expect(inspect(caught, { depth: 10, showHidden: true })).not.toContain('hunter2');
+    expect(JSON.stringify(caught)).not.toContain('hunter2');
+  });
+});

@@ -1,0 +1,97 @@
+/** The Control Tower's memory stays bounded with thousands of agents coming and going and many open pages. */
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, defineActor } from '@nanite/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { nanitePlugin, naniteControlTower, type TowerSnapshot } from '../src';
+import { busUrl, LogCapture } from './helpers';
+
+const noop = defineActor('noop', { ping: () => 'pong' });
+
+describe('Control Tower bounds', () => {
+  let app: FastifyInstance;
+  let logs: LogCapture;
+  const pages: OpenPage[] = [];
+
+  beforeEach(() => {
+    logs = new LogCapture();
+    app = Fastify({ logger: { level: 'warn', stream: logs } });
+  });
+
+  afterEach(async () => {
+    for (const p of pages.splice(0)) p.close();
+    await app.close();
+  });
+
+  it('lists at most maxDownAgents departed agents after 2 000 came and went, with one warning for the burst', async () => {
+    const url = busUrl();
+    await app.register(nanitePlugin, { url, mapperOptions: { discoveryWindow: 0 } });
+    await app.register(naniteControlTower, { maxDownAgents: 100, downRetention: 600_000 });
+    await app.ready();
+
+    for (let batch = 0; batch < 20; batch++) {
+      const agents = Array.from({ length: 100 }, (_, i) => new Agent({ transport: url, identity: `a-${batch}-${i}`, actors: [noop], pingInterval: 60_000 }));
+      await Promise.all(agents.map((a) => a.start()));
+      await Promise.all(agents.map((a) => a.close()));
+    }
+    const snapshot = (await app.inject({ method: 'GET', url: '/nanite/api/agents' })).json() as TowerSnapshot;
+
+    expect(snapshot.agents).toHaveLength(100);
+    expect(snapshot.agents.every((a) => a.state === 'down')).toBe(true);
+    // The newest departures are the ones kept.
+    expect(snapshot.agents.map((a) => a.identity)).toContain('a-19-99');
+    expect(snapshot.agents.map((a) => a.identity)).not.toContain('a-0-0');
+    const warnings = logs.lines.filter((l) => String(l['msg']).includes('maxDown'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ maxDown: 100, total: expect.any(Number) });
+  });
+
+  it('answers 503 to event streams past maxEventStreams (real listener) and serves again once a page leaves', async () => {
+    await app.register(nanitePlugin, { url: busUrl(), mapperOptions: { discoveryWindow: 0 } });
+    await app.register(naniteControlTower, { maxEventStreams: 20 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as AddressInfo).port;
+
+    for (let i = 0; i < 20; i++) pages.push(await openEvents(port));
+    const refused = await openEvents(port);
+    pages.push(refused);
+
+    expect(pages.slice(0, 20).map((p) => p.status)).toEqual(Array(20).fill(200));
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(JSON.parse(await refused.body())).toMatchObject({ message: expect.stringMatching(/already serves 20 event streams/) });
+    expect(logs.lines.filter((l) => String(l['msg']).includes('maxClients'))).toHaveLength(1);
+
+    pages.shift()!.close(); // a page goes away
+    let again = await openEvents(port);
+    for (let i = 0; i < 50 && again.status !== 200; i++) {
+      again.close();
+      await new Promise((r) => setTimeout(r, 10));
+      again = await openEvents(port);
+    }
+    pages.push(again);
+    expect(again.status).toBe(200);
+  });
+});
+
+/** An open GET of the event stream on its own socket; `close()` destroys the socket (the page went away). */
+interface OpenPage {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body(): Promise<string>;
+  close(): void;
+}
+
+function openEvents(port: number): Promise<OpenPage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/nanite/api/events', agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      const ended = new Promise<string>((done) => res.once('end', () => done(text)));
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: () => ended, close: () => req.destroy() });
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
