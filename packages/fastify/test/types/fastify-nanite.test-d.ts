@@ -5,6 +5,9 @@ import { createNaniteErrorHandler, nanitePlugin, naniteControlTower, naniteError
 import { expectTypeOf } from 'expect-type';
 import Fastify from 'fastify';
 
+export const calc = defineActor('calc', { add: (p: [number, number]) => p[0] + p[1], info: () => ({ pid: 1 }) });
+type Routes = RoutesOf<[typeof calc]>;
+
 async function main(): Promise<void> {
   const app = Fastify();
   await app.register(nanitePlugin, { url: 'memory://types', actors: [], errorHandler: true });
@@ -39,8 +42,6 @@ async function main(): Promise<void> {
   });
 
   // The typed view: the same object, routes/payloads/results checked; bound methods destructure.
-  const calc = defineActor('calc', { add: (p: [number, number]) => p[0] + p[1], info: () => ({ pid: 1 }) });
-  type Routes = RoutesOf<[typeof calc]>;
   const api = app.nanite.typed<Routes>();
   expectTypeOf(api).toEqualTypeOf<TypedFastifyNanite<Routes>>();
   expectTypeOf(api.request('/calc/add', [1, 2])).toEqualTypeOf<Promise<number>>();
