@@ -17,6 +17,8 @@ export { Actor, Expose, ACTOR_METADATA, EXPOSE_METADATA, getActorOptions, getExp
 export type { ExposedMethod } from './actor/decorators';
 export { actorPrefix, actorRoutes, defineActor, withSchema } from './actor/actor-routes';
 export { isStandardSchema } from './actor/standard-schema-check';
+export { MAX_VALIDATION_ISSUES, validationError } from './actor/payload-schema';
+export type { ValidationErrorData, ValidationIssue } from './actor/payload-schema';
 export type { StandardSchemaV1 } from './actor/standard-schema';
 export type {
   AnyHandler, AnyHandlerSpec, ClassRouteMap, HandlersRouteMap, LifecycleHook, PayloadOf, ProgressArgs, ProgressMap, ProgressOf,

@@ -5,6 +5,7 @@ import type { ActorDefinition, ActorRoute, Handler } from './actor.types';
 import type { AnyHandler, AnyHandlerSpec, HandlersRouteMap } from './route-map.types';
 import type { StandardSchemaV1 } from './standard-schema';
 import { getActorOptions, getExposedMethods } from './decorators';
+import { validatingHandler } from './payload-schema';
 import { isRouteSegment, routeOf, snakeCase } from './route-name';
 import { isStandardSchema } from './standard-schema-check';
 
@@ -42,7 +43,10 @@ export function defineActor<const P extends string, const H extends Record<strin
     if (schema !== undefined && !isStandardSchema(schema)) {
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `The schema of "${name}" does not implement Standard Schema v1 (~standard.validate)` });
     }
-    return { route: routeOf(prefix, name), idempotent: idempotent ?? false, handler: handler as Handler, ...(schema ? { schema } : {}) };
+    const route = routeOf(prefix, name);
+    return schema
+      ? { route, idempotent: idempotent ?? false, handler: validatingHandler(route, schema, handler as Handler), schema }
+      : { route, idempotent: idempotent ?? false, handler: handler as Handler };
   });
   return { kind: 'nanite-actor', prefix, routes };
 }
@@ -92,6 +96,8 @@ export function actorRoutes(actor: ActorLike): ActorRoute[] {
   return methods.map(({ method, name, idempotent, schema }) => {
     const fn = (actor as Record<string, unknown>)[method];
     if (typeof fn !== 'function') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${ctor.name}#${method} is not a method` });
-    return { route: routeOf(prefix, name), idempotent, handler: (fn as Handler).bind(actor), ...(schema ? { schema } : {}) };
+    const route = routeOf(prefix, name);
+    const handler = (fn as Handler).bind(actor);
+    return schema ? { route, idempotent, handler: validatingHandler(route, schema, handler), schema } : { route, idempotent, handler };
   });
 }

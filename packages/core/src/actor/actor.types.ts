@@ -29,7 +29,10 @@ export interface ActorRoute {
   route: string;
   idempotent: boolean;
   handler: Handler;
-  /** Checked against the payload before the handler runs (its output is what the handler receives). */
+  /**
+   * The payload schema, when the route declares one. `handler` already validates against it
+   * (a failure answers `NANITE_ERR_VALIDATION`; the schema's output is what the user's handler gets).
+   */
   schema?: StandardSchemaV1;
 }
 
