@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   NANITE_ERR_TRANSPORT_AUTH: { retryable: false, message: 'The broker refused the credentials or vhost' },
   NANITE_ERR_NOT_CONNECTED: { retryable: true, message: 'The transport is not connected' },
   NANITE_ERR_BUFFER_FULL: { retryable: true, message: 'Too many requests are waiting for the connection' },
+  NANITE_ERR_PAYLOAD: { retryable: false, message: 'A payload, result or progress value cannot cross the wire' },
+  NANITE_ERR_OVERLOADED: { retryable: true, message: "The agent's queue of waiting requests is full" },
 } as const satisfies Record<string, { retryable: boolean; message: string }>;
 
 /** Every Nanite error code. */
@@ -87,7 +89,8 @@ export function isNaniteErrorCode(code: unknown): code is NaniteErrorCode {
  *
  * A NaniteError passes through; anything else becomes `NANITE_ERR_HANDLER` whose `data` keeps the
  * original `name`, `message` and, when present, its `code` and `data` properties, so the caller can
- * still tell application errors apart.
+ * still tell application errors apart. A thrown non-Error (a string, `null`, a plain object, a
+ * symbol...) gets a readable message and `data: { type, value? }` (`value` only for JSON primitives).
  */
 export function toNaniteError(thrown: unknown): NaniteError {
   if (thrown instanceof NaniteError) return thrown;
@@ -98,5 +101,29 @@ export function toNaniteError(thrown: unknown): NaniteError {
     if (extra.data !== undefined) data.data = extra.data;
     return new NaniteError('NANITE_ERR_HANDLER', { message: thrown.message, data, cause: thrown });
   }
-  return new NaniteError('NANITE_ERR_HANDLER', { message: String(thrown), data: { value: thrown } });
+  const text = describeThrown(thrown);
+  // Only JSON-safe primitives are kept as `value`: a symbol, a function or an object graph might not cross the wire.
+  const data: Record<string, unknown> = { type: thrown === null ? 'null' : typeof thrown };
+  if (typeof thrown === 'string' || typeof thrown === 'boolean' || (typeof thrown === 'number' && Number.isFinite(thrown)) || thrown === null) data.value = thrown;
+  return new NaniteError('NANITE_ERR_HANDLER', { message: typeof thrown === 'string' ? thrown : `The handler threw a non-Error value: ${text}`, data, cause: thrown });
+}
+
+/** A short readable description of any thrown value; never throws (null-prototype objects, throwing getters, cycles). */
+function describeThrown(v: unknown): string {
+  try {
+    if (typeof v === 'symbol' || typeof v === 'bigint') return v.toString();
+    if (typeof v === 'function') return `function ${v.name || '(anonymous)'}`;
+    if (typeof v !== 'object' || v === null) return String(v);
+    const message = (v as { message?: unknown }).message;
+    if (typeof message === 'string' && message !== '') return message;
+    const json = JSON.stringify(v);
+    if (typeof json === 'string') return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    // A cycle, a BigInt inside or a throwing getter: the object's tag below says what it was.
+  }
+  try {
+    return Object.prototype.toString.call(v);
+  } catch {
+    return 'an unprintable object'; // a hostile Proxy
+  }
 }

@@ -31,6 +31,8 @@ export const NANITE_HTTP_STATUS = {
   NANITE_ERR_TRANSPORT_AUTH: 500,
   NANITE_ERR_NOT_CONNECTED: 503,
   NANITE_ERR_BUFFER_FULL: 503,
+  NANITE_ERR_PAYLOAD: 400,
+  NANITE_ERR_OVERLOADED: 503,
 } as const satisfies Record<NaniteErrorCode, number>;
 
 /**

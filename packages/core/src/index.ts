@@ -84,6 +84,7 @@ export { SP_PROTOCOL } from './transport/sp/sp-handshake';
 export type { SpProtocolName } from './transport/sp/sp-handshake';
 
 export type { Serializer } from './serializer/serializer';
-export { JsonSerializer } from './serializer/json.serializer';
+export { JsonSerializer, type JsonSerializerOptions } from './serializer/json.serializer';
+export { DEFAULT_WIRE_LIMITS, assertWireSafe, wireFault, type WireLimits } from './protocol/wire-safety';
 
 export type { Logger } from './internal/logger';

@@ -87,13 +87,19 @@ test('the status function is advertised, and re-sent on every ping', async () =>
   expect(seen[0]).toMatchObject({ inFlight: 0, concurrency: 7, queued: 0 });
 });
 
-test('a status function returning garbage advertises 0 and warns', async () => {
-  const a = c.agent({ identity: 'a', status: () => NaN, actors: [defineActor('x', { y: () => 1 })] });
+test('a status function returning garbage advertises the default status, warns once and counts', async () => {
+  useFakeTimers();
+  const a = c.agent({ identity: 'a', pingInterval: 1_000, status: () => NaN, actors: [defineActor('x', { y: () => 1 })] });
   const m = await c.startedMapper();
   await a.start();
   await flush();
-  expect(m.agents()[0]!.status).toBe(0);
-  expect(c.logger.warnings()).toContain('status function returned a non-finite number; advertising 0');
+  jest.advanceTimersByTime(3_000);
+  await flush();
+  const status = m.agents()[0]!.status;
+  expect(status).toBeGreaterThanOrEqual(0);
+  expect(status).toBeLessThanOrEqual(1);
+  expect(c.logger.warnings().filter((w) => w.startsWith('status function returned a non-finite number'))).toHaveLength(1);
+  expect(a.stats.statusFaults).toBe(4);
 });
 
 test('defaultStatus blends work-slot use and event-loop utilisation', () => {

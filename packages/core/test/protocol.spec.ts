@@ -51,7 +51,10 @@ describe('decodePacket', () => {
     expect(decodePacket({ v: Object.create(null) as object, type: 'ping' })).toEqual({ ok: false, reason: 'unsupported protocol version object' });
     expect(decodePacket({ v: 1, type: '__proto__' }).ok).toBe(false);
     expect(decodePacket({ v: 1, type: 'request', id: 1, route: 'no-slash', payload: 1, replyTo: 'm', timeout: 0, hops: 0 })).toMatchObject({ ok: false, reason: 'request: route must be a string starting with /' });
-    expect(decodePacket({ v: 1, type: 'result', id: 1, from: 'a', ok: false, error: { code: 'WHATEVER', message: 'x', retryable: false } }).ok).toBe(false);
+    expect(decodePacket({ v: 1, type: 'result', id: 1, from: 'a', ok: false, error: { code: 42, message: 'x', retryable: false } }).ok).toBe(false);
+    expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 0, hops: 0, sentAt: -1 })).toMatchObject({ ok: false, reason: 'request: sentAt must be a non-negative number' });
+    expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 0, hops: 0, sentAt: 'now' }).ok).toBe(false);
+    expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 0, hops: 0, sentAt: 1_700_000_000_000 }).ok).toBe(true);
   });
 });
 

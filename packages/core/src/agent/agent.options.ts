@@ -20,6 +20,13 @@ export interface AgentOptions {
   pingInterval?: number;
   /** Handlers run at once; more requests wait in order. Default 64. */
   concurrency?: number;
+  /**
+   * Most requests and pushes waiting for a free slot. Beyond it a request is refused at once with
+   * `NANITE_ERR_OVERLOADED` (retryable) and a push is dropped, both counted in `stats.overloaded`,
+   * with one log line per burst. Default `max(16 × concurrency, 1024)`: room for bursts of
+   * in-process callers (memory:// has no prefetch), a bound of a few MB of queued messages.
+   */
+  maxQueued?: number;
   /** How long `stop()` lets in-flight handlers finish before aborting them (ms). Default 10 000. */
   drainTimeout?: number;
   /**

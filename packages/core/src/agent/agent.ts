@@ -3,22 +3,19 @@
  */
 import { actorRoutes, type ActorLike } from '../actor/actor-routes';
 import type { ActorRoute } from '../actor/actor.types';
-import { NaniteError, toNaniteError } from '../errors';
-import { DeadlineQueue } from '../internal/deadline-queue';
+import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
-import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
 import { decodePacket } from '../protocol/decode';
-import type { RequestPacket } from '../protocol/packets';
 import { createTransport } from '../transport/create-transport';
 import type { AgentLink, Settle, Transport } from '../transport/transport';
 import type { AgentOptions } from './agent.options';
-import { Job, type JobHost } from './job';
-import { JobList } from './job-list';
+import { Heartbeat } from './heartbeat';
+import { defaultMaxQueued } from './job-queue';
+import { JobRunner } from './job-runner';
 import { NestedCaller } from './nested-caller';
 import { defaultStatus } from './status';
-import { Heartbeat } from './heartbeat';
 
 /** Defaults of {@link AgentOptions}. */
 export const DEFAULT_AGENT_OPTIONS = {
@@ -33,10 +30,18 @@ type AgentState = 'idle' | 'starting' | 'running' | 'draining' | 'stopped';
 export interface AgentStats {
   /** Requests and pushes whose handler completed. */
   handled: number;
-  /** Of those, how many threw or were aborted. */
+  /** Of those, how many threw, were aborted, or returned a result that could not cross the wire. */
   failed: number;
   /** Packets dropped because they failed validation. */
   malformed: number;
+  /** Requests (answered `NANITE_ERR_TIMEOUT`) and pushes dropped unrun: their deadline passed while queued. */
+  expired: number;
+  /** Requests refused with `NANITE_ERR_OVERLOADED` and pushes dropped: the waiting queue was full. */
+  overloaded: number;
+  /** Queued, not started requests refused (`NANITE_ERR_SHUTTING_DOWN`) and pushes dropped by `stop()`. */
+  shed: number;
+  /** Times the status function threw or returned a non-finite number (a fallback was advertised). */
+  statusFaults: number;
 }
 
 /**
@@ -48,32 +53,24 @@ export interface AgentStats {
  * await agent.stop();    // stop taking work, finish in-flight handlers, UnRegister, close
  * ```
  */
-export class Agent implements JobHost {
+export class Agent {
   readonly identity: string;
   readonly tags: readonly string[];
   readonly concurrency: number;
   readonly pingInterval: number;
+  /** Most requests waiting for a free slot; more are refused with `NANITE_ERR_OVERLOADED`. */
+  readonly maxQueued: number;
 
   private readonly handlers = new Map<string, ActorRoute>();
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
   private readonly drainTimeout: number;
   private readonly logger: Logger;
-  // Unref'd: aborting a handler at its deadline is housekeeping; the caller's mapper keeps its own process alive.
-  private readonly deadlines = new DeadlineQueue<Job>(
-    (job) => job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${job.route} exceeded its ${job.packet.timeout} ms deadline` })),
-    { keepAlive: false },
-  );
-  private readonly jobs = new JobList();
-  private readonly waiting: Array<{ packet: RequestPacket; settle: Settle }> = [];
   private readonly malformed: MalformedCounter;
-  private readonly idleWaiters: Array<() => void> = [];
   private link: AgentLink | undefined;
   private readonly heartbeat: Heartbeat;
+  private readonly runner: JobRunner;
   private state: AgentState = 'idle';
-  private running = 0;
-  private handled = 0;
-  private failed = 0;
   private readonly nested: NestedCaller;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -83,6 +80,8 @@ export class Agent implements JobHost {
     this.tags = [...(options.tags ?? [])];
     this.concurrency = positiveInt('concurrency', options.concurrency ?? DEFAULT_AGENT_OPTIONS.concurrency);
     this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
+    this.maxQueued = options.maxQueued ?? defaultMaxQueued(this.concurrency);
+    if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `maxQueued must be a non-negative integer, got ${this.maxQueued}` });
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
     this.logger = options.logger ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
@@ -97,9 +96,18 @@ export class Agent implements JobHost {
       logger: this.logger,
       link: () => this.link,
       routes: () => [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent })),
-      load: () => ({ inFlight: this.running, queued: this.waiting.length }),
+      load: () => ({ inFlight: this.runner.running, queued: this.runner.queued }),
     });
     this.nested = new NestedCaller(this.transport, { logger: this.logger, ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
+    this.runner = new JobRunner({
+      identity: this.identity,
+      concurrency: this.concurrency,
+      maxQueued: this.maxQueued,
+      logger: this.logger,
+      handlers: this.handlers,
+      link: () => this.link,
+      nested: this.nested,
+    });
     for (const actor of options.actors ?? []) this.addActor(actor);
   }
 
@@ -121,12 +129,18 @@ export class Agent implements JobHost {
 
   /** Counters since start. */
   get stats(): AgentStats {
-    return { handled: this.handled, failed: this.failed, malformed: this.malformed.count };
+    const r = this.runner;
+    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults };
   }
 
   /** Handlers running now. */
   get inFlight(): number {
-    return this.running;
+    return this.runner.running;
+  }
+
+  /** Requests waiting for a free slot now. */
+  get queued(): number {
+    return this.runner.queued;
   }
 
   /** True between `start()` and `stop()`. */
@@ -166,8 +180,10 @@ export class Agent implements JobHost {
   }
 
   /**
-   * Graceful stop, in order: stop taking work, let in-flight handlers finish (aborting them after
-   * `drainTimeout`), UnRegister, close the link and (if owned) the transport. Idempotent.
+   * Graceful stop, in order: stop taking work, answer queued (not started) requests with
+   * `NANITE_ERR_SHUTTING_DOWN` and drop queued pushes in one pass, let in-flight handlers finish
+   * (aborting them after `drainTimeout`), UnRegister, close the link and (if owned) the transport.
+   * Idempotent.
    */
   stop(): Promise<void> {
     this.stopping ??= this.drain();
@@ -184,31 +200,16 @@ export class Agent implements JobHost {
     }
     this.state = 'draining';
     const link = this.link;
+    this.runner.beginDrain();
     await link?.pause();
-    await this.whenIdle(this.drainTimeout);
+    await this.runner.whenIdle(this.drainTimeout);
     this.heartbeat.stop();
     this.heartbeat.unregister();
     await this.nested.close();
-    this.deadlines.close();
+    this.runner.close();
     await link?.close();
     if (this.ownsTransport) await this.transport.close();
     this.state = 'stopped';
-  }
-
-  private whenIdle(timeout: number): Promise<void> {
-    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        const reason = new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.identity} stopped before the handler finished` });
-        for (const job of [...this.jobs]) job.abort(reason);
-        // Aborted handlers get one more turn to settle; whatever is left is abandoned with an error reply.
-        setImmediate(resolve);
-      }, timeout);
-      this.idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   private register(): void {
@@ -226,124 +227,20 @@ export class Agent implements JobHost {
     switch (packet.type) {
       case 'request':
       case 'push':
-        this.accept(packet, settle);
+        this.runner.accept(packet, settle);
         return;
       case 'advertise':
         this.register();
         settle();
         return;
       case 'cancel':
-        this.findJob(packet.replyTo, packet.id)?.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
+        this.runner.cancel(packet.replyTo, packet.id);
         settle();
         return;
       default:
         this.malformed.record(`agent received a ${packet.type} packet`);
         settle();
     }
-  }
-
-  private accept(packet: RequestPacket, settle: Settle): void {
-    if (this.running >= this.concurrency) {
-      this.waiting.push({ packet, settle });
-      return;
-    }
-    this.run(packet, settle);
-  }
-
-  private run(packet: RequestPacket, settle: Settle): void {
-    const route = this.handlers.get(packet.route);
-    if (!route) {
-      this.reply(packet, false, new NaniteError('NANITE_ERR_UNKNOWN_ROUTE', { message: `Agent ${this.identity} does not serve ${packet.route}`, data: { route: packet.route } }));
-      settle();
-      return;
-    }
-    const job = new Job(this, packet, settle, Date.now());
-    this.running++;
-    this.jobs.add(job);
-    let out: unknown;
-    try {
-      out = route.handler(packet.payload, job);
-    } catch (err) {
-      this.finish(job, false, err);
-      return;
-    }
-    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
-      (out as PromiseLike<unknown>).then(
-        (value) => this.finish(job, true, value),
-        (err: unknown) => this.finish(job, false, err),
-      );
-    } else {
-      this.finish(job, true, out);
-    }
-  }
-
-  private finish(job: Job, ok: boolean, value: unknown): void {
-    job.done = true;
-    if (job.deadlineGroup) this.deadlines.cancel(job);
-    const packet = job.packet;
-    this.jobs.remove(job);
-    this.running--;
-    this.handled++;
-    const aborted = job.aborted;
-    if (!ok || aborted) this.failed++;
-    if (aborted) this.reply(packet, false, aborted);
-    else if (ok) this.reply(packet, true, value);
-    else {
-      const error = toNaniteError(value);
-      if (packet.type === 'push') this.logger.warn({ err: value, route: packet.route, traceId: job.traceId }, 'push handler failed');
-      this.reply(packet, false, error);
-    }
-    job.settle();
-    this.next();
-  }
-
-  private next(): void {
-    while (this.running < this.concurrency && this.waiting.length > 0) {
-      const { packet, settle } = this.waiting.shift()!;
-      this.run(packet, settle);
-    }
-    if (this.running === 0 && this.waiting.length === 0 && this.idleWaiters.length > 0) {
-      for (const w of this.idleWaiters.splice(0)) w();
-    }
-  }
-
-  private reply(packet: RequestPacket, ok: boolean, value: unknown): void {
-    if (packet.type === 'push' || !this.link) return;
-    try {
-      if (ok) this.link.reply(packet.replyTo, { v: 1, type: 'result', id: packet.id, from: this.identity, ok: true, result: value });
-      else this.link.reply(packet.replyTo, { v: 1, type: 'result', id: packet.id, from: this.identity, ok: false, error: (value as NaniteError).toJSON() });
-    } catch (err) {
-      this.logger.error({ err, route: packet.route, requestId: `${packet.replyTo}#${packet.id}` }, 'could not send the result');
-    }
-  }
-
-  /** @internal JobHost */
-  watchDeadline(job: Job): void {
-    // Keyed by the time left when the handler first looked, so a queue group stays in deadline order.
-    this.deadlines.add(Math.max(0, Math.ceil(job.deadline - Date.now())), job);
-  }
-
-  private findJob(replyTo: string, id: number): Job | undefined {
-    // Cancels are rare: a scan of the (at most `concurrency`) running jobs beats a per-request index.
-    for (const job of this.jobs) if (job.packet.id === id && job.packet.replyTo === replyTo) return job;
-    return undefined;
-  }
-
-  /** @internal JobHost */
-  sendProgress(job: Job, key: string, value: unknown): void {
-    const p = job.packet;
-    if (p.type === 'push' || !this.link) return;
-    this.link.reply(p.replyTo, { v: 1, type: 'progress', id: p.id, from: this.identity, key, value });
-  }
-
-  /** @internal JobHost */
-  nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
-    return this.nested.request<R>(job, route, payload, options);
-  }
-
-  /** @internal JobHost */
-  nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void> {
-    return this.nested.push(job, route, payload, options);
   }
 }
 

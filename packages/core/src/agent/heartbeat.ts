@@ -2,7 +2,7 @@
 import type { Logger } from '../internal/logger';
 import type { HeartbeatPacket, RouteInfo } from '../protocol/packets';
 import type { AgentLink } from '../transport/transport';
-import { EluMeter, type StatusFunction } from './status';
+import { defaultStatus, EluMeter, type StatusFunction, type StatusInfo } from './status';
 
 /** What the heartbeat reads from its agent. */
 export interface HeartbeatSource {
@@ -22,6 +22,10 @@ export interface HeartbeatSource {
 export class Heartbeat {
   private readonly elu = new EluMeter();
   private timer: NodeJS.Timeout | undefined;
+  /** Times the status function threw or returned something other than a finite number. */
+  statusFaults = 0;
+  private lastGood: number | undefined;
+  private readonly loggedFaults = new Set<'threw' | 'garbage'>();
 
   constructor(private readonly src: HeartbeatSource) {}
 
@@ -64,11 +68,34 @@ export class Heartbeat {
     }
   }
 
+  /**
+   * The user's status function runs inside the ping timer, so it is guarded: a throw or a value
+   * that is not a finite number is replaced by the last good status (or the default status), logged
+   * once per kind of fault and counted; the agent keeps pinging.
+   */
   private status(): number {
     const { inFlight, queued } = this.src.load();
-    const value = this.src.status({ inFlight, queued, concurrency: this.src.concurrency, eventLoopUtilization: this.elu.sample() });
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-    this.src.logger.warn({ agent: this.src.identity, value }, 'status function returned a non-finite number; advertising 0');
-    return 0;
+    const info: StatusInfo = { inFlight, queued, concurrency: this.src.concurrency, eventLoopUtilization: this.elu.sample() };
+    let value: unknown;
+    try {
+      value = this.src.status(info);
+    } catch (err) {
+      return this.fallback('threw', info, { err });
+    }
+    if (typeof value === 'number' && Number.isFinite(value)) {
+      this.lastGood = value;
+      return value;
+    }
+    return this.fallback('garbage', info, { value: typeof value === 'number' ? String(value) : typeof value });
+  }
+
+  private fallback(kind: 'threw' | 'garbage', info: StatusInfo, detail: object): number {
+    this.statusFaults++;
+    if (!this.loggedFaults.has(kind)) {
+      this.loggedFaults.add(kind);
+      const what = kind === 'threw' ? 'status function threw' : 'status function returned a non-finite number';
+      this.src.logger.warn({ agent: this.src.identity, ...detail }, `${what}; advertising the last good status (or the default one) instead (further faults of this kind are only counted)`);
+    }
+    return this.lastGood ?? defaultStatus(info);
   }
 }

@@ -30,19 +30,19 @@ export class Job implements RequestContext, DeadlineEntry {
   /** Links of the agent's list of running jobs. */
   prevJob: Job | undefined = undefined;
   nextJob: Job | undefined = undefined;
-  readonly deadline: number;
   private controller: AbortController | undefined;
   private abortReason: NaniteError | undefined;
   done = false;
+  /** The caller already has its answer (an error sent early); the handler's outcome is dropped. */
+  replied = false;
 
+  /** `deadline`: epoch ms computed at receipt (see `requestDeadline`), so queued time counts. */
   constructor(
     private readonly host: JobHost,
     readonly packet: RequestPacket,
     readonly settle: () => void,
-    now: number,
-  ) {
-    this.deadline = packet.timeout > 0 ? now + packet.timeout : Infinity;
-  }
+    readonly deadline: number,
+  ) {}
 
   get route(): string {
     return this.packet.route;
@@ -72,7 +72,7 @@ export class Job implements RequestContext, DeadlineEntry {
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.abortReason) this.controller.abort(this.abortReason);
-      else if (!this.done && this.packet.timeout > 0) this.host.watchDeadline(this);
+      else if (!this.done && this.deadline !== Infinity) this.host.watchDeadline(this);
     }
     return this.controller.signal;
   }

@@ -18,7 +18,7 @@ export interface RequestContext<G extends ProgressMap = ProgressMap> {
   readonly agent: string;
   /** Actor-to-actor hops before this one (0 for a request from outside). */
   readonly hops: number;
-  /** When the caller gives up (epoch ms); `Infinity` without a deadline. */
+  /** When the caller gives up (epoch ms), counting the time the request spent queued (at the broker and in the agent); `Infinity` without a deadline. */
   readonly deadline: number;
   /** Fires when the request times out, the caller cancels it, or the agent is forced to stop. */
   readonly signal: AbortSignal;

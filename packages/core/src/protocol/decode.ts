@@ -37,13 +37,30 @@ function fail(reason: string): DecodeFailure {
   return { ok: false, reason };
 }
 
+/** The generic code an error from a newer peer gets when its own code is unknown here. */
+const FALLBACK_CODE = 'NANITE_ERR_HANDLER';
+
 function checkError(e: unknown): string | undefined {
   if (typeof e !== 'object' || e === null) return 'error must be an object';
   const r = e as Rec;
-  if (!isNaniteErrorCode(r.code)) return 'error.code is not a Nanite error code';
+  if (typeof r.code !== 'string' || r.code.length === 0 || r.code.length > 100) return 'error.code must be a non-empty string';
   if (typeof r.message !== 'string') return 'error.message must be a string';
   if (typeof r.retryable !== 'boolean') return 'error.retryable must be a boolean';
   return undefined;
+}
+
+/**
+ * A newer peer may send a code this build does not know: the result stays valid, under the
+ * generic {@link FALLBACK_CODE}, keeping the sender's message and retry advice and the original
+ * code in `data.remoteCode` (its data in `data.data`). The packet is fresh off the wire, so it is
+ * rewritten in place.
+ */
+function mapUnknownCode(p: Rec): void {
+  const e = p.error as Rec;
+  if (isNaniteErrorCode(e.code)) return;
+  const data: Rec = { remoteCode: e.code };
+  if (e.data !== undefined) data.data = e.data;
+  p.error = { code: FALLBACK_CODE, message: e.message, retryable: e.retryable, data };
 }
 
 /** Field checks per packet type; each returns the reason of the first failure. */
@@ -89,6 +106,7 @@ function checkRequest(p: Rec): string | undefined {
     : !isCount(p.timeout) ? 'timeout must be a non-negative integer'
     : !isCount(p.hops) ? 'hops must be a non-negative integer'
     : p.traceId !== undefined && typeof p.traceId !== 'string' ? 'traceId must be a string'
+    : p.sentAt !== undefined && !(isNum(p.sentAt) && p.sentAt >= 0) ? 'sentAt must be a non-negative number'
     : undefined;
 }
 
@@ -103,5 +121,7 @@ export function decodePacket(input: unknown): DecodeResult {
   const check = typeof p.type === 'string' && Object.prototype.hasOwnProperty.call(CHECKS, p.type) ? CHECKS[p.type] : undefined;
   if (!check) return fail(`unknown packet type ${describe(p.type)}`);
   const reason = check(p);
-  return reason === undefined ? { ok: true, packet: input as Packet } : fail(`${p.type as string}: ${reason}`);
+  if (reason !== undefined) return fail(`${p.type as string}: ${reason}`);
+  if (p.type === 'result' && p.ok === false) mapUnknownCode(p);
+  return { ok: true, packet: input as Packet };
 }

@@ -69,6 +69,11 @@ export interface RequestPacket {
   hops: number;
   /** Correlates logs across a chain of calls. */
   traceId?: string;
+  /**
+   * When the sender sent it (its epoch ms). The agent counts the time spent queued at the broker
+   * against `timeout` when `0 <= now - sentAt <= timeout`; otherwise (clock skew) it ignores it.
+   */
+  sentAt?: number;
 }
 
 /** Mapper → agent: the caller gave up on a request (its AbortSignal fired); abort the handler. */

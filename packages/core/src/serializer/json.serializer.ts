@@ -1,11 +1,39 @@
+import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError, type WireLimits } from '../protocol/wire-safety';
 import type { Serializer } from './serializer';
 
-/** JSON over UTF-8, the default wire format. */
+/** Options of {@link JsonSerializer}. */
+export interface JsonSerializerOptions {
+  /** Bounds of what may be encoded; defaults: {@link DEFAULT_WIRE_LIMITS}. Keep `maxBytes` at or below the broker's `max_message_size`. */
+  limits?: Partial<WireLimits>;
+}
+
+/**
+ * JSON over UTF-8, the default wire format.
+ *
+ * `encode` throws `NaniteError('NANITE_ERR_PAYLOAD')` for what JSON cannot carry faithfully (a
+ * BigInt, a cycle, a function or symbol inside, too deep, too large): the same check and the same
+ * error as memory://, so a value fails alike on every transport and never as a transport error.
+ */
 export class JsonSerializer implements Serializer {
   readonly contentType = 'application/json';
+  private readonly limits: WireLimits;
+
+  constructor(options: JsonSerializerOptions = {}) {
+    this.limits = { ...DEFAULT_WIRE_LIMITS, ...options.limits };
+  }
 
   encode(packet: object): Buffer {
-    return Buffer.from(JSON.stringify(packet));
+    assertWireSafe(packet, this.limits);
+    let text: string;
+    try {
+      text = JSON.stringify(packet);
+    } catch (err) {
+      // The check above covers the known causes; anything else (a getter with side effects...) is still the value's fault.
+      throw payloadError('packet', err instanceof Error ? err.message : 'JSON.stringify threw');
+    }
+    const bytes = Buffer.from(text);
+    if (bytes.length > this.limits.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${this.limits.maxBytes})`);
+    return bytes;
   }
 
   decode(bytes: Buffer): unknown {

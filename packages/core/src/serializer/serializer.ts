@@ -2,6 +2,11 @@
 export interface Serializer {
   /** A MIME-like name carried as the message content type (e.g. `application/json`). */
   readonly contentType: string;
+  /**
+   * Throws `NaniteError('NANITE_ERR_PAYLOAD')` for a packet it cannot carry (run
+   * `assertWireSafe` first so every serializer and transport fails alike); transports let
+   * that error reach the caller of `send()` / `reply()` unchanged.
+   */
   encode(packet: object): Buffer;
   /** Returns the decoded value (validated afterwards by the receiver); throws on undecodable bytes. */
   decode(bytes: Buffer): unknown;

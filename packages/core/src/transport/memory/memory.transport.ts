@@ -4,9 +4,14 @@
  * Payload semantics: packets (and so payloads and results) are passed **by reference**, like a
  * function call, which is what makes memory:// fast. Handlers must treat payloads as read-only.
  * `memory://name?copy=clone` deep-copies every packet with structuredClone instead, which catches
- * code that relies on sharing or sends values a wire transport could not carry.
+ * code that relies on sharing.
+ *
+ * Either way, what a wire transport could not carry (a BigInt, a cycle, a function inside, too deep
+ * or too large) is refused at `send()` / `reply()` with the same `NANITE_ERR_PAYLOAD` the JSON
+ * serializer raises on amqp://, so code that works here works on the broker.
  */
 import { NaniteError } from '../../errors';
+import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
 import type { AgentBoundPacket, AdvertisePacket, HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
 import { MemoryBus } from './memory-bus';
@@ -19,6 +24,8 @@ export interface MemoryTransportOptions {
   copy?: 'reference' | 'clone';
   /** Where named buses live; defaults to the registry of this module instance. */
   registry?: MemoryBusRegistry;
+  /** What may cross this "wire"; defaults: {@link DEFAULT_WIRE_LIMITS}, as the JSON serializer's. */
+  wireLimits?: Partial<WireLimits>;
 }
 
 const byReference = <T>(v: T): T => v;
@@ -61,6 +68,7 @@ export class MemoryTransport implements Transport {
   private readonly name: string;
   private readonly copy: 'reference' | 'clone';
   private readonly registry: MemoryBusRegistry;
+  private readonly limits: WireLimits;
   private bus: MemoryBus | undefined;
   /** Open links, with the sink to tell when the link comes back from a {@link MemoryTransport.disconnect}. */
   private readonly links = new Map<{ close(): Promise<void> }, { onReconnect?(): void }>();
@@ -72,6 +80,7 @@ export class MemoryTransport implements Transport {
     this.name = options.name ?? 'default';
     this.copy = options.copy ?? 'reference';
     this.registry = options.registry ?? processRegistry;
+    this.limits = options.wireLimits ? { ...DEFAULT_WIRE_LIMITS, ...options.wireLimits } : DEFAULT_WIRE_LIMITS;
     this.url = `memory://${this.name}${this.copy === 'clone' ? '?copy=clone' : ''}`;
   }
 
@@ -105,6 +114,7 @@ export class MemoryTransport implements Transport {
         if (this.reachable) bus.toAllMappers(packet);
       },
       reply: (mapper: string, packet: ResultPacket | ProgressPacket) => {
+        assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toMapper(mapper, packet);
       },
       pause: async () => bus.pauseAgent(identity, guarded),
@@ -131,6 +141,7 @@ export class MemoryTransport implements Transport {
     bus.attachMapper(id, guarded);
     const link: MapperLink = {
       send: (agent: string, packet: AgentBoundPacket) => {
+        assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toAgent(guarded, agent, packet);
       },
       broadcast: (packet: AdvertisePacket) => {

@@ -1,0 +1,247 @@
+/**
+ * The agent's request intake and execution: deadlines from receipt, the bounded waiting queue,
+ * at most `concurrency` handlers at once, outcomes turned into replies, shedding on stop.
+ */
+import type { ActorRoute } from '../actor/actor.types';
+import { NaniteError, toNaniteError } from '../errors';
+import { DeadlineQueue } from '../internal/deadline-queue';
+import type { Logger } from '../internal/logger';
+import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
+import type { RequestPacket } from '../protocol/packets';
+import type { AgentLink, Settle } from '../transport/transport';
+import { Job, type JobHost } from './job';
+import { JobList } from './job-list';
+import { JobQueue } from './job-queue';
+import type { NestedCaller } from './nested-caller';
+import { Replier } from './replier';
+import { requestDeadline } from './request-deadline';
+
+/** What a {@link JobRunner} needs from its agent. */
+export interface JobRunnerOptions {
+  identity: string;
+  concurrency: number;
+  maxQueued: number;
+  logger: Logger;
+  handlers: ReadonlyMap<string, ActorRoute>;
+  link: () => AgentLink | undefined;
+  nested: NestedCaller;
+}
+
+/** Owns the deadline timers of running jobs; `close()` clears them. */
+export class JobRunner implements JobHost {
+  readonly identity: string;
+  /** Handlers running now. */
+  running = 0;
+  /** Requests and pushes whose handler completed. */
+  handled = 0;
+  /** Of those, how many threw, were aborted, or produced a result that could not cross the wire. */
+  failed = 0;
+  /** Requests and pushes dropped unrun because their deadline passed while they were queued. */
+  expired = 0;
+  /** Queued, not started work refused (requests) or dropped (pushes) because the agent was stopping. */
+  shed = 0;
+  private readonly o: JobRunnerOptions;
+  // Unref'd: aborting a handler at its deadline is housekeeping; the caller's mapper keeps its own process alive.
+  private readonly deadlines = new DeadlineQueue<Job>(
+    (job) => job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${job.route} exceeded its ${job.packet.timeout} ms deadline` })),
+    { keepAlive: false },
+  );
+  private readonly jobs = new JobList();
+  private readonly queue: JobQueue;
+  private readonly replier: Replier;
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly pushFaults = new Set<string>();
+  private draining = false;
+
+  constructor(options: JobRunnerOptions) {
+    this.o = options;
+    this.identity = options.identity;
+    this.queue = new JobQueue(options.maxQueued, options.logger, { agent: options.identity });
+    this.replier = new Replier(options.identity, options.logger, options.link);
+  }
+
+  /** Requests waiting for a free slot. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Requests refused and pushes dropped because the queue was full. */
+  get overloaded(): number {
+    return this.queue.overloaded;
+  }
+
+  /** A request or push off the wire: run it, queue it, or refuse it at once. */
+  accept(packet: RequestPacket, settle: Settle): void {
+    const now = Date.now();
+    const deadline = requestDeadline(packet, now);
+    if (deadline <= now) this.expire(packet, settle);
+    else if (this.running < this.o.concurrency) this.run(packet, settle, deadline);
+    else if (this.draining) this.refuseWhileStopping([{ packet, settle }], false);
+    else if (!this.queue.push({ packet, settle, deadline })) {
+      this.replier.error(packet, new NaniteError('NANITE_ERR_OVERLOADED', { message: `Agent ${this.identity} has ${this.queue.max} requests waiting already`, data: { agent: this.identity, maxQueued: this.queue.max, notStarted: true } }));
+      settle();
+    }
+  }
+
+  /** The caller gave up: aborts its running handler. */
+  cancel(replyTo: string, id: number): void {
+    // Cancels are rare: a scan of the (at most `concurrency`) running jobs beats a per-request index.
+    for (const job of this.jobs) {
+      if (job.packet.id === id && job.packet.replyTo === replyTo) job.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
+    }
+  }
+
+  /**
+   * First step of a stop: queued, not started work is answered `NANITE_ERR_SHUTTING_DOWN`
+   * (requests) or dropped (pushes) in one pass, and so is work arriving later that would wait.
+   */
+  beginDrain(): void {
+    this.draining = true;
+    this.refuseWhileStopping(this.queue.takeAll(), true);
+    this.checkIdle();
+  }
+
+  /** Resolves when no handler runs, or after `timeout` ms once the stragglers were aborted. */
+  whenIdle(timeout: number): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // Not unref'd: stop() awaits it, and it is the only thing bounding that wait.
+      const timer = setTimeout(() => {
+        const reason = new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.identity} stopped before the handler finished` });
+        for (const job of [...this.jobs]) job.abort(reason);
+        // Aborted handlers get one more turn to settle; whatever is left is abandoned with an error reply.
+        setImmediate(resolve);
+      }, timeout);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Clears the deadline timers. Idempotent. */
+  close(): void {
+    this.deadlines.close();
+  }
+
+  /** `summary`: log one line for the batch (the drain's pass); stragglers arriving later are only counted. */
+  private refuseWhileStopping(items: ReadonlyArray<{ packet: RequestPacket; settle: Settle }>, summary: boolean): void {
+    if (items.length === 0) return;
+    let requests = 0;
+    for (const { packet, settle } of items) {
+      if (packet.type === 'request') {
+        requests++;
+        this.replier.error(packet, new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.identity} is stopping; the request did not start`, data: { agent: this.identity, notStarted: true } }));
+      }
+      settle();
+    }
+    this.shed += items.length;
+    if (summary) this.o.logger.warn({ agent: this.identity, requests, pushes: items.length - requests }, 'stopping: refused queued requests (NANITE_ERR_SHUTTING_DOWN) and dropped queued pushes');
+  }
+
+  private expire(packet: RequestPacket, settle: Settle): void {
+    this.expired++;
+    this.replier.error(packet, new NaniteError('NANITE_ERR_TIMEOUT', { message: `${packet.route} was not started: its ${packet.timeout} ms deadline passed while it was queued`, data: { route: packet.route, expired: true } }));
+    settle();
+  }
+
+  private run(packet: RequestPacket, settle: Settle, deadline: number): void {
+    const route = this.o.handlers.get(packet.route);
+    if (!route) {
+      this.replier.error(packet, new NaniteError('NANITE_ERR_UNKNOWN_ROUTE', { message: `Agent ${this.identity} does not serve ${packet.route}`, data: { route: packet.route } }));
+      settle();
+      return;
+    }
+    const job = new Job(this, packet, settle, deadline);
+    this.running++;
+    this.jobs.add(job);
+    let out: unknown;
+    try {
+      out = route.handler(packet.payload, job);
+    } catch (err) {
+      this.finish(job, false, err);
+      return;
+    }
+    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+      (out as PromiseLike<unknown>).then(
+        (value) => this.finish(job, true, value),
+        (err: unknown) => this.finish(job, false, err),
+      );
+    } else {
+      this.finish(job, true, out);
+    }
+  }
+
+  private finish(job: Job, ok: boolean, value: unknown): void {
+    job.done = true;
+    if (job.deadlineGroup) this.deadlines.cancel(job);
+    const packet = job.packet;
+    this.jobs.remove(job);
+    this.running--;
+    this.handled++;
+    const aborted = job.aborted;
+    let failed = !ok || aborted !== undefined;
+    if (job.replied) {
+      // Already answered (a progress value could not cross the wire).
+    } else if (aborted) this.replier.error(packet, aborted);
+    else if (ok) failed = this.replier.result(packet, value) !== undefined;
+    else {
+      const error = toNaniteError(value);
+      if (packet.type === 'push') this.pushFailed(packet, error, job.traceId);
+      this.replier.error(packet, error);
+    }
+    if (failed) this.failed++;
+    job.settle();
+    this.next();
+  }
+
+  private pushFailed(packet: RequestPacket, error: NaniteError, traceId: string): void {
+    // Once per route and message (bounded): a flood of failing pushes must not flood the log; stats.failed counts them all.
+    const kind = `${packet.route}\u0000${error.message}`;
+    if (this.pushFaults.has(kind) || this.pushFaults.size >= 100) return;
+    this.pushFaults.add(kind);
+    this.o.logger.warn({ err: error, route: packet.route, traceId }, 'push handler failed');
+  }
+
+  private next(): void {
+    while (this.running < this.o.concurrency) {
+      const w = this.queue.shift();
+      if (!w) break;
+      if (w.deadline !== Infinity && w.deadline <= Date.now()) this.expire(w.packet, w.settle);
+      else this.run(w.packet, w.settle, w.deadline);
+    }
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.running === 0 && this.queue.length === 0 && this.idleWaiters.length > 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  /** @internal JobHost */
+  watchDeadline(job: Job): void {
+    // Keyed by the time left when the handler first looked, so a queue group stays in deadline order.
+    this.deadlines.add(Math.max(0, Math.ceil(job.deadline - Date.now())), job);
+  }
+
+  /** @internal JobHost */
+  sendProgress(job: Job, key: string, value: unknown): void {
+    const err = this.replier.progress(job.packet, key, value);
+    if (!err) return;
+    // The caller learns at once; the handler learns through its signal, and its outcome is dropped.
+    this.replier.error(job.packet, err);
+    job.replied = true;
+    job.abort(err);
+  }
+
+  /** @internal JobHost */
+  nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
+    return this.o.nested.request<R>(job, route, payload, options);
+  }
+
+  /** @internal JobHost */
+  nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void> {
+    return this.o.nested.push(job, route, payload, options);
+  }
+}
