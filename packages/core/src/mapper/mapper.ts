@@ -3,6 +3,7 @@
  * dispatcher.
  */
 import { EventEmitter } from 'node:events';
+import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
@@ -16,6 +17,7 @@ import { Dispatcher, type Dispatch } from './dispatcher';
 import { abortedError, checkHops, shuttingDownError } from './mapper-errors';
 import type { FanOut, MapperOptions, MapperRequestOptions, PushOptions, Reply } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
+import type { TypedMapper } from './typed-mapper';
 import { Registry, type AgentRecord } from './registry';
 import { RegistryWaiters } from './registry-waiters';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
@@ -207,6 +209,18 @@ export class Mapper extends EventEmitter<MapperEvents> {
         reject,
       }, () => reject(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' })));
     });
+  }
+
+  /**
+   * This mapper, its `request`/`call`/`push` typed by a route map: only known routes, checked
+   * payloads, the handlers' result types. The same object (no runtime cost).
+   * ```ts
+   * const api = mapper.typed<RoutesOf<[typeof Calc, typeof billing]>>();
+   * const sum = await api.request('/calc/add', [1, 2]); // number
+   * ```
+   */
+  typed<M extends RouteMap>(): TypedMapper<M> {
+    return this as unknown as TypedMapper<M>;
   }
 
   /** Fire-and-forget: resolves once sent (to every selected agent for a fan-out selector). */
