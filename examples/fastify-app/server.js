@@ -8,18 +8,25 @@
 // Environment: PORT (3000), HOST (127.0.0.1), NANITE_URL (memory://fastify-app),
 // NANITE_DEMO_AGENTS (3 on memory://, 0 otherwise), NANITE_DEMO_TRAFFIC (1 = background calls so
 // the load bars move), NANITE_TOWER_TOKEN (protects the Control Tower API with a bearer token).
+// @ts-check
 'use strict';
 const { Agent } = require('@nanite/core');
 const { nanitePlugin, naniteControlTower } = require('@nanite/fastify');
 const Fastify = require('fastify');
 const { calc, images, systemActor } = require('./actors');
 
+/**
+ * Every route this app calls, inferred from the actors themselves (no code generation):
+ * `api.request('/calc/add', ...)` is checked against calc's handler. TypeScript: `RoutesOf<[...]>`.
+ * @typedef {import('@nanite/core').RoutesOf<[typeof calc, typeof images, ReturnType<typeof systemActor>]>} Routes
+ */
+
 const url = process.env.NANITE_URL || 'memory://fastify-app';
 const onMemory = url.startsWith('memory:');
 const demoAgents = Number(process.env.NANITE_DEMO_AGENTS ?? (onMemory ? 3 : 0));
 const traffic = (process.env.NANITE_DEMO_TRAFFIC ?? '1') !== '0' && demoAgents > 0;
 
-/** Agents that would normally be separate processes (on memory:// they share this one). */
+/** Agents that would normally be separate processes (on memory:// they share this one). @param {number} count */
 async function startDemoAgents(count) {
   const places = [['eu-west', 'gpu'], ['eu-west'], ['us-east'], ['ap-south', 'gpu']];
   const agents = [];
@@ -51,22 +58,26 @@ async function main() {
     errorHandler: true,
   });
   await app.register(naniteControlTower, { prefix: '/nanite', auth: process.env.NANITE_TOWER_TOKEN || undefined });
+  // The same `app.nanite`, typed by the route map (in TypeScript: `app.nanite.typed<Routes>()`).
+  const api = /** @type {import('@nanite/fastify').TypedFastifyNanite<Routes>} */ (app.nanite.typed());
 
   // GET /sum?a=1&b=2 -> { sum: 3 }   (400 on bad input, 503 with no agent, 504 on timeout)
   app.get('/sum', async (request) => {
-    const { a, b } = request.query;
-    return { sum: await app.nanite.request('/calc/add', [Number(a), Number(b)], { timeout: 2_000 }) };
+    const { a, b } = /** @type {{ a?: string, b?: string }} */ (request.query);
+    return { sum: await api.request('/calc/add', [Number(a), Number(b)], { timeout: 2_000 }) };
   });
 
   // POST /thumbnails { "url": "https://..." } -> the thumbnails and which agent made them
   app.post('/thumbnails', async (request) => {
-    const { result, agent } = await app.nanite.call('/images/resize', request.body, { timeout: 10_000 });
+    // The actor checks the body at run time (NANITE_ERR_VALIDATION -> 400).
+    const body = /** @type {{ url: string, sizes?: number[] }} */ (request.body);
+    const { result, agent } = await api.call('/images/resize', body, { timeout: 10_000 });
     return { ...result, agent };
   });
 
   // GET /cluster -> every agent's /system/info (selector all: one outcome per agent)
   app.get('/cluster', async () => {
-    const outcomes = await app.nanite.request('/system/info', null, { selector: 'all', timeout: 2_000 });
+    const outcomes = await api.request('/system/info', null, { selector: 'all', timeout: 2_000 });
     return Object.fromEntries(Object.entries(outcomes).map(([id, o]) => [id, o.ok ? o.result : { error: o.error.toJSON() }]));
   });
 
@@ -75,6 +86,7 @@ async function main() {
 
   app.get('/', async (_request, reply) => reply.redirect('/nanite/'));
 
+  /** @type {NodeJS.Timeout | undefined} */
   let load;
   if (traffic) {
     // Background calls so the Control Tower has something to show; stops with the app.
@@ -82,7 +94,7 @@ async function main() {
       const burst = 1 + Math.floor(Math.random() * 6);
       for (let i = 0; i < burst; i++) {
         const sizes = Array.from({ length: 1 + Math.floor(Math.random() * 6) }, (_, k) => 64 << k);
-        app.nanite.request('/images/resize', { url: `demo-${Date.now()}.png`, sizes }, { timeout: 10_000 }).catch(() => {
+        api.request('/images/resize', { url: `demo-${Date.now()}.png`, sizes }, { timeout: 10_000 }).catch(() => {
           // Demo traffic only: failures (e.g. during shutdown) do not matter.
         });
       }
@@ -94,6 +106,7 @@ async function main() {
   app.log.info({ controlTower: `${address}/nanite/`, transport: url.replace(/\/\/[^@/]*@/, '//***@') }, `Control Tower: ${address}/nanite/`);
 
   let stopping = false;
+  /** @param {string} signal */
   const stop = async (signal) => {
     if (stopping) return;
     stopping = true;

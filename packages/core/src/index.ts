@@ -15,7 +15,15 @@ export type { DecodeFailure, DecodeResult } from './protocol/decode';
 
 export { Actor, Expose, ACTOR_METADATA, EXPOSE_METADATA, getActorOptions, getExposedMethods } from './actor/decorators';
 export type { ExposedMethod } from './actor/decorators';
-export { actorPrefix, actorRoutes, defineActor } from './actor/actor-routes';
+export { actorPrefix, actorRoutes, defineActor, withSchema } from './actor/actor-routes';
+export { isStandardSchema } from './actor/standard-schema-check';
+export { MAX_VALIDATION_ISSUES, validationError } from './actor/payload-schema';
+export type { ValidationErrorData, ValidationIssue } from './actor/payload-schema';
+export type { StandardSchemaV1 } from './actor/standard-schema';
+export type {
+  AnyHandler, AnyHandlerSpec, ClassRouteMap, HandlersRouteMap, LifecycleHook, PayloadOf, ProgressArgs, ProgressMap, ProgressOf,
+  ResultOf, RouteMap, RouteMapOf, RouteMethodName, RouteName, RoutesOf, RouteType, RouteTypeOfHandler, RouteTypeOfSpec,
+} from './actor/route-map.types';
 export type { ActorLike, HandlerSpec } from './actor/actor-routes';
 export type { ActorDefinition, ActorOptions, ActorRoute, ExposeOptions, Handler } from './actor/actor.types';
 export { routeOf, snakeCase } from './actor/route-name';
@@ -30,6 +38,9 @@ export type { StatusFunction, StatusInfo } from './agent/status';
 export { Mapper } from './mapper/mapper';
 export { DEFAULT_MAPPER_OPTIONS } from './mapper/mapper.options';
 export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper.options';
+export type {
+  RouteArgs, TypedCall, TypedMapper, TypedPush, TypedRequest, TypedRequestContext, TypedRequestOptions,
+} from './mapper/typed-mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
 

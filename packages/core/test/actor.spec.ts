@@ -26,6 +26,41 @@ describe('@Actor / @Expose', () => {
     expect(routes[0]!.handler('x', {} as RequestContext)).toBe('got payload: x');
   });
 
+  test('a static prefix (which also types the routes) names the routes; one that contradicts @Actor() is refused', () => {
+    @Actor()
+    class Calculator {
+      static readonly prefix = 'calc';
+      @Expose() add(p: [number, number]): number {
+        return p[0] + p[1];
+      }
+    }
+    expect(actorRoutes(new Calculator()).map((r) => r.route)).toEqual(['/calc/add']);
+    @Actor('calc')
+    class Same {
+      static readonly prefix = 'calc';
+      @Expose() add(): number {
+        return 1;
+      }
+    }
+    expect(actorRoutes(new Same()).map((r) => r.route)).toEqual(['/calc/add']);
+    const contradicting = () => {
+      @Actor('math')
+      class Other {
+        static readonly prefix = 'calc';
+      }
+      return Other;
+    };
+    expect(contradicting).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('"calc"') }));
+    const invalid = () => {
+      @Actor()
+      class Bad {
+        static readonly prefix = 'a/b';
+      }
+      return Bad;
+    };
+    expect(invalid).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
   test('prefix, name override and idempotent flag', () => {
     @Actor('mock')
     class Whatever {

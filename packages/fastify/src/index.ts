@@ -5,6 +5,7 @@ export { nanitePlugin } from './plugin/nanite.plugin';
 export type { NaniteAgentOptions, NaniteMapperOptions, NanitePluginOptions } from './plugin/nanite.options';
 export { NaniteHandle } from './plugin/nanite-handle';
 export type { FastifyNanite } from './plugin/nanite-handle';
+export type { TypedFastifyNanite } from './plugin/typed-nanite';
 
 export { createNaniteErrorHandler, naniteErrorHandler } from './errors/error-handler';
 export type { NaniteErrorBody, NaniteErrorHandler, NaniteErrorHandlerOptions } from './errors/error-handler';

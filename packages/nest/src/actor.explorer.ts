@@ -85,7 +85,8 @@ export class ActorExplorer {
       if (handlers[spec.name]) {
         throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${metatype.name} exposes two methods as "${spec.name}"` });
       }
-      handlers[spec.name] = { handler: this.handler(instance, fn as (...args: unknown[]) => unknown, method), idempotent: spec.idempotent };
+      // A schema (@Expose({ schema })) is checked before the Nest pipeline, as core does for any actor.
+      handlers[spec.name] = { handler: this.handler(instance, fn as (...args: unknown[]) => unknown, method), idempotent: spec.idempotent, ...(spec.schema ? { schema: spec.schema } : {}) };
     }
     if (Object.keys(handlers).length === 0) {
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Actor ${metatype.name} exposes no method: mark one with @Expose() from @nanite/nest` });

@@ -13,6 +13,9 @@ export type { NanitePipe } from './decorators/param.decorators';
 
 export { MapperService } from './mapper.service';
 export type { MapperServicePushOptions, MapperServiceRequestOptions, ParentOption } from './mapper.service';
+export type { TypedMapperService } from './typed-mapper-service';
+export { naniteValidationException } from './nanite-validation';
+export type { ClassValidatorError } from './nanite-validation';
 export { NaniteRuntime } from './nanite.runtime';
 export type { NaniteRuntimeState } from './nanite.runtime';
 export { NaniteHealthIndicator } from './nanite-health.indicator';

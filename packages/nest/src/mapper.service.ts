@@ -1,11 +1,12 @@
 /** MapperService: the app's mapper, injectable anywhere, aware of the actor call it runs in. */
 import {
   NaniteError,
-  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type WaitForAgentsOptions,
+  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type RouteMap, type WaitForAgentsOptions,
 } from '@nanite/core';
 import { Injectable } from '@nestjs/common';
 import { NaniteCallScope } from './call-scope';
 import { NaniteRuntime } from './nanite.runtime';
+import type { TypedMapperService } from './typed-mapper-service';
 
 /** Which call a request made through MapperService belongs to. */
 export interface ParentOption {
@@ -88,6 +89,14 @@ export class MapperService {
     const mapper = this.runtime.mapper;
     if (!mapper && context) return context.push(route, payload, rest);
     return this.mapperFor(mapper).push(route, payload, context ? { ...rest, traceId: context.traceId, hops: context.hops + 1 } : rest);
+  }
+
+  /**
+   * This service, its `request`/`call`/`push` typed by a route map (`RoutesOf<[typeof Calc]>`):
+   * only known routes, checked payloads, the handlers' result types. The same object.
+   */
+  typed<M extends RouteMap>(): TypedMapperService<M> {
+    return this as unknown as TypedMapperService<M>;
   }
 
   /** A snapshot of the live agents this mapper knows. */

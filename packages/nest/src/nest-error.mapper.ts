@@ -1,5 +1,5 @@
 /** Turns what a Nest pipeline throws (HttpException, RpcException, anything) into a NaniteError for the caller. */
-import { isNaniteErrorCode, NaniteError, toNaniteError, type NaniteErrorCode } from '@nanite/core';
+import { isNaniteErrorCode, NaniteError, toNaniteError, validationError, type NaniteErrorCode, type ValidationIssue } from '@nanite/core';
 import { HttpException, HttpStatus } from '@nestjs/common';
 
 function messagesOf(response: unknown, fallback: string): string[] {
@@ -10,6 +10,19 @@ function messagesOf(response: unknown, fallback: string): string[] {
   }
   if (typeof response === 'string') return [response];
   return [fallback];
+}
+
+function isIssue(value: unknown): value is ValidationIssue {
+  if (typeof value !== 'object' || value === null) return false;
+  const { path, message } = value as Partial<ValidationIssue>;
+  return typeof message === 'string' && Array.isArray(path) && path.every((k) => typeof k === 'string' || typeof k === 'number');
+}
+
+/** The issues of a validation failure: the response's own (with paths) when it has them, else one per message. */
+function issuesOf(response: unknown, messages: string[]): ValidationIssue[] {
+  const issues = typeof response === 'object' && response !== null ? (response as { issues?: unknown }).issues : undefined;
+  if (Array.isArray(issues) && issues.length > 0 && issues.every(isIssue)) return issues;
+  return messages.map((message) => ({ path: [], message }));
 }
 
 function codeForStatus(status: number): NaniteErrorCode {
@@ -23,10 +36,15 @@ function fromHttpException(err: HttpException): NaniteError {
   const response = err.getResponse();
   const code = codeForStatus(status);
   const messages = messagesOf(response, err.message);
-  const data: Record<string, unknown> = { name: err.name, status, messages };
-  if (typeof response === 'object' && response !== null) data.response = response;
-  const message = code === 'NANITE_ERR_VALIDATION' ? `The payload failed validation: ${messages.join('; ')}` : err.message;
-  return new NaniteError(code, { message, data, cause: err });
+  const extra: Record<string, unknown> = { name: err.name, status };
+  if (typeof response === 'object' && response !== null) extra.response = response;
+  // The same shape as a schema failure (issues with paths, messages), plus Nest's status and response.
+  if (code === 'NANITE_ERR_VALIDATION') return withCause(validationError(issuesOf(response, messages), 'The payload', extra), err);
+  return new NaniteError(code, { message: err.message, data: { ...extra, messages }, cause: err });
+}
+
+function withCause(error: NaniteError, cause: unknown): NaniteError {
+  return new NaniteError(error.code, { message: error.message, data: error.data, cause });
 }
 
 /** @nestjs/microservices' RpcException, recognised by shape so this package does not depend on it. */
@@ -53,7 +71,8 @@ function fromRpcException(err: RpcExceptionLike): NaniteError {
  * Maps an error thrown by an actor method or its guards, pipes, interceptors and filters:
  * - `NaniteError`: unchanged;
  * - `HttpException` 400/422 (what `ValidationPipe` and the `Parse*Pipe`s throw): `NANITE_ERR_VALIDATION`,
- *   `data.messages` holding the validation messages;
+ *   `data` shaped as a schema failure's (`issues` with paths — empty unless the pipe used
+ *   {@link naniteValidationException} — and `messages`), plus `status` and `response`;
  * - `HttpException` 401/403 (a guard that returned false throws `ForbiddenException`): `NANITE_ERR_FORBIDDEN`;
  * - other `HttpException`s: `NANITE_ERR_HANDLER` with `data.status` and `data.response`;
  * - `RpcException`: its `{ code }` when that is a Nanite code, else `NANITE_ERR_HANDLER` with `data.error`;

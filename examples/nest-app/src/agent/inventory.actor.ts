@@ -1,13 +1,20 @@
-/** The example's actors: served by the agent app as /inventory/* and /calc/*. */
+/**
+ * The example's actors: served by the agent app as /inventory/* and /calc/*. Their method
+ * signatures are the contract callers see through `MapperService.typed<Routes>()` (routes.ts).
+ */
 import { Injectable, Logger, UsePipes, ValidationPipe } from '@nestjs/common';
 import type { RequestContext } from '@nanite/core';
 import { Actor, Ctx, Expose, MapperService, Payload } from '@nanite/nest';
 import { InventoryService } from './inventory.service';
 import { OrderDto } from './order.dto';
+import type { Routes } from './routes';
 
 @Injectable()
-@Actor('calc')
+@Actor()
 export class CalcActor {
+  /** The route prefix, read by @Actor() and by the type system (`RoutesOf`). */
+  static readonly prefix = 'calc';
+
   @Expose({ idempotent: true })
   add(@Payload() [a, b]: [number, number]): number {
     return a + b;
@@ -15,8 +22,9 @@ export class CalcActor {
 }
 
 @Injectable()
-@Actor('inventory')
+@Actor()
 export class InventoryActor {
+  static readonly prefix = 'inventory';
   private readonly logger = new Logger('InventoryActor');
 
   constructor(
@@ -25,7 +33,7 @@ export class InventoryActor {
   ) {}
 
   @Expose({ idempotent: true })
-  level(@Payload('item') item: string, @Ctx() ctx: RequestContext): { item: string; level: number; agent: string } {
+  level(@Payload() { item }: { item: string }, @Ctx() ctx: RequestContext): { item: string; level: number; agent: string } {
     return { item, level: this.inventory.level(item), agent: ctx.agent };
   }
 
@@ -34,13 +42,14 @@ export class InventoryActor {
   @UsePipes(new ValidationPipe({ transform: true }))
   async order(@Payload() order: OrderDto, @Ctx() ctx: RequestContext): Promise<{ item: string; left: number; total: number; traceId: string }> {
     const left = this.inventory.take(order.item, order.count);
-    const total = await this.nanite.request<number>('/calc/add', [order.count * 2, 1]);
+    // Typed nested call: the route, its payload and its result (number) come from CalcActor.add.
+    const total = await this.nanite.typed<Routes>().request('/calc/add', [order.count * 2, 1]);
     return { item: order.item, left, total, traceId: ctx.traceId };
   }
 
   /** Takes `ms` milliseconds (cancellable): try stopping the agent while one runs. */
   @Expose()
-  slow(@Payload('ms') ms: number, @Ctx() ctx: RequestContext): Promise<string> {
+  slow(@Payload() { ms }: { ms: number }, @Ctx() ctx: RequestContext): Promise<string> {
     this.logger.log(`slow job ${ctx.requestId} started (${ms} ms)`);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => resolve(`slept ${ms} ms`), ms);

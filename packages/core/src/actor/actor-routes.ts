@@ -1,16 +1,23 @@
 /** Turns actors (decorated instances or definitions) into routes bound to handlers. */
+import type { RequestContext } from '../agent/request-context';
 import { NaniteError } from '../errors';
 import type { ActorDefinition, ActorRoute, Handler } from './actor.types';
+import type { AnyHandler, AnyHandlerSpec, HandlersRouteMap } from './route-map.types';
+import type { StandardSchemaV1 } from './standard-schema';
 import { getActorOptions, getExposedMethods } from './decorators';
+import { validatingHandler } from './payload-schema';
 import { isRouteSegment, routeOf, snakeCase } from './route-name';
+import { isStandardSchema } from './standard-schema-check';
 
 /** What an agent accepts as an actor: an instance of an `@Actor()` class or a {@link defineActor} result. */
 export type ActorLike = object;
 
 /** A handler with its options, for {@link defineActor}. */
-export interface HandlerSpec {
-  handler: Handler;
+export interface HandlerSpec<P = unknown, R = unknown> {
+  handler: Handler<P, R>;
   idempotent?: boolean;
+  /** A Standard Schema the payload must pass before the handler runs (see {@link withSchema}). */
+  schema?: StandardSchemaV1;
 }
 
 /**
@@ -21,16 +28,45 @@ export interface HandlerSpec {
  *   slow: { handler: async (p, ctx) => work(p, ctx.signal), idempotent: true },
  * });
  * ```
+ * In TypeScript the handlers keep their types: `RouteMapOf<typeof simple>` maps each route to its
+ * payload and result (see `mapper.typed()`).
  */
-export function defineActor(prefix: string, handlers: Record<string, Handler | HandlerSpec>): ActorDefinition {
+export function defineActor<const P extends string, const H extends Record<string, AnyHandler | AnyHandlerSpec>>(
+  prefix: P,
+  handlers: H,
+): ActorDefinition<P, HandlersRouteMap<P, H>> {
   if (!isRouteSegment(prefix)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Actor prefix "${prefix}" is not a valid route segment` });
   const routes = Object.entries(handlers).map(([name, spec]): ActorRoute => {
     if (!isRouteSegment(name)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Route name "${name}" is not a valid route segment` });
-    const { handler, idempotent } = typeof spec === 'function' ? { handler: spec, idempotent: false } : spec;
+    const { handler, idempotent, schema } = typeof spec === 'function' ? { handler: spec, idempotent: false, schema: undefined } : spec;
     if (typeof handler !== 'function') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Handler for "${name}" is not a function` });
-    return { route: routeOf(prefix, name), idempotent: idempotent ?? false, handler };
+    if (schema !== undefined && !isStandardSchema(schema)) {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `The schema of "${name}" does not implement Standard Schema v1 (~standard.validate)` });
+    }
+    const route = routeOf(prefix, name);
+    return schema
+      ? { route, idempotent: idempotent ?? false, handler: validatingHandler(route, schema, handler as Handler), schema }
+      : { route, idempotent: idempotent ?? false, handler: handler as Handler };
   });
   return { kind: 'nanite-actor', prefix, routes };
+}
+
+/**
+ * A handler whose payload must pass `schema` (any Standard Schema: zod, valibot, arktype...) before
+ * it runs; the handler's payload type is the schema's output, callers send its input.
+ * ```ts
+ * const billing = defineActor('billing', {
+ *   charge: withSchema(z.object({ order: z.number() }), (p) => charge(p.order), { idempotent: true }),
+ * });
+ * ```
+ */
+export function withSchema<S extends StandardSchemaV1, R>(
+  schema: S,
+  handler: (payload: StandardSchemaV1.InferOutput<S>, context: RequestContext) => R,
+  options: { idempotent?: boolean } = {},
+): { handler: (payload: StandardSchemaV1.InferOutput<S>, context: RequestContext) => R; schema: S; idempotent: boolean } {
+  if (!isStandardSchema(schema)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'withSchema() needs a Standard Schema v1 (an object with ~standard.validate)' });
+  return { handler, schema, idempotent: options.idempotent ?? false };
 }
 
 function isDefinition(actor: object): actor is ActorDefinition {
@@ -57,9 +93,11 @@ export function actorRoutes(actor: ActorLike): ActorRoute[] {
   const prefix = actorPrefix(ctor);
   const methods = getExposedMethods(ctor);
   if (methods.length === 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Actor ${ctor.name} exposes no method: mark one with @Expose()` });
-  return methods.map(({ method, name, idempotent }) => {
+  return methods.map(({ method, name, idempotent, schema }) => {
     const fn = (actor as Record<string, unknown>)[method];
     if (typeof fn !== 'function') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${ctor.name}#${method} is not a method` });
-    return { route: routeOf(prefix, name), idempotent, handler: (fn as Handler).bind(actor) };
+    const route = routeOf(prefix, name);
+    const handler = (fn as Handler).bind(actor);
+    return schema ? { route, idempotent, handler: validatingHandler(route, schema, handler), schema } : { route, idempotent, handler };
   });
 }

@@ -1,4 +1,6 @@
 import type { RequestContext } from '../agent/request-context';
+import type { RouteMap } from './route-map.types';
+import type { StandardSchemaV1 } from './standard-schema';
 
 /** A function that serves a route. `payload` is whatever the caller sent (validate it before trusting it). */
 export type Handler<P = unknown, R = unknown> = (payload: P, context: RequestContext) => R | Promise<R>;
@@ -9,6 +11,11 @@ export interface ExposeOptions {
   name?: string;
   /** Safe to run twice: a mapper re-dispatches it to another agent when its agent dies mid-request. */
   idempotent?: boolean;
+  /**
+   * A Standard Schema (zod, valibot, arktype, ...) the payload must pass before the method runs;
+   * the method receives the schema's output. A failure answers `NANITE_ERR_VALIDATION`.
+   */
+  schema?: StandardSchemaV1;
 }
 
 /** Options of an actor. */
@@ -22,11 +29,21 @@ export interface ActorRoute {
   route: string;
   idempotent: boolean;
   handler: Handler;
+  /**
+   * The payload schema, when the route declares one. `handler` already validates against it
+   * (a failure answers `NANITE_ERR_VALIDATION`; the schema's output is what the user's handler gets).
+   */
+  schema?: StandardSchemaV1;
 }
 
-/** A decorator-free actor: the result of {@link defineActor}. */
-export interface ActorDefinition {
+/**
+ * A decorator-free actor: the result of {@link defineActor}. Its type carries the prefix and the
+ * route map (`RouteMapOf<typeof billing>`); at run time it is `{ kind, prefix, routes }`.
+ */
+export interface ActorDefinition<P extends string = string, M extends RouteMap = RouteMap> {
   readonly kind: 'nanite-actor';
-  readonly prefix: string;
+  readonly prefix: P;
   readonly routes: readonly ActorRoute[];
+  /** Type-only: the route map. Never set at run time. */
+  readonly '~routes'?: M;
 }

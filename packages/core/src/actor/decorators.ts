@@ -5,7 +5,9 @@
 import 'reflect-metadata';
 import { NaniteError } from '../errors';
 import type { ActorOptions, ExposeOptions } from './actor.types';
+import type { StandardSchemaV1 } from './standard-schema';
 import { isRouteSegment } from './route-name';
+import { isStandardSchema } from './standard-schema-check';
 
 /** Metadata key of the `@Actor()` options on a class. */
 export const ACTOR_METADATA = 'nanite:actor';
@@ -17,6 +19,8 @@ export interface ExposedMethod {
   method: string;
   name: string;
   idempotent: boolean;
+  /** The payload schema given to `@Expose({ schema })`. */
+  schema?: StandardSchemaV1;
 }
 
 function checkSegment(kind: string, value: string): void {
@@ -27,19 +31,32 @@ function checkSegment(kind: string, value: string): void {
 
 /**
  * Marks a class as an actor. `@Actor('foo')` or `@Actor({ prefix: 'foo' })`; without a prefix the
- * class name in snake_case is used (`FooBar` → `/foo_bar/...`).
+ * class's `static readonly prefix = 'foo'` is used (which also types its routes, see
+ * `RouteMapOf`), else the class name in snake_case (`FooBar` → `/foo_bar/...`).
  */
 export function Actor(prefixOrOptions?: string | ActorOptions): ClassDecorator {
   const options: ActorOptions = typeof prefixOrOptions === 'string' ? { prefix: prefixOrOptions } : (prefixOrOptions ?? {});
   if (options.prefix !== undefined) checkSegment('Actor prefix', options.prefix);
   return (target) => {
-    Reflect.defineMetadata(ACTOR_METADATA, options, target);
+    const declared = (target as { prefix?: unknown }).prefix;
+    if (typeof declared !== 'string') {
+      Reflect.defineMetadata(ACTOR_METADATA, options, target);
+      return;
+    }
+    checkSegment(`Static prefix of ${target.name}`, declared);
+    if (options.prefix !== undefined && options.prefix !== declared) {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${target.name} declares static prefix "${declared}" but @Actor() gives "${options.prefix}"` });
+    }
+    Reflect.defineMetadata(ACTOR_METADATA, { ...options, prefix: declared }, target);
   };
 }
 
 /** Exposes a method as the route `/<prefix>/<name>`. */
 export function Expose(options: ExposeOptions = {}): MethodDecorator {
   if (options.name !== undefined) checkSegment('Expose name', options.name);
+  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'Expose schema must implement Standard Schema v1 (~standard.validate)' });
+  }
   return (target, propertyKey) => {
     if (typeof propertyKey !== 'string') {
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: '@Expose() needs a string-named method' });
@@ -48,7 +65,7 @@ export function Expose(options: ExposeOptions = {}): MethodDecorator {
     const own: ExposedMethod[] = Reflect.hasOwnMetadata(EXPOSE_METADATA, ctor)
       ? (Reflect.getOwnMetadata(EXPOSE_METADATA, ctor) as ExposedMethod[])
       : [...((Reflect.getMetadata(EXPOSE_METADATA, ctor) as ExposedMethod[] | undefined) ?? [])];
-    own.push({ method: propertyKey, name: options.name ?? propertyKey, idempotent: options.idempotent ?? false });
+    own.push({ method: propertyKey, name: options.name ?? propertyKey, idempotent: options.idempotent ?? false, ...(options.schema ? { schema: options.schema } : {}) });
     Reflect.defineMetadata(EXPOSE_METADATA, own, ctor);
   };
 }

@@ -3,6 +3,8 @@ import { NaniteError } from '../errors';
 import type { RequestPacket } from '../protocol/packets';
 import type { DeadlineEntry } from '../internal/deadline-queue';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
+import type { RouteMap } from '../actor/route-map.types';
+import type { TypedRequestContext } from '../mapper/typed-mapper';
 import type { RequestContext } from './request-context';
 
 /** What a job needs from its agent. */
@@ -97,5 +99,9 @@ export class Job implements RequestContext, DeadlineEntry {
 
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void> {
     return this.host.nestedPush(this, route, payload, options);
+  }
+
+  typed<M extends RouteMap>(): TypedRequestContext<M> {
+    return this as unknown as TypedRequestContext<M>;
   }
 }

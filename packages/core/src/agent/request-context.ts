@@ -1,8 +1,13 @@
 /** What a handler receives besides its payload. */
+import type { ProgressMap, RouteMap } from '../actor/route-map.types';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
+import type { TypedRequestContext } from '../mapper/typed-mapper';
 
-/** Request metadata, cancellation and progress for one handler invocation. */
-export interface RequestContext {
+/**
+ * Request metadata, cancellation and progress for one handler invocation. `G` declares the
+ * progress values by key (`RequestContext<{ resized: number }>`), which callers then see typed.
+ */
+export interface RequestContext<G extends ProgressMap = ProgressMap> {
   /** The route being served, e.g. `/foo/bar`. */
   readonly route: string;
   /** Unique id of this request (`<mapper>#<n>`). */
@@ -18,7 +23,7 @@ export interface RequestContext {
   /** Fires when the request times out, the caller cancels it, or the agent is forced to stop. */
   readonly signal: AbortSignal;
   /** Sends a keyed intermediate value to the caller (Nanite's intermediate results), in order. */
-  progress(key: string, value: unknown): void;
+  progress<K extends keyof G & string>(key: K, value: G[K]): void;
   /**
    * Calls another route from inside this handler. The remaining deadline, the cancellation and the
    * trace id travel along; the hop count grows by one.
@@ -26,4 +31,6 @@ export interface RequestContext {
   request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R>;
   /** Fire-and-forget to another route from inside this handler (trace id and hops travel along). */
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
+  /** This context, its `request()`/`push()` typed by a route map (see `mapper.typed()`); no runtime cost. */
+  typed<M extends RouteMap>(): TypedRequestContext<M, G>;
 }

@@ -2,6 +2,7 @@
  * The mapper: keeps the registry of live agents from their heartbeats and hands requests to its
  * dispatcher.
  */
+import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
@@ -18,6 +19,7 @@ import { abortedError, checkHops, shuttingDownError } from './mapper-errors';
 import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
+import type { TypedMapper } from './typed-mapper';
 import { Registry, type AgentRecord } from './registry';
 import { RegistryWaiters } from './registry-waiters';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
@@ -192,6 +194,18 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         reject,
       }, undefined);
     });
+  }
+
+  /**
+   * This mapper, its `request`/`call`/`push` typed by a route map: only known routes, checked
+   * payloads, the handlers' result types. The same object (no runtime cost).
+   * ```ts
+   * const api = mapper.typed<RoutesOf<[typeof Calc, typeof billing]>>();
+   * const sum = await api.request('/calc/add', [1, 2]); // number
+   * ```
+   */
+  typed<M extends RouteMap>(): TypedMapper<M> {
+    return this as unknown as TypedMapper<M>;
   }
 
   /** Fire-and-forget: resolves once sent (to every selected agent for a fan-out selector). */

@@ -1,5 +1,6 @@
 /** What `fastify.nanite` is: the mapper's calls, bound, plus the hosted agent. */
-import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply, WaitForAgentsOptions } from '@nanite/core';
+import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply, RouteMap, WaitForAgentsOptions } from '@nanite/core';
+import type { TypedFastifyNanite } from './typed-nanite';
 
 /** The `fastify.nanite` decoration. */
 export interface FastifyNanite {
@@ -18,6 +19,8 @@ export interface FastifyNanite {
   agents(): AgentView[];
   /** `mapper.waitForAgents()`: resolves once enough agents (serving `route`) are live. */
   waitForAgents(options?: WaitForAgentsOptions): Promise<AgentView[]>;
+  /** This decoration, its calls typed by a route map (`RoutesOf<[typeof calc]>`); the same object. */
+  typed<M extends RouteMap>(): TypedFastifyNanite<M>;
 }
 
 /** The implementation of {@link FastifyNanite}: thin delegation, so handlers can destructure. */
@@ -54,5 +57,9 @@ export class NaniteHandle implements FastifyNanite {
 
   waitForAgents(options?: WaitForAgentsOptions): Promise<AgentView[]> {
     return this.mapper.waitForAgents(options);
+  }
+
+  typed<M extends RouteMap>(): TypedFastifyNanite<M> {
+    return this as unknown as TypedFastifyNanite<M>;
   }
 }

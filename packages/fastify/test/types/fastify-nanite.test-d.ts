@@ -1,9 +1,12 @@
 // Type test of the public typings (dist .d.ts through the package's exports map): checked by
 // tsc in types.spec.ts. `@ts-expect-error` lines fail the check when they stop being errors.
-import type { Agent, AgentView, FanOut, Mapper, Reply } from '@nanite/core';
-import { createNaniteErrorHandler, nanitePlugin, naniteControlTower, naniteErrorHandler, type FastifyNanite } from '@nanite/fastify';
+import { defineActor, type Agent, type AgentView, type FanOut, type Mapper, type Reply, type RoutesOf } from '@nanite/core';
+import { createNaniteErrorHandler, nanitePlugin, naniteControlTower, naniteErrorHandler, type FastifyNanite, type TypedFastifyNanite } from '@nanite/fastify';
 import { expectTypeOf } from 'expect-type';
 import Fastify from 'fastify';
+
+export const calc = defineActor('calc', { add: (p: [number, number]) => p[0] + p[1], info: () => ({ pid: 1 }) });
+type Routes = RoutesOf<[typeof calc]>;
 
 async function main(): Promise<void> {
   const app = Fastify();
@@ -37,6 +40,23 @@ async function main(): Promise<void> {
   await app.register(async (scope) => {
     expectTypeOf(scope.nanite).toEqualTypeOf<FastifyNanite>();
   });
+
+  // The typed view: the same object, routes/payloads/results checked; bound methods destructure.
+  const api = app.nanite.typed<Routes>();
+  expectTypeOf(api).toEqualTypeOf<TypedFastifyNanite<Routes>>();
+  expectTypeOf(api.request('/calc/add', [1, 2])).toEqualTypeOf<Promise<number>>();
+  expectTypeOf(api.request('/calc/info', undefined, { selector: 'all' })).toEqualTypeOf<Promise<FanOut<{ pid: number }>>>();
+  expectTypeOf(api.call('/calc/info')).toEqualTypeOf<Promise<Reply<{ pid: number }>>>();
+  expectTypeOf(api.mapper).toEqualTypeOf<Mapper>();
+  const { request } = api;
+  expectTypeOf(request('/calc/add', [3, 4])).toEqualTypeOf<Promise<number>>();
+  // @ts-expect-error: unknown route
+  void api.request('/calc/sub', [1, 2]);
+  // @ts-expect-error: wrong payload
+  void api.push('/calc/add', [1, '2']);
+  // @ts-expect-error: misused result
+  const text: string = await api.request('/calc/add', [1, 2]);
+  void text;
 
   // Error handlers fit setErrorHandler.
   app.setErrorHandler(naniteErrorHandler);

@@ -2,7 +2,7 @@
  * Type tests of the public signatures, checked by types.spec.ts with the TypeScript compiler.
  * Each `@ts-expect-error` must meet an error, so misuse that starts compiling fails the test too.
  */
-import type { AgentView, FanOut, Reply, RequestContext } from '@nanite/core';
+import type { AgentView, FanOut, Reply, RequestContext, StandardSchemaV1 } from '@nanite/core';
 import { Injectable, ParseIntPipe, ValidationPipe } from '@nestjs/common';
 import type { HealthIndicatorFunction, HealthIndicatorResult } from '@nestjs/terminus';
 import { expectTypeOf } from 'expect-type';
@@ -11,7 +11,7 @@ import { Actor, Ctx, Expose, MapperService, NaniteHealthIndicator, NaniteModule,
 // ---- decorators --------------------------------------------------------------------------------
 expectTypeOf(Actor).parameter(0).toEqualTypeOf<string | { prefix?: string } | undefined>();
 expectTypeOf(Actor('calc')).toEqualTypeOf<ClassDecorator>();
-expectTypeOf(Expose).parameter(0).toEqualTypeOf<{ name?: string; idempotent?: boolean } | undefined>();
+expectTypeOf(Expose).parameter(0).toEqualTypeOf<{ name?: string; idempotent?: boolean; schema?: StandardSchemaV1 } | undefined>();
 expectTypeOf(Expose()).toEqualTypeOf<MethodDecorator>();
 expectTypeOf(Payload()).toEqualTypeOf<ParameterDecorator>();
 expectTypeOf(Payload('id', ParseIntPipe)).toEqualTypeOf<ParameterDecorator>();
