@@ -28,3 +28,24 @@ test('pending requests and waits keep the process alive until they settle', asyn
   const { stdout } = await run(process.execPath, ['-e', script], { cwd: __dirname, timeout: 10_000 });
   expect(JSON.parse(stdout)).toEqual({ all: { solo: { ok: true, result: 'slow done' } }, late: 'late done' });
 });
+
+// The other half: with nothing pending, a mapper's background timers (reaper, drain bound) never
+// hold the process open, so a script that forgets close() still ends.
+const idle = `
+const { Agent, Mapper, defineActor } = require('@nanite/core');
+(async () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const agent = new Agent({ transport: 'memory://idle', identity: 'solo', logger: quiet, actors: [defineActor('a', { hi: () => 'hi' })] });
+  const mapper = new Mapper({ transport: 'memory://idle', logger: quiet, discoveryWindow: 50, reapInterval: 10 });
+  await agent.start();
+  await mapper.start();
+  console.log(JSON.stringify(await mapper.request('/a/hi', null, { timeout: 30000 })));
+  mapper.on('agent:update', () => { throw new Error('a listener bug must not keep or kill the process'); });
+})();
+`;
+
+test('an idle mapper left open lets the process exit', async () => {
+  // Killed (and failing) if the settled request's 30 s deadline timer, or any background timer, held it open.
+  const { stdout } = await run(process.execPath, ['-e', idle], { cwd: __dirname, timeout: 4_000 });
+  expect(JSON.parse(stdout)).toBe('hi');
+});

@@ -10,7 +10,7 @@ import { isNaniteErrorCode, NaniteError, type NaniteErrorCode } from './errors';
  * - 502: the remote side failed (the handler threw, the agent died, a bad packet).
  * - 508: a call cycle between actors (hop limit).
  * - 499: the caller cancelled (usually the HTTP client went away; nobody reads this reply).
- * - 500: a configuration error of this server (unsupported transport, refused credentials).
+ * - 500: a configuration or programming error of this server (unsupported transport, refused credentials, a faulty selector).
  */
 export const NANITE_HTTP_STATUS = {
   NANITE_ERR_NO_AGENT: 503,
@@ -33,6 +33,7 @@ export const NANITE_HTTP_STATUS = {
   NANITE_ERR_BUFFER_FULL: 503,
   NANITE_ERR_PAYLOAD: 400,
   NANITE_ERR_OVERLOADED: 503,
+  NANITE_ERR_SELECTOR: 500,
 } as const satisfies Record<NaniteErrorCode, number>;
 
 /**

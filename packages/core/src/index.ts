@@ -35,8 +35,9 @@ export type { RequestContext } from './agent/request-context';
 export { defaultStatus } from './agent/status';
 export type { StatusFunction, StatusInfo } from './agent/status';
 
-export { Mapper, DEFAULT_MAPPER_OPTIONS } from './mapper/mapper';
-export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper';
+export { Mapper } from './mapper/mapper';
+export { DEFAULT_MAPPER_OPTIONS } from './mapper/mapper.options';
+export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper.options';
 export type {
   RouteArgs, TypedCall, TypedMapper, TypedPush, TypedRequest, TypedRequestContext, TypedRequestOptions,
 } from './mapper/typed-mapper';

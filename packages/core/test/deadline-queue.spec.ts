@@ -43,3 +43,19 @@ test('cancelled deadlines never fire, and close() clears every timer', () => {
   jest.advanceTimersByTime(100);
   expect(fired).toEqual([]);
 });
+
+test('with keepAlive, only a group holding deadlines keeps the process alive', () => {
+  jest.useRealTimers();
+  const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const base = timeouts();
+  const q = new DeadlineQueue<Entry>(() => undefined, { keepAlive: true });
+  const a = entry('a');
+  q.add(60_000, a);
+  expect(timeouts()).toBe(base + 1);
+  q.cancel(a); // settled: nothing awaits it any more
+  expect(timeouts()).toBe(base);
+  q.add(60_000, entry('b'));
+  expect(timeouts()).toBe(base + 1);
+  q.close();
+  expect(timeouts()).toBe(base);
+});

@@ -1,41 +1,14 @@
 // How the mapper uses optional transport features: per-request delivery, connection state.
-import { Mapper, defineActor, type AgentLink, type AgentLinkOptions, type AgentSink, type MapperLink, type MapperSink, type SendOptions, type Transport } from '../src';
+import { Mapper, defineActor } from '../src';
 import { TestCluster, closeCluster, flush, useFakeTimers } from './helpers';
-
-/** A memory:// transport that reports a connection state and records send options. */
-class ObservedTransport implements Transport {
-  isConnected = true;
-  readonly sends: SendOptions[] = [];
-  private mapperSink: MapperSink | undefined;
-  constructor(private readonly inner: Transport) {}
-  get url(): string { return this.inner.url; }
-  connect(): Promise<void> { return this.inner.connect(); }
-  close(): Promise<void> { return this.inner.close(); }
-  openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> { return this.inner.openAgent(identity, sink, options); }
-  async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
-    this.mapperSink = sink;
-    const link = await this.inner.openMapper(id, sink);
-    return {
-      send: (agent, packet, options) => {
-        if (options) this.sends.push(options);
-        link.send(agent, packet, options);
-      },
-      broadcast: (packet) => link.broadcast(packet),
-      close: () => link.close(),
-    };
-  }
-  /** The broker came back. */
-  reconnected(): void {
-    this.isConnected = true;
-    this.mapperSink?.onReconnect?.();
-  }
-}
+import { ObservedTransport } from './observed-transport';
 
 let c: TestCluster;
 beforeEach(() => { c = new TestCluster(); });
 afterEach(() => closeCluster(c));
 
 test('per-request delivery reaches the transport', async () => {
+  useFakeTimers(); // Date.now stands still: the ttl is the whole default timeout
   await c.agent({ identity: 'a', actors: [defineActor('m', { rec: () => 'ok' })] }).start();
   const t = new ObservedTransport(c.transport());
   const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0 });
@@ -44,7 +17,7 @@ test('per-request delivery reaches the transport', async () => {
   await m.request('/m/rec', null, { delivery: 'at-most-once' });
   await m.request('/m/rec');
   await m.push('/m/rec', null, { delivery: 'at-most-once' });
-  expect(t.sends).toEqual([{ persistent: false, delivery: 'at-most-once' }, { persistent: false }, { persistent: false, delivery: 'at-most-once' }]);
+  expect(t.sends).toEqual([{ persistent: false, delivery: 'at-most-once', ttl: 30_000 }, { persistent: false, ttl: 30_000 }, { persistent: false, delivery: 'at-most-once' }]);
   await m.close();
   await t.close();
 });

@@ -40,7 +40,9 @@ test('a timeout on the outer call aborts B and C', async () => {
   })] }).start();
   await c.agent({ identity: 'agent-c', actors: [defineActor('c', { run: (_p: unknown, ctx: RequestContext) => waitAbort('c', ctx, cAborted.resolve) })] }).start();
   const m = await c.startedMapper();
-  await expect(m.request('/a/run', null, { timeout: 150 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+  // Long enough for B's call to reach C on a loaded machine: a nested call whose deadline is already
+  // gone is never sent (C would then have nothing to abort).
+  await expect(m.request('/a/run', null, { timeout: 1_000 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
   await cAborted.promise;
   expect(aborted).toEqual({ b: expect.stringMatching(/NANITE_ERR_(TIMEOUT|ABORTED)/), c: expect.stringMatching(/NANITE_ERR_(TIMEOUT|ABORTED)/) });
 });

@@ -52,6 +52,8 @@ export class DeadlineQueue<T extends DeadlineEntry> {
       this.groups.set(ms, group);
     }
     entry.deadlineAt = this.now() + ms;
+    // The group's timer was let go of when it emptied (see cancel): it holds the process again.
+    if (group.size === 0 && group.timer && this.options.keepAlive) group.timer.ref();
     entry.deadlineGroup = group;
     entry.deadlinePrev = group.tail;
     entry.deadlineNext = undefined;
@@ -73,6 +75,9 @@ export class DeadlineQueue<T extends DeadlineEntry> {
     else group.tail = prev;
     entry.deadlinePrev = entry.deadlineNext = entry.deadlineGroup = undefined;
     group.size--;
+    // Nothing awaits an empty group: its timer (left armed, re-arming is what costs) must not keep
+    // the process alive until it fires.
+    if (group.size === 0 && group.timer && this.options.keepAlive) group.timer.unref();
   }
 
   /** Number of deadlines still pending. */

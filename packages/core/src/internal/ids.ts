@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { hostname } from 'node:os';
 
 /** A short random suffix, hex. */
@@ -9,4 +9,40 @@ export function randomSuffix(bytes = 4): string {
 /** A generated identity: readable (host and pid) and unique (random suffix). */
 export function generateIdentity(kind: 'agent' | 'mapper'): string {
   return `${kind}-${hostname()}-${process.pid}-${randomSuffix()}`;
+}
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * Unguessable request ids: random 53-bit safe integers. A peer on the broker that sprays ids
+ * 0..N at a mapper must not hit a pending request, so ids are neither sequential nor predictable.
+ * Random words are drawn from the CSPRNG in batches (one syscall per `batch` ids) to keep the
+ * hot path cheap.
+ */
+export class RequestIdPool {
+  private readonly words: Uint32Array;
+  private next: number;
+
+  constructor(private readonly batch = 1024) {
+    this.words = new Uint32Array(batch * 2);
+    this.next = this.words.length;
+  }
+
+  /** A random safe integer for which `taken(id)` is false. */
+  take(taken: (id: number) => boolean): number {
+    for (;;) {
+      const id = this.draw();
+      if (!taken(id)) return id;
+    }
+  }
+
+  private draw(): number {
+    if (this.next >= this.words.length) {
+      randomFillSync(this.words);
+      this.next = 0;
+    }
+    const hi = this.words[this.next++]! & 0x1f_ffff; // 21 bits: hi * 2^32 + lo stays below 2^53
+    const lo = this.words[this.next++]!;
+    return hi * TWO_POW_32 + lo;
+  }
 }

@@ -3,15 +3,20 @@
  * matching results and progress to the requests waiting for them.
  */
 import { NaniteError } from '../errors';
+import { RequestIdPool } from '../internal/ids';
 import type { Logger } from '../internal/logger';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
-import type { Selector } from '../selectors/selector';
+import type { RequestInfo, Selector } from '../selectors/selector';
 import type { MapperLink, SendOptions } from '../transport/transport';
+import { AgentWait, timeLeft } from './agent-wait';
 import { filterCandidates } from './candidates';
-import { abortedError, noAgentError, shuttingDownError } from './mapper-errors';
-import type { FanOut, MapperRequestOptions, PushOptions } from './mapper.options';
+import { abortedError, notSentError, shuttingDownError, timeoutError } from './mapper-errors';
+import type { MapperFaults } from './mapper-faults';
+import type { FanOut, MapperRequestOptions } from './mapper.options';
+import { pickAgents } from './pick-agents';
 import { PendingRequest, type PendingCallbacks } from './pending-request';
 import { PendingTable } from './pending-table';
+import { Pusher, type PushDispatch } from './pusher';
 import type { AgentRecord, Registry } from './registry';
 import type { RegistryWaiters } from './registry-waiters';
 
@@ -21,6 +26,7 @@ export interface DispatchContext {
   readonly registry: Registry;
   readonly waiters: RegistryWaiters;
   readonly logger: Logger;
+  readonly faults: MapperFaults;
   /** How long an offline-failsafe request may wait for an agent (ms). */
   readonly persistentTtl: number;
   /** Selector for re-sending pushes that came back. */
@@ -29,31 +35,45 @@ export interface DispatchContext {
   isRunning(): boolean;
   /** Milliseconds left in the discovery window after start (<= 0 once it closed). */
   discoveryLeft(): number;
+  /** What we hold of this agent proved stale (it does not serve a route it registered): ask it to register again. */
+  stale(record: AgentRecord): void;
 }
 
 /** A request, resolved into what dispatch needs. */
-export interface Dispatch {
-  route: string;
-  payload: unknown;
+export interface Dispatch extends PushDispatch {
   options: MapperRequestOptions;
-  selector: Selector;
-  tags: readonly string[];
-  /** Deadline in ms (0: none). */
+  /** The caller's time limit in ms (0: none), for messages. */
   timeout: number;
-}
-
-function sendOptions(persistent: boolean, delivery: SendOptions['delivery']): SendOptions {
-  return delivery === undefined ? { persistent } : { persistent, delivery };
+  /** Epoch ms by which the request must complete (0: none). */
+  deadline: number;
+  /** When the caller made it (epoch ms). */
+  now: number;
 }
 
 /** Routes requests for one mapper; owns the pending table. */
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
-  private nextId = 0;
+  private readonly ids = new RequestIdPool();
+  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.pusher.sent.has(id);
+  private readonly wait: AgentWait;
+  private readonly pusher: Pusher;
   /** Requests re-sent to another agent after theirs was unreachable or lost. */
   redispatched = 0;
 
-  constructor(private readonly ctx: DispatchContext) {}
+  constructor(private readonly ctx: DispatchContext) {
+    this.wait = new AgentWait(ctx);
+    this.pusher = new Pusher({
+      registry: ctx.registry,
+      wait: this.wait,
+      faults: ctx.faults,
+      defaultSelector: ctx.defaultSelector,
+      link: () => ctx.link(),
+      pick: (selector, candidates, info, all) => this.pick(selector, candidates, info, all),
+      packet: (d) => this.packet('push', d, 0),
+      suspend: (agent) => this.suspend(agent),
+      redispatched: () => this.redispatched++,
+    });
+  }
 
   /** Requests waiting for a result now. */
   get size(): number {
@@ -62,63 +82,68 @@ export class Dispatcher {
 
   /** A request to one agent, failing over among the candidates. */
   single(d: Dispatch, cb: PendingCallbacks): void {
-    const p = new PendingRequest(this.packet('request', d), d.tags, d.options.target, d.selector, cb);
+    const p = new PendingRequest(this.packet('request', d, d.timeout), d.tags, d.options.target, d.selector, cb);
     p.onProgress = d.options.onProgress;
     p.idempotent = d.options.idempotent;
-    this.track(p, d);
     p.delivery = d.options.delivery;
-    this.send(p, d.options.persistent ?? false);
+    p.deadline = d.deadline;
+    this.track(p, d, d.timeout);
+    this.send(p, d.options.persistent ?? false, d.now);
   }
 
-  /** A request to every agent the selector picks, gathering one outcome per agent identity. */
+  /**
+   * A request to every agent the selector picks, gathering one outcome per agent identity. Every
+   * choice is validated before any leg is sent.
+   */
   fanOut(d: Dispatch, cb: PendingCallbacks, done: (r: FanOut<unknown>) => void): void {
-    // Right after start, wait out the discovery window: a fan-out must reach every agent, not the first to answer.
-    if (this.afterDiscovery(() => (this.ctx.isRunning() ? this.fanOut(d, cb, done) : cb.reject(shuttingDownError(this.ctx.identity))))) return;
     const { route, payload, options, selector, tags } = d;
+    const left = timeLeft(d.deadline);
+    if (left <= 0) {
+      cb.reject(this.expiredBeforeSend(route, d.timeout, undefined));
+      return;
+    }
+    // Right after start, wait out the discovery window: a fan-out must reach every agent, not the first to answer.
+    if (this.wait.afterDiscovery(d.deadline, () => (this.ctx.isRunning() ? this.fanOut(d, cb, done) : cb.reject(shuttingDownError(this.ctx.identity))))) return;
     const candidates = filterCandidates(this.ctx.registry.serving(route), tags, options.target, undefined);
-    const agents = candidates.length ? selector.select(candidates, { route, payload, tags, target: options.target }) : [];
+    const agents = candidates.length ? this.pick(selector, candidates, { route, payload, tags, target: options.target }, true) : [];
+    if (agents instanceof NaniteError) {
+      cb.reject(agents);
+      return;
+    }
     if (agents.length === 0) {
-      this.whenNoAgent(route, tags, options.target, options.persistent ?? false, () => this.fanOut({ ...d, options: { ...options, persistent: false } }, cb, done), cb.reject);
+      const retry = (): void => this.fanOut({ ...d, options: { ...options, persistent: false } }, cb, done);
+      this.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent ?? false, retry, cb.reject);
       return;
     }
     const out: FanOut<unknown> = {};
-    let left = agents.length;
+    let count = agents.length;
     const settle = (identity: string, outcome: FanOut<unknown>[string]): void => {
       out[identity] = outcome;
-      if (--left === 0) done(out);
+      if (--count === 0) done(out);
     };
     for (const agent of agents) {
-      const leg = new PendingRequest(this.packet('request', d), tags, agent.identity, selector, {
+      const leg = new PendingRequest(this.packet('request', d, d.timeout), tags, agent.identity, selector, {
         resolve: (result) => settle(agent.identity, { ok: true, result }),
         reject: (error) => settle(agent.identity, { ok: false, error }),
       });
       leg.failover = false;
       leg.delivery = options.delivery;
       leg.onProgress = options.onProgress;
-      this.track(leg, d);
-      this.sendTo(leg, this.ctx.registry.get(agent.identity)!, false);
+      leg.deadline = d.deadline;
+      this.track(leg, d, Number.isFinite(left) ? Math.ceil(left) : 0);
+      this.sendTo(leg, agent, false, Date.now());
     }
   }
 
   /** Fire-and-forget; waits (discovery window, offline failsafe) like a request would. */
-  async push(d: Omit<Dispatch, 'timeout'>): Promise<void> {
-    const { route, payload, options, selector, tags } = d;
-    // A fan-out right after start waits for the cluster to answer the Advertise.
-    if (selector.fanOut) await new Promise<void>((resolve) => this.afterDiscovery(resolve) || resolve());
-    const candidates = filterCandidates(this.ctx.registry.serving(route), tags, options.target, undefined);
-    const picked = candidates.length === 0 ? [] : selector.select(candidates, { route, payload, tags, target: options.target });
-    if (picked.length === 0) {
-      await new Promise<void>((resolve, reject) => this.whenNoAgent(route, tags, options.target, options.persistent ?? false, resolve, reject));
-      return this.push({ ...d, options: { ...options, persistent: false } });
-    }
-    for (const agent of selector.fanOut ? picked : picked.slice(0, 1)) {
-      this.ctx.link()!.send(agent.identity, this.packet('push', { ...d, timeout: 0 }), sendOptions(options.persistent ?? false, options.delivery));
-    }
+  push(d: PushDispatch): Promise<void> {
+    return this.pusher.push(d);
   }
 
   onResult(r: ResultPacket): void {
     const p = this.pending.get(r.id);
     if (!p) return; // late result of a request that timed out, was cancelled or was answered by another agent
+    if (!this.fromItsAgent(p, r.from, 'result')) return;
     if (r.ok) {
       const agent = p.agent?.identity ?? r.from;
       const attempts = p.attempts;
@@ -126,29 +151,37 @@ export class Dispatcher {
       return;
     }
     const error = NaniteError.fromJSON(r.error!);
-    // The agent does not serve the route (our registry was stale): it never ran, so moving is safe.
+    // The agent does not serve the route (our registry was stale, or a Register forged): it never ran, so moving is safe.
+    if (error.code === 'NANITE_ERR_UNKNOWN_ROUTE' && p.agent) this.ctx.stale(p.agent);
     if (error.code === 'NANITE_ERR_UNKNOWN_ROUTE' && p.failover) this.redispatch(p, error);
     else this.fail(p, error);
   }
 
   onProgress(m: ProgressPacket): void {
     const p = this.pending.get(m.id);
-    if (!p?.onProgress) return;
+    if (!p?.onProgress || !this.fromItsAgent(p, m.from, 'progress')) return;
     try {
       p.onProgress(m.key, m.value, m.from);
     } catch (err) {
-      this.ctx.logger.warn({ err, route: p.route }, 'onProgress listener threw');
+      this.ctx.faults.record('listenerFaults', 'onProgress-threw', { err, route: p.route }, 'an onProgress listener threw');
     }
   }
 
-  /** A request or push came back from an agent that is gone or stopped taking work. */
+  /**
+   * A request or push came back from an agent that is gone or stopped taking work. Only what this
+   * mapper has in flight for that agent is re-sent (and the agent suspended); the rest is counted.
+   */
   onUndeliverable(packet: RequestPacket, agent: string): void {
     if (packet.type === 'push') {
-      this.repush(packet, agent);
+      this.pusher.returned(packet, agent);
       return;
     }
-    const p = this.pending.get(packet.id);
-    if (!p || p.agent?.identity !== agent) return;
+    const p = packet.type === 'request' ? this.pending.get(packet.id) : undefined;
+    if (!p || p.agent?.identity !== agent) {
+      this.ctx.faults.record('strayReturns', 'stray-request-return', { agent }, 'a returned request this mapper does not have in flight for that agent was dropped');
+      return;
+    }
+    this.suspend(agent);
     // Never delivered, so re-sending is safe whatever the route's idempotency.
     this.redispatch(p, new NaniteError('NANITE_ERR_NO_AGENT', { message: `Agent ${agent} is gone`, data: { route: p.route, agent } }));
   }
@@ -168,52 +201,80 @@ export class Dispatcher {
     await this.pending.whenEmpty(ms);
     for (const p of this.pending.list()) this.fail(p, error);
     this.pending.close();
+    this.pusher.sent.clear();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
-  private packet(type: 'request' | 'push', d: Pick<Dispatch, 'route' | 'payload' | 'timeout' | 'options'>): RequestPacket {
-    const o: PushOptions = d.options;
-    const packet: RequestPacket = { v: 1, type, id: this.nextId++, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout: d.timeout, hops: o.hops ?? 0 };
+  private packet(type: 'request' | 'push', d: PushDispatch, timeout: number): RequestPacket {
+    const o = d.options;
+    const id = this.ids.take(this.idTaken);
+    const packet: RequestPacket = { v: 1, type, id, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
     if (o.traceId !== undefined) packet.traceId = o.traceId;
     return packet;
   }
 
-  private track(p: PendingRequest, d: Dispatch): void {
-    this.pending.add(p, d.timeout, d.options.signal, (req) => {
+  private track(p: PendingRequest, d: Dispatch, timeout: number): void {
+    this.pending.add(p, timeout, d.options.signal, (req) => {
       if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
       this.fail(req, abortedError(req.signal!));
     });
   }
 
+  /** Runs a selector (user code, guarded); a counted `NANITE_ERR_SELECTOR` when it misbehaved. */
+  private pick(selector: Selector, candidates: readonly AgentRecord[], info: RequestInfo, all: boolean): AgentRecord[] | NaniteError {
+    const picked = pickAgents(selector, candidates, info, all);
+    if (picked.ok) return picked.agents;
+    this.ctx.faults.record('selectorFaults', `selector-${picked.kind}`, { route: info.route, err: picked.error.cause }, picked.error.message);
+    return picked.error;
+  }
+
   /** Picks an agent (excluding those tried) and sends; parks, waits or fails when none is left. */
-  private send(p: PendingRequest, persistent: boolean): void {
-    const registry = this.ctx.registry;
-    const candidates = filterCandidates(registry.serving(p.route), p.tags, p.target, p.tried);
-    const agent = candidates.length === 0 ? undefined : (p.selector.select(candidates, p)[0] as AgentRecord | undefined);
-    if (agent && registry.get(agent.identity) === agent) {
-      this.sendTo(p, agent, persistent);
+  private send(p: PendingRequest, persistent: boolean, now = Date.now()): void {
+    if (p.deadline > 0 && p.deadline <= now) {
+      this.fail(p, this.expiredBeforeSend(p.route, p.timeout, p.agent?.identity));
       return;
     }
-    if (agent) {
-      // A custom selector returned an agent that is not one of the candidates it was given.
-      this.fail(p, new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Selector picked ${agent.identity}, which is not a live candidate` }));
+    const candidates = filterCandidates(this.ctx.registry.serving(p.route), p.tags, p.target, p.tried);
+    const picked = candidates.length === 0 ? [] : this.pick(p.selector, candidates, p, false);
+    if (picked instanceof NaniteError) {
+      this.fail(p, picked);
+      return;
+    }
+    if (picked.length > 0) {
+      this.sendTo(p, picked[0]!, persistent, now);
       return;
     }
     const link = this.ctx.link();
     if (persistent && p.attempts === 0 && link?.park) {
-      link.park(p.packet, this.ctx.persistentTtl);
+      p.parked = true;
+      p.packet.sentAt = now;
+      link.park(p.packet, p.deadline > 0 ? Math.min(this.ctx.persistentTtl, p.deadline - now) : this.ctx.persistentTtl);
       return;
     }
-    this.whenNoAgent(p.route, p.tags, p.target, persistent && p.attempts === 0, () => this.pending.has(p) && this.send(p, false), (err) => this.fail(p, err), p.tried);
+    const retry = (): void => {
+      if (this.pending.has(p)) this.send(p, false);
+    };
+    this.wait.whenNoAgent({ route: p.route, tags: p.tags, target: p.target, deadline: p.deadline, tried: p.tried }, persistent && p.attempts === 0, retry, (err) => this.fail(p, err));
   }
 
-  private sendTo(p: PendingRequest, agent: AgentRecord, persistent: boolean): void {
+  /** Sends with the time left as the packet's `timeout` and the transport's `ttl`; never once the deadline is gone. */
+  private sendTo(p: PendingRequest, agent: AgentRecord, persistent: boolean, now: number): void {
+    const left = p.deadline > 0 ? Math.ceil(p.deadline - now) : 0;
+    if (p.deadline > 0 && left <= 0) {
+      this.fail(p, this.expiredBeforeSend(p.route, p.timeout, agent.identity));
+      return;
+    }
+    p.packet.timeout = left;
+    p.packet.sentAt = now;
     p.agent = agent;
     p.attempts++;
     agent.pending++;
+    const options: SendOptions = { persistent };
+    if (p.delivery !== undefined) options.delivery = p.delivery;
+    if (left > 0) options.ttl = left;
     try {
-      this.ctx.link()!.send(agent.identity, p.packet, sendOptions(persistent, p.delivery));
+      this.ctx.link()!.send(agent.identity, p.packet, options);
     } catch (err) {
       this.fail(p, err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { message: 'Could not send the request', cause: err }));
     }
@@ -234,43 +295,26 @@ export class Dispatcher {
     this.send(p, false);
   }
 
-  private repush(packet: RequestPacket, failed: string): void {
-    const candidates = filterCandidates(this.ctx.registry.serving(packet.route), [], undefined, new Set([failed]));
-    const next = candidates.length ? this.ctx.defaultSelector.select(candidates, { route: packet.route, payload: packet.payload, tags: [], target: undefined })[0] : undefined;
-    if (next) {
-      this.redispatched++;
-      this.ctx.link()?.send(next.identity, packet);
-    } else {
-      this.ctx.logger.warn({ route: packet.route, agent: failed }, 'push could not be delivered and no other agent serves its route');
-    }
+  /** True when `from` is the agent the request (or this fan-out leg) was sent to; otherwise counts a stray. */
+  private fromItsAgent(p: PendingRequest, from: string, what: string): boolean {
+    // A parked request may be taken by whichever agent serves the route first.
+    if (p.agent ? p.agent.identity === from : p.parked) return true;
+    this.ctx.faults.record('strayReplies', `stray-${what}`, { route: p.route, from, expected: p.agent?.identity }, `a ${what} from an agent the request was not sent to was dropped`);
+    return false;
   }
 
-  /**
-   * No candidate now: wait for one when the caller asked for offline failsafe or the mapper is
-   * still discovering the cluster right after start; otherwise fail at once.
-   */
-  private whenNoAgent(route: string, tags: readonly string[], target: string | undefined, persistent: boolean, retry: () => void, reject: (e: NaniteError) => void, tried?: ReadonlySet<string>): void {
-    const registry = this.ctx.registry;
-    const discovery = this.ctx.discoveryLeft();
-    const fail = (): void => reject(noAgentError(route, registry.serving(route).length, tags, target, tried));
-    if (!persistent && discovery <= 0) {
-      fail();
-      return;
-    }
-    this.ctx.waiters.wait(() => filterCandidates(registry.serving(route), tags, target, tried).length > 0, persistent ? this.ctx.persistentTtl : discovery, retry, fail);
+  private suspend(agent: string): void {
+    const record = this.ctx.registry.get(agent);
+    if (record) this.ctx.registry.suspend(record);
   }
 
-  /** Schedules `then` for when the discovery window closes and returns true; false (nothing scheduled) once it has closed. */
-  private afterDiscovery(then: () => void): boolean {
-    const left = this.ctx.discoveryLeft();
-    if (left <= 0) return false;
-    // A waiter that is never "ready": it ends (runs `then`) when the window closes, or when the mapper closes.
-    this.ctx.waiters.wait(() => false, left, () => undefined, then);
-    return true;
+  private expiredBeforeSend(route: string, timeout: number, agent: string | undefined): NaniteError {
+    this.ctx.faults.expiredBeforeSend++;
+    return notSentError(route, timeout, agent);
   }
 
   private expire(p: PendingRequest): void {
-    this.fail(p, new NaniteError('NANITE_ERR_TIMEOUT', { message: `${p.route} did not answer within ${p.timeout} ms`, data: { route: p.route, agent: p.agent?.identity, timeout: p.timeout } }));
+    this.fail(p, timeoutError(p.route, p.timeout, p.agent?.identity));
   }
 
   private fail(p: PendingRequest, error: NaniteError): void {

@@ -27,3 +27,13 @@ export function checkHops(hops: number, maxHops: number): void {
     throw new NaniteError('NANITE_ERR_HOP_LIMIT', { message: `Request passed ${hops} hops (limit ${maxHops}): is there a cycle of actors calling each other?`, data: { hops, maxHops } });
   }
 }
+
+/** `NANITE_ERR_TIMEOUT` of a request that was not sent because its deadline had passed while it waited. */
+export function notSentError(route: string, timeout: number, agent: string | undefined): NaniteError {
+  return new NaniteError('NANITE_ERR_TIMEOUT', { message: `${route} was not sent: its deadline had passed`, data: { route, agent, timeout } });
+}
+
+/** `NANITE_ERR_TIMEOUT` of a request that was sent and not answered in time. */
+export function timeoutError(route: string, timeout: number, agent: string | undefined): NaniteError {
+  return new NaniteError('NANITE_ERR_TIMEOUT', { message: `${route} did not answer within ${timeout} ms`, data: { route, agent, timeout } });
+}

@@ -1,7 +1,48 @@
 /** Options of the mapper and of its requests. */
 import type { Logger } from '../internal/logger';
 import type { SelectorOption } from '../selectors/resolve-selector';
+import type { AgentView } from '../selectors/selector';
 import type { Transport } from '../transport/transport';
+import type { MapperFaultCounts } from './mapper-faults';
+
+/** Defaults of {@link MapperOptions}. */
+export const DEFAULT_MAPPER_OPTIONS = {
+  timeout: 30_000,
+  reapInterval: 1_000,
+  maxHops: 8,
+  drainTimeout: 10_000,
+  persistentTtl: 60_000,
+  discoveryWindow: 500,
+  maxAgents: 10_000,
+} as const;
+
+/** Why an agent left dispatch. */
+export type AgentDownReason = 'unregistered' | 'timeout' | 'transport';
+
+/**
+ * Events a mapper emits. Listeners run guarded: one that throws (or returns a rejected promise) is
+ * counted in `stats.listenerFaults` and logged once; the mapper and the other listeners carry on.
+ */
+export interface MapperEvents {
+  /** An agent registered (new to this mapper). */
+  'agent:up': [agent: AgentView];
+  /** A known agent re-registered or pinged with a new status. */
+  'agent:update': [agent: AgentView];
+  /** An agent left dispatch. */
+  'agent:down': [agent: AgentView, reason: AgentDownReason];
+}
+
+/** Counters a mapper keeps (since start). */
+export interface MapperStats extends MapperFaultCounts {
+  /** Packets dropped because they failed validation. */
+  malformed: number;
+  /** Requests re-sent to another agent after their agent was unreachable or lost. */
+  redispatched: number;
+  /** Requests waiting for a result now. */
+  pending: number;
+  /** Agents in the registry now. */
+  agents: number;
+}
 
 /** Options of {@link Mapper}. */
 export interface MapperOptions {
@@ -31,6 +72,12 @@ export interface MapperOptions {
    * the mapper's Advertise before failing with `NANITE_ERR_NO_AGENT`. Default 500.
    */
   discoveryWindow?: number;
+  /**
+   * Most agents the registry holds. Registers from new identities past it are refused (counted in
+   * `stats.refusedAgents`, logged once per burst), so a flood of forged Registers cannot grow
+   * memory without bound. Default 10 000.
+   */
+  maxAgents?: number;
   logger?: Logger;
 }
 

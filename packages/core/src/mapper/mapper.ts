@@ -2,7 +2,6 @@
  * The mapper: keeps the registry of live agents from their heartbeats and hands requests to its
  * dispatcher.
  */
-import { EventEmitter } from 'node:events';
 import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
@@ -14,46 +13,19 @@ import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
 import type { MapperLink, Transport } from '../transport/transport';
 import { Dispatcher, type Dispatch } from './dispatcher';
+import { GuardedEmitter } from './guarded-emitter';
+import { Heartbeats } from './heartbeats';
 import { abortedError, checkHops, shuttingDownError } from './mapper-errors';
-import type { FanOut, MapperOptions, MapperRequestOptions, PushOptions, Reply } from './mapper.options';
+import { MapperFaults } from './mapper-faults';
+import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
 import type { TypedMapper } from './typed-mapper';
 import { Registry, type AgentRecord } from './registry';
 import { RegistryWaiters } from './registry-waiters';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
 
-/** Defaults of {@link MapperOptions}. */
-export const DEFAULT_MAPPER_OPTIONS = {
-  timeout: 30_000,
-  reapInterval: 1_000,
-  maxHops: 8,
-  drainTimeout: 10_000,
-  persistentTtl: 60_000,
-  discoveryWindow: 500,
-} as const;
-
-/** Why an agent left dispatch. */
-export type AgentDownReason = 'unregistered' | 'timeout' | 'transport';
-
-/** Events a mapper emits. */
-export interface MapperEvents {
-  /** An agent registered (new to this mapper). */
-  'agent:up': [agent: AgentView];
-  /** A known agent re-registered or pinged with a new status. */
-  'agent:update': [agent: AgentView];
-  /** An agent left dispatch. */
-  'agent:down': [agent: AgentView, reason: AgentDownReason];
-}
-
-/** Counters a mapper keeps. */
-export interface MapperStats {
-  /** Packets dropped because they failed validation. */
-  malformed: number;
-  /** Requests re-sent to another agent after their agent was unreachable or lost. */
-  redispatched: number;
-  /** Requests waiting for a result now. */
-  pending: number;
-}
+export { DEFAULT_MAPPER_OPTIONS };
+export type { AgentDownReason, MapperEvents, MapperStats };
 
 type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
 
@@ -67,18 +39,20 @@ type State = 'idle' | 'starting' | 'running' | 'closing' | 'closed';
  * const all = await mapper.request('/simple/echo', 'hi', { selector: 'all' }); // { fred: {ok, result}, bob: ... }
  * ```
  */
-export class Mapper extends EventEmitter<MapperEvents> {
+export class Mapper extends GuardedEmitter<MapperEvents> {
   readonly identity: string;
   private readonly transport: Transport;
   private readonly ownsTransport: boolean;
   private readonly logger: Logger;
-  private readonly registry = new Registry();
+  private readonly registry: Registry;
+  private readonly faults: MapperFaults;
+  private readonly heartbeats: Heartbeats;
   private readonly selectors = new SelectorSet();
   private readonly waiters = new RegistryWaiters();
   private readonly malformed: MalformedCounter;
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout'>> & { agentTimeout: number | undefined };
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
@@ -103,16 +77,30 @@ export class Mapper extends EventEmitter<MapperEvents> {
       agentTimeout: options.agentTimeout,
     };
     this.malformed = new MalformedCounter(this.logger, { mapper: this.identity });
+    this.faults = new MapperFaults(this.logger, { mapper: this.identity });
+    this.registry = new Registry(options.maxAgents ?? DEFAULT_MAPPER_OPTIONS.maxAgents);
+    this.heartbeats = new Heartbeats({
+      registry: this.registry,
+      waiters: this.waiters,
+      faults: this.faults,
+      notify: (event: keyof MapperEvents, agent: AgentView, reason?: AgentDownReason) => (event === 'agent:down' ? this.notify(event, agent, reason!) : this.notify(event, agent)),
+      agentLost: (record, reason) => this.dispatcher.agentLost(record, reason),
+      advertiseTo: (identity) => {
+        if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
+      },
+    });
     this.dispatcher = new Dispatcher({
       identity: this.identity,
       registry: this.registry,
       waiters: this.waiters,
       logger: this.logger,
+      faults: this.faults,
       persistentTtl: this.o.persistentTtl,
       defaultSelector: this.defaultSelector,
       link: () => this.link,
       isRunning: () => this.state === 'running',
       discoveryLeft: () => this.startedAt + this.o.discoveryWindow - Date.now(),
+      stale: (record) => this.heartbeats.confirm(record, Date.now()),
     });
   }
 
@@ -130,13 +118,10 @@ export class Mapper extends EventEmitter<MapperEvents> {
       this.link = await this.transport.openMapper(this.identity, {
         onPacket: (packet) => this.onPacket(packet),
         onMalformed: (reason) => this.malformed.record(reason),
-        onUndeliverable: (packet, agent) => {
-          // The agent stopped taking work (draining) or vanished: no new work for it until it registers again.
-          const record = this.registry.get(agent);
-          if (record) this.registry.suspend(record);
-          this.dispatcher.onUndeliverable(packet, agent);
-        },
-        onAgentGone: (agent) => this.drop(agent, 'transport'),
+        // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
+        // what it had in flight there (only that: a forged or duplicated return is counted and dropped).
+        onUndeliverable: (packet, agent) => this.dispatcher.onUndeliverable(packet, agent),
+        onAgentGone: (agent) => this.heartbeats.drop(agent, 'transport'),
         onReconnect: () => {
           // Nobody could ping through the outage: count silence from now, not from before it.
           const now = Date.now();
@@ -165,7 +150,7 @@ export class Mapper extends EventEmitter<MapperEvents> {
 
   /** Counters since start. */
   get stats(): MapperStats {
-    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size };
+    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts() };
   }
 
   /** A snapshot of the live agents. */
@@ -201,13 +186,13 @@ export class Mapper extends EventEmitter<MapperEvents> {
     });
   }
 
-  /** Like `request()`, and tells which agent answered and after how many attempts. */
+  /** Like `request()`, and tells which agent answered and after how many attempts. Takes single-agent selectors only. */
   call<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = {}): Promise<Reply<R>> {
     return new Promise<Reply<R>>((resolve, reject) => {
       this.dispatch(route, payload, options, {
         resolve: (result, agent, attempts) => resolve({ result: result as R, agent, attempts }),
         reject,
-      }, () => reject(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' })));
+      }, undefined);
     });
   }
 
@@ -257,25 +242,29 @@ export class Mapper extends EventEmitter<MapperEvents> {
     this.state = 'closed';
   }
 
-  /** Validates a request and hands it to the dispatcher. */
-  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: (r: FanOut<unknown>) => void): void {
+  /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
+  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
     let d: Dispatch;
     try {
       this.assertRunning();
       checkHops(options.hops ?? 0, this.o.maxHops);
       if (options.signal?.aborted) throw abortedError(options.signal);
       let timeout = options.timeout ?? this.o.timeout;
+      // One clock read per request: the deadline, the deadline check and `sentAt` all use it.
+      const now = Date.now();
       if (options.deadline !== undefined) {
-        const left = Math.floor(options.deadline - Date.now());
+        const left = Math.floor(options.deadline - now);
         if (left <= 0) throw new NaniteError('NANITE_ERR_TIMEOUT', { message: `The deadline of ${route} had already passed` });
         timeout = timeout > 0 ? Math.min(timeout, left) : left;
       }
-      d = { route, payload, options, selector: this.selectorFor(options), tags: options.tags ?? [], timeout };
+      const selector = this.selectorFor(options);
+      if (selector.fanOut && !fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' });
+      d = { route, payload, options, selector, tags: options.tags ?? [], timeout, deadline: timeout > 0 ? now + timeout : 0, now };
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
     }
-    if (d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
+    if (fanOut && d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
     else this.dispatcher.single(d, cb);
   }
 
@@ -295,43 +284,28 @@ export class Mapper extends EventEmitter<MapperEvents> {
       case 'progress':
         this.dispatcher.onProgress(packet);
         return;
-      case 'register': {
-        const { record, added } = this.registry.register(packet, Date.now());
-        this.emit(added ? 'agent:up' : 'agent:update', record.snapshot());
-        this.waiters.changed();
+      case 'register':
+        this.heartbeats.onRegister(packet, Date.now());
         return;
-      }
-      case 'ping': {
-        const record = this.registry.ping(packet, Date.now());
-        if (record) this.emit('agent:update', record.snapshot());
-        // An agent we do not know (we started after it, or reaped it): ask it to register.
-        else if (this.state === 'running') this.link?.send(packet.identity, { v: 1, type: 'advertise', mapper: this.identity });
+      case 'ping':
+        this.heartbeats.onPing(packet, Date.now());
         return;
-      }
       case 'unregister':
-        this.drop(packet.identity, 'unregistered');
+        this.heartbeats.drop(packet.identity, 'unregistered');
         return;
       default:
         this.malformed.record(`mapper received a ${packet.type} packet`);
     }
   }
 
-  /** Removes an agent from dispatch and moves or fails the requests it was running. */
-  private drop(identity: string, reason: AgentDownReason): void {
-    const record = this.registry.remove(identity);
-    if (!record) return;
-    this.dispatcher.agentLost(record, reason);
-    this.emit('agent:down', record.snapshot(), reason);
+  protected listenerFault(event: string, err: unknown): void {
+    this.faults.record('listenerFaults', `listener-${event}`, { event, err }, `a mapper '${event}' listener threw`);
   }
 
   private reap(): void {
     // During a broker outage silence proves nothing: reaping would drop every agent at once.
     if (this.transport.isConnected === false) return;
-    const now = Date.now();
-    for (const a of [...this.registry.all()]) {
-      const limit = this.o.agentTimeout ?? 3 * a.pingInterval;
-      if (now - a.lastSeen > limit) this.drop(a.identity, 'timeout');
-    }
+    this.heartbeats.reap(Date.now(), this.o.agentTimeout);
   }
 
   private advertise(): void {

@@ -24,6 +24,10 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
   tried: Set<string> | undefined;
   /** The deadline this request is tracked with (ms; 0 = none). */
   timeout = 0;
+  /** Epoch ms by which the caller gives up (0 = none): nothing is sent after it. */
+  deadline = 0;
+  /** Handed to the transport to wait for an agent (offline failsafe): whichever agent takes it may answer. */
+  parked = false;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   onProgress: ProgressListener | undefined;

@@ -61,6 +61,8 @@ export class PendingTable {
     if (this.byId.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
+      // Bounds close(); what it waits for (pending requests) keeps the process alive on its own.
+      timer.unref();
       function done(): void {
         clearTimeout(timer);
         resolve();

@@ -1,6 +1,7 @@
 /** The mapper's view of the live agents and the routes they serve. */
 import type { PingPacket, RegisterPacket } from '../protocol/packets';
 import type { AgentView } from '../selectors/selector';
+import { sanePing, saneRegister } from './registry-guard';
 
 /** One known agent. Implements the public {@link AgentView} so selectors read it without copies. */
 export class AgentRecord implements AgentView {
@@ -13,6 +14,12 @@ export class AgentRecord implements AgentView {
   pingInterval = 1;
   lastSeen = 0;
   pending = 0;
+  /** Out of dispatch after a returned request until it registers again (it stays known: its pings still count). */
+  suspended = false;
+  /** When this mapper last asked the agent to register again (throttles those Advertises). */
+  advertisedAt = 0;
+  /** What we hold of it may be stale or forged and no Advertise went out yet (throttled): ask on its next Ping. */
+  unconfirmed = false;
 
   constructor(readonly identity: string) {}
 
@@ -39,10 +46,22 @@ export class AgentRecord implements AgentView {
 
 const EMPTY: readonly AgentRecord[] = [];
 
-/** Agents by identity, with a per-route index kept up to date on every change. */
+/** What a Register says of an agent besides its status: a change means one of two Registers was not its own. */
+function describe(r: AgentRecord): string {
+  return JSON.stringify([r.routes, [...r.idempotent], r.tags, r.concurrency, r.pingInterval]);
+}
+
+/** What {@link Registry.register} did. */
+export type RegisterOutcome =
+  | { record: AgentRecord; added: boolean; changed: boolean; clamped: string[] }
+  | { record: undefined; refused: true };
+
+/** Agents by identity, with a per-route index kept up to date on every change. At most `maxAgents` identities. */
 export class Registry {
   private readonly agents = new Map<string, AgentRecord>();
   private readonly byRoute = new Map<string, AgentRecord[]>();
+
+  constructor(private readonly maxAgents = Infinity) {}
 
   get size(): number {
     return this.agents.size;
@@ -61,22 +80,29 @@ export class Registry {
     return this.byRoute.get(route) ?? EMPTY;
   }
 
-  /** Adds or refreshes an agent; returns it and whether it is new. */
-  register(p: RegisterPacket, now: number): { record: AgentRecord; added: boolean } {
+  /**
+   * Adds or refreshes an agent with the Register's values clamped to sane ranges; returns it and
+   * whether it is new. A new identity is refused when the registry already holds `maxAgents`.
+   */
+  register(p: RegisterPacket, now: number): RegisterOutcome {
     let record = this.agents.get(p.identity);
     const added = record === undefined;
+    if (!record && this.agents.size >= this.maxAgents) return { record: undefined, refused: true };
+    const sane = saneRegister(p);
+    const before = record ? describe(record) : '';
     if (record) this.unindex(record);
     else {
       record = new AgentRecord(p.identity);
       this.agents.set(p.identity, record);
     }
-    record.routes = p.routes.map((r) => r.route);
-    record.idempotent = new Set(p.routes.filter((r) => r.idempotent).map((r) => r.route));
-    record.tags = [...p.tags];
-    record.status = p.status;
-    record.concurrency = p.concurrency;
-    record.pingInterval = p.pingInterval;
+    record.routes = [...new Set(sane.routes.map((r) => r.route))];
+    record.idempotent = new Set(sane.routes.filter((r) => r.idempotent).map((r) => r.route));
+    record.tags = [...sane.tags];
+    record.status = sane.status;
+    record.concurrency = sane.concurrency;
+    record.pingInterval = sane.pingInterval;
     record.lastSeen = now;
+    record.suspended = false;
     for (const route of record.routes) {
       let list = this.byRoute.get(route);
       if (!list) {
@@ -85,21 +111,24 @@ export class Registry {
       }
       list.push(record);
     }
-    return { record, added };
+    return { record, added, changed: !added && describe(record) !== before, clamped: sane.clamped };
   }
 
-  /** Refreshes a known agent's status; undefined when the agent is unknown. */
-  ping(p: PingPacket, now: number): AgentRecord | undefined {
+  /** Refreshes a known agent's status (clamped); undefined when the agent is unknown. */
+  ping(p: PingPacket, now: number): { record: AgentRecord; clamped: string[] } | undefined {
     const record = this.agents.get(p.identity);
     if (!record) return undefined;
-    record.status = p.status;
-    record.inFlight = p.inFlight;
+    const sane = sanePing(p);
+    record.status = sane.status;
+    record.inFlight = sane.inFlight;
     record.lastSeen = now;
-    return record;
+    return { record, clamped: sane.clamped };
   }
 
   /** Takes an agent out of dispatch (it stays known, so its replies and pings still count) until it registers again. */
   suspend(record: AgentRecord): void {
+    if (record.suspended) return;
+    record.suspended = true;
     this.unindex(record);
   }
 

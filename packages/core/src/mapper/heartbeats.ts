@@ -1,0 +1,123 @@
+/**
+ * The mapper's side of liveness: Register / Ping / UnRegister into the registry, with every value
+ * clamped, the registry capped, and agents that fell out of dispatch asked back on their next Ping.
+ */
+import type { PingPacket, RegisterPacket } from '../protocol/packets';
+import type { AgentView } from '../selectors/selector';
+import type { MapperFaults } from './mapper-faults';
+import type { AgentDownReason } from './mapper.options';
+import type { AgentRecord, Registry } from './registry';
+import { REGISTRY_LIMITS } from './registry-guard';
+import type { RegistryWaiters } from './registry-waiters';
+
+/** What the heartbeat handler needs from its mapper. */
+export interface HeartbeatContext {
+  readonly registry: Registry;
+  readonly waiters: RegistryWaiters;
+  readonly faults: MapperFaults;
+  /** Emits an event to the user's listeners (guarded). */
+  notify(event: 'agent:up' | 'agent:update', agent: AgentView): void;
+  notify(event: 'agent:down', agent: AgentView, reason: AgentDownReason): void;
+  /** Sends an Advertise to one agent (asks it to register), when the mapper is running. */
+  advertiseTo(identity: string): void;
+  /** Moves or fails the requests a dropped agent was running. */
+  agentLost(record: AgentRecord, reason: AgentDownReason): void;
+}
+
+/** Least time (ms) between two Advertises asking one agent to confirm what we hold of it. */
+const CONFIRM_GAP = 250;
+
+/** How many dropped identities are remembered (to confirm their comeback Register). */
+const DROPPED_MEMORY = 1_000;
+
+/** Most Pings from unknown agents answered with an Advertise per second (a flood of forged identities must not become a flood of Advertises). */
+const UNKNOWN_PING_BUDGET = 200;
+
+/** Applies heartbeats to the registry. */
+export class Heartbeats {
+  /** Identities dropped lately (bounded, oldest first) and when. */
+  private readonly dropped = new Map<string, number>();
+  private budgetSecond = 0;
+  private budgetLeft = UNKNOWN_PING_BUDGET;
+
+  constructor(private readonly ctx: HeartbeatContext) {}
+
+  onRegister(p: RegisterPacket, now: number): void {
+    const { registry, faults } = this.ctx;
+    const outcome = registry.register(p, now);
+    if (!outcome.record) {
+      faults.record('refusedAgents', 'registry-full', { agents: registry.size }, 'registry full (maxAgents): Registers of new agents are refused');
+      return;
+    }
+    if (outcome.clamped.length) faults.record('clamped', 'register-clamped', { agent: p.identity, fields: outcome.clamped }, 'a Register carried values out of range; they were clamped');
+    // A known agent now serves other routes, tags or intervals: either it changed, or one of the two
+    // Registers was forged. Asking it costs one Register and undoes a forged one at once. An agent
+    // we had just dropped is asked once, on its first Ping: its comeback Register may be forged too.
+    if (outcome.changed) this.confirm(outcome.record, now);
+    else if (outcome.added && this.recentlyDropped(p.identity, now)) outcome.record.unconfirmed = true;
+    this.ctx.notify(outcome.added ? 'agent:up' : 'agent:update', outcome.record.snapshot());
+    this.ctx.waiters.changed();
+  }
+
+  onPing(p: PingPacket, now: number): void {
+    const pinged = this.ctx.registry.ping(p, now);
+    if (!pinged) {
+      // An agent we do not know (we started after it, or dropped it): ask it to register. Past the
+      // budget, a real one is asked on one of its next Pings.
+      const second = Math.floor(now / 1_000);
+      if (second !== this.budgetSecond) {
+        this.budgetSecond = second;
+        this.budgetLeft = UNKNOWN_PING_BUDGET;
+      }
+      if (this.budgetLeft-- > 0) this.ctx.advertiseTo(p.identity);
+      else this.ctx.faults.record('unansweredPings', 'unknown-ping-flood', { budget: UNKNOWN_PING_BUDGET }, 'more Pings from unknown agents than the mapper answers per second; the rest are only counted');
+      return;
+    }
+    const { record, clamped } = pinged;
+    if (clamped.length) this.ctx.faults.record('clamped', 'ping-clamped', { agent: p.identity, fields: clamped }, 'a Ping carried values out of range; they were clamped');
+    // Alive but out of dispatch (a returned request suspended it, or a stray Register emptied its
+    // routes), or not confirmed yet: the real agent answers an Advertise with its real Register; a
+    // draining one ignores it.
+    if (record.suspended || record.routes.length === 0 || record.unconfirmed) this.confirm(record, now);
+    this.ctx.notify('agent:update', record.snapshot());
+  }
+
+  private recentlyDropped(identity: string, now: number): boolean {
+    const at = this.dropped.get(identity);
+    if (at === undefined) return false;
+    this.dropped.delete(identity);
+    return now - at <= REGISTRY_LIMITS.maxPingInterval * 3;
+  }
+
+  /**
+   * Asks a known agent to register again, because what we hold of it may be stale or forged (at
+   * most once per {@link CONFIRM_GAP}; a throttled ask is made on its next Ping).
+   */
+  confirm(record: AgentRecord, now: number): void {
+    if (now - record.advertisedAt < CONFIRM_GAP) {
+      record.unconfirmed = true;
+      return;
+    }
+    record.advertisedAt = now;
+    record.unconfirmed = false;
+    this.ctx.advertiseTo(record.identity);
+  }
+
+  /** Removes an agent from dispatch and moves or fails the requests it was running. */
+  drop(identity: string, reason: AgentDownReason): void {
+    const record = this.ctx.registry.remove(identity);
+    if (!record) return;
+    this.dropped.delete(identity);
+    if (this.dropped.size >= DROPPED_MEMORY) this.dropped.delete(this.dropped.keys().next().value!);
+    this.dropped.set(identity, Date.now());
+    this.ctx.agentLost(record, reason);
+    this.ctx.notify('agent:down', record.snapshot(), reason);
+  }
+
+  /** Drops every agent silent for longer than `agentTimeout` (default: three of its ping intervals). */
+  reap(now: number, agentTimeout: number | undefined): void {
+    for (const a of [...this.ctx.registry.all()]) {
+      if (now - a.lastSeen > (agentTimeout ?? 3 * a.pingInterval)) this.drop(a.identity, 'timeout');
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Runs a selector (user code) and checks what it chose, so a selector that throws, returns garbage
+ * or invents an agent fails its request at once with `NANITE_ERR_SELECTOR` instead of escaping
+ * from a timer or transport callback or leaving the request pending.
+ */
+import { NaniteError } from '../errors';
+import type { RequestInfo, Selector } from '../selectors/selector';
+import type { AgentRecord } from './registry';
+
+/** What a selector chose: live candidate records, or the error for the caller and the kind of fault. */
+export type Picked = { ok: true; agents: AgentRecord[] } | { ok: false; kind: 'threw' | 'garbage' | 'not-candidate'; error: NaniteError };
+
+function fault(kind: 'threw' | 'garbage' | 'not-candidate', route: string, reason: string, cause?: unknown): Picked {
+  return { ok: false, kind, error: new NaniteError('NANITE_ERR_SELECTOR', { message: `The selector for ${route} ${reason}`, data: { route, reason: kind }, cause }) };
+}
+
+/**
+ * Calls `selector.select()` and maps its choices back to the candidate records (a selector may
+ * return copies of the views it got). With `all`, every choice is validated before any is used,
+ * and duplicates are dropped; otherwise only the first choice counts.
+ */
+export function pickAgents(selector: Selector, candidates: readonly AgentRecord[], info: RequestInfo, all: boolean): Picked {
+  let chosen: unknown;
+  try {
+    chosen = selector.select(candidates, info);
+  } catch (err) {
+    return fault('threw', info.route, `threw: ${err instanceof Error ? err.message : typeof err}`, err);
+  }
+  if (!Array.isArray(chosen)) return fault('garbage', info.route, `returned ${chosen === null ? 'null' : typeof chosen}, not an array of agents`);
+  const n = all ? chosen.length : Math.min(1, chosen.length);
+  const agents: AgentRecord[] = [];
+  // Fan-outs may pick hundreds: look candidates up by identity instead of scanning per choice.
+  const byId = all && n > 8 ? new Map(candidates.map((a) => [a.identity, a])) : undefined;
+  const seen = all ? new Set<AgentRecord>() : undefined;
+  for (let i = 0; i < n; i++) {
+    const c: unknown = chosen[i];
+    const identity = typeof c === 'object' && c !== null ? (c as { identity?: unknown }).identity : undefined;
+    if (typeof identity !== 'string') return fault('garbage', info.route, 'returned something that is not an agent');
+    // The common case: the selector returned one of the records it was given.
+    const record = byId ? byId.get(identity) : candidates.includes(c as AgentRecord) ? (c as AgentRecord) : candidates.find((a) => a.identity === identity);
+    if (!record) return fault('not-candidate', info.route, `chose ${JSON.stringify(identity.slice(0, 80))}, which is not one of its candidates`);
+    if (seen?.has(record)) continue;
+    seen?.add(record);
+    agents.push(record);
+  }
+  return { ok: true, agents };
+}

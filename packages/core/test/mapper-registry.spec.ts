@@ -1,0 +1,191 @@
+// The registry trusts nothing a heartbeat says: values are clamped, the number of agents is capped,
+// and a stray packet that takes a live agent out of dispatch is undone by its next genuine Ping.
+import { Mapper, defineActor, type AgentLink, type MemoryTransport, type RegisterPacket, type RequestPacket } from '../src';
+import { TestCluster, closeCluster, flush, useFakeTimers } from './helpers';
+import { ObservedTransport } from './observed-transport';
+
+let c: TestCluster;
+let forgerTransport: MemoryTransport | undefined;
+beforeEach(() => {
+  c = new TestCluster();
+  useFakeTimers();
+});
+afterEach(async () => {
+  await forgerTransport?.close();
+  forgerTransport = undefined;
+  await closeCluster(c);
+});
+
+const actor = () => defineActor('svc', {
+  who: (_p: unknown, ctx) => ctx.agent,
+  hold: () => new Promise((resolve) => setTimeout(resolve, 50, 'held')),
+});
+
+async function forger(): Promise<AgentLink> {
+  forgerTransport = c.transport();
+  await forgerTransport.connect();
+  return forgerTransport.openAgent('evil', { onPacket: (_p, settle) => settle(), onMalformed: () => undefined }, { prefetch: 1 });
+}
+
+const register = (identity: string, extra: Partial<RegisterPacket> = {}): RegisterPacket => ({
+  v: 1, type: 'register', identity, routes: [{ route: '/svc/who', idempotent: true }], tags: [], status: 0, concurrency: 1, pingInterval: 1_000, ...extra,
+});
+
+async function advance(ms: number, step = 100): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    jest.advanceTimersByTime(step);
+    await flush();
+  }
+}
+
+describe('clamping and the cap', () => {
+  test('a Register with absurd values is clamped (counted, logged once) and its agent is still reaped', async () => {
+    const m = await c.startedMapper({ reapInterval: 60_000 });
+    const f = await forger();
+    f.broadcast(register('huge', { pingInterval: 2 ** 53 - 1, status: -1e300, concurrency: 1e12 }));
+    f.broadcast(register('huge2', { pingInterval: 1, status: 1e300 }));
+    await flush();
+    expect(m.agents().map(({ identity, pingInterval, status, concurrency }) => ({ identity, pingInterval, status, concurrency }))).toEqual([
+      { identity: 'huge', pingInterval: 300_000, status: 0, concurrency: 100_000 },
+      { identity: 'huge2', pingInterval: 100, status: 1e6, concurrency: 1 },
+    ]);
+    expect(m.stats.clamped).toBe(2);
+    expect(c.logger.warnings().filter((w) => /out of range/.test(w))).toHaveLength(1);
+    f.broadcast({ v: 1, type: 'ping', identity: 'huge', status: -5, inFlight: 1e15 });
+    await flush();
+    expect(m.agents().find((a) => a.identity === 'huge')).toMatchObject({ status: 0, inFlight: 1_000_000 });
+    // Three of the longest allowed ping intervals without a word: gone.
+    await advance(16 * 60_000, 60_000);
+    expect(m.agents()).toEqual([]);
+  });
+
+  test('routes and tags past their limits are cut, over-long ones dropped', async () => {
+    const m = await c.startedMapper();
+    const f = await forger();
+    const routes = Array.from({ length: 20_000 }, (_, i) => ({ route: `/r/${i}`, idempotent: false }));
+    f.broadcast(register('wide', { routes: [{ route: `/${'x'.repeat(10_000)}`, idempotent: false }, ...routes], tags: ['ok', 't'.repeat(10_000), ...Array.from({ length: 500 }, (_, i) => `t${i}`)] }));
+    await flush();
+    const [a] = m.agents();
+    expect(a!.routes).toHaveLength(9_999);
+    expect(a!.routes[0]).toBe('/r/0');
+    expect(a!.tags).toHaveLength(99);
+    expect(a!.tags[0]).toBe('ok');
+  });
+
+  test('past maxAgents, new identities are refused (counted, one log line per burst); known ones still refresh', async () => {
+    await c.agent({ identity: 'real', actors: [actor()] }).start();
+    const m = await c.startedMapper({ maxAgents: 5 });
+    const f = await forger();
+    for (let i = 0; i < 1_000; i++) f.broadcast(register(`fake-${i}`, { pingInterval: 2 ** 53 - 1 }));
+    await flush();
+    expect(m.stats).toMatchObject({ agents: 5, refusedAgents: 996 });
+    expect(c.logger.warnings().filter((w) => /registry full/.test(w))).toHaveLength(1);
+    await expect(m.request('/svc/who', null, { target: 'real' })).resolves.toBe('real');
+    f.broadcast(register('fake-0', { status: 3 }));
+    await flush();
+    expect(m.agents().find((a) => a.identity === 'fake-0')).toMatchObject({ status: 3 });
+  });
+
+  test('a flood of Pings from unknown identities is answered with at most 200 Advertises a second', async () => {
+    const { m, t } = await (async () => {
+      const t = new ObservedTransport(c.transport());
+      const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0 });
+      await m.start();
+      await flush();
+      return { m, t };
+    })();
+    const f = await forger();
+    for (let i = 0; i < 5_000; i++) f.broadcast({ v: 1, type: 'ping', identity: `nobody-${i}`, status: 0, inFlight: 0 });
+    await flush();
+    const advertises = () => t.packets.filter((p) => p.packet.type === 'advertise').length;
+    expect(advertises()).toBe(200);
+    expect(m.stats.unansweredPings).toBe(4_800);
+    expect(c.logger.warnings().filter((w) => /Pings from unknown agents/.test(w))).toHaveLength(1);
+    jest.advanceTimersByTime(1_000);
+    f.broadcast({ v: 1, type: 'ping', identity: 'latecomer', status: 0, inFlight: 0 });
+    await flush();
+    expect(advertises()).toBe(201);
+  });
+
+  test('the default cap bounds a flood of forged Registers', async () => {
+    const m = await c.startedMapper();
+    const f = await forger();
+    for (let i = 0; i < 12_000; i++) f.broadcast(register(`flood-${i}`, { pingInterval: 2 ** 53 - 1 }));
+    await flush();
+    expect(m.stats).toMatchObject({ agents: 10_000, refusedAgents: 2_000 });
+  });
+});
+
+describe('a stray packet never takes a live agent down for long', () => {
+  async function live() {
+    await c.agent({ identity: 'a', actors: [actor()], pingInterval: 1_000 }).start();
+    const t = new ObservedTransport(c.transport());
+    const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0 });
+    await m.start();
+    await flush();
+    return { m, t };
+  }
+
+  test('an agent the transport reports gone (e.g. a forged bounce) is back within one ping interval', async () => {
+    const { m, t } = await live();
+    t.mapperSink!.onAgentGone!('a');
+    await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    await advance(1_000);
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+
+  test('a return of a request it did not have in flight leaves the agent alone; a real one suspends it until its next Ping', async () => {
+    const { m, t } = await live();
+    await m.request('/svc/who');
+    const sent = t.requests()[0]!.packet as RequestPacket;
+    t.mapperSink!.onUndeliverable({ ...sent, id: sent.id + 1 }, 'a'); // not in flight: ignored
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+    expect(m.stats.strayReturns).toBe(1);
+    const held = m.request('/svc/hold').catch((e: unknown) => e);
+    await flush();
+    t.mapperSink!.onUndeliverable(t.requests()[2]!.packet as RequestPacket, 'a'); // in flight: 'a' stopped taking work
+    expect(await held).toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    await advance(1_000);
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+
+  test('a forged Register that changes what a known agent serves is undone at once (the mapper asks the agent)', async () => {
+    const { m } = await live();
+    const f = await forger();
+    f.broadcast(register('a', { routes: [{ route: '/svc/other', idempotent: false }], pingInterval: 100 }));
+    await flush();
+    expect(m.agents()[0]).toMatchObject({ routes: ['/svc/who', '/svc/hold'], pingInterval: 1_000 });
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+    // Two forgeries in a row: the second ask waits for the agent's next Ping (asks are throttled).
+    f.broadcast(register('a', { routes: [] }));
+    await flush();
+    f.broadcast(register('a', { routes: [] }));
+    await flush();
+    expect(m.agents()[0]!.routes).toEqual([]);
+    await advance(1_000);
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+
+  test('a forged Register for an agent the mapper had just dropped is corrected on its first Ping (found by fuzzing)', async () => {
+    const { m, t } = await live();
+    const f = await forger();
+    t.mapperSink!.onAgentGone!('a');
+    f.broadcast(register('a', { routes: [{ route: '/x', idempotent: false }], pingInterval: 300_000 }));
+    await flush();
+    expect(m.agents()[0]!.routes).toEqual(['/x']);
+    await advance(1_000);
+    expect(m.agents()[0]).toMatchObject({ routes: ['/svc/who', '/svc/hold'], pingInterval: 1_000 });
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+
+  test('a forged UnRegister is undone by the next genuine Ping', async () => {
+    const { m } = await live();
+    const f = await forger();
+    f.broadcast({ v: 1, type: 'unregister', identity: 'a' });
+    await flush();
+    await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    await advance(1_000);
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+});
