@@ -75,13 +75,14 @@ describe('nanite (binary, RabbitMQ)', () => {
     const shell = cli.start(['mapper', '-i', '--url', url]);
     const say = async (line: string, expected: string): Promise<void> => {
       shell.child.stdin!.write(`${line}\n`);
-      await eventually(() => shell.stdout.includes(expected), `the console to print ${expected}`);
+      await eventually(() => shell.stdout.includes(expected), `the console to print ${expected}`, 15_000, () => shell.stdout + shell.stderr);
     };
     await say("Object.keys(await request('/simple/echo', 1, { selector: 'all' })).sort().join('+')", "'bob+fred'");
     fred.child.kill('SIGKILL');
     await fred.exited;
     await say("(await Promise.all([1, 2, 3, 4, 5, 6].map((i) => request('/simple/echo', i)))).join('-')", "'1-2-3-4-5-6'");
-    await say("Object.keys(await request('/simple/echo', 2, { selector: 'all' })).join('+')", "'bob'");
+    // fred's leg is either left out (already noticed gone) or fails at once (its queue is gone); bob answers.
+    await say("Object.entries(await request('/simple/echo', 2, { selector: 'all' })).filter(([, o]) => o.ok).map(([a]) => a).join('+')", "'bob'");
     shell.child.stdin!.end();
     expect(await shell.exited).toEqual({ code: 0, signal: null });
   });

@@ -68,11 +68,11 @@ export class CliRunner {
   }
 }
 
-/** Polls `predicate` every 20 ms for at most `timeout` ms (cross-process: there is no event to await). */
-export async function eventually(predicate: () => boolean, what: string, timeout = 15_000): Promise<void> {
+/** Polls `predicate` every 20 ms for at most `timeout` ms (cross-process: there is no event to await); `seen` adds what the process printed to the error. */
+export async function eventually(predicate: () => boolean, what: string, timeout = 15_000, seen?: () => string): Promise<void> {
   const end = Date.now() + timeout;
   while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}${seen ? `; seen so far:\n${seen().slice(-2_000)}` : ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
