@@ -132,6 +132,12 @@ async function until(done, deadline) {
 }
 
 const json = (v) => Buffer.from(JSON.stringify(v));
+const countErrors = (errors) => {
+  if (!errors.length) return '0';
+  const counts = new Map();
+  for (const e of errors) counts.set(e, (counts.get(e) ?? 0) + 1);
+  return [...counts].map(([e, n]) => `${n}× ${e}`).join(', ');
+};
 const pick = (a) => a[Math.floor(Math.random() * a.length)];
 const WEIRD = ['', 'x'.repeat(10_000), true, null, [], {}, -1, 1.5, 2 ** 53 - 1, 1e308, -1e300, { __proto__: null, polluted: 1 }, 'NANITE_ERR_FROM_A_NEWER_PEER'];
 function mutated(i) {
@@ -219,6 +225,7 @@ try {
   }
   const outcomes = await Promise.all(calls);
   const timedOut = outcomes.filter((o) => o === 'NANITE_ERR_TIMEOUT').length;
+  const callerOutcomes = countErrors(outcomes);
   const sendMs = Date.now() - t0;
   // Give the agent time to run what is still queued, so "executed" counts it.
   let last = -1;
@@ -226,7 +233,7 @@ try {
     last = abandonedRan;
     await sleep(1_000);
   }
-  await measure('abandoned requests (50 ms timeout)', calls.length, sendMs, { timedOut, abandonedRan });
+  await measure('abandoned requests (50 ms timeout)', calls.length, sendMs, { timedOut, callerOutcomes, abandonedRan });
 } finally {
   await ch.close().catch(() => undefined);
   await conn.close().catch(() => undefined);
@@ -238,7 +245,6 @@ try {
 }
 
 // ---- report --------------------------------------------------------------------------------------
-const countErrors = (errors) => (errors.length ? Object.entries(errors.reduce((acc, e) => ({ ...acc, [e]: (acc[e] ?? 0) + 1 }), {})).map(([e, n]) => `${n}× ${e}`).join(', ') : '0');
 const ok = (r) => r.legit !== undefined && r.legit < 100 && r.legitErrors.length === 0 && r.rss < 50;
 const lines = [
   '| Flood | Sent | Send (ms) | RSS Δ (MB) | Heap Δ (MB) | Legit request (median ms) | Legit failures | Drained in cap | RSS Δ drained (MB) | Registry size | Max agent queue | Abandoned that ran | Malformed (agent/mapper) | Log lines (warn/error, cumulative) | Goal met |',
