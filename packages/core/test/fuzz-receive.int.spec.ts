@@ -236,7 +236,7 @@ describe('receive paths under fuzz (amqp://)', () => {
         expect(scene.trapped()).toBe(0);
         expect(escapes.seen).toEqual([]);
       }),
-      { numRuns: 25 },
+      { numRuns: 15 },
     );
     expect(scene.honestAgent.isRunning).toBe(true);
     expect(scene.honestMapper.isRunning).toBe(true);
