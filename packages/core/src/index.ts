@@ -55,7 +55,7 @@ export type { AgentView, RequestInfo, Selector, SelectorFunction, SelectorName }
 
 export type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Settle, Transport } from './transport/transport';
 export { createTransport } from './transport/create-transport';
-export { redactUrl } from './transport/redact-url';
+export { parseTransportUrl, redactUrl } from './transport/redact-url';
 export type { CreateTransportOptions, TransportFactory } from './transport/create-transport';
 export { MemoryTransport, MemoryBusRegistry } from './transport/memory/memory.transport';
 export type { MemoryTransportOptions } from './transport/memory/memory.transport';

@@ -1,7 +1,7 @@
 /**
  * Options of the amqp:// transport and how they are read from its URL.
  */
-import { redactUrl } from '../redact-url';
+import { parseTransportUrl } from '../redact-url';
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
 import type { Serializer } from '../../serializer/serializer';
@@ -102,13 +102,10 @@ export function parseDelivery(value: string): AmqpDelivery {
 
 /** The URL amqplib connects to: Nanite's query options removed, heartbeat set. */
 export function brokerUrl(url: string, heartbeat: number): string {
-  const u = new URL(url);
+  const u = parseTransportUrl(url);
   for (const key of [...u.searchParams.keys()]) {
     if (key === 'prefix' || key === 'failFast' || key === 'delivery' || key === 'batchWrites' || (NUMERIC as readonly string[]).includes(key)) u.searchParams.delete(key);
   }
   u.searchParams.set('heartbeat', String(heartbeat));
   return u.toString();
 }
-
-/** The URL without credentials, for logs and `transport.url` (core's one {@link redactUrl}). */
-export const redactedUrl: (url: string) => string = redactUrl;
