@@ -7,11 +7,12 @@ import type { Logger } from '../../internal/logger';
 import type { Serializer } from '../../serializer/serializer';
 
 /**
- * How an agent acknowledges requests.
- * - `ack-after-handler`: the broker holds a request until the handler settled it; at most
- *   `prefetch` (= the agent's concurrency) are unsettled at once, the rest wait at the broker and
- *   go back to their mapper when the agent drains.
- * - `at-most-once`: the request is acknowledged on receipt (fast, no flow control by the broker).
+ * What an agent does with a redelivered message. Either way every delivery is acknowledged when
+ * its handler settles, so at most `prefetch` (= the agent's concurrency) are unsettled at once; the
+ * rest wait at the broker and go back to their mapper when the agent drains.
+ * - `ack-after-handler`: a message the broker redelivers (after a channel failure) runs again.
+ * - `at-most-once`: never run twice: a redelivered request is answered from the reply cache, a
+ *   redelivered push is dropped and counted (`droppedRedeliveries`).
  */
 export type AmqpDelivery = 'ack-after-handler' | 'at-most-once';
 
