@@ -113,7 +113,7 @@ async function main() {
     app.log.info({ signal }, 'draining');
     clearInterval(load);
     await app.close(); // agent drains, in-flight HTTP requests finish, mapper and transport close
-    for (const agent of agents) await agent.stop();
+    for (const agent of agents) await agent.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
