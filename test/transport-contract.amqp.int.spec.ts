@@ -43,9 +43,10 @@ describeTransportContract({
   quiet: 500,
 });
 
-// A no-ack consumer: documented to give up the broker's flow control (docs/amqp.md, "Delivery
-// choices"), so neither prefetch nor ttl can be observed on the agent side.
-const atMostOnce: TransportCapabilities = { prefetch: false, ttl: false, agentGone: true, park: true, reconnect: true, serializer: true };
+// At-most-once changes redelivery, not flow control: every delivery is still acknowledged when its
+// handler settles, inside the prefetch window, and requests carry their ttl as the message's
+// expiration (docs/amqp.md, "Delivery choices"). So it keeps every capability.
+const atMostOnce: TransportCapabilities = { prefetch: true, ttl: true, agentGone: true, park: true, reconnect: true, serializer: true };
 describeTransportContract({
   name: 'amqp:// with delivery=at-most-once',
   cluster: cluster('at-most-once'),

@@ -150,7 +150,7 @@ async function main() {
   });
   await sleep(150);
   say(`   stopping ${bold('beta')} (drain: stop taking work, finish in-flight, unregister)...`);
-  await agents[1].stop();
+  await agents[1].close();
   say(`   beta is gone; live agents now: ${mapper.agents().map((a) => a.identity).join(', ')}`);
   await sleep(100);
   say(`   ${bold('alpha')} crashes (no goodbye) with requests in flight...`);
@@ -164,7 +164,7 @@ async function main() {
 
   section('shutdown');
   await mapper.close();
-  for (const a of agents) await a.stop();
+  for (const a of agents) await a.close();
   await alphaLink.close();
   say(`   all closed. ${dim('Next: the same code over RabbitMQ with amqp:// URLs (see README).')}\n`);
   if (failed > 0) process.exitCode = 1;

@@ -10,7 +10,7 @@
 // the load bars move), NANITE_TOWER_TOKEN (protects the Control Tower API with a bearer token).
 // @ts-check
 'use strict';
-const { Agent } = require('@nanite/core');
+const { Agent, redactUrl } = require('@nanite/core');
 const { nanitePlugin, naniteControlTower } = require('@nanite/fastify');
 const Fastify = require('fastify');
 const { calc, images, systemActor } = require('./actors');
@@ -103,7 +103,7 @@ async function main() {
   }
 
   const address = await app.listen({ port: Number(process.env.PORT || 3000), host: process.env.HOST || '127.0.0.1' });
-  app.log.info({ controlTower: `${address}/nanite/`, transport: url.replace(/\/\/[^@/]*@/, '//***@') }, `Control Tower: ${address}/nanite/`);
+  app.log.info({ controlTower: `${address}/nanite/`, transport: redactUrl(url) }, `Control Tower: ${address}/nanite/`);
 
   let stopping = false;
   /** @param {string} signal */
@@ -113,7 +113,7 @@ async function main() {
     app.log.info({ signal }, 'draining');
     clearInterval(load);
     await app.close(); // agent drains, in-flight HTTP requests finish, mapper and transport close
-    for (const agent of agents) await agent.stop();
+    for (const agent of agents) await agent.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

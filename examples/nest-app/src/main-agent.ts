@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { redactUrl } from '@nanite/core';
 import { AgentAppModule } from './agent/agent-app.module';
 import { DEFAULT_AMQP_URL, naniteUrl } from './config';
 
@@ -12,7 +13,7 @@ async function main(): Promise<void> {
   const identity = process.env.AGENT_ID ?? `inventory-${process.pid}`;
   const app = await NestFactory.createApplicationContext(AgentAppModule.forUrl(url, identity), { logger: ['error', 'warn', 'log'] });
   app.enableShutdownHooks();
-  process.stdout.write(`agent ${identity} ready on ${url.replace(/\/\/[^@]*@/, '//')}\n`);
+  process.stdout.write(`agent ${identity} ready on ${redactUrl(url)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -7,7 +7,7 @@ export const EXIT = {
   OK: 0,
   /** Any other failure: the handler threw, the agent went away, an unexpected error. */
   FAILURE: 1,
-  /** Bad usage: unknown option, bad value, malformed payload, missing or unsupported URL, bad actor module. */
+  /** Bad usage: unknown option, bad value, malformed payload or one the wire cannot carry, missing or unsupported URL, bad actor module. */
   USAGE: 2,
   /** No live agent serves the route (or none matches the tags / target). */
   NO_AGENT: 3,
@@ -27,6 +27,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 const BY_CODE: Partial<Record<NaniteErrorCode, ExitCode>> = {
   NANITE_ERR_INVALID_ARGUMENT: EXIT.USAGE,
   NANITE_ERR_UNSUPPORTED_TRANSPORT: EXIT.USAGE,
+  NANITE_ERR_PAYLOAD: EXIT.USAGE,
   NANITE_ERR_NO_AGENT: EXIT.NO_AGENT,
   NANITE_ERR_UNKNOWN_ROUTE: EXIT.NO_AGENT,
   NANITE_ERR_TIMEOUT: EXIT.TIMEOUT,

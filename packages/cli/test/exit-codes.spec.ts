@@ -10,6 +10,8 @@ describe('exit codes', () => {
   it.each<[NaniteErrorCode, number]>([
     ['NANITE_ERR_INVALID_ARGUMENT', 2],
     ['NANITE_ERR_UNSUPPORTED_TRANSPORT', 2],
+    // A payload the wire cannot carry (nested too deep, too large) is the caller's to fix, not the broker's.
+    ['NANITE_ERR_PAYLOAD', 2],
     ['NANITE_ERR_NO_AGENT', 3],
     ['NANITE_ERR_UNKNOWN_ROUTE', 3],
     ['NANITE_ERR_TIMEOUT', 4],

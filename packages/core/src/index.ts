@@ -39,7 +39,7 @@ export { Mapper } from './mapper/mapper';
 export { DEFAULT_MAPPER_OPTIONS } from './mapper/mapper.options';
 export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper.options';
 export type {
-  RouteArgs, TypedCall, TypedMapper, TypedPush, TypedRequest, TypedRequestContext, TypedRequestOptions,
+  FanOutSelector, RouteArgs, SingleAgentSelector, TypedCall, TypedCallOptions, TypedMapper, TypedPush, TypedRequest, TypedRequestContext, TypedRequestOptions,
 } from './mapper/typed-mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
@@ -55,7 +55,7 @@ export type { AgentView, RequestInfo, Selector, SelectorFunction, SelectorName }
 
 export type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Settle, Transport } from './transport/transport';
 export { createTransport } from './transport/create-transport';
-export { redactUrl } from './transport/redact-url';
+export { parseTransportUrl, redactUrl } from './transport/redact-url';
 export type { CreateTransportOptions, TransportFactory } from './transport/create-transport';
 export { MemoryTransport, MemoryBusRegistry } from './transport/memory/memory.transport';
 export type { MemoryTransportOptions } from './transport/memory/memory.transport';

@@ -465,3 +465,13 @@ test('a push right after start waits for an agent instead of failing', async () 
   await expect(pushed).resolves.toBeUndefined();
   await expect(got.promise).resolves.toBe('early');
 });
+
+test('typed() returns the mapper itself, and ctx.typed() the context: typed views cost nothing at run time', async () => {
+  const m = c.mapper({ discoveryWindow: 500 });
+  expect(m.typed()).toBe(m);
+  let same: boolean | undefined;
+  await c.agent({ identity: 'v', actors: [defineActor('view', { same: (_p: unknown, ctx: RequestContext) => { same = ctx.typed() === ctx; return same; } })] }).start();
+  await m.start();
+  await expect(m.request('/view/same')).resolves.toBe(true);
+  expect(same).toBe(true);
+});

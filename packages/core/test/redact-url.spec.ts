@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { createTransport, NaniteError, redactUrl } from '../src';
+import { AmqpTransport, createTransport, NaniteError, parseTransportUrl, redactUrl, removeAmqpTopology } from '../src';
 
 describe('redactUrl', () => {
   it.each([
@@ -40,5 +40,41 @@ describe('createTransport with a malformed URL', () => {
     expect(caught).toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: '"amqp://bad host:5672/vh" is not a valid transport URL' });
     expect(inspect(caught, { depth: 10, showHidden: true })).not.toContain('hunter2');
     expect(JSON.stringify(caught)).not.toContain('hunter2');
+  });
+});
+
+describe('every parse of a transport URL keeps the password out of its error', () => {
+  // Port 99999 parses in no URL parser: Node's TypeError would carry the whole text in `input`.
+  const url = 'amqp://u:s3cret@host:99999/vh';
+  const expectRedacted = (caught: unknown): void => {
+    expect(caught).toBeInstanceOf(NaniteError);
+    expect(caught).toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: '"amqp://host:99999/vh" is not a valid transport URL' });
+    expect(inspect(caught, { depth: 10, showHidden: true })).not.toContain('s3cret');
+    expect(JSON.stringify(caught)).not.toContain('s3cret');
+  };
+  const thrownBy = (fn: () => unknown): unknown => {
+    try {
+      fn();
+    } catch (err) {
+      return err;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('parseTransportUrl', () => {
+    expectRedacted(thrownBy(() => parseTransportUrl(url)));
+    expect(parseTransportUrl('amqp://u:p@h:5672/v').hostname).toBe('h');
+  });
+
+  it('createTransport', () => {
+    expectRedacted(thrownBy(() => createTransport(url)));
+  });
+
+  it('new AmqpTransport({ url })', () => {
+    expectRedacted(thrownBy(() => new AmqpTransport({ url })));
+  });
+
+  it('removeAmqpTopology()', async () => {
+    expectRedacted(await removeAmqpTopology(url, 'nanite-redact-test').then(() => new Error('resolved'), (err: unknown) => err));
   });
 });

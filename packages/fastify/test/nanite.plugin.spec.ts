@@ -40,6 +40,8 @@ describe('nanitePlugin', () => {
     const { call } = app.nanite; // bound: usable destructured
     await expect(call('/calc/add', [1, 1])).resolves.toEqual({ result: 2, agent: 'calc-1', attempts: 1 });
     await expect(app.nanite.request('/calc/add', [1, 2], { selector: 'all' })).resolves.toEqual({ 'calc-1': { ok: true, result: 3 } });
+    // The typed view costs nothing at run time: it is fastify.nanite itself.
+    expect(app.nanite.typed()).toBe(app.nanite);
   });
 
   it('without actors hosts no agent and reaches agents elsewhere on the bus', async () => {

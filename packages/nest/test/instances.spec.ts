@@ -52,6 +52,9 @@ describe('NaniteModule with agent and mapper instances', () => {
     await moduleRef.init();
 
     expect(moduleRef.get(NaniteRuntime).agent?.identity).toBe('from-options');
-    await expect(moduleRef.get(MapperService).request<number>('/calc/add', [2, 2])).resolves.toBe(4);
+    const service = moduleRef.get(MapperService);
+    await expect(service.request<number>('/calc/add', [2, 2])).resolves.toBe(4);
+    // The typed view costs nothing at run time: it is the service itself.
+    expect(service.typed()).toBe(service);
   });
 });

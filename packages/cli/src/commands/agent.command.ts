@@ -78,8 +78,8 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     const started = await Promise.race([agent.start().then(() => true), nthSignal(1).then(() => false)]);
     if (!started) {
       logger.warn({ identity: agent.identity }, 'stopped before the agent could connect');
-      // start() goes on in the background: stop() waits for it and closes whatever it opened.
-      const stopped = await bounded(agent.stop(), INTERRUPTED_START_STOP_TIMEOUT, nthSignal(2));
+      // start() goes on in the background: close() waits for it and closes whatever it opened.
+      const stopped = await bounded(agent.close(), INTERRUPTED_START_STOP_TIMEOUT, nthSignal(2));
       if (!stopped) logger.warn({ identity: agent.identity }, 'the interrupted start is still being torn down');
       return EXIT.INTERRUPTED;
     }
@@ -88,7 +88,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     const release = keepAlive();
     await nthSignal(1).finally(release);
     logger.info({ identity: agent.identity, signal: received, inFlight: agent.inFlight }, 'draining: finishing in-flight requests (signal again to force)');
-    const outcome = await Promise.race([agent.stop().then(() => 'stopped' as const), nthSignal(2).then(() => 'forced' as const)]);
+    const outcome = await Promise.race([agent.close().then(() => 'stopped' as const), nthSignal(2).then(() => 'forced' as const)]);
     if (outcome === 'forced') {
       logger.warn({ identity: agent.identity, inFlight: agent.inFlight }, 'second signal: exiting without finishing the drain');
       return EXIT.INTERRUPTED;

@@ -14,6 +14,8 @@ export interface ExposeOptions {
   /**
    * A Standard Schema (zod, valibot, arktype, ...) the payload must pass before the method runs;
    * the method receives the schema's output. A failure answers `NANITE_ERR_VALIDATION`.
+   * Types cannot see decorators: the route's payload type is the method's parameter annotation,
+   * so annotate it with the schema's output (`StandardSchemaV1.InferOutput<typeof schema>`).
    */
   schema?: StandardSchemaV1;
 }

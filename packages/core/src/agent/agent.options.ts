@@ -27,7 +27,7 @@ export interface AgentOptions {
    * in-process callers (memory:// has no prefetch), a bound of a few MB of queued messages.
    */
   maxQueued?: number;
-  /** How long `stop()` lets in-flight handlers finish before aborting them (ms). Default 10 000. */
+  /** How long `close()` lets in-flight handlers finish before aborting them (ms). Default 10 000. */
   drainTimeout?: number;
   /**
    * Options of the light mapper the agent starts on first use of `context.request()` (it shares

@@ -38,7 +38,7 @@ export interface AgentStats {
   expired: number;
   /** Requests refused with `NANITE_ERR_OVERLOADED` and pushes dropped: the waiting queue was full. */
   overloaded: number;
-  /** Queued, not started requests refused (`NANITE_ERR_SHUTTING_DOWN`) and pushes dropped by `stop()`. */
+  /** Queued, not started requests refused (`NANITE_ERR_SHUTTING_DOWN`) and pushes dropped by `close()`. */
   shed: number;
   /** Times the status function threw or returned a non-finite number (a fallback was advertised). */
   statusFaults: number;
@@ -174,7 +174,7 @@ export class Agent {
       if (this.ownsTransport) await this.transport.close();
       throw err;
     }
-    // stop() was called while we were connecting: it waits for us, then drains what we opened.
+    // close() was called while we were connecting: it waits for us, then drains what we opened.
     if (this.stopping) return;
     this.state = 'running';
     this.heartbeat.start();

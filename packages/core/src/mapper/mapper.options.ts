@@ -95,8 +95,9 @@ export interface PushOptions {
   /** With no live agent, park the request until one appears instead of failing (transport permitting). */
   persistent?: boolean;
   /**
-   * How the agent acknowledges it (byte transports): `ack-after-handler` holds it at the broker
-   * until the handler settled, `at-most-once` acknowledges on receipt. Default: the transport's.
+   * Redelivery (byte transports): `at-most-once` never runs the request twice (a redelivered copy
+   * is answered from the agent's reply cache), `ack-after-handler` may. Either way the agent
+   * acknowledges it when its handler settles, inside the prefetch window. Default: the transport's.
    */
   delivery?: 'at-most-once' | 'ack-after-handler';
   /** Correlates logs across a chain of calls. */

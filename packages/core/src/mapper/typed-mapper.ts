@@ -5,8 +5,25 @@
  */
 import type { ProgressArgs, ProgressMap, ProgressOf, PayloadOf, ResultOf, RouteMap, RouteName } from '../actor/route-map.types';
 import type { RequestContext } from '../agent/request-context';
+import type { Selector, SelectorFunction, SelectorName } from '../selectors/selector';
 import type { Mapper } from './mapper';
 import type { FanOut, MapperRequestOptions, PushOptions, Reply } from './mapper.options';
+
+/** A selector that fans out: `'all'`, or a selector object declaring `fanOut: true`. */
+export type FanOutSelector = 'all' | (Selector & { readonly fanOut: true });
+
+/**
+ * A selector that picks one agent: every built-in name but `'all'`, a selector function, or a
+ * selector object that does not declare `fanOut: true`. (An object typed as the plain
+ * {@link Selector}, whose `fanOut` is any boolean, is refused too: say `fanOut: false` or leave it out.)
+ */
+export type SingleAgentSelector = Exclude<SelectorName, 'all'> | SelectorFunction | (Selector & { readonly fanOut?: false });
+
+/** Options of a typed `call()`: a fan-out selector is a compile error, as it is an error at run time. */
+export type TypedCallOptions<O extends MapperRequestOptions, G extends ProgressMap> = Omit<TypedRequestOptions<O, G>, 'selector'> & {
+  /** How to pick the one agent that answers (fan-out selectors are for `request()`). */
+  selector?: SingleAgentSelector;
+};
 
 /** Request options with `onProgress` typed by the route's declared progress values. */
 export type TypedRequestOptions<O extends MapperRequestOptions, G extends ProgressMap> = Omit<O, 'onProgress'> & {
@@ -17,19 +34,22 @@ export type TypedRequestOptions<O extends MapperRequestOptions, G extends Progre
 /** `payload` may be left out when the route accepts `undefined` (a handler without a payload parameter). */
 export type RouteArgs<P, O> = undefined extends P ? [payload?: P, options?: O] : [payload: P, options?: O];
 
-/** A typed `request()`: a result, or one outcome per agent with `selector: 'all'`. */
+/**
+ * A typed `request()`: a result, or one outcome per agent with a fan-out selector (`selector: 'all'`
+ * or a selector object declaring `fanOut: true`).
+ */
 export interface TypedRequest<M extends RouteMap, O extends MapperRequestOptions = MapperRequestOptions> {
   request<K extends RouteName<M>>(
     route: K,
     payload: PayloadOf<M[K]>,
-    options: TypedRequestOptions<O, ProgressOf<M[K]>> & { selector: 'all' },
+    options: TypedRequestOptions<O, ProgressOf<M[K]>> & { selector: FanOutSelector },
   ): Promise<FanOut<ResultOf<M[K]>>>;
   request<K extends RouteName<M>>(route: K, ...args: RouteArgs<PayloadOf<M[K]>, TypedRequestOptions<O, ProgressOf<M[K]>>>): Promise<ResultOf<M[K]>>;
 }
 
-/** A typed `call()`: the result with the agent that produced it. */
+/** A typed `call()`: the result with the agent that produced it; single-agent selectors only. */
 export interface TypedCall<M extends RouteMap, O extends MapperRequestOptions = MapperRequestOptions> {
-  call<K extends RouteName<M>>(route: K, ...args: RouteArgs<PayloadOf<M[K]>, TypedRequestOptions<O, ProgressOf<M[K]>>>): Promise<Reply<ResultOf<M[K]>>>;
+  call<K extends RouteName<M>>(route: K, ...args: RouteArgs<PayloadOf<M[K]>, TypedCallOptions<O, ProgressOf<M[K]>>>): Promise<Reply<ResultOf<M[K]>>>;
 }
 
 /** A typed `push()`: fire-and-forget. */

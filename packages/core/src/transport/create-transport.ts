@@ -4,7 +4,7 @@ import { MemoryTransport } from './memory/memory.transport';
 // Loads no amqplib: the amqp:// transport imports it on its first connect().
 import { AmqpTransport } from './amqp/amqp.transport';
 import { amqpOptionsFromUrl } from './amqp/amqp.options';
-import { redactUrl } from './redact-url';
+import { parseTransportUrl } from './redact-url';
 import type { Logger } from '../internal/logger';
 import type { Serializer } from '../serializer/serializer';
 
@@ -26,13 +26,7 @@ export interface CreateTransportOptions {
  * Throws `NANITE_ERR_UNSUPPORTED_TRANSPORT` for other schemes, `NANITE_ERR_INVALID_ARGUMENT` for a malformed URL.
  */
 export function createTransport(url: string, options: CreateTransportOptions = {}): Transport {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // No `cause`: Node's URL error carries the whole input (credentials included) in `input`.
-    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${redactUrl(url)}" is not a valid transport URL` });
-  }
+  const parsed = parseTransportUrl(url);
   const custom = options.factories?.[parsed.protocol];
   if (custom) return custom(parsed);
   switch (parsed.protocol) {

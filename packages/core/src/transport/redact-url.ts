@@ -1,3 +1,5 @@
+import { NaniteError } from '../errors';
+
 /**
  * A transport URL without its credentials, for logs, messages and `transport.url`: the one
  * redaction every Nanite package uses.
@@ -25,4 +27,18 @@ export function redactUrl(url: string): string {
   // The user info ends at the last '@'; dropping up to there over-redacts an '@' in a path or
   // query, which is the safe side for text shown to people.
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[\s\S]*@/i, '$1');
+}
+
+/**
+ * Parses a transport URL, the one way every Nanite package does it. A malformed URL throws
+ * `NANITE_ERR_INVALID_ARGUMENT` naming the URL through {@link redactUrl}, never Node's own
+ * `TypeError`, whose `input` property holds the whole text, password included.
+ */
+export function parseTransportUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    // No `cause`: Node's URL error carries the whole input (credentials included) in `input`.
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${redactUrl(url)}" is not a valid transport URL` });
+  }
 }

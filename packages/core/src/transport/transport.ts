@@ -64,8 +64,10 @@ export interface SendOptions {
   /** Survive a broker restart (AMQP delivery mode 2). */
   persistent?: boolean;
   /**
-   * `at-most-once`: the agent acknowledges the request on receipt; `ack-after-handler`: once its
-   * handler settled. Transports without acknowledgements ignore it. Default: the transport's.
+   * `at-most-once`: never run twice (a redelivered request is answered from the agent's reply cache,
+   * a redelivered push dropped and counted); `ack-after-handler`: a redelivery runs again. Either
+   * way the agent acknowledges a delivery when its handler settles, inside the prefetch window.
+   * Transports without acknowledgements ignore it. Default: the transport's.
    */
   delivery?: 'at-most-once' | 'ack-after-handler';
   /** Milliseconds the request may wait in the transport before it is useless (0 / absent: no limit); networked transports expire it at the broker. */

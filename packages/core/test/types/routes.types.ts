@@ -6,8 +6,8 @@
 import { expectTypeOf } from 'expect-type';
 import { z } from 'zod';
 import {
-  Actor, Expose, Mapper, defineActor, withSchema,
-  type FanOut, type Reply, type RequestContext, type RouteMapOf, type RoutesOf, type RouteType, type TypedMapper,
+  Actor, AllSelector, Expose, Mapper, defineActor, withSchema,
+  type AgentView, type FanOut, type Reply, type RequestContext, type RouteMapOf, type RoutesOf, type RouteType, type StandardSchemaV1, type TypedMapper,
 } from '../../src';
 
 // ---- actors ------------------------------------------------------------------------------------
@@ -104,6 +104,21 @@ async function calls(): Promise<void> {
   expectTypeOf(all).toEqualTypeOf<FanOut<number>>();
   for (const outcome of Object.values(all)) if (outcome.ok) expectTypeOf(outcome.result).toEqualTypeOf<number>();
 
+  // A selector object declaring `fanOut: true` fans out too, and is typed so.
+  const everyOther = { fanOut: true as const, select: (c: readonly AgentView[]) => c.filter((_, i) => i % 2 === 0) };
+  expectTypeOf(await api.request('/calc/add', [1, 2], { selector: everyOther })).toEqualTypeOf<FanOut<number>>();
+  expectTypeOf(await api.request('/calc/add', [1, 2], { selector: new AllSelector() })).toEqualTypeOf<FanOut<number>>();
+  // call() takes single-agent selectors: names, functions, objects without `fanOut: true`.
+  expectTypeOf(await api.call('/calc/add', [1, 2], { selector: 'round_robin' })).toEqualTypeOf<Reply<number>>();
+  expectTypeOf(await api.call('/calc/add', [1, 2], { selector: (c) => c[0] })).toEqualTypeOf<Reply<number>>();
+  expectTypeOf(await api.call('/calc/add', [1, 2], { selector: { select: (c) => c.slice(0, 1) } })).toEqualTypeOf<Reply<number>>();
+  // @ts-expect-error -- call() with selector 'all' fails at run time (NANITE_ERR_INVALID_ARGUMENT): a compile error
+  await api.call('/calc/add', [1, 2], { selector: 'all' });
+  // @ts-expect-error -- and so does a selector object declaring fanOut: true
+  await api.call('/calc/add', [1, 2], { selector: everyOther });
+  // @ts-expect-error -- the built-in AllSelector is one of them
+  await api.call('/calc/add', [1, 2], { selector: new AllSelector() });
+
   // Progress values, narrowed by key.
   await api.request('/calc/ratio', { a: 1, b: 2 }, {
     onProgress: (key, value, agent) => {
@@ -167,3 +182,30 @@ export class NoPrefix {
   }
 }
 expectTypeOf<RouteMapOf<typeof NoPrefix>>().toEqualTypeOf<{ [route: `/${string}/go`]: RouteType<number, number, Record<string, unknown>> }>();
+
+// ---- a class route with a schema: the payload type is the method's annotation ------------------
+// Types cannot see `@Expose({ schema })`; annotating the parameter with the schema's output is the
+// recommended pattern (it keeps the type and the runtime check from drifting).
+const OrderSchema = z.object({ sku: z.string(), qty: z.number().int() });
+@Actor()
+export class Orders {
+  static readonly prefix = 'orders';
+  @Expose({ schema: OrderSchema })
+  place(p: StandardSchemaV1.InferOutput<typeof OrderSchema>): string {
+    return `${p.qty} x ${p.sku}`;
+  }
+  @Expose({ schema: OrderSchema })
+  unannotated(p: unknown): unknown {
+    return p;
+  }
+}
+expectTypeOf<RouteMapOf<typeof Orders>['/orders/place']['payload']>().toEqualTypeOf<{ sku: string; qty: number }>();
+// Without the annotation the schema does not narrow the caller's type:
+expectTypeOf<RouteMapOf<typeof Orders>['/orders/unannotated']['payload']>().toEqualTypeOf<unknown>();
+declare const orders: TypedMapper<RouteMapOf<typeof Orders>>;
+async function orderCalls(): Promise<void> {
+  expectTypeOf(await orders.request('/orders/place', { sku: 'a', qty: 1 })).toEqualTypeOf<string>();
+  // @ts-expect-error -- the annotated payload is checked
+  await orders.request('/orders/place', { sku: 'a', qty: '1' });
+}
+void orderCalls;

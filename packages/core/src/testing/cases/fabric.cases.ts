@@ -44,7 +44,7 @@ export function fabricCases<T extends Transport>(h: ContractHarness<T>, it: It):
       await run(mapper, agents);
     } finally {
       await mapper.close();
-      for (const a of agents) await a.stop();
+      for (const a of agents) await a.close();
     }
   };
 

@@ -18,8 +18,9 @@ export interface RemoveAmqpTopologyOptions {
  * bindings: stop them first.
  */
 export async function removeAmqpTopology(url: string, prefix: string, options: RemoveAmqpTopologyOptions = {}): Promise<void> {
+  const target = brokerUrl(url, 0);
   const amqp = await import('amqplib');
-  const conn = await amqp.connect(brokerUrl(url, 0));
+  const conn = await amqp.connect(target);
   try {
     const ch = await conn.createChannel();
     const n = amqpNames(prefix);

@@ -1,17 +1,18 @@
 /**
  * Options of the amqp:// transport and how they are read from its URL.
  */
-import { redactUrl } from '../redact-url';
+import { parseTransportUrl } from '../redact-url';
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
 import type { Serializer } from '../../serializer/serializer';
 
 /**
- * How an agent acknowledges requests.
- * - `ack-after-handler`: the broker holds a request until the handler settled it; at most
- *   `prefetch` (= the agent's concurrency) are unsettled at once, the rest wait at the broker and
- *   go back to their mapper when the agent drains.
- * - `at-most-once`: the request is acknowledged on receipt (fast, no flow control by the broker).
+ * What an agent does with a redelivered message. Either way every delivery is acknowledged when
+ * its handler settles, so at most `prefetch` (= the agent's concurrency) are unsettled at once; the
+ * rest wait at the broker and go back to their mapper when the agent drains.
+ * - `ack-after-handler`: a message the broker redelivers (after a channel failure) runs again.
+ * - `at-most-once`: never run twice: a redelivered request is answered from the reply cache, a
+ *   redelivered push is dropped and counted (`droppedRedeliveries`).
  */
 export type AmqpDelivery = 'ack-after-handler' | 'at-most-once';
 
@@ -102,13 +103,10 @@ export function parseDelivery(value: string): AmqpDelivery {
 
 /** The URL amqplib connects to: Nanite's query options removed, heartbeat set. */
 export function brokerUrl(url: string, heartbeat: number): string {
-  const u = new URL(url);
+  const u = parseTransportUrl(url);
   for (const key of [...u.searchParams.keys()]) {
     if (key === 'prefix' || key === 'failFast' || key === 'delivery' || key === 'batchWrites' || (NUMERIC as readonly string[]).includes(key)) u.searchParams.delete(key);
   }
   u.searchParams.set('heartbeat', String(heartbeat));
   return u.toString();
 }
-
-/** The URL without credentials, for logs and `transport.url` (core's one {@link redactUrl}). */
-export const redactedUrl: (url: string) => string = redactUrl;

@@ -12,8 +12,9 @@ import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Tr
 import { AmqpAgentLink } from './amqp-agent.link';
 import { AmqpConnection } from './amqp.connection';
 import { AmqpMapperLink } from './amqp-mapper.link';
-import { amqpOptionsFromUrl, brokerUrl, DEFAULT_AMQP_OPTIONS, redactedUrl, type AmqpDelivery, type AmqpTransportOptions } from './amqp.options';
+import { amqpOptionsFromUrl, brokerUrl, DEFAULT_AMQP_OPTIONS, type AmqpDelivery, type AmqpTransportOptions } from './amqp.options';
 import { amqpNames, type AmqpNames } from './amqp.topology';
+import { parseTransportUrl, redactUrl } from '../redact-url';
 
 /** Counters of an {@link AmqpTransport}, summed over its open links: what it holds that arrived from the wire. */
 export interface AmqpTransportStats {
@@ -45,14 +46,14 @@ export class AmqpTransport implements Transport {
   private closing: Promise<void> | undefined;
 
   constructor(options: AmqpTransportOptions) {
-    const fromUrl = amqpOptionsFromUrl(new URL(options.url));
+    const fromUrl = amqpOptionsFromUrl(parseTransportUrl(options.url));
     const merged = { ...DEFAULT_AMQP_OPTIONS, ...fromUrl, ...stripUndefined(options) };
     this.o = { ...merged, routeDelivery: options.routeDelivery ?? {} };
     this.prefix = this.o.prefix;
     this.names = amqpNames(this.prefix);
     this.serializer = options.serializer ?? new JsonSerializer();
     this.logger = options.logger ?? defaultLogger('nanite-amqp');
-    this.url = redactedUrl(options.url);
+    this.url = redactUrl(options.url);
     this.connection = new AmqpConnection({
       url: brokerUrl(options.url, this.o.heartbeat),
       safeUrl: this.url,

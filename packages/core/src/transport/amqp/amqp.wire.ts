@@ -5,8 +5,8 @@
  * fields it routes by, defensively, since what came off the wire is `unknown`.
  *
  * Properties of a request message: `correlationId` = the sending mapper link's session,
- * `replyTo` = the mapper's direct reply-to address, `type` = `at-most-once` when the request is to
- * be acknowledged on receipt, header `x-nanite-resent` on a re-send after a reconnect. A request a
+ * `replyTo` = the mapper's direct reply-to address, `type` = `at-most-once` when the request must
+ * never run twice (acknowledged, like every delivery, when its handler settles), header `x-nanite-resent` on a re-send after a reconnect. A request a
  * draining agent hands back carries header `x-nanite-bounced` = the agent identity. Replies carry
  * `correlationId` = the mapper identity they are for.
  */
@@ -28,7 +28,7 @@ export function probeKey(identity: string): string {
   return PROBE_PREFIX + identity;
 }
 
-/** Message `type` of a request to acknowledge on receipt. */
+/** Message `type` of a request that must never run twice (a redelivery is answered from the reply cache, or dropped if a push). */
 export const TYPE_AT_MOST_ONCE: AmqpDelivery = 'at-most-once';
 
 /** The addressing fields of a request or push. */
