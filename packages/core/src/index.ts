@@ -28,6 +28,10 @@ export type { ActorLike, HandlerSpec } from './actor/actor-routes';
 export type { ActorDefinition, ActorOptions, ActorRoute, ExposeOptions, Handler } from './actor/actor.types';
 export { routeOf, snakeCase } from './actor/route-name';
 
+// One log line per burst of dropped or refused events (also used by @nanite/fastify's Control Tower).
+export { BurstLog } from './internal/burst-log';
+export type { BurstLogger, BurstLogOptions } from './internal/burst-log';
+
 export { Agent, DEFAULT_AGENT_OPTIONS } from './agent/agent';
 export type { AgentStats } from './agent/agent';
 export type { AgentOptions } from './agent/agent.options';

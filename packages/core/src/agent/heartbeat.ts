@@ -1,4 +1,5 @@
 /** The agent's side of liveness: Register, Ping every `pingInterval`, UnRegister. */
+import { BurstLog } from '../internal/burst-log';
 import type { Logger } from '../internal/logger';
 import type { HeartbeatPacket, RouteInfo } from '../protocol/packets';
 import type { AgentLink } from '../transport/transport';
@@ -22,12 +23,18 @@ export interface HeartbeatSource {
 export class Heartbeat {
   private readonly elu = new EluMeter();
   private timer: NodeJS.Timeout | undefined;
-  /** Times the status function threw or returned something other than a finite number. */
-  statusFaults = 0;
   private lastGood: number | undefined;
-  private readonly loggedFaults = new Set<'threw' | 'garbage'>();
+  /** Logged once per kind of fault, for the agent's life. */
+  private readonly faults: BurstLog<'threw' | 'garbage'>;
 
-  constructor(private readonly src: HeartbeatSource) {}
+  constructor(private readonly src: HeartbeatSource) {
+    this.faults = new BurstLog({ logger: src.logger, bindings: { agent: src.identity }, quietMs: Infinity, windowPerKey: true, message: 'status function fault' });
+  }
+
+  /** Times the status function threw or returned something other than a finite number. */
+  get statusFaults(): number {
+    return this.faults.count;
+  }
 
   /** Registers, then pings every `pingInterval`. */
   start(): void {
@@ -90,12 +97,8 @@ export class Heartbeat {
   }
 
   private fallback(kind: 'threw' | 'garbage', info: StatusInfo, detail: object): number {
-    this.statusFaults++;
-    if (!this.loggedFaults.has(kind)) {
-      this.loggedFaults.add(kind);
-      const what = kind === 'threw' ? 'status function threw' : 'status function returned a non-finite number';
-      this.src.logger.warn({ agent: this.src.identity, ...detail }, `${what}; advertising the last good status (or the default one) instead (further faults of this kind are only counted)`);
-    }
+    const what = kind === 'threw' ? 'status function threw' : 'status function returned a non-finite number';
+    this.faults.record(detail, kind, `${what}; advertising the last good status (or the default one) instead (further faults of this kind are only counted)`);
     return this.lastGood ?? defaultStatus(info);
   }
 }

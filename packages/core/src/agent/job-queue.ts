@@ -5,6 +5,7 @@
  * amqp:// a peer may mark its messages at-most-once. Over the bound the agent refuses work at once
  * (`NANITE_ERR_OVERLOADED`) instead of holding it until it is useless.
  */
+import { BurstLog } from '../internal/burst-log';
 import type { Logger } from '../internal/logger';
 import type { RequestPacket } from '../protocol/packets';
 import type { Settle } from '../transport/transport';
@@ -29,15 +30,26 @@ export function defaultMaxQueued(concurrency: number): number {
 export class JobQueue {
   private items: Array<Waiting | undefined> = [];
   private head = 0;
-  /** Refused (requests) or dropped (pushes) because the queue was full. */
-  overloaded = 0;
-  private inBurst = false;
+  /** One line per burst of overflows; a burst ends when the queue drains (see `shift()`), not after a time. */
+  private readonly full: BurstLog;
 
   constructor(
     readonly max: number,
-    private readonly logger: Logger,
-    private readonly bindings: object,
-  ) {}
+    logger: Logger,
+    bindings: object,
+  ) {
+    this.full = new BurstLog({
+      logger,
+      bindings,
+      quietMs: Infinity,
+      message: 'queue full: refusing requests (NANITE_ERR_OVERLOADED) and dropping pushes until it drains (one line per burst)',
+    });
+  }
+
+  /** Refused (requests) or dropped (pushes) because the queue was full. */
+  get overloaded(): number {
+    return this.full.count;
+  }
 
   get length(): number {
     return this.items.length - this.head;
@@ -46,11 +58,7 @@ export class JobQueue {
   /** Queues `w`; false (and counted) when the queue is full: the caller refuses it. */
   push(w: Waiting): boolean {
     if (this.length >= this.max) {
-      this.overloaded++;
-      if (!this.inBurst) {
-        this.inBurst = true;
-        this.logger.warn({ ...this.bindings, maxQueued: this.max, overloaded: this.overloaded }, 'queue full: refusing requests (NANITE_ERR_OVERLOADED) and dropping pushes until it drains (one line per burst)');
-      }
+      this.full.record({ maxQueued: this.max });
       return false;
     }
     this.items.push(w);
@@ -60,7 +68,7 @@ export class JobQueue {
   shift(): Waiting | undefined {
     if (this.head >= this.items.length) {
       // Asked for work with none waiting (a slot freed): any burst is over, even with `max` 0.
-      this.inBurst = false;
+      this.full.endBurst();
       return undefined;
     }
     const w = this.items[this.head];
@@ -73,7 +81,7 @@ export class JobQueue {
       this.head = 0;
     }
     // A burst ends when the queue is half empty again; the next overflow logs again.
-    if (this.inBurst && this.length <= this.max / 2) this.inBurst = false;
+    if (this.length <= this.max / 2) this.full.endBurst();
     return w;
   }
 
@@ -82,7 +90,7 @@ export class JobQueue {
     const out = this.items.slice(this.head) as Waiting[];
     this.items = [];
     this.head = 0;
-    this.inBurst = false;
+    this.full.endBurst();
     return out;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ActorRoute } from '../actor/actor.types';
 import { NaniteError, toNaniteError } from '../errors';
+import { BurstLog } from '../internal/burst-log';
 import { DeadlineQueue } from '../internal/deadline-queue';
 import type { Logger } from '../internal/logger';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
@@ -50,7 +51,8 @@ export class JobRunner implements JobHost {
   private readonly queue: JobQueue;
   private readonly replier: Replier;
   private readonly idleWaiters: Array<() => void> = [];
-  private readonly pushFaults = new Set<string>();
+  /** Once per route and message (bounded): a flood of failing pushes must not flood the log; stats.failed counts them all. */
+  private readonly pushFaults: BurstLog;
   private draining = false;
 
   constructor(options: JobRunnerOptions) {
@@ -58,6 +60,7 @@ export class JobRunner implements JobHost {
     this.identity = options.identity;
     this.queue = new JobQueue(options.maxQueued, options.logger, { agent: options.identity });
     this.replier = new Replier(options.identity, options.logger, options.link);
+    this.pushFaults = new BurstLog({ logger: options.logger, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'push handler failed' });
   }
 
   /** Requests waiting for a free slot. */
@@ -196,11 +199,7 @@ export class JobRunner implements JobHost {
   }
 
   private pushFailed(packet: RequestPacket, error: NaniteError, traceId: string): void {
-    // Once per route and message (bounded): a flood of failing pushes must not flood the log; stats.failed counts them all.
-    const kind = `${packet.route}\u0000${error.message}`;
-    if (this.pushFaults.has(kind) || this.pushFaults.size >= 100) return;
-    this.pushFaults.add(kind);
-    this.o.logger.warn({ err: error, route: packet.route, traceId }, 'push handler failed');
+    this.pushFaults.record({ err: error, route: packet.route, traceId }, `${packet.route}\u0000${error.message}`);
   }
 
   private next(): void {

@@ -3,23 +3,37 @@
  * `NANITE_ERR_PAYLOAD` error reply at once — never a lost reply and a caller waiting its timeout.
  */
 import type { NaniteError, SerializedError } from '../errors';
+import { BurstLog } from '../internal/burst-log';
 import type { Logger } from '../internal/logger';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import { isPayloadError } from '../protocol/wire-safety';
 import type { AgentLink } from '../transport/transport';
 
-/** Owns nothing but a bounded set of routes already warned about. */
+/** Owns nothing but two burst logs: values that cannot cross the wire, replies the transport refused. */
 export class Replier {
-  private readonly warned = new Set<string>();
-  /** Replies the transport refused (not for their content); logged once per burst of failures. */
-  lostCount = 0;
-  private inLostBurst = false;
+  /** Values that could not cross the wire, logged once per route (bounded: routes are this agent's own, but stay safe if there are many). */
+  private readonly unsendable: BurstLog;
+  /** Replies the transport refused (not for their content); a burst of them ends when a reply goes through. */
+  private readonly lost: BurstLog;
 
   constructor(
     private readonly identity: string,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly link: () => AgentLink | undefined,
-  ) {}
+  ) {
+    this.unsendable = new BurstLog({ logger, bindings: { agent: identity }, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'a value could not cross the wire' });
+    this.lost = new BurstLog({
+      logger,
+      level: 'error',
+      quietMs: Infinity,
+      message: 'could not send a result (further failures are only counted until a reply goes through)',
+    });
+  }
+
+  /** Replies the transport refused (not for their content). */
+  get lostCount(): number {
+    return this.lost.count;
+  }
 
   /**
    * Sends a successful result. When it cannot cross the wire, sends that `NANITE_ERR_PAYLOAD`
@@ -30,7 +44,7 @@ export class Replier {
     const err = this.send(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value });
     if (err === undefined) return undefined;
     if (!isPayloadError(err)) {
-      this.lost(p, err);
+      this.lose(p, err);
       return undefined;
     }
     this.warnOnce(p.route, err, 'a result could not cross the wire; the caller got NANITE_ERR_PAYLOAD (further ones of this route are only counted)');
@@ -45,7 +59,7 @@ export class Replier {
     if (isPayloadError(err)) {
       err = this.send(p, errorPacket(this.identity, p, { code: e.code, message: e.message, retryable: e.retryable, data: { dropped: err.message } }));
     }
-    if (err !== undefined) this.lost(p, err);
+    if (err !== undefined) this.lose(p, err);
   }
 
   /** Sends a progress value; returns the `NANITE_ERR_PAYLOAD` error when it cannot cross the wire. */
@@ -57,7 +71,7 @@ export class Replier {
       this.warnOnce(p.route, err, 'a progress value could not cross the wire; the request failed with NANITE_ERR_PAYLOAD (further ones of this route are only counted)');
       return err;
     }
-    this.lost(p, err);
+    this.lose(p, err);
     return undefined;
   }
 
@@ -67,25 +81,19 @@ export class Replier {
     if (!link) return undefined;
     try {
       link.reply(p.replyTo, packet);
-      this.inLostBurst = false;
+      this.lost.endBurst();
       return undefined;
     } catch (err) {
       return err;
     }
   }
 
-  private lost(p: RequestPacket, err: unknown): void {
-    this.lostCount++;
-    if (this.inLostBurst) return;
-    this.inLostBurst = true;
-    this.logger.error({ err, route: p.route, requestId: `${p.replyTo}#${p.id}`, lost: this.lostCount }, 'could not send a result (further failures are only counted until a reply goes through)');
+  private lose(p: RequestPacket, err: unknown): void {
+    this.lost.record({ err, route: p.route, requestId: `${p.replyTo}#${p.id}` });
   }
 
   private warnOnce(route: string, err: NaniteError, msg: string): void {
-    // Bounded: routes come from this agent's own actors, but stay safe if there are many.
-    if (this.warned.has(route) || this.warned.size >= 100) return;
-    this.warned.add(route);
-    this.logger.warn({ agent: this.identity, route, reason: err.message }, msg);
+    this.unsendable.record({ route, reason: err.message }, route, msg);
   }
 }
 

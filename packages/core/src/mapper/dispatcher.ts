@@ -1,54 +1,23 @@
 /**
- * Where a mapper's requests go: picking agents, sending, failing over, gathering fan-outs, and
- * matching results and progress to the requests waiting for them.
+ * Where a mapper's requests go: picking agents, sending, failing over, sending fan-out legs (the
+ * fan-out itself is in fan-out.ts), and matching results and progress to the requests waiting for them.
  */
 import { NaniteError } from '../errors';
 import { RequestIdPool } from '../internal/ids';
-import type { Logger } from '../internal/logger';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import type { RequestInfo, Selector } from '../selectors/selector';
-import type { MapperLink, SendOptions } from '../transport/transport';
-import { AgentWait, timeLeft } from './agent-wait';
+import type { SendOptions } from '../transport/transport';
+import { AgentWait } from './agent-wait';
 import { filterCandidates } from './candidates';
-import { abortedError, notSentError, shuttingDownError, timeoutError } from './mapper-errors';
-import type { MapperFaults } from './mapper-faults';
-import type { FanOut, MapperRequestOptions } from './mapper.options';
+import type { Dispatch, DispatchContext } from './dispatch.types';
+import { fanOut, type FanOutContext } from './fan-out';
+import { abortedError, notSentError, timeoutError } from './mapper-errors';
+import type { FanOut } from './mapper.options';
 import { pickAgents } from './pick-agents';
 import { PendingRequest, type PendingCallbacks } from './pending-request';
 import { PendingTable } from './pending-table';
 import { Pusher, type PushDispatch } from './pusher';
-import type { AgentRecord, Registry } from './registry';
-import type { RegistryWaiters } from './registry-waiters';
-
-/** What the dispatcher needs from its mapper. */
-export interface DispatchContext {
-  readonly identity: string;
-  readonly registry: Registry;
-  readonly waiters: RegistryWaiters;
-  readonly logger: Logger;
-  readonly faults: MapperFaults;
-  /** How long an offline-failsafe request may wait for an agent (ms). */
-  readonly persistentTtl: number;
-  /** Selector for re-sending pushes that came back. */
-  readonly defaultSelector: Selector;
-  link(): MapperLink | undefined;
-  isRunning(): boolean;
-  /** Milliseconds left in the discovery window after start (<= 0 once it closed). */
-  discoveryLeft(): number;
-  /** What we hold of this agent proved stale (it does not serve a route it registered): ask it to register again. */
-  stale(record: AgentRecord): void;
-}
-
-/** A request, resolved into what dispatch needs. */
-export interface Dispatch extends PushDispatch {
-  options: MapperRequestOptions;
-  /** The caller's time limit in ms (0: none), for messages. */
-  timeout: number;
-  /** Epoch ms by which the request must complete (0: none). */
-  deadline: number;
-  /** When the caller made it (epoch ms). */
-  now: number;
-}
+import type { AgentRecord } from './registry';
 
 /** Routes requests for one mapper; owns the pending table. */
 export class Dispatcher {
@@ -57,6 +26,7 @@ export class Dispatcher {
   private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.pusher.sent.has(id);
   private readonly wait: AgentWait;
   private readonly pusher: Pusher;
+  private readonly fanOutContext: FanOutContext;
   /** Requests re-sent to another agent after theirs was unreachable or lost. */
   redispatched = 0;
 
@@ -73,6 +43,15 @@ export class Dispatcher {
       suspend: (agent) => this.suspend(agent),
       redispatched: () => this.redispatched++,
     });
+    this.fanOutContext = {
+      identity: ctx.identity,
+      registry: ctx.registry,
+      wait: this.wait,
+      isRunning: () => ctx.isRunning(),
+      pick: (selector, candidates, info, all) => this.pick(selector, candidates, info, all),
+      leg: (d, agent, timeout, cb) => this.leg(d, agent, timeout, cb),
+      expiredBeforeSend: (route, timeout, agent) => this.expiredBeforeSend(route, timeout, agent),
+    };
   }
 
   /** Requests waiting for a result now. */
@@ -91,48 +70,9 @@ export class Dispatcher {
     this.send(p, d.options.persistent ?? false, d.now);
   }
 
-  /**
-   * A request to every agent the selector picks, gathering one outcome per agent identity. Every
-   * choice is validated before any leg is sent.
-   */
+  /** A request to every agent the selector picks, gathering one outcome per agent identity (see fan-out.ts). */
   fanOut(d: Dispatch, cb: PendingCallbacks, done: (r: FanOut<unknown>) => void): void {
-    const { route, payload, options, selector, tags } = d;
-    const left = timeLeft(d.deadline);
-    if (left <= 0) {
-      cb.reject(this.expiredBeforeSend(route, d.timeout, undefined));
-      return;
-    }
-    // Right after start, wait out the discovery window: a fan-out must reach every agent, not the first to answer.
-    if (this.wait.afterDiscovery(d.deadline, () => (this.ctx.isRunning() ? this.fanOut(d, cb, done) : cb.reject(shuttingDownError(this.ctx.identity))))) return;
-    const candidates = filterCandidates(this.ctx.registry.serving(route), tags, options.target, undefined);
-    const agents = candidates.length ? this.pick(selector, candidates, { route, payload, tags, target: options.target }, true) : [];
-    if (agents instanceof NaniteError) {
-      cb.reject(agents);
-      return;
-    }
-    if (agents.length === 0) {
-      const retry = (): void => this.fanOut({ ...d, options: { ...options, persistent: false } }, cb, done);
-      this.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent ?? false, retry, cb.reject);
-      return;
-    }
-    const out: FanOut<unknown> = {};
-    let count = agents.length;
-    const settle = (identity: string, outcome: FanOut<unknown>[string]): void => {
-      out[identity] = outcome;
-      if (--count === 0) done(out);
-    };
-    for (const agent of agents) {
-      const leg = new PendingRequest(this.packet('request', d, d.timeout), tags, agent.identity, selector, {
-        resolve: (result) => settle(agent.identity, { ok: true, result }),
-        reject: (error) => settle(agent.identity, { ok: false, error }),
-      });
-      leg.failover = false;
-      leg.delivery = options.delivery;
-      leg.onProgress = options.onProgress;
-      leg.deadline = d.deadline;
-      this.track(leg, d, Number.isFinite(left) ? Math.ceil(left) : 0);
-      this.sendTo(leg, agent, false, Date.now());
-    }
+    fanOut(this.fanOutContext, d, cb, done);
   }
 
   /** Fire-and-forget; waits (discovery window, offline failsafe) like a request would. */
@@ -212,6 +152,17 @@ export class Dispatcher {
     const packet: RequestPacket = { v: 1, type, id, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
     if (o.traceId !== undefined) packet.traceId = o.traceId;
     return packet;
+  }
+
+  /** One fan-out leg: never moved to another agent. */
+  private leg(d: Dispatch, agent: AgentRecord, timeout: number, cb: PendingCallbacks): void {
+    const leg = new PendingRequest(this.packet('request', d, d.timeout), d.tags, agent.identity, d.selector, cb);
+    leg.failover = false;
+    leg.delivery = d.options.delivery;
+    leg.onProgress = d.options.onProgress;
+    leg.deadline = d.deadline;
+    this.track(leg, d, timeout);
+    this.sendTo(leg, agent, false, Date.now());
   }
 
   private track(p: PendingRequest, d: Dispatch, timeout: number): void {

@@ -3,6 +3,7 @@
  * each kind is logged once per burst (again only after a quiet minute), so neither a faulty
  * selector on the hot path nor a flood from the wire can flood the logs.
  */
+import { BurstLog } from '../internal/burst-log';
 import type { Logger } from '../internal/logger';
 
 /** The counters of {@link MapperFaults}, as `mapper.stats` shows them. */
@@ -29,41 +30,44 @@ export interface MapperFaultCounts {
 
 type Counter = keyof MapperFaultCounts;
 
+/** The counters that log; `expiredBeforeSend` is only counted (the caller gets the timeout). */
+type Logged = Exclude<Counter, 'expiredBeforeSend'>;
+
+const LOGGED: readonly Logged[] = [
+  'selectorFaults', 'listenerFaults', 'strayReplies', 'strayReturns', 'undeliveredPushes', 'refusedAgents', 'clamped', 'unansweredPings',
+];
+
+/** User code that threw is an error; what came from the wire is a warning. */
+const ERRORS: ReadonlySet<Logged> = new Set<Logged>(['selectorFaults', 'listenerFaults']);
+
 const QUIET_MS = 60_000;
 
 /** Counts faults and logs one line per kind per burst. */
-export class MapperFaults implements MapperFaultCounts {
-  selectorFaults = 0;
-  listenerFaults = 0;
-  strayReplies = 0;
-  strayReturns = 0;
-  undeliveredPushes = 0;
-  refusedAgents = 0;
-  clamped = 0;
-  unansweredPings = 0;
+export class MapperFaults {
   expiredBeforeSend = 0;
-  /** Last time each kind was seen (bounded: kinds are a fixed set chosen by the mapper's code). */
-  private readonly lastSeen = new Map<string, number>();
+  /** One log per counter; its keys are the fault kinds, a fixed set chosen by the mapper's code. */
+  private readonly logs: Record<Logged, BurstLog>;
 
-  constructor(
-    private readonly logger: Logger,
-    private readonly bindings: object,
-  ) {}
+  constructor(logger: Logger, bindings: object) {
+    this.logs = Object.fromEntries(LOGGED.map((c) => [c, new BurstLog({
+      logger,
+      bindings,
+      quietMs: QUIET_MS,
+      until: 'silence',
+      windowPerKey: true,
+      level: ERRORS.has(c) ? 'error' : 'warn',
+      message: 'a mapper fault',
+    })])) as Record<Logged, BurstLog>;
+  }
 
   /** Counts one fault; logs `message` when `kind` was not seen in the last minute. */
-  record(counter: Counter, kind: string, details: object, message: string): void {
-    this[counter]++;
-    const now = Date.now();
-    const last = this.lastSeen.get(kind);
-    this.lastSeen.set(kind, now);
-    if (last !== undefined && now - last < QUIET_MS) return;
-    const level = counter === 'selectorFaults' || counter === 'listenerFaults' ? 'error' : 'warn';
-    this.logger[level]({ ...this.bindings, ...details, kind, total: this[counter] }, `${message} (further faults of this kind are only counted until a quiet minute)`);
+  record(counter: Logged, kind: string, details: object, message: string): void {
+    this.logs[counter].record({ ...details, kind }, kind, `${message} (further faults of this kind are only counted until a quiet minute)`);
   }
 
   /** A copy of the counters. */
   counts(): MapperFaultCounts {
-    const { selectorFaults, listenerFaults, strayReplies, strayReturns, undeliveredPushes, refusedAgents, clamped, unansweredPings, expiredBeforeSend } = this;
-    return { selectorFaults, listenerFaults, strayReplies, strayReturns, undeliveredPushes, refusedAgents, clamped, unansweredPings, expiredBeforeSend };
+    const logged = Object.fromEntries(LOGGED.map((c) => [c, this.logs[c].count])) as Record<Logged, number>;
+    return { ...logged, expiredBeforeSend: this.expiredBeforeSend };
   }
 }

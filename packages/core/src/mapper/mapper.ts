@@ -1,27 +1,31 @@
 /**
- * The mapper: keeps the registry of live agents from their heartbeats and hands requests to its
- * dispatcher.
+ * The mapper: its lifecycle and public API. It keeps the registry of live agents from their
+ * heartbeats (heartbeats.ts), routes what arrives (mapper-inbox.ts), checks requests
+ * (request-intake.ts) and hands them to its dispatcher.
  */
 import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
-import { decodePacket } from '../protocol/decode';
 import { SelectorSet } from '../selectors/resolve-selector';
 import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
 import type { MapperLink, Transport } from '../transport/transport';
-import { Dispatcher, type Dispatch } from './dispatcher';
+import type { Dispatch } from './dispatch.types';
+import { Dispatcher } from './dispatcher';
 import { GuardedEmitter } from './guarded-emitter';
 import { Heartbeats } from './heartbeats';
-import { abortedError, checkHops, shuttingDownError } from './mapper-errors';
+import { checkHops, shuttingDownError } from './mapper-errors';
+import { receive, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
 import type { TypedMapper } from './typed-mapper';
-import { Registry, type AgentRecord } from './registry';
+import { Registry } from './registry';
 import { RegistryWaiters } from './registry-waiters';
+import { toDispatch, type IntakeLimits } from './request-intake';
+import { waitForAgents } from './wait-for-agents';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
 
 export { DEFAULT_MAPPER_OPTIONS };
@@ -52,6 +56,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly malformed: MalformedCounter;
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
+  private readonly intake: IntakeLimits;
   private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
@@ -76,6 +81,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       discoveryWindow: options.discoveryWindow ?? DEFAULT_MAPPER_OPTIONS.discoveryWindow,
       agentTimeout: options.agentTimeout,
     };
+    this.intake = { timeout: this.o.timeout, maxHops: this.o.maxHops, selectorFor: (o) => this.selectorFor(o) };
     this.malformed = new MalformedCounter(this.logger, { mapper: this.identity });
     this.faults = new MapperFaults(this.logger, { mapper: this.identity });
     this.registry = new Registry(options.maxAgents ?? DEFAULT_MAPPER_OPTIONS.maxAgents);
@@ -113,10 +119,11 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   private async open(): Promise<void> {
+    const inbox: MapperInbox = { malformed: this.malformed, dispatcher: this.dispatcher, heartbeats: this.heartbeats };
     try {
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
-        onPacket: (packet) => this.onPacket(packet),
+        onPacket: (packet) => receive(inbox, packet),
         onMalformed: (reason) => this.malformed.record(reason),
         // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
         // what it had in flight there (only that: a forged or duplicated return is counted and dropped).
@@ -163,16 +170,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
    * `NANITE_ERR_TIMEOUT` after `timeout` ms.
    */
   waitForAgents(options: WaitForAgentsOptions = {}): Promise<AgentView[]> {
-    const count = options.count ?? 1;
-    const matching = (): AgentRecord[] => (options.route ? [...this.registry.serving(options.route)] : [...this.registry.all()]);
-    return new Promise((resolve, reject) => {
-      this.waiters.wait(
-        () => matching().length >= count,
-        options.timeout ?? 10_000,
-        () => resolve(matching().map((a) => a.snapshot())),
-        () => reject(new NaniteError('NANITE_ERR_TIMEOUT', { message: `Fewer than ${count} agent(s)${options.route ? ` serving ${options.route}` : ''} after ${options.timeout ?? 10_000} ms` })),
-      );
-    });
+    return waitForAgents(this.registry, this.waiters, options);
   }
 
   /** Sends a request and resolves with its result. With `selector: 'all'`, resolves with one outcome per agent. */
@@ -247,55 +245,13 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     let d: Dispatch;
     try {
       this.assertRunning();
-      checkHops(options.hops ?? 0, this.o.maxHops);
-      if (options.signal?.aborted) throw abortedError(options.signal);
-      let timeout = options.timeout ?? this.o.timeout;
-      // One clock read per request: the deadline, the deadline check and `sentAt` all use it.
-      const now = Date.now();
-      if (options.deadline !== undefined) {
-        const left = Math.floor(options.deadline - now);
-        if (left <= 0) throw new NaniteError('NANITE_ERR_TIMEOUT', { message: `The deadline of ${route} had already passed` });
-        timeout = timeout > 0 ? Math.min(timeout, left) : left;
-      }
-      const selector = this.selectorFor(options);
-      if (selector.fanOut && !fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' });
-      d = { route, payload, options, selector, tags: options.tags ?? [], timeout, deadline: timeout > 0 ? now + timeout : 0, now };
+      d = toDispatch(route, payload, options, this.intake, fanOut !== undefined);
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
     }
     if (fanOut && d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
     else this.dispatcher.single(d, cb);
-  }
-
-  // ---- incoming -------------------------------------------------------------------------------
-
-  private onPacket(raw: unknown): void {
-    const decoded = decodePacket(raw);
-    if (!decoded.ok) {
-      this.malformed.record(decoded.reason);
-      return;
-    }
-    const packet = decoded.packet;
-    switch (packet.type) {
-      case 'result':
-        this.dispatcher.onResult(packet);
-        return;
-      case 'progress':
-        this.dispatcher.onProgress(packet);
-        return;
-      case 'register':
-        this.heartbeats.onRegister(packet, Date.now());
-        return;
-      case 'ping':
-        this.heartbeats.onPing(packet, Date.now());
-        return;
-      case 'unregister':
-        this.heartbeats.drop(packet.identity, 'unregistered');
-        return;
-      default:
-        this.malformed.record(`mapper received a ${packet.type} packet`);
-    }
   }
 
   protected listenerFault(event: string, err: unknown): void {
@@ -329,5 +285,4 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     if (this.state === 'idle' || this.state === 'starting') throw new NaniteError('NANITE_ERR_NOT_STARTED', { message: `Mapper ${this.identity} is not started: call start() first` });
     throw new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Mapper ${this.identity} is closing` });
   }
-
 }

@@ -1,6 +1,5 @@
 /** The agents the Control Tower shows: the mapper's live ones plus those that went down lately. */
-import type { AgentDownReason, AgentView, Mapper } from '@nanite/core';
-import { BurstLog, type TowerLogger } from './burst-log';
+import { BurstLog, type AgentDownReason, type AgentView, type BurstLogger, type Mapper } from '@nanite/core';
 
 /** One agent as the Control Tower API shows it. */
 export interface AgentRow extends AgentView {
@@ -29,7 +28,7 @@ export interface AgentBoardOptions {
   /** Most agents listed as down at once; past it the oldest are removed early. */
   maxDown: number;
   /** Told once per burst of early removals. */
-  logger?: TowerLogger;
+  logger?: BurstLogger;
 }
 
 /** A change on the board. */
@@ -55,7 +54,7 @@ export class AgentBoard {
     private readonly mapper: Mapper,
     private readonly options: AgentBoardOptions,
   ) {
-    this.evictions = new BurstLog('Control Tower: more agents went down than it lists (maxDown); removing the oldest early', options.logger);
+    this.evictions = new BurstLog({ logger: options.logger, message: 'Control Tower: more agents went down than it lists (maxDown); removing the oldest early (further ones in the next 10 s are only counted)' });
     mapper.on('agent:up', this.onUp);
     mapper.on('agent:update', this.onUpdate);
     mapper.on('agent:down', this.onDown);
@@ -128,7 +127,7 @@ export class AgentBoard {
     const oldest = this.down.keys().next();
     if (oldest.done) return;
     this.remove(oldest.value);
-    this.evictions.note({ maxDown: this.options.maxDown });
+    this.evictions.record({ maxDown: this.options.maxDown });
   }
 
   private emit(change: BoardChange): void {

@@ -1,7 +1,7 @@
 /** Server-sent events to every open Control Tower page. */
 import { PassThrough } from 'node:stream';
+import { BurstLog, type BurstLogger } from '@nanite/core';
 import type { FastifyReply } from 'fastify';
-import { BurstLog, type TowerLogger } from './burst-log';
 
 /** One server-sent event. */
 export interface SseEvent {
@@ -27,7 +27,7 @@ export interface SseHubOptions {
   /** Most streams open at once; more are answered 503 (the page retries). Default 256. */
   maxClients?: number;
   /** Told once per burst of dropped or refused streams. */
-  logger?: TowerLogger;
+  logger?: BurstLogger;
 }
 
 /** Defaults of {@link SseHubOptions}. */
@@ -52,8 +52,8 @@ export class SseHub {
   constructor(private readonly options: SseHubOptions) {
     this.maxBuffered = options.maxBuffered ?? DEFAULT_SSE_LIMITS.maxBuffered;
     this.maxClients = options.maxClients ?? DEFAULT_SSE_LIMITS.maxClients;
-    this.dropped = new BurstLog('Control Tower: dropped event streams whose client stopped reading (maxBuffered)', options.logger);
-    this.refused = new BurstLog('Control Tower: refused event streams, too many open (maxClients)', options.logger);
+    this.dropped = new BurstLog({ logger: options.logger, message: 'Control Tower: dropped event streams whose client stopped reading (maxBuffered; further ones in the next 10 s are only counted)' });
+    this.refused = new BurstLog({ logger: options.logger, message: 'Control Tower: refused event streams, too many open (maxClients; further ones in the next 10 s are only counted)' });
   }
 
   /** Streams dropped because their client stopped reading, and streams refused (503) because `maxClients` were open. */
@@ -69,7 +69,7 @@ export class SseHub {
   /** Answers `reply` with an event stream that starts with `initial` (or 503 when `maxClients` are open). */
   open(reply: FastifyReply, initial: readonly SseEvent[]): FastifyReply {
     if (!this.closed && this.clients.size >= this.maxClients) {
-      this.refused.note({ maxClients: this.maxClients });
+      this.refused.record({ maxClients: this.maxClients });
       return reply
         .code(503)
         .header('retry-after', '5')
@@ -113,7 +113,7 @@ export class SseHub {
 
   private write(stream: PassThrough, limit: number, text: string): void {
     if (stream.writableLength + stream.readableLength + text.length > limit) {
-      this.dropped.note({ maxBuffered: this.maxBuffered });
+      this.dropped.record({ maxBuffered: this.maxBuffered });
       this.drop(stream);
       stream.destroy();
       return;

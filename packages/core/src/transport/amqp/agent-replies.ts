@@ -8,10 +8,10 @@
  * disconnected wait in a bounded buffer (oldest dropped: the mapper asks again after reconnecting).
  */
 import type { Channel } from 'amqplib';
+import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
 import type { ProgressPacket, ResultPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
-import { BurstLog } from '../shared/burst-log';
 import { PublishBuffer } from '../shared/publish-buffer';
 import type { ReplyCache } from '../shared/reply-cache';
 import type { AmqpNames } from './amqp.topology';
@@ -47,7 +47,11 @@ export class AgentReplies {
 
   constructor(private readonly s: AgentRepliesSettings) {
     this.buffer = new PublishBuffer(s.bufferSize, 'reply');
-    this.dropped = new BurstLog(s.logger, 'reply buffer full: dropped the oldest replies (their mappers ask again after reconnecting)', { agent: s.identity });
+    this.dropped = new BurstLog({
+      logger: s.logger,
+      bindings: { agent: s.identity },
+      message: 'reply buffer full: dropped the oldest replies (their mappers ask again after reconnecting; further ones in the next 10 s are only counted)',
+    });
   }
 
   /** Sends a result or progress of a request this agent runs (a result also goes into the reply cache). */

@@ -7,10 +7,10 @@
  * routing (agent-replies.ts) and draining (agent-drain.ts).
  */
 import type { Channel, ChannelModel, Message } from 'amqplib';
+import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
 import type { HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
-import { BurstLog } from '../shared/burst-log';
 import { ReplyCache } from '../shared/reply-cache';
 import type { AgentLink, AgentLinkOptions, AgentSink } from '../transport';
 import { AckBatcher, safeAck } from './ack-batcher';
@@ -60,7 +60,11 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     private readonly s: AmqpAgentLinkSettings,
   ) {
     this.queue = s.names.agentQueue(identity);
-    const overflow = new BurstLog(s.logger, 'reply cache full through an outage: results not kept (a re-send of their request would run it again)', { agent: identity });
+    const overflow = new BurstLog({
+      logger: s.logger,
+      bindings: { agent: identity },
+      message: 'reply cache full through an outage: results not kept (a re-send of their request would run it again; further ones in the next 10 s are only counted)',
+    });
     this.cache = new ReplyCache(s.dedupWindow, () => overflow.record());
     this.attacher = new LinkAttacher({ role: 'agent', bindings: { agent: identity }, connection: s.connection, logger: s.logger }, this);
     this.replies = new AgentReplies({ ...s, identity, cache: this.cache, channel: () => this.ch, batch: () => this.batch() });

@@ -1,7 +1,8 @@
 /**
- * Counters of what an SP socket refused or dropped, and a log that writes one line per burst of
- * faults instead of one per fault (a peer spewing garbage must not flood the logs).
+ * Counters of what an SP socket refused or dropped, by kind, with one log line per burst of faults
+ * instead of one per fault (a peer spewing garbage must not flood the logs).
  */
+import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
 import type { SpFrameFault } from './sp-frame';
 import type { SpHeaderFault } from './sp-handshake';
@@ -39,40 +40,27 @@ const ALL: readonly SpFault[] = [
 /** A burst ends when no line was written for this long (ms). */
 export const SP_FAULT_LOG_WINDOW = 10_000;
 
-/** Counts faults; logs the first of a burst and then at most one line per window, with what was suppressed. */
+/** Counts faults by kind; logs the first of a burst and then at most one line per window, with what was suppressed. */
 export class SpFaultCounter {
-  private readonly counts = Object.fromEntries(ALL.map((k) => [k, 0])) as SpFaultCounts;
-  private lastLogAt = -Infinity;
-  private suppressed = 0;
+  private readonly log: BurstLog<SpFault>;
 
-  constructor(
-    private readonly logger: Logger,
-    private readonly bindings: object,
-  ) {}
+  constructor(logger: Logger, bindings: object) {
+    this.log = new BurstLog({
+      logger,
+      bindings,
+      keys: ALL,
+      quietMs: SP_FAULT_LOG_WINDOW,
+      message: 'SP socket dropped a connection or message (further faults within 10 s are only counted)',
+    });
+  }
 
   /** Counts one fault; `detail` (e.g. the remote address) goes into the log line when one is written. */
   record(fault: SpFault, detail?: object): void {
-    this.counts[fault]++;
-    const now = Date.now();
-    if (now - this.lastLogAt < SP_FAULT_LOG_WINDOW) {
-      this.suppressed++;
-      return;
-    }
-    this.lastLogAt = now;
-    const suppressed = this.suppressed;
-    this.suppressed = 0;
-    this.logger.warn(
-      { ...this.bindings, ...detail, fault, suppressedSinceLastLine: suppressed, faults: this.nonZero() },
-      'SP socket dropped a connection or message (further faults within 10 s are only counted)',
-    );
-  }
-
-  private nonZero(): Partial<SpFaultCounts> {
-    return Object.fromEntries(Object.entries(this.counts).filter(([, n]) => n > 0));
+    this.log.record({ ...detail, fault }, fault);
   }
 
   /** Counts by kind (a copy). */
   snapshot(): SpFaultCounts {
-    return { ...this.counts };
+    return this.log.counts();
   }
 }

@@ -1,0 +1,39 @@
+/** What a mapper hands its dispatcher: its context, and each request resolved into a {@link Dispatch}. */
+import type { Logger } from '../internal/logger';
+import type { Selector } from '../selectors/selector';
+import type { MapperLink } from '../transport/transport';
+import type { MapperFaults } from './mapper-faults';
+import type { MapperRequestOptions } from './mapper.options';
+import type { PushDispatch } from './pusher';
+import type { AgentRecord, Registry } from './registry';
+import type { RegistryWaiters } from './registry-waiters';
+
+/** What the dispatcher needs from its mapper. */
+export interface DispatchContext {
+  readonly identity: string;
+  readonly registry: Registry;
+  readonly waiters: RegistryWaiters;
+  readonly logger: Logger;
+  readonly faults: MapperFaults;
+  /** How long an offline-failsafe request may wait for an agent (ms). */
+  readonly persistentTtl: number;
+  /** Selector for re-sending pushes that came back. */
+  readonly defaultSelector: Selector;
+  link(): MapperLink | undefined;
+  isRunning(): boolean;
+  /** Milliseconds left in the discovery window after start (<= 0 once it closed). */
+  discoveryLeft(): number;
+  /** What we hold of this agent proved stale (it does not serve a route it registered): ask it to register again. */
+  stale(record: AgentRecord): void;
+}
+
+/** A request, resolved into what dispatch needs. */
+export interface Dispatch extends PushDispatch {
+  options: MapperRequestOptions;
+  /** The caller's time limit in ms (0: none), for messages. */
+  timeout: number;
+  /** Epoch ms by which the request must complete (0: none). */
+  deadline: number;
+  /** When the caller made it (epoch ms). */
+  now: number;
+}

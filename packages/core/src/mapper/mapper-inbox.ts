@@ -1,0 +1,41 @@
+/** Where a mapper's incoming packets go: decoded, then to the dispatcher (replies) or the heartbeats (agents). */
+import type { MalformedCounter } from '../internal/malformed-counter';
+import { decodePacket } from '../protocol/decode';
+import type { Dispatcher } from './dispatcher';
+import type { Heartbeats } from './heartbeats';
+
+/** What a mapper's incoming packets are handed to. */
+export interface MapperInbox {
+  readonly malformed: MalformedCounter;
+  readonly dispatcher: Dispatcher;
+  readonly heartbeats: Heartbeats;
+}
+
+/** Decodes one packet from the wire and routes it; a malformed or misdirected one is dropped and counted. */
+export function receive(inbox: MapperInbox, raw: unknown): void {
+  const decoded = decodePacket(raw);
+  if (!decoded.ok) {
+    inbox.malformed.record(decoded.reason);
+    return;
+  }
+  const packet = decoded.packet;
+  switch (packet.type) {
+    case 'result':
+      inbox.dispatcher.onResult(packet);
+      return;
+    case 'progress':
+      inbox.dispatcher.onProgress(packet);
+      return;
+    case 'register':
+      inbox.heartbeats.onRegister(packet, Date.now());
+      return;
+    case 'ping':
+      inbox.heartbeats.onPing(packet, Date.now());
+      return;
+    case 'unregister':
+      inbox.heartbeats.drop(packet.identity, 'unregistered');
+      return;
+    default:
+      inbox.malformed.record(`mapper received a ${packet.type} packet`);
+  }
+}
