@@ -228,8 +228,13 @@ describe('expired work is not run', () => {
     const a = c.agent({ identity: 'a', actors: [defineActor('x', { y: ran })] });
     await a.start();
     const { link, results } = await rawMapper();
-    link.send('a', req(1, '/x/y', { timeout: 100, sentAt: Date.now() - 100 }));
+    // The clock stands still, so the request arrives exactly at its deadline (a busy machine would
+    // otherwise add a millisecond and make the gap look like clock skew, which is ignored).
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    link.send('a', req(1, '/x/y', { timeout: 100, sentAt: now - 100 }));
     await flush();
+    clock.mockRestore();
     expect(ran).not.toHaveBeenCalled();
     expect(results).toEqual([expect.objectContaining({ id: 1, ok: false, error: expect.objectContaining({ code: 'NANITE_ERR_TIMEOUT' }) })]);
     expect(a.stats.expired).toBe(1);
