@@ -38,6 +38,7 @@ export class DirectTransport implements Transport {
     private readonly options: DirectTransportOptions = {},
   ) {
     if (options.listen !== undefined) parseSpUrl(options.listen);
+    if (inner.onConnectionChange) this.onConnectionChange = (listener) => inner.onConnectionChange!(listener);
     this.serializer = options.serializer ?? new JsonSerializer();
     this.maxMessageSize = checkInteger('maxMessageSize', options.maxMessageSize ?? DEFAULT_DIRECT_OPTIONS.maxMessageSize, 1_024, 0x7fff_ffff);
     this.maxJsonPending = checkInteger('maxJsonPending', options.maxJsonPending ?? DEFAULT_DIRECT_OPTIONS.maxJsonPending, 1, 10_000_000);
@@ -51,9 +52,8 @@ export class DirectTransport implements Transport {
     return this.inner.isConnected;
   }
 
-  onConnectionChange(listener: (connected: boolean) => void): () => void {
-    return this.inner.onConnectionChange?.(listener) ?? (() => undefined);
-  }
+  /** The control plane's connection changes (present when the control plane reports them). */
+  readonly onConnectionChange?: (listener: (connected: boolean) => void) => () => void;
 
   connect(): Promise<void> {
     return this.inner.connect();
