@@ -11,7 +11,7 @@ import { checkInteger } from '../sp/sp-options';
 import { parseSpUrl } from '../sp/sp-url';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
 import { DirectAgentLink } from './direct-agent.link';
-import { DirectMapperLink } from './direct-mapper.link';
+import { DirectMapperLink, type DirectMapperStats } from './direct-mapper.link';
 import { DirectServer } from './direct-server';
 import { DEFAULT_DIRECT_OPTIONS, type DirectTransportOptions } from './direct.options';
 
@@ -83,6 +83,20 @@ export class DirectTransport implements Transport {
     const link = new DirectMapperLink(id, sink, { serializer: this.serializer, maxMessageSize: this.maxMessageSize, ...(this.options.logger ? { logger: this.options.logger } : {}) });
     link.attach(await this.inner.openMapper(id, link.sink));
     return this.track(link);
+  }
+
+  /** Counters of the direct mapper links opened here, summed (what went over SP and what took the control plane). */
+  stats(): DirectMapperStats {
+    const sum: DirectMapperStats = { peers: 0, sentDirect: 0, sentFallback: 0, lostPipes: 0 };
+    for (const l of this.links) {
+      if (!(l instanceof DirectMapperLink)) continue;
+      const s = l.stats();
+      sum.peers += s.peers;
+      sum.sentDirect += s.sentDirect;
+      sum.sentFallback += s.sentFallback;
+      sum.lostPipes += s.lostPipes;
+    }
+    return sum;
   }
 
   /** Closes the links opened here (and the control plane when `ownsInner`). Idempotent. */
