@@ -159,7 +159,7 @@ async function phase(call, concurrency, seconds, latencies) {
 }
 
 async function measure(system) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), `--serve=${system}`, `--url=${URL_}`, `--run=${run}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--serve=${system}`, `--url=${URL_}`, `--run=${run}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise((resolve, reject) => {
     child.stdout.once('data', (d) => resolve(String(d).trim()));
     child.once('exit', (code) => reject(new Error(`${system} responder exited (${code})`)));
