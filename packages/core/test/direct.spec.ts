@@ -4,7 +4,7 @@
  * cancellation, timeouts, errors and nested calls as over the broker; plain SP REQ and SURVEYOR
  * peers call routes with JSON bodies.
  */
-import { Agent, Mapper, MemoryBusRegistry, MemoryTransport, NaniteError, SpReqSocket, SpSurveyorSocket, defineActor, type AgentLink, type AgentLinkOptions, type AgentSink, type Transport } from '../src';
+import { Agent, Mapper, MemoryBusRegistry, MemoryTransport, NaniteError, SpMuxSocket, SpReqSocket, SpSurveyorSocket, decodePacket, defineActor, type AgentLink, type AgentLinkOptions, type AgentSink, type Transport } from '../src';
 import { ObservedTransport } from './observed-transport';
 import { RecordingLogger } from './helpers';
 import { freePort } from './sp-tools';
@@ -153,6 +153,36 @@ describe('direct mode (memory:// control plane)', () => {
       { ok: true, result: 'ipc-agent' },
       { ok: true, result: 'tcp-agent' },
     ]);
+  });
+});
+
+describe('direct mode: what comes off the wire', () => {
+  it('garbage from a MUX peer is dropped and counted, never a crash; the agent keeps serving', async () => {
+    const { agents, mapper, observed } = await cluster();
+    const peer = new SpMuxSocket({ logger });
+    closers.push(() => peer.close());
+    let pipe = -1;
+    peer.onPipe((event, info) => {
+      if (event === 'up') pipe = info.id;
+    });
+    peer.dial(agents[0]!.endpoint!);
+    await peer.whenConnected(1, 5_000);
+    const before = agents[0]!.stats.malformed;
+    peer.send(pipe, [Buffer.from([0x09]), Buffer.from('{}')]); // unknown kind
+    peer.send(pipe, [Buffer.from([0x01]), Buffer.from('{not json')]); // undecodable
+    peer.send(pipe, [Buffer.from([0x01]), Buffer.from('{"v":1,"type":"request","id":-1}')]); // invalid packet
+    peer.send(pipe, [Buffer.alloc(0)]); // empty
+    while (agents[0]!.stats.malformed < before + 4) await new Promise((r) => setTimeout(r, 10));
+    await warm(mapper, observed);
+    await expect(mapper.request('/simple/echo', 'still here')).resolves.toBe('still here');
+  });
+
+  it('a Register endpoint must be a tcp:// or ipc:// URL of bounded length', () => {
+    const reg = { v: 1, type: 'register', identity: 'a', routes: [], tags: [], status: 0, concurrency: 1, pingInterval: 1000 };
+    expect(decodePacket({ ...reg, endpoint: 'tcp://127.0.0.1:5555' }).ok).toBe(true);
+    expect(decodePacket({ ...reg, endpoint: 'ipc:///tmp/x.sock' }).ok).toBe(true);
+    expect(decodePacket(reg).ok).toBe(true);
+    for (const endpoint of ['http://x', 42, '', 'tcp://', `tcp://${'x'.repeat(2000)}:1`]) expect(decodePacket({ ...reg, endpoint }).ok).toBe(false);
   });
 });
 
