@@ -132,6 +132,7 @@ describe('direct mode (memory:// control plane)', () => {
     await expect(call('{"payload":1}')).resolves.toMatchObject({ ok: false, error: { code: 'NANITE_ERR_MALFORMED_PACKET' } });
     await expect(call('{"route":"/simple/wait","timeout":50}')).resolves.toMatchObject({ ok: false, error: { code: 'NANITE_ERR_TIMEOUT' } });
     await expect(call('{"route":"/simple/echo","payload":{"still":"alive"}}')).resolves.toEqual({ ok: true, result: { still: 'alive' } });
+    expect(agents[0]!.endpointStats()).toMatchObject({ json: { malformed: 2, requests: 5, replies: 7 }, listener: { accepted: { rep: 1 } } });
   });
 
   it('a plain SP SURVEYOR peer surveys listening agents over ipc:// and tcp:// and collects every answer', async () => {

@@ -10,6 +10,7 @@ import { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
 import { createTransport } from '../transport/create-transport';
 import { DirectAgentLink } from '../transport/direct/direct-agent.link';
+import type { DirectServerStats } from '../transport/direct/direct-server';
 import { DirectTransport } from '../transport/direct/direct.transport';
 import type { AgentLink, Settle, Transport } from '../transport/transport';
 import type { AgentOptions } from './agent.options';
@@ -140,6 +141,11 @@ export class Agent {
   /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */
   get endpoint(): string | undefined {
     return this.link instanceof DirectAgentLink ? this.link.endpoint : undefined;
+  }
+
+  /** Counters of the SP endpoint (connections per protocol, faults, JSON requests and malformed bodies, bounced requests), once started with `listen`. */
+  endpointStats(): DirectServerStats | undefined {
+    return this.link instanceof DirectAgentLink ? this.link.endpointStats() : undefined;
   }
 
   /** Handlers running now. */
