@@ -1,6 +1,6 @@
 /** `nanite agent` in-process on memory://: start, serve, drain on a signal. */
 import { join } from 'node:path';
-import { Mapper, type Agent } from '@nanite/core';
+import { Mapper, SpReqSocket, type Agent } from '@nanite/core';
 import { EXIT, runAgent, type AgentCommandOptions } from '../src';
 import { FakeSignals, memoryUrl, quietLogger, testIo, until, type TestIo } from './helpers';
 
@@ -57,6 +57,27 @@ describe('runAgent', () => {
     expect(started.routes).toEqual(expect.arrayContaining(['/simple/echo', '/slow/wait', '/slow/fail']));
     const [view] = await mapper!.waitForAgents({ route: '/simple/echo' });
     expect(view).toMatchObject({ identity: 'fred', tags: ['eu'], concurrency: 3, pingInterval: 250 });
+  });
+
+  it('--listen serves an SP endpoint (logged in `agent started`) that a --direct mapper and a plain SP REQ peer call', async () => {
+    const a = await start({ token: 'sp', listen: 'tcp://127.0.0.1:0' });
+    expect(a.endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(logLines().find((l) => l.msg === 'agent started')).toMatchObject({ identity: 'sp', endpoint: a.endpoint });
+    const direct = new Mapper({ transport: url, direct: true, logger: quietLogger });
+    await direct.start();
+    try {
+      await direct.waitForAgents({ route: '/simple/echo', timeout: 2_000 });
+      expect(await direct.request('/simple/echo')).toBe('hello nanite');
+    } finally {
+      await direct.close();
+    }
+    const req = new SpReqSocket();
+    req.dial(a.endpoint!);
+    try {
+      expect(JSON.parse(String(await req.request(Buffer.from('{"route":"/simple/echo"}'), { timeout: 5_000 })))).toEqual({ ok: true, result: 'hello nanite' });
+    } finally {
+      await req.close();
+    }
   });
 
   it('on SIGTERM lets the in-flight request finish, unregisters and exits 0', async () => {

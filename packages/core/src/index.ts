@@ -89,6 +89,16 @@ export type { SpEndpoint } from './transport/sp/sp-endpoint';
 export type { SpPipeInfo } from './transport/sp/sp-pipe';
 export type { SpFault, SpFaultCounts } from './transport/sp/sp-faults';
 export { SP_PROTOCOL } from './transport/sp/sp-handshake';
+export { SpMuxSocket } from './transport/sp/sp-mux.socket';
+export type { SpMuxHandler, SpMuxOptions, SpMuxStats } from './transport/sp/sp-mux.socket';
+export { SpMultiListener } from './transport/sp/sp-multi-listener';
+export type { SpMultiListenerOptions, SpMultiListenerStats } from './transport/sp/sp-multi-listener';
+export { DirectTransport } from './transport/direct/direct.transport';
+export { DEFAULT_DIRECT_OPTIONS } from './transport/direct/direct.options';
+export type { DirectTransportOptions } from './transport/direct/direct.options';
+export type { DirectServerStats } from './transport/direct/direct-server';
+export type { DirectMapperStats } from './transport/direct/direct-mapper.link';
+export type { JsonGatewayStats } from './transport/direct/json-gateway';
 export type { SpProtocolName } from './transport/sp/sp-handshake';
 
 export type { Serializer } from './serializer/serializer';

@@ -32,6 +32,8 @@ export interface AgentCommandOptions {
   drainTimeout?: number | undefined;
   /** Keep retrying an unreachable broker at start instead of failing (exit 5). */
   waitForBroker?: boolean | undefined;
+  /** Serve requests on this SP endpoint too (direct mode): `tcp://host:port` or `ipc:///path`. */
+  listen?: string | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
   /** Called once the agent is serving (tests use it to know when to send work). */
@@ -73,6 +75,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
     if (o.concurrency !== undefined) options.concurrency = o.concurrency;
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
+    if (o.listen !== undefined) options.listen = o.listen;
     const agent = new Agent(options);
     // Connecting may take long (a broker that is down is retried): a signal meanwhile ends the process.
     const started = await Promise.race([agent.start().then(() => true), nthSignal(1).then(() => false)]);
@@ -83,7 +86,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
       if (!stopped) logger.warn({ identity: agent.identity }, 'the interrupted start is still being torn down');
       return EXIT.INTERRUPTED;
     }
-    logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval }, 'agent started');
+    logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval, ...(agent.endpoint ? { endpoint: agent.endpoint } : {}) }, 'agent started');
     o.onStarted?.(agent);
     const release = keepAlive();
     await nthSignal(1).finally(release);
@@ -125,6 +128,7 @@ interface AgentFlags {
   concurrency?: number;
   drainTimeout?: number;
   waitForBroker?: boolean;
+  listen?: string;
   logLevel?: string;
   logFormat?: string;
 }
@@ -142,6 +146,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--concurrency <n>', 'handlers run at once (default: 64)').argParser(positiveInt))
     .addOption(new Option('--drain-timeout <duration>', `on SIGINT/SIGTERM, how long in-flight handlers may finish (${DURATION_HELP}; default: 10s)`).argParser(formerlySecondsDuration('--drain-timeout')))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
+    .option('--listen <url>', 'also serve requests on this SP endpoint (tcp://HOST:PORT, port 0 = any; ipc:///path): direct mode for mappers with --direct, and JSON calls from nanomsg/NNG REQ and SURVEYOR peers')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(
@@ -149,6 +154,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
       examples([
         'nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred',
         'nanite agent --actors ./calc.js ./mail.mjs --tag eu --tag gpu --ping-interval 2s --concurrency 8',
+        'nanite agent --actors ./calc.js --listen tcp://0.0.0.0:5555   # then: nngcat --req0 --dial tcp://HOST:5555 --data \'{"route":"/calc/add","payload":[1,2]}\' -A',
       ]) + '\nSIGINT/SIGTERM: graceful drain, exit 0. A second signal exits at once with status 130 (so does a signal while still connecting).\n',
     )
     .action(async (flags: AgentFlags, command: Command) => {
@@ -166,6 +172,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               concurrency: flags.concurrency,
               drainTimeout: flags.drainTimeout,
               waitForBroker: flags.waitForBroker,
+              listen: flags.listen,
               logLevel: levelFromFlag,
               logFormat: flags.logFormat,
             },

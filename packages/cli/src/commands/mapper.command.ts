@@ -26,6 +26,8 @@ export interface MapperCommandOptions {
   interactive?: boolean | undefined;
   /** How long the console listens for agents before its first prompt (ms). */
   discovery?: number | undefined;
+  /** Direct mode: send requests straight to agents that listen on an SP endpoint. */
+  direct?: boolean | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
 }
@@ -131,7 +133,7 @@ async function feedScript(server: REPLServer, source: Readable, feed: PassThroug
  */
 export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
   return guarded(io, async () => {
-    const mapper = await openMapper(o.url, io);
+    const mapper = await openMapper(o.url, io, DEFAULT_DISCOVERY_MS, o.direct ?? false);
     try {
       if (o.interactive) {
         // Let every agent answer the Advertise first, so agents() and selector 'all' see the whole cluster.
@@ -174,6 +176,7 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
     .description('run a mapper: with -i, an interactive console to send requests from')
     .addOption(urlOption())
     .option('-i, --interactive', 'open the console (request, push, call, agents, mapper in scope)')
+    .option('--direct', "direct mode: send requests straight to agents listening on an SP endpoint (agent --listen), the broker staying the control plane")
     .addOption(new Option('--discovery <duration>', `with -i: how long to listen for agents before the first prompt (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
@@ -181,16 +184,17 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
       'after',
       examples([
         'nanite mapper -i --url amqp://guest:guest@localhost:5672',
+        'nanite mapper -i --direct --url amqp://localhost   # requests over SP to agents started with --listen',
         "  nanite> await request('/simple/echo', 'hi', { selector: 'all' })",
         '  nanite> .agents',
         'nanite mapper --url amqp://localhost      # log agents joining and leaving',
         'echo "await request(\'/simple/echo\')" | nanite mapper -i   # scripted',
       ]),
     )
-    .action(async (flags: { url?: string; interactive?: boolean; discovery?: number; logLevel?: string; logFormat?: string }, command: Command) => {
+    .action(async (flags: { url?: string; interactive?: boolean; discovery?: number; direct?: boolean; logLevel?: string; logFormat?: string }, command: Command) => {
       const levelFromFlag = command.getOptionValueSource('logLevel') === 'cli' ? flags.logLevel : undefined;
       ctx.setExit(
-        await guarded(ctx.io, () => runMapper({ url: urlFor(flags.url, ctx.io), interactive: flags.interactive, discovery: flags.discovery, logLevel: levelFromFlag, logFormat: flags.logFormat }, ctx.io)),
+        await guarded(ctx.io, () => runMapper({ url: urlFor(flags.url, ctx.io), interactive: flags.interactive, discovery: flags.discovery, direct: flags.direct, logLevel: levelFromFlag, logFormat: flags.logFormat }, ctx.io)),
       );
     });
 };

@@ -1,6 +1,7 @@
 import type { ActorLike } from '../actor/actor-routes';
 import type { Logger } from '../internal/logger';
 import type { MapperOptions } from '../mapper/mapper.options';
+import type { DirectTransportOptions } from '../transport/direct/direct.options';
 import type { Transport } from '../transport/transport';
 import type { StatusFunction } from './status';
 
@@ -34,5 +35,15 @@ export interface AgentOptions {
    * the agent's transport). Ignored when `caller` is given.
    */
   mapper?: Omit<MapperOptions, 'transport'>;
+  /**
+   * Serve requests on an SP endpoint too (direct mode, docs/sp.md): `tcp://host:port` (port 0: an
+   * ephemeral port) or `ipc:///path`. The bound URL is advertised in the agent's Register (and is
+   * {@link Agent.endpoint}); mappers with `direct: true` then send requests straight here, and plain
+   * nanomsg/NNG REQ and SURVEYOR peers can call routes with JSON bodies. The agent's own nested
+   * calls go direct too unless `mapper.direct` is false.
+   */
+  listen?: string;
+  /** Options of the direct data path (serializer, message size bound...) when `listen` is set. */
+  direct?: Omit<DirectTransportOptions, 'listen' | 'direct' | 'ownsInner'>;
   logger?: Logger;
 }

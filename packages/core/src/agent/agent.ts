@@ -9,6 +9,9 @@ import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
 import { createTransport } from '../transport/create-transport';
+import { DirectAgentLink } from '../transport/direct/direct-agent.link';
+import type { DirectServerStats } from '../transport/direct/direct-server';
+import { DirectTransport } from '../transport/direct/direct.transport';
 import type { AgentLink, Settle, Transport } from '../transport/transport';
 import type { AgentOptions } from './agent.options';
 import { Heartbeat } from './heartbeat';
@@ -86,6 +89,7 @@ export class Agent {
     this.logger = options.logger ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
     this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
+    if (options.listen !== undefined) this.transport = new DirectTransport(this.transport, { logger: this.logger, ...options.direct, listen: options.listen, ownsInner: this.ownsTransport });
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
     this.heartbeat = new Heartbeat({
       identity: this.identity,
@@ -98,7 +102,7 @@ export class Agent {
       routes: () => [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent })),
       load: () => ({ inFlight: this.runner.running, queued: this.runner.queued }),
     });
-    this.nested = new NestedCaller(this.transport, { logger: this.logger, ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
+    this.nested = new NestedCaller(this.transport, { logger: this.logger, ...(options.listen !== undefined ? { direct: true } : {}), ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
     this.runner = new JobRunner({
       identity: this.identity,
       concurrency: this.concurrency,
@@ -132,6 +136,16 @@ export class Agent {
   get stats(): AgentStats {
     const r = this.runner;
     return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults };
+  }
+
+  /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */
+  get endpoint(): string | undefined {
+    return this.link instanceof DirectAgentLink ? this.link.endpoint : undefined;
+  }
+
+  /** Counters of the SP endpoint (connections per protocol, faults, JSON requests and malformed bodies, bounced requests), once started with `listen`. */
+  endpointStats(): DirectServerStats | undefined {
+    return this.link instanceof DirectAgentLink ? this.link.endpointStats() : undefined;
   }
 
   /** Handlers running now. */

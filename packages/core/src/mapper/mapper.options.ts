@@ -48,6 +48,12 @@ export interface MapperStats extends MapperFaultCounts {
 export interface MapperOptions {
   /** A transport URL (`memory://name`, `amqp://...`), owned and closed by the mapper, or a transport instance you close yourself. */
   transport: string | Transport;
+  /**
+   * Direct mode (docs/sp.md): send requests straight to agents that listen on an SP endpoint
+   * (advertised in their Register), over pooled connections; agents without one, or whose
+   * endpoint is unreachable, are reached over the transport as usual. Default false.
+   */
+  direct?: boolean;
   /** The mapper's address for results; generated when omitted. */
   identity?: string;
   /** Selector used when a request names none. Default `least_loaded`. */

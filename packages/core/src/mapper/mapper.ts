@@ -11,6 +11,7 @@ import { MalformedCounter } from '../internal/malformed-counter';
 import { SelectorSet } from '../selectors/resolve-selector';
 import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
+import { DirectTransport } from '../transport/direct/direct.transport';
 import type { MapperLink, Transport } from '../transport/transport';
 import type { Dispatch } from './dispatch.types';
 import { Dispatcher } from './dispatcher';
@@ -57,7 +58,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
@@ -71,6 +72,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.ownsTransport = typeof options.transport === 'string';
     this.logger = options.logger ?? defaultLogger('nanite-mapper');
     this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
+    if (options.direct) this.transport = new DirectTransport(this.transport, { logger: this.logger, direct: true, ownsInner: this.ownsTransport });
     this.defaultSelector = this.selectors.resolve(options.selector ?? 'least_loaded');
     this.o = {
       timeout: options.timeout ?? DEFAULT_MAPPER_OPTIONS.timeout,

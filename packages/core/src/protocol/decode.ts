@@ -26,6 +26,8 @@ const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(is
 const isRouteInfo = (v: unknown): v is RouteInfo =>
   typeof v === 'object' && v !== null && isStr((v as Rec).route) && typeof (v as Rec).idempotent === 'boolean';
 
+const isEndpoint = (v: unknown): v is string => typeof v === 'string' && v.length <= 1_024 && (v.startsWith('tcp://') || v.startsWith('ipc://')) && v.length > 6;
+
 /** Describes a value for a reason message without ever throwing (String() throws on null-prototype objects). */
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
@@ -72,6 +74,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : !isNum(p.status) ? 'status must be a finite number'
     : !(isCount(p.concurrency) && p.concurrency > 0) ? 'concurrency must be a positive integer'
     : !(isCount(p.pingInterval) && p.pingInterval > 0) ? 'pingInterval must be a positive integer'
+    : p.endpoint !== undefined && !isEndpoint(p.endpoint) ? 'endpoint must be a tcp:// or ipc:// URL (at most 1024 characters)'
     : undefined,
   ping: (p) =>
     !isStr(p.identity) ? 'identity must be a non-empty string'

@@ -28,6 +28,8 @@ export interface RegisterPacket {
   concurrency: number;
   /** How often (ms) the agent pings: mappers reap it after missing a few. */
   pingInterval: number;
+  /** The SP endpoint (`tcp://host:port` or `ipc:///path`) where the agent serves requests directly, when it listens (docs/sp.md). */
+  endpoint?: string;
 }
 
 /** Agent → all mappers: periodic status. */

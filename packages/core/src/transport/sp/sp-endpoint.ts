@@ -56,7 +56,7 @@ export class SpListener implements SpEndpoint, SpPipeOwner {
     const listener = new SpListener(server, address);
     server.on('connection', (conn: Socket) => listener.accept(conn, address, host));
     try {
-      await bind(server, address);
+      await bindServer(server, address);
     } catch (cause) {
       server.close();
       throw new NaniteError('NANITE_ERR_TRANSPORT', { message: `Cannot listen on ${listener.url}: ${(cause as Error).message}`, cause, data: { url: listener.url } });
@@ -90,7 +90,8 @@ export class SpListener implements SpEndpoint, SpPipeOwner {
   }
 }
 
-async function bind(server: Server, address: SpAddress): Promise<void> {
+/** Binds `server` to `address`; a stale ipc socket file nobody answers on is removed first. */
+export async function bindServer(server: Server, address: SpAddress): Promise<void> {
   const once = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);

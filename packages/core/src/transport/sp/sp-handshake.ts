@@ -13,6 +13,12 @@ export const SP_PROTOCOL = {
   rep: 0x31,
   surveyor: 0x62,
   respondent: 0x63,
+  /**
+   * Not a nanomsg/NNG protocol: a symmetric, multiplexed message pipe (any number of peers, opaque
+   * messages both ways, no backtrace). Its id lies outside the ranges nanomsg and NNG assign, so
+   * their sockets refuse it cleanly. Nanite's direct mode speaks it (docs/sp.md).
+   */
+  mux: 0x7e10,
 } as const;
 
 /** Name of an SP protocol this module speaks. */
@@ -24,7 +30,9 @@ export const SP_PEER: Readonly<Record<SpProtocolName, SpProtocolName>> = {
   rep: 'req',
   surveyor: 'respondent',
   respondent: 'surveyor',
+  mux: 'mux',
 };
+
 
 /** Why a received connection header was refused. */
 export type SpHeaderFault = 'bad-header' | 'wrong-protocol';

@@ -169,6 +169,18 @@ export abstract class SpSocket {
     return this.closing;
   }
 
+  /**
+   * Takes over a connection that another endpoint accepted (see {@link SpMultiListener}): it becomes
+   * a pipe of this socket as if this socket's own listener had accepted it. The connection must be
+   * paused with any bytes already read put back (`unshift`); it is resumed here. Returns false (and
+   * destroys the connection) when the socket is closed or at its `maxPipes`.
+   */
+  takeOver(conn: Socket, address: SpAddress, owner: SpPipeOwner): boolean {
+    const pipe = this.adopt(conn, address, address.kind === 'ipc' ? address.path : undefined, owner);
+    conn.resume();
+    return pipe !== undefined;
+  }
+
   /** Turns a connection of a listener or dialer into a pipe (or refuses it). */
   private adopt(conn: Socket, address: SpAddress, remote: string | undefined, owner: SpPipeOwner): SpPipe | undefined {
     if (this.isClosed) {

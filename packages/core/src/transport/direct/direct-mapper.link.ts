@@ -1,0 +1,193 @@
+/**
+ * A mapper's link in direct mode: requests, pushes and cancels go straight to an agent's SP
+ * endpoint over a pooled connection (one MUX pipe per agent, dialed when the agent's Register
+ * names its endpoint); everything else, and everything for an agent whose pipe is not up, takes
+ * the control-plane link. A pipe that goes down tells the mapper the agent is gone, which moves
+ * its idempotent requests elsewhere (the same path as a broker-detected loss).
+ */
+import { BurstLog } from '../../internal/burst-log';
+import { defaultLogger, type Logger } from '../../internal/logger';
+import { decodePacket } from '../../protocol/decode';
+import type { AdvertisePacket, AgentBoundPacket, RequestPacket } from '../../protocol/packets';
+import type { Serializer } from '../../serializer/serializer';
+import { SpMuxSocket } from '../sp/sp-mux.socket';
+import { parseSpUrl } from '../sp/sp-url';
+import type { MapperLink, MapperSink, SendOptions } from '../transport';
+import { DIRECT_KIND, KIND_BYTES } from './direct.options';
+
+/** Agents a mapper keeps direct connections to, at most (the rest are reached over the control plane). */
+const MAX_PEERS = 10_000;
+
+interface Peer {
+  readonly agent: string;
+  readonly url: string;
+  readonly socket: SpMuxSocket;
+  /** The ready pipe, while there is one. */
+  pipe: number | undefined;
+}
+
+/** Counters of a direct mapper link. */
+export interface DirectMapperStats {
+  /** Agents with a direct connection (up or being dialed). */
+  peers: number;
+  /** Packets sent over SP. */
+  sentDirect: number;
+  /** Packets that took the control plane. */
+  sentFallback: number;
+  /** Direct pipes that went down while the agent was registered (each reported as the agent gone). */
+  lostPipes: number;
+}
+
+/** What the link needs to know. */
+export interface DirectMapperConfig {
+  serializer: Serializer;
+  maxMessageSize: number;
+  logger?: Logger;
+}
+
+/** The mapper side of direct mode. */
+export class DirectMapperLink implements MapperLink {
+  /** The sink to open the control-plane link with: it lets this link see Registers go by. */
+  readonly sink: MapperSink;
+  park?: MapperLink['park'];
+  private inner: MapperLink | undefined;
+  private readonly peers = new Map<string, Peer>();
+  private readonly logger: Logger;
+  private readonly overflow: BurstLog<'peers'>;
+  private readonly counts = { sentDirect: 0, sentFallback: 0, lostPipes: 0 };
+  private closed = false;
+
+  constructor(
+    private readonly identity: string,
+    private readonly outer: MapperSink,
+    private readonly o: DirectMapperConfig,
+  ) {
+    this.logger = o.logger ?? defaultLogger('nanite-direct');
+    this.overflow = new BurstLog({ logger: this.logger, bindings: { mapper: identity }, quietMs: 10_000, message: 'more agents than a mapper keeps direct connections to; the rest are reached over the control plane' });
+    this.sink = {
+      onPacket: (packet) => {
+        this.observe(packet);
+        outer.onPacket(packet);
+      },
+      onMalformed: (reason) => outer.onMalformed(reason),
+      onUndeliverable: (packet, agent) => outer.onUndeliverable(packet, agent),
+      onAgentGone: (agent) => {
+        this.forget(agent);
+        outer.onAgentGone?.(agent);
+      },
+      onReconnect: () => outer.onReconnect?.(),
+    };
+  }
+
+  /** Takes the control-plane link opened with {@link DirectMapperLink.sink}. */
+  attach(inner: MapperLink): void {
+    this.inner = inner;
+    if (inner.park) this.park = (packet, ttl) => inner.park!(packet, ttl);
+  }
+
+  /** Counters (a snapshot). */
+  stats(): DirectMapperStats {
+    return { peers: this.peers.size, ...this.counts };
+  }
+
+  send(agent: string, packet: AgentBoundPacket, options?: SendOptions): void {
+    const peer = this.peers.get(agent);
+    if (peer?.pipe !== undefined && packet.type !== 'advertise' && options?.persistent !== true) {
+      const bytes = this.o.serializer.encode(packet);
+      if (bytes.length < this.o.maxMessageSize && peer.socket.send(peer.pipe, [KIND_BYTES.packet, bytes])) {
+        this.counts.sentDirect++;
+        return;
+      }
+    }
+    this.counts.sentFallback++;
+    this.control().send(agent, packet, options);
+  }
+
+  broadcast(packet: AdvertisePacket): void {
+    this.control().broadcast(packet);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const sockets = [...this.peers.values()].map((p) => p.socket.close());
+    this.peers.clear();
+    await Promise.all(sockets);
+    await this.inner?.close();
+  }
+
+  private control(): MapperLink {
+    if (!this.inner) throw new Error('DirectMapperLink used before attach()');
+    return this.inner;
+  }
+
+  /** Registers name endpoints; UnRegisters end them. Only addressing fields are read here; the mapper validates the rest. */
+  private observe(packet: unknown): void {
+    if (typeof packet !== 'object' || packet === null) return;
+    const p = packet as { type?: unknown; identity?: unknown; endpoint?: unknown };
+    if (p.type === 'register' && typeof p.identity === 'string') this.learn(p.identity, typeof p.endpoint === 'string' ? p.endpoint : undefined);
+    else if (p.type === 'unregister' && typeof p.identity === 'string') this.forget(p.identity);
+  }
+
+  private learn(agent: string, url: string | undefined): void {
+    const known = this.peers.get(agent);
+    if (known && known.url === url) return;
+    if (known) this.forget(agent);
+    if (url === undefined || this.closed) return;
+    try {
+      parseSpUrl(url);
+    } catch {
+      return; // not an SP URL: this agent is reached over the control plane
+    }
+    if (this.peers.size >= MAX_PEERS) {
+      this.overflow.record({ peers: this.peers.size }, 'peers');
+      return;
+    }
+    const socket = new SpMuxSocket({ maxMessageSize: this.o.maxMessageSize, logger: this.logger, name: `mapper ${this.identity} -> ${agent}` });
+    const peer: Peer = { agent, url, socket, pipe: undefined };
+    socket.serve((_pipe, body) => this.onMessage(peer, body));
+    socket.onPipe((event, pipe) => {
+      if (event === 'up') peer.pipe = pipe.id;
+      else this.lost(peer);
+    });
+    this.peers.set(agent, peer);
+    socket.dial(url);
+  }
+
+  private forget(agent: string): void {
+    const peer = this.peers.get(agent);
+    if (!peer) return;
+    this.peers.delete(agent);
+    peer.pipe = undefined;
+    void peer.socket.close();
+  }
+
+  /** The pipe to a registered agent went down: the agent died or dropped us; either way its work must move. */
+  private lost(peer: Peer): void {
+    if (this.closed || this.peers.get(peer.agent) !== peer) return;
+    this.counts.lostPipes++;
+    this.forget(peer.agent);
+    this.outer.onAgentGone?.(peer.agent);
+  }
+
+  private onMessage(peer: Peer, body: Buffer): void {
+    const kind = body.length > 0 ? body[0] : -1;
+    if (kind !== DIRECT_KIND.packet && kind !== DIRECT_KIND.bounced) return this.outer.onMalformed(`direct: unknown message kind from ${peer.agent}`);
+    let packet: unknown;
+    try {
+      packet = this.o.serializer.decode(body.subarray(1));
+    } catch (err) {
+      return this.outer.onMalformed(`direct: undecodable packet from ${peer.agent} (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (kind === DIRECT_KIND.packet) {
+      // Only results and progress travel this way; heartbeats must come over the control plane.
+      const type = typeof packet === 'object' && packet !== null ? (packet as { type?: unknown }).type : undefined;
+      if (type === 'result' || type === 'progress') this.outer.onPacket(packet);
+      else this.outer.onMalformed(`direct: a ${String(type)} packet from ${peer.agent}`);
+      return;
+    }
+    const decoded = decodePacket(packet);
+    if (decoded.ok && (decoded.packet.type === 'request' || decoded.packet.type === 'push')) this.outer.onUndeliverable(decoded.packet as RequestPacket, peer.agent);
+    else this.outer.onMalformed(`direct: a bounced message from ${peer.agent} that is not a request`);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * An agent's SP endpoint: one listening address where Nanite mappers (MUX peers, Nanite packets),
+ * REQ peers and SURVEYOR peers (JSON bodies, see json-gateway.ts) all connect; the peer's header
+ * decides which. Packets from mappers go to the agent's sink like packets from the control plane;
+ * results go back on the pipe the mapper's requests came on.
+ */
+import { BurstLog } from '../../internal/burst-log';
+import { defaultLogger } from '../../internal/logger';
+import type { ProgressPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
+import type { Serializer } from '../../serializer/serializer';
+import { SpMultiListener, type SpMultiListenerStats } from '../sp/sp-multi-listener';
+import { SpMuxSocket, type SpMuxStats } from '../sp/sp-mux.socket';
+import type { SpPipeInfo } from '../sp/sp-pipe';
+import { SpRepSocket } from '../sp/sp-rep.socket';
+import type { SpReplierStats } from '../sp/sp-replier';
+import { SpRespondentSocket } from '../sp/sp-respondent.socket';
+import type { AgentSink } from '../transport';
+import { DIRECT_KIND, KIND_BYTES, type DirectTransportOptions } from './direct.options';
+import { JSON_REPLY_TO, JsonGateway, type JsonGatewayStats } from './json-gateway';
+
+/** Mappers whose reply pipe an endpoint remembers at most (others get their results over the control plane). */
+const MAX_MAPPERS = 10_000;
+
+/** Counters of an agent's SP endpoint. */
+export interface DirectServerStats {
+  listener: SpMultiListenerStats;
+  mux: SpMuxStats;
+  rep: SpReplierStats;
+  respondent: SpReplierStats;
+  json: JsonGatewayStats;
+  /** Requests from mappers handed back (`bounced`) because the agent was draining. */
+  bounced: number;
+  /** Messages from mappers that could not be decoded (also reported to the agent's `onMalformed`). */
+  malformed: number;
+}
+
+const noSettle = (): void => undefined;
+
+/** The SP endpoint of one agent link. */
+export class DirectServer {
+  private readonly mappers = new Map<string, number>();
+  private paused = false;
+  private bounced = 0;
+  private malformed = 0;
+  private readonly overflow: BurstLog<'mappers'>;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly listener: SpMultiListener,
+    private readonly mux: SpMuxSocket,
+    private readonly rep: SpRepSocket,
+    private readonly respondent: SpRespondentSocket,
+    private readonly gateway: JsonGateway,
+    private readonly serializer: Serializer,
+    private readonly maxMessageSize: number,
+    private readonly sink: AgentSink,
+    logger: NonNullable<DirectTransportOptions['logger']>,
+  ) {
+    this.overflow = new BurstLog({ logger, bindings: { endpoint: listener.url }, quietMs: 10_000, message: 'more mappers than an SP endpoint remembers reply pipes for; their results take the control plane' });
+    mux.serve((pipe, body) => this.onMessage(pipe, body));
+    mux.onPipe((event, pipe) => {
+      if (event === 'down') for (const [m, id] of this.mappers) if (id === pipe.id) this.mappers.delete(m);
+    });
+  }
+
+  /** Binds `url` and serves `sink`; rejects with `NANITE_ERR_TRANSPORT` when the address cannot be bound. */
+  static async open(url: string, identity: string, sink: AgentSink, o: { serializer: Serializer; maxMessageSize: number; maxJsonPending: number; logger?: DirectTransportOptions['logger'] }): Promise<DirectServer> {
+    const logger = o.logger ?? defaultLogger('nanite-direct');
+    const name = `agent ${identity}`;
+    const mux = new SpMuxSocket({ maxMessageSize: o.maxMessageSize, logger, name });
+    // The sockets' handlers and the gateway need the server, which needs them: resolved through `ref`.
+    const ref: { server?: DirectServer } = {};
+    const handler = (r: Parameters<JsonGateway['handle']>[0]): void => ref.server?.gateway.handle(r);
+    const rep = new SpRepSocket({ logger, name, handler, maxPending: o.maxJsonPending });
+    const respondent = new SpRespondentSocket({ logger, name, handler, maxPending: o.maxJsonPending });
+    let listener: SpMultiListener;
+    try {
+      listener = await SpMultiListener.open(url, [mux, rep, respondent], { logger, name });
+    } catch (err) {
+      await Promise.all([mux.close(), rep.close(), respondent.close()]);
+      throw err;
+    }
+    const gateway = new JsonGateway({
+      deliver: (packet) => sink.onPacket(packet, noSettle),
+      accepting: () => !(ref.server?.paused ?? true),
+    });
+    ref.server = new DirectServer(listener, mux, rep, respondent, gateway, o.serializer, o.maxMessageSize, sink, logger);
+    return ref.server;
+  }
+
+  /** The bound URL (the real port when 0 was asked). */
+  get endpoint(): string {
+    return this.listener.url;
+  }
+
+  /** Counters (a snapshot). */
+  stats(): DirectServerStats {
+    return { listener: this.listener.stats(), mux: this.mux.stats(), rep: this.rep.stats(), respondent: this.respondent.stats(), json: this.gateway.stats(), bounced: this.bounced, malformed: this.malformed };
+  }
+
+  /**
+   * Sends a result or progress to `mapper` over its pipe. Returns false when it must take the
+   * control plane instead (no pipe from that mapper, too large, or the pipe lags). Throws what the
+   * serializer throws for a packet it cannot carry.
+   */
+  reply(mapper: string, packet: ResultPacket | ProgressPacket): boolean {
+    if (mapper === JSON_REPLY_TO) {
+      this.gateway.reply(packet);
+      return true;
+    }
+    const pipe = this.mappers.get(mapper);
+    if (pipe === undefined) return false;
+    const bytes = this.serializer.encode(packet);
+    if (bytes.length >= this.maxMessageSize) return false;
+    return this.mux.send(pipe, [KIND_BYTES.packet, bytes]);
+  }
+
+  /** Stops taking requests: those from mappers are bounced (re-sent elsewhere), JSON peers get `NANITE_ERR_SHUTTING_DOWN`. Results still flow. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Closes the listener and every connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.paused = true;
+      this.gateway.clear();
+      await this.listener.close();
+      await Promise.all([this.mux.close(), this.rep.close(), this.respondent.close()]);
+      this.mappers.clear();
+    })();
+    return this.closing;
+  }
+
+  private onMessage(pipe: SpPipeInfo, body: Buffer): void {
+    if (body.length === 0 || body[0] !== DIRECT_KIND.packet) return this.reject('direct: unknown message kind');
+    let packet: unknown;
+    try {
+      packet = this.serializer.decode(body.subarray(1));
+    } catch (err) {
+      return this.reject(`direct: undecodable packet (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (typeof packet === 'object' && packet !== null) {
+      const p = packet as Partial<RequestPacket>;
+      if (typeof p.replyTo === 'string') this.remember(p.replyTo, pipe.id);
+      if (this.paused && (p.type === 'request' || p.type === 'push')) {
+        this.bounced++;
+        this.mux.send(pipe.id, [KIND_BYTES.bounced, body.subarray(1)]);
+        return;
+      }
+    }
+    this.sink.onPacket(packet, noSettle);
+  }
+
+  private remember(mapper: string, pipe: number): void {
+    if (this.mappers.get(mapper) === pipe) return;
+    if (this.mappers.size >= MAX_MAPPERS && !this.mappers.has(mapper)) {
+      this.overflow.record({ mappers: this.mappers.size }, 'mappers');
+      return;
+    }
+    this.mappers.set(mapper, pipe);
+  }
+
+  private reject(reason: string): void {
+    this.malformed++;
+    this.sink.onMalformed(reason);
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The JSON face of an agent's SP endpoint, for plain REQ and SURVEYOR peers (nanomsg, NNG, any
+ * language): the body `{"route":"/simple/echo","payload":"hi"}` (optionally `"timeout": ms`) runs
+ * the route like a request from a mapper; the reply body is `{"ok":true,"result":…}` or
+ * `{"ok":false,"error":{"code":"NANITE_ERR_…","message":"…"}}`. A body that is not such JSON gets an
+ * error reply at once and is counted.
+ */
+import { NaniteError, type SerializedError } from '../../errors';
+import type { ProgressPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
+import type { SpRequest } from '../sp/sp-replier';
+
+/** The `replyTo` of requests that came from JSON peers (never a mapper's identity). */
+export const JSON_REPLY_TO = '~sp-json';
+
+/** Longest route accepted in a JSON body. */
+const MAX_ROUTE = 1_024;
+
+/** Counters of the JSON face. */
+export interface JsonGatewayStats {
+  /** Bodies run as requests. */
+  requests: number;
+  /** Bodies refused (not JSON, no route, bad timeout) with an error reply. */
+  malformed: number;
+  /** Requests refused because the agent is draining. */
+  refused: number;
+  /** Replies sent. */
+  replies: number;
+}
+
+/** Where the gateway hands the requests it built. */
+export interface JsonGatewayTarget {
+  /** Runs a request packet on the agent (as if a mapper had sent it). */
+  deliver(packet: RequestPacket): void;
+  /** False once the agent stopped taking work. */
+  accepting(): boolean;
+}
+
+/** Turns SP JSON bodies into request packets and result packets back into JSON bodies. */
+export class JsonGateway {
+  private readonly waiting = new Map<number, SpRequest>();
+  private nextId = 1;
+  private readonly counts: JsonGatewayStats = { requests: 0, malformed: 0, refused: 0, replies: 0 };
+
+  constructor(private readonly target: JsonGatewayTarget) {}
+
+  /** Requests waiting for their result now. */
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  /** Counters (a copy). */
+  stats(): JsonGatewayStats {
+    return { ...this.counts };
+  }
+
+  /** Handles one REQ or SURVEYOR body (the SP socket bounds how many are pending). */
+  handle(request: SpRequest): void {
+    const parsed = parseBody(request.body);
+    if (parsed instanceof NaniteError) {
+      this.counts.malformed++;
+      this.send(request, { ok: false, error: { code: parsed.code, message: parsed.message } });
+      return;
+    }
+    if (!this.target.accepting()) {
+      this.counts.refused++;
+      this.send(request, { ok: false, error: { code: 'NANITE_ERR_SHUTTING_DOWN', message: 'The agent is shutting down' } });
+      return;
+    }
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0x7fff_ffff ? 1 : this.nextId + 1;
+    this.waiting.set(id, request);
+    this.counts.requests++;
+    this.target.deliver({ v: 1, type: 'request', id, route: parsed.route, payload: parsed.payload, replyTo: JSON_REPLY_TO, timeout: parsed.timeout, hops: 0, sentAt: Date.now() });
+  }
+
+  /** A result or progress addressed to {@link JSON_REPLY_TO}: results go back as JSON, progress is not carried. */
+  reply(packet: ResultPacket | ProgressPacket): void {
+    if (packet.type !== 'result') return;
+    const request = this.waiting.get(packet.id);
+    if (!request) return;
+    this.waiting.delete(packet.id);
+    const error = packet.error as SerializedError | undefined;
+    this.send(request, packet.ok ? { ok: true, result: packet.result } : { ok: false, error: { code: error?.code ?? 'NANITE_ERR_HANDLER', message: error?.message ?? '' } });
+  }
+
+  /** Forgets every waiting request (the endpoint is closing). */
+  clear(): void {
+    this.waiting.clear();
+  }
+
+  private send(request: SpRequest, body: object): void {
+    let text: string;
+    try {
+      text = JSON.stringify(body);
+    } catch (err) {
+      text = JSON.stringify({ ok: false, error: { code: 'NANITE_ERR_PAYLOAD', message: `The result cannot be sent as JSON: ${err instanceof Error ? err.message : String(err)}` } });
+    }
+    if (request.reply(Buffer.from(text))) this.counts.replies++;
+  }
+}
+
+interface JsonRequest {
+  route: string;
+  payload: unknown;
+  timeout: number;
+}
+
+function bad(message: string): NaniteError {
+  return new NaniteError('NANITE_ERR_MALFORMED_PACKET', { message });
+}
+
+function parseBody(body: Buffer): JsonRequest | NaniteError {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return bad('The request body is not JSON: expected {"route":"/actor/method","payload":…}');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('The request body must be a JSON object {"route":"/actor/method","payload":…}');
+  const r = value as Record<string, unknown>;
+  if (typeof r.route !== 'string' || r.route[0] !== '/' || r.route.length > MAX_ROUTE) return bad('"route" must be a string starting with / (at most 1024 characters)');
+  const timeout = r.timeout ?? 0;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 0x7fff_ffff) return bad('"timeout" must be a non-negative integer (ms)');
+  return { route: r.route, payload: r.payload, timeout };
+}
