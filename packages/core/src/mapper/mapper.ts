@@ -23,6 +23,10 @@ import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperE
 import type { PendingCallbacks } from './pending-request';
 import type { TypedMapper } from './typed-mapper';
 import { Registry } from './registry';
+import { listeningAgents } from './listening-agents';
+import type { SurveyRun } from './survey-run';
+import type { SurveyOptions } from './survey.options';
+import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
 import { toDispatch, type IntakeLimits } from './request-intake';
 import { waitForAgents } from './wait-for-agents';
@@ -57,6 +61,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
+  private readonly surveys: Surveys;
   private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
@@ -95,6 +100,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
       },
     });
+    this.surveys = new Surveys({ identity: this.identity, logger: this.logger, link: () => this.link, listening: () => listeningAgents(this.registry) });
     this.dispatcher = new Dispatcher({
       identity: this.identity,
       registry: this.registry,
@@ -119,7 +125,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   private async open(): Promise<void> {
-    const inbox: MapperInbox = { malformed: this.malformed, dispatcher: this.dispatcher, heartbeats: this.heartbeats };
+    const inbox: MapperInbox = { malformed: this.malformed, dispatcher: this.dispatcher, heartbeats: this.heartbeats, surveys: this.surveys };
     try {
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
@@ -157,7 +163,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   /** Counters since start. */
   get stats(): MapperStats {
-    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts() };
+    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts(), ...this.surveys.stats };
   }
 
   /** A snapshot of the live agents. */
@@ -206,6 +212,21 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     return this as unknown as TypedMapper<M>;
   }
 
+  /**
+   * Asks every agent serving `route` (through the broker's fanout: agents this mapper has not heard
+   * of too; over SP: `endpoints` and listening agents) and yields their answers as they arrive, one
+   * per agent, until the deadline (`deadline` epoch ms, or `timeout` ms, default 1 000). A handler's
+   * error is an answer too (`ok: false`). Silent agents are simply absent. Breaking out of the loop,
+   * `signal`, or `close()` ends the survey and frees what it holds.
+   * ```ts
+   * for await (const a of mapper.survey('/discovery/who', 'billing', { timeout: 500 })) console.log(a.agent, a.ok ? a.result : a.error);
+   * ```
+   */
+  survey<R = unknown>(route: string, payload?: unknown, options: SurveyOptions = {}): SurveyRun<R> {
+    this.assertRunning();
+    return this.surveys.start<R>(route, payload, options);
+  }
+
   /** Fire-and-forget: resolves once sent (to every selected agent for a fan-out selector). */
   async push(route: string, payload?: unknown, options: PushOptions = {}): Promise<void> {
     this.assertRunning();
@@ -233,6 +254,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     if (this.state === 'starting') await this.starting?.catch(() => undefined);
     this.state = 'closing';
     if (this.reaper) clearInterval(this.reaper);
+    this.surveys.closeAll();
     await this.dispatcher.drain(this.o.drainTimeout, shuttingDownError(this.identity));
     this.waiters.cancelAll();
     await this.link?.close();
