@@ -26,9 +26,10 @@ export interface SurveyOptions {
    * SP endpoints (`tcp://host:port`, `ipc:///path`) to survey directly as a SURVEYOR, besides the
    * broker fanout: any SP RESPONDENT (nanomsg/NNG programs) that answers the JSON body
    * `{"route","payload"}` with `{"ok":true,"result":…}` or `{"ok":false,"error":{code,message}}`.
-   * Their answers carry the URL as `agent`.
+   * Their answers carry the URL as `agent`, or the `agent` given with it (`{ url, agent }`): an
+   * agent answering on both paths is then heard once.
    */
-  endpoints?: readonly string[];
+  endpoints?: ReadonlyArray<string | { readonly url: string; readonly agent: string }>;
   /** Also survey, over SP, the endpoints that listening agents advertise (deduplicated with their broker answer). Default true. */
   direct?: boolean;
 }

@@ -10,6 +10,7 @@ import { NaniteError } from '../errors';
 import { BurstLog } from '../internal/burst-log';
 import type { Logger } from '../internal/logger';
 import type { AnswerPacket, SurveyPacket } from '../protocol/packets';
+import { parseSpUrl } from '../transport/sp/sp-url';
 import type { MapperLink } from '../transport/transport';
 import { surveyOverSp, type SpTarget } from './sp-survey-leg';
 import { SurveyRun, type SurveyRunOwner } from './survey-run';
@@ -106,9 +107,11 @@ export class Surveys implements SurveyRunOwner {
 
   private spTargets(o: SurveyOptions): SpTarget[] {
     const targets: SpTarget[] = [];
-    for (const url of o.endpoints ?? []) {
-      if (typeof url !== 'string') throw invalid('endpoints must be SP URLs (tcp://host:port, ipc:///path)');
-      targets.push({ url, agent: url });
+    for (const e of o.endpoints ?? []) {
+      if (typeof e === 'string' && e.length > 0) targets.push({ url: e, agent: e });
+      else if (typeof e === 'object' && e !== null && typeof e.url === 'string' && typeof e.agent === 'string' && e.agent.length > 0) targets.push({ url: e.url, agent: e.agent });
+      else throw invalid('endpoints must be SP URLs (tcp://host:port, ipc:///path) or { url, agent }');
+      parseSpUrl(targets[targets.length - 1]!.url); // a bad URL fails the call, not silently its answer
     }
     if (o.direct !== false) for (const a of this.s.listening()) targets.push({ url: a.endpoint, agent: a.identity });
     if (targets.length > MAX_SP_ENDPOINTS) {
