@@ -7,7 +7,8 @@ jest.setTimeout(60_000);
 
 const SIMPLE = join('examples', 'simple-agent', 'simple.js');
 const SLOW = join('packages', 'cli', 'test', 'fixtures', 'slow.js');
-const ROUTES = ['/simple/echo', '/slow/fail'];
+const SERVICES = join('examples', 'discovery', 'services.js');
+const ROUTES = ['/simple/echo', '/slow/fail', '/discovery/where', '/discovery/list'];
 
 describe('nanite survey (binary, RabbitMQ)', () => {
   let cli: CliRunner;
@@ -53,5 +54,21 @@ describe('nanite survey (binary, RabbitMQ)', () => {
     expect((JSON.parse(listed.stdout) as Array<{ identity: string; priority: number }>).map((a) => [a.identity, a.priority])).toEqual([['bob', 8], ['fred', 1]]);
     const bad = await cli.run(['agent', '--url', url, '--actors', SIMPLE, '--priority', '17']);
     expect(bad.code).toBe(2);
+  });
+
+  it('answers "who provides billing, at which address" with examples/discovery/services.js agents', async () => {
+    const start = async (token: string, services: string) => {
+      const proc = cli.start(['agent', '--url', url, '--actors', SERVICES, '--token', token], { env: { NANITE_SERVICES: services } });
+      await eventually(() => proc.stdout.includes('"msg":"agent started"') || proc.child.exitCode !== null, `agent ${token} to start`);
+    };
+    await start('a', 'billing=tcp://10.0.0.5:9000,mail=tcp://10.0.0.5:2525');
+    await start('b', 'search=tcp://10.0.0.7:9200');
+    const out = await cli.run(['survey', '/discovery/where', 'billing', '--deadline', '1500', '--url', url]);
+    expect(out.code).toBe(0);
+    const answers = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as { agent: string; result: unknown }).sort((x, y) => x.agent.localeCompare(y.agent));
+    expect(answers).toEqual([
+      { agent: 'a', ok: true, result: { service: 'billing', address: 'tcp://10.0.0.5:9000', agent: 'a' } },
+      { agent: 'b', ok: true, result: null },
+    ]);
   });
 });
