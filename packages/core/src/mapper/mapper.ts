@@ -213,14 +213,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /**
-   * Asks every agent serving `route` (through the broker's fanout: agents this mapper has not heard
-   * of too; over SP: `endpoints` and listening agents) and yields their answers as they arrive, one
-   * per agent, until the deadline (`deadline` epoch ms, or `timeout` ms, default 1 000). A handler's
-   * error is an answer too (`ok: false`). Silent agents are simply absent. Breaking out of the loop,
-   * `signal`, or `close()` ends the survey and frees what it holds.
-   * ```ts
-   * for await (const a of mapper.survey('/discovery/who', 'billing', { timeout: 500 })) console.log(a.agent, a.ok ? a.result : a.error);
-   * ```
+   * Asks every agent serving `route` (by fanout: agents this mapper never heard of too; over SP:
+   * `endpoints` and listening agents) and yields one answer per agent (`ok: false` for a handler's
+   * error) until the deadline (`deadline` epoch ms, or `timeout` ms, default 1 000). Silent agents
+   * are just absent; `break`, `signal` or `close()` end it. See surveys.ts.
    */
   survey<R = unknown>(route: string, payload?: unknown, options: SurveyOptions = {}): SurveyRun<R> {
     this.assertRunning();
