@@ -17,7 +17,7 @@ const packetArb: fc.Arbitrary<Packet> = fc.oneof(
   fc.record({ v: fc.constant(1 as const), type: fc.constant('result' as const), id: count, from: str, ok: fc.constant(true), result: json }),
   fc.record({ v: fc.constant(1 as const), type: fc.constant('result' as const), id: count, from: str, ok: fc.constant(false), error: fc.record({ code: fc.constantFrom('NANITE_ERR_HANDLER' as const, 'NANITE_ERR_TIMEOUT' as const), message: fc.string(), retryable: fc.boolean() }) }),
   fc.record({ v: fc.constant(1 as const), type: fc.constant('progress' as const), id: count, from: str, key: fc.string(), value: json }),
-  fc.record({ v: fc.constant(1 as const), type: fc.constant('register' as const), identity: str, routes: fc.constant([]), tags: fc.array(str), status: fc.constant(0), concurrency: fc.constant(1), pingInterval: fc.constant(1000), priority: fc.integer({ min: 1, max: 16 }) }),
+  fc.record({ v: fc.constant(1 as const), type: fc.constant('register' as const), identity: str, routes: fc.array(fc.record({ route: str.map((s) => `/${s}`), idempotent: fc.boolean() }), { maxLength: 2 }), tags: fc.array(str), status: fc.constant(0), concurrency: fc.constant(1), pingInterval: fc.constant(1000), priority: fc.integer({ min: 1, max: 16 }) }),
   fc.record(
     { v: fc.constant(1 as const), type: fc.constant('survey' as const), id: str, route: str.map((s) => `/${s}`), payload: json, replyTo: str, timeout: count, sentAt: count, tags: fc.array(str) },
     { requiredKeys: ['v', 'type', 'id', 'route', 'payload', 'replyTo', 'timeout'] },

@@ -1,5 +1,5 @@
 /** mapper.survey() over SP SURVEYOR/RESPONDENT: explicit endpoints (any SP respondent), deduplication with the broker path, silence. */
-import { SpRespondentSocket, defineActor, type SpSocket, type SurveyAnswer } from '../src';
+import { SpRespondentSocket, defineActor, type AgentLink, type RegisterPacket, type SpSocket, type SurveyAnswer, type SurveyPacket } from '../src';
 import { TestCluster, closeCluster } from './helpers';
 import { freePort } from './sp-tools';
 
@@ -58,4 +58,41 @@ test('breaking out early closes the SP sockets of the survey', async () => {
   }
   expect(run.done).toBe(true);
   // jest --detectOpenHandles fails the run if the surveyor socket or its timers stayed open.
+});
+
+test('listening agents (Register endpoint) serving the route are surveyed over SP too, heard once; others and direct:false are not dialed', async () => {
+  const asked: string[] = [];
+  const spUrl = await respondent((q) => { asked.push(q.route); return JSON.stringify({ ok: true, result: 'over sp' }); });
+  const otherUrl = await respondent((q) => { asked.push(`other ${q.route}`); return JSON.stringify({ ok: true, result: 'wrong' }); });
+  // Stand-ins for agents started with `listen`: raw links that register an endpoint and answer broker surveys as well.
+  const t = c.transport();
+  await t.connect();
+  const links: AgentLink[] = [];
+  const listen = async (identity: string, route: string, endpoint: string) => {
+    const link = await t.openAgent(identity, {
+      onPacket: (p, settle) => {
+        const s = p as SurveyPacket;
+        if (s.type === 'survey' && s.route === route) link.reply(s.replyTo, { v: 1, type: 'answer', id: s.id, from: identity, ok: true, result: 'over broker' });
+        settle();
+      },
+      onMalformed: () => undefined,
+    }, { prefetch: 1 });
+    links.push(link);
+    link.broadcast({ v: 1, type: 'register', identity, routes: [{ route, idempotent: true }], tags: [], status: 0, concurrency: 1, pingInterval: 1000, endpoint } as RegisterPacket);
+  };
+  const m = await c.startedMapper();
+  try {
+    await listen('lst', '/discovery/who', spUrl);
+    await listen('elsewhere', '/other/route', otherUrl);
+    await m.waitForAgents({ count: 2, timeout: 5_000 });
+    const answers = await m.survey('/discovery/who', null, { timeout: 1_500 }).collect();
+    expect(answers.map((a) => a.agent)).toEqual(['lst']);
+    expect(asked).toEqual(['/discovery/who']);
+    expect(m.stats).toMatchObject({ answers: 1, answersDropped: 1 });
+    await m.survey('/discovery/who', null, { timeout: 300, direct: false }).collect();
+    expect(asked).toEqual(['/discovery/who']);
+  } finally {
+    for (const l of links) await l.close();
+    await t.close();
+  }
 });

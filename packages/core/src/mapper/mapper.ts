@@ -100,7 +100,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
       },
     });
-    this.surveys = new Surveys({ identity: this.identity, logger: this.logger, link: () => this.link, listening: () => listeningAgents(this.registry) });
+    this.surveys = new Surveys({ identity: this.identity, logger: this.logger, link: () => this.link, listening: (route, tags) => listeningAgents(this.registry, route, tags) });
     this.dispatcher = new Dispatcher({
       identity: this.identity,
       registry: this.registry,

@@ -12,6 +12,8 @@ export class AgentRecord implements AgentView {
   inFlight = 0;
   concurrency = 1;
   priority: number = DEFAULT_PRIORITY;
+  /** The SP endpoint the agent's Register advertised (agents started with `listen`), reached by surveys over SP. */
+  endpoint: string | undefined = undefined;
   pingInterval = 1;
   lastSeen = 0;
   pending = 0;
@@ -104,6 +106,8 @@ export class Registry {
     record.concurrency = sane.concurrency;
     record.pingInterval = sane.pingInterval;
     record.priority = p.priority ?? DEFAULT_PRIORITY;
+    const endpoint = (p as { endpoint?: unknown }).endpoint;
+    record.endpoint = typeof endpoint === 'string' && endpoint.length <= 1024 ? endpoint : undefined;
     record.lastSeen = now;
     record.suspended = false;
     for (const route of record.routes) {

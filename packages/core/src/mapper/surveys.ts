@@ -21,8 +21,8 @@ export interface SurveysSettings {
   identity: string;
   logger: Logger;
   link(): MapperLink | undefined;
-  /** Agents known to listen on an SP endpoint (`direct` helper's Register `endpoint`). */
-  listening(): Iterable<{ identity: string; endpoint: string }>;
+  /** Known agents listening on an SP endpoint (Register `endpoint`) that serve `route` and carry every tag. */
+  listening(route: string, tags: readonly string[]): Iterable<{ identity: string; endpoint: string }>;
 }
 
 /** Counters of a mapper's surveys. */
@@ -59,7 +59,7 @@ export class Surveys implements SurveyRunOwner {
     if (!Number.isInteger(maxAnswers) || maxAnswers < 1) throw invalid(`maxAnswers must be a positive integer, got ${String(maxAnswers)}`);
     if (o.tags !== undefined && !(Array.isArray(o.tags) && o.tags.every((t) => typeof t === 'string' && t.length > 0))) throw invalid('tags must be an array of non-empty strings');
     if (this.runs.size >= MAX_SURVEYS) throw new NaniteError('NANITE_ERR_BUFFER_FULL', { message: `${MAX_SURVEYS} surveys are already running on mapper ${this.s.identity}` });
-    const targets = this.spTargets(o);
+    const targets = this.spTargets(route, o);
     const id = randomBytes(12).toString('base64url');
     const run = new SurveyRun<R>(id, route, deadline, maxAnswers, this, o.signal);
     if (run.done) return run;
@@ -105,7 +105,7 @@ export class Surveys implements SurveyRunOwner {
     this.droppedLog.record({ reason, agent: agent.slice(0, 100) });
   }
 
-  private spTargets(o: SurveyOptions): SpTarget[] {
+  private spTargets(route: string, o: SurveyOptions): SpTarget[] {
     const targets: SpTarget[] = [];
     for (const e of o.endpoints ?? []) {
       if (typeof e === 'string' && e.length > 0) targets.push({ url: e, agent: e });
@@ -113,7 +113,7 @@ export class Surveys implements SurveyRunOwner {
       else throw invalid('endpoints must be SP URLs (tcp://host:port, ipc:///path) or { url, agent }');
       parseSpUrl(targets[targets.length - 1]!.url); // a bad URL fails the call, not silently its answer
     }
-    if (o.direct !== false) for (const a of this.s.listening()) targets.push({ url: a.endpoint, agent: a.identity });
+    if (o.direct !== false) for (const a of this.s.listening(route, o.tags ?? [])) targets.push({ url: a.endpoint, agent: a.identity });
     if (targets.length > MAX_SP_ENDPOINTS) {
       this.s.logger.warn({ mapper: this.s.identity, endpoints: targets.length, max: MAX_SP_ENDPOINTS }, 'survey: too many SP endpoints; the rest are reached through the broker only');
       targets.length = MAX_SP_ENDPOINTS;
