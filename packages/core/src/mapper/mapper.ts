@@ -57,11 +57,11 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly heartbeats: Heartbeats;
   private readonly selectors = new SelectorSet();
   private readonly waiters = new RegistryWaiters();
+  private readonly surveys: Surveys;
   private readonly malformed: MalformedCounter;
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  private readonly surveys: Surveys;
   private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;

@@ -69,10 +69,10 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     !isStr(p.identity) ? 'identity must be a non-empty string'
     : !(Array.isArray(p.routes) && p.routes.every(isRouteInfo)) ? 'routes must be an array of {route, idempotent}'
     : !isStrArray(p.tags) ? 'tags must be an array of strings'
+    : p.priority !== undefined && !(isCount(p.priority) && p.priority >= 1 && p.priority <= 16) ? 'priority must be an integer in 1..16'
     : !isNum(p.status) ? 'status must be a finite number'
     : !(isCount(p.concurrency) && p.concurrency > 0) ? 'concurrency must be a positive integer'
     : !(isCount(p.pingInterval) && p.pingInterval > 0) ? 'pingInterval must be a positive integer'
-    : p.priority !== undefined && !(isCount(p.priority) && p.priority >= 1 && p.priority <= 16) ? 'priority must be an integer in 1..16'
     : undefined,
   ping: (p) =>
     !isStr(p.identity) ? 'identity must be a non-empty string'

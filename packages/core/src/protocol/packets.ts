@@ -23,13 +23,13 @@ export interface RegisterPacket {
   identity: string;
   routes: RouteInfo[];
   tags: string[];
+  /** Routing tier, 1 (preferred) … 16, read by the `priority` selector. Absent: {@link DEFAULT_PRIORITY}. */
+  priority?: number;
   status: number;
   /** Requests the agent runs at once. */
   concurrency: number;
   /** How often (ms) the agent pings: mappers reap it after missing a few. */
   pingInterval: number;
-  /** Routing tier, 1 (preferred) … 16, read by the `priority` selector. Absent: {@link DEFAULT_PRIORITY}. */
-  priority?: number;
 }
 
 /** Agent → all mappers: periodic status. */
