@@ -136,3 +136,19 @@ test('an agent answers at most maxSurveys surveys at once and counts the rest', 
   for (const r of runs) r.close();
   expect(() => c.agent({ maxSurveys: 0 })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
 });
+
+test('a fractional deadline works; a handler that ignores its signal frees its survey slot at the deadline', async () => {
+  const never = new Promise<never>(() => undefined);
+  let calls = 0;
+  const agent = c.agent({ identity: 'a', maxSurveys: 1, actors: [defineActor('q', { stuck: () => { calls++; return never; }, ask: () => 'ok' })] });
+  await agent.start();
+  const m = await c.startedMapper();
+  await expect(m.survey('/q/stuck', null, { deadline: Date.now() + 100.5 }).collect()).resolves.toEqual([]);
+  expect(calls).toBe(1);
+  expect(agent.stats.malformed).toBe(0);
+  // The agent's own deadline timer (due within 1 ms of the mapper's) fires before this later one.
+  await new Promise((r) => setTimeout(r, 20));
+  const answers = await m.survey('/q/ask', null, { timeout: 200 }).collect();
+  expect(answers).toMatchObject([{ agent: 'a', ok: true, result: 'ok' }]);
+  expect(agent.stats).toMatchObject({ surveysDropped: 0, surveysAnswered: 1 });
+});

@@ -78,7 +78,11 @@ export class SurveyAnswerer implements JobHost {
     }
     const request: RequestPacket = { v: 1, type: 'request', id: 0, route: packet.route, payload: packet.payload, replyTo: packet.replyTo, timeout: packet.timeout, hops: 0, traceId: `survey-${packet.id}` };
     const job = new Job(this, request, noop, deadline);
-    const timer = setTimeout(() => job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `the survey of ${packet.route} ended` })), Math.max(0, deadline - now));
+    const timer = setTimeout(() => {
+      // The slot frees at the deadline even if the handler ignores its signal: its answer would reach nobody.
+      this.timers.delete(job);
+      job.abort(new NaniteError('NANITE_ERR_TIMEOUT', { message: `the survey of ${packet.route} ended` }));
+    }, Math.max(0, deadline - now));
     // The surveyor's process keeps itself alive while it listens; an agent's survey timer must not.
     timer.unref();
     this.timers.set(job, timer);
@@ -110,7 +114,7 @@ export class SurveyAnswerer implements JobHost {
   private finish(job: Job, packet: SurveyPacket, ok: boolean, value: unknown): void {
     job.done = true;
     const timer = this.timers.get(job);
-    if (timer === undefined) return; // closed meanwhile
+    if (timer === undefined) return; // past its deadline, or closed meanwhile
     clearTimeout(timer);
     this.timers.delete(job);
     // Past the deadline (or aborted): the surveyor no longer listens.

@@ -66,7 +66,7 @@ export class Surveys implements SurveyRunOwner {
     // Answers off the wire are unknown until the caller reads them as R (its own assertion, as in request<R>()).
     this.runs.set(id, run as unknown as SurveyRun<unknown>);
     this.counts.surveys++;
-    const packet: SurveyPacket = { v: 1, type: 'survey', id, route, payload, replyTo: this.s.identity, timeout: Math.max(1, deadline - now), sentAt: now };
+    const packet: SurveyPacket = { v: 1, type: 'survey', id, route, payload, replyTo: this.s.identity, timeout: Math.max(1, Math.ceil(deadline - now)), sentAt: now };
     if (o.tags && o.tags.length > 0) packet.tags = [...o.tags];
     try {
       this.s.link()?.broadcast(packet);
