@@ -96,3 +96,26 @@ test('listening agents (Register endpoint) serving the route are surveyed over S
     await t.close();
   }
 });
+
+test('a listening agent advertising a bad endpoint costs only its SP answer, logged once per burst', async () => {
+  const t = c.transport();
+  await t.connect();
+  const link = await t.openAgent('bad', {
+    onPacket: (p, settle) => {
+      const s = p as SurveyPacket;
+      if (s.type === 'survey') link.reply(s.replyTo, { v: 1, type: 'answer', id: s.id, from: 'bad', ok: true, result: 'broker' });
+      settle();
+    },
+    onMalformed: () => undefined,
+  }, { prefetch: 1 });
+  try {
+    const m = await c.startedMapper();
+    link.broadcast({ v: 1, type: 'register', identity: 'bad', routes: [{ route: '/d/w', idempotent: true }], tags: [], status: 0, concurrency: 1, pingInterval: 1000, endpoint: 'tcp://no-port' } as RegisterPacket);
+    await m.waitForAgents({ count: 1, timeout: 5_000 });
+    for (let i = 0; i < 2; i++) expect(await m.survey('/d/w', null, { timeout: 200 }).collect()).toMatchObject([{ agent: 'bad', result: 'broker', via: 'broker' }]);
+    expect(c.logger.warnings().filter((w) => w.startsWith('survey: SP endpoints skipped'))).toHaveLength(1);
+  } finally {
+    await link.close();
+    await t.close();
+  }
+});

@@ -18,8 +18,8 @@ export interface SpTarget {
   agent: string;
 }
 
-/** Surveys `targets` over SP, pushing their answers into `run` until it ends. Never throws. */
-export function surveyOverSp<R>(run: SurveyRun<R>, targets: readonly SpTarget[], question: { route: string; payload: unknown }, logger: Logger): void {
+/** Surveys `targets` over SP, pushing their answers into `run` until it ends; `skipped` hears of endpoints that could not be dialed. Never throws. */
+export function surveyOverSp<R>(run: SurveyRun<R>, targets: readonly SpTarget[], question: { route: string; payload: unknown }, logger: Logger, skipped: (endpoint: string, err: unknown) => void): void {
   let body: Buffer;
   try {
     body = Buffer.from(JSON.stringify(question));
@@ -35,7 +35,7 @@ export function surveyOverSp<R>(run: SurveyRun<R>, targets: readonly SpTarget[],
       socket = new SpSurveyorSocket({ logger, name: `survey ${t.url}`, reconnectMax: 500 });
       socket.dial(t.url);
     } catch (err) {
-      logger.warn({ err, endpoint: t.url }, 'survey: bad SP endpoint skipped');
+      skipped(t.url, err);
       continue;
     }
     run.onEnd(() => void socket.close());

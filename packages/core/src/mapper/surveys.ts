@@ -40,8 +40,11 @@ export class Surveys implements SurveyRunOwner {
   private readonly runs = new Map<string, SurveyRun<unknown>>();
   private counts: SurveyStats = { surveys: 0, answers: 0, answersDropped: 0 };
   private readonly droppedLog: BurstLog;
+  /** Endpoints skipped (a listening agent's Register comes off the wire: its URL may be bad, every survey would say so). */
+  private readonly skippedLog: BurstLog;
 
   constructor(private readonly s: SurveysSettings) {
+    this.skippedLog = new BurstLog({ logger: s.logger, bindings: { mapper: s.identity }, message: 'survey: SP endpoints skipped (bad URL, or over 256 per survey; further ones in the next 10 s are only counted)' });
     this.droppedLog = new BurstLog({ logger: s.logger, bindings: { mapper: s.identity }, message: 'survey answers dropped (late, forged, duplicate or over maxAnswers; further ones in the next 10 s are only counted)' });
   }
 
@@ -75,7 +78,7 @@ export class Surveys implements SurveyRunOwner {
       run.close();
       throw err;
     }
-    if (targets.length > 0) surveyOverSp(run, targets, { route, payload }, this.s.logger);
+    if (targets.length > 0) surveyOverSp(run, targets, { route, payload }, this.s.logger, (endpoint, err) => this.skippedLog.record({ endpoint: endpoint.slice(0, 200), err }));
     return run;
   }
 
@@ -115,7 +118,7 @@ export class Surveys implements SurveyRunOwner {
     }
     if (o.direct !== false) for (const a of this.s.listening(route, o.tags ?? [])) targets.push({ url: a.endpoint, agent: a.identity });
     if (targets.length > MAX_SP_ENDPOINTS) {
-      this.s.logger.warn({ mapper: this.s.identity, endpoints: targets.length, max: MAX_SP_ENDPOINTS }, 'survey: too many SP endpoints; the rest are reached through the broker only');
+      this.skippedLog.record({ endpoints: targets.length, max: MAX_SP_ENDPOINTS });
       targets.length = MAX_SP_ENDPOINTS;
     }
     return targets;
