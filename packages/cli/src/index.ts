@@ -25,6 +25,8 @@ export { runAgent, INTERRUPTED_START_STOP_TIMEOUT } from './commands/agent.comma
 export type { AgentCommandOptions } from './commands/agent.command';
 export { runRequest } from './commands/request.command';
 export type { RequestCommandOptions } from './commands/request.command';
+export { runSurvey, DEFAULT_SURVEY_DEADLINE_MS } from './commands/survey.command';
+export type { SurveyCommandOptions } from './commands/survey.command';
 export { runPush } from './commands/push.command';
 export type { PushCommandOptions } from './commands/push.command';
 export { runAgents } from './commands/agents.command';

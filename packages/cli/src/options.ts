@@ -5,7 +5,7 @@ import { resolveUrl } from './config';
 import { LOG_LEVELS } from './logger';
 
 /** Selectors a command may name. */
-export const SELECTOR_NAMES = ['least_loaded', 'all', 'random', 'round_robin'] as const;
+export const SELECTOR_NAMES = ['least_loaded', 'all', 'random', 'round_robin', 'priority'] as const;
 
 /** One of {@link SELECTOR_NAMES}. */
 export type SelectorChoice = (typeof SELECTOR_NAMES)[number];
@@ -19,6 +19,13 @@ export function collect(value: string, previous: string[] | undefined): string[]
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+/** Parses a routing tier (`--priority`): an integer in 1..16. */
+export function priorityTier(value: string): number {
+  const n = positiveInt(value);
+  if (n > 16) throw new InvalidArgumentError('expected an integer from 1 (preferred) to 16.');
   return n;
 }
 

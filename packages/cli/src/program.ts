@@ -10,11 +10,12 @@ import { registerDemo } from './commands/demo.command';
 import { registerMapper } from './commands/mapper.command';
 import { registerPush } from './commands/push.command';
 import { registerRequest } from './commands/request.command';
+import { registerSurvey } from './commands/survey.command';
 import { EXIT } from './exit-codes';
 import type { CliIo } from './io';
 
 /** Every command, in the order `nanite --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerAgents, registerMapper, registerAdmin, registerDemo];
+export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerSurvey, registerAgents, registerMapper, registerAdmin, registerDemo];
 
 function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -41,6 +42,7 @@ Examples:
   $ nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred
   $ nanite request /simple/echo hello --url amqp://guest:guest@localhost:5672
   $ nanite request /simple/echo --selector all
+  $ nanite survey /simple/echo hi --deadline 500ms
   $ nanite agents
   $ nanite mapper -i
   $ nanite admin --port 4000

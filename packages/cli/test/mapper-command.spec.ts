@@ -78,6 +78,7 @@ describe('nanite mapper', () => {
       expect(scope.mapper).toBe(mapper);
       expect(await scope.request('/simple/echo', 'x')).toBe('x');
       expect(await scope.call('/simple/echo', 'y')).toMatchObject({ result: 'y', agent: 'fred' });
+      expect(await scope.survey('/simple/echo', 'z', { timeout: 100 })).toEqual([{ agent: 'fred', ok: true, result: 'z', via: 'broker' }]);
       await scope.waitForAgents({ route: '/simple/echo' });
       expect(scope.agents().map((a) => a.identity)).toEqual(['fred']);
     } finally {

@@ -6,6 +6,7 @@ const agent = (over: Partial<AgentView>): AgentView => ({
   routes: ['/simple/echo'],
   tags: [],
   status: 0,
+  priority: 8,
   inFlight: 0,
   concurrency: 64,
   pingInterval: 5000,

@@ -5,8 +5,9 @@ export { ERROR_CODES, NaniteError, isNaniteErrorCode, toNaniteError } from './er
 export type { NaniteErrorCode, NaniteErrorOptions, SerializedError } from './errors';
 export { NANITE_HTTP_STATUS, asNaniteError, httpStatusOf } from './http-status';
 
-export { PROTOCOL_VERSION } from './protocol/packets';
+export { PROTOCOL_VERSION, DEFAULT_PRIORITY } from './protocol/packets';
 export type {
+  AgentBroadcastPacket, AnswerPacket, ReplyPacket, SurveyPacket,
   AdvertisePacket, AgentBoundPacket, CancelPacket, HeartbeatPacket, MapperBoundPacket, Packet, PacketType, PingPacket,
   ProgressPacket, RegisterPacket, RequestPacket, ResultPacket, RouteInfo, UnRegisterPacket,
 } from './protocol/packets';
@@ -43,7 +44,7 @@ export { Mapper } from './mapper/mapper';
 export { DEFAULT_MAPPER_OPTIONS } from './mapper/mapper.options';
 export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper.options';
 export type {
-  FanOutSelector, RouteArgs, SingleAgentSelector, TypedCall, TypedCallOptions, TypedMapper, TypedPush, TypedRequest, TypedRequestContext, TypedRequestOptions,
+  FanOutSelector, RouteArgs, SingleAgentSelector, TypedCall, TypedCallOptions, TypedMapper, TypedPush, TypedSurvey, TypedRequest, TypedRequestContext, TypedRequestOptions,
 } from './mapper/typed-mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
@@ -53,6 +54,14 @@ export { LeastLoadedSelector } from './selectors/least-loaded.selector';
 export { RandomSelector } from './selectors/random.selector';
 export { RoundRobinSelector } from './selectors/round-robin.selector';
 export { TargetSelector } from './selectors/target.selector';
+export { PrioritySelector } from './selectors/priority.selector';
+export type { PrioritySelectorOptions } from './selectors/priority.selector';
+export { ZoneSelector, zoneTag } from './selectors/zone.selector';
+export type { ZoneSelectorOptions } from './selectors/zone.selector';
+export { SurveyRun } from './mapper/survey-run';
+export { DEFAULT_SURVEY_TIMEOUT } from './mapper/survey.options';
+export type { SurveyAnswer, SurveyOptions, SurveyPath } from './mapper/survey.options';
+export type { SurveyStats } from './mapper/surveys';
 export { SelectorSet, selectorFromFunction } from './selectors/resolve-selector';
 export type { SelectorOption } from './selectors/resolve-selector';
 export type { AgentView, RequestInfo, Selector, SelectorFunction, SelectorName } from './selectors/selector';

@@ -17,6 +17,13 @@ const packetArb: fc.Arbitrary<Packet> = fc.oneof(
   fc.record({ v: fc.constant(1 as const), type: fc.constant('result' as const), id: count, from: str, ok: fc.constant(true), result: json }),
   fc.record({ v: fc.constant(1 as const), type: fc.constant('result' as const), id: count, from: str, ok: fc.constant(false), error: fc.record({ code: fc.constantFrom('NANITE_ERR_HANDLER' as const, 'NANITE_ERR_TIMEOUT' as const), message: fc.string(), retryable: fc.boolean() }) }),
   fc.record({ v: fc.constant(1 as const), type: fc.constant('progress' as const), id: count, from: str, key: fc.string(), value: json }),
+  fc.record({ v: fc.constant(1 as const), type: fc.constant('register' as const), identity: str, routes: fc.array(fc.record({ route: str.map((s) => `/${s}`), idempotent: fc.boolean() }), { maxLength: 2 }), tags: fc.array(str), status: fc.constant(0), concurrency: fc.constant(1), pingInterval: fc.constant(1000), priority: fc.integer({ min: 1, max: 16 }) }),
+  fc.record(
+    { v: fc.constant(1 as const), type: fc.constant('survey' as const), id: str, route: str.map((s) => `/${s}`), payload: json, replyTo: str, timeout: count, sentAt: count, tags: fc.array(str) },
+    { requiredKeys: ['v', 'type', 'id', 'route', 'payload', 'replyTo', 'timeout'] },
+  ),
+  fc.record({ v: fc.constant(1 as const), type: fc.constant('answer' as const), id: str, from: str, ok: fc.constant(true), result: json }),
+  fc.record({ v: fc.constant(1 as const), type: fc.constant('answer' as const), id: str, from: str, ok: fc.constant(false), error: fc.record({ code: fc.constantFrom('NANITE_ERR_HANDLER' as const, 'NANITE_ERR_TIMEOUT' as const), message: fc.string(), retryable: fc.boolean() }) }),
 );
 
 describe('decodePacket', () => {
@@ -55,6 +62,9 @@ describe('decodePacket', () => {
     expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 0, hops: 0, sentAt: -1 })).toMatchObject({ ok: false, reason: 'request: sentAt must be a non-negative number' });
     expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 0, hops: 0, sentAt: 'now' }).ok).toBe(false);
     expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 0, hops: 0, sentAt: 1_700_000_000_000 }).ok).toBe(true);
+    expect(decodePacket({ v: 1, type: 'register', identity: 'a', routes: [], tags: [], status: 0, concurrency: 1, pingInterval: 1, priority: 17 })).toMatchObject({ ok: false, reason: 'register: priority must be an integer in 1..16' });
+    expect(decodePacket({ v: 1, type: 'survey', id: 'x'.repeat(65), route: '/a', payload: 1, replyTo: 'm', timeout: 1 })).toMatchObject({ ok: false, reason: 'survey: id must be a string of 1..64 characters' });
+    expect(decodePacket({ v: 1, type: 'answer', id: 7, from: 'a', ok: true }).ok).toBe(false);
   });
 });
 

@@ -1,7 +1,7 @@
 import { AllSelector, LeastLoadedSelector, RandomSelector, RoundRobinSelector, SelectorSet, TargetSelector, type AgentView, type RequestInfo } from '../src';
 
 const view = (identity: string, status = 0, pending = 0, concurrency = 10): AgentView => ({
-  identity, routes: ['/r/x'], tags: [], status, inFlight: 0, concurrency, pingInterval: 1000, lastSeen: 0, pending, load: status + pending / concurrency,
+  identity, routes: ['/r/x'], tags: [], status, inFlight: 0, concurrency, priority: 8, pingInterval: 1000, lastSeen: 0, pending, load: status + pending / concurrency,
 });
 const info: RequestInfo = { route: '/r/x', payload: null, tags: [], target: undefined };
 const ids = (vs: readonly AgentView[]): string[] => vs.map((v) => v.identity);

@@ -3,9 +3,9 @@
  * (nngcat), run as real processes (scripts/ensure-sp-tools.sh installs them). Every pattern, both
  * roles of dial/listen, over tcp:// and ipc://.
  */
-import { SpRepSocket, SpReqSocket, SpRespondentSocket, SpSurveyorSocket } from '../src';
+import { SpRepSocket, SpReqSocket, SpRespondentSocket, SpSurveyorSocket, defineActor } from '../src';
 import type { SpSocket } from '../src';
-import { RecordingLogger } from './helpers';
+import { RecordingLogger, TestCluster, closeCluster } from './helpers';
 import { freePort, SpToolbox } from './sp-tools';
 
 interface ToolFlags {
@@ -111,5 +111,25 @@ describe('mixed fleets', () => {
     await req.whenConnected(2, 10_000);
     const replies = await Promise.all(Array.from({ length: 4 }, () => req.request(Buffer.from('x'), { timeout: 10_000 })));
     expect(replies.map(String).sort()).toEqual(['nanomsg', 'nanomsg', 'nng', 'nng']);
+  });
+});
+
+describe('mapper.survey() over SP', () => {
+  it('collects the JSON answers of a listening nngcat --respondent0 and nanocat --respondent, next to the broker answers', async () => {
+    const cluster = new TestCluster();
+    try {
+      await cluster.agent({ identity: 'agent-x', actors: [defineActor('discovery', { who: () => 'broker' })] }).start();
+      const nng = `tcp://127.0.0.1:${await freePort()}`;
+      const nano = `ipc://${box.ipcPath()}`;
+      box.spawn('nngcat', ['--respondent0', '--listen', nng, '--data', '{"ok":true,"result":"from-nng"}', '-A']);
+      box.spawn('nanocat', ['--respondent', '--bind', nano, '--data', '{"ok":false,"error":{"code":"NANITE_ERR_HANDLER","message":"from-nanomsg"}}', '-A']);
+      const m = await cluster.startedMapper();
+      // The surveyor dials each endpoint and surveys it once connected (the tools may still be starting).
+      const answers = await m.survey('/discovery/who', 'x', { timeout: 3_000, endpoints: [nng, nano] }).collect();
+      const got = Object.fromEntries(answers.map((a) => [a.agent, a.ok ? a.result : a.error.message]));
+      expect(got).toEqual({ 'agent-x': 'broker', [nng]: 'from-nng', [nano]: 'from-nanomsg' });
+    } finally {
+      await closeCluster(cluster);
+    }
   });
 });

@@ -42,6 +42,8 @@ describe('nanitePlugin', () => {
     await expect(app.nanite.request('/calc/add', [1, 2], { selector: 'all' })).resolves.toEqual({ 'calc-1': { ok: true, result: 3 } });
     // The typed view costs nothing at run time: it is fastify.nanite itself.
     expect(app.nanite.typed()).toBe(app.nanite);
+    const { survey } = app.nanite; // bound too
+    await expect(survey('/calc/add', [2, 2], { timeout: 200 }).collect()).resolves.toEqual([{ agent: 'calc-1', ok: true, result: 4, via: 'broker' }]);
   });
 
   it('without actors hosts no agent and reaches agents elsewhere on the bus', async () => {

@@ -1,7 +1,7 @@
 /** MapperService: the app's mapper, injectable anywhere, aware of the actor call it runs in. */
 import {
   NaniteError,
-  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type RouteMap, type WaitForAgentsOptions,
+  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type RouteMap, type SurveyOptions, type SurveyRun, type WaitForAgentsOptions,
 } from '@nanite/core';
 import { Injectable } from '@nestjs/common';
 import { NaniteCallScope } from './call-scope';
@@ -89,6 +89,15 @@ export class MapperService {
     const mapper = this.runtime.mapper;
     if (!mapper && context) return context.push(route, payload, rest);
     return this.mapperFor(mapper).push(route, payload, context ? { ...rest, traceId: context.traceId, hops: context.hops + 1 } : rest);
+  }
+
+  /**
+   * `mapper.survey()`: asks every agent serving `route` and yields their answers until the deadline
+   * (`for await (const a of this.nanite.survey('/discovery/who', 'billing', { timeout: 500 }))`).
+   * Surveys are not nested in the current actor call (pass its `signal` to end one with it).
+   */
+  survey<R = unknown>(route: string, payload?: unknown, options?: SurveyOptions): SurveyRun<R> {
+    return this.mapperFor(this.runtime.mapper).survey<R>(route, payload, options);
   }
 
   /**

@@ -1,5 +1,5 @@
 /** The typed view of MapperService (`nanite.typed<Routes>()`): types only. */
-import type { RouteMap, TypedCall, TypedPush, TypedRequest } from '@nanite/core';
+import type { RouteMap, TypedCall, TypedPush, TypedRequest, TypedSurvey } from '@nanite/core';
 import type { MapperService, MapperServicePushOptions, MapperServiceRequestOptions } from './mapper.service';
 
 /**
@@ -9,4 +9,5 @@ import type { MapperService, MapperServicePushOptions, MapperServiceRequestOptio
 export type TypedMapperService<M extends RouteMap> = TypedRequest<M, MapperServiceRequestOptions>
   & TypedCall<M, MapperServiceRequestOptions>
   & TypedPush<M, MapperServicePushOptions>
-  & Omit<MapperService, 'request' | 'call' | 'push' | 'typed'>;
+  & TypedSurvey<M>
+  & Omit<MapperService, 'request' | 'call' | 'push' | 'survey' | 'typed'>;

@@ -40,6 +40,8 @@ describe('NaniteModule discovery', () => {
     await expect(nanite.request('/greeting_service/hello', { name: 'nest' })).resolves.toBe('hello nest');
     await expect(nanite.request('/calc/whoami', 'p')).resolves.toEqual({ payload: 'p', route: '/calc/whoami', hops: 0 });
     await expect(nanite.request('/calc/helper')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    const answers = await nanite.survey<number>('/calc/add', [1, 1], { timeout: 200 }).collect();
+    expect(answers).toEqual([{ agent: runtime.agent?.identity, ok: true, result: 2, via: 'broker' }]);
   });
 
   it('waitForAgents, progress through @Ctx(), and call() telling which agent answered', async () => {

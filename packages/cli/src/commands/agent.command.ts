@@ -9,7 +9,7 @@ import { withFailFast } from '../transport-url';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 import { DURATION_HELP, formerlySecondsDuration } from '../duration';
-import { logFormatOption, logLevelOption, positiveInt, tagOption, urlFor, urlOption } from '../options';
+import { logFormatOption, logLevelOption, positiveInt, priorityTier, tagOption, urlFor, urlOption } from '../options';
 
 /**
  * How long {@link runAgent} waits, after a signal interrupted the connection, for the agent to
@@ -28,6 +28,8 @@ export interface AgentCommandOptions {
   /** Heartbeat period (ms). */
   pingInterval?: number | undefined;
   concurrency?: number | undefined;
+  /** Routing tier, 1 (preferred) … 16 (the `priority` selector). Default 8. */
+  priority?: number | undefined;
   /** How long a stop lets in-flight handlers finish before aborting them (ms). */
   drainTimeout?: number | undefined;
   /** Keep retrying an unreachable broker at start instead of failing (exit 5). */
@@ -74,6 +76,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     if (o.token) options.identity = o.token;
     if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
     if (o.concurrency !== undefined) options.concurrency = o.concurrency;
+    if (o.priority !== undefined) options.priority = o.priority;
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
     if (o.listen !== undefined) options.listen = o.listen;
     const agent = new Agent(options);
@@ -126,6 +129,7 @@ interface AgentFlags {
   tag?: string[];
   pingInterval?: number;
   concurrency?: number;
+  priority?: number;
   drainTimeout?: number;
   waitForBroker?: boolean;
   listen?: string;
@@ -144,6 +148,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .addOption(tagOption('a tag requests can select on (repeatable)'))
     .addOption(new Option('--ping-interval <duration>', `heartbeat period (${DURATION_HELP}; default: 5s)`).argParser(formerlySecondsDuration('--ping-interval')))
     .addOption(new Option('--concurrency <n>', 'handlers run at once (default: 64)').argParser(positiveInt))
+    .addOption(new Option('--priority <n>', 'routing tier, 1 (preferred) to 16, for --selector priority (default: 8)').argParser(priorityTier))
     .addOption(new Option('--drain-timeout <duration>', `on SIGINT/SIGTERM, how long in-flight handlers may finish (${DURATION_HELP}; default: 10s)`).argParser(formerlySecondsDuration('--drain-timeout')))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .option('--listen <url>', 'also serve requests on this SP endpoint (tcp://HOST:PORT, port 0 = any; ipc:///path): direct mode for mappers with --direct, and JSON calls from nanomsg/NNG REQ and SURVEYOR peers')
@@ -170,6 +175,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               tags: flags.tag ?? [],
               pingInterval: flags.pingInterval,
               concurrency: flags.concurrency,
+              priority: flags.priority,
               drainTimeout: flags.drainTimeout,
               waitForBroker: flags.waitForBroker,
               listen: flags.listen,

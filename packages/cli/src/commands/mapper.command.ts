@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import repl, { type REPLServer } from 'node:repl';
 import { PassThrough, type Readable } from 'node:stream';
-import { redactUrl, type Mapper, type MapperRequestOptions, type PushOptions, type WaitForAgentsOptions } from '@nanite/core';
+import { redactUrl, type Mapper, type MapperRequestOptions, type PushOptions, type SurveyAnswer, type SurveyOptions, type WaitForAgentsOptions } from '@nanite/core';
 import { Option, type Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -38,6 +38,8 @@ export interface ConsoleScope {
   request(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<unknown>;
   call(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<unknown>;
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
+  /** Every answer until the deadline, as an array (the mapper's `survey()` yields them one by one). */
+  survey(route: string, payload?: unknown, options?: SurveyOptions): Promise<SurveyAnswer[]>;
   agents(): ReturnType<Mapper['agents']>;
   waitForAgents(options?: WaitForAgentsOptions): ReturnType<Mapper['waitForAgents']>;
 }
@@ -49,6 +51,7 @@ export function consoleScope(mapper: Mapper): ConsoleScope {
     request: (route, payload, options) => mapper.request(route, payload, options),
     call: (route, payload, options) => mapper.call(route, payload, options),
     push: (route, payload, options) => mapper.push(route, payload, options),
+    survey: (route, payload, options) => mapper.survey(route, payload, options).collect(),
     agents: () => mapper.agents(),
     waitForAgents: (options) => mapper.waitForAgents(options),
   };
@@ -59,6 +62,7 @@ const BANNER = `In scope (top-level await works):
   await request(route, payload, { selector: 'all' })                     one outcome per agent
   await call(route, payload?)     result with the agent that answered
   await push(route, payload?)     fire-and-forget
+  await survey(route, payload?, { timeout })   every agent's answer until the deadline (default 1s)
   agents()                        live agents (.agents prints a table)
   mapper                          the Mapper itself
 .exit (or Ctrl+D) closes the mapper and quits.

@@ -28,6 +28,13 @@ export interface AgentOptions {
    * in-process callers (memory:// has no prefetch), a bound of a few MB of queued messages.
    */
   maxQueued?: number;
+  /**
+   * Routing tier, 1 (preferred) … 16, advertised in Register: the `priority` selector sends to the
+   * best tier that has a usable agent. Default {@link DEFAULT_PRIORITY} (8).
+   */
+  priority?: number;
+  /** Survey handlers running at once; surveys beyond are dropped unanswered and counted. Default 16. */
+  maxSurveys?: number;
   /** How long `close()` lets in-flight handlers finish before aborting them (ms). Default 10 000. */
   drainTimeout?: number;
   /**

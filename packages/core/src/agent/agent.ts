@@ -8,6 +8,7 @@ import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
+import { DEFAULT_PRIORITY } from '../protocol/packets';
 import { createTransport } from '../transport/create-transport';
 import { DirectAgentLink } from '../transport/direct/direct-agent.link';
 import type { DirectServerStats } from '../transport/direct/direct-server';
@@ -19,6 +20,7 @@ import { defaultMaxQueued } from './job-queue';
 import { JobRunner } from './job-runner';
 import { NestedCaller } from './nested-caller';
 import { defaultStatus } from './status';
+import { DEFAULT_MAX_SURVEYS, SurveyAnswerer } from './survey-answerer';
 
 /** Defaults of {@link AgentOptions}. */
 export const DEFAULT_AGENT_OPTIONS = {
@@ -45,6 +47,10 @@ export interface AgentStats {
   shed: number;
   /** Times the status function threw or returned a non-finite number (a fallback was advertised). */
   statusFaults: number;
+  /** Surveys answered (result or error). */
+  surveysAnswered: number;
+  /** Surveys dropped unanswered (more than `maxSurveys` at once, or the answer could not be sent). */
+  surveysDropped: number;
 }
 
 /**
@@ -61,6 +67,8 @@ export class Agent {
   readonly tags: readonly string[];
   readonly concurrency: number;
   readonly pingInterval: number;
+  /** Routing tier advertised in Register (1 = preferred … 16). */
+  readonly priority: number;
   /** Most requests waiting for a free slot; more are refused with `NANITE_ERR_OVERLOADED`. */
   readonly maxQueued: number;
 
@@ -75,6 +83,7 @@ export class Agent {
   private readonly runner: JobRunner;
   private state: AgentState = 'idle';
   private readonly nested: NestedCaller;
+  private readonly surveys: SurveyAnswerer;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -83,6 +92,8 @@ export class Agent {
     this.tags = [...(options.tags ?? [])];
     this.concurrency = positiveInt('concurrency', options.concurrency ?? DEFAULT_AGENT_OPTIONS.concurrency);
     this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
+    this.priority = options.priority ?? DEFAULT_PRIORITY;
+    if (!Number.isInteger(this.priority) || this.priority < 1 || this.priority > 16) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `priority must be an integer in 1..16, got ${this.priority}` });
     this.maxQueued = options.maxQueued ?? defaultMaxQueued(this.concurrency);
     if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `maxQueued must be a non-negative integer, got ${this.maxQueued}` });
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
@@ -96,6 +107,7 @@ export class Agent {
       tags: this.tags,
       concurrency: this.concurrency,
       pingInterval: this.pingInterval,
+      priority: this.priority,
       status: options.status ?? defaultStatus,
       logger: this.logger,
       link: () => this.link,
@@ -111,6 +123,15 @@ export class Agent {
       handlers: this.handlers,
       link: () => this.link,
       nested: this.nested,
+    });
+    this.surveys = new SurveyAnswerer({
+      identity: this.identity,
+      tags: this.tags,
+      logger: this.logger,
+      handlers: this.handlers,
+      link: () => this.link,
+      nested: this.nested,
+      maxRunning: positiveInt('maxSurveys', options.maxSurveys ?? DEFAULT_MAX_SURVEYS),
     });
     for (const actor of options.actors ?? []) this.addActor(actor);
   }
@@ -135,7 +156,7 @@ export class Agent {
   /** Counters since start. */
   get stats(): AgentStats {
     const r = this.runner;
-    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults };
+    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped };
   }
 
   /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */
@@ -221,6 +242,7 @@ export class Agent {
     this.state = 'draining';
     const link = this.link;
     this.runner.beginDrain();
+    this.surveys.close();
     await link?.pause();
     await this.runner.whenIdle(this.drainTimeout);
     this.heartbeat.stop();
@@ -256,6 +278,11 @@ export class Agent {
       case 'cancel':
         this.runner.cancel(packet.replyTo, packet.id);
         settle();
+        return;
+      case 'survey':
+        // Settled at once: surveys are bounded by the answerer (maxSurveys), not by request slots.
+        settle();
+        if (this.state === 'running') this.surveys.accept(packet);
         return;
       default:
         this.malformed.record(`agent received a ${packet.type} packet`);

@@ -11,6 +11,8 @@ export interface HeartbeatSource {
   readonly tags: readonly string[];
   readonly concurrency: number;
   readonly pingInterval: number;
+  /** Routing tier advertised in Register (1 = preferred … 16). */
+  readonly priority: number;
   readonly status: StatusFunction;
   readonly logger: Logger;
   link(): AgentLink | undefined;
@@ -53,8 +55,8 @@ export class Heartbeat {
 
   /** Sends a Register with the current routes, tags and status (also the answer to an Advertise). */
   register(): void {
-    const { identity, tags, concurrency, pingInterval } = this.src;
-    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval });
+    const { identity, tags, concurrency, pingInterval, priority } = this.src;
+    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority });
   }
 
   /** Sends an UnRegister (clean goodbye). */

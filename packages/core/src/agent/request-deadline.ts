@@ -12,7 +12,7 @@
 import type { RequestPacket } from '../protocol/packets';
 
 /** The request's deadline (epoch ms) as seen from `receivedAt`; `Infinity` without a timeout. */
-export function requestDeadline(packet: RequestPacket, receivedAt: number): number {
+export function requestDeadline(packet: Pick<RequestPacket, 'timeout' | 'sentAt'>, receivedAt: number): number {
   const { timeout, sentAt } = packet;
   if (!(timeout > 0)) return Infinity;
   if (sentAt !== undefined) {

@@ -3,12 +3,14 @@ import type { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
 import type { Dispatcher } from './dispatcher';
 import type { Heartbeats } from './heartbeats';
+import type { Surveys } from './surveys';
 
 /** What a mapper's incoming packets are handed to. */
 export interface MapperInbox {
   readonly malformed: MalformedCounter;
   readonly dispatcher: Dispatcher;
   readonly heartbeats: Heartbeats;
+  readonly surveys: Surveys;
 }
 
 /** Decodes one packet from the wire and routes it; a malformed or misdirected one is dropped and counted. */
@@ -25,6 +27,9 @@ export function receive(inbox: MapperInbox, raw: unknown): void {
       return;
     case 'progress':
       inbox.dispatcher.onProgress(packet);
+      return;
+    case 'answer':
+      inbox.surveys.onAnswer(packet);
       return;
     case 'register':
       inbox.heartbeats.onRegister(packet, Date.now());

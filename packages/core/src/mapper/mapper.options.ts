@@ -3,6 +3,7 @@ import type { Logger } from '../internal/logger';
 import type { SelectorOption } from '../selectors/resolve-selector';
 import type { AgentView } from '../selectors/selector';
 import type { Transport } from '../transport/transport';
+import type { SurveyStats } from './surveys';
 import type { MapperFaultCounts } from './mapper-faults';
 
 /** Defaults of {@link MapperOptions}. */
@@ -33,7 +34,7 @@ export interface MapperEvents {
 }
 
 /** Counters a mapper keeps (since start). */
-export interface MapperStats extends MapperFaultCounts {
+export interface MapperStats extends MapperFaultCounts, SurveyStats {
   /** Packets dropped because they failed validation. */
   malformed: number;
   /** Requests re-sent to another agent after their agent was unreachable or lost. */

@@ -24,6 +24,10 @@ import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperE
 import type { PendingCallbacks } from './pending-request';
 import type { TypedMapper } from './typed-mapper';
 import { Registry } from './registry';
+import { listeningAgents } from './listening-agents';
+import type { SurveyRun } from './survey-run';
+import type { SurveyOptions } from './survey.options';
+import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
 import { toDispatch, type IntakeLimits } from './request-intake';
 import { waitForAgents } from './wait-for-agents';
@@ -54,6 +58,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly heartbeats: Heartbeats;
   private readonly selectors = new SelectorSet();
   private readonly waiters = new RegistryWaiters();
+  private readonly surveys: Surveys;
   private readonly malformed: MalformedCounter;
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
@@ -97,6 +102,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
       },
     });
+    this.surveys = new Surveys({ identity: this.identity, logger: this.logger, link: () => this.link, listening: (route, tags) => listeningAgents(this.registry, route, tags) });
     this.dispatcher = new Dispatcher({
       identity: this.identity,
       registry: this.registry,
@@ -121,7 +127,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   private async open(): Promise<void> {
-    const inbox: MapperInbox = { malformed: this.malformed, dispatcher: this.dispatcher, heartbeats: this.heartbeats };
+    const inbox: MapperInbox = { malformed: this.malformed, dispatcher: this.dispatcher, heartbeats: this.heartbeats, surveys: this.surveys };
     try {
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
@@ -159,7 +165,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   /** Counters since start. */
   get stats(): MapperStats {
-    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts() };
+    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts(), ...this.surveys.stats };
   }
 
   /** A snapshot of the live agents. */
@@ -208,6 +214,17 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     return this as unknown as TypedMapper<M>;
   }
 
+  /**
+   * Asks every agent serving `route` (by fanout: agents this mapper never heard of too; over SP:
+   * `endpoints` and listening agents) and yields one answer per agent (`ok: false` for a handler's
+   * error) until the deadline (`deadline` epoch ms, or `timeout` ms, default 1 000). Silent agents
+   * are just absent; `break`, `signal` or `close()` end it. See surveys.ts.
+   */
+  survey<R = unknown>(route: string, payload?: unknown, options: SurveyOptions = {}): SurveyRun<R> {
+    this.assertRunning();
+    return this.surveys.start<R>(route, payload, options);
+  }
+
   /** Fire-and-forget: resolves once sent (to every selected agent for a fan-out selector). */
   async push(route: string, payload?: unknown, options: PushOptions = {}): Promise<void> {
     this.assertRunning();
@@ -235,6 +252,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     if (this.state === 'starting') await this.starting?.catch(() => undefined);
     this.state = 'closing';
     if (this.reaper) clearInterval(this.reaper);
+    this.surveys.closeAll();
     await this.dispatcher.drain(this.o.drainTimeout, shuttingDownError(this.identity));
     this.waiters.cancelAll();
     await this.link?.close();

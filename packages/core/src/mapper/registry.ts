@@ -1,5 +1,5 @@
 /** The mapper's view of the live agents and the routes they serve. */
-import type { PingPacket, RegisterPacket } from '../protocol/packets';
+import { DEFAULT_PRIORITY, type PingPacket, type RegisterPacket } from '../protocol/packets';
 import type { AgentView } from '../selectors/selector';
 import { sanePing, saneRegister } from './registry-guard';
 
@@ -11,6 +11,9 @@ export class AgentRecord implements AgentView {
   status = 0;
   inFlight = 0;
   concurrency = 1;
+  priority: number = DEFAULT_PRIORITY;
+  /** The SP endpoint the agent's Register advertised (agents started with `listen`), reached by surveys over SP. */
+  endpoint: string | undefined = undefined;
   pingInterval = 1;
   lastSeen = 0;
   pending = 0;
@@ -36,6 +39,7 @@ export class AgentRecord implements AgentView {
       status: this.status,
       inFlight: this.inFlight,
       concurrency: this.concurrency,
+      priority: this.priority,
       pingInterval: this.pingInterval,
       lastSeen: this.lastSeen,
       pending: this.pending,
@@ -48,7 +52,7 @@ const EMPTY: readonly AgentRecord[] = [];
 
 /** What a Register says of an agent besides its status: a change means one of two Registers was not its own. */
 function describe(r: AgentRecord): string {
-  return JSON.stringify([r.routes, [...r.idempotent], r.tags, r.concurrency, r.pingInterval]);
+  return JSON.stringify([r.routes, [...r.idempotent], r.tags, r.concurrency, r.pingInterval, r.priority]);
 }
 
 /** What {@link Registry.register} did. */
@@ -101,6 +105,9 @@ export class Registry {
     record.status = sane.status;
     record.concurrency = sane.concurrency;
     record.pingInterval = sane.pingInterval;
+    record.priority = p.priority ?? DEFAULT_PRIORITY;
+    const endpoint = (p as { endpoint?: unknown }).endpoint;
+    record.endpoint = typeof endpoint === 'string' && endpoint.length <= 1024 ? endpoint : undefined;
     record.lastSeen = now;
     record.suspended = false;
     for (const route of record.routes) {

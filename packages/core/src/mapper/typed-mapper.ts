@@ -8,6 +8,8 @@ import type { RequestContext } from '../agent/request-context';
 import type { Selector, SelectorFunction, SelectorName } from '../selectors/selector';
 import type { Mapper } from './mapper';
 import type { FanOut, MapperRequestOptions, PushOptions, Reply } from './mapper.options';
+import type { SurveyRun } from './survey-run';
+import type { SurveyOptions } from './survey.options';
 
 /** A selector that fans out: `'all'`, or a selector object declaring `fanOut: true`. */
 export type FanOutSelector = 'all' | (Selector & { readonly fanOut: true });
@@ -57,8 +59,13 @@ export interface TypedPush<M extends RouteMap, O extends PushOptions = PushOptio
   push<K extends RouteName<M>>(route: K, ...args: RouteArgs<PayloadOf<M[K]>, O>): Promise<void>;
 }
 
+/** A typed `survey()`: answers carry the route's result type. */
+export interface TypedSurvey<M extends RouteMap> {
+  survey<K extends RouteName<M>>(route: K, ...args: RouteArgs<PayloadOf<M[K]>, SurveyOptions>): SurveyRun<ResultOf<M[K]>>;
+}
+
 /** What `mapper.typed<M>()` returns: the mapper, with its calls typed by `M`. */
-export type TypedMapper<M extends RouteMap> = TypedRequest<M> & TypedCall<M> & TypedPush<M> & Omit<Mapper, 'request' | 'call' | 'push' | 'typed'>;
+export type TypedMapper<M extends RouteMap> = TypedRequest<M> & TypedCall<M> & TypedPush<M> & TypedSurvey<M> & Omit<Mapper, 'request' | 'call' | 'push' | 'survey' | 'typed'>;
 
 /** What `ctx.typed<M>()` returns inside a handler: the context, with its nested calls typed by `M`. */
 export type TypedRequestContext<M extends RouteMap, G extends ProgressMap = ProgressMap> = TypedRequest<M> & TypedPush<M> & Omit<RequestContext<G>, 'request' | 'push' | 'typed'>;

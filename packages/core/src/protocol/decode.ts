@@ -71,6 +71,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     !isStr(p.identity) ? 'identity must be a non-empty string'
     : !(Array.isArray(p.routes) && p.routes.every(isRouteInfo)) ? 'routes must be an array of {route, idempotent}'
     : !isStrArray(p.tags) ? 'tags must be an array of strings'
+    : p.priority !== undefined && !(isCount(p.priority) && p.priority >= 1 && p.priority <= 16) ? 'priority must be an integer in 1..16'
     : !isNum(p.status) ? 'status must be a finite number'
     : !(isCount(p.concurrency) && p.concurrency > 0) ? 'concurrency must be a positive integer'
     : !(isCount(p.pingInterval) && p.pingInterval > 0) ? 'pingInterval must be a positive integer'
@@ -100,7 +101,25 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : !isStr(p.from) ? 'from must be a non-empty string'
     : typeof p.key !== 'string' ? 'key must be a string'
     : undefined,
+  survey: (p) =>
+    !isSurveyId(p.id) ? 'id must be a string of 1..64 characters'
+    : !isStr(p.route) || p.route[0] !== '/' ? 'route must be a string starting with /'
+    : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'
+    : !isCount(p.timeout) ? 'timeout must be a non-negative integer'
+    : p.sentAt !== undefined && !(isNum(p.sentAt) && p.sentAt >= 0) ? 'sentAt must be a non-negative number'
+    : p.tags !== undefined && !isStrArray(p.tags) ? 'tags must be an array of strings'
+    : undefined,
+  answer: (p) =>
+    !isSurveyId(p.id) ? 'id must be a string of 1..64 characters'
+    : !isStr(p.from) ? 'from must be a non-empty string'
+    : typeof p.ok !== 'boolean' ? 'ok must be a boolean'
+    : p.ok === false ? checkError(p.error)
+    : undefined,
 };
+
+function isSurveyId(v: unknown): v is string {
+  return isStr(v) && v.length <= 64;
+}
 
 function checkRequest(p: Rec): string | undefined {
   return !isCount(p.id) ? 'id must be a non-negative integer'
@@ -125,6 +144,6 @@ export function decodePacket(input: unknown): DecodeResult {
   if (!check) return fail(`unknown packet type ${describe(p.type)}`);
   const reason = check(p);
   if (reason !== undefined) return fail(`${p.type as string}: ${reason}`);
-  if (p.type === 'result' && p.ok === false) mapUnknownCode(p);
+  if ((p.type === 'result' || p.type === 'answer') && p.ok === false) mapUnknownCode(p);
   return { ok: true, packet: input as Packet };
 }

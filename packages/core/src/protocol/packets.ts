@@ -23,6 +23,8 @@ export interface RegisterPacket {
   identity: string;
   routes: RouteInfo[];
   tags: string[];
+  /** Routing tier, 1 (preferred) … 16, read by the `priority` selector. Absent: {@link DEFAULT_PRIORITY}. */
+  priority?: number;
   status: number;
   /** Requests the agent runs at once. */
   concurrency: number;
@@ -107,13 +109,52 @@ export interface ProgressPacket {
   value: unknown;
 }
 
+/** The routing tier of an agent that advertises none (the middle of 1 … 16). */
+export const DEFAULT_PRIORITY = 8;
+
+/**
+ * Mapper → every agent (fanout): a survey. Agents serving `route` (and carrying every tag in
+ * `tags`) run the route's handler and answer with an {@link AnswerPacket}; the others stay silent.
+ */
+export interface SurveyPacket {
+  v: 1;
+  type: 'survey';
+  /** Unguessable per survey (answers are matched by it; anything else is dropped). */
+  id: string;
+  route: string;
+  payload: unknown;
+  /** The mapper collecting the answers. */
+  replyTo: string;
+  /** Milliseconds left before the survey ends (as in requests; `sentAt` counts queued time). */
+  timeout: number;
+  sentAt?: number;
+  /** Only agents carrying every one of these tags answer. */
+  tags?: string[];
+}
+
+/** Agent → mapper: one agent's answer to a survey. */
+export interface AnswerPacket {
+  v: 1;
+  type: 'answer';
+  id: string;
+  from: string;
+  ok: boolean;
+  result?: unknown;
+  error?: SerializedError;
+}
+
+/** Packets a mapper sends to every agent at once. */
+export type AgentBroadcastPacket = AdvertisePacket | SurveyPacket;
+
 /** Packets agents broadcast to every mapper. */
 export type HeartbeatPacket = RegisterPacket | PingPacket | UnRegisterPacket;
 /** Packets addressed to one agent. */
-export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket;
+export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket | SurveyPacket;
 /** Packets addressed to one mapper. */
-export type MapperBoundPacket = ResultPacket | ProgressPacket | HeartbeatPacket;
+export type MapperBoundPacket = ResultPacket | ProgressPacket | AnswerPacket | HeartbeatPacket;
+/** Packets an agent sends to one mapper. */
+export type ReplyPacket = ResultPacket | ProgressPacket | AnswerPacket;
 /** Any packet. */
-export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket;
+export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket | AnswerPacket;
 /** Every packet type name. */
 export type PacketType = Packet['type'];

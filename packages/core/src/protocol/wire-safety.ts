@@ -164,10 +164,12 @@ export function assertWireSafe(packet: object, limits: WireLimits = DEFAULT_WIRE
   switch (p.type) {
     case 'request':
     case 'push':
+    case 'survey':
       fault = wireFault(p.payload, limits);
       what = `payload of ${String(p.route)}`;
       break;
     case 'result':
+    case 'answer':
       fault = p.ok === true ? wireFault(p.result, limits) : wireFault(p.error?.data, limits);
       what = p.ok === true ? 'result' : 'error data';
       break;

@@ -1,6 +1,7 @@
 import { NaniteError } from '../errors';
 import { AllSelector } from './all.selector';
 import { LeastLoadedSelector } from './least-loaded.selector';
+import { PrioritySelector } from './priority.selector';
 import { RandomSelector } from './random.selector';
 import { RoundRobinSelector } from './round-robin.selector';
 import type { AgentView, RequestInfo, Selector, SelectorFunction, SelectorName } from './selector';
@@ -31,6 +32,7 @@ export class SelectorSet {
     round_robin: new RoundRobinSelector(),
     all: new AllSelector(),
     target: new TargetSelector(),
+    priority: new PrioritySelector(),
   };
   private readonly wrapped = new WeakMap<SelectorFunction, Selector>();
 

@@ -11,6 +11,8 @@ export interface AgentView {
   /** Handlers running on the agent at its last ping. */
   readonly inFlight: number;
   readonly concurrency: number;
+  /** Routing tier the agent advertised, 1 (preferred) … 16 (see the `priority` selector). */
+  readonly priority: number;
   /** The agent's heartbeat period (ms). */
   readonly pingInterval: number;
   /** When this mapper last heard from the agent (epoch ms). */
@@ -44,4 +46,4 @@ export interface Selector {
 export type SelectorFunction = (candidates: readonly AgentView[], request: RequestInfo) => AgentView | readonly AgentView[] | undefined;
 
 /** The built-in selectors. */
-export type SelectorName = 'least_loaded' | 'random' | 'round_robin' | 'all' | 'target';
+export type SelectorName = 'least_loaded' | 'random' | 'round_robin' | 'all' | 'target' | 'priority';

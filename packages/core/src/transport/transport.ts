@@ -5,7 +5,7 @@
  * validated by the receiving agent or mapper. Byte-level transports use a {@link Serializer}.
  * The contract suite `@nanite/core/testing` (src/testing/) runs against every implementation.
  */
-import type { AdvertisePacket, AgentBoundPacket, HeartbeatPacket, ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
+import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../protocol/packets';
 
 /** Acknowledges a delivered packet once it has been handled (ack-after-handler delivery). */
 export type Settle = () => void;
@@ -46,8 +46,8 @@ export interface AgentLinkOptions {
 export interface AgentLink {
   /** Sends a heartbeat to every mapper. */
   broadcast(packet: HeartbeatPacket): void;
-  /** Sends a result or progress to one mapper. */
-  reply(mapper: string, packet: ResultPacket | ProgressPacket): void;
+  /** Sends a result, progress or survey answer to one mapper. */
+  reply(mapper: string, packet: ReplyPacket): void;
   /**
    * The agent serves more routes than it opened the link with (an actor added after start):
    * transports that park requests (offline failsafe) start consuming the parked ones of these routes.
@@ -78,8 +78,8 @@ export interface SendOptions {
 export interface MapperLink {
   /** Sends a request, push, cancel or advertise to one agent; an unreachable agent is reported through {@link MapperSink.onUndeliverable}. */
   send(agent: string, packet: AgentBoundPacket, options?: SendOptions): void;
-  /** Sends an advertise to every agent. */
-  broadcast(packet: AdvertisePacket): void;
+  /** Sends an advertise or a survey to every agent (agents that joined since included). */
+  broadcast(packet: AgentBroadcastPacket): void;
   /**
    * Parks a request until an agent serving its route appears, for at most `ttl` ms (offline
    * failsafe). Transports that cannot park leave this undefined.

@@ -7,7 +7,7 @@ import { expectTypeOf } from 'expect-type';
 import { z } from 'zod';
 import {
   Actor, AllSelector, Expose, Mapper, defineActor, withSchema,
-  type AgentView, type FanOut, type Reply, type RequestContext, type RouteMapOf, type RoutesOf, type RouteType, type StandardSchemaV1, type TypedMapper,
+  type AgentView, type FanOut, type Reply, type RequestContext, type RouteMapOf, type RoutesOf, type RouteType, type StandardSchemaV1, type SurveyAnswer, type TypedMapper,
 } from '../../src';
 
 // ---- actors ------------------------------------------------------------------------------------
@@ -98,6 +98,17 @@ async function calls(): Promise<void> {
   expectTypeOf(await api.request('/billing/ping')).toEqualTypeOf<string>();
   expectTypeOf(await api.call('/billing/refund', { order: 7 })).toEqualTypeOf<Reply<boolean>>();
   expectTypeOf(api.push('/billing/charge', { order: 7 }, { selector: 'all' })).toEqualTypeOf<Promise<void>>();
+
+  // Surveys: answers carry the route's result type; unknown routes and wrong payloads do not compile.
+  for await (const a of api.survey('/calc/add', [1, 2], { timeout: 500 })) {
+    expectTypeOf(a.agent).toEqualTypeOf<string>();
+    if (a.ok) expectTypeOf(a.result).toEqualTypeOf<number>();
+  }
+  expectTypeOf(api.survey('/billing/ping').collect()).toEqualTypeOf<Promise<SurveyAnswer<string>[]>>();
+  // @ts-expect-error -- not a route of the map
+  api.survey('/calc/nope', 1);
+  // @ts-expect-error -- the payload of /calc/add is a pair of numbers
+  api.survey('/calc/add', 'x');
 
   // Fan-out: one outcome per agent, as the mapper returns it.
   const all = await api.request('/calc/add', [1, 2], { selector: 'all', timeout: 500 });

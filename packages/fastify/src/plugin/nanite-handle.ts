@@ -1,5 +1,5 @@
 /** What `fastify.nanite` is: the mapper's calls, bound, plus the hosted agent. */
-import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply, RouteMap, WaitForAgentsOptions } from '@nanite/core';
+import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply, RouteMap, SurveyOptions, SurveyRun, WaitForAgentsOptions } from '@nanite/core';
 import type { TypedFastifyNanite } from './typed-nanite';
 
 /** The `fastify.nanite` decoration. */
@@ -15,6 +15,8 @@ export interface FastifyNanite {
   call<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<Reply<R>>;
   /** `mapper.push()`: fire-and-forget. */
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
+  /** `mapper.survey()`: every agent's answer until the deadline, as an async iterable. */
+  survey<R = unknown>(route: string, payload?: unknown, options?: SurveyOptions): SurveyRun<R>;
   /** `mapper.agents()`: a snapshot of the live agents. */
   agents(): AgentView[];
   /** `mapper.waitForAgents()`: resolves once enough agents (serving `route`) are live. */
@@ -33,6 +35,7 @@ export class NaniteHandle implements FastifyNanite {
     this.request = this.request.bind(this);
     this.call = this.call.bind(this);
     this.push = this.push.bind(this);
+    this.survey = this.survey.bind(this);
     this.agents = this.agents.bind(this);
     this.waitForAgents = this.waitForAgents.bind(this);
   }
@@ -49,6 +52,10 @@ export class NaniteHandle implements FastifyNanite {
 
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void> {
     return this.mapper.push(route, payload, options);
+  }
+
+  survey<R = unknown>(route: string, payload?: unknown, options?: SurveyOptions): SurveyRun<R> {
+    return this.mapper.survey<R>(route, payload, options);
   }
 
   agents(): AgentView[] {

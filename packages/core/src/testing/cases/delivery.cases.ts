@@ -99,6 +99,26 @@ export function deliveryCases<T extends Transport>(h: ContractHarness<T>, it: (n
     for (const a of agents) same(a.packets, [{ v: 1, type: 'advertise', mapper: MAPPER }]);
   });
 
+  it('a survey reaches every agent, and each answer reaches only the surveying mapper', async () => {
+    const t1 = await h.transport();
+    const t2 = await h.transport();
+    const agents = [new SinkRecorder(), new SinkRecorder()];
+    const links = [await t1.openAgent('agent-a', agents[0]!.agentSink(), { prefetch: 1 }), await t2.openAgent('agent-b', agents[1]!.agentSink(), { prefetch: 1 })];
+    const surveyor = new SinkRecorder();
+    const bystander = new SinkRecorder();
+    const link = await t1.openMapper(MAPPER, surveyor.mapperSink());
+    await t2.openMapper('m-other', bystander.mapperSink());
+    const survey = { v: 1, type: 'survey', id: 'survey-1', route: '/contract/echo', payload: { q: 'who' }, replyTo: MAPPER, timeout: 5_000 } as const;
+    link.broadcast(survey);
+    await agents[0]!.until(() => agents.every((a) => a.packets.length === 1), patience, 'the survey at both agents');
+    for (const a of agents) same(a.packets, [survey]);
+    links[0]!.reply(MAPPER, { v: 1, type: 'answer', id: 'survey-1', from: 'agent-a', ok: true, result: 'a' });
+    links[1]!.reply(MAPPER, { v: 1, type: 'answer', id: 'survey-1', from: 'agent-b', ok: true, result: 'b' });
+    await surveyor.until(() => surveyor.packets.filter((p) => (p as { type?: unknown }).type === 'answer').length === 2, patience, 'both answers at the surveyor');
+    await watch(quiet);
+    strictEqual(bystander.packets.filter((p) => (p as { type?: unknown }).type === 'answer').length, 0, 'an answer reached another mapper');
+  });
+
   it('replies reach the mapper they are addressed to, in order, and no other', async () => {
     const ta = await h.transport();
     const tm = await h.transport();

@@ -10,7 +10,7 @@
 import type { Channel } from 'amqplib';
 import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
-import type { ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { ReplyPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import { PublishBuffer } from '../shared/publish-buffer';
 import type { ReplyCache } from '../shared/reply-cache';
@@ -54,8 +54,12 @@ export class AgentReplies {
     });
   }
 
-  /** Sends a result or progress of a request this agent runs (a result also goes into the reply cache). */
-  reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
+  /** Sends a result or progress of a request this agent runs (a result also goes into the reply cache), or a survey answer (named queue, not cached). */
+  reply(mapper: string, packet: ReplyPacket): void {
+    if (packet.type === 'answer') {
+      this.send({ mapper, address: undefined, named: true, bytes: this.s.serializer.encode(packet) });
+      return;
+    }
     const running = this.s.cache.running(mapper, packet.id);
     const bytes = this.s.serializer.encode(packet);
     if (packet.type === 'result') this.s.cache.finish(mapper, packet.id, bytes);

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Channel, ChannelModel, Message } from 'amqplib';
 import type { Logger } from '../../internal/logger';
-import type { AdvertisePacket, AgentBoundPacket, RequestPacket } from '../../protocol/packets';
+import type { AgentBoundPacket, AgentBroadcastPacket, RequestPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import { PublishBuffer } from '../shared/publish-buffer';
 import { PushTagger } from '../shared/push-tagger';
@@ -167,9 +167,12 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     this.batch();
   }
 
-  broadcast(packet: AdvertisePacket): void {
-    // Lost while disconnected: the link re-advertises (onReconnect) as soon as it is back.
-    this.ch?.publish(this.s.names.advertise, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+  broadcast(packet: AgentBroadcastPacket): void {
+    // Lost while disconnected: the link re-advertises (onReconnect) as soon as it is back; a survey
+    // gets no answers. A survey expires at the broker with its deadline (an agent busy past it would
+    // answer nobody).
+    const expiration = packet.type === 'survey' && packet.timeout > 0 ? String(packet.timeout) : undefined;
+    this.ch?.publish(this.s.names.advertise, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, ...(expiration ? { expiration } : {}) });
     this.batch();
   }
 

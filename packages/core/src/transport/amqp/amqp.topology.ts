@@ -4,9 +4,9 @@
  * Exchanges (all durable, declared idempotently by every link that publishes to them, so a broker
  * restart never leaves a publisher facing a missing exchange):
  * - `<p>.heartbeat` fanout: Register / Ping / UnRegister, to every mapper.
- * - `<p>.advertise` fanout: Advertise, to every agent.
+ * - `<p>.advertise` fanout: Advertise and surveys, to every agent.
  * - `<p>.agent` direct: requests, pushes, cancels and unicast advertises, routing key = agent identity.
- * - `<p>.reply` direct: results/progress by mapper identity (fallback when direct reply-to is unknown or stale) and requests bounced by a draining agent.
+ * - `<p>.reply` direct: results/progress by mapper identity (fallback when direct reply-to is unknown or stale), survey answers, and requests bounced by a draining agent.
  * - `<p>.park` direct: parked (offline-failsafe) requests, routing key = route.
  *
  * Queues:

@@ -4,7 +4,7 @@
  * Delivery is asynchronous (one microtask per packet, FIFO), like a network, so code tested on
  * memory:// sees the same interleavings it will see on RabbitMQ, minus the latency.
  */
-import type { AgentBoundPacket, HeartbeatPacket, ProgressPacket, RequestPacket, ResultPacket, AdvertisePacket } from '../../protocol/packets';
+import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
 import type { AgentSink, MapperSink } from '../transport';
 
 const noopSettle = (): void => undefined;
@@ -62,14 +62,14 @@ export class MemoryBus {
     }
   }
 
-  toAllAgents(packet: AdvertisePacket): void {
+  toAllAgents(packet: AgentBroadcastPacket): void {
     for (const entry of this.agents.values()) {
       const p = this.copy(packet);
       queueMicrotask(() => entry.sink.onPacket(p, noopSettle));
     }
   }
 
-  toMapper(id: string, packet: ResultPacket | ProgressPacket): void {
+  toMapper(id: string, packet: ReplyPacket): void {
     const sink = this.mappers.get(id);
     // A mapper that went away no longer waits for anything: dropping matches a deleted reply queue.
     if (!sink) return;

@@ -12,7 +12,7 @@
  */
 import { NaniteError } from '../../errors';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
-import type { AgentBoundPacket, AdvertisePacket, HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket } from '../../protocol/packets';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
 import { MemoryBus } from './memory-bus';
 
@@ -113,7 +113,7 @@ export class MemoryTransport implements Transport {
       broadcast: (packet: HeartbeatPacket) => {
         if (this.reachable) bus.toAllMappers(packet);
       },
-      reply: (mapper: string, packet: ResultPacket | ProgressPacket) => {
+      reply: (mapper: string, packet: ReplyPacket) => {
         assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toMapper(mapper, packet);
       },
@@ -144,7 +144,8 @@ export class MemoryTransport implements Transport {
         assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toAgent(guarded, agent, packet);
       },
-      broadcast: (packet: AdvertisePacket) => {
+      broadcast: (packet: AgentBroadcastPacket) => {
+        if (packet.type === 'survey') assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toAllAgents(packet);
       },
       close: async () => {
