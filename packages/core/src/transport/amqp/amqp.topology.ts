@@ -12,7 +12,7 @@
  * Queues:
  * - `<p>.agent.<identity>` exclusive, declared by the agent, bound to `<p>.agent` (key = identity) and `<p>.advertise`.
  * - `<p>.mapper.<identity>` exclusive, declared by the mapper, bound to `<p>.heartbeat` and `<p>.reply` (key = identity).
- * - `<p>.park.<route>` durable, declared by mappers that park and by agents serving the route.
+ * - `<p>.park.<route>` durable (classic, or quorum: replicated over a cluster), declared by mappers that park and by agents serving the route.
  * - `amq.rabbitmq.reply-to`: the mapper's direct reply-to pseudo-queue, the fast path for results.
  */
 import type { Channel } from 'amqplib';
@@ -25,6 +25,8 @@ export interface AmqpNames {
   readonly agent: string;
   readonly reply: string;
   readonly park: string;
+  /** Queue type of the park queues. */
+  readonly parkQueueType: 'classic' | 'quorum';
   agentQueue(identity: string): string;
   mapperQueue(identity: string): string;
   parkQueue(route: string): string;
@@ -34,8 +36,9 @@ export interface AmqpNames {
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
 /** Names of every exchange and queue under `prefix`. */
-export function amqpNames(prefix: string): AmqpNames {
+export function amqpNames(prefix: string, parkQueueType: 'classic' | 'quorum' = 'classic'): AmqpNames {
   return {
+    parkQueueType,
     heartbeat: `${prefix}.heartbeat`,
     advertise: `${prefix}.advertise`,
     agent: `${prefix}.agent`,
@@ -58,10 +61,13 @@ export async function declareExchanges(ch: Channel, n: AmqpNames): Promise<void>
   ]);
 }
 
-/** Declares and binds the durable park queue of a route. Same arguments from every declarer. */
+/**
+ * Declares and binds the durable park queue of a route. Same arguments from every declarer: a
+ * quorum queue (replicated over the cluster's nodes) or a classic one, as the transport says.
+ */
 export async function declareParkQueue(ch: Channel, n: AmqpNames, route: string): Promise<string> {
   const queue = n.parkQueue(route);
-  await ch.assertQueue(queue, { durable: true });
+  await ch.assertQueue(queue, n.parkQueueType === 'quorum' ? { durable: true, arguments: { 'x-queue-type': 'quorum' } } : { durable: true });
   await ch.bindQueue(queue, n.park, route);
   return queue;
 }
