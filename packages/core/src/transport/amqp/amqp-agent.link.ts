@@ -6,6 +6,7 @@
  * (amqp.topology.ts), consumers (agent-consumers.ts), the receive path (agent-inbox.ts), reply
  * routing (agent-replies.ts) and draining (agent-drain.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type { Channel, ChannelModel, Message } from 'amqplib';
 import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
@@ -21,6 +22,7 @@ import { AgentReplies } from './agent-replies';
 import type { AmqpConnection } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
 import { declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
+import { HEADER_QUEUE } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { writeBatcher } from './write-batcher';
 
@@ -47,6 +49,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private batch: () => void = noop;
   private acks: AckBatcher | undefined;
   private readonly queue: string;
+  /** Id of the queue's current incarnation, on every heartbeat (see HEADER_QUEUE). */
+  private incarnation = '';
   private readonly cache: ReplyCache;
   private readonly attacher: LinkAttacher;
   private readonly replies: AgentReplies;
@@ -128,6 +132,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     ch.on('return', (m: Message) => this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting'));
     await declareExchanges(ch, this.s.names);
     await declareAgentQueue(ch, this.s.names, this.identity, !this.paused);
+    // Possibly a new queue (a new connection, maybe on another node): what was queued before may be gone.
+    this.incarnation = randomBytes(6).toString('hex');
     if (stale()) {
       // Closed meanwhile: a channel left open would keep the queue (exclusive to the still-open
       // connection), whose probe binding would tell mappers this stopped agent is still there.
@@ -160,7 +166,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   broadcast(packet: HeartbeatPacket): void {
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
-    this.ch?.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    this.ch?.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
     this.batch();
   }
 

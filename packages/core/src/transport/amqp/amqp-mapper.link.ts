@@ -25,6 +25,7 @@ import { expiresAtFor } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { MapperInbox } from './mapper-inbox';
 import { MapperPublisher } from './mapper-publisher';
+import { QueueIncarnations } from './queue-incarnations';
 import { writeBatcher } from './write-batcher';
 
 /** What a mapper link needs from its transport. */
@@ -94,7 +95,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
         if (this.tracker.has(agent)) this.tracker.gone(agent);
       },
     });
-    this.inbox = new MapperInbox({ ...s, id, sink, tracker: this.tracker, tagger, prober: this.prober });
+    this.inbox = new MapperInbox({ ...s, id, sink, tracker: this.tracker, tagger, prober: this.prober, incarnations: new QueueIncarnations() });
   }
 
   /** Counters of what this link refused from the wire. */
