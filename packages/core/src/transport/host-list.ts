@@ -36,6 +36,8 @@ export function nodeUrls(url: URL): URL[] {
   return hosts.map((host) => {
     const u = new URL(base.toString());
     u.host = host;
+    // Setting a host without a port keeps the first host's port: a host without one gets the default.
+    if (!/:\d+$/.test(host)) u.port = '';
     return u;
   });
 }
