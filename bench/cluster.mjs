@@ -14,6 +14,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg, cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { URLSearchParams } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -54,17 +56,29 @@ async function rps(agentUrl, mapperUrl) {
   return JSON.parse(line.slice(7));
 }
 
+/** Messages in `queue` (0 while it does not exist: a failed check closes its channel, so one channel per check). */
+async function count(conn, queue) {
+  const ch = await conn.createChannel();
+  ch.on('error', () => undefined);
+  try {
+    return await ch.checkQueue(queue);
+  } catch {
+    return { messageCount: 0 };
+  } finally {
+    await ch.close().catch(() => undefined);
+  }
+}
+
 /** Parks `parkedCount` requests (mapper on node 2), then an agent (node 1) drains them. */
 async function parked(queueType, prefix) {
   const q = { prefix, queueType };
   const mapper = new Mapper({ transport: list([2, 3, 1], q), timeout: 600_000, persistentTtl: 600_000 });
   await mapper.start();
   const conn = await amqp.connect(`amqp://guest:guest@${node(1)}`);
-  const ch = await conn.createChannel();
   const t0 = performance.now();
   const answers = Array.from({ length: parkedCount }, (_, i) => mapper.request('/park/hi', i, { persistent: true }));
   for (;;) {
-    const info = await ch.checkQueue(`${prefix}.park./park/hi`).catch(() => ({ messageCount: 0 }));
+    const info = await count(conn, `${prefix}.park./park/hi`);
     if (info.messageCount >= parkedCount) break;
     await new Promise((r) => setTimeout(r, 5));
   }

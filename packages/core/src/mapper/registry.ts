@@ -14,6 +14,8 @@ export class AgentRecord implements AgentView {
   pingInterval = 1;
   lastSeen = 0;
   pending = 0;
+  /** The broker node the agent last reported (clusters). */
+  node: string | undefined = undefined;
   /** Out of dispatch after a returned request until it registers again (it stays known: its pings still count). */
   suspended = false;
   /** When this mapper last asked the agent to register again (throttles those Advertises). */
@@ -40,6 +42,7 @@ export class AgentRecord implements AgentView {
       lastSeen: this.lastSeen,
       pending: this.pending,
       load: this.load,
+      ...(this.node !== undefined ? { node: this.node } : {}),
     };
   }
 }
@@ -101,6 +104,7 @@ export class Registry {
     record.status = sane.status;
     record.concurrency = sane.concurrency;
     record.pingInterval = sane.pingInterval;
+    record.node = p.node;
     record.lastSeen = now;
     record.suspended = false;
     for (const route of record.routes) {
@@ -121,6 +125,7 @@ export class Registry {
     const sane = sanePing(p);
     record.status = sane.status;
     record.inFlight = sane.inFlight;
+    if (p.node !== undefined) record.node = p.node;
     record.lastSeen = now;
     return { record, clamped: sane.clamped };
   }

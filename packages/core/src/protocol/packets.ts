@@ -28,6 +28,8 @@ export interface RegisterPacket {
   concurrency: number;
   /** How often (ms) the agent pings: mappers reap it after missing a few. */
   pingInterval: number;
+  /** The broker node (`host:port`) the agent is connected to, on transports that have nodes (a cluster). Optional. */
+  node?: string;
 }
 
 /** Agent → all mappers: periodic status. */
@@ -37,6 +39,8 @@ export interface PingPacket {
   identity: string;
   status: number;
   inFlight: number;
+  /** As in {@link RegisterPacket.node}: it changes when the agent moves to another broker node. Optional. */
+  node?: string;
 }
 
 /** Agent → all mappers: clean goodbye. */
