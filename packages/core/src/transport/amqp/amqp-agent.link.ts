@@ -48,7 +48,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private closing: Promise<void> | undefined;
   private batch: () => void = noop;
   private acks: AckBatcher | undefined;
-  private readonly queue: string;
+  /** The request queue's name: `P.agent.<identity>`, or a fresh one after the name was locked (see setup). */
+  private queue: string;
   /** Id of the queue's current incarnation, on every heartbeat (see HEADER_QUEUE). */
   private incarnation = '';
   private readonly cache: ReplyCache;
@@ -82,8 +83,11 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       // The broker cancelled our consumer (queue deleted under us): start over.
       cancelled: () => this.attacher.reattachSoon(),
     });
+    const link = (): string => this.queue;
     this.consumers = new AgentConsumers({
-      queue: this.queue,
+      get queue() {
+        return link();
+      },
       names: s.names,
       prefetch: options.prefetch,
       routes: options.routes ?? [],
@@ -131,7 +135,15 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   async setup(ch: Channel, model: ChannelModel, stale: () => boolean, reconnected: boolean): Promise<void> {
     ch.on('return', (m: Message) => this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting'));
     await declareExchanges(ch, this.s.names);
-    await declareAgentQueue(ch, this.s.names, this.identity, !this.paused);
+    try {
+      await declareAgentQueue(ch, this.s.names, this.identity, !this.paused, this.queue);
+    } catch (err) {
+      // RESOURCE_LOCKED: a queue of that name is still held by our old connection on a cluster node
+      // that crashed (until the other nodes clean it up). Mappers route by identity, not by queue
+      // name: the next attach (in REATTACH_DELAY) declares a queue of a fresh name instead.
+      if ((err as { code?: unknown }).code === 405) this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
+      throw err;
+    }
     // Possibly a new queue (a new connection, maybe on another node): what was queued before may be gone.
     this.incarnation = randomBytes(6).toString('hex');
     if (stale()) {

@@ -75,10 +75,10 @@ export async function declareParkQueue(ch: Channel, n: AmqpNames, route: string)
 /**
  * Declares an agent's exclusive request queue and binds it: to `P.advertise`, to `P.agent` with
  * the probe key (kept while draining: mappers' liveness probes come back only once the queue is
- * gone) and, while the agent takes work, with its identity.
+ * gone) and, while the agent takes work, with its identity. `queue` defaults to `P.agent.<identity>`
+ * (an agent whose name is locked by a crashed cluster node's stale queue picks another).
  */
-export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: string, takingWork: boolean): Promise<string> {
-  const queue = n.agentQueue(identity);
+export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: string, takingWork: boolean, queue = n.agentQueue(identity)): Promise<string> {
   await ch.assertQueue(queue, { exclusive: true });
   await ch.bindQueue(queue, n.advertise, '');
   await ch.bindQueue(queue, n.agent, probeKey(identity));
