@@ -86,9 +86,8 @@ export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: str
   return queue;
 }
 
-/** Declares a mapper's exclusive queue, bound to `P.heartbeat` and to `P.reply` with its identity. */
-export async function declareMapperQueue(ch: Channel, n: AmqpNames, identity: string): Promise<string> {
-  const queue = n.mapperQueue(identity);
+/** Declares a mapper's exclusive queue (default name `P.mapper.<identity>`), bound to `P.heartbeat` and to `P.reply` with its identity. */
+export async function declareMapperQueue(ch: Channel, n: AmqpNames, identity: string, queue = n.mapperQueue(identity)): Promise<string> {
   await ch.assertQueue(queue, { exclusive: true });
   await ch.bindQueue(queue, n.heartbeat, '');
   await ch.bindQueue(queue, n.reply, identity);
