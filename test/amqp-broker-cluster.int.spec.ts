@@ -16,10 +16,10 @@ afterAll(() => cluster.stop(), 60_000);
 
 const PARKED = 20;
 /**
- * How soon after the loss every component must answer again. The target is 2 s, met on a quiet
- * machine (stop_app: 0.1–0.6 s; SIGKILL: 1.2–1.7 s, measured here); the assertion leaves room for a
- * CI box loaded like this 2-core one (load average ~20: stop_app alone then takes 4 s), and every
- * run prints the measured `backMs`.
+ * How soon after the loss every component must answer again. The target is 2 s, met here (stop_app:
+ * 0.03–0.6 s; SIGKILL: 0.03–0.45 s); the assertion leaves room for a CI box loaded like this 2-core
+ * one at its worst (load average ~20: stop_app alone then took 4 s), and every run prints the
+ * measured `backMs`.
  */
 const BACK_BUDGET_MS = 10_000;
 let run = 0;
