@@ -67,18 +67,22 @@ export const AGENT_COLUMNS = ['IDENTITY', 'STATUS', 'IN-FLIGHT', 'ROUTES', 'TAGS
 /** A plain-text table of agents (identity, status, in-flight/concurrency, routes, tags, last seen), sorted by identity. */
 export function formatAgentsTable(agents: readonly AgentView[], now: number): string {
   if (agents.length === 0) return 'No agents.';
+  // A NODE column (the broker node each agent is on) only when some agent reports one (a cluster).
+  const withNode = agents.some((a) => a.node !== undefined);
+  const columns: string[] = withNode ? [AGENT_COLUMNS[0], 'NODE', ...AGENT_COLUMNS.slice(1)] : [...AGENT_COLUMNS];
   const rows = [...agents]
     .sort((a, b) => a.identity.localeCompare(b.identity))
     .map((a) => [
       a.identity,
+      ...(withNode ? [a.node ?? '-'] : []),
       formatStatus(a.status),
       `${a.inFlight}/${a.concurrency}`,
       a.routes.join(', ') || '-',
       a.tags.join(', ') || '-',
       formatAge(now - a.lastSeen),
     ]);
-  const table = [[...AGENT_COLUMNS], ...rows];
-  const widths = AGENT_COLUMNS.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const table = [columns, ...rows];
+  const widths = columns.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   return table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 

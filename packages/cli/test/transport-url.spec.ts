@@ -15,3 +15,11 @@ describe('withFailFast', () => {
     expect(withFailFast('not a url', true)).toBe('not a url');
   });
 });
+
+describe('withFailFast on a cluster host list', () => {
+  it('appends failFast to a host list, keeping the hosts and other options', () => {
+    expect(withFailFast('amqp://u:p@h1:5672,h2:5672/v?prefix=x', true)).toBe('amqp://u:p@h1:5672,h2:5672/v?prefix=x&failFast=true');
+    expect(withFailFast('amqp://u:p@h1:5672,h2:5672', false)).toBe('amqp://u:p@h1:5672,h2:5672?failFast=false');
+    expect(withFailFast('amqp://h1:5672,h2:5672/?failFast=false', true)).toBe('amqp://h1:5672,h2:5672/?failFast=false');
+  });
+});

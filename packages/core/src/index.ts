@@ -77,7 +77,8 @@ export type { AmqpTransportStats } from './transport/amqp/amqp.transport';
 export { removeAmqpTopology } from './transport/amqp/amqp.cleanup';
 export type { RemoveAmqpTopologyOptions } from './transport/amqp/amqp.cleanup';
 export { DEFAULT_AMQP_OPTIONS } from './transport/amqp/amqp.options';
-export type { AmqpDelivery, AmqpTransportOptions } from './transport/amqp/amqp.options';
+export type { AmqpDelivery, AmqpNodeOrder, AmqpQueueType, AmqpTransportOptions } from './transport/amqp/amqp.options';
+export type { AmqpNodeState } from './transport/amqp/amqp.connection';
 export { amqpNames } from './transport/amqp/amqp.topology';
 export type { AmqpNames } from './transport/amqp/amqp.topology';
 

@@ -112,3 +112,13 @@ describe('malformed packets on the wire', () => {
     await rogue.close();
   });
 });
+
+describe('the optional broker node of Register and Ping (clusters)', () => {
+  it('is accepted when a short non-empty string, refused otherwise', () => {
+    expect(decodePacket({ v: 1, type: 'ping', identity: 'a', status: 0, inFlight: 0, node: 'rmq1:5672' }).ok).toBe(true);
+    expect(decodePacket({ v: 1, type: 'register', identity: 'a', routes: [], tags: [], status: 0, concurrency: 1, pingInterval: 1000, node: 'rmq1:5672' }).ok).toBe(true);
+    for (const node of ['', 42, 'x'.repeat(256), null]) {
+      expect(decodePacket({ v: 1, type: 'ping', identity: 'a', status: 0, inFlight: 0, node })).toEqual({ ok: false, reason: 'ping: node must be a non-empty string of at most 255 characters' });
+    }
+  });
+});

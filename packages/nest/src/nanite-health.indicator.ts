@@ -18,8 +18,24 @@ export interface NaniteHealthDetails {
   agent: { identity: string; running: boolean; inFlight: number } | null;
   /** Live agents the mapper knows (null without a mapper). */
   agents: number | null;
+  /** The broker node (`host:port`) the transport is connected to; null when disconnected or the transport has no nodes. */
+  node: string | null;
+  /**
+   * Cluster nodes the transport last saw down while it is connected to another one (a partial
+   * outage: the app still works, on fewer nodes). Empty when all are fine or there is one node.
+   */
+  nodesDown: string[];
   /** Set when down: why. */
   reason?: string;
+}
+
+/** Nodes a cluster-aware transport (amqp:// with several nodes) last saw down. */
+function downNodes(transport: object): string[] {
+  const nodes = (transport as { nodes?: unknown }).nodes;
+  if (typeof nodes !== 'function') return [];
+  const list: unknown = nodes.call(transport);
+  if (!Array.isArray(list)) return [];
+  return list.filter((n: { node?: unknown; state?: unknown }) => n.state === 'down' && typeof n.node === 'string').map((n: { node: string }) => n.node);
 }
 
 /** Terminus' result shape: `{ [key]: { status, ...details } }`. */
@@ -55,6 +71,8 @@ export class NaniteHealthIndicator {
       connected,
       agent: agent ? { identity: agent.identity, running: agent.isRunning, inFlight: agent.inFlight } : null,
       agents: known,
+      node: transport.node ?? null,
+      nodesDown: connected ? downNodes(transport) : [],
     };
     const reason =
       this.runtime.state !== 'ready' ? `not connected (${this.runtime.state})`

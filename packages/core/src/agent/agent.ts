@@ -113,6 +113,7 @@ export class Agent {
       link: () => this.link,
       routes: () => [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent })),
       load: () => ({ inFlight: this.runner.running, queued: this.runner.queued }),
+      node: () => this.transport.node,
     });
     this.nested = new NestedCaller(this.transport, { logger: this.logger, ...(options.listen !== undefined ? { direct: true } : {}), ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
     this.runner = new JobRunner({

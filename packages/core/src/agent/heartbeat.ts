@@ -19,6 +19,8 @@ export interface HeartbeatSource {
   routes(): RouteInfo[];
   /** Handlers running and requests waiting now. */
   load(): { inFlight: number; queued: number };
+  /** The broker node the transport is on now (clusters), if it has one. */
+  node?(): string | undefined;
 }
 
 /** Owns the ping timer; `stop()` clears it. */
@@ -56,7 +58,8 @@ export class Heartbeat {
   /** Sends a Register with the current routes, tags and status (also the answer to an Advertise). */
   register(): void {
     const { identity, tags, concurrency, pingInterval, priority } = this.src;
-    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority });
+    const node = this.src.node?.();
+    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority, ...(node ? { node } : {}) });
   }
 
   /** Sends an UnRegister (clean goodbye). */
@@ -65,7 +68,8 @@ export class Heartbeat {
   }
 
   private ping(): void {
-    this.send({ v: 1, type: 'ping', identity: this.src.identity, status: this.status(), inFlight: this.src.load().inFlight });
+    const node = this.src.node?.();
+    this.send({ v: 1, type: 'ping', identity: this.src.identity, status: this.status(), inFlight: this.src.load().inFlight, ...(node ? { node } : {}) });
   }
 
   private send(packet: HeartbeatPacket): void {

@@ -163,6 +163,11 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     return this.state === 'running';
   }
 
+  /** The broker node (`host:port`) the mapper's transport is connected to (clusters); undefined otherwise. */
+  get node(): string | undefined {
+    return this.transport.node;
+  }
+
   /** Counters since start. */
   get stats(): MapperStats {
     return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts(), ...this.surveys.stats };

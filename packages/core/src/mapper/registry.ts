@@ -17,6 +17,8 @@ export class AgentRecord implements AgentView {
   pingInterval = 1;
   lastSeen = 0;
   pending = 0;
+  /** The broker node the agent last reported (clusters). */
+  node: string | undefined = undefined;
   /** Out of dispatch after a returned request until it registers again (it stays known: its pings still count). */
   suspended = false;
   /** When this mapper last asked the agent to register again (throttles those Advertises). */
@@ -44,6 +46,7 @@ export class AgentRecord implements AgentView {
       lastSeen: this.lastSeen,
       pending: this.pending,
       load: this.load,
+      ...(this.node !== undefined ? { node: this.node } : {}),
     };
   }
 }
@@ -108,6 +111,7 @@ export class Registry {
     record.priority = p.priority ?? DEFAULT_PRIORITY;
     const endpoint = (p as { endpoint?: unknown }).endpoint;
     record.endpoint = typeof endpoint === 'string' && endpoint.length <= 1024 ? endpoint : undefined;
+    record.node = p.node;
     record.lastSeen = now;
     record.suspended = false;
     for (const route of record.routes) {
@@ -128,6 +132,7 @@ export class Registry {
     const sane = sanePing(p);
     record.status = sane.status;
     record.inFlight = sane.inFlight;
+    if (p.node !== undefined) record.node = p.node;
     record.lastSeen = now;
     return { record, clamped: sane.clamped };
   }

@@ -65,6 +65,12 @@ function mapUnknownCode(p: Rec): void {
   p.error = { code: FALLBACK_CODE, message: e.message, retryable: e.retryable, data };
 }
 
+/** The optional `node` of a Register or Ping: absent, or a short non-empty string. */
+function isNode(v: unknown): boolean {
+  return v === undefined || (typeof v === 'string' && v.length > 0 && v.length <= 255);
+}
+const NODE_REASON = 'node must be a non-empty string of at most 255 characters';
+
 /** Field checks per packet type; each returns the reason of the first failure. */
 const CHECKS: Record<string, (p: Rec) => string | undefined> = {
   register: (p) =>
@@ -76,11 +82,13 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : !(isCount(p.concurrency) && p.concurrency > 0) ? 'concurrency must be a positive integer'
     : !(isCount(p.pingInterval) && p.pingInterval > 0) ? 'pingInterval must be a positive integer'
     : p.endpoint !== undefined && !isEndpoint(p.endpoint) ? 'endpoint must be a tcp:// or ipc:// URL (at most 1024 characters)'
+    : !isNode(p.node) ? NODE_REASON
     : undefined,
   ping: (p) =>
     !isStr(p.identity) ? 'identity must be a non-empty string'
     : !isNum(p.status) ? 'status must be a finite number'
     : !isCount(p.inFlight) ? 'inFlight must be a non-negative integer'
+    : !isNode(p.node) ? NODE_REASON
     : undefined,
   unregister: (p) => (!isStr(p.identity) ? 'identity must be a non-empty string' : undefined),
   advertise: (p) => (!isStr(p.mapper) ? 'mapper must be a non-empty string' : undefined),

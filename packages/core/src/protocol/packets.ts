@@ -32,6 +32,8 @@ export interface RegisterPacket {
   pingInterval: number;
   /** The SP endpoint (`tcp://host:port` or `ipc:///path`) where the agent serves requests directly, when it listens (docs/sp.md). */
   endpoint?: string;
+  /** The broker node (`host:port`) the agent is connected to, on transports that have nodes (a cluster). Optional. */
+  node?: string;
 }
 
 /** Agent → all mappers: periodic status. */
@@ -41,6 +43,8 @@ export interface PingPacket {
   identity: string;
   status: number;
   inFlight: number;
+  /** As in {@link RegisterPacket.node}: it changes when the agent moves to another broker node. Optional. */
+  node?: string;
 }
 
 /** Agent → all mappers: clean goodbye. */

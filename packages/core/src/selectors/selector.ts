@@ -21,6 +21,8 @@ export interface AgentView {
   readonly pending: number;
   /** `status + pending / concurrency`: the reported load plus what this mapper sent since. */
   readonly load: number;
+  /** The broker node (`host:port`) the agent last said it is connected to (clusters); undefined when it did not say. */
+  readonly node?: string | undefined;
 }
 
 /** What a selector knows of the request. */

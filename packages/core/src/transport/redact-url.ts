@@ -1,4 +1,5 @@
 import { NaniteError } from '../errors';
+import { NODES_PARAM, splitHostList } from './host-list';
 
 /**
  * A transport URL without its credentials, for logs, messages and `transport.url`: the one
@@ -32,11 +33,18 @@ export function redactUrl(url: string): string {
 /**
  * Parses a transport URL, the one way every Nanite package does it. A malformed URL throws
  * `NANITE_ERR_INVALID_ARGUMENT` naming the URL through {@link redactUrl}, never Node's own
- * `TypeError`, whose `input` property holds the whole text, password included.
+ * `TypeError`, whose `input` property holds the whole text, password included. A host list
+ * (`amqp://u:p@h1:5672,h2:5672/v`, the nodes of a cluster) parses as its first host with the whole
+ * list in the `nodes` query parameter (`?nodes=h1:5672,h2:5672`), which the amqp:// transport reads.
  */
 export function parseTransportUrl(url: string): URL {
   try {
-    return new URL(url);
+    // A host list (`h1:5672,h2:5672`, the nodes of a cluster): its first host, the list in `?nodes=`.
+    const list = splitHostList(url);
+    if (!list) return new URL(url);
+    const parsed = new URL(list.first);
+    parsed.searchParams.set(NODES_PARAM, list.hosts.join(','));
+    return parsed;
   } catch {
     // No `cause`: Node's URL error carries the whole input (credentials included) in `input`.
     throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${redactUrl(url)}" is not a valid transport URL` });

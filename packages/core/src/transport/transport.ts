@@ -103,6 +103,8 @@ export interface Transport {
   close(): Promise<void>;
   /** False while a networked transport is (re)connecting; absent on transports that are always connected. */
   readonly isConnected?: boolean;
-  /** Subscribes to connection changes (`true` on every (re)connect, `false` on every loss); returns an unsubscribe function. */
-  onConnectionChange?(listener: (connected: boolean) => void): () => void;
+  /** The broker node (`host:port`) a networked transport is connected to now; absent when it has no such notion or is disconnected. */
+  readonly node?: string | undefined;
+  /** Subscribes to connection changes (`true` and the node connected to on every (re)connect, `false` on every loss); returns an unsubscribe function. */
+  onConnectionChange?(listener: (connected: boolean, node?: string) => void): () => void;
 }

@@ -70,6 +70,7 @@ function fillRow(tr, a) {
       h('div', { class: 'agent' },
         h('span', { class: 'dot', 'aria-hidden': 'true' }),
         h('span', { class: 'id', text: a.identity }),
+        a.node ? h('span', { class: 'muted', 'data-role': 'node', title: 'broker node', text: ` @ ${a.node}` }) : null,
         up ? null : h('span', { class: 'state-badge', 'data-role': 'state', text: `down · ${a.downReason || 'gone'}` }))),
     h('td', { class: 'col-load' },
       h('div', { class: 'load', title: `status ${a.status.toFixed(3)} + ${a.pending} pending from this mapper / concurrency ${a.concurrency}` },

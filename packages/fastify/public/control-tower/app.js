@@ -17,7 +17,7 @@ function onEvent(type, data) {
   switch (type) {
     case 'snapshot':
       syncClock(data.now);
-      $('mapper-id').textContent = `via mapper ${data.mapper.identity}`;
+      $('mapper-id').textContent = `via mapper ${data.mapper.identity}${data.mapper.node ? ` on ${data.mapper.node}` : ''}`;
       agents.clear();
       for (const a of data.agents) agents.set(a.identity, a);
       render();

@@ -16,7 +16,7 @@ export interface TowerSnapshot {
   /** The server's clock (epoch ms), so pages can age heartbeats without trusting their own clock. */
   now: number;
   /** The mapper the tower watches, and how many of its requests are waiting for a result. */
-  mapper: { identity: string; pending: number };
+  mapper: { identity: string; pending: number; node?: string };
   /** Live agents first, then those that went down lately. */
   agents: AgentRow[];
 }

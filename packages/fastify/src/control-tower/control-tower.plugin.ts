@@ -94,7 +94,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
 
       const snapshot = (): TowerSnapshot => ({
         now: Date.now(),
-        mapper: { identity: mapper.identity, pending: mapper.stats.pending },
+        mapper: { identity: mapper.identity, pending: mapper.stats.pending, ...(mapper.node ? { node: mapper.node } : {}) },
         agents: board.rows(),
       });
 

@@ -6,6 +6,7 @@
  * (amqp.topology.ts), consumers (agent-consumers.ts), the receive path (agent-inbox.ts), reply
  * routing (agent-replies.ts) and draining (agent-drain.ts).
  */
+import { randomBytes } from 'node:crypto';
 import type { Channel, ChannelModel, Message } from 'amqplib';
 import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
@@ -21,6 +22,7 @@ import { AgentReplies } from './agent-replies';
 import type { AmqpConnection } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
 import { declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
+import { HEADER_QUEUE } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { writeBatcher } from './write-batcher';
 
@@ -46,7 +48,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private closing: Promise<void> | undefined;
   private batch: () => void = noop;
   private acks: AckBatcher | undefined;
-  private readonly queue: string;
+  /** The request queue's name: `P.agent.<identity>`, or a fresh one after the name was locked (see setup). */
+  private queue: string;
+  /** Id of the queue's current incarnation, on every heartbeat (see HEADER_QUEUE). */
+  private incarnation = '';
   private readonly cache: ReplyCache;
   private readonly attacher: LinkAttacher;
   private readonly replies: AgentReplies;
@@ -78,8 +83,11 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       // The broker cancelled our consumer (queue deleted under us): start over.
       cancelled: () => this.attacher.reattachSoon(),
     });
+    const link = (): string => this.queue;
     this.consumers = new AgentConsumers({
-      queue: this.queue,
+      get queue() {
+        return link();
+      },
       names: s.names,
       prefetch: options.prefetch,
       routes: options.routes ?? [],
@@ -127,7 +135,17 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   async setup(ch: Channel, model: ChannelModel, stale: () => boolean, reconnected: boolean): Promise<void> {
     ch.on('return', (m: Message) => this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting'));
     await declareExchanges(ch, this.s.names);
-    await declareAgentQueue(ch, this.s.names, this.identity, !this.paused);
+    try {
+      await declareAgentQueue(ch, this.s.names, this.identity, !this.paused, this.queue);
+    } catch (err) {
+      // RESOURCE_LOCKED: a queue of that name is still held by our old connection on a cluster node
+      // that crashed (until the other nodes clean it up). Mappers route by identity, not by queue
+      // name: the next attach (in REATTACH_DELAY) declares a queue of a fresh name instead.
+      if ((err as { code?: unknown }).code === 405) this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
+      throw err;
+    }
+    // Possibly a new queue (a new connection, maybe on another node): what was queued before may be gone.
+    this.incarnation = randomBytes(6).toString('hex');
     if (stale()) {
       // Closed meanwhile: a channel left open would keep the queue (exclusive to the still-open
       // connection), whose probe binding would tell mappers this stopped agent is still there.
@@ -160,7 +178,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   broadcast(packet: HeartbeatPacket): void {
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
-    this.ch?.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    this.ch?.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
     this.batch();
   }
 

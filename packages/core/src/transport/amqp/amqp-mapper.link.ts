@@ -25,6 +25,7 @@ import { expiresAtFor } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { MapperInbox } from './mapper-inbox';
 import { MapperPublisher } from './mapper-publisher';
+import { QueueIncarnations } from './queue-incarnations';
 import { writeBatcher } from './write-batcher';
 
 /** What a mapper link needs from its transport. */
@@ -52,7 +53,8 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   private ch: Channel | undefined;
   private closing: Promise<void> | undefined;
   private batch: () => void = noop;
-  private readonly queue: string;
+  /** The mapper's queue: `P.mapper.<id>`, or a fresh name after that one was locked (see setup). */
+  private queue: string;
   private readonly attacher: LinkAttacher;
   private readonly tracker: RequestTracker;
   private readonly publisher: MapperPublisher;
@@ -94,7 +96,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
         if (this.tracker.has(agent)) this.tracker.gone(agent);
       },
     });
-    this.inbox = new MapperInbox({ ...s, id, sink, tracker: this.tracker, tagger, prober: this.prober });
+    this.inbox = new MapperInbox({ ...s, id, sink, tracker: this.tracker, tagger, prober: this.prober, incarnations: new QueueIncarnations() });
   }
 
   /** Counters of what this link refused from the wire. */
@@ -129,7 +131,15 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   async setup(ch: Channel, model: ChannelModel, stale: () => boolean, reconnected: boolean): Promise<void> {
     ch.on('return', (m: Message) => this.inbox.returned(m));
     await declareExchanges(ch, this.s.names);
-    await declareMapperQueue(ch, this.s.names, this.id);
+    try {
+      await declareMapperQueue(ch, this.s.names, this.id, this.queue);
+    } catch (err) {
+      // RESOURCE_LOCKED: our old queue on a crashed cluster node holds the name until the other nodes
+      // clean it up. Heartbeats are fanned out and replies routed by identity, not by queue name:
+      // the next attach declares a queue of a fresh name.
+      if ((err as { code?: unknown }).code === 405) this.queue = `${this.s.names.mapperQueue(this.id)}.${randomBytes(4).toString('hex')}`;
+      throw err;
+    }
     // Direct reply-to must be consumed (no-ack) on the channel that publishes the requests.
     await ch.consume(DIRECT_REPLY_TO, (m) => this.inbox.receive(m), { noAck: true });
     await ch.consume(this.queue, (m) => this.inbox.receive(m), { noAck: true });

@@ -4,7 +4,7 @@
  * For decommissioning an application prefix, and for tests that use a prefix per test.
  */
 import { amqpNames } from './amqp.topology';
-import { brokerUrl } from './amqp.options';
+import { resolveNodes } from './amqp.nodes';
 
 /** Options of {@link removeAmqpTopology}. */
 export interface RemoveAmqpTopologyOptions {
@@ -13,14 +13,24 @@ export interface RemoveAmqpTopologyOptions {
 }
 
 /**
- * Deletes the exchanges of `prefix` (and the park queues of `routes`) on the broker at `url`.
- * Deleting what does not exist is not an error. Live agents and mappers of the prefix lose their
- * bindings: stop them first.
+ * Deletes the exchanges of `prefix` (and the park queues of `routes`) on the broker at `url` (a
+ * cluster's host list: through the first node that answers). Deleting what does not exist is not an
+ * error. Live agents and mappers of the prefix lose their bindings: stop them first.
  */
 export async function removeAmqpTopology(url: string, prefix: string, options: RemoveAmqpTopologyOptions = {}): Promise<void> {
-  const target = brokerUrl(url, 0);
+  const { nodes } = resolveNodes({ url, urls: undefined, heartbeat: 0, order: 'ordered' });
   const amqp = await import('amqplib');
-  const conn = await amqp.connect(target);
+  let conn: Awaited<ReturnType<typeof amqp.connect>> | undefined;
+  let failure: unknown;
+  for (const node of nodes) {
+    try {
+      conn = await amqp.connect(node.url);
+      break;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  if (!conn) throw failure;
   try {
     const ch = await conn.createChannel();
     const n = amqpNames(prefix);

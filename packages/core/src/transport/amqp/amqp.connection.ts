@@ -1,6 +1,8 @@
 /**
  * One broker connection that comes back: connects with backoff and jitter, tells its observers when
  * it is up (they re-declare and re-consume) and when it is down, and fails fast on bad credentials.
+ * Given the nodes of a cluster it is on one of them at a time: on loss it tries the next node at
+ * once, and backs off only after a whole round of nodes failed.
  *
  * amqplib is loaded here, lazily, so processes that only use memory:// never load it.
  */
@@ -16,10 +18,31 @@ export interface ConnectionObserver {
   down(): void;
 }
 
-/** Settings of {@link AmqpConnection}. */
-export interface AmqpConnectionSettings {
+/** One broker node the connection may use. */
+export interface AmqpNode {
+  /** What amqplib connects to. */
   url: string;
   /** For messages: the URL without credentials. */
+  safeUrl: string;
+  /** `host:port`, what `transport.node` reports. */
+  name: string;
+}
+
+/** What the connection last saw of one node. */
+export interface AmqpNodeState {
+  /** `host:port`. */
+  node: string;
+  /** `up`: connected to it now; `down`: the last attempt (or the connection) failed; `unknown`: not tried since. */
+  state: 'up' | 'down' | 'unknown';
+  /** Date.now() of the last change. */
+  since: number;
+}
+
+/** Settings of {@link AmqpConnection}. */
+export interface AmqpConnectionSettings {
+  /** The nodes, in the order to try them (at least one). */
+  nodes: readonly AmqpNode[];
+  /** For messages: the URL (or host list) without credentials. */
   safeUrl: string;
   connectTimeout: number;
   reconnectMin: number;
@@ -53,8 +76,33 @@ export class AmqpConnection {
   private closed = false;
   private starting: Promise<void> | undefined;
   private inflight: Promise<unknown> | undefined;
+  /** Index of the node the next attempt goes to. */
+  private next = 0;
+  private on: AmqpNode | undefined;
+  private readonly states: AmqpNodeState[];
 
-  constructor(private readonly s: AmqpConnectionSettings) {}
+  constructor(private readonly s: AmqpConnectionSettings) {
+    if (s.nodes.length === 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'amqp:// needs at least one broker node' });
+    const now = Date.now();
+    this.states = s.nodes.map((n) => ({ node: n.name, state: 'unknown', since: now }));
+  }
+
+  /** `host:port` of the node connected to, when up. */
+  get node(): string | undefined {
+    return this.model ? this.on?.name : undefined;
+  }
+
+  /** What the connection last saw of each node (copies). */
+  nodeStates(): AmqpNodeState[] {
+    return this.states.map((st) => ({ ...st }));
+  }
+
+  private mark(i: number, state: AmqpNodeState['state']): void {
+    const st = this.states[i]!;
+    if (st.state === state) return;
+    st.state = state;
+    st.since = Date.now();
+  }
 
   /** The live connection, when up. */
   get current(): ChannelModel | undefined {
@@ -84,7 +132,9 @@ export class AmqpConnection {
   }
 
   private async first(): Promise<void> {
-    const err = await this.attempt();
+    let err = await this.attempt();
+    // Every node gets one try before the first connect gives up on any of them.
+    for (let i = 1; err && !isAuthError(err) && i < this.s.nodes.length; i++) err = await this.attempt();
     if (!err) return;
     if (isAuthError(err)) {
       this.closed = true;
@@ -109,13 +159,20 @@ export class AmqpConnection {
 
   private async tryOnce(): Promise<unknown> {
     let model: ChannelModel;
+    const i = this.next;
+    const node = this.s.nodes[i]!;
     try {
       const amqp: AmqplibModule = await import('amqplib');
       // noDelay: without it a reply followed by an ack waits ~40 ms for Nagle's algorithm.
-      model = await amqp.connect(this.s.url, { noDelay: true, timeout: this.s.connectTimeout });
+      model = await amqp.connect(node.url, { noDelay: true, timeout: this.s.connectTimeout });
     } catch (err) {
+      this.mark(i, 'down');
+      this.next = (i + 1) % this.s.nodes.length;
+      if (this.s.nodes.length > 1) this.s.logger.debug({ node: node.name, err: messageOf(err) }, 'broker node unreachable');
       return err;
     }
+    this.mark(i, 'up');
+    this.on = node;
     if (this.closed) {
       await model.close().catch(() => undefined); // closing anyway: nothing to report
       return undefined;
@@ -132,7 +189,7 @@ export class AmqpConnection {
     model.on('error', (err: Error) => this.s.logger.warn({ url: this.s.safeUrl, err: err.message }, 'connection error'));
     model.on('blocked', (reason: string) => this.s.logger.warn({ url: this.s.safeUrl, reason }, 'broker blocked publishing (resource alarm)'));
     model.on('close', () => this.lost(model));
-    if (reconnected) this.s.logger.info({ url: this.s.safeUrl }, 'reconnected');
+    if (reconnected) this.s.logger.info({ url: this.s.safeUrl, node: this.on?.name }, 'reconnected');
     for (const o of [...this.observers]) o.up(model, reconnected);
   }
 
@@ -140,15 +197,23 @@ export class AmqpConnection {
     if (this.model !== model) return;
     this.model = undefined;
     if (this.closed) return;
-    this.s.logger.warn({ url: this.s.safeUrl }, 'connection lost; reconnecting');
+    const i = this.s.nodes.findIndex((n) => n === this.on);
+    if (i >= 0) this.mark(i, 'down');
+    const many = this.s.nodes.length > 1;
+    // A cluster: the next attempt goes to the next node, at once.
+    if (many) this.next = (i + 1) % this.s.nodes.length;
+    this.s.logger.warn({ url: this.s.safeUrl, node: this.on?.name }, many ? 'connection lost; trying the next node' : 'connection lost; reconnecting');
     for (const o of [...this.observers]) o.down();
-    this.schedule();
+    this.schedule(many);
   }
 
-  private schedule(): void {
+  /** `immediate`: no backoff (a cluster's next node, while a round of nodes is not yet through). */
+  private schedule(immediate = false): void {
     if (this.closed || this.timer) return;
-    const base = Math.min(this.s.reconnectMax, this.s.reconnectMin * 2 ** this.attempts);
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const n = this.s.nodes.length;
+    const round = Math.floor(this.attempts / n);
+    const base = Math.min(this.s.reconnectMax, this.s.reconnectMin * 2 ** round);
+    const delay = immediate ? 0 : Math.round(base * (0.8 + Math.random() * 0.4));
     this.attempts++;
     // Deliberately not unref'd: while the broker is down this timer is all that keeps an agent or
     // mapper process alive (while it is up, the socket does); close() clears it.
@@ -158,7 +223,8 @@ export class AmqpConnection {
         if (!err) return;
         if (isAuthError(err)) this.s.logger.error({ url: this.s.safeUrl, err: messageOf(err) }, 'broker refused the credentials while reconnecting');
         else this.s.logger.debug({ url: this.s.safeUrl, err: messageOf(err) }, 'reconnect attempt failed');
-        this.schedule();
+        // Within a round of a cluster's nodes the next one is tried at once.
+        this.schedule(n > 1 && this.attempts % n !== 0);
       });
     }, delay);
   }

@@ -1,6 +1,7 @@
 /**
  * Options of the amqp:// transport and how they are read from its URL.
  */
+import { NODES_PARAM } from '../host-list';
 import { parseTransportUrl } from '../redact-url';
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
@@ -16,10 +17,30 @@ import type { Serializer } from '../../serializer/serializer';
  */
 export type AmqpDelivery = 'ack-after-handler' | 'at-most-once';
 
+/** Which kind of durable queue holds parked (offline-failsafe) requests; see docs/amqp.md, "Clusters". */
+export type AmqpQueueType = 'classic' | 'quorum';
+
+/** In which order the transport tries the nodes of a cluster: `shuffled` (spreads clients over the nodes) or as `ordered`. */
+export type AmqpNodeOrder = 'shuffled' | 'ordered';
+
 /** Options of {@link AmqpTransport}. */
 export interface AmqpTransportOptions {
-  /** Broker URL, `amqp://user:pass@host:port/vhost` or `amqps://...`. Query options are read from it too. */
-  url: string;
+  /**
+   * Broker URL, `amqp://user:pass@host:port/vhost` or `amqps://...`; the nodes of a cluster as a host
+   * list, `amqp://user:pass@h1:5672,h2:5672,h3:5672/vhost`. Query options are read from it too.
+   * Give `url`, `urls`, or both (then `urls` names the nodes and `url`'s query options apply).
+   */
+  url?: string;
+  /** The nodes of a cluster, one URL each (e.g. `['amqp://u:p@h1:5672/v', 'amqp://u:p@h2:5672/v']`). */
+  urls?: readonly string[];
+  /** Order in which the nodes are tried (also `?nodeOrder=`). Default `shuffled`. */
+  nodeOrder?: AmqpNodeOrder;
+  /**
+   * Queue type of the durable park queues (also `?queueType=`): `quorum` replicates parked requests
+   * over the cluster's nodes (a parked request survives the loss of any one node). Default `quorum`
+   * when more than one node is given, else `classic`. Every agent and mapper of one prefix must agree.
+   */
+  queueType?: AmqpQueueType;
   /** Prefix of every exchange and queue name (one application = one prefix, usually one vhost). Default `nanite`. */
   prefix?: string;
   /** AMQP heartbeat (s): how fast the broker notices a peer whose host vanished. Default 5. */
@@ -86,6 +107,10 @@ export function amqpOptionsFromUrl(url: URL, explicit: Partial<AmqpTransportOpti
     if (!Number.isFinite(n) || n < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `amqp:// option ${key} must be a non-negative number, got "${raw}"` });
     out[key] = n;
   }
+  const queueType = q.get('queueType');
+  if (queueType !== null) out.queueType = parseQueueType(queueType);
+  const nodeOrder = q.get('nodeOrder');
+  if (nodeOrder !== null) out.nodeOrder = parseNodeOrder(nodeOrder);
   const failFast = q.get('failFast');
   if (failFast !== null) out.failFast = failFast === 'true' || failFast === '1';
   const batchWrites = q.get('batchWrites');
@@ -95,17 +120,32 @@ export function amqpOptionsFromUrl(url: URL, explicit: Partial<AmqpTransportOpti
   return { ...out, ...explicit, url: explicit.url ?? out.url };
 }
 
+/** Query parameters that are Nanite's, not amqplib's. */
+const OWN = new Set<string>(['prefix', 'failFast', 'delivery', 'batchWrites', 'queueType', 'nodeOrder', NODES_PARAM, ...NUMERIC]);
+
+/** Validates a queue type name. */
+export function parseQueueType(value: string): AmqpQueueType {
+  if (value === 'classic' || value === 'quorum') return value;
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `queueType must be "classic" or "quorum", got "${value}"` });
+}
+
+/** Validates a node order name. */
+export function parseNodeOrder(value: string): AmqpNodeOrder {
+  if (value === 'shuffled' || value === 'ordered') return value;
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `nodeOrder must be "shuffled" or "ordered", got "${value}"` });
+}
+
 /** Validates a delivery name. */
 export function parseDelivery(value: string): AmqpDelivery {
   if (value === 'ack-after-handler' || value === 'at-most-once') return value;
   throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `delivery must be "ack-after-handler" or "at-most-once", got "${value}"` });
 }
 
-/** The URL amqplib connects to: Nanite's query options removed, heartbeat set. */
-export function brokerUrl(url: string, heartbeat: number): string {
-  const u = parseTransportUrl(url);
+/** The URL amqplib connects to (a single node's): Nanite's query options removed, heartbeat set. */
+export function brokerUrl(url: string | URL, heartbeat: number): string {
+  const u = typeof url === 'string' ? parseTransportUrl(url) : new URL(url.toString());
   for (const key of [...u.searchParams.keys()]) {
-    if (key === 'prefix' || key === 'failFast' || key === 'delivery' || key === 'batchWrites' || (NUMERIC as readonly string[]).includes(key)) u.searchParams.delete(key);
+    if (OWN.has(key)) u.searchParams.delete(key);
   }
   u.searchParams.set('heartbeat', String(heartbeat));
   return u.toString();

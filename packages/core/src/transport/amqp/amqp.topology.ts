@@ -12,7 +12,7 @@
  * Queues:
  * - `<p>.agent.<identity>` exclusive, declared by the agent, bound to `<p>.agent` (key = identity) and `<p>.advertise`.
  * - `<p>.mapper.<identity>` exclusive, declared by the mapper, bound to `<p>.heartbeat` and `<p>.reply` (key = identity).
- * - `<p>.park.<route>` durable, declared by mappers that park and by agents serving the route.
+ * - `<p>.park.<route>` durable (classic, or quorum: replicated over a cluster), declared by mappers that park and by agents serving the route.
  * - `amq.rabbitmq.reply-to`: the mapper's direct reply-to pseudo-queue, the fast path for results.
  */
 import type { Channel } from 'amqplib';
@@ -25,6 +25,8 @@ export interface AmqpNames {
   readonly agent: string;
   readonly reply: string;
   readonly park: string;
+  /** Queue type of the park queues. */
+  readonly parkQueueType: 'classic' | 'quorum';
   agentQueue(identity: string): string;
   mapperQueue(identity: string): string;
   parkQueue(route: string): string;
@@ -34,8 +36,9 @@ export interface AmqpNames {
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
 /** Names of every exchange and queue under `prefix`. */
-export function amqpNames(prefix: string): AmqpNames {
+export function amqpNames(prefix: string, parkQueueType: 'classic' | 'quorum' = 'classic'): AmqpNames {
   return {
+    parkQueueType,
     heartbeat: `${prefix}.heartbeat`,
     advertise: `${prefix}.advertise`,
     agent: `${prefix}.agent`,
@@ -58,10 +61,13 @@ export async function declareExchanges(ch: Channel, n: AmqpNames): Promise<void>
   ]);
 }
 
-/** Declares and binds the durable park queue of a route. Same arguments from every declarer. */
+/**
+ * Declares and binds the durable park queue of a route. Same arguments from every declarer: a
+ * quorum queue (replicated over the cluster's nodes) or a classic one, as the transport says.
+ */
 export async function declareParkQueue(ch: Channel, n: AmqpNames, route: string): Promise<string> {
   const queue = n.parkQueue(route);
-  await ch.assertQueue(queue, { durable: true });
+  await ch.assertQueue(queue, n.parkQueueType === 'quorum' ? { durable: true, arguments: { 'x-queue-type': 'quorum' } } : { durable: true });
   await ch.bindQueue(queue, n.park, route);
   return queue;
 }
@@ -69,10 +75,10 @@ export async function declareParkQueue(ch: Channel, n: AmqpNames, route: string)
 /**
  * Declares an agent's exclusive request queue and binds it: to `P.advertise`, to `P.agent` with
  * the probe key (kept while draining: mappers' liveness probes come back only once the queue is
- * gone) and, while the agent takes work, with its identity.
+ * gone) and, while the agent takes work, with its identity. `queue` defaults to `P.agent.<identity>`
+ * (an agent whose name is locked by a crashed cluster node's stale queue picks another).
  */
-export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: string, takingWork: boolean): Promise<string> {
-  const queue = n.agentQueue(identity);
+export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: string, takingWork: boolean, queue = n.agentQueue(identity)): Promise<string> {
   await ch.assertQueue(queue, { exclusive: true });
   await ch.bindQueue(queue, n.advertise, '');
   await ch.bindQueue(queue, n.agent, probeKey(identity));
@@ -80,9 +86,8 @@ export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: str
   return queue;
 }
 
-/** Declares a mapper's exclusive queue, bound to `P.heartbeat` and to `P.reply` with its identity. */
-export async function declareMapperQueue(ch: Channel, n: AmqpNames, identity: string): Promise<string> {
-  const queue = n.mapperQueue(identity);
+/** Declares a mapper's exclusive queue (default name `P.mapper.<identity>`), bound to `P.heartbeat` and to `P.reply` with its identity. */
+export async function declareMapperQueue(ch: Channel, n: AmqpNames, identity: string, queue = n.mapperQueue(identity)): Promise<string> {
   await ch.assertQueue(queue, { exclusive: true });
   await ch.bindQueue(queue, n.heartbeat, '');
   await ch.bindQueue(queue, n.reply, identity);

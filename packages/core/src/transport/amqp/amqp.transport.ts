@@ -10,11 +10,13 @@ import { JsonSerializer } from '../../serializer/json.serializer';
 import type { Serializer } from '../../serializer/serializer';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
 import { AmqpAgentLink } from './amqp-agent.link';
-import { AmqpConnection } from './amqp.connection';
+import { AmqpConnection, type AmqpNodeState } from './amqp.connection';
+import { resolveNodes } from './amqp.nodes';
 import { AmqpMapperLink } from './amqp-mapper.link';
-import { amqpOptionsFromUrl, brokerUrl, DEFAULT_AMQP_OPTIONS, type AmqpDelivery, type AmqpTransportOptions } from './amqp.options';
+import { DEFAULT_AMQP_OPTIONS, type AmqpDelivery, type AmqpQueueType, type AmqpTransportOptions } from './amqp.options';
+import { amqpOptionsFromUrl } from './amqp.options';
 import { amqpNames, type AmqpNames } from './amqp.topology';
-import { parseTransportUrl, redactUrl } from '../redact-url';
+import { parseTransportUrl } from '../redact-url';
 
 /** Counters of an {@link AmqpTransport}, summed over its open links: what it holds that arrived from the wire. */
 export interface AmqpTransportStats {
@@ -35,27 +37,33 @@ export class AmqpTransport implements Transport {
   readonly url: string;
   /** The exchange/queue name prefix. */
   readonly prefix: string;
+  /** Queue type of the park queues (see {@link AmqpTransportOptions.queueType}). */
+  readonly queueType: AmqpQueueType;
   private readonly names: AmqpNames;
   private readonly serializer: Serializer;
   private readonly logger: Logger;
-  private readonly o: Required<Omit<AmqpTransportOptions, 'serializer' | 'logger' | 'routeDelivery'>> & { routeDelivery: Readonly<Record<string, AmqpDelivery>> };
+  private readonly o: Required<Omit<AmqpTransportOptions, 'serializer' | 'logger' | 'routeDelivery' | 'url' | 'urls' | 'queueType' | 'nodeOrder'>> & { routeDelivery: Readonly<Record<string, AmqpDelivery>> };
   private readonly connection: AmqpConnection;
   private readonly links = new Set<AmqpAgentLink | AmqpMapperLink>();
-  private readonly listeners = new Set<(connected: boolean) => void>();
+  private readonly listeners = new Set<(connected: boolean, node?: string) => void>();
   private started = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: AmqpTransportOptions) {
-    const fromUrl = amqpOptionsFromUrl(parseTransportUrl(options.url));
+    const main = options.url ?? options.urls?.[0];
+    if (main === undefined) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'AmqpTransport needs `url` or `urls`' });
+    const fromUrl = amqpOptionsFromUrl(parseTransportUrl(main));
     const merged = { ...DEFAULT_AMQP_OPTIONS, ...fromUrl, ...stripUndefined(options) };
     this.o = { ...merged, routeDelivery: options.routeDelivery ?? {} };
+    const nodes = resolveNodes({ url: options.url, urls: options.urls, heartbeat: this.o.heartbeat, order: merged.nodeOrder ?? 'shuffled' });
+    this.queueType = merged.queueType ?? (nodes.nodes.length > 1 ? 'quorum' : 'classic');
     this.prefix = this.o.prefix;
-    this.names = amqpNames(this.prefix);
+    this.names = amqpNames(this.prefix, this.queueType);
     this.serializer = options.serializer ?? new JsonSerializer();
     this.logger = options.logger ?? defaultLogger('nanite-amqp');
-    this.url = redactUrl(options.url);
+    this.url = nodes.safeUrl;
     this.connection = new AmqpConnection({
-      url: brokerUrl(options.url, this.o.heartbeat),
+      nodes: nodes.nodes,
       safeUrl: this.url,
       connectTimeout: this.o.connectTimeout,
       reconnectMin: this.o.reconnectMin,
@@ -64,8 +72,8 @@ export class AmqpTransport implements Transport {
       logger: this.logger,
     });
     this.connection.observe({
-      up: () => this.notify(true),
-      down: () => this.notify(false),
+      up: () => this.notify(true, this.connection.node),
+      down: () => this.notify(false, undefined),
     });
   }
 
@@ -77,6 +85,20 @@ export class AmqpTransport implements Transport {
   /** True while connected to the broker. */
   get isConnected(): boolean {
     return this.connection.isUp;
+  }
+
+  /** `host:port` of the broker node this transport is connected to; undefined while disconnected. */
+  get node(): string | undefined {
+    return this.connection.node;
+  }
+
+  /**
+   * What this transport last saw of each configured node: `up` (connected to it), `down` (the last
+   * attempt or connection failed) or `unknown` (not tried since). Connected with another node
+   * `down` is a partial outage of the cluster.
+   */
+  nodes(): AmqpNodeState[] {
+    return this.connection.nodeStates();
   }
 
   /** Counters of what this transport's links hold (for monitoring and tests). */
@@ -96,8 +118,8 @@ export class AmqpTransport implements Transport {
     return out;
   }
 
-  /** Calls `listener(true)` on every (re)connect and `listener(false)` on every loss; returns an unsubscribe function. */
-  onConnectionChange(listener: (connected: boolean) => void): () => void {
+  /** Calls `listener(true, node)` on every (re)connect (node: `host:port` connected to) and `listener(false)` on every loss; returns an unsubscribe function. */
+  onConnectionChange(listener: (connected: boolean, node?: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -173,10 +195,10 @@ export class AmqpTransport implements Transport {
     if (!this.started) throw new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `${this.url} is not connected: call connect() first` });
   }
 
-  private notify(connected: boolean): void {
+  private notify(connected: boolean, node: string | undefined): void {
     for (const l of [...this.listeners]) {
       try {
-        l(connected);
+        l(connected, node);
       } catch (err) {
         this.logger.warn({ err }, 'connection listener threw');
       }

@@ -16,6 +16,12 @@ import type { AmqpDelivery } from './amqp.options';
 export const HEADER_BOUNCED = 'x-nanite-bounced';
 /** Header of a request re-sent after a reconnect. */
 export const HEADER_RESENT = 'x-nanite-resent';
+/**
+ * Header of an agent's heartbeats: an id of its queue's current incarnation, new on every attach.
+ * A mapper that sees it change knows the queue may have been re-created (the agent moved to another
+ * cluster node): requests it sent there before may be lost, so it re-sends them (marked re-sent).
+ */
+export const HEADER_QUEUE = 'x-nanite-queue';
 /** Header of a push: its sender's tag (see shared/push-tagger.ts), checked when the push comes back bounced. */
 export const HEADER_TAG = 'x-nanite-tag';
 /** Message `type` of a mapper's liveness probe (see agent-prober.ts). */

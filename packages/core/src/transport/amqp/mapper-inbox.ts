@@ -13,7 +13,8 @@ import type { RequestTracker } from '../shared/request-tracker';
 import type { MapperSink } from '../transport';
 import type { AgentProber } from './agent-prober';
 import type { AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, HEADER_TAG, peekMapperBound, peekRequest } from './amqp.wire';
+import { HEADER_BOUNCED, HEADER_QUEUE, HEADER_TAG, peekMapperBound, peekRequest } from './amqp.wire';
+import type { QueueIncarnations } from './queue-incarnations';
 
 /** What {@link MapperInbox} needs from its link. */
 export interface MapperInboxSettings {
@@ -25,6 +26,7 @@ export interface MapperInboxSettings {
   tracker: RequestTracker;
   tagger: PushTagger;
   prober: AgentProber;
+  incarnations: QueueIncarnations;
 }
 
 /** Receives a mapper link's messages. */
@@ -57,7 +59,10 @@ export class MapperInbox {
     // Validated before it touches the in-flight table (the mapper validates again, and counts what fails).
     if (peek.kind !== 'other' && decodePacket(packet).ok) {
       if (peek.kind === 'result') this.s.tracker.answered(peek.from, peek.id);
-      else this.s.tracker.heardFrom(peek.identity);
+      else {
+        if (this.s.incarnations.changed(peek.identity, m.properties.headers?.[HEADER_QUEUE])) this.s.tracker.requeued(peek.identity);
+        this.s.tracker.heardFrom(peek.identity);
+      }
     }
     try {
       this.s.sink.onPacket(packet);

@@ -36,7 +36,8 @@ export interface MapperPublisherSettings {
 /** Publishes a mapper link's requests, pushes and parked requests. */
 export class MapperPublisher {
   private confirm: Promise<ConfirmChannel> | undefined;
-  private readonly parkDeclared = new Set<string>();
+  /** Park queues declared (or being declared) on the current connection: one declare per route, however many parks race. */
+  private readonly parkDeclared = new Map<string, Promise<unknown>>();
 
   constructor(private readonly s: MapperPublisherSettings) {}
 
@@ -84,11 +85,14 @@ export class MapperPublisher {
     void (async () => {
       const model = this.s.connection.current;
       if (!model) throw new Error('not connected');
-      if (!this.parkDeclared.has(packet.route)) {
-        const ch = await this.confirmChannel(model);
-        await declareParkQueue(ch, this.s.names, packet.route);
-        this.parkDeclared.add(packet.route);
+      let declared = this.parkDeclared.get(packet.route);
+      if (!declared) {
+        declared = this.confirmChannel(model).then((ch) => declareParkQueue(ch, this.s.names, packet.route));
+        this.parkDeclared.set(packet.route, declared);
+        // A failed declare is tried again by the next park.
+        declared.catch(() => this.parkDeclared.get(packet.route) === declared && this.parkDeclared.delete(packet.route));
       }
+      await declared;
       await this.confirmed(this.s.names.park, packet.route, bytes, {
         contentType: this.s.serializer.contentType,
         correlationId: this.s.session,

@@ -80,6 +80,16 @@ export class RequestTracker {
     for (const e of this.inFlight.take(agent)) this.s.publish(agent, this.inFlight.add(agent, e.packet, e, true), e.sent);
   }
 
+  /**
+   * `agent`'s queue may have been re-created (it moved to another broker node) while this link
+   * stayed attached: what was sent to it may be lost, so every sent request is re-sent, marked as
+   * re-sent (the agent answers one it already ran from its reply cache).
+   */
+  requeued(agent: string): void {
+    if (!this.attached || this.awaiting.has(agent)) return; // heardFrom re-sends them anyway
+    for (const e of this.inFlight.take(agent)) this.s.publish(agent, this.inFlight.add(agent, e.packet, e, true), e.sent);
+  }
+
   /** The agent is gone: requests held for it are re-dispatched (they never left), then the link reports it. */
   gone(agent: string): void {
     this.awaiting.delete(agent);
