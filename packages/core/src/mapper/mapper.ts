@@ -16,6 +16,8 @@ import type { Dispatch } from './dispatch.types';
 import { Dispatcher } from './dispatcher';
 import { GuardedEmitter } from './guarded-emitter';
 import { Heartbeats } from './heartbeats';
+import { MapperRoster } from './mapper-roster';
+import type { RosterAgent } from './roster/roster.options';
 import { checkHops, shuttingDownError } from './mapper-errors';
 import { receive, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
@@ -57,8 +59,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'roster'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
+  private readonly rosterPart: MapperRoster | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
   private startedAt = 0;
@@ -89,12 +92,27 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       registry: this.registry,
       waiters: this.waiters,
       faults: this.faults,
-      notify: (event: keyof MapperEvents, agent: AgentView, reason?: AgentDownReason) => (event === 'agent:down' ? this.notify(event, agent, reason!) : this.notify(event, agent)),
+      notify: (event: 'agent:up' | 'agent:update' | 'agent:down', agent: AgentView, reason?: AgentDownReason) => {
+        this.rosterPart?.observe(event, agent, reason);
+        if (event === 'agent:down') this.notify(event, agent, reason!);
+        else this.notify(event, agent);
+      },
+      admits: (identity) => this.rosterPart?.roster.admits(identity) ?? true,
       agentLost: (record, reason) => this.dispatcher.agentLost(record, reason),
       advertiseTo: (identity) => {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
       },
     });
+    if (options.roster !== false) {
+      this.rosterPart = new MapperRoster(options.roster ?? {}, {
+        identity: this.identity,
+        transport: this.transport,
+        registry: this.registry,
+        heartbeats: () => this.heartbeats,
+        logger: this.logger,
+        emit: (event, agent) => this.notify(event, agent),
+      });
+    }
     this.dispatcher = new Dispatcher({
       identity: this.identity,
       registry: this.registry,
@@ -121,6 +139,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private async open(): Promise<void> {
     const inbox: MapperInbox = { malformed: this.malformed, dispatcher: this.dispatcher, heartbeats: this.heartbeats };
     try {
+      await this.rosterPart?.load();
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
         onPacket: (packet) => receive(inbox, packet),
@@ -143,6 +162,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     }
     // close() was called while we were connecting: it waits for us, then closes what we opened.
     if (this.closing) return;
+    await this.rosterPart?.start();
     this.state = 'running';
     this.startedAt = Date.now();
     this.advertise();
@@ -163,6 +183,25 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   /** A snapshot of the live agents. */
   agents(): AgentView[] {
     return [...this.registry.all()].map((a) => a.snapshot());
+  }
+
+  /** Every agent this mapper's roster holds (live, suspect, down, removed, or not heard of since a restart). */
+  roster(): RosterAgent[] {
+    return this.rosterPart?.roster.list() ?? [];
+  }
+
+  /**
+   * Retires an agent on every mapper: it turns `removed` (gossiped), leaves dispatch, and its
+   * heartbeats are refused from now on. Returns its entry, or undefined when the roster never knew it.
+   */
+  forget(identity: string): RosterAgent | undefined {
+    if (!this.rosterPart) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Mapper ${this.identity} runs without a roster (roster: false)` });
+    return this.rosterPart.roster.forget(identity);
+  }
+
+  /** Pauses (true) or resumes this mapper's roster gossip: a partition of the roster, for tests and maintenance. */
+  pauseGossip(paused: boolean): void {
+    this.rosterPart?.roster.pauseGossip(paused);
   }
 
   /**
@@ -235,6 +274,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     if (this.reaper) clearInterval(this.reaper);
     await this.dispatcher.drain(this.o.drainTimeout, shuttingDownError(this.identity));
     this.waiters.cancelAll();
+    await this.rosterPart?.close();
     await this.link?.close();
     if (this.ownsTransport) await this.transport.close();
     this.state = 'closed';

@@ -1,0 +1,67 @@
+/**
+ * Wires a mapper to its roster: heartbeats feed the roster, the roster's verdicts act on the
+ * registry (suspect: out of dispatch until heard again; down or removed: dropped, in-flight work
+ * moved on) and reach listeners, and the transport carries its gossip when it can.
+ */
+import type { Logger } from '../internal/logger';
+import type { AgentView } from '../selectors/selector';
+import { canGossip, type GossipLink } from '../transport/gossip';
+import type { Transport } from '../transport/transport';
+import type { Heartbeats } from './heartbeats';
+import type { AgentDownReason } from './mapper.options';
+import type { Registry } from './registry';
+import { createRosterStore } from './roster/create-store';
+import { Roster } from './roster/roster';
+import type { RosterAgent, RosterOptions } from './roster/roster.options';
+
+/** What the roster wiring needs from its mapper. */
+export interface MapperRosterParts {
+  identity: string;
+  transport: Transport;
+  registry: Registry;
+  heartbeats: () => Heartbeats;
+  logger: Logger;
+  emit(event: 'agent:suspect' | 'agent:removed', agent: RosterAgent): void;
+}
+
+/** A mapper's roster and its gossip link. */
+export class MapperRoster {
+  readonly roster: Roster;
+  private link: GossipLink | undefined;
+
+  constructor(options: RosterOptions, private readonly p: MapperRosterParts) {
+    this.roster = new Roster(p.identity, options, {
+      suspend: (identity) => {
+        const record = p.registry.get(identity);
+        if (record) p.registry.suspend(record);
+      },
+      drop: (identity, reason) => p.heartbeats().drop(identity, reason),
+      emit: (event, agent) => p.emit(event, agent),
+      connected: () => p.transport.isConnected !== false,
+    }, p.logger, createRosterStore(options.store, p.identity, options.redisPrefix));
+  }
+
+  /** Before connecting: the stored roster, shown at once. */
+  load(): Promise<void> {
+    return this.roster.load();
+  }
+
+  /** After connecting: detector and gossip. */
+  async start(): Promise<void> {
+    if (canGossip(this.p.transport)) {
+      this.link = await this.p.transport.openGossip(this.p.identity, { onMessage: (m) => this.roster.onGossip(m) });
+    }
+    this.roster.start(this.link);
+  }
+
+  /** What the mapper's heartbeat handler tells its listeners, the roster hears first. */
+  observe(event: 'agent:up' | 'agent:update' | 'agent:down', agent: AgentView, reason?: AgentDownReason): void {
+    if (event === 'agent:down') this.roster.lost(agent.identity, reason ?? 'timeout');
+    else this.roster.heard(agent, event === 'agent:up');
+  }
+
+  async close(): Promise<void> {
+    await this.roster.close();
+    await this.link?.close();
+  }
+}
