@@ -17,7 +17,7 @@ import { Dispatcher } from './dispatcher';
 import { GuardedEmitter } from './guarded-emitter';
 import { Heartbeats } from './heartbeats';
 import { MapperRoster } from './mapper-roster';
-import type { RosterAgent } from './roster/roster.options';
+import type { RosterAgent, RosterStats } from './roster/roster.options';
 import { checkHops, shuttingDownError } from './mapper-errors';
 import { receive, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
@@ -197,6 +197,11 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   forget(identity: string): RosterAgent | undefined {
     if (!this.rosterPart) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Mapper ${this.identity} runs without a roster (roster: false)` });
     return this.rosterPart.roster.forget(identity);
+  }
+
+  /** Counters of the roster (gossip traffic, stalls discounted, saves failed); undefined without a roster. */
+  rosterStats(): RosterStats | undefined {
+    return this.rosterPart?.roster.stats;
   }
 
   /** Pauses (true) or resumes this mapper's roster gossip: a partition of the roster, for tests and maintenance. */

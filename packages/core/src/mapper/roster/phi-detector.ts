@@ -15,7 +15,10 @@ export interface PhiDetectorOptions {
   downPhi?: number;
   /** Inter-arrival samples kept per agent. Default 50. */
   window?: number;
-  /** Least deviation, as a fraction of the mean interval. Default 0.1. */
+  /**
+   * Least deviation, as a fraction of the mean interval. Default 0.15: an agent pinging steadily
+   * every second is down after ~1.8 s of silence (one lost ping), suspect after ~1.5 s.
+   */
   minStdRatio?: number;
 }
 
@@ -84,7 +87,7 @@ export class PhiDetector {
     this.zSuspect = zFor(options.suspectPhi ?? 3);
     this.zDown = zFor(options.downPhi ?? 8);
     this.window = options.window ?? 50;
-    this.minStdRatio = options.minStdRatio ?? 0.1;
+    this.minStdRatio = options.minStdRatio ?? 0.15;
   }
 
   /**

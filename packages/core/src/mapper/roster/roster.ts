@@ -46,6 +46,9 @@ export class Roster {
   /** Local ms of the last heartbeat per agent (bounded by the set's cap: entries leave with their agent). */
   private readonly lastHeard = new Map<string, number>();
   private lastStallAt = 0;
+  /** Stalls of our own (late ticks, or ticks without an I/O turn between them), counted once per episode. */
+  private stallEpisodes = 0;
+  private stalled = false;
   private lastTick = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Whether the event loop got through an I/O turn since the last tick (see tick()). */
@@ -189,7 +192,7 @@ export class Roster {
   get stats(): RosterStats {
     const g = this.gossip?.stats;
     return {
-      entries: this.set.size, refused: this.refused, stalls: this.lag.stalls, saveFailures: this.saver?.failed ?? 0,
+      entries: this.set.size, refused: this.refused, stalls: this.stallEpisodes, saveFailures: this.saver?.failed ?? 0,
       malformedGossip: g?.malformed ?? 0, gossipSent: g?.sent ?? 0, gossipBytesSent: g?.bytesSent ?? 0, gossipReceived: g?.received ?? 0, peers: g?.peers ?? 0,
     };
   }
@@ -228,7 +231,10 @@ export class Roster {
     });
     // Our own stall (or an outage of the transport): nobody's silence over it counts, and heartbeats
     // that waited in socket buffers are handled after this tick, so judge on the next one.
-    if (stall > 0 || !turned || !this.hooks.connected()) {
+    const own = stall > 0 || !turned;
+    if (own && !this.stalled) this.stallEpisodes++;
+    this.stalled = own;
+    if (own || !this.hooks.connected()) {
       this.detector.discount(stall > 0 ? stall : Math.max(0, gap));
       this.lastStallAt = now;
       return;
