@@ -49,7 +49,12 @@ export class MapperRoster {
   /** After connecting: detector and gossip. */
   async start(): Promise<void> {
     if (canGossip(this.p.transport)) {
-      this.link = await this.p.transport.openGossip(this.p.identity, { onMessage: (m) => this.roster.onGossip(m) });
+      try {
+        this.link = await this.p.transport.openGossip(this.p.identity, { onMessage: (m) => this.roster.onGossip(m) });
+      } catch (err) {
+        // E.g. a vhost whose permissions predate the gossip exchanges: the mapper works, its roster stays its own.
+        this.p.logger.warn({ mapper: this.p.identity, err: err instanceof Error ? err.message : String(err) }, 'roster gossip unavailable; this mapper keeps its own roster (see docs/roster.md for the permissions)');
+      }
     }
     this.roster.start(this.link);
   }

@@ -163,6 +163,8 @@ export class Roster {
   lost(identity: string, reason: string): void {
     const entry = this.set.get(identity);
     this.detector.markDown(identity);
+    // What we heard before it went is no evidence against a peer's "down" any more.
+    this.lastHeard.delete(identity);
     if (!entry || entry.removed || entry.live.state === 'down') return;
     this.logger.debug({ agent: identity, reason }, 'roster: agent down');
     this.write(identity, { state: 'down', now: Date.now() });
@@ -243,6 +245,7 @@ export class Roster {
       const entry = this.set.get(v.identity);
       if (!entry || entry.removed) continue;
       this.unknown.delete(v.identity);
+      if (v.to === 'down') this.lastHeard.delete(v.identity);
       this.write(v.identity, { state: v.to, now });
       if (v.to === 'suspect') {
         this.hooks.suspend(v.identity);
