@@ -88,25 +88,33 @@ describe('failure detection', () => {
 });
 
 describe('shared roster', () => {
-  test('three mappers: one forget() removes the agent on all, refuses its heartbeats, tells listeners', async () => {
-    await c.agent({ identity: 'a', actors: [echo()] }).start();
+  test('three mappers: one forget() removes the agent on all and tells listeners; the agent stops; a restart with rejoin is admitted again', async () => {
+    const a = c.agent({ identity: 'a', actors: [echo()] });
+    await a.start();
     await c.agent({ identity: 'b', actors: [echo()] }).start();
     const ms = [await c.startedMapper(), await c.startedMapper(), await c.startedMapper()];
     const removed: string[] = [];
     for (const m of ms) m.on('agent:removed', (v) => removed.push(`${v.identity}@${v.state}`));
     await step(3_000);
     expect(ms[0]!.forget('a')).toMatchObject({ identity: 'a', state: 'removed' });
+    expect(ms[0]!.forget('nobody')).toBeUndefined();
     await step(1_000);
     for (const m of ms) {
       expect(stateIn(m, 'a')).toBe('removed');
       expect(m.agents().map((x) => x.identity)).toEqual(['b']);
     }
     expect(removed).toEqual(['a@removed', 'a@removed', 'a@removed']);
-    // a still pings: refused everywhere, it never comes back into dispatch.
+    // Its next ping is refused and answered "you were removed": it logs that and stops.
+    await step(3_000);
+    expect(a.isRunning).toBe(false);
+    expect(c.logger.warnings().some((w) => w.startsWith('this agent was removed from the cluster'))).toBe(true);
+    for (const m of ms) await expect(m.request('/svc/who', undefined, { timeout: 5_000 })).resolves.toBe('b');
+    // Restarted on purpose with rejoin: a new incarnation, admitted on every mapper.
+    await c.agent({ identity: 'a', actors: [echo()], rejoin: true }).start();
     await step(3_000);
     for (const m of ms) {
-      expect(stateIn(m, 'a')).toBe('removed');
-      await expect(m.request('/svc/who', undefined, { timeout: 5_000 })).resolves.toBe('b');
+      expect(m.roster().find((x) => x.identity === 'a')).toMatchObject({ state: 'up', incarnation: 1 });
+      expect(m.agents().map((x) => x.identity).sort()).toEqual(['a', 'b']);
     }
   });
 

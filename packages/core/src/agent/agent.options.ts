@@ -34,5 +34,11 @@ export interface AgentOptions {
    * the agent's transport). Ignored when `caller` is given.
    */
   mapper?: Omit<MapperOptions, 'transport'>;
+  /**
+   * Restarted on purpose after `nanite forget` / `mapper.forget()`: for its first three ping
+   * intervals the agent asks mappers to admit its identity again. Without it, an agent told that
+   * it was removed logs that and stops.
+   */
+  rejoin?: boolean;
   logger?: Logger;
 }

@@ -17,6 +17,8 @@ export interface HeartbeatSource {
   routes(): RouteInfo[];
   /** Handlers running and requests waiting now. */
   load(): { inFlight: number; queued: number };
+  /** True while Registers should ask to be re-admitted after a retire (`rejoin`). */
+  rejoin?(): boolean;
 }
 
 /** Owns the ping timer; `stop()` clears it. */
@@ -54,7 +56,7 @@ export class Heartbeat {
   /** Sends a Register with the current routes, tags and status (also the answer to an Advertise). */
   register(): void {
     const { identity, tags, concurrency, pingInterval } = this.src;
-    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval });
+    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, ...(this.src.rejoin?.() ? { rejoin: true } : {}) });
   }
 
   /** Sends an UnRegister (clean goodbye). */

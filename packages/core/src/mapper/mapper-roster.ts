@@ -22,12 +22,20 @@ export interface MapperRosterParts {
   heartbeats: () => Heartbeats;
   logger: Logger;
   emit(event: 'agent:suspect' | 'agent:removed', agent: RosterAgent): void;
+  /** Tells an agent that the cluster removed it. */
+  tellRemoved(identity: string): void;
 }
+
+/** Least time (ms) between two "you were removed" notices to one agent. */
+const NOTICE_GAP = 1_000;
+/** Most agents whose last notice time is remembered (oldest forgotten first). */
+const NOTICE_MEMORY = 1_000;
 
 /** A mapper's roster and its gossip link. */
 export class MapperRoster {
   readonly roster: Roster;
   private link: GossipLink | undefined;
+  private readonly noticed = new Map<string, number>();
 
   constructor(options: RosterOptions, private readonly p: MapperRosterParts) {
     this.roster = new Roster(p.identity, options, {
@@ -63,6 +71,17 @@ export class MapperRoster {
   observe(event: 'agent:up' | 'agent:update' | 'agent:down', agent: AgentView, reason?: AgentDownReason): void {
     if (event === 'agent:down') this.roster.lost(agent.identity, reason ?? 'timeout');
     else this.roster.heard(agent, event === 'agent:up');
+  }
+
+  /** A removed agent is still heard: tell it (at most once a second), so it stops. */
+  refused(identity: string): void {
+    const now = Date.now();
+    const last = this.noticed.get(identity);
+    if (last !== undefined && now - last < NOTICE_GAP) return;
+    this.noticed.delete(identity);
+    if (this.noticed.size >= NOTICE_MEMORY) this.noticed.delete(this.noticed.keys().next().value!);
+    this.noticed.set(identity, now);
+    this.p.tellRemoved(identity);
   }
 
   async close(): Promise<void> {

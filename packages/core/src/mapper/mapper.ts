@@ -97,7 +97,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         if (event === 'agent:down') this.notify(event, agent, reason!);
         else this.notify(event, agent);
       },
-      admits: (identity) => this.rosterPart?.roster.admits(identity) ?? true,
+      admits: (identity, rejoin) => this.rosterPart?.roster.admits(identity, rejoin) ?? true,
+      refused: (identity) => this.rosterPart?.refused(identity),
       agentLost: (record, reason) => this.dispatcher.agentLost(record, reason),
       advertiseTo: (identity) => {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
@@ -111,6 +112,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         heartbeats: () => this.heartbeats,
         logger: this.logger,
         emit: (event, agent) => this.notify(event, agent),
+        tellRemoved: (identity) => {
+          if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity, removed: true });
+        },
       });
     }
     this.dispatcher = new Dispatcher({

@@ -72,6 +72,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : !isNum(p.status) ? 'status must be a finite number'
     : !(isCount(p.concurrency) && p.concurrency > 0) ? 'concurrency must be a positive integer'
     : !(isCount(p.pingInterval) && p.pingInterval > 0) ? 'pingInterval must be a positive integer'
+    : p.rejoin !== undefined && typeof p.rejoin !== 'boolean' ? 'rejoin must be a boolean'
     : undefined,
   ping: (p) =>
     !isStr(p.identity) ? 'identity must be a non-empty string'
@@ -79,7 +80,10 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : !isCount(p.inFlight) ? 'inFlight must be a non-negative integer'
     : undefined,
   unregister: (p) => (!isStr(p.identity) ? 'identity must be a non-empty string' : undefined),
-  advertise: (p) => (!isStr(p.mapper) ? 'mapper must be a non-empty string' : undefined),
+  advertise: (p) =>
+    !isStr(p.mapper) ? 'mapper must be a non-empty string'
+    : p.removed !== undefined && typeof p.removed !== 'boolean' ? 'removed must be a boolean'
+    : undefined,
   cancel: (p) =>
     !isCount(p.id) ? 'id must be a non-negative integer'
     : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'

@@ -28,6 +28,8 @@ export interface RegisterPacket {
   concurrency: number;
   /** How often (ms) the agent pings: mappers reap it after missing a few. */
   pingInterval: number;
+  /** The agent was restarted on purpose after `nanite forget`: mappers admit its identity again. */
+  rejoin?: boolean;
 }
 
 /** Agent → all mappers: periodic status. */
@@ -51,6 +53,8 @@ export interface AdvertisePacket {
   v: 1;
   type: 'advertise';
   mapper: string;
+  /** Unicast only: the cluster removed this agent (`mapper.forget()`); it logs that and stops. */
+  removed?: boolean;
 }
 
 /** Mapper → agent: run a route. `push` packets expect no reply. */

@@ -135,9 +135,19 @@ export class Roster {
     else this.gossip?.resume();
   }
 
-  /** False for an agent that was removed: its heartbeats are refused. */
-  admits(identity: string): boolean {
-    return !this.set.get(identity)?.removed;
+  /**
+   * False for an agent that was removed: its heartbeats are refused. With `rejoin` (an agent
+   * restarted on purpose) a removed identity is admitted again as a new incarnation.
+   */
+  admits(identity: string, rejoin = false): boolean {
+    const e = this.set.get(identity);
+    if (!e?.removed) return true;
+    if (!rejoin) return false;
+    const at = this.clock.now();
+    const { removed: _gone, ...rest } = e;
+    this.put({ ...rest, incarnation: e.incarnation + 1, live: { state: 'joining', at }, lastUp: Date.now() });
+    this.logger.info({ agent: identity, incarnation: e.incarnation + 1 }, 'a removed agent rejoined on purpose');
+    return true;
   }
 
   /** A Register (`joined`) or Ping from an agent the registry holds. */
