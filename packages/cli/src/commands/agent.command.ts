@@ -32,6 +32,8 @@ export interface AgentCommandOptions {
   drainTimeout?: number | undefined;
   /** Keep retrying an unreachable broker at start instead of failing (exit 5). */
   waitForBroker?: boolean | undefined;
+  /** Restarted on purpose after `nanite forget`: ask the mappers to admit this identity again. */
+  rejoin?: boolean | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
   /** Called once the agent is serving (tests use it to know when to send work). */
@@ -73,6 +75,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
     if (o.concurrency !== undefined) options.concurrency = o.concurrency;
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
+    if (o.rejoin) options.rejoin = true;
     const agent = new Agent(options);
     // Connecting may take long (a broker that is down is retried): a signal meanwhile ends the process.
     const started = await Promise.race([agent.start().then(() => true), nthSignal(1).then(() => false)]);
@@ -86,7 +89,20 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval }, 'agent started');
     o.onStarted?.(agent);
     const release = keepAlive();
-    await nthSignal(1).finally(release);
+    // The cluster may retire the agent (`nanite forget`): it stops by itself and the process ends.
+    let watch: NodeJS.Timeout | undefined;
+    const retired = new Promise<void>((resolve) => {
+      watch = setInterval(() => !agent.isRunning && resolve(), 500);
+    });
+    await Promise.race([nthSignal(1), retired]).finally(() => {
+      clearInterval(watch);
+      release();
+    });
+    if (received === undefined) {
+      await agent.close();
+      logger.info({ identity: agent.identity }, 'agent retired by the cluster; exiting');
+      return EXIT.OK;
+    }
     logger.info({ identity: agent.identity, signal: received, inFlight: agent.inFlight }, 'draining: finishing in-flight requests (signal again to force)');
     const outcome = await Promise.race([agent.close().then(() => 'stopped' as const), nthSignal(2).then(() => 'forced' as const)]);
     if (outcome === 'forced') {
@@ -125,6 +141,7 @@ interface AgentFlags {
   concurrency?: number;
   drainTimeout?: number;
   waitForBroker?: boolean;
+  rejoin?: boolean;
   logLevel?: string;
   logFormat?: string;
 }
@@ -142,6 +159,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--concurrency <n>', 'handlers run at once (default: 64)').argParser(positiveInt))
     .addOption(new Option('--drain-timeout <duration>', `on SIGINT/SIGTERM, how long in-flight handlers may finish (${DURATION_HELP}; default: 10s)`).argParser(formerlySecondsDuration('--drain-timeout')))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
+    .option('--rejoin', 'this identity was retired with `nanite forget`: ask the mappers to admit it again')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(
@@ -166,6 +184,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               concurrency: flags.concurrency,
               drainTimeout: flags.drainTimeout,
               waitForBroker: flags.waitForBroker,
+              rejoin: flags.rejoin,
               logLevel: levelFromFlag,
               logFormat: flags.logFormat,
             },

@@ -312,7 +312,9 @@ export class Roster {
   /** A local write: new stamps, then gossip and save. */
   private write(identity: string, w: { state?: Liveness; meta?: AgentMeta; now: number }): void {
     const cur = this.set.get(identity);
-    const at = this.clock.now();
+    // A first sighting is the weakest claim (stamp zero): whatever a peer already knows of the agent
+    // wins, so a mapper that starts (or a CLI's short-lived one) never turns "up" back into "joining".
+    const at = cur ? this.clock.now() : { wall: 0, logical: 0, node: this.id };
     const up = w.state === 'up' || w.state === 'joining';
     const base: RosterEntry = cur ?? {
       identity, incarnation: 0, live: { state: 'joining', at }, meta: { value: w.meta ?? { routes: [], tags: [] }, at }, firstSeen: w.now, lastUp: 0, lastDown: 0,
