@@ -35,15 +35,26 @@ const NOTICE_MEMORY = 1_000;
 export class MapperRoster {
   readonly roster: Roster;
   private link: GossipLink | undefined;
+  /** Agents this roster took out of dispatch (only those are put back when the suspicion ends). */
+  private readonly suspended = new Set<string>();
   private readonly noticed = new Map<string, number>();
 
   constructor(options: RosterOptions, private readonly p: MapperRosterParts) {
     this.roster = new Roster(p.identity, options, {
       suspend: (identity) => {
         const record = p.registry.get(identity);
-        if (record) p.registry.suspend(record);
+        if (!record || record.suspended) return;
+        p.registry.suspend(record);
+        this.suspended.add(identity);
       },
-      drop: (identity, reason) => p.heartbeats().drop(identity, reason),
+      resume: (identity) => {
+        const record = p.registry.get(identity);
+        if (record && this.suspended.delete(identity)) p.registry.resume(record);
+      },
+      drop: (identity, reason) => {
+        this.suspended.delete(identity);
+        p.heartbeats().drop(identity, reason);
+      },
       emit: (event, agent) => p.emit(event, agent),
       connected: () => p.transport.isConnected !== false,
     }, p.logger, createRosterStore(options.store, p.identity, options.redisPrefix));
@@ -69,7 +80,10 @@ export class MapperRoster {
 
   /** What the mapper's heartbeat handler tells its listeners, the roster hears first. */
   observe(event: 'agent:up' | 'agent:update' | 'agent:down', agent: AgentView, reason?: AgentDownReason): void {
-    if (event === 'agent:down') this.roster.lost(agent.identity, reason ?? 'timeout');
+    if (event === 'agent:down') {
+      this.suspended.delete(agent.identity);
+      this.roster.lost(agent.identity, reason ?? 'timeout');
+    }
     else this.roster.heard(agent, event === 'agent:up');
   }
 

@@ -24,6 +24,8 @@ import { sameMeta, toRosterAgent } from './roster-view';
 export interface RosterHooks {
   /** Take the agent out of dispatch until it is heard again (suspect). */
   suspend(identity: string): void;
+  /** The suspicion ended (a heartbeat): back into dispatch. */
+  resume(identity: string): void;
   /** Drop the agent from dispatch; its in-flight work moves on (down or removed). */
   drop(identity: string, reason: 'timeout' | 'removed'): void;
   /** Tell listeners. */
@@ -167,6 +169,7 @@ export class Roster {
     else if (state !== 'up' && !(state === 'joining' && joined)) next = 'up';
     if (next === undefined && entry && sameMeta(entry.meta.value, meta)) return;
     this.write(id, { ...(next ? { state: next } : {}), meta, now });
+    if (state === 'suspect') this.hooks.resume(id);
   }
 
   /** The registry dropped the agent (unregistered, the transport saw it go, or the reaper timed it out). */
