@@ -39,3 +39,50 @@ export class LoopLag {
     this.last = undefined;
   }
 }
+
+/**
+ * The detector's guard against the mapper's own stalls: a tick that runs late, or two ticks with
+ * no I/O turn between them (heartbeats could not even be read: a blocked loop, or timers run back
+ * to back), is a stall of ours. Owns one pending `setImmediate`; `close()` clears it.
+ */
+export class StallGuard {
+  private readonly lag: LoopLag;
+  private lastTick = Date.now();
+  private turned = true;
+  private turn: NodeJS.Immediate | undefined;
+  private stalled = false;
+  /** Stalls seen, counted once per episode. */
+  episodes = 0;
+
+  constructor(interval: number) {
+    this.lag = new LoopLag(interval);
+  }
+
+  /** Called from each tick: the time (ms) to discount when this tick is part of a stall of ours, else 0. */
+  tick(now: number): number {
+    const late = this.lag.tick(now);
+    const gap = Math.max(0, now - this.lastTick);
+    this.lastTick = now;
+    const turned = this.turned;
+    this.turned = false;
+    if (this.turn) clearImmediate(this.turn);
+    this.turn = setImmediate(() => {
+      this.turn = undefined;
+      this.turned = true;
+    });
+    const own = late > 0 || !turned;
+    if (own && !this.stalled) this.episodes++;
+    this.stalled = own;
+    return own ? Math.max(late, gap, 1) : 0;
+  }
+
+  /** Time since the last tick (ms), to discount over an outage. */
+  sinceLastTick(now: number): number {
+    return Math.max(0, now - this.lastTick);
+  }
+
+  close(): void {
+    if (this.turn) clearImmediate(this.turn);
+    this.turn = undefined;
+  }
+}

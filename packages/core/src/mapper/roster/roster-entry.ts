@@ -83,6 +83,22 @@ export function mergeEntries(a: RosterEntry, b: RosterEntry): RosterEntry {
   };
 }
 
+/** A local write on `cur` (or a new entry): state and/or metadata stamped `at`, first/last times kept. */
+export function nextEntry(identity: string, cur: RosterEntry | undefined, w: { state?: Liveness; meta?: AgentMeta; now: number }, at: HlcStamp): RosterEntry {
+  const base: RosterEntry = cur ?? {
+    identity, incarnation: 0, live: { state: 'joining', at }, meta: { value: w.meta ?? { routes: [], tags: [] }, at }, firstSeen: w.now, lastUp: 0, lastDown: 0,
+  };
+  const cameUp = (w.state === 'up' || w.state === 'joining') && (!cur || (cur.live.state !== 'up' && cur.live.state !== 'joining'));
+  const wentDown = w.state === 'down' && cur?.live.state !== 'down';
+  return {
+    ...base,
+    ...(w.state ? { live: { state: w.state, at } } : {}),
+    ...(w.meta ? { meta: { value: w.meta, at } } : {}),
+    lastUp: cameUp ? w.now : base.lastUp,
+    lastDown: wentDown ? w.now : base.lastDown,
+  };
+}
+
 /** A string that changes whenever the entry does (for digests and "did the merge change anything"). */
 export function versionOf(e: RosterEntry): string {
   const s = (t: HlcStamp | undefined): string => (t ? `${t.wall}.${t.logical}.${t.node}` : '-');

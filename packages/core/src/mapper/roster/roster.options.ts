@@ -42,6 +42,18 @@ export interface RosterOptions {
   gossip?: boolean;
 }
 
+/** {@link RosterOptions} with defaults applied (what the roster itself reads). */
+export type ResolvedRosterOptions = Required<Omit<RosterOptions, 'store' | 'redisPrefix' | 'detector' | 'clock'>>;
+
+/** Applies the defaults. */
+export function resolveRosterOptions(o: RosterOptions): ResolvedRosterOptions {
+  const d = DEFAULT_ROSTER_OPTIONS;
+  return {
+    maxEntries: o.maxEntries ?? d.maxEntries, tombstoneTtl: o.tombstoneTtl ?? d.tombstoneTtl, gossipInterval: o.gossipInterval ?? d.gossipInterval,
+    deltaDelay: o.deltaDelay ?? d.deltaDelay, detectInterval: o.detectInterval ?? d.detectInterval, saveDelay: o.saveDelay ?? d.saveDelay, gossip: o.gossip ?? true,
+  };
+}
+
 /** One agent as the roster shows it. */
 export interface RosterAgent extends AgentMeta {
   identity: string;

@@ -10,14 +10,14 @@ import type { Logger } from '../../internal/logger';
 import type { GossipLink } from '../../transport/gossip';
 import type { AgentView } from '../../selectors/selector';
 import { HybridClock, type HlcStamp } from './hlc';
-import { LoopLag } from './loop-lag';
+import { StallGuard } from './loop-lag';
 import { PhiDetector } from './phi-detector';
-import { stateOf, type AgentMeta, type Liveness, type RosterEntry } from './roster-entry';
+import { nextEntry, stateOf, type AgentMeta, type Liveness, type RosterEntry } from './roster-entry';
 import { RosterGossip } from './roster-gossip';
 import { RosterSaver } from './roster-saver';
 import { RosterSet } from './roster-set';
 import type { RosterStore } from './roster-store';
-import { DEFAULT_ROSTER_OPTIONS, type RosterAgent, type RosterOptions, type RosterStats } from './roster.options';
+import { resolveRosterOptions, type ResolvedRosterOptions, type RosterAgent, type RosterOptions, type RosterStats } from './roster.options';
 import { sameMeta, toRosterAgent } from './roster-view';
 
 /** What the roster asks of its mapper. */
@@ -34,28 +34,19 @@ export interface RosterHooks {
   connected(): boolean;
 }
 
-type Resolved = Required<Omit<RosterOptions, 'store' | 'redisPrefix' | 'detector' | 'clock'>>;
-
 /** The roster of one mapper. */
 export class Roster {
   readonly set: RosterSet;
   private readonly clock: HybridClock;
   private readonly detector: PhiDetector;
-  private readonly lag: LoopLag;
-  private readonly o: Resolved;
+  private readonly guard: StallGuard;
+  private readonly o: ResolvedRosterOptions;
   /** Loaded from the store and not heard of since this start. */
   private readonly unknown = new Set<string>();
   /** Local ms of the last heartbeat per agent (bounded by the set's cap: entries leave with their agent). */
   private readonly lastHeard = new Map<string, number>();
   private lastStallAt = 0;
-  /** Stalls of our own (late ticks, or ticks without an I/O turn between them), counted once per episode. */
-  private stallEpisodes = 0;
-  private stalled = false;
-  private lastTick = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** Whether the event loop got through an I/O turn since the last tick (see tick()). */
-  private turned = true;
-  private turn: NodeJS.Immediate | undefined;
   private expiry: NodeJS.Timeout | undefined;
   private gossip: RosterGossip | undefined;
   private saver: RosterSaver | undefined;
@@ -69,20 +60,11 @@ export class Roster {
     private readonly logger: Logger,
     private readonly store: RosterStore | undefined,
   ) {
-    const d = DEFAULT_ROSTER_OPTIONS;
-    this.o = {
-      maxEntries: options.maxEntries ?? d.maxEntries,
-      tombstoneTtl: options.tombstoneTtl ?? d.tombstoneTtl,
-      gossipInterval: options.gossipInterval ?? d.gossipInterval,
-      deltaDelay: options.deltaDelay ?? d.deltaDelay,
-      detectInterval: options.detectInterval ?? d.detectInterval,
-      saveDelay: options.saveDelay ?? d.saveDelay,
-      gossip: options.gossip ?? true,
-    };
+    this.o = resolveRosterOptions(options);
     this.set = new RosterSet(this.o.maxEntries);
     this.clock = new HybridClock(id, options.clock ? { now: options.clock } : {});
     this.detector = new PhiDetector(options.detector);
-    this.lag = new LoopLag(this.o.detectInterval);
+    this.guard = new StallGuard(this.o.detectInterval);
     if (store) this.saver = new RosterSaver(store, () => [...this.set.all()], this.o.saveDelay, logger);
   }
 
@@ -105,7 +87,6 @@ export class Roster {
   /** Starts the detector and, given a link, the gossip. */
   start(link: GossipLink | undefined): void {
     this.stopTimers();
-    this.lastTick = Date.now();
     this.timer = setInterval(() => this.tick(), this.o.detectInterval);
     this.timer.unref();
     this.expiry = setInterval(() => this.set.expireTombstones(this.clock.physicalNow() - this.o.tombstoneTtl), Math.min(this.o.tombstoneTtl, 60_000));
@@ -175,7 +156,8 @@ export class Roster {
   /** The registry dropped the agent (unregistered, the transport saw it go, or the reaper timed it out). */
   lost(identity: string, reason: string): void {
     const entry = this.set.get(identity);
-    this.detector.markDown(identity);
+    // Not tracked while down (a flood of short-lived identities must not grow the detector): its next heartbeat starts afresh.
+    this.detector.forget(identity);
     // What we heard before it went is no evidence against a peer's "down" any more.
     this.lastHeard.delete(identity);
     if (!entry || entry.removed || entry.live.state === 'down') return;
@@ -207,7 +189,7 @@ export class Roster {
   get stats(): RosterStats {
     const g = this.gossip?.stats;
     return {
-      entries: this.set.size, refused: this.refused, stalls: this.stallEpisodes, saveFailures: this.saver?.failed ?? 0,
+      entries: this.set.size, refused: this.refused, stalls: this.guard.episodes, saveFailures: this.saver?.failed ?? 0,
       malformedGossip: g?.malformed ?? 0, gossipSent: g?.sent ?? 0, gossipBytesSent: g?.bytesSent ?? 0, gossipReceived: g?.received ?? 0, peers: g?.peers ?? 0,
     };
   }
@@ -225,40 +207,33 @@ export class Roster {
   private stopTimers(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.expiry) clearInterval(this.expiry);
-    if (this.turn) clearImmediate(this.turn);
-    this.turn = undefined;
+    this.guard.close();
     this.timer = undefined;
     this.expiry = undefined;
   }
 
   private tick(): void {
     const now = Date.now();
-    const stall = this.lag.tick(now);
-    const gap = now - this.lastTick;
-    this.lastTick = now;
-    // No I/O turn since the last tick means heartbeats could not even be read (a blocked loop, or
-    // timers run back to back): like a late tick, that is our stall, not the agents' silence.
-    const turned = this.turned;
-    this.turned = false;
-    this.turn = setImmediate(() => {
-      this.turn = undefined;
-      this.turned = true;
-    });
+    const gap = this.guard.sinceLastTick(now);
+    const stall = this.guard.tick(now);
     // Our own stall (or an outage of the transport): nobody's silence over it counts, and heartbeats
     // that waited in socket buffers are handled after this tick, so judge on the next one.
-    const own = stall > 0 || !turned;
-    if (own && !this.stalled) this.stallEpisodes++;
-    this.stalled = own;
-    if (own || !this.hooks.connected()) {
-      this.detector.discount(stall > 0 ? stall : Math.max(0, gap));
+    if (stall > 0 || !this.hooks.connected()) {
+      this.detector.discount(stall > 0 ? stall : gap);
       this.lastStallAt = now;
       return;
     }
     for (const v of this.detector.check(now)) {
       const entry = this.set.get(v.identity);
-      if (!entry || entry.removed) continue;
+      if (!entry || entry.removed) {
+        if (v.to === 'down') this.detector.forget(v.identity);
+        continue;
+      }
       this.unknown.delete(v.identity);
-      if (v.to === 'down') this.lastHeard.delete(v.identity);
+      if (v.to === 'down') {
+        this.lastHeard.delete(v.identity);
+        this.detector.forget(v.identity);
+      }
       this.write(v.identity, { state: v.to, now });
       if (v.to === 'suspect') {
         this.hooks.suspend(v.identity);
@@ -298,7 +273,7 @@ export class Roster {
       if (heard !== undefined && now - heard < interval) this.write(after.identity, { state: 'up', now });
       else if (is === 'suspect' && was !== 'suspect') this.hooks.suspend(after.identity);
       else if (is === 'down' && was !== 'down') {
-        this.detector.markDown(after.identity);
+        this.detector.forget(after.identity);
         this.hooks.drop(after.identity, 'timeout');
       }
     }
@@ -317,20 +292,7 @@ export class Roster {
     const cur = this.set.get(identity);
     // A first sighting is the weakest claim (stamp zero): whatever a peer already knows of the agent
     // wins, so a mapper that starts (or a CLI's short-lived one) never turns "up" back into "joining".
-    const at = cur ? this.clock.now() : { wall: 0, logical: 0, node: this.id };
-    const up = w.state === 'up' || w.state === 'joining';
-    const base: RosterEntry = cur ?? {
-      identity, incarnation: 0, live: { state: 'joining', at }, meta: { value: w.meta ?? { routes: [], tags: [] }, at }, firstSeen: w.now, lastUp: 0, lastDown: 0,
-    };
-    const cameUp = up && (!cur || (cur.live.state !== 'up' && cur.live.state !== 'joining'));
-    const wentDown = w.state === 'down' && cur?.live.state !== 'down';
-    const next: RosterEntry = {
-      ...base,
-      ...(w.state ? { live: { state: w.state, at } } : {}),
-      ...(w.meta ? { meta: { value: w.meta, at } } : {}),
-      lastUp: cameUp ? w.now : base.lastUp,
-      lastDown: wentDown ? w.now : base.lastDown,
-    };
+    const next = nextEntry(identity, cur, w, cur ? this.clock.now() : { wall: 0, logical: 0, node: this.id });
     if (!cur && this.set.size >= this.o.maxEntries && this.set.merge(next) === 'refused') {
       this.refused++;
       return;
