@@ -53,7 +53,8 @@ test('a restarted mapper shows the whole roster at once, unknown-since-restart u
   await until(() => second.roster().find((x) => x.identity === 'a')?.state === 'up', 'a to be heard again');
   // b never answers: the detector, seeded at the restart, takes it down.
   await until(() => second.roster().find((x) => x.identity === 'b')?.state === 'down', 'b to be marked down');
-  // No temp file is left behind.
+  // No temp file is left behind once the last save is done.
+  await second.close();
   expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 });
 

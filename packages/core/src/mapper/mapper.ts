@@ -161,6 +161,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       });
     } catch (err) {
       this.state = 'closed';
+      await this.rosterPart?.close();
       if (this.ownsTransport) await this.transport.close();
       throw err;
     }

@@ -13,6 +13,9 @@ import type { HlcStamp } from './hlc';
 import type { RosterEntry } from './roster-entry';
 import { DIGEST_BUCKETS, type RosterSet } from './roster-set';
 
+/** Most peers tracked (a flood of forged sender ids must not turn deltas into a flood). */
+const MAX_PEERS = 256;
+
 /** Most entries in one message (bigger syncs go in several). */
 const MAX_ENTRIES_PER_MESSAGE = 500;
 
@@ -118,7 +121,7 @@ export class RosterGossip {
     if (m.from === this.host.id) return;
     this.stats.received++;
     this.host.heardClock(m.at);
-    this.peers.set(m.from, Date.now());
+    if (this.peers.has(m.from) || this.peers.size < MAX_PEERS) this.peers.set(m.from, Date.now());
     if (m.t === 'digest') return this.onDigest(m.from, m.buckets);
     if (m.entries.length) this.host.merge(m.entries, m.from);
     if (m.want?.length) this.sendEntries(m.from, this.host.set.inBuckets(new Set(m.want)), undefined);

@@ -5,6 +5,7 @@
  * rebuilt from gossip and heartbeats, never a crash loop.
  */
 import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import { parseEntry } from './roster-codec';
 import type { RosterEntry } from './roster-entry';
@@ -75,7 +76,7 @@ export class FileRosterStore implements RosterStore {
   async save(entries: readonly RosterEntry[]): Promise<void> {
     const dir = dirname(this.where);
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${basename(this.where)}.${process.pid}.tmp`);
+    const tmp = join(dir, `.${basename(this.where)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const fh = await open(tmp, 'w');
     try {
       await fh.writeFile(encodeRoster(entries));
