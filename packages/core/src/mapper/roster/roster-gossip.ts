@@ -122,6 +122,7 @@ export class RosterGossip {
     this.stats.received++;
     this.host.heardClock(m.at);
     if (this.peers.has(m.from) || this.peers.size < MAX_PEERS) this.peers.set(m.from, Date.now());
+    this.stats.peers = this.peers.size;
     if (m.t === 'digest') return this.onDigest(m.from, m.buckets);
     if (m.entries.length) this.host.merge(m.entries, m.from);
     if (m.want?.length) this.sendEntries(m.from, this.host.set.inBuckets(new Set(m.want)), undefined);
