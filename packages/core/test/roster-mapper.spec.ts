@@ -68,6 +68,18 @@ describe('failure detection', () => {
     await expect(m.request('/svc/who', undefined, { timeout: 5_000 })).resolves.toBe('a');
   });
 
+  test('an immediate signal (UnRegister) takes an agent down at once, without waiting for the detector', async () => {
+    const a = c.agent({ identity: 'a', actors: [echo()] });
+    await a.start();
+    const m = await c.startedMapper();
+    await step(2_000);
+    const before = Date.now();
+    const stopping = a.stop();
+    await flush();
+    await stopping;
+    expect(m.roster().find((x) => x.identity === 'a')).toMatchObject({ state: 'down', lastDown: before });
+  });
+
   test("a stall of the mapper's own event loop marks nobody suspect or down", async () => {
     await c.agent({ identity: 'a', actors: [echo()] }).start();
     const m = await c.startedMapper();
