@@ -31,6 +31,8 @@ export { runPush } from './commands/push.command';
 export type { PushCommandOptions } from './commands/push.command';
 export { runAgents } from './commands/agents.command';
 export type { AgentsCommandOptions } from './commands/agents.command';
+export { runForget } from './commands/forget.command';
+export type { ForgetCommandOptions } from './commands/forget.command';
 export { runMapper, consoleScope } from './commands/mapper.command';
 export type { ConsoleScope, MapperCommandOptions } from './commands/mapper.command';
 export { runAdmin, DEFAULT_ADMIN_PORT } from './commands/admin.command';

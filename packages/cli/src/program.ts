@@ -7,6 +7,7 @@ import { registerAdmin } from './commands/admin.command';
 import { registerAgent } from './commands/agent.command';
 import { registerAgents } from './commands/agents.command';
 import { registerDemo } from './commands/demo.command';
+import { registerForget } from './commands/forget.command';
 import { registerMapper } from './commands/mapper.command';
 import { registerPush } from './commands/push.command';
 import { registerRequest } from './commands/request.command';
@@ -15,7 +16,7 @@ import { EXIT } from './exit-codes';
 import type { CliIo } from './io';
 
 /** Every command, in the order `nanite --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerSurvey, registerAgents, registerMapper, registerAdmin, registerDemo];
+export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerSurvey, registerAgents, registerForget, registerMapper, registerAdmin, registerDemo];
 
 function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;

@@ -48,6 +48,15 @@ export type {
 } from './mapper/typed-mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
+export { DEFAULT_ROSTER_OPTIONS } from './mapper/roster/roster.options';
+export type { RosterAgent, RosterOptions, RosterStats } from './mapper/roster/roster.options';
+export type { AgentMeta, Liveness, RosterEntry, RosterState } from './mapper/roster/roster-entry';
+export type { HlcStamp } from './mapper/roster/hlc';
+export type { PhiDetectorOptions } from './mapper/roster/phi-detector';
+export { FileRosterStore } from './mapper/roster/roster-store';
+export type { RosterStore, StoreLoad } from './mapper/roster/roster-store';
+export { canGossip } from './transport/gossip';
+export type { GossipLink, GossipSink, GossipTransport } from './transport/gossip';
 
 export { AllSelector } from './selectors/all.selector';
 export { LeastLoadedSelector } from './selectors/least-loaded.selector';

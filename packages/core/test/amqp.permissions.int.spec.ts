@@ -18,7 +18,7 @@ const P = 'app';
 // The rows of docs/amqp.md, "Permissions for a locked-down vhost", with P = app.
 const PERMISSIONS = {
   agent: [`^${P}\\.(heartbeat|advertise|agent|reply|park)$|^${P}\\.(agent|park)\\..*`, `^${P}\\.(heartbeat|reply|park)$|^amq\\.default$|^${P}\\.(agent|park)\\..*`, `^${P}\\.(advertise|agent|park)$|^${P}\\.(agent|park)\\..*`],
-  mapper: [`^${P}\\.(heartbeat|advertise|agent|reply|park)$|^${P}\\.(mapper|park)\\..*`, `^${P}\\.(agent|advertise|park)$|^${P}\\.(mapper|park)\\..*`, `^${P}\\.(heartbeat|reply|park)$|^${P}\\.mapper\\..*`],
+  mapper: [`^${P}\\.(heartbeat|advertise|agent|reply|park|gossip)$|^${P}\\.(mapper|park|gossip)\\..*`, `^${P}\\.(agent|advertise|park|gossip)$|^${P}\\.(mapper|park|gossip)\\..*`, `^${P}\\.(heartbeat|reply|park|gossip)$|^${P}\\.(mapper|gossip)\\..*`],
 };
 
 function urlFor(user: string): string {

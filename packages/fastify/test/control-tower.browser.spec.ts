@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, defineActor } from '@nanite/core';
+import { Agent, MemoryTransport, defineActor, type MapperOptions } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { nanitePlugin, naniteControlTower, type ControlTowerOptions } from '../src';
@@ -59,7 +59,7 @@ describe('Control Tower in Chromium', () => {
     agents.clear();
   });
 
-  async function start(identities: string[], tower: ControlTowerOptions = {}): Promise<string> {
+  async function start(identities: string[], tower: ControlTowerOptions = {}, mapper: Omit<MapperOptions, 'transport' | 'logger'> = {}): Promise<string> {
     const regions = ['eu-west', 'us-east', 'ap-south'];
     // Fixed statuses (instead of the event-loop-based default) so loads are known: 20%, 70%, 95%.
     const loads = [0.2, 0.7, 0.95];
@@ -70,7 +70,7 @@ describe('Control Tower in Chromium', () => {
       agents.set(identity, agent);
     }
     app = Fastify();
-    await app.register(nanitePlugin, { url });
+    await app.register(nanitePlugin, { url, mapper });
     await app.register(naniteControlTower, tower);
     await app.listen({ port: 0, host: '127.0.0.1' });
     await app.nanite.waitForAgents({ count: identities.length, timeout: 5_000 });
@@ -87,7 +87,7 @@ describe('Control Tower in Chromium', () => {
   }
   let pageErrors: string[] = [];
 
-  const row = (identity: string, state: 'up' | 'down' = 'up') => page.locator(`tr[data-agent="${identity}"][data-state="${state}"]`);
+  const row = (identity: string, state: 'up' | 'suspect' | 'down' | 'removed' = 'up') => page.locator(`tr[data-agent="${identity}"][data-state="${state}"]`);
 
   it('lists the agents with their routes, tags and load', async () => {
     const home = await start(['alpha', 'beta', 'gamma']);
@@ -123,6 +123,30 @@ describe('Control Tower in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as { naniteTestMarker?: string }).naniteTestMarker)).toBe('same page');
     // Only live agents can be targeted.
     expect(await page.locator('#target option').evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['alpha', 'beta']);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a suspect agent and a removed one distinctly, the removed one with when it went', async () => {
+    // A lenient detector: an agent whose pings stop stays suspect for seconds before it is down.
+    const home = await start(['alpha', 'beta'], {}, { agentTimeout: 30_000, roster: { detector: { suspectPhi: 0.5, minStdRatio: 1 } } });
+    const t = MemoryTransport.fromUrl(new URL(url));
+    const quiet = new Agent({ transport: t, identity: 'quiet', actors: [worker], pingInterval: 500 });
+    await quiet.start();
+    await page.goto(home);
+    await row('quiet').waitFor();
+    await new Promise((r) => setTimeout(r, 2_000)); // some ping history
+    t.partition();
+    await row('quiet', 'suspect').waitFor();
+    expect(await row('quiet', 'suspect').locator('[data-role="state"]').textContent()).toBe('suspect · no new work');
+    app.nanite.mapper.forget('beta');
+    await row('beta', 'removed').waitFor();
+    expect(await row('beta', 'removed').locator('[data-role="state"]').textContent()).toBe('removed');
+    expect(await row('beta', 'removed').locator('[data-role="seen"]').textContent()).toMatch(/^removed (just now|\d+s ago)$/);
+    expect(await page.locator('#count-up').textContent()).toBe('1');
+    t.heal();
+    await row('quiet').waitFor();
+    await quiet.stop();
+    await t.close();
     expect(pageErrors).toEqual([]);
   });
 

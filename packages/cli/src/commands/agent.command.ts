@@ -36,6 +36,8 @@ export interface AgentCommandOptions {
   waitForBroker?: boolean | undefined;
   /** Serve requests on this SP endpoint too (direct mode): `tcp://host:port` or `ipc:///path`. */
   listen?: string | undefined;
+  /** Restarted on purpose after `nanite forget`: ask the mappers to admit this identity again. */
+  rejoin?: boolean | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
   /** Called once the agent is serving (tests use it to know when to send work). */
@@ -79,6 +81,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     if (o.priority !== undefined) options.priority = o.priority;
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
     if (o.listen !== undefined) options.listen = o.listen;
+    if (o.rejoin) options.rejoin = true;
     const agent = new Agent(options);
     // Connecting may take long (a broker that is down is retried): a signal meanwhile ends the process.
     const started = await Promise.race([agent.start().then(() => true), nthSignal(1).then(() => false)]);
@@ -92,7 +95,20 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     logger.info({ identity: agent.identity, url: redactUrl(o.url), routes: agent.routes(), tags: agent.tags, concurrency: agent.concurrency, pingInterval: agent.pingInterval, ...(agent.endpoint ? { endpoint: agent.endpoint } : {}) }, 'agent started');
     o.onStarted?.(agent);
     const release = keepAlive();
-    await nthSignal(1).finally(release);
+    // The cluster may retire the agent (`nanite forget`): it stops by itself and the process ends.
+    let watch: NodeJS.Timeout | undefined;
+    const retired = new Promise<void>((resolve) => {
+      watch = setInterval(() => !agent.isRunning && resolve(), 500);
+    });
+    await Promise.race([nthSignal(1), retired]).finally(() => {
+      clearInterval(watch);
+      release();
+    });
+    if (received === undefined) {
+      await agent.close();
+      logger.info({ identity: agent.identity }, 'agent retired by the cluster; exiting');
+      return EXIT.OK;
+    }
     logger.info({ identity: agent.identity, signal: received, inFlight: agent.inFlight }, 'draining: finishing in-flight requests (signal again to force)');
     const outcome = await Promise.race([agent.close().then(() => 'stopped' as const), nthSignal(2).then(() => 'forced' as const)]);
     if (outcome === 'forced') {
@@ -133,6 +149,7 @@ interface AgentFlags {
   drainTimeout?: number;
   waitForBroker?: boolean;
   listen?: string;
+  rejoin?: boolean;
   logLevel?: string;
   logFormat?: string;
 }
@@ -152,6 +169,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--drain-timeout <duration>', `on SIGINT/SIGTERM, how long in-flight handlers may finish (${DURATION_HELP}; default: 10s)`).argParser(formerlySecondsDuration('--drain-timeout')))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .option('--listen <url>', 'also serve requests on this SP endpoint (tcp://HOST:PORT, port 0 = any; ipc:///path): direct mode for mappers with --direct, and JSON calls from nanomsg/NNG REQ and SURVEYOR peers')
+    .option('--rejoin', 'this identity was retired with `nanite forget`: ask the mappers to admit it again')
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(
@@ -179,6 +197,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               drainTimeout: flags.drainTimeout,
               waitForBroker: flags.waitForBroker,
               listen: flags.listen,
+              rejoin: flags.rejoin,
               logLevel: levelFromFlag,
               logFormat: flags.logFormat,
             },

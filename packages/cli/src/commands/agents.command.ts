@@ -7,6 +7,7 @@ import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-sess
 import { DURATION_HELP, nonNegativeDuration } from '../duration';
 import { urlFor, urlOption } from '../options';
 import { agentsJson, formatAgentsTable, formatJson } from '../output';
+import { formatRosterTable, rosterJson } from '../roster-output';
 
 /** Options of {@link runAgents}. */
 export interface AgentsCommandOptions {
@@ -15,6 +16,8 @@ export interface AgentsCommandOptions {
   json?: boolean | undefined;
   /** How long to listen for agents answering the Advertise (ms). */
   wait?: number | undefined;
+  /** Every agent of the roster (up, suspect, down, removed), learned from the other mappers' gossip. */
+  all?: boolean | undefined;
 }
 
 /**
@@ -26,6 +29,12 @@ export function runAgents(o: AgentsCommandOptions, io: CliIo): Promise<ExitCode>
     const mapper = await openMapper(o.url, io);
     try {
       await discoveryPause(o.wait ?? DEFAULT_DISCOVERY_MS);
+      if (o.all) {
+        const roster = mapper.roster();
+        if (o.json || !isTty(io.stdout)) io.stdout.write(`${formatJson(rosterJson(roster), isTty(io.stdout))}\n`);
+        else io.stdout.write(`${formatRosterTable(roster, Date.now())}\n`);
+        return EXIT.OK;
+      }
       const agents = mapper.agents();
       if (o.json || !isTty(io.stdout)) io.stdout.write(`${formatJson(agentsJson(agents), isTty(io.stdout))}\n`);
       else io.stdout.write(`${formatAgentsTable(agents, Date.now())}\n`);
@@ -43,9 +52,10 @@ export const registerAgents: RegisterCommand = (program: Command, ctx) => {
     .description('list the live agents: identity, status, routes, tags, last seen')
     .addOption(urlOption())
     .option('--json', 'print JSON even on a terminal (always JSON when piped)')
+    .option('--all', "every agent of the cluster's roster, with its state (up, suspect, down, removed), from the running mappers")
     .addOption(new Option('--wait <duration>', `how long to listen for agents (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
-    .addHelpText('after', examples(['nanite agents --url amqp://guest:guest@localhost:5672', 'nanite agents --json | jq ".[].identity"']))
-    .action(async (flags: { url?: string; json?: boolean; wait?: number }) => {
-      ctx.setExit(await guarded(ctx.io, () => runAgents({ url: urlFor(flags.url, ctx.io), json: flags.json, wait: flags.wait }, ctx.io)));
+    .addHelpText('after', examples(['nanite agents --url amqp://guest:guest@localhost:5672', 'nanite agents --json | jq ".[].identity"', 'nanite agents --all']))
+    .action(async (flags: { url?: string; json?: boolean; wait?: number; all?: boolean }) => {
+      ctx.setExit(await guarded(ctx.io, () => runAgents({ url: urlFor(flags.url, ctx.io), json: flags.json, wait: flags.wait, all: flags.all }, ctx.io)));
     });
 };

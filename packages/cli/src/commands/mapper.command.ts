@@ -155,6 +155,8 @@ export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSou
       logger.info({ mapper: mapper.identity, url: redactUrl(o.url) }, 'mapper started');
       mapper.on('agent:up', (a) => logger.info({ agent: a.identity, routes: a.routes, tags: a.tags, status: a.status }, 'agent up'));
       mapper.on('agent:down', (a, reason) => logger.info({ agent: a.identity, reason }, 'agent down'));
+      mapper.on('agent:suspect', (a) => logger.info({ agent: a.identity }, 'agent suspect (no new work until it pings)'));
+      mapper.on('agent:removed', (a) => logger.info({ agent: a.identity, by: a.by }, 'agent removed'));
       mapper.on('agent:update', (a) => logger.debug({ agent: a.identity, status: a.status, inFlight: a.inFlight }, 'agent update'));
       const release = keepAlive();
       await new Promise<void>((resolve) => {

@@ -52,5 +52,11 @@ export interface AgentOptions {
   listen?: string;
   /** Options of the direct data path (serializer, message size bound...) when `listen` is set. */
   direct?: Omit<DirectTransportOptions, 'listen' | 'direct' | 'ownsInner'>;
+  /**
+   * Restarted on purpose after `nanite forget` / `mapper.forget()`: for its first three ping
+   * intervals the agent asks mappers to admit its identity again. Without it, an agent told that
+   * it was removed logs that and stops.
+   */
+  rejoin?: boolean;
   logger?: Logger;
 }

@@ -82,6 +82,9 @@ export class Agent {
   private readonly heartbeat: Heartbeat;
   private readonly runner: JobRunner;
   private state: AgentState = 'idle';
+  private readonly rejoin: boolean;
+  /** Until then (epoch ms) Registers ask to be re-admitted after a retire. */
+  private rejoinUntil = 0;
   private readonly nested: NestedCaller;
   private readonly surveys: SurveyAnswerer;
   private starting: Promise<void> | undefined;
@@ -114,7 +117,9 @@ export class Agent {
       routes: () => [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent })),
       load: () => ({ inFlight: this.runner.running, queued: this.runner.queued }),
       node: () => this.transport.node,
+      rejoin: () => Date.now() < this.rejoinUntil,
     });
+    this.rejoin = options.rejoin === true;
     this.nested = new NestedCaller(this.transport, { logger: this.logger, ...(options.listen !== undefined ? { direct: true } : {}), ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
     this.runner = new JobRunner({
       identity: this.identity,
@@ -213,6 +218,7 @@ export class Agent {
     // close() was called while we were connecting: it waits for us, then drains what we opened.
     if (this.stopping) return;
     this.state = 'running';
+    if (this.rejoin) this.rejoinUntil = Date.now() + 3 * this.pingInterval;
     this.heartbeat.start();
   }
 
@@ -255,6 +261,13 @@ export class Agent {
     this.state = 'stopped';
   }
 
+  /** A mapper says the cluster retired this agent: stop, unless it was restarted to rejoin (see `rejoin`). */
+  private removed(mapper: string): void {
+    if (Date.now() < this.rejoinUntil || this.state !== 'running') return;
+    this.logger.warn({ agent: this.identity, mapper }, 'this agent was removed from the cluster (nanite forget); stopping. Restart it with rejoin (--rejoin) or a new identity to serve again');
+    void this.stop();
+  }
+
   private register(): void {
     if (this.state === 'running') this.heartbeat.register();
   }
@@ -273,7 +286,8 @@ export class Agent {
         this.runner.accept(packet, settle);
         return;
       case 'advertise':
-        this.register();
+        if (packet.removed) this.removed(packet.mapper);
+        else this.register();
         settle();
         return;
       case 'cancel':

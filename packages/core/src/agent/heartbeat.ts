@@ -21,6 +21,8 @@ export interface HeartbeatSource {
   load(): { inFlight: number; queued: number };
   /** The broker node the transport is on now (clusters), if it has one. */
   node?(): string | undefined;
+  /** True while Registers should ask to be re-admitted after a retire (`rejoin`). */
+  rejoin?(): boolean;
 }
 
 /** Owns the ping timer; `stop()` clears it. */
@@ -59,7 +61,7 @@ export class Heartbeat {
   register(): void {
     const { identity, tags, concurrency, pingInterval, priority } = this.src;
     const node = this.src.node?.();
-    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority, ...(node ? { node } : {}) });
+    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority, ...(node ? { node } : {}), ...(this.src.rejoin?.() ? { rejoin: true } : {}) });
   }
 
   /** Sends an UnRegister (clean goodbye). */

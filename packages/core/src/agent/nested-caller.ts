@@ -47,7 +47,8 @@ export class NestedCaller {
   private get(): Promise<Mapper> {
     if (!this.canCall()) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.agent} is not running` }));
     this.mapper ??= (async () => {
-      const mapper = new Mapper({ ...this.options, transport: this.transport });
+      // A light mapper: no roster (the cluster's mappers keep it), so no gossip from every agent.
+      const mapper = new Mapper({ roster: false, ...this.options, transport: this.transport });
       await mapper.start();
       return mapper;
     })();

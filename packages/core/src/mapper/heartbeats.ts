@@ -22,6 +22,10 @@ export interface HeartbeatContext {
   advertiseTo(identity: string): void;
   /** Moves or fails the requests a dropped agent was running. */
   agentLost(record: AgentRecord, reason: AgentDownReason): void;
+  /** False for an agent whose heartbeats are refused (it was removed from the roster; `rejoin` asks to be re-admitted). */
+  admits?(identity: string, rejoin: boolean): boolean;
+  /** A refused agent sent a heartbeat. */
+  refused?(identity: string): void;
 }
 
 /** Least time (ms) between two Advertises asking one agent to confirm what we hold of it. */
@@ -44,6 +48,7 @@ export class Heartbeats {
 
   onRegister(p: RegisterPacket, now: number): void {
     const { registry, faults } = this.ctx;
+    if (this.ctx.admits?.(p.identity, p.rejoin === true) === false) return this.ctx.refused?.(p.identity);
     const outcome = registry.register(p, now);
     if (!outcome.record) {
       faults.record('refusedAgents', 'registry-full', { agents: registry.size }, 'registry full (maxAgents): Registers of new agents are refused');
@@ -60,6 +65,7 @@ export class Heartbeats {
   }
 
   onPing(p: PingPacket, now: number): void {
+    if (this.ctx.admits?.(p.identity, false) === false) return this.ctx.refused?.(p.identity);
     const pinged = this.ctx.registry.ping(p, now);
     if (!pinged) {
       // An agent we do not know (we started after it, or dropped it): ask it to register. Past the

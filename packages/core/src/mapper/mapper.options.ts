@@ -5,6 +5,7 @@ import type { AgentView } from '../selectors/selector';
 import type { Transport } from '../transport/transport';
 import type { SurveyStats } from './surveys';
 import type { MapperFaultCounts } from './mapper-faults';
+import type { RosterAgent, RosterOptions } from './roster/roster.options';
 
 /** Defaults of {@link MapperOptions}. */
 export const DEFAULT_MAPPER_OPTIONS = {
@@ -18,7 +19,7 @@ export const DEFAULT_MAPPER_OPTIONS = {
 } as const;
 
 /** Why an agent left dispatch. */
-export type AgentDownReason = 'unregistered' | 'timeout' | 'transport';
+export type AgentDownReason = 'unregistered' | 'timeout' | 'transport' | 'removed';
 
 /**
  * Events a mapper emits. Listeners run guarded: one that throws (or returns a rejected promise) is
@@ -31,6 +32,10 @@ export interface MapperEvents {
   'agent:update': [agent: AgentView];
   /** An agent left dispatch. */
   'agent:down': [agent: AgentView, reason: AgentDownReason];
+  /** The failure detector suspects an agent (it gets no new work until it pings again). */
+  'agent:suspect': [agent: RosterAgent];
+  /** An agent was retired (`mapper.forget()` here or on another mapper). */
+  'agent:removed': [agent: RosterAgent];
 }
 
 /** Counters a mapper keeps (since start). */
@@ -85,6 +90,12 @@ export interface MapperOptions {
    * memory without bound. Default 10 000.
    */
   maxAgents?: number;
+  /**
+   * The roster of every agent ever registered (see docs/roster.md): its store, gossip and failure
+   * detector. `false` turns it off (agents are then judged by `agentTimeout` alone). Default: on,
+   * in memory.
+   */
+  roster?: RosterOptions | false;
   logger?: Logger;
 }
 

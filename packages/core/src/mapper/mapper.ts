@@ -17,6 +17,8 @@ import type { Dispatch } from './dispatch.types';
 import { Dispatcher } from './dispatcher';
 import { GuardedEmitter } from './guarded-emitter';
 import { Heartbeats } from './heartbeats';
+import { MapperRoster } from './mapper-roster';
+import type { RosterAgent, RosterStats } from './roster/roster.options';
 import { checkHops, shuttingDownError } from './mapper-errors';
 import { receive, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
@@ -63,8 +65,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'roster'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
+  private readonly rosterPart: MapperRoster | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
   private startedAt = 0;
@@ -96,13 +99,32 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       registry: this.registry,
       waiters: this.waiters,
       faults: this.faults,
-      notify: (event: keyof MapperEvents, agent: AgentView, reason?: AgentDownReason) => (event === 'agent:down' ? this.notify(event, agent, reason!) : this.notify(event, agent)),
+      notify: (event: 'agent:up' | 'agent:update' | 'agent:down', agent: AgentView, reason?: AgentDownReason) => {
+        this.rosterPart?.observe(event, agent, reason);
+        if (event === 'agent:down') this.notify(event, agent, reason!);
+        else this.notify(event, agent);
+      },
+      admits: (identity, rejoin) => this.rosterPart?.roster.admits(identity, rejoin) ?? true,
+      refused: (identity) => this.rosterPart?.refused(identity),
       agentLost: (record, reason) => this.dispatcher.agentLost(record, reason),
       advertiseTo: (identity) => {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
       },
     });
     this.surveys = new Surveys({ identity: this.identity, logger: this.logger, link: () => this.link, listening: (route, tags) => listeningAgents(this.registry, route, tags) });
+    if (options.roster !== false) {
+      this.rosterPart = new MapperRoster(options.roster ?? {}, {
+        identity: this.identity,
+        transport: this.transport,
+        registry: this.registry,
+        heartbeats: () => this.heartbeats,
+        logger: this.logger,
+        emit: (event, agent) => this.notify(event, agent),
+        tellRemoved: (identity) => {
+          if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity, removed: true });
+        },
+      });
+    }
     this.dispatcher = new Dispatcher({
       identity: this.identity,
       registry: this.registry,
@@ -129,6 +151,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private async open(): Promise<void> {
     const inbox: MapperInbox = { malformed: this.malformed, dispatcher: this.dispatcher, heartbeats: this.heartbeats, surveys: this.surveys };
     try {
+      await this.rosterPart?.load();
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
         onPacket: (packet) => receive(inbox, packet),
@@ -146,11 +169,13 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       });
     } catch (err) {
       this.state = 'closed';
+      await this.rosterPart?.close();
       if (this.ownsTransport) await this.transport.close();
       throw err;
     }
     // close() was called while we were connecting: it waits for us, then closes what we opened.
     if (this.closing) return;
+    await this.rosterPart?.start();
     this.state = 'running';
     this.startedAt = Date.now();
     this.advertise();
@@ -176,6 +201,30 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   /** A snapshot of the live agents. */
   agents(): AgentView[] {
     return [...this.registry.all()].map((a) => a.snapshot());
+  }
+
+  /** Every agent this mapper's roster holds (live, suspect, down, removed, or not heard of since a restart). */
+  roster(): RosterAgent[] {
+    return this.rosterPart?.roster.list() ?? [];
+  }
+
+  /**
+   * Retires an agent on every mapper: it turns `removed` (gossiped), leaves dispatch, and its
+   * heartbeats are refused from now on. Returns its entry, or undefined when the roster never knew it.
+   */
+  forget(identity: string): RosterAgent | undefined {
+    if (!this.rosterPart) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Mapper ${this.identity} runs without a roster (roster: false)` });
+    return this.rosterPart.roster.forget(identity);
+  }
+
+  /** Counters of the roster (gossip traffic, stalls discounted, saves failed); undefined without a roster. */
+  rosterStats(): RosterStats | undefined {
+    return this.rosterPart?.roster.stats;
+  }
+
+  /** Pauses (true) or resumes this mapper's roster gossip: a partition of the roster, for tests and maintenance. */
+  pauseGossip(paused: boolean): void {
+    this.rosterPart?.roster.pauseGossip(paused);
   }
 
   /**
@@ -260,6 +309,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.surveys.closeAll();
     await this.dispatcher.drain(this.o.drainTimeout, shuttingDownError(this.identity));
     this.waiters.cancelAll();
+    await this.rosterPart?.close();
     await this.link?.close();
     if (this.ownsTransport) await this.transport.close();
     this.state = 'closed';

@@ -144,6 +144,17 @@ export class Registry {
     this.unindex(record);
   }
 
+  /** Puts a suspended agent back into dispatch (the roster's suspicion ended with a heartbeat). */
+  resume(record: AgentRecord): void {
+    if (!record.suspended || this.agents.get(record.identity) !== record) return;
+    record.suspended = false;
+    for (const route of record.routes) {
+      const list = this.byRoute.get(route);
+      if (list) list.push(record);
+      else this.byRoute.set(route, [record]);
+    }
+  }
+
   remove(identity: string): AgentRecord | undefined {
     const record = this.agents.get(identity);
     if (!record) return undefined;

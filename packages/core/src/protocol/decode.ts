@@ -83,6 +83,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : !(isCount(p.pingInterval) && p.pingInterval > 0) ? 'pingInterval must be a positive integer'
     : p.endpoint !== undefined && !isEndpoint(p.endpoint) ? 'endpoint must be a tcp:// or ipc:// URL (at most 1024 characters)'
     : !isNode(p.node) ? NODE_REASON
+    : p.rejoin !== undefined && typeof p.rejoin !== 'boolean' ? 'rejoin must be a boolean'
     : undefined,
   ping: (p) =>
     !isStr(p.identity) ? 'identity must be a non-empty string'
@@ -91,7 +92,10 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : !isNode(p.node) ? NODE_REASON
     : undefined,
   unregister: (p) => (!isStr(p.identity) ? 'identity must be a non-empty string' : undefined),
-  advertise: (p) => (!isStr(p.mapper) ? 'mapper must be a non-empty string' : undefined),
+  advertise: (p) =>
+    !isStr(p.mapper) ? 'mapper must be a non-empty string'
+    : p.removed !== undefined && typeof p.removed !== 'boolean' ? 'removed must be a boolean'
+    : undefined,
   cancel: (p) =>
     !isCount(p.id) ? 'id must be a non-negative integer'
     : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'

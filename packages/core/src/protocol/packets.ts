@@ -34,6 +34,8 @@ export interface RegisterPacket {
   endpoint?: string;
   /** The broker node (`host:port`) the agent is connected to, on transports that have nodes (a cluster). Optional. */
   node?: string;
+  /** The agent was restarted on purpose after `nanite forget`: mappers admit its identity again. */
+  rejoin?: boolean;
 }
 
 /** Agent → all mappers: periodic status. */
@@ -59,6 +61,8 @@ export interface AdvertisePacket {
   v: 1;
   type: 'advertise';
   mapper: string;
+  /** Unicast only: the cluster removed this agent (`mapper.forget()`); it logs that and stops. */
+  removed?: boolean;
 }
 
 /** Mapper → agent: run a route. `push` packets expect no reply. */

@@ -4,6 +4,15 @@ import { $, ago, h } from './dom.js';
 import { agents, config, serverNow, upAgents } from './state.js';
 
 const rows = new Map(); // identity -> <tr>
+/** Row order by state: live first, then doubted, gone, retired. */
+const ORDER = ['up', 'suspect', 'down', 'removed'];
+
+/** The badge next to an agent that is not plainly up. */
+function badge(a) {
+  if (a.state === 'suspect') return 'suspect · no new work';
+  if (a.state === 'removed') return 'removed';
+  return `down · ${a.downReason || 'gone'}`;
+}
 
 /**
  * Draws the table. `onPick(identity)` runs when an up agent's row is clicked; `flash` briefly
@@ -17,7 +26,7 @@ export function renderAgents(onPick, flash) {
     }
   }
   const body = $('agent-rows');
-  const list = [...agents.values()].sort((a, b) => (a.state === b.state ? a.identity.localeCompare(b.identity) : a.state === 'up' ? -1 : 1));
+  const list = [...agents.values()].sort((a, b) => (a.state === b.state ? a.identity.localeCompare(b.identity) : ORDER.indexOf(a.state) - ORDER.indexOf(b.state)));
   let shown = 0;
   for (const a of list) {
     let tr = rows.get(a.identity);
@@ -61,7 +70,7 @@ function fillRow(tr, a) {
   tr.title = up ? 'Click to send the next request to this agent' : '';
   const load = Math.max(0, a.load);
   // A down agent's last load means nothing any more: grey bar, no number.
-  const level = !up ? 'down' : load >= 0.85 ? 'hot' : load >= 0.6 ? 'warn' : 'ok';
+  const level = a.state === 'down' || a.state === 'removed' ? 'down' : load >= 0.85 ? 'hot' : load >= 0.6 ? 'warn' : 'ok';
   const sorted = [...a.routes].sort();
   const routes = sorted.slice(0, 4).map((r) => h('span', { class: 'chip', text: r }));
   if (sorted.length > 4) routes.push(h('span', { class: 'chip more', title: sorted.join('\n'), text: `+${sorted.length - 4} more` }));
@@ -71,7 +80,7 @@ function fillRow(tr, a) {
         h('span', { class: 'dot', 'aria-hidden': 'true' }),
         h('span', { class: 'id', text: a.identity }),
         a.node ? h('span', { class: 'muted', 'data-role': 'node', title: 'broker node', text: ` @ ${a.node}` }) : null,
-        up ? null : h('span', { class: 'state-badge', 'data-role': 'state', text: `down · ${a.downReason || 'gone'}` }))),
+        up ? null : h('span', { class: 'state-badge', 'data-role': 'state', text: badge(a) }))),
     h('td', { class: 'col-load' },
       h('div', { class: 'load', title: `status ${a.status.toFixed(3)} + ${a.pending} pending from this mapper / concurrency ${a.concurrency}` },
         h('div', { class: 'bar', 'data-level': level, role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(load * 100), 'aria-label': `load of ${a.identity}` },
@@ -89,8 +98,8 @@ function fillRow(tr, a) {
 function fillSeen(tr, a) {
   const cell = tr.querySelector('[data-role="seen"]');
   if (!cell) return;
-  if (a.state === 'down') {
-    cell.textContent = `down ${ago(serverNow() - a.downAt)}`;
+  if (a.state === 'down' || a.state === 'removed') {
+    cell.textContent = `${a.state} ${ago(serverNow() - a.downAt)}`;
     cell.classList.remove('stale');
     cell.title = `last heard ${new Date(a.lastSeen).toLocaleTimeString()}`;
     return;

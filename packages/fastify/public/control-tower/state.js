@@ -3,7 +3,7 @@
 /** The server's settings for this page (title, readOnly, auth, maxTimeout). */
 export const config = JSON.parse(document.getElementById('tower-config').textContent);
 
-/** identity -> agent row from the server (an AgentView plus state 'up' | 'down', downAt, downReason). */
+/** identity -> agent row from the server (an AgentView plus state 'up' | 'suspect' | 'down' | 'removed', downAt, downReason). */
 export const agents = new Map();
 
 let clockOffset = 0;

@@ -1,10 +1,14 @@
 /** The agents the Control Tower shows: the mapper's live ones plus those that went down lately. */
-import { BurstLog, type AgentDownReason, type AgentView, type BurstLogger, type Mapper } from '@nanite/core';
+import { BurstLog, type AgentDownReason, type AgentView, type BurstLogger, type Mapper, type RosterAgent } from '@nanite/core';
 
 /** One agent as the Control Tower API shows it. */
 export interface AgentRow extends AgentView {
-  /** `up` while the mapper dispatches to it; `down` after it left (kept for `downRetention`). */
-  state: 'up' | 'down';
+  /**
+   * `up` while the mapper dispatches to it; `suspect` while the failure detector doubts it (no new
+   * work); `down` after it left, `removed` after it was retired (`nanite forget`), both kept for
+   * `downRetention`.
+   */
+  state: 'up' | 'suspect' | 'down' | 'removed';
   /** When it went down (epoch ms). */
   downAt?: number;
   /** Why it went down. */
@@ -47,6 +51,10 @@ export class AgentBoard {
   private readonly onUp = (view: AgentView): void => this.changed('agent:up', view);
   private readonly onUpdate = (view: AgentView): void => this.changed('agent:update', view);
   private readonly onDown = (view: AgentView, reason: AgentDownReason): void => this.wentDown(view, reason);
+  private readonly onSuspect = (r: RosterAgent): void => {
+    const view = this.mapper.agents().find((a) => a.identity === r.identity);
+    if (view) this.changed('agent:update', view);
+  };
   private closed = false;
   private readonly evictions: BurstLog;
 
@@ -58,11 +66,13 @@ export class AgentBoard {
     mapper.on('agent:up', this.onUp);
     mapper.on('agent:update', this.onUpdate);
     mapper.on('agent:down', this.onDown);
+    mapper.on('agent:suspect', this.onSuspect);
   }
 
   /** Live agents, then the ones that went down, each group by identity. */
   rows(): AgentRow[] {
-    const up = this.mapper.agents().filter((a) => !this.down.has(a.identity)).map((a): AgentRow => ({ ...a, state: 'up' }));
+    const suspects = new Set(this.mapper.roster().filter((r) => r.state === 'suspect').map((r) => r.identity));
+    const up = this.mapper.agents().filter((a) => !this.down.has(a.identity)).map((a): AgentRow => ({ ...a, state: suspects.has(a.identity) ? 'suspect' : 'up' }));
     const down = [...this.down.values()].map((d) => d.row);
     const byIdentity = (a: AgentRow, b: AgentRow): number => a.identity.localeCompare(b.identity);
     return [...up.sort(byIdentity), ...down.sort(byIdentity)];
@@ -86,6 +96,7 @@ export class AgentBoard {
     this.mapper.off('agent:up', this.onUp);
     this.mapper.off('agent:update', this.onUpdate);
     this.mapper.off('agent:down', this.onDown);
+    this.mapper.off('agent:suspect', this.onSuspect);
     for (const d of this.down.values()) clearTimeout(d.timer);
     this.down.clear();
     this.listeners.clear();
@@ -97,11 +108,12 @@ export class AgentBoard {
       clearTimeout(back.timer);
       this.down.delete(view.identity);
     }
-    this.emit({ type: back ? 'agent:up' : type, agent: { ...view, state: 'up' } });
+    const suspect = this.mapper.roster().some((r) => r.identity === view.identity && r.state === 'suspect');
+    this.emit({ type: back ? 'agent:up' : type, agent: { ...view, state: suspect ? 'suspect' : 'up' } });
   }
 
   private wentDown(view: AgentView, reason: AgentDownReason): void {
-    const row: AgentRow = { ...view, state: 'down', downAt: Date.now(), downReason: reason, inFlight: 0, pending: 0 };
+    const row: AgentRow = { ...view, state: reason === 'removed' ? 'removed' : 'down', downAt: Date.now(), downReason: reason, inFlight: 0, pending: 0 };
     const previous = this.down.get(view.identity);
     if (previous) {
       clearTimeout(previous.timer);

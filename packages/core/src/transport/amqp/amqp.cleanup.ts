@@ -5,6 +5,7 @@
  */
 import { amqpNames } from './amqp.topology';
 import { resolveNodes } from './amqp.nodes';
+import { gossipNames } from './amqp-gossip.link';
 
 /** Options of {@link removeAmqpTopology}. */
 export interface RemoveAmqpTopologyOptions {
@@ -35,7 +36,8 @@ export async function removeAmqpTopology(url: string, prefix: string, options: R
     const ch = await conn.createChannel();
     const n = amqpNames(prefix);
     for (const route of options.routes ?? []) await ch.deleteQueue(n.parkQueue(route));
-    for (const exchange of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(exchange);
+    const g = gossipNames(prefix);
+    for (const exchange of [n.heartbeat, n.advertise, n.agent, n.reply, n.park, g.fanout, g.direct]) await ch.deleteExchange(exchange);
     await ch.close();
   } finally {
     await conn.close();

@@ -10,6 +10,8 @@ import { JsonSerializer } from '../../serializer/json.serializer';
 import type { Serializer } from '../../serializer/serializer';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
 import { AmqpAgentLink } from './amqp-agent.link';
+import { AmqpGossipLink } from './amqp-gossip.link';
+import type { GossipLink, GossipSink, GossipTransport } from '../gossip';
 import { AmqpConnection, type AmqpNodeState } from './amqp.connection';
 import { resolveNodes } from './amqp.nodes';
 import { AmqpMapperLink } from './amqp-mapper.link';
@@ -33,7 +35,7 @@ export interface AmqpTransportStats {
 }
 
 /** The RabbitMQ transport. */
-export class AmqpTransport implements Transport {
+export class AmqpTransport implements Transport, GossipTransport {
   readonly url: string;
   /** The exchange/queue name prefix. */
   readonly prefix: string;
@@ -46,6 +48,7 @@ export class AmqpTransport implements Transport {
   private readonly connection: AmqpConnection;
   private readonly links = new Set<AmqpAgentLink | AmqpMapperLink>();
   private readonly listeners = new Set<(connected: boolean, node?: string) => void>();
+  private readonly gossipLinks = new Set<AmqpGossipLink>();
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -171,7 +174,16 @@ export class AmqpTransport implements Transport {
     return link;
   }
 
-  private async opened(link: AmqpAgentLink | AmqpMapperLink): Promise<void> {
+  /** Opens a mapper's gossip endpoint (the roster's anti-entropy; see amqp-gossip.link.ts). */
+  async openGossip(id: string, sink: GossipSink): Promise<GossipLink> {
+    this.assertStarted();
+    const link = new AmqpGossipLink(id, sink, { connection: this.connection, prefix: this.prefix, serializer: this.serializer, logger: this.logger, onClosed: (l) => this.gossipLinks.delete(l) });
+    this.gossipLinks.add(link);
+    await this.opened(link);
+    return link;
+  }
+
+  private async opened(link: AmqpAgentLink | AmqpMapperLink | AmqpGossipLink): Promise<void> {
     try {
       await link.open();
     } catch (err) {
@@ -184,6 +196,7 @@ export class AmqpTransport implements Transport {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const link of [...this.links]) await link.close();
+      for (const link of [...this.gossipLinks]) await link.close();
       await this.connection.close();
       this.listeners.clear();
     })();

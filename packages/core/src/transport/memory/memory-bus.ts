@@ -6,6 +6,7 @@
  */
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
 import type { AgentSink, MapperSink } from '../transport';
+import { MemoryGossipHub } from './memory-gossip';
 
 const noopSettle = (): void => undefined;
 
@@ -18,11 +19,15 @@ interface AgentEntry {
 export class MemoryBus {
   private readonly agents = new Map<string, AgentEntry>();
   private readonly mappers = new Map<string, MapperSink>();
+  /** Mappers' gossip endpoints (the roster). */
+  readonly gossip: MemoryGossipHub;
 
   constructor(
     readonly name: string,
     private readonly copy: <T>(value: T) => T,
-  ) {}
+  ) {
+    this.gossip = new MemoryGossipHub(copy);
+  }
 
   attachAgent(identity: string, sink: AgentSink): void {
     this.agents.set(identity, { sink, receiving: true });
@@ -46,7 +51,7 @@ export class MemoryBus {
   }
 
   get empty(): boolean {
-    return this.agents.size === 0 && this.mappers.size === 0;
+    return this.agents.size === 0 && this.mappers.size === 0 && this.gossip.empty;
   }
 
   toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket): void {

@@ -13,6 +13,7 @@
 import { NaniteError } from '../../errors';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket } from '../../protocol/packets';
+import type { GossipLink, GossipSink, GossipTransport } from '../gossip';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
 import { MemoryBus } from './memory-bus';
 
@@ -63,7 +64,7 @@ export class MemoryBusRegistry {
 const processRegistry = new MemoryBusRegistry();
 
 /** The in-process transport. */
-export class MemoryTransport implements Transport {
+export class MemoryTransport implements Transport, GossipTransport {
   readonly url: string;
   private readonly name: string;
   private readonly copy: 'reference' | 'clone';
@@ -154,6 +155,13 @@ export class MemoryTransport implements Transport {
       },
     };
     this.links.set(link, sink);
+    return link;
+  }
+
+  /** Opens a mapper's gossip endpoint on this bus (see transport/gossip.ts). */
+  async openGossip(id: string, sink: GossipSink): Promise<GossipLink> {
+    const link = this.requireBus().gossip.open(id, sink, () => this.reachable, () => this.links.delete(link));
+    this.links.set(link, {});
     return link;
   }
 

@@ -1,0 +1,204 @@
+/**
+ * Anti-entropy between mappers over a {@link GossipLink}:
+ * - every `interval`, a digest (one hash per bucket of identities) goes to every mapper (fanout);
+ * - a mapper whose digest differs in some buckets sends the sender its entries of those buckets
+ *   and asks for theirs (direct message); the answer closes the gap (push-pull, one round trip);
+ * - local changes go at once (batched over `deltaDelay`) as deltas to every peer heard lately.
+ * Everything received is validated; malformed messages are dropped and counted.
+ */
+import { BurstLog, type BurstLogger } from '../../internal/burst-log';
+import type { GossipLink } from '../../transport/gossip';
+import { parseEntry, parseStamp } from './roster-codec';
+import type { HlcStamp } from './hlc';
+import type { RosterEntry } from './roster-entry';
+import { DIGEST_BUCKETS, type RosterSet } from './roster-set';
+
+/** Most peers tracked (a flood of forged sender ids must not turn deltas into a flood). */
+const MAX_PEERS = 256;
+
+/** Most entries in one message (bigger syncs go in several). */
+const MAX_ENTRIES_PER_MESSAGE = 500;
+
+/** What the gossip needs from its roster. */
+export interface GossipHost {
+  readonly id: string;
+  readonly set: RosterSet;
+  /** A fresh HLC stamp (sent along so peers' clocks follow ours). */
+  stamp(): HlcStamp;
+  /** A peer's stamp: the roster's clock takes it into account. */
+  heardClock(at: HlcStamp): void;
+  /** Entries from a peer, validated: the roster merges them. */
+  merge(entries: RosterEntry[], from: string): void;
+}
+
+/** Options of {@link RosterGossip}. */
+export interface RosterGossipOptions {
+  /** Digest period (ms). Default 1 000. */
+  interval: number;
+  /** Delay (ms) batching local changes into one delta. Default 50. */
+  deltaDelay: number;
+  logger?: BurstLogger;
+}
+
+/** Counters of the gossip. */
+export interface GossipStats {
+  sent: number;
+  received: number;
+  bytesSent: number;
+  malformed: number;
+  peers: number;
+}
+
+type Msg =
+  | { t: 'digest'; from: string; at: HlcStamp; buckets: string[] }
+  | { t: 'entries'; from: string; at: HlcStamp; entries: RosterEntry[]; want?: number[] };
+
+/** Runs the gossip of one roster. */
+export class RosterGossip {
+  private timer: NodeJS.Timeout | undefined;
+  private deltaTimer: NodeJS.Timeout | undefined;
+  private readonly dirty = new Set<string>();
+  /** Peers and when (local ms) we last heard them; bounded by how many mappers talk. */
+  private readonly peers = new Map<string, number>();
+  private paused = false;
+  private readonly malformedLog: BurstLog;
+  readonly stats: GossipStats = { sent: 0, received: 0, bytesSent: 0, malformed: 0, peers: 0 };
+
+  constructor(
+    private readonly host: GossipHost,
+    private readonly link: GossipLink,
+    private readonly o: RosterGossipOptions,
+  ) {
+    this.malformedLog = new BurstLog({ logger: o.logger, bindings: { mapper: host.id }, message: 'malformed roster gossip dropped (further ones are only counted for a while)' });
+  }
+
+  /** Starts the digest timer (and sends the first digest at once). */
+  start(): void {
+    this.stop();
+    this.timer = setInterval(() => this.tick(), this.o.interval);
+    this.timer.unref();
+    this.tick();
+  }
+
+  /** Stops the timers. Idempotent. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.deltaTimer) clearTimeout(this.deltaTimer);
+    this.timer = undefined;
+    this.deltaTimer = undefined;
+  }
+
+  /**
+   * Fault injection and maintenance: while paused nothing is sent and what arrives is dropped
+   * (a partition of this mapper's gossip). `resume()` catches up through the next digests.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.tick();
+  }
+
+  /** An entry changed locally: it goes to every peer shortly. */
+  changed(identity: string): void {
+    this.dirty.add(identity);
+    if (this.deltaTimer) return;
+    this.deltaTimer = setTimeout(() => this.flushDelta(), this.o.deltaDelay);
+    this.deltaTimer.unref();
+  }
+
+  /** Handles one message from the transport. */
+  onMessage(raw: unknown): void {
+    if (this.paused) return;
+    const m = parseMessage(raw);
+    if (!m) {
+      this.stats.malformed++;
+      this.malformedLog.record({ reason: 'invalid gossip message' });
+      return;
+    }
+    if (m.from === this.host.id) return;
+    this.stats.received++;
+    this.host.heardClock(m.at);
+    if (this.peers.has(m.from) || this.peers.size < MAX_PEERS) this.peers.set(m.from, Date.now());
+    this.stats.peers = this.peers.size;
+    if (m.t === 'digest') return this.onDigest(m.from, m.buckets);
+    if (m.entries.length) this.host.merge(m.entries, m.from);
+    if (m.want?.length) this.sendEntries(m.from, this.host.set.inBuckets(new Set(m.want)), undefined);
+  }
+
+  private onDigest(from: string, theirs: string[]): void {
+    const ours = this.host.set.digest();
+    const differ: number[] = [];
+    for (let i = 0; i < DIGEST_BUCKETS; i++) if (ours[i] !== theirs[i]) differ.push(i);
+    if (differ.length) this.sendEntries(from, this.host.set.inBuckets(new Set(differ)), differ);
+  }
+
+  private tick(): void {
+    if (this.paused) return;
+    const now = Date.now();
+    for (const [peer, at] of this.peers) if (now - at > this.o.interval * 10) this.peers.delete(peer);
+    this.stats.peers = this.peers.size;
+    this.post(undefined, { t: 'digest', from: this.host.id, at: this.host.stamp(), buckets: this.host.set.digest() });
+  }
+
+  private flushDelta(): void {
+    this.deltaTimer = undefined;
+    if (this.paused) return;
+    const entries: RosterEntry[] = [];
+    for (const id of this.dirty) {
+      const e = this.host.set.get(id);
+      if (e) entries.push(e);
+    }
+    this.dirty.clear();
+    if (!entries.length) return;
+    for (const peer of this.peers.keys()) this.sendEntries(peer, entries, undefined);
+  }
+
+  private sendEntries(to: string, entries: RosterEntry[], want: number[] | undefined): void {
+    if (this.paused) return;
+    if (entries.length === 0 && !want) return;
+    for (let i = 0; i === 0 || i < entries.length; i += MAX_ENTRIES_PER_MESSAGE) {
+      const chunk = entries.slice(i, i + MAX_ENTRIES_PER_MESSAGE);
+      this.post(to, { t: 'entries', from: this.host.id, at: this.host.stamp(), entries: chunk, ...(want && i === 0 ? { want } : {}) });
+    }
+  }
+
+  private post(to: string | undefined, m: Msg): void {
+    this.stats.sent++;
+    // Bandwidth accounting at the JSON size, what the default serializer puts on the wire.
+    this.stats.bytesSent += JSON.stringify(m).length;
+    try {
+      if (to === undefined) this.link.broadcast(m);
+      else this.link.send(to, m);
+    } catch {
+      // Gossip is best-effort: a lost message is repaired by the next digest.
+    }
+  }
+}
+
+/** A gossip message from outside, validated; undefined when anything is off. */
+function parseMessage(raw: unknown): Msg | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const m = raw as Record<string, unknown>;
+  const at = parseStamp(m.at);
+  if (typeof m.from !== 'string' || m.from.length === 0 || m.from.length > 512 || !at) return undefined;
+  if (m.t === 'digest') {
+    if (!Array.isArray(m.buckets) || m.buckets.length !== DIGEST_BUCKETS || !m.buckets.every((b) => typeof b === 'string' && b.length === 16)) return undefined;
+    return { t: 'digest', from: m.from, at, buckets: m.buckets as string[] };
+  }
+  if (m.t !== 'entries' || !Array.isArray(m.entries) || m.entries.length > MAX_ENTRIES_PER_MESSAGE) return undefined;
+  const entries: RosterEntry[] = [];
+  for (const raw of m.entries) {
+    const e = parseEntry(raw);
+    if (!e) return undefined;
+    entries.push(e);
+  }
+  let want: number[] | undefined;
+  if (m.want !== undefined) {
+    if (!Array.isArray(m.want) || m.want.length > DIGEST_BUCKETS || !m.want.every((b) => Number.isInteger(b) && b >= 0 && b < DIGEST_BUCKETS)) return undefined;
+    want = m.want as number[];
+  }
+  return { t: 'entries', from: m.from, at, entries, ...(want ? { want } : {}) };
+}

@@ -1,0 +1,89 @@
+/** Options of the mapper's roster. */
+import type { PhiDetectorOptions } from './phi-detector';
+import type { AgentMeta, RosterState } from './roster-entry';
+import type { RosterStore } from './roster-store';
+
+/** Defaults of {@link RosterOptions}. */
+export const DEFAULT_ROSTER_OPTIONS = {
+  maxEntries: 10_000,
+  tombstoneTtl: 7 * 24 * 3_600_000,
+  gossipInterval: 1_000,
+  deltaDelay: 50,
+  detectInterval: 100,
+  saveDelay: 1_000,
+} as const;
+
+/** How the mapper keeps its roster of every agent ever registered. */
+export interface RosterOptions {
+  /**
+   * Where the roster survives restarts: a file path (`./nanite-roster.json`), a `redis://` URL
+   * (needs the `ioredis` package) or a {@link RosterStore}. Default: memory only.
+   */
+  store?: string | RosterStore;
+  /** Key prefix in Redis. Default `nanite:roster:`. */
+  redisPrefix?: string;
+  /** Most entries (agents) kept; past it the longest-removed, then the longest-down, are evicted. Default 10 000. */
+  maxEntries?: number;
+  /** How long (ms) a removed agent's tombstone is kept (and gossiped). Default 7 days. */
+  tombstoneTtl?: number;
+  /** Gossip digest period (ms). Default 1 000. */
+  gossipInterval?: number;
+  /** Delay batching local changes into one gossip delta (ms). Default 50. */
+  deltaDelay?: number;
+  /** How often the failure detector looks (ms). Default 100. */
+  detectInterval?: number;
+  /** Debounce of saves to the store (ms). Default 1 000. */
+  saveDelay?: number;
+  /** Failure-detector thresholds. */
+  detector?: PhiDetectorOptions;
+  /** The physical clock of the roster's hybrid logical clock (ms). Tests inject skew here. Default `Date.now`. */
+  clock?: () => number;
+  /** Gossip with other mappers through the transport (when it can). Default true. */
+  gossip?: boolean;
+}
+
+/** {@link RosterOptions} with defaults applied (what the roster itself reads). */
+export type ResolvedRosterOptions = Required<Omit<RosterOptions, 'store' | 'redisPrefix' | 'detector' | 'clock'>>;
+
+/** Applies the defaults. */
+export function resolveRosterOptions(o: RosterOptions): ResolvedRosterOptions {
+  const d = DEFAULT_ROSTER_OPTIONS;
+  return {
+    maxEntries: o.maxEntries ?? d.maxEntries, tombstoneTtl: o.tombstoneTtl ?? d.tombstoneTtl, gossipInterval: o.gossipInterval ?? d.gossipInterval,
+    deltaDelay: o.deltaDelay ?? d.deltaDelay, detectInterval: o.detectInterval ?? d.detectInterval, saveDelay: o.saveDelay ?? d.saveDelay, gossip: o.gossip ?? true,
+  };
+}
+
+/** One agent as the roster shows it. */
+export interface RosterAgent extends AgentMeta {
+  identity: string;
+  state: RosterState;
+  incarnation: number;
+  /** Epoch ms (0: never). */
+  firstSeen: number;
+  /** When it last came up (epoch ms; 0: never). */
+  lastUp: number;
+  /** When it last went down (epoch ms; 0: never). */
+  lastDown: number;
+  /** When it was removed (epoch ms of the remover's clock). */
+  removedAt?: number;
+  /** The mapper that wrote its current state. */
+  by: string;
+}
+
+/** Counters of the roster. */
+export interface RosterStats {
+  entries: number;
+  /** Entries refused because the roster held `maxEntries` and nothing could be evicted. */
+  refused: number;
+  /** Gossip messages dropped as malformed. */
+  malformedGossip: number;
+  gossipSent: number;
+  gossipBytesSent: number;
+  gossipReceived: number;
+  peers: number;
+  /** Stalls of this mapper's event loop the failure detector discounted. */
+  stalls: number;
+  /** Saves to the store that failed. */
+  saveFailures: number;
+}
