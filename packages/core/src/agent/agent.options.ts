@@ -1,5 +1,6 @@
 import type { ActorLike } from '../actor/actor-routes';
 import type { Logger } from '../internal/logger';
+import type { Observer } from '../observability/observer';
 import type { MapperOptions } from '../mapper/mapper.options';
 import type { Transport } from '../transport/transport';
 import type { StatusFunction } from './status';
@@ -35,4 +36,6 @@ export interface AgentOptions {
    */
   mapper?: Omit<MapperOptions, 'transport'>;
   logger?: Logger;
+  /** Observability adapters (metrics, tracing; see docs/observability.md); the agent's nested calls use them too. None: no hook runs. */
+  observers?: readonly Observer[];
 }

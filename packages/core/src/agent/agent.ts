@@ -7,6 +7,8 @@ import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
+import { observeAgent } from '../observability/combine';
+import type { AgentObservation } from '../observability/observer';
 import { decodePacket } from '../protocol/decode';
 import { createTransport } from '../transport/create-transport';
 import type { AgentLink, Settle, Transport } from '../transport/transport';
@@ -70,6 +72,8 @@ export class Agent {
   private link: AgentLink | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly runner: JobRunner;
+  /** Metrics / tracing hooks; undefined (and skipped) when no observer is configured. */
+  private readonly observation: AgentObservation | undefined;
   private state: AgentState = 'idle';
   private readonly nested: NestedCaller;
   private starting: Promise<void> | undefined;
@@ -98,7 +102,18 @@ export class Agent {
       routes: () => [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent })),
       load: () => ({ inFlight: this.runner.running, queued: this.runner.queued }),
     });
-    this.nested = new NestedCaller(this.transport, { logger: this.logger, ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
+    this.observation = observeAgent(options.observers, {
+      identity: this.identity,
+      transport: this.transport,
+      logger: this.logger,
+      concurrency: this.concurrency,
+      maxQueued: this.maxQueued,
+      stats: () => this.stats,
+      inFlight: () => this.runner.running,
+      queued: () => this.runner.queued,
+      malformed: () => this.malformed.byKind(),
+    });
+    this.nested = new NestedCaller(this.transport, { logger: this.logger, ...(options.observers ? { observers: options.observers } : {}), ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
     this.runner = new JobRunner({
       identity: this.identity,
       concurrency: this.concurrency,
@@ -107,6 +122,7 @@ export class Agent {
       handlers: this.handlers,
       link: () => this.link,
       nested: this.nested,
+      observation: this.observation,
     });
     for (const actor of options.actors ?? []) this.addActor(actor);
   }
@@ -215,6 +231,7 @@ export class Agent {
     this.runner.close();
     await link?.close();
     if (this.ownsTransport) await this.transport.close();
+    this.observation?.close();
     this.state = 'stopped';
   }
 

@@ -8,6 +8,10 @@ import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
+import { observeMapper } from '../observability/combine';
+import { observePush, observeRequest } from '../observability/observed-request';
+import type { MapperObservation } from '../observability/observer';
+import { checkTraceParent } from '../observability/trace-context';
 import { SelectorSet } from '../selectors/resolve-selector';
 import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
@@ -57,7 +61,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
+  /** Metrics / tracing hooks; undefined (and skipped) when no observer is configured. */
+  private readonly observation: MapperObservation | undefined;
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'observers'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
@@ -107,6 +113,14 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       isRunning: () => this.state === 'running',
       discoveryLeft: () => this.startedAt + this.o.discoveryWindow - Date.now(),
       stale: (record) => this.heartbeats.confirm(record, Date.now()),
+    });
+    this.observation = observeMapper(options.observers, {
+      identity: this.identity,
+      transport: this.transport,
+      logger: this.logger,
+      stats: () => this.stats,
+      agents: () => this.registry.all(),
+      malformed: () => this.malformed.byKind(),
     });
   }
 
@@ -208,8 +222,14 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   /** Fire-and-forget: resolves once sent (to every selected agent for a fan-out selector). */
   async push(route: string, payload?: unknown, options: PushOptions = {}): Promise<void> {
+    if (this.observation) return observePush(this.observation, route, options, (o) => this.sendPush(route, payload, o));
+    return this.sendPush(route, payload, options);
+  }
+
+  private async sendPush(route: string, payload: unknown, options: PushOptions): Promise<void> {
     this.assertRunning();
     checkHops(options.hops ?? 0, this.o.maxHops);
+    checkTraceParent(options.traceparent);
     return this.dispatcher.push({ route, payload, options, selector: this.selectorFor(options), tags: options.tags ?? [] });
   }
 
@@ -237,11 +257,13 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.waiters.cancelAll();
     await this.link?.close();
     if (this.ownsTransport) await this.transport.close();
+    this.observation?.close();
     this.state = 'closed';
   }
 
   /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
   private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
+    if (this.observation) ({ options, cb, fanOut } = observeRequest(this.observation, route, options, cb, fanOut));
     let d: Dispatch;
     try {
       this.assertRunning();
