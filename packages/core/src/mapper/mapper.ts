@@ -8,9 +8,9 @@ import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
-import { observeMapper } from '../observability/combine';
+import { MapperObservers } from '../observability/mapper-observers';
 import { observePush, observeRequest } from '../observability/observed-request';
-import type { MapperObservation } from '../observability/observer';
+import type { Observer } from '../observability/observer';
 import { checkTraceParent } from '../observability/trace-context';
 import { SelectorSet } from '../selectors/resolve-selector';
 import type { AgentView, Selector } from '../selectors/selector';
@@ -61,8 +61,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  /** Metrics / tracing hooks; undefined (and skipped) when no observer is configured. */
-  private readonly observation: MapperObservation | undefined;
+  /** Metrics / tracing hooks; `current` is undefined (and skipped) when nobody observes. */
+  private readonly observers: MapperObservers;
   private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'observers'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
@@ -114,14 +114,19 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       discoveryLeft: () => this.startedAt + this.o.discoveryWindow - Date.now(),
       stale: (record) => this.heartbeats.confirm(record, Date.now()),
     });
-    this.observation = observeMapper(options.observers, {
+    this.observers = new MapperObservers({
       identity: this.identity,
       transport: this.transport,
       logger: this.logger,
       stats: () => this.stats,
       agents: () => this.registry.all(),
       malformed: () => this.malformed.byKind(),
-    });
+    }, options.observers);
+  }
+
+  /** Attaches an observer (metrics, tracing, a dashboard) to a running mapper; returns the function that detaches it. */
+  observe(observer: Observer): () => void {
+    return this.observers.add(observer);
   }
 
   /** Connects, asks every agent to register (Advertise) and starts the reaper. */
@@ -222,7 +227,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   /** Fire-and-forget: resolves once sent (to every selected agent for a fan-out selector). */
   async push(route: string, payload?: unknown, options: PushOptions = {}): Promise<void> {
-    if (this.observation) return observePush(this.observation, route, options, (o) => this.sendPush(route, payload, o));
+    const observation = this.observers.current;
+    if (observation) return observePush(observation, route, options, (o) => this.sendPush(route, payload, o));
     return this.sendPush(route, payload, options);
   }
 
@@ -257,13 +263,14 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.waiters.cancelAll();
     await this.link?.close();
     if (this.ownsTransport) await this.transport.close();
-    this.observation?.close();
+    this.observers.close();
     this.state = 'closed';
   }
 
   /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
   private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
-    if (this.observation) ({ options, cb, fanOut } = observeRequest(this.observation, route, options, cb, fanOut));
+    const observation = this.observers.current;
+    if (observation) ({ options, cb, fanOut } = observeRequest(observation, route, options, cb, fanOut));
     let d: Dispatch;
     try {
       this.assertRunning();

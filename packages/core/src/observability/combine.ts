@@ -3,7 +3,11 @@ import type { AgentObservation, AgentSource, JobScope, JobStart, MapperObservati
 
 /** The observation of a mapper by every observer given, or `undefined` when none observes. */
 export function observeMapper(observers: readonly Observer[] | undefined, source: MapperSource): MapperObservation | undefined {
-  const all = (observers ?? []).map((o) => o.observeMapper?.(source)).filter((o): o is MapperObservation => o !== undefined);
+  return combineMapperObservations((observers ?? []).map((o) => o.observeMapper?.(source)).filter((o): o is MapperObservation => o !== undefined));
+}
+
+/** One observation standing for all of `all` (undefined when empty). */
+export function combineMapperObservations(all: readonly MapperObservation[]): MapperObservation | undefined {
   if (all.length <= 1) return all[0];
   return {
     begin: (start: RequestStart) => combineScopes(all.map((o) => o.begin(start))),
