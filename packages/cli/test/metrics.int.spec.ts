@@ -41,7 +41,7 @@ describe('--metrics-port (binary, RabbitMQ)', () => {
 
     const agentText = await (await fetch(metricsUrl(agent)!)).text();
     expect(agentText).toMatch(/^nanite_agent_requests_total\{route="\/simple\/echo",kind="request",code="ok"\} 3$/m);
-    expect(agentText).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/simple\/echo",outcome="ok"\} 3$/m);
+    expect(agentText).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/simple\/echo",kind="request",outcome="ok"\} 3$/m);
     expect(agentText).toMatch(/^nanite_agent_concurrency\{agent="fred"\} 64$/m);
     const mapperRes = await fetch(metricsUrl(mapper)!);
     expect(mapperRes.headers.get('content-type')).toContain('text/plain');

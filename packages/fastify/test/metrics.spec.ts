@@ -31,9 +31,9 @@ describe('nanitePlugin metrics', () => {
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.body).toMatch(/^nanite_mapper_requests_total\{route="\/calc\/add",kind="request",code="ok"\} 4$/m);
     expect(res.body).toMatch(/^nanite_mapper_requests_total\{route="\/calc\/fail",kind="request",code="NANITE_ERR_HANDLER"\} 1$/m);
-    expect(res.body).toMatch(/^nanite_mapper_request_duration_seconds_count\{route="\/calc\/add",outcome="ok"\} 4$/m);
+    expect(res.body).toMatch(/^nanite_mapper_request_duration_seconds_count\{route="\/calc\/add",kind="request",outcome="ok"\} 4$/m);
     expect(res.body).toMatch(/^nanite_agent_requests_total\{route="\/calc\/add",kind="request",code="ok"\} 4$/m);
-    expect(res.body).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/calc\/fail",outcome="error"\} 1$/m);
+    expect(res.body).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/calc\/fail",kind="request",outcome="error"\} 1$/m);
     expect(res.body).toMatch(/^nanite_agent_in_flight\{agent="calc-1"\} 0$/m);
     expect(res.body).toMatch(/^nanite_mapper_agents\{mapper="[^"]+",state="live"\} 1$/m);
   });

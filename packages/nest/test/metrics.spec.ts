@@ -41,7 +41,7 @@ describe('NaniteModule metrics', () => {
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
-    expect(res.body).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/calc\/add",outcome="ok"\} 3$/m);
+    expect(res.body).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/calc\/add",kind="request",outcome="ok"\} 3$/m);
   });
 
   it('NaniteMetricsController answers 404 when the module has no metrics', async () => {

@@ -270,7 +270,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
   private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
     const observation = this.observers.current;
-    if (observation) ({ options, cb, fanOut } = observeRequest(observation, route, options, cb, fanOut));
+    const observed = observation && observeRequest(observation, route, options, cb, fanOut);
+    if (observed) ({ options, cb, fanOut } = observed);
     let d: Dispatch;
     try {
       this.assertRunning();

@@ -2,7 +2,25 @@
 import { NaniteError } from '../errors';
 import type { FanOut, MapperRequestOptions } from '../mapper/mapper.options';
 import type { PendingCallbacks } from '../mapper/pending-request';
-import type { MapperObservation } from './observer';
+import type { MapperObservation, RequestScope } from './observer';
+
+/** A request's callbacks that end its observation first (a class: no closures per request). */
+class ObservedCallbacks implements PendingCallbacks {
+  constructor(
+    private readonly scope: RequestScope,
+    private readonly inner: PendingCallbacks,
+  ) {}
+
+  resolve(result: unknown, agent: string, attempts: number): void {
+    this.scope.end(undefined);
+    this.inner.resolve(result, agent, attempts);
+  }
+
+  reject(error: NaniteError): void {
+    this.scope.end(error instanceof NaniteError ? error : new NaniteError('NANITE_ERR_HANDLER', { cause: error }));
+    this.inner.reject(error);
+  }
+}
 
 /** What {@link observeRequest} hands back to the mapper. */
 export interface ObservedRequest {
@@ -12,24 +30,16 @@ export interface ObservedRequest {
 }
 
 /**
- * Starts observing a request: the options gain the observer's `traceparent`, the callbacks end the
- * observation once (whichever settles first; the mapper settles each request once anyway).
+ * Starts observing a request; undefined when no observer wants it. Otherwise the options carry the
+ * observer's `traceparent` and the callbacks end the observation once (the mapper settles each
+ * request once anyway).
  */
-export function observeRequest(observation: MapperObservation, route: string, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): ObservedRequest {
+export function observeRequest(observation: MapperObservation, route: string, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): ObservedRequest | undefined {
   const scope = observation.begin({ route: typeof route === 'string' ? route : String(route), kind: 'request', traceparent: options.traceparent });
-  if (!scope) return { options, cb, fanOut };
+  if (!scope) return undefined;
   return {
     options: scope.traceparent !== undefined ? { ...options, traceparent: scope.traceparent } : options,
-    cb: {
-      resolve: (result, agent, attempts) => {
-        scope.end(undefined);
-        cb.resolve(result, agent, attempts);
-      },
-      reject: (error) => {
-        scope.end(error instanceof NaniteError ? error : new NaniteError('NANITE_ERR_HANDLER', { cause: error }));
-        cb.reject(error);
-      },
-    },
+    cb: new ObservedCallbacks(scope, cb),
     fanOut: fanOut && ((r) => {
       scope.end(undefined);
       fanOut(r);

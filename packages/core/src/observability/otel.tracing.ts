@@ -17,7 +17,7 @@ import { formatTraceParent, parseTraceParent } from './trace-context';
 
 /** Options of {@link openTelemetryTracing}. */
 export interface OpenTelemetryTracingOptions {
-  /** Where spans go; default: the global provider (`trace.getTracerProvider()`), read when a span starts. */
+  /** Where spans go; default: the global provider (`trace.getTracerProvider()`, which follows an SDK registered later). */
   tracerProvider?: OtelApi.TracerProvider;
 }
 
@@ -26,11 +26,12 @@ const TRACER_NAME = '@nanite/core';
 /** The OpenTelemetry adapter: an {@link Observer} that makes spans. */
 export class OpenTelemetryTracing implements Observer {
   private readonly api: typeof OtelApi;
-  private readonly provider: OtelApi.TracerProvider | undefined;
+  private readonly tracer: OtelApi.Tracer;
 
   constructor(options: OpenTelemetryTracingOptions = {}) {
     this.api = loadPeer<typeof OtelApi>('@opentelemetry/api', 'OpenTelemetry tracing');
-    this.provider = options.tracerProvider;
+    // The global provider hands out a proxy tracer that follows an SDK registered later.
+    this.tracer = (options.tracerProvider ?? this.api.trace.getTracerProvider()).getTracer(TRACER_NAME);
   }
 
   /** @internal Observer */
@@ -39,7 +40,7 @@ export class OpenTelemetryTracing implements Observer {
       begin: (start: RequestStart): RequestScope => {
         const api = this.api;
         const parent = start.traceparent !== undefined ? this.remote(start.traceparent) ?? api.context.active() : api.context.active();
-        const span = this.tracer().startSpan(`${start.kind} ${start.route}`, {
+        const span = this.tracer.startSpan(`${start.kind} ${start.route}`, {
           kind: start.kind === 'push' ? api.SpanKind.PRODUCER : api.SpanKind.CLIENT,
           attributes: { 'rpc.system': 'nanite', 'rpc.method': start.route, 'nanite.route': start.route, 'nanite.mapper': source.identity },
         }, parent);
@@ -55,16 +56,19 @@ export class OpenTelemetryTracing implements Observer {
       begin: (start: JobStart): JobScope => {
         const api = this.api;
         const parent = (start.traceparent !== undefined ? this.remote(start.traceparent) : undefined) ?? api.ROOT_CONTEXT;
-        const span = this.tracer().startSpan(`handle ${start.route}`, {
+        const span = this.tracer.startSpan(`handle ${start.route}`, {
           kind: start.kind === 'push' ? api.SpanKind.CONSUMER : api.SpanKind.SERVER,
           attributes: {
             'rpc.system': 'nanite', 'rpc.method': start.route, 'nanite.route': start.route, 'nanite.agent': source.identity,
             'nanite.request_id': start.requestId, 'nanite.hops': start.hops, 'nanite.queue_wait_ms': start.queuedMs,
           },
         }, parent);
+        const traceparent = this.traceparentOf(span) ?? start.traceparent;
+        // A span nobody records (no SDK, or sampled out): nothing to run the handler inside.
+        if (!span.isRecording()) return { traceparent, end: () => span.end() };
         const ctx = api.trace.setSpan(parent, span);
         return {
-          traceparent: this.traceparentOf(span) ?? start.traceparent,
+          traceparent,
           // The handler runs in its span's context: spans it starts (and calls it makes) are its children.
           run: <T>(fn: () => T): T => api.context.with(ctx, fn),
           end: (error) => this.end(span, error),
@@ -72,10 +76,6 @@ export class OpenTelemetryTracing implements Observer {
       },
       close: () => undefined,
     };
-  }
-
-  private tracer(): OtelApi.Tracer {
-    return (this.provider ?? this.api.trace.getTracerProvider()).getTracer(TRACER_NAME);
   }
 
   /** A context whose parent is the remote span of `traceparent`; undefined for an invalid one. */
