@@ -143,7 +143,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
 /**
  * The Control Tower plugin: the page at `prefix` (default `/nanite`), with
  * `GET <prefix>/api/agents` (JSON snapshot), `GET <prefix>/api/events` (server-sent events:
- * `snapshot`, `agent:up`, `agent:update`, `agent:down`, `agent:removed`) and
+ * `snapshot`, `traffic:history`, `agent:up`, `agent:update`, `agent:down`, `agent:removed`, `traffic` every second) and
  * `POST <prefix>/api/request` (runs a request; answers with NDJSON lines `start`, `progress`,
  * `result`, `end`). Register `nanitePlugin` first, or pass `mapper`.
  *
