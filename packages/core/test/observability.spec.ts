@@ -104,3 +104,24 @@ async function until(check: () => Promise<boolean>, timeout = 10_000): Promise<v
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('fan-out requests are observed too: one outcome per call, the no-agent failure included', async () => {
+  const metrics = prometheusMetrics();
+  await c.agent({ identity: 'f1', actors: [defineActor('f', { ok: () => 1 })] }).start();
+  await c.agent({ identity: 'f2', actors: [defineActor('f', { ok: () => 2 })] }).start();
+  const m = await c.startedMapper({ observers: [metrics], discoveryWindow: 0 });
+  await expect(m.request('/f/ok', null, { selector: 'all' })).resolves.toEqual({ f1: { ok: true, result: 1 }, f2: { ok: true, result: 2 } });
+  await expect(m.request('/nobody/here', null, { selector: 'all' })).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+  const text = await metrics.metrics();
+  expect(sample(text, 'nanite_mapper_requests_total', { route: '/f/ok', code: 'ok' })).toBe(1);
+  expect(sample(text, 'nanite_mapper_requests_total', { route: '/nobody/here', code: 'NANITE_ERR_NO_AGENT' })).toBe(1);
+});
+
+test('the log line of a failing push carries its trace id and request id', async () => {
+  await c.agent({ identity: 'p', actors: [defineActor('p', { bad: () => { throw new Error('nope'); } })] }).start();
+  const m = await c.startedMapper();
+  await m.push('/p/bad', null, { traceparent: formatTraceParent('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', true) });
+  await until(async () => c.logger.lines.some((l) => l.msg?.startsWith('push handler failed')));
+  const line = c.logger.lines.find((l) => l.msg?.startsWith('push handler failed'))!;
+  expect(line.obj).toMatchObject({ route: '/p/bad', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', requestId: expect.stringMatching(new RegExp(`^${m.identity}#\\d+$`)) });
+});

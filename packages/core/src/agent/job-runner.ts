@@ -9,6 +9,7 @@ import { DeadlineQueue } from '../internal/deadline-queue';
 import type { Logger } from '../internal/logger';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
 import { startJobScope } from '../observability/job-scope';
+import { requestLogIds } from '../observability/trace-context';
 import type { AgentObservation } from '../observability/observer';
 import type { RequestPacket } from '../protocol/packets';
 import type { AgentLink, Settle } from '../transport/transport';
@@ -198,7 +199,7 @@ export class JobRunner implements JobHost {
       failed = error !== undefined;
     } else {
       error = toNaniteError(value);
-      if (packet.type === 'push') this.pushFailed(packet, error, job);
+      if (packet.type === 'push') this.pushFailed(packet, error);
       this.replier.error(packet, error);
     }
     if (failed) this.failed++;
@@ -207,8 +208,8 @@ export class JobRunner implements JobHost {
     this.next();
   }
 
-  private pushFailed(packet: RequestPacket, error: NaniteError, job: Job): void {
-    this.pushFaults.record({ err: error, route: packet.route, traceId: job.traceId, requestId: job.requestId }, `${packet.route}\u0000${error.message}`);
+  private pushFailed(packet: RequestPacket, error: NaniteError): void {
+    this.pushFaults.record({ err: error, route: packet.route, ...requestLogIds(packet) }, `${packet.route}\u0000${error.message}`);
   }
 
   private next(): void {

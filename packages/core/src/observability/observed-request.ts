@@ -4,22 +4,25 @@ import type { FanOut, MapperRequestOptions } from '../mapper/mapper.options';
 import type { PendingCallbacks } from '../mapper/pending-request';
 import type { MapperObservation, RequestScope } from './observer';
 
-/** A request's callbacks that end its observation first (a class: no closures per request). */
+/**
+ * A request's callbacks that end its observation first. Arrow properties, not methods: the
+ * mapper's code may pass `cb.reject` on as a bare function.
+ */
 class ObservedCallbacks implements PendingCallbacks {
   constructor(
     private readonly scope: RequestScope,
     private readonly inner: PendingCallbacks,
   ) {}
 
-  resolve(result: unknown, agent: string, attempts: number): void {
+  readonly resolve = (result: unknown, agent: string, attempts: number): void => {
     this.scope.end(undefined);
     this.inner.resolve(result, agent, attempts);
-  }
+  };
 
-  reject(error: NaniteError): void {
+  readonly reject = (error: NaniteError): void => {
     this.scope.end(error instanceof NaniteError ? error : new NaniteError('NANITE_ERR_HANDLER', { cause: error }));
     this.inner.reject(error);
-  }
+  };
 }
 
 /** What {@link observeRequest} hands back to the mapper. */

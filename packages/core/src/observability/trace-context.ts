@@ -76,3 +76,9 @@ export function checkTraceParent(traceparent: string | undefined): void {
     throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `traceparent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), got ${JSON.stringify(String(traceparent).slice(0, 60))}` });
   }
 }
+
+/** The ids a log line about a request carries: `requestId` (`<mapper>#<n>`) and, when the request has one, its `traceId`. */
+export function requestLogIds(p: { replyTo: string; id: number; traceId?: string | undefined; traceparent?: string | undefined }): { requestId: string; traceId?: string } {
+  const traceId = p.traceId ?? (p.traceparent !== undefined ? traceIdOf(p.traceparent) : undefined);
+  return traceId === undefined ? { requestId: `${p.replyTo}#${p.id}` } : { requestId: `${p.replyTo}#${p.id}`, traceId };
+}
