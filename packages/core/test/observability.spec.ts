@@ -1,6 +1,6 @@
 // Observability on memory://: queue wait in the agent, bounded route labels, malformed packets by
 // kind, W3C trace ids without any tracer, traceparent validation, and no hook without observers.
-import { defineActor, decodePacket, formatTraceParent, isTraceParent, malformedKind, NaniteError, parseTraceParent, prometheusMetrics, type Observer, type RequestContext, type RequestStart } from '../src';
+import { defineActor, decodePacket, formatTraceParent, isTraceParent, malformedKind, NaniteError, openTelemetryTracing, parseTraceParent, prometheusMetrics, type Observer, type RequestContext, type RequestStart } from '../src';
 import { closeCluster, TestCluster } from './helpers';
 import { sample, samples } from './metrics-text';
 
@@ -124,4 +124,15 @@ test('the log line of a failing push carries its trace id and request id', async
   await until(async () => c.logger.lines.some((l) => l.msg?.startsWith('push handler failed')));
   const line = c.logger.lines.find((l) => l.msg?.startsWith('push handler failed'))!;
   expect(line.obj).toMatchObject({ route: '/p/bad', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', requestId: expect.stringMatching(new RegExp(`^${m.identity}#\\d+$`)) });
+});
+
+test('tracing with no SDK installed costs no scope, and the caller’s trace context still travels down the chain', async () => {
+  const tracing = openTelemetryTracing();
+  const seen: string[] = [];
+  await c.agent({ identity: 'a', observers: [tracing], actors: [defineActor('a', { run: async (_p: unknown, ctx: RequestContext) => { seen.push(ctx.traceId); return ctx.request('/b/run'); } })] }).start();
+  await c.agent({ identity: 'b', observers: [tracing], actors: [defineActor('b', { run: (_p: unknown, ctx: RequestContext) => { seen.push(ctx.traceId); return 'ok'; } })] }).start();
+  const m = await c.startedMapper({ observers: [tracing] });
+  expect(tracing.observeMapper({} as never).begin({ route: '/a/run', kind: 'request', traceparent: undefined })).toBeUndefined();
+  await m.request('/a/run', null, { traceparent: formatTraceParent('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', true) });
+  expect(seen).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', '4bf92f3577b34da6a3ce929d0e0e4736']);
 });

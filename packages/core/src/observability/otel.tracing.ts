@@ -22,6 +22,8 @@ export interface OpenTelemetryTracingOptions {
 }
 
 const TRACER_NAME = '@nanite/core';
+/** The end of a span nobody records (ending a non-recording span does nothing). */
+const NOTHING = (): void => undefined;
 
 /** The OpenTelemetry adapter: an {@link Observer} that makes spans. */
 export class OpenTelemetryTracing implements Observer {
@@ -37,14 +39,15 @@ export class OpenTelemetryTracing implements Observer {
   /** @internal Observer */
   observeMapper(source: MapperSource): MapperObservation {
     return {
-      begin: (start: RequestStart): RequestScope => {
+      begin: (start: RequestStart): RequestScope | undefined => {
         const api = this.api;
         const parent = start.traceparent !== undefined ? this.remote(start.traceparent) ?? api.context.active() : api.context.active();
-        const span = this.tracer.startSpan(`${start.kind} ${start.route}`, {
-          kind: start.kind === 'push' ? api.SpanKind.PRODUCER : api.SpanKind.CLIENT,
-          attributes: { 'rpc.system': 'nanite', 'rpc.method': start.route, 'nanite.route': start.route, 'nanite.mapper': source.identity },
-        }, parent);
-        return { traceparent: this.traceparentOf(span) ?? start.traceparent, end: (error) => this.end(span, error) };
+        const span = this.tracer.startSpan(`${start.kind} ${start.route}`, { kind: start.kind === 'push' ? api.SpanKind.PRODUCER : api.SpanKind.CLIENT }, parent);
+        const traceparent = this.traceparentOf(span) ?? start.traceparent;
+        // A span nobody records (no SDK, or sampled out): only its context, if any, travels on.
+        if (!span.isRecording()) return traceparent === start.traceparent ? undefined : { traceparent, end: NOTHING };
+        span.setAttributes({ 'rpc.system': 'nanite', 'rpc.method': start.route, 'nanite.route': start.route, 'nanite.mapper': source.identity });
+        return { traceparent, end: (error) => this.end(span, error) };
       },
       close: () => undefined,
     };
@@ -53,19 +56,17 @@ export class OpenTelemetryTracing implements Observer {
   /** @internal Observer */
   observeAgent(source: AgentSource): AgentObservation {
     return {
-      begin: (start: JobStart): JobScope => {
+      begin: (start: JobStart): JobScope | undefined => {
         const api = this.api;
         const parent = (start.traceparent !== undefined ? this.remote(start.traceparent) : undefined) ?? api.ROOT_CONTEXT;
-        const span = this.tracer.startSpan(`handle ${start.route}`, {
-          kind: start.kind === 'push' ? api.SpanKind.CONSUMER : api.SpanKind.SERVER,
-          attributes: {
-            'rpc.system': 'nanite', 'rpc.method': start.route, 'nanite.route': start.route, 'nanite.agent': source.identity,
-            'nanite.request_id': start.requestId, 'nanite.hops': start.hops, 'nanite.queue_wait_ms': start.queuedMs,
-          },
-        }, parent);
+        const span = this.tracer.startSpan(`handle ${start.route}`, { kind: start.kind === 'push' ? api.SpanKind.CONSUMER : api.SpanKind.SERVER }, parent);
         const traceparent = this.traceparentOf(span) ?? start.traceparent;
-        // A span nobody records (no SDK, or sampled out): nothing to run the handler inside.
-        if (!span.isRecording()) return { traceparent, end: () => span.end() };
+        // A span nobody records (no SDK, or sampled out): no attributes, nothing to run the handler inside.
+        if (!span.isRecording()) return traceparent === start.traceparent ? undefined : { traceparent, end: NOTHING };
+        span.setAttributes({
+          'rpc.system': 'nanite', 'rpc.method': start.route, 'nanite.route': start.route, 'nanite.agent': source.identity,
+          'nanite.request_id': start.requestId, 'nanite.hops': start.hops, 'nanite.queue_wait_ms': start.queuedMs,
+        });
         const ctx = api.trace.setSpan(parent, span);
         return {
           traceparent,
