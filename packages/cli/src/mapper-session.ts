@@ -1,5 +1,5 @@
 /** A short-lived mapper for one command (request, push, agents, the console). */
-import { Mapper } from '@nanite/core';
+import { Mapper, type Observer } from '@nanite/core';
 import type { CliIo } from './io';
 import { createLogger, pickLogFormat, resolveLevel } from './logger';
 import { withFailFast } from './transport-url';
@@ -11,7 +11,7 @@ export const DEFAULT_DISCOVERY_MS = 500;
  * Starts a mapper on `url` (with `direct`, in direct mode: requests go straight to agents' SP endpoints); an unreachable broker fails at once (see {@link withFailFast}). Its own log lines (warnings only, unless `NANITE_LOG_LEVEL` says
  * otherwise) go to stderr so stdout carries nothing but results.
  */
-export async function openMapper(url: string, io: CliIo, discoveryWindow: number = DEFAULT_DISCOVERY_MS, direct = false): Promise<Mapper> {
+export async function openMapper(url: string, io: CliIo, discoveryWindow: number = DEFAULT_DISCOVERY_MS, direct = false, observers?: readonly Observer[]): Promise<Mapper> {
   const logger = createLogger({
     name: 'nanite-mapper',
     level: resolveLevel(undefined, io.env.NANITE_LOG_LEVEL, 'warn'),
@@ -20,7 +20,7 @@ export async function openMapper(url: string, io: CliIo, discoveryWindow: number
   });
   // Within the discovery window the mapper itself holds fan-outs and agent-less requests and pushes
   // until the agents have answered its Advertise.
-  const mapper = new Mapper({ transport: withFailFast(url, true), logger, discoveryWindow, ...(direct ? { direct } : {}) });
+  const mapper = new Mapper({ transport: withFailFast(url, true), logger, discoveryWindow, ...(direct ? { direct } : {}), ...(observers ? { observers } : {}) });
   await mapper.start();
   return mapper;
 }

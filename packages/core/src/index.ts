@@ -125,3 +125,17 @@ export { JsonSerializer, type JsonSerializerOptions } from './serializer/json.se
 export { DEFAULT_WIRE_LIMITS, assertWireSafe, wireFault, type WireLimits } from './protocol/wire-safety';
 
 export type { Logger } from './internal/logger';
+
+// Observability (docs/observability.md): hooks agents and mappers call when observers are given; the
+// Prometheus and OpenTelemetry adapters load their (optional peer) dependency only when created.
+export { PrometheusMetrics, prometheusMetrics, DEFAULT_PROMETHEUS_OPTIONS } from './observability/prometheus.metrics';
+export type { PrometheusMetricsOptions } from './observability/prometheus.metrics';
+export { OpenTelemetryTracing, openTelemetryTracing } from './observability/otel.tracing';
+export type { OpenTelemetryTracingOptions } from './observability/otel.tracing';
+export type {
+  AgentObservation, AgentSample, AgentSource, JobScope, JobStart, MapperObservation, MapperSource, Observer, RequestScope, RequestStart,
+} from './observability/observer';
+export { formatTraceParent, isTraceParent, parseTraceParent } from './observability/trace-context';
+export type { TraceParent } from './observability/trace-context';
+export { malformedKind } from './observability/malformed-kind';
+export type { MalformedKind } from './observability/malformed-kind';

@@ -3,6 +3,7 @@
  */
 export { nanitePlugin } from './plugin/nanite.plugin';
 export type { NaniteAgentOptions, NaniteMapperOptions, NanitePluginOptions } from './plugin/nanite.options';
+export type { NaniteMetricsOptions } from './plugin/metrics-route';
 export { NaniteHandle } from './plugin/nanite-handle';
 export type { FastifyNanite } from './plugin/nanite-handle';
 export type { TypedFastifyNanite } from './plugin/typed-nanite';

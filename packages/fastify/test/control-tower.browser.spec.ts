@@ -197,6 +197,79 @@ describe('Control Tower in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('draws request rate, errors, latency and agent load on canvases that change under load, and marks an agent that went down', async () => {
+    const home = await start(['alpha', 'beta', 'gamma'], { downRetention: 60_000 });
+    const flaky = new Agent({ transport: url, identity: 'flaky', actors: [defineActor('flaky', { fail: () => { throw new Error('always'); } })], pingInterval: 500 });
+    await flaky.start();
+    agents.set('flaky', flaky);
+    await app.nanite.waitForAgents({ count: 4, timeout: 5_000 });
+    await page.goto(home);
+    await row('gamma').waitFor();
+    await page.locator('#conn[data-state="live"]').waitFor();
+    // Pixels of a canvas in a series color (saturated), or in the "down" red.
+    const ink = (selector: string, kind: 'series' | 'red' = 'series'): Promise<number> => page.evaluate(`(() => {
+      const c = document.querySelector(${JSON.stringify(selector)});
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const [r, g, b, a] = [d[i], d[i + 1], d[i + 2], d[i + 3]];
+        if (a < 128) continue;
+        if (${JSON.stringify(kind)} === 'red' ? r > 150 && g < 110 && b < 110 : Math.max(r, g, b) - Math.min(r, g, b) > 80) n++;
+      }
+      return n;
+    })()`);
+    const pixels = (selector: string): Promise<string> => page.evaluate(`document.querySelector(${JSON.stringify(selector)}).toDataURL()`);
+    // Polled from here: the page's CSP (no eval) rules out page.waitForFunction's in-page polling.
+    const until = async (check: () => Promise<boolean>, what: string): Promise<void> => {
+      const end = Date.now() + 30_000;
+      while (!(await check())) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    // No request yet: nothing drawn but the grid.
+    expect(await ink('#chart-rate')).toBe(0);
+    expect(await ink('#chart-latency')).toBe(0);
+
+    let loading = true;
+    const load = async (): Promise<void> => {
+      while (loading) {
+        await Promise.all([
+          app.nanite.request('/worker/steps', 2),
+          app.nanite.request('/worker/whoami'),
+          app.nanite.request('/worker/whoami'),
+          app.nanite.request('/flaky/fail').catch(() => undefined),
+        ]);
+      }
+    };
+    const workers = [load(), load(), load()];
+    try {
+      await page.locator('#chart-legend li[data-route="/worker/whoami"]').waitFor();
+      // Each chart gets drawn (the first seconds of traffic may arrive one event at a time).
+      await until(async () => (await ink('#chart-rate')) > 50, 'the request-rate chart to draw');
+      await until(async () => (await ink('#chart-errors')) > 20, 'the error chart to draw');
+      await until(async () => (await ink('#chart-latency')) > 50, 'the latency chart to draw');
+      // A second later the charts moved on (a new second at the right edge).
+      const before = await pixels('#chart-rate');
+      await until(async () => (await pixels('#chart-rate')) !== before, 'the request-rate chart to move on');
+      await until(async () => (await ink('#sparklines li[data-agent="alpha"] canvas')) > 10, "alpha's load sparkline to draw");
+      expect(await ink('#sparklines li[data-agent="gamma"] canvas', 'red')).toBe(0);
+
+      // An agent goes down under load: its sparkline turns red from then on.
+      await agents.get('gamma')!.stop();
+      agents.delete('gamma');
+      await page.locator('#sparklines li[data-agent="gamma"][data-state="down"]').waitFor();
+      await until(async () => (await ink('#sparklines li[data-agent="gamma"] canvas', 'red')) > 0, "gamma's sparkline to turn red");
+      expect(await ink('#sparklines li[data-agent="alpha"] canvas', 'red')).toBe(0);
+      await page.locator('#traffic-panel').screenshot({ path: join(ARTIFACTS, 'control-tower-charts.png') });
+      await page.screenshot({ path: join(ARTIFACTS, 'control-tower-charts-page.png'), fullPage: true });
+    } finally {
+      loading = false;
+      await Promise.all(workers);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
   it('asks for the token of a protected tower, then shows the agents', async () => {
     const home = await start(['alpha'], { auth: 'letmein' });
     await page.goto(home);

@@ -226,7 +226,8 @@ describe('naniteControlTower', () => {
       await app.close();
 
       await events.ended; // the server ended the stream; the client did not abort it
-      expect(events.events.filter((e) => e.event !== 'comment').map((e) => e.event)).toEqual(['snapshot']);
+      // Every stream starts with the agents and the traffic history the charts draw.
+      expect(events.events.filter((e) => e.event !== 'comment').map((e) => e.event)).toEqual(['snapshot', 'traffic:history']);
     });
   });
 

@@ -17,6 +17,7 @@ export type { TypedMapperService } from './typed-mapper-service';
 export { naniteValidationException } from './nanite-validation';
 export type { ClassValidatorError } from './nanite-validation';
 export { NaniteRuntime } from './nanite.runtime';
+export { NaniteMetricsController } from './nanite-metrics.controller';
 export type { NaniteRuntimeState } from './nanite.runtime';
 export { NaniteHealthIndicator } from './nanite-health.indicator';
 export type { NaniteHealthDetails, NaniteHealthOptions, NaniteHealthResult } from './nanite-health.indicator';

@@ -1,5 +1,5 @@
 /** Options of `NaniteModule.forRoot()` / `forRootAsync()`. */
-import type { Agent, AgentOptions, Logger, Mapper, MapperOptions, Serializer, Transport, TransportFactory } from '@nanite/core';
+import type { Agent, AgentOptions, Logger, Mapper, MapperOptions, PrometheusMetrics, Serializer, Transport, TransportFactory } from '@nanite/core';
 
 /** The app's agent: core's agent options without those the module supplies (transport, actors, logger). */
 export type NaniteAgentOptions = Omit<AgentOptions, 'transport' | 'actors' | 'logger' | 'mapper'>;
@@ -56,6 +56,13 @@ export interface NaniteModuleOptions {
   startupRetry?: NaniteStartupRetry;
   /** Logger for the agent, mapper and module (pino's signature). Default: core's pino logger at `warn`. */
   logger?: Logger;
+  /**
+   * Prometheus metrics of the agent and mapper the module creates (docs/observability.md): a
+   * `prometheusMetrics({ registry })` on your app's prom-client registry joins it; serve it yourself
+   * or list {@link NaniteMetricsController} among your controllers (`GET /metrics`). Instances you
+   * pass as `agent` / `mapper` keep their own `observers`.
+   */
+  metrics?: PrometheusMetrics;
 }
 
 /** Whether a `mapper` option is a Mapper instance (by shape, so one from a second copy of @nanite/core counts too). */

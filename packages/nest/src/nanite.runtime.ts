@@ -3,7 +3,7 @@
  * start on `onApplicationBootstrap`; on shutdown the agent drains in `beforeApplicationShutdown`,
  * the mapper drains and the transport closes in `onApplicationShutdown` (see docs/nest.md).
  */
-import { Agent, Mapper, NaniteError, type ActorDefinition, type Logger, type Transport } from '@nanite/core';
+import { Agent, Mapper, NaniteError, type ActorDefinition, type Logger, type MapperOptions, type PrometheusMetrics, type Transport } from '@nanite/core';
 import {
   Inject, Injectable, Logger as NestLogger,
   type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown,
@@ -52,6 +52,11 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.givenAgent = isAgentInstance(options.agent) ? options.agent : undefined;
     this.givenMapper = isMapperInstance(options.mapper) ? options.mapper : undefined;
     this.transport = options.transport ?? transportFromUrl({ ...options, url: options.url! });
+  }
+
+  /** The `metrics` adapter of the module options, when given. */
+  get metrics(): PrometheusMetrics | undefined {
+    return this.options.metrics;
   }
 
   /** The app's agent, once bootstrapped (undefined when the app runs none). */
@@ -172,9 +177,10 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
   /** Makes the agent and mapper of the next start: fresh ones from options, the app's own instances as they are. */
   private build(): void {
     const logger = this.options.logger;
-    const { mapper, agent } = this.options;
+    const { mapper, agent, metrics } = this.options;
+    const observers = (given: MapperOptions['observers']) => (metrics ? { observers: [...(given ?? []), metrics] } : {});
     if (this.givenMapper) this.mapperInstance = this.givenMapper;
-    else this.mapperInstance = mapper === false ? undefined : new Mapper({ ...mapper, transport: this.transport, ...(logger ? { logger } : {}) });
+    else this.mapperInstance = mapper === false ? undefined : new Mapper({ ...mapper, ...observers((mapper as Exclude<typeof mapper, Mapper> | undefined)?.observers), transport: this.transport, ...(logger ? { logger } : {}) });
     if (this.givenAgent) {
       // Once: a background start rebuilds after each failed attempt.
       if (!this.actorsAdded) for (const actor of this.actors) this.givenAgent.addActor(actor);
@@ -183,7 +189,7 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     const wantsAgent = agent !== false && (agent !== undefined || this.actors.length > 0);
-    this.agentInstance = wantsAgent ? new Agent({ ...(agent as Exclude<typeof agent, Agent>), transport: this.transport, actors: this.actors, ...(logger ? { logger } : {}) }) : undefined;
+    this.agentInstance = wantsAgent ? new Agent({ ...(agent as Exclude<typeof agent, Agent>), ...observers((agent as Exclude<typeof agent, Agent> | undefined)?.observers), transport: this.transport, actors: this.actors, ...(logger ? { logger } : {}) }) : undefined;
   }
 
   /**

@@ -10,6 +10,7 @@ import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 import { DURATION_HELP, formerlySecondsDuration } from '../duration';
 import { logFormatOption, logLevelOption, positiveInt, priorityTier, tagOption, urlFor, urlOption } from '../options';
+import { metricsHostOption, metricsPortOption, startMetricsServer, type MetricsServer } from '../metrics-server';
 
 /**
  * How long {@link runAgent} waits, after a signal interrupted the connection, for the agent to
@@ -40,6 +41,10 @@ export interface AgentCommandOptions {
   rejoin?: boolean | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
+  /** Serve Prometheus metrics on this port (`GET /metrics`; 0: any free port). */
+  metricsPort?: number | undefined;
+  /** Address of the metrics endpoint (default 127.0.0.1). */
+  metricsHost?: string | undefined;
   /** Called once the agent is serving (tests use it to know when to send work). */
   onStarted?: ((agent: Agent) => void) | undefined;
 }
@@ -66,6 +71,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     return [name, listener] as const;
   });
   const nthSignal = (n: number): Promise<void> => (count >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })));
+  let metricsServer: MetricsServer | undefined;
   return guarded(io, async () => {
     const logger = createLogger({
       name: 'nanite-agent',
@@ -82,6 +88,11 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
     if (o.listen !== undefined) options.listen = o.listen;
     if (o.rejoin) options.rejoin = true;
+    if (o.metricsPort !== undefined) {
+      metricsServer = await startMetricsServer(o.metricsPort, o.metricsHost);
+      options.observers = [metricsServer.metrics];
+      logger.info({ url: metricsServer.url }, 'metrics served');
+    }
     const agent = new Agent(options);
     // Connecting may take long (a broker that is down is retried): a signal meanwhile ends the process.
     const started = await Promise.race([agent.start().then(() => true), nthSignal(1).then(() => false)]);
@@ -117,8 +128,9 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     }
     logger.info({ identity: agent.identity, handled: agent.stats.handled }, 'agent stopped');
     return EXIT.OK;
-  }).finally(() => {
+  }).finally(async () => {
     for (const [name, listener] of listeners) signals.off(name, listener);
+    await metricsServer?.close();
   });
 }
 
@@ -152,6 +164,8 @@ interface AgentFlags {
   rejoin?: boolean;
   logLevel?: string;
   logFormat?: string;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 /** Registers `nanite agent`. */
@@ -170,6 +184,8 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .option('--listen <url>', 'also serve requests on this SP endpoint (tcp://HOST:PORT, port 0 = any; ipc:///path): direct mode for mappers with --direct, and JSON calls from nanomsg/NNG REQ and SURVEYOR peers')
     .option('--rejoin', 'this identity was retired with `nanite forget`: ask the mappers to admit it again')
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
     .addHelpText(
@@ -178,6 +194,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
         'nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred',
         'nanite agent --actors ./calc.js ./mail.mjs --tag eu --tag gpu --ping-interval 2s --concurrency 8',
         'nanite agent --actors ./calc.js --listen tcp://0.0.0.0:5555   # then: nngcat --req0 --dial tcp://HOST:5555 --data \'{"route":"/calc/add","payload":[1,2]}\' -A',
+        'nanite agent --actors ./calc.js --metrics-port 9464   # Prometheus scrapes http://127.0.0.1:9464/metrics',
       ]) + '\nSIGINT/SIGTERM: graceful drain, exit 0. A second signal exits at once with status 130 (so does a signal while still connecting).\n',
     )
     .action(async (flags: AgentFlags, command: Command) => {
@@ -200,6 +217,8 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               rejoin: flags.rejoin,
               logLevel: levelFromFlag,
               logFormat: flags.logFormat,
+              metricsPort: flags.metricsPort,
+              metricsHost: flags.metricsHost,
             },
             ctx.io,
           ),

@@ -16,6 +16,7 @@ import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
 import { DURATION_HELP, nonNegativeDuration } from '../duration';
 import { logFormatOption, logLevelOption, urlFor, urlOption } from '../options';
+import { metricsHostOption, metricsPortOption, startMetricsServer, type MetricsServer } from '../metrics-server';
 import { formatAgentsTable } from '../output';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 
@@ -30,6 +31,10 @@ export interface MapperCommandOptions {
   direct?: boolean | undefined;
   logLevel?: string | undefined;
   logFormat?: string | undefined;
+  /** Serve Prometheus metrics on this port (`GET /metrics`; 0: any free port). */
+  metricsPort?: number | undefined;
+  /** Address of the metrics endpoint (default 127.0.0.1). */
+  metricsHost?: string | undefined;
 }
 
 /** What the console puts in scope, besides the mapper itself. */
@@ -137,8 +142,13 @@ async function feedScript(server: REPLServer, source: Readable, feed: PassThroug
  */
 export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
   return guarded(io, async () => {
-    const mapper = await openMapper(o.url, io, DEFAULT_DISCOVERY_MS, o.direct ?? false);
+    const metricsServer: MetricsServer | undefined = o.metricsPort !== undefined ? await startMetricsServer(o.metricsPort, o.metricsHost) : undefined;
+    const mapper = await openMapper(o.url, io, DEFAULT_DISCOVERY_MS, o.direct ?? false, metricsServer ? [metricsServer.metrics] : undefined).catch(async (err: unknown) => {
+      await metricsServer?.close();
+      throw err;
+    });
     try {
+      if (metricsServer && o.interactive) io.stderr.write(`metrics served at ${metricsServer.url}\n`);
       if (o.interactive) {
         // Let every agent answer the Advertise first, so agents() and selector 'all' see the whole cluster.
         await discoveryPause(o.discovery ?? DEFAULT_DISCOVERY_MS);
@@ -152,7 +162,7 @@ export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSou
         format: pickLogFormat(o.logFormat || io.env.NANITE_LOG_FORMAT, io.stdout),
         destination: io.stdout,
       });
-      logger.info({ mapper: mapper.identity, url: redactUrl(o.url) }, 'mapper started');
+      logger.info({ mapper: mapper.identity, url: redactUrl(o.url), ...(metricsServer ? { metrics: metricsServer.url } : {}) }, 'mapper started');
       mapper.on('agent:up', (a) => logger.info({ agent: a.identity, routes: a.routes, tags: a.tags, status: a.status }, 'agent up'));
       mapper.on('agent:down', (a, reason) => logger.info({ agent: a.identity, reason }, 'agent down'));
       mapper.on('agent:suspect', (a) => logger.info({ agent: a.identity }, 'agent suspect (no new work until it pings)'));
@@ -171,6 +181,7 @@ export function runMapper(o: MapperCommandOptions, io: CliIo, signals: SignalSou
       return EXIT.OK;
     } finally {
       await mapper.close();
+      await metricsServer?.close();
     }
   });
 }
@@ -186,21 +197,24 @@ export const registerMapper: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--discovery <duration>', `with -i: how long to listen for agents before the first prompt (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addOption(logLevelOption('info'))
     .addOption(logFormatOption())
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
     .addHelpText(
       'after',
       examples([
         'nanite mapper -i --url amqp://guest:guest@localhost:5672',
         'nanite mapper -i --direct --url amqp://localhost   # requests over SP to agents started with --listen',
+        'nanite mapper --url amqp://localhost --metrics-port 9465   # log agents; Prometheus scrapes /metrics',
         "  nanite> await request('/simple/echo', 'hi', { selector: 'all' })",
         '  nanite> .agents',
         'nanite mapper --url amqp://localhost      # log agents joining and leaving',
         'echo "await request(\'/simple/echo\')" | nanite mapper -i   # scripted',
       ]),
     )
-    .action(async (flags: { url?: string; interactive?: boolean; discovery?: number; direct?: boolean; logLevel?: string; logFormat?: string }, command: Command) => {
+    .action(async (flags: { url?: string; interactive?: boolean; discovery?: number; direct?: boolean; logLevel?: string; logFormat?: string; metricsPort?: number; metricsHost?: string }, command: Command) => {
       const levelFromFlag = command.getOptionValueSource('logLevel') === 'cli' ? flags.logLevel : undefined;
       ctx.setExit(
-        await guarded(ctx.io, () => runMapper({ url: urlFor(flags.url, ctx.io), interactive: flags.interactive, discovery: flags.discovery, direct: flags.direct, logLevel: levelFromFlag, logFormat: flags.logFormat }, ctx.io)),
+        await guarded(ctx.io, () => runMapper({ url: urlFor(flags.url, ctx.io), interactive: flags.interactive, discovery: flags.discovery, direct: flags.direct, logLevel: levelFromFlag, logFormat: flags.logFormat, metricsPort: flags.metricsPort, metricsHost: flags.metricsHost }, ctx.io)),
       );
     });
 };

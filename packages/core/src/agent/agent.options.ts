@@ -1,5 +1,6 @@
 import type { ActorLike } from '../actor/actor-routes';
 import type { Logger } from '../internal/logger';
+import type { Observer } from '../observability/observer';
 import type { MapperOptions } from '../mapper/mapper.options';
 import type { DirectTransportOptions } from '../transport/direct/direct.options';
 import type { Transport } from '../transport/transport';
@@ -59,4 +60,6 @@ export interface AgentOptions {
    */
   rejoin?: boolean;
   logger?: Logger;
+  /** Observability adapters (metrics, tracing; see docs/observability.md); the agent's nested calls use them too. None: no hook runs. */
+  observers?: readonly Observer[];
 }

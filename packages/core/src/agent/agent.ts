@@ -7,6 +7,8 @@ import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
+import { observeAgent } from '../observability/combine';
+import type { AgentObservation } from '../observability/observer';
 import { decodePacket } from '../protocol/decode';
 import { DEFAULT_PRIORITY } from '../protocol/packets';
 import { createTransport } from '../transport/create-transport';
@@ -81,6 +83,8 @@ export class Agent {
   private link: AgentLink | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly runner: JobRunner;
+  /** Metrics / tracing hooks; undefined (and skipped) when no observer is configured. */
+  private readonly observation: AgentObservation | undefined;
   private state: AgentState = 'idle';
   private readonly rejoin: boolean;
   /** Until then (epoch ms) Registers ask to be re-admitted after a retire. */
@@ -120,7 +124,18 @@ export class Agent {
       rejoin: () => Date.now() < this.rejoinUntil,
     });
     this.rejoin = options.rejoin === true;
-    this.nested = new NestedCaller(this.transport, { logger: this.logger, ...(options.listen !== undefined ? { direct: true } : {}), ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
+    this.observation = observeAgent(options.observers, {
+      identity: this.identity,
+      transport: this.transport,
+      logger: this.logger,
+      concurrency: this.concurrency,
+      maxQueued: this.maxQueued,
+      stats: () => this.stats,
+      inFlight: () => this.runner.running,
+      queued: () => this.runner.queued,
+      malformed: () => this.malformed.byKind(),
+    });
+    this.nested = new NestedCaller(this.transport, { logger: this.logger, ...(options.listen !== undefined ? { direct: true } : {}), ...(options.observers ? { observers: options.observers } : {}), ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
     this.runner = new JobRunner({
       identity: this.identity,
       concurrency: this.concurrency,
@@ -129,6 +144,7 @@ export class Agent {
       handlers: this.handlers,
       link: () => this.link,
       nested: this.nested,
+      observation: this.observation,
     });
     this.surveys = new SurveyAnswerer({
       identity: this.identity,
@@ -258,6 +274,7 @@ export class Agent {
     this.runner.close();
     await link?.close();
     if (this.ownsTransport) await this.transport.close();
+    this.observation?.close();
     this.state = 'stopped';
   }
 

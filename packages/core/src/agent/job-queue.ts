@@ -16,6 +16,8 @@ export interface Waiting {
   settle: Settle;
   /** When the caller gives up (epoch ms), `Infinity` without a deadline. */
   deadline: number;
+  /** When it arrived (epoch ms): observers learn how long it waited. */
+  receivedAt?: number;
 }
 
 /** The default bound: 16 waiting per slot, and never fewer than 1024 (a few MB at most). */

@@ -8,6 +8,9 @@ import { BurstLog } from '../internal/burst-log';
 import { DeadlineQueue } from '../internal/deadline-queue';
 import type { Logger } from '../internal/logger';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
+import { startJobScope } from '../observability/job-scope';
+import { requestLogIds } from '../observability/trace-context';
+import type { AgentObservation } from '../observability/observer';
 import type { RequestPacket } from '../protocol/packets';
 import type { AgentLink, Settle } from '../transport/transport';
 import { Job, type JobHost } from './job';
@@ -26,6 +29,8 @@ export interface JobRunnerOptions {
   handlers: ReadonlyMap<string, ActorRoute>;
   link: () => AgentLink | undefined;
   nested: NestedCaller;
+  /** Metrics / tracing hooks, when configured. */
+  observation?: AgentObservation | undefined;
 }
 
 /** Owns the deadline timers of running jobs; `close()` clears them. */
@@ -80,7 +85,7 @@ export class JobRunner implements JobHost {
     if (deadline <= now) this.expire(packet, settle);
     else if (this.running < this.o.concurrency) this.run(packet, settle, deadline);
     else if (this.draining) this.refuseWhileStopping([{ packet, settle }], false);
-    else if (!this.queue.push({ packet, settle, deadline })) {
+    else if (!this.queue.push({ packet, settle, deadline, receivedAt: now })) {
       this.replier.error(packet, new NaniteError('NANITE_ERR_OVERLOADED', { message: `Agent ${this.identity} has ${this.queue.max} requests waiting already`, data: { agent: this.identity, maxQueued: this.queue.max, notStarted: true } }));
       settle();
     }
@@ -148,7 +153,7 @@ export class JobRunner implements JobHost {
     settle();
   }
 
-  private run(packet: RequestPacket, settle: Settle, deadline: number): void {
+  private run(packet: RequestPacket, settle: Settle, deadline: number, receivedAt?: number): void {
     const route = this.o.handlers.get(packet.route);
     if (!route) {
       this.replier.error(packet, new NaniteError('NANITE_ERR_UNKNOWN_ROUTE', { message: `Agent ${this.identity} does not serve ${packet.route}`, data: { route: packet.route } }));
@@ -158,9 +163,10 @@ export class JobRunner implements JobHost {
     const job = new Job(this, packet, settle, deadline);
     this.running++;
     this.jobs.add(job);
+    if (this.o.observation) job.scope = startJobScope(this.o.observation, job, receivedAt);
     let out: unknown;
     try {
-      out = route.handler(packet.payload, job);
+      out = job.scope?.run ? job.scope.run(() => route.handler(packet.payload, job)) : route.handler(packet.payload, job);
     } catch (err) {
       this.finish(job, false, err);
       return;
@@ -184,22 +190,26 @@ export class JobRunner implements JobHost {
     this.handled++;
     const aborted = job.aborted;
     let failed = !ok || aborted !== undefined;
+    let error: NaniteError | undefined = aborted;
     if (job.replied) {
       // Already answered (a progress value could not cross the wire).
     } else if (aborted) this.replier.error(packet, aborted);
-    else if (ok) failed = this.replier.result(packet, value) !== undefined;
-    else {
-      const error = toNaniteError(value);
-      if (packet.type === 'push') this.pushFailed(packet, error, job.traceId);
+    else if (ok) {
+      error = this.replier.result(packet, value);
+      failed = error !== undefined;
+    } else {
+      error = toNaniteError(value);
+      if (packet.type === 'push') this.pushFailed(packet, error);
       this.replier.error(packet, error);
     }
     if (failed) this.failed++;
+    job.scope?.end(error ?? (failed ? toNaniteError(value) : undefined));
     job.settle();
     this.next();
   }
 
-  private pushFailed(packet: RequestPacket, error: NaniteError, traceId: string): void {
-    this.pushFaults.record({ err: error, route: packet.route, traceId }, `${packet.route}\u0000${error.message}`);
+  private pushFailed(packet: RequestPacket, error: NaniteError): void {
+    this.pushFaults.record({ err: error, route: packet.route, ...requestLogIds(packet) }, `${packet.route}\u0000${error.message}`);
   }
 
   private next(): void {
@@ -207,7 +217,7 @@ export class JobRunner implements JobHost {
       const w = this.queue.shift();
       if (!w) break;
       if (w.deadline !== Infinity && w.deadline <= Date.now()) this.expire(w.packet, w.settle);
-      else this.run(w.packet, w.settle, w.deadline);
+      else this.run(w.packet, w.settle, w.deadline, w.receivedAt);
     }
     this.checkIdle();
   }

@@ -5,6 +5,8 @@ import type { DeadlineEntry } from '../internal/deadline-queue';
 import type { MapperRequestOptions, PushOptions } from '../mapper/mapper.options';
 import type { RouteMap } from '../actor/route-map.types';
 import type { TypedRequestContext } from '../mapper/typed-mapper';
+import type { JobScope } from '../observability/observer';
+import { newTraceId, traceIdOf } from '../observability/trace-context';
 import type { RequestContext } from './request-context';
 
 /** What a job needs from its agent. */
@@ -35,6 +37,10 @@ export class Job implements RequestContext, DeadlineEntry {
   done = false;
   /** The caller already has its answer (an error sent early); the handler's outcome is dropped. */
   replied = false;
+  /** The observers' hold on this job (metrics, tracing), when any is configured. */
+  scope: JobScope | undefined = undefined;
+  /** A trace id made up on first use, when the request carried none. */
+  private ownTraceId: string | undefined;
 
   /** `deadline`: epoch ms computed at receipt (see `requestDeadline`), so queued time counts. */
   constructor(
@@ -52,8 +58,17 @@ export class Job implements RequestContext, DeadlineEntry {
     return `${this.packet.replyTo}#${this.packet.id}`;
   }
 
+  /** The caller's trace id, else the W3C trace id of the call chain (made up here for an outermost request). */
   get traceId(): string {
-    return this.packet.traceId ?? this.requestId;
+    if (this.packet.traceId !== undefined) return this.packet.traceId;
+    const parent = this.traceparent;
+    if (parent !== undefined) return traceIdOf(parent);
+    return (this.ownTraceId ??= newTraceId());
+  }
+
+  /** The W3C trace context nested calls carry: the handler's span (tracing on), else the one the request came with. */
+  get traceparent(): string | undefined {
+    return this.scope?.traceparent ?? this.packet.traceparent;
   }
 
   get agent(): string {

@@ -25,12 +25,12 @@ export class NestedCaller {
     const signal = options?.signal ? AbortSignal.any([options.signal, job.signal]) : job.signal;
     // A nested call never outlives the outer request: the earlier of the two deadlines wins.
     const deadline = Math.min(options?.deadline ?? Infinity, job.deadline);
-    return mapper.request<R>(route, payload, { ...options, signal, traceId: job.traceId, hops: job.hops + 1, ...(Number.isFinite(deadline) ? { deadline } : {}) });
+    return mapper.request<R>(route, payload, { ...options, signal, ...traceOf(job), hops: job.hops + 1, ...(Number.isFinite(deadline) ? { deadline } : {}) });
   }
 
   async push(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void> {
     const mapper = await this.get();
-    return mapper.push(route, payload, { ...options, traceId: job.traceId, hops: job.hops + 1 });
+    return mapper.push(route, payload, { ...options, ...traceOf(job), hops: job.hops + 1 });
   }
 
   /** Closes the light mapper, if one was started. */
@@ -54,4 +54,10 @@ export class NestedCaller {
     })();
     return this.mapper;
   }
+}
+
+/** The trace id and W3C context a nested call carries from the job that makes it. */
+function traceOf(job: Job): { traceId: string; traceparent?: string } {
+  const traceparent = job.traceparent;
+  return traceparent === undefined ? { traceId: job.traceId } : { traceId: job.traceId, traceparent };
 }

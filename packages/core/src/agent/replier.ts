@@ -5,6 +5,7 @@
 import type { NaniteError, SerializedError } from '../errors';
 import { BurstLog } from '../internal/burst-log';
 import type { Logger } from '../internal/logger';
+import { requestLogIds } from '../observability/trace-context';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import { isPayloadError } from '../protocol/wire-safety';
 import type { AgentLink } from '../transport/transport';
@@ -47,7 +48,7 @@ export class Replier {
       this.lose(p, err);
       return undefined;
     }
-    this.warnOnce(p.route, err, 'a result could not cross the wire; the caller got NANITE_ERR_PAYLOAD (further ones of this route are only counted)');
+    this.warnOnce(p, err, 'a result could not cross the wire; the caller got NANITE_ERR_PAYLOAD (further ones of this route are only counted)');
     this.error(p, err);
     return err;
   }
@@ -68,7 +69,7 @@ export class Replier {
     const err = this.send(p, { v: 1, type: 'progress', id: p.id, from: this.identity, key, value });
     if (err === undefined) return undefined;
     if (isPayloadError(err)) {
-      this.warnOnce(p.route, err, 'a progress value could not cross the wire; the request failed with NANITE_ERR_PAYLOAD (further ones of this route are only counted)');
+      this.warnOnce(p, err, 'a progress value could not cross the wire; the request failed with NANITE_ERR_PAYLOAD (further ones of this route are only counted)');
       return err;
     }
     this.lose(p, err);
@@ -89,11 +90,11 @@ export class Replier {
   }
 
   private lose(p: RequestPacket, err: unknown): void {
-    this.lost.record({ err, route: p.route, requestId: `${p.replyTo}#${p.id}` });
+    this.lost.record({ err, route: p.route, ...requestLogIds(p) });
   }
 
-  private warnOnce(route: string, err: NaniteError, msg: string): void {
-    this.unsendable.record({ route, reason: err.message }, route, msg);
+  private warnOnce(p: RequestPacket, err: NaniteError, msg: string): void {
+    this.unsendable.record({ route: p.route, reason: err.message, ...requestLogIds(p) }, p.route, msg);
   }
 }
 

@@ -12,7 +12,7 @@ export interface RequestContext<G extends ProgressMap = ProgressMap> {
   readonly route: string;
   /** Unique id of this request (`<mapper>#<n>`). */
   readonly requestId: string;
-  /** Shared by every request of a call chain; the outermost request's id unless the caller gave one. */
+  /** Shared by every request of a call chain: the W3C trace id of the chain (32 hex digits), unless the caller gave its own `traceId`. */
   readonly traceId: string;
   /** Identity of the agent running the handler. */
   readonly agent: string;

@@ -1,3 +1,4 @@
+import { malformedKind } from '../observability/malformed-kind';
 import { BurstLog } from './burst-log';
 import type { Logger } from './logger';
 
@@ -7,6 +8,8 @@ import type { Logger } from './logger';
  */
 export class MalformedCounter {
   private readonly log: BurstLog;
+  /** Drops by kind: a fixed set of keys (see malformedKind), so bounded. */
+  private readonly kinds = new Map<string, number>();
 
   constructor(logger: Logger, bindings: object) {
     this.log = new BurstLog({
@@ -24,7 +27,14 @@ export class MalformedCounter {
     return this.log.count;
   }
 
+  /** Packets dropped, by kind. */
+  byKind(): ReadonlyMap<string, number> {
+    return this.kinds;
+  }
+
   record(reason: string): void {
+    const kind = malformedKind(reason);
+    this.kinds.set(kind, (this.kinds.get(kind) ?? 0) + 1);
     this.log.record({ reason }, reason);
   }
 }

@@ -151,6 +151,7 @@ export class Dispatcher {
     const id = this.ids.take(this.idTaken);
     const packet: RequestPacket = { v: 1, type, id, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
     if (o.traceId !== undefined) packet.traceId = o.traceId;
+    if (o.traceparent !== undefined) packet.traceparent = o.traceparent;
     return packet;
   }
 

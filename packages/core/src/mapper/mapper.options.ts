@@ -1,5 +1,6 @@
 /** Options of the mapper and of its requests. */
 import type { Logger } from '../internal/logger';
+import type { Observer } from '../observability/observer';
 import type { SelectorOption } from '../selectors/resolve-selector';
 import type { AgentView } from '../selectors/selector';
 import type { Transport } from '../transport/transport';
@@ -97,6 +98,8 @@ export interface MapperOptions {
    */
   roster?: RosterOptions | false;
   logger?: Logger;
+  /** Observability adapters (metrics, tracing; see docs/observability.md). None: no hook runs. */
+  observers?: readonly Observer[];
 }
 
 /** Called for each intermediate value a handler sends. */
@@ -118,8 +121,10 @@ export interface PushOptions {
    * acknowledges it when its handler settles, inside the prefetch window. Default: the transport's.
    */
   delivery?: 'at-most-once' | 'ack-after-handler';
-  /** Correlates logs across a chain of calls. */
+  /** Correlates logs across a chain of calls (`ctx.traceId`); default: the W3C trace id of the call chain. */
   traceId?: string;
+  /** W3C trace context of the caller (`00-<trace id>-<span id>-<flags>`); nested calls and tracing observers set it. */
+  traceparent?: string;
   /** Actor-to-actor hops so far (set by nested calls). */
   hops?: number;
 }

@@ -8,6 +8,10 @@ import { NaniteError } from '../errors';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
+import { MapperObservers } from '../observability/mapper-observers';
+import { observePush, observeRequest } from '../observability/observed-request';
+import type { Observer } from '../observability/observer';
+import { checkTraceParent } from '../observability/trace-context';
 import { SelectorSet } from '../selectors/resolve-selector';
 import type { AgentView, Selector } from '../selectors/selector';
 import { createTransport } from '../transport/create-transport';
@@ -65,7 +69,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'roster'>> & { agentTimeout: number | undefined };
+  /** Metrics / tracing hooks; `current` is undefined (and skipped) when nobody observes. */
+  private readonly observers: MapperObservers;
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'roster' | 'observers'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private readonly rosterPart: MapperRoster | undefined;
   private reaper: NodeJS.Timeout | undefined;
@@ -138,6 +144,19 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       discoveryLeft: () => this.startedAt + this.o.discoveryWindow - Date.now(),
       stale: (record) => this.heartbeats.confirm(record, Date.now()),
     });
+    this.observers = new MapperObservers({
+      identity: this.identity,
+      transport: this.transport,
+      logger: this.logger,
+      stats: () => this.stats,
+      agents: () => this.registry.all(),
+      malformed: () => this.malformed.byKind(),
+    }, options.observers);
+  }
+
+  /** Attaches an observer (metrics, tracing, a dashboard) to a running mapper; returns the function that detaches it. */
+  observe(observer: Observer): () => void {
+    return this.observers.add(observer);
   }
 
   /** Connects, asks every agent to register (Advertise) and starts the reaper. */
@@ -281,8 +300,15 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   /** Fire-and-forget: resolves once sent (to every selected agent for a fan-out selector). */
   async push(route: string, payload?: unknown, options: PushOptions = {}): Promise<void> {
+    const observation = this.observers.current;
+    if (observation) return observePush(observation, route, options, (o) => this.sendPush(route, payload, o));
+    return this.sendPush(route, payload, options);
+  }
+
+  private async sendPush(route: string, payload: unknown, options: PushOptions): Promise<void> {
     this.assertRunning();
     checkHops(options.hops ?? 0, this.o.maxHops);
+    checkTraceParent(options.traceparent);
     return this.dispatcher.push({ route, payload, options, selector: this.selectorFor(options), tags: options.tags ?? [] });
   }
 
@@ -312,11 +338,15 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     await this.rosterPart?.close();
     await this.link?.close();
     if (this.ownsTransport) await this.transport.close();
+    this.observers.close();
     this.state = 'closed';
   }
 
   /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
   private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
+    const observation = this.observers.current;
+    const observed = observation && observeRequest(observation, route, options, cb, fanOut);
+    if (observed) ({ options, cb, fanOut } = observed);
     let d: Dispatch;
     try {
       this.assertRunning();

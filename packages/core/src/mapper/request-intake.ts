@@ -1,4 +1,5 @@
 /** Turns what a caller passed to `request()` / `call()` into a {@link Dispatch}, or the error to reject with. */
+import { checkTraceParent } from '../observability/trace-context';
 import { NaniteError } from '../errors';
 import type { Selector } from '../selectors/selector';
 import type { Dispatch } from './dispatch.types';
@@ -20,6 +21,7 @@ export interface IntakeLimits {
  */
 export function toDispatch(route: string, payload: unknown, options: MapperRequestOptions, limits: IntakeLimits, fanOut: boolean): Dispatch {
   checkHops(options.hops ?? 0, limits.maxHops);
+  checkTraceParent(options.traceparent);
   if (options.signal?.aborted) throw abortedError(options.signal);
   let timeout = options.timeout ?? limits.timeout;
   // One clock read per request: the deadline, the deadline check and `sentAt` all use it.

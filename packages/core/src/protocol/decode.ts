@@ -5,6 +5,7 @@
  * million per second on memory://); fast-check fuzzes it in test/protocol.spec.ts.
  */
 import { isNaniteErrorCode } from '../errors';
+import { isTraceParent } from '../observability/trace-context';
 import type { Packet, RouteInfo } from './packets';
 import { PROTOCOL_VERSION } from './packets';
 
@@ -140,6 +141,7 @@ function checkRequest(p: Rec): string | undefined {
     : !isCount(p.timeout) ? 'timeout must be a non-negative integer'
     : !isCount(p.hops) ? 'hops must be a non-negative integer'
     : p.traceId !== undefined && typeof p.traceId !== 'string' ? 'traceId must be a string'
+    : p.traceparent !== undefined && !isTraceParent(p.traceparent) ? 'traceparent must be a W3C traceparent'
     : p.sentAt !== undefined && !(isNum(p.sentAt) && p.sentAt >= 0) ? 'sentAt must be a non-negative number'
     : undefined;
 }

@@ -81,6 +81,8 @@ export interface RequestPacket {
   hops: number;
   /** Correlates logs across a chain of calls. */
   traceId?: string;
+  /** W3C trace context (`00-<trace id>-<parent span id>-<flags>`) of the caller. */
+  traceparent?: string;
   /**
    * When the sender sent it (its epoch ms). The agent counts the time spent queued at the broker
    * against `timeout` when `0 <= now - sentAt <= timeout`; otherwise (clock skew) it ignores it.

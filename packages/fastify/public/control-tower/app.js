@@ -6,6 +6,7 @@ import { $ } from './dom.js';
 import { followEvents } from './feed.js';
 import { renderRouteChoices, setupForm, targetAgent } from './request-form.js';
 import { sendRequest, setupResults } from './results.js';
+import { addTick, setHistory } from './charts.js';
 import { agents, config, syncClock } from './state.js';
 
 function render(flash) {
@@ -31,6 +32,12 @@ function onEvent(type, data) {
     case 'agent:removed':
       agents.delete(data.identity);
       render();
+      break;
+    case 'traffic:history':
+      setHistory(data);
+      break;
+    case 'traffic':
+      addTick(data);
       break;
   }
 }

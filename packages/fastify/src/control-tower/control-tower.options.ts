@@ -45,6 +45,12 @@ export interface ControlTowerOptions {
   maxTimeout?: number;
   /** Page title. Default `Nanite Control Tower`. */
   title?: string;
+  /** Seconds of traffic and load history the charts keep (and send to a page that connects). Default 120. */
+  chartWindow?: number;
+  /** Routes charted by name (requests of further routes are charted as `other`). Default 8. */
+  maxChartRoutes?: number;
+  /** Agents given a load sparkline. Default 16. */
+  maxChartAgents?: number;
 }
 
 /** Defaults of {@link ControlTowerOptions}. */
@@ -57,4 +63,7 @@ export const DEFAULT_CONTROL_TOWER_OPTIONS = {
   heartbeatInterval: 15_000,
   maxTimeout: 120_000,
   title: 'Nanite Control Tower',
+  chartWindow: 120,
+  maxChartRoutes: 8,
+  maxChartAgents: 16,
 } as const;

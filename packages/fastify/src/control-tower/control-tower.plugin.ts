@@ -15,6 +15,7 @@ import { hostGuardHook, LOOPBACK_HOST_NAMES } from './host-guard';
 import { serializeLine } from './line-serializer';
 import { runTowerRequest, towerRequestSchema, type TowerLine, type TowerRequest } from './request-runner';
 import { SseHub } from './sse-hub';
+import { TrafficHistory } from './traffic-history';
 
 /** Security headers of every Control Tower response: no framing, no sniffing, only our own files. */
 const PAGE_HEADERS = {
@@ -56,12 +57,24 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
       maxBuffered: options.maxStreamBuffer ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxStreamBuffer,
       logger: fastify.log,
     });
+    // Charts: one `traffic` event per second (the page draws request rate, errors, latency and agent load).
+    const traffic = new TrafficHistory({
+      window: options.chartWindow ?? DEFAULT_CONTROL_TOWER_OPTIONS.chartWindow,
+      maxRoutes: options.maxChartRoutes ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxChartRoutes,
+      maxAgents: options.maxChartAgents ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxChartAgents,
+      rows: () => board.rows(),
+    });
+    const detachTraffic = mapper.observe(traffic);
+    const ticker = setInterval(() => hub.broadcast({ event: 'traffic', data: traffic.tick(Date.now()) }), 1000);
+    ticker.unref();
     const unsubscribe = board.subscribe((change: BoardChange) =>
       hub.broadcast(change.type === 'agent:removed' ? { event: change.type, data: { identity: change.identity } } : { event: change.type, data: change.agent }),
     );
     // Open event streams would keep server.close() waiting forever: end them as closing begins.
     fastify.addHook('preClose', async () => hub.close());
     fastify.addHook('onClose', async () => {
+      clearInterval(ticker);
+      detachTraffic();
       unsubscribe();
       hub.close();
       board.close();
@@ -100,7 +113,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
 
       api.get('/agents', async () => snapshot());
 
-      api.get('/events', async (_request, reply) => hub.open(reply, [{ event: 'snapshot', data: snapshot() }]));
+      api.get('/events', async (_request, reply) => hub.open(reply, [{ event: 'snapshot', data: snapshot() }, { event: 'traffic:history', data: traffic.history() }]));
 
       api.post<{ Body: TowerRequest }>('/request', { schema: { body: towerRequestSchema(maxTimeout) } }, async (request, reply) => {
         if (readOnly) return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This Control Tower is read-only' });
@@ -130,7 +143,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
 /**
  * The Control Tower plugin: the page at `prefix` (default `/nanite`), with
  * `GET <prefix>/api/agents` (JSON snapshot), `GET <prefix>/api/events` (server-sent events:
- * `snapshot`, `agent:up`, `agent:update`, `agent:down`, `agent:removed`) and
+ * `snapshot`, `traffic:history`, `agent:up`, `agent:update`, `agent:down`, `agent:removed`, `traffic` every second) and
  * `POST <prefix>/api/request` (runs a request; answers with NDJSON lines `start`, `progress`,
  * `result`, `end`). Register `nanitePlugin` first, or pass `mapper`.
  *

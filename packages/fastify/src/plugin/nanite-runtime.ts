@@ -2,7 +2,7 @@
  * Creates, starts and closes the transport, mapper and hosted agent of one Fastify app, in order,
  * and only what it created.
  */
-import { Agent, createTransport, Mapper, NaniteError, type Logger, type Transport } from '@nanite/core';
+import { Agent, createTransport, Mapper, NaniteError, type Logger, type Observer, type Transport } from '@nanite/core';
 import { isAgentInstance, isMapperInstance, type NaniteAgentOptions, type NaniteMapperOptions, type NanitePluginOptions } from './nanite.options';
 
 /** Everything the plugin runs, and which parts it owns. */
@@ -15,7 +15,8 @@ export class NaniteRuntime {
   private agentStopping: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(options: NanitePluginOptions, logger: Logger) {
+  /** `observer`: added to the observers of the mapper and agent this runtime creates (the plugin's metrics). */
+  constructor(options: NanitePluginOptions, logger: Logger, observer?: Observer) {
     this.logger = logger;
     const mapper = isMapperInstance(options.mapper) ? options.mapper : undefined;
     const agent = isAgentInstance(options.agent) ? options.agent : undefined;
@@ -29,8 +30,9 @@ export class NaniteRuntime {
     const needsTransport = !mapper || hosts;
     this.transport = options.transport ?? (needsTransport && options.url !== undefined ? createTransport(options.url, { logger: child(logger, { nanite: 'transport' }) }) : undefined);
     this.owns = { transport: options.transport === undefined && this.transport !== undefined, mapper: !mapper, agent: hosts };
-    this.mapper = mapper ?? new Mapper({ ...mapperOptions, transport: this.transport!, logger: child(logger, { nanite: 'mapper' }) });
-    this.agent = agent ?? (hosts ? new Agent({ ...agentOptions, actors: options.actors ?? [], transport: this.transport!, logger: child(logger, { nanite: 'agent' }) }) : undefined);
+    const observers = (given: readonly Observer[] | undefined) => (observer ? { observers: [...(given ?? []), observer] } : {});
+    this.mapper = mapper ?? new Mapper({ ...mapperOptions, ...observers(mapperOptions?.observers), transport: this.transport!, logger: child(logger, { nanite: 'mapper' }) });
+    this.agent = agent ?? (hosts ? new Agent({ ...agentOptions, ...observers(agentOptions?.observers), actors: options.actors ?? [], transport: this.transport!, logger: child(logger, { nanite: 'agent' }) }) : undefined);
   }
 
   /** Starts the mapper, then the agent (each only when not running yet); undoes what it started on failure. */

@@ -1,6 +1,7 @@
 /** Options of the @nanite/fastify plugin. */
 import type { ActorLike, Agent, AgentOptions, Mapper, MapperOptions, Transport } from '@nanite/core';
 import type { NaniteErrorHandlerOptions } from '../errors/error-handler';
+import type { NaniteMetricsOptions } from './metrics-route';
 
 /** Options of a mapper the plugin creates: core's, without what the plugin supplies (transport, logger). The same type as @nanite/nest's. */
 export type NaniteMapperOptions = Omit<MapperOptions, 'transport' | 'logger'>;
@@ -43,6 +44,12 @@ export interface NanitePluginOptions {
    * `{ code, message, data }` bodies; other errors go on to Fastify's handler. Default false.
    */
   errorHandler?: boolean | NaniteErrorHandlerOptions;
+  /**
+   * Prometheus metrics (needs `prom-client`) of the mapper and hosted agent the plugin creates, at
+   * `GET /metrics` (docs/observability.md). A `Mapper` or `Agent` you pass in keeps its own
+   * observers: give it `observers: [metrics]` and pass the same adapter as `{ metrics }`. Default false.
+   */
+  metrics?: boolean | NaniteMetricsOptions;
 }
 
 /** Whether `value` is a running-capable Mapper (by shape, so a second copy of @nanite/core counts too). */

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createNaniteErrorHandler } from '../errors/error-handler';
 import type { FastifyNanite } from './nanite-handle';
 import { NaniteHandle } from './nanite-handle';
+import { addMetricsRoute, metricsFor } from './metrics-route';
 import { NaniteRuntime } from './nanite-runtime';
 import type { NanitePluginOptions } from './nanite.options';
 
@@ -15,7 +16,8 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<NanitePluginOptions> = async (fastify, options) => {
-  const runtime = new NaniteRuntime(options, fastify.log.child({ plugin: '@nanite/fastify' }));
+  const metrics = metricsFor(options.metrics);
+  const runtime = new NaniteRuntime(options, fastify.log.child({ plugin: '@nanite/fastify' }), metrics);
   // Decorate before starting: a second registration on the same instance throws here (the
   // decorator exists already) before anything is connected. Whatever fails after this point closes
   // what the runtime created (close() is safe before start and idempotent), so nothing leaks.
@@ -23,6 +25,7 @@ const plugin: FastifyPluginAsync<NanitePluginOptions> = async (fastify, options)
     fastify.decorate('nanite', new NaniteHandle(runtime.mapper, runtime.agent));
     await runtime.start();
     addHooks(fastify, runtime, options);
+    if (metrics) addMetricsRoute(fastify, metrics, options.metrics!);
   } catch (err) {
     // shutdown() logs its own failures; the registration error is the one the caller must see.
     await runtime.close().catch(() => {});

@@ -1,0 +1,58 @@
+/**
+ * `--metrics-port` on the real binary against the real broker: `nanite agent` and `nanite mapper`
+ * serve `GET /metrics`, and a scrape after traffic shows the agent's request counters moved.
+ */
+import { join } from 'node:path';
+import { removeTopology, uniquePrefix, urlWithPrefix } from './broker';
+import { CliRunner, eventually, type CliProcess } from './spawn';
+
+jest.setTimeout(60_000);
+
+const SIMPLE = join('examples', 'simple-agent', 'simple.js');
+
+/** The metrics URL a process logged at start. */
+function metricsUrl(proc: CliProcess): string | undefined {
+  return /http:\/\/127\.0\.0\.1:\d+\/metrics/.exec(proc.stdout)?.[0];
+}
+
+describe('--metrics-port (binary, RabbitMQ)', () => {
+  let cli: CliRunner;
+  let prefix: string;
+  let url: string;
+
+  beforeEach(() => {
+    cli = new CliRunner();
+    prefix = uniquePrefix();
+    url = urlWithPrefix(prefix);
+  });
+
+  afterEach(async () => {
+    await cli.killAll();
+    await removeTopology([prefix], ['/simple/echo']);
+  });
+
+  it('nanite agent and nanite mapper serve GET /metrics; the agent counts the requests it served', async () => {
+    const agent = cli.start(['agent', '--url', url, '--actors', SIMPLE, '--token', 'fred', '--ping-interval', '1s', '--metrics-port', '0']);
+    await eventually(() => agent.stdout.includes('"msg":"agent started"') && metricsUrl(agent) !== undefined, 'the agent to start with metrics', 20_000, () => agent.stdout + agent.stderr);
+    const mapper = cli.start(['mapper', '--url', url, '--metrics-port', '0']);
+    await eventually(() => mapper.stdout.includes('"msg":"agent up"') && metricsUrl(mapper) !== undefined, 'the mapper to see fred', 20_000, () => mapper.stdout + mapper.stderr);
+
+    for (let i = 0; i < 3; i++) expect((await cli.run(['request', '/simple/echo', `${i}`, '--url', url])).code).toBe(0);
+
+    const agentText = await (await fetch(metricsUrl(agent)!)).text();
+    expect(agentText).toMatch(/^nanite_agent_requests_total\{route="\/simple\/echo",kind="request",code="ok"\} 3$/m);
+    expect(agentText).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/simple\/echo",kind="request",outcome="ok"\} 3$/m);
+    expect(agentText).toMatch(/^nanite_agent_concurrency\{agent="fred"\} 64$/m);
+    const mapperRes = await fetch(metricsUrl(mapper)!);
+    expect(mapperRes.headers.get('content-type')).toContain('text/plain');
+    const mapperText = await mapperRes.text();
+    expect(mapperText).toMatch(/^nanite_mapper_agents\{mapper="[^"]+",state="live"\} 1$/m);
+    expect(mapperText).toMatch(/^nanite_mapper_agent_in_flight\{mapper="[^"]+",agent="fred"\} 0$/m);
+    expect((await fetch(metricsUrl(mapper)!.replace('/metrics', '/other'))).status).toBe(404);
+
+    agent.child.kill('SIGTERM');
+    mapper.child.kill('SIGTERM');
+    await expect(agent.exited).resolves.toMatchObject({ code: 0 });
+    await expect(mapper.exited).resolves.toMatchObject({ code: 0 });
+  });
+});

@@ -1,0 +1,138 @@
+// Observability on memory://: queue wait in the agent, bounded route labels, malformed packets by
+// kind, W3C trace ids without any tracer, traceparent validation, and no hook without observers.
+import { defineActor, decodePacket, formatTraceParent, isTraceParent, malformedKind, NaniteError, openTelemetryTracing, parseTraceParent, prometheusMetrics, type Observer, type RequestContext, type RequestStart } from '../src';
+import { closeCluster, TestCluster } from './helpers';
+import { sample, samples } from './metrics-text';
+
+let c: TestCluster;
+beforeEach(() => (c = new TestCluster()));
+afterEach(() => closeCluster(c));
+
+test('a request that waited for a free slot shows in the queue-wait histogram; in-flight and queued gauges at scrape time', async () => {
+  const metrics = prometheusMetrics();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  await c.agent({ identity: 'solo', concurrency: 1, observers: [metrics], actors: [defineActor('w', { slow: async () => { await gate; return 1; } })] }).start();
+  const m = await c.startedMapper({ observers: [metrics] });
+  const calls = [m.request('/w/slow'), m.request('/w/slow')];
+  await until(async () => sample(await metrics.metrics(), 'nanite_agent_queued', { agent: 'solo' }) === 1);
+  expect(sample(await metrics.metrics(), 'nanite_agent_in_flight', { agent: 'solo' })).toBe(1);
+  await new Promise((r) => setTimeout(r, 30));
+  release();
+  await Promise.all(calls);
+  const text = await metrics.metrics();
+  expect(sample(text, 'nanite_agent_queue_wait_seconds_count', { route: '/w/slow' })).toBe(2);
+  // The second one waited at least the 30 ms the first held the only slot.
+  expect(sample(text, 'nanite_agent_queue_wait_seconds_sum', { route: '/w/slow' })).toBeGreaterThanOrEqual(0.025);
+});
+
+test('routes beyond maxRoutes are counted under "other"', async () => {
+  const metrics = prometheusMetrics({ maxRoutes: 2 });
+  const m = await c.startedMapper({ observers: [metrics], discoveryWindow: 0 });
+  for (const route of ['/a/x', '/b/x', '/c/x', '/d/x']) await expect(m.request(route)).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+  const routes = samples(await metrics.metrics(), 'nanite_mapper_requests_total').map((s) => [s.labels.route, s.value]);
+  expect(routes).toEqual([['/a/x', 1], ['/b/x', 1], ['other', 2]]);
+});
+
+test('malformed packets are counted by kind', async () => {
+  const metrics = prometheusMetrics();
+  await c.agent({ identity: 'target', observers: [metrics], actors: [defineActor('t', { ok: () => 1 })] }).start();
+  const transport = c.transport();
+  await transport.connect();
+  const raw = await transport.openMapper('forger', { onPacket() {}, onMalformed() {}, onUndeliverable() {} });
+  raw.send('target', { v: 1, type: 'request', id: -1, route: '/t/ok', payload: null, replyTo: 'forger', timeout: 0, hops: 0 });
+  raw.send('target', { v: 1, type: 'request', id: 1, route: '/t/ok', payload: null, replyTo: 'forger', timeout: 0, hops: 0, traceparent: 'not-a-traceparent' });
+  raw.send('target', { v: 2, type: 'advertise', mapper: 'forger' } as unknown as Parameters<typeof raw.send>[1]);
+  await until(async () => (sample(await metrics.metrics(), 'nanite_malformed_packets_total', { role: 'agent', node: 'target', kind: 'invalid-request' }) ?? 0) === 2);
+  expect(sample(await metrics.metrics(), 'nanite_malformed_packets_total', { role: 'agent', node: 'target', kind: 'version' })).toBe(1);
+  await raw.close();
+  await transport.close();
+});
+
+test('without a tracer, ctx.traceId is a W3C trace id shared by the chain; a given traceparent sets it', async () => {
+  const seen: string[] = [];
+  await c.agent({ identity: 'a', actors: [defineActor('a', { run: async (_p: unknown, ctx: RequestContext) => { seen.push(ctx.traceId); return ctx.request('/b/run'); } })] }).start();
+  await c.agent({ identity: 'b', actors: [defineActor('b', { run: (_p: unknown, ctx: RequestContext) => { seen.push(ctx.traceId); return ctx.traceId; } })] }).start();
+  const m = await c.startedMapper();
+  const id = await m.request<string>('/a/run');
+  expect(id).toMatch(/^[0-9a-f]{32}$/);
+  expect(seen).toEqual([id, id]);
+  const parent = formatTraceParent('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', true);
+  await expect(m.request('/a/run', null, { traceparent: parent })).resolves.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+});
+
+test('a bad traceparent option is refused with NANITE_ERR_INVALID_ARGUMENT; a bad one off the wire is a malformed packet', async () => {
+  const m = await c.startedMapper({ discoveryWindow: 0 });
+  await expect(m.request('/a/run', null, { traceparent: '00-xyz' })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+  await expect(m.push('/a/run', null, { traceparent: '00-xyz' })).rejects.toBeInstanceOf(NaniteError);
+  expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a/b', payload: 1, replyTo: 'm', timeout: 0, hops: 0, traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01` })).toMatchObject({ ok: false, reason: 'request: traceparent must be a W3C traceparent' });
+  expect(isTraceParent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBe(true);
+  expect(parseTraceParent('ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBeUndefined();
+  expect(malformedKind('push: route must be a string starting with /')).toBe('invalid-push');
+  expect(malformedKind('undecodable message: Unexpected token')).toBe('undecodable');
+});
+
+test('observers see every request begin and end once, with its error code, and the close of what they observe', async () => {
+  const events: string[] = [];
+  const observer: Observer = {
+    observeMapper: () => ({ begin: (s: RequestStart) => { events.push(`begin ${s.kind} ${s.route}`); return { end: (e) => events.push(`end ${s.route} ${e?.code ?? 'ok'}`) }; }, close: () => events.push('mapper closed') }),
+    observeAgent: () => ({ begin: (s) => { events.push(`handle ${s.route}`); return { end: (e) => events.push(`handled ${s.route} ${e?.code ?? 'ok'}`) }; }, close: () => events.push('agent closed') }),
+  };
+  const agent = c.agent({ identity: 'o', observers: [observer], actors: [defineActor('o', { ok: () => 1, bad: () => { throw new Error('x'); } })] });
+  await agent.start();
+  const m = await c.startedMapper({ observers: [observer] });
+  await m.request('/o/ok');
+  await expect(m.request('/o/bad')).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER' });
+  await m.push('/o/ok');
+  await until(async () => events.includes('handled /o/ok ok') && events.filter((e) => e === 'handled /o/ok ok').length === 2);
+  await m.close();
+  await agent.close();
+  expect(events.slice(0, 8)).toEqual([
+    'begin request /o/ok', 'handle /o/ok', 'handled /o/ok ok', 'end /o/ok ok',
+    'begin request /o/bad', 'handle /o/bad', 'handled /o/bad NANITE_ERR_HANDLER', 'end /o/bad NANITE_ERR_HANDLER',
+  ]);
+  // A push ends for the mapper once sent; the agent runs it whenever it arrives.
+  expect(events[8]).toBe('begin push /o/ok');
+  expect(events.slice(9, 12).sort()).toEqual(['end /o/ok ok', 'handle /o/ok', 'handled /o/ok ok']);
+  expect(events.slice(12)).toEqual(['mapper closed', 'agent closed']);
+});
+
+async function until(check: () => Promise<boolean>, timeout = 10_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('fan-out requests are observed too: one outcome per call, the no-agent failure included', async () => {
+  const metrics = prometheusMetrics();
+  await c.agent({ identity: 'f1', actors: [defineActor('f', { ok: () => 1 })] }).start();
+  await c.agent({ identity: 'f2', actors: [defineActor('f', { ok: () => 2 })] }).start();
+  const m = await c.startedMapper({ observers: [metrics], discoveryWindow: 0 });
+  await expect(m.request('/f/ok', null, { selector: 'all' })).resolves.toEqual({ f1: { ok: true, result: 1 }, f2: { ok: true, result: 2 } });
+  await expect(m.request('/nobody/here', null, { selector: 'all' })).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+  const text = await metrics.metrics();
+  expect(sample(text, 'nanite_mapper_requests_total', { route: '/f/ok', code: 'ok' })).toBe(1);
+  expect(sample(text, 'nanite_mapper_requests_total', { route: '/nobody/here', code: 'NANITE_ERR_NO_AGENT' })).toBe(1);
+});
+
+test('the log line of a failing push carries its trace id and request id', async () => {
+  await c.agent({ identity: 'p', actors: [defineActor('p', { bad: () => { throw new Error('nope'); } })] }).start();
+  const m = await c.startedMapper();
+  await m.push('/p/bad', null, { traceparent: formatTraceParent('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', true) });
+  await until(async () => c.logger.lines.some((l) => l.msg?.startsWith('push handler failed')));
+  const line = c.logger.lines.find((l) => l.msg?.startsWith('push handler failed'))!;
+  expect(line.obj).toMatchObject({ route: '/p/bad', traceId: '4bf92f3577b34da6a3ce929d0e0e4736', requestId: expect.stringMatching(new RegExp(`^${m.identity}#\\d+$`)) });
+});
+
+test('tracing with no SDK installed costs no scope, and the caller’s trace context still travels down the chain', async () => {
+  const tracing = openTelemetryTracing();
+  const seen: string[] = [];
+  await c.agent({ identity: 'a', observers: [tracing], actors: [defineActor('a', { run: async (_p: unknown, ctx: RequestContext) => { seen.push(ctx.traceId); return ctx.request('/b/run'); } })] }).start();
+  await c.agent({ identity: 'b', observers: [tracing], actors: [defineActor('b', { run: (_p: unknown, ctx: RequestContext) => { seen.push(ctx.traceId); return 'ok'; } })] }).start();
+  const m = await c.startedMapper({ observers: [tracing] });
+  expect(tracing.observeMapper({} as never).begin({ route: '/a/run', kind: 'request', traceparent: undefined })).toBeUndefined();
+  await m.request('/a/run', null, { traceparent: formatTraceParent('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', true) });
+  expect(seen).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', '4bf92f3577b34da6a3ce929d0e0e4736']);
+});
