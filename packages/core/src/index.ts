@@ -49,7 +49,9 @@ export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressList
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
 
 export { AllSelector } from './selectors/all.selector';
-export { LeastLoadedSelector } from './selectors/least-loaded.selector';
+export { DEFAULT_SCAN_LIMIT, LeastLoadedSelector } from './selectors/least-loaded.selector';
+export type { LeastLoadedOptions } from './selectors/least-loaded.selector';
+export { PEAK_EWMA_DECAY_MS, PeakEwma } from './selectors/peak-ewma';
 export { RandomSelector } from './selectors/random.selector';
 export { RoundRobinSelector } from './selectors/round-robin.selector';
 export { TargetSelector } from './selectors/target.selector';

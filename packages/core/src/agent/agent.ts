@@ -107,6 +107,7 @@ export class Agent {
       handlers: this.handlers,
       link: () => this.link,
       nested: this.nested,
+      status: () => this.heartbeat.current(),
     });
     for (const actor of options.actors ?? []) this.addActor(actor);
   }

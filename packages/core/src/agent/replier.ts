@@ -20,6 +20,8 @@ export class Replier {
     private readonly identity: string,
     logger: Logger,
     private readonly link: () => AgentLink | undefined,
+    /** The agent's status now: carried by every result so mappers see it at once, not one ping later. */
+    private readonly status?: () => number,
   ) {
     this.unsendable = new BurstLog({ logger, bindings: { agent: identity }, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'a value could not cross the wire' });
     this.lost = new BurstLog({
@@ -79,6 +81,7 @@ export class Replier {
   private send(p: RequestPacket, packet: ResultPacket | ProgressPacket): unknown {
     const link = this.link();
     if (!link) return undefined;
+    if (packet.type === 'result' && this.status) packet.status = this.status();
     try {
       link.reply(p.replyTo, packet);
       this.lost.endBurst();

@@ -19,6 +19,12 @@ export interface AgentView {
   readonly pending: number;
   /** `status + pending / concurrency`: the reported load plus what this mapper sent since. */
   readonly load: number;
+  /**
+   * This mapper's peak-EWMA of the agent's response time (ms, request sent → result received),
+   * decayed toward 0 while no result arrives; 0 before the first result. Read by the latency-aware
+   * least_loaded. Optional so views built by hand (tests, custom code) need not carry it.
+   */
+  readonly latency?: number;
 }
 
 /** What a selector knows of the request. */
