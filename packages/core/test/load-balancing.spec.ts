@@ -78,22 +78,22 @@ describe('latency-aware least_loaded (peak EWMA)', () => {
   });
 
   test('weighs load by latency; an agent not measured yet counts as fast as its rival', () => {
-    const s = new LeastLoadedSelector({ latencyAware: true });
+    const s = new LeastLoadedSelector(); // latency-aware by default
     // b is half as loaded but five times slower: 5 × (1 + 0.5) > 1 × (1 + 1)
     expect(s.select([view('a', 1, 1), view('b', 0.5, 5)], info)[0]!.identity).toBe('a');
     // once a is queued deep enough, b wins: 1 × (1 + 8) > 5 × (1 + 0.5)
     expect(s.select([view('a', 8, 1), view('b', 0.5, 5)], info)[0]!.identity).toBe('b');
     expect(s.select([view('a', 1, 3), view('new', 0.5)], info)[0]!.identity).toBe('new');
-    // load only (the default) ignores latency
-    expect(new LeastLoadedSelector().select([view('a', 1, 1), view('b', 0.5, 5)], info)[0]!.identity).toBe('b');
+    // load only ignores latency
+    expect(new LeastLoadedSelector({ latencyAware: false }).select([view('a', 1, 1), view('b', 0.5, 5)], info)[0]!.identity).toBe('b');
   });
 
-  test('over memory://, a 5x slower agent gets far less traffic than round robin would give it', async () => {
+  test('over memory://, the default least_loaded gives a 5x slower agent far less traffic than round robin would', async () => {
     useFakeTimers();
     const fast = ['f1', 'f2', 'f3'].map((id) => c.agent({ identity: id, concurrency: 4, actors: [answering(id, 10)] }));
     const slow = c.agent({ identity: 'slow', concurrency: 4, actors: [answering('slow', 50)] });
     await Promise.all([...fast, slow].map((a) => a.start()));
-    const m = await c.startedMapper({ selector: new LeastLoadedSelector({ latencyAware: true }), timeout: 0 });
+    const m = await c.startedMapper({ timeout: 0 });
     const counts: Record<string, number> = { f1: 0, f2: 0, f3: 0, slow: 0 };
     // 40 rounds of 4 concurrent requests, time moved by hand: each round waits for all of its answers.
     for (let round = 0; round < 40; round++) {

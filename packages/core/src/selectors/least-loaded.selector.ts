@@ -6,7 +6,8 @@ export interface LeastLoadedOptions {
   /**
    * Weigh each agent's load by its response time (peak EWMA, see `AgentView.latency`), like
    * Finagle's and Envoy's least-request balancers: cost = latency × (1 + load). An agent that is
-   * slower than its peers gets work only once theirs would wait longer. Default false: load only.
+   * slower than its peers gets work only once theirs would wait longer. Default true; false compares
+   * load only (Nanite's original least-loaded).
    */
   latencyAware?: boolean;
   /**
@@ -23,8 +24,8 @@ export const DEFAULT_SCAN_LIMIT = 32;
 
 /**
  * The agent with the lowest `load` (reported status plus this mapper's own pending requests to it
- * per slot, so a burst between two pings spreads instead of piling on one agent). Ties rotate.
- * With `latencyAware`, the lowest `latency × (1 + load)`. Past `scanLimit` candidates, the better
+ * per slot, so a burst between two pings spreads instead of piling on one agent), weighed by its
+ * response time: the lowest `latency × (1 + load)` (`latencyAware: false` for load alone). Ties rotate. Past `scanLimit` candidates, the better
  * of two random ones.
  */
 export class LeastLoadedSelector implements Selector {
@@ -35,7 +36,7 @@ export class LeastLoadedSelector implements Selector {
   private readonly random: () => number;
 
   constructor(options: LeastLoadedOptions = {}) {
-    this.latencyAware = options.latencyAware ?? false;
+    this.latencyAware = options.latencyAware ?? true;
     this.scanLimit = options.scanLimit ?? DEFAULT_SCAN_LIMIT;
     this.random = options.random ?? Math.random;
   }
