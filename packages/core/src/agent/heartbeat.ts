@@ -92,6 +92,8 @@ export class Heartbeat {
    */
   current(): number {
     const { inFlight, queued } = this.src.load();
+    // The default cannot throw: no info object, no guard (this runs once per reply).
+    if (this.src.status === defaultStatus) return Math.max((inFlight + queued) / this.src.concurrency, this.lastElu);
     const info: StatusInfo = { inFlight, queued, concurrency: this.src.concurrency, eventLoopUtilization: this.lastElu };
     let value: unknown;
     try {

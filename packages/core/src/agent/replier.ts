@@ -43,7 +43,8 @@ export class Replier {
    */
   result(p: RequestPacket, value: unknown): NaniteError | undefined {
     if (p.type === 'push') return undefined;
-    const err = this.send(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value });
+    // The status goes in the literal (not added later) so every result packet has one shape.
+    const err = this.send(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value, status: this.status?.() });
     if (err === undefined) return undefined;
     if (!isPayloadError(err)) {
       this.lose(p, err);
@@ -57,9 +58,10 @@ export class Replier {
   /** Sends an error reply; error `data` that cannot cross the wire is replaced by a note saying why. */
   error(p: RequestPacket, e: NaniteError): void {
     if (p.type === 'push') return;
-    let err = this.send(p, errorPacket(this.identity, p, e.toJSON()));
+    const status = this.status?.();
+    let err = this.send(p, errorPacket(this.identity, p, e.toJSON(), status));
     if (isPayloadError(err)) {
-      err = this.send(p, errorPacket(this.identity, p, { code: e.code, message: e.message, retryable: e.retryable, data: { dropped: err.message } }));
+      err = this.send(p, errorPacket(this.identity, p, { code: e.code, message: e.message, retryable: e.retryable, data: { dropped: err.message } }, status));
     }
     if (err !== undefined) this.lose(p, err);
   }
@@ -81,7 +83,6 @@ export class Replier {
   private send(p: RequestPacket, packet: ResultPacket | ProgressPacket): unknown {
     const link = this.link();
     if (!link) return undefined;
-    if (packet.type === 'result' && this.status) packet.status = this.status();
     try {
       link.reply(p.replyTo, packet);
       this.lost.endBurst();
@@ -100,6 +101,6 @@ export class Replier {
   }
 }
 
-function errorPacket(from: string, p: RequestPacket, error: SerializedError): ResultPacket {
-  return { v: 1, type: 'result', id: p.id, from, ok: false, error };
+function errorPacket(from: string, p: RequestPacket, error: SerializedError, status: number | undefined): ResultPacket {
+  return { v: 1, type: 'result', id: p.id, from, ok: false, error, status };
 }
