@@ -6,7 +6,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 function ticks(min, max, log) {
   if (log) {
     const out = [];
-    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) out.push(10 ** e);
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) for (const m of [1, 2, 5]) out.push(m * 10 ** e);
     return out.filter((t) => t >= min / 1.0001 && t <= max * 1.0001);
   }
   const span = max - min || 1;
@@ -19,8 +19,8 @@ function ticks(min, max, log) {
 const fmt = (v) => (Math.abs(v) >= 1e6 ? `${+(v / 1e6).toPrecision(3)}M` : Math.abs(v) >= 1e3 ? `${+(v / 1e3).toPrecision(3)}k` : `${+v.toPrecision(3)}`);
 
 /** A line chart as an SVG document. */
-export function lineChart({ title, xLabel, yLabel, series, logX = false, logY = false, width = 760, height = 420, yMin }) {
-  const m = { l: 70, r: 200, t: 40, b: 50 };
+export function lineChart({ title, xLabel, yLabel, series, logX = false, logY = false, width = 940, height = 420, yMin }) {
+  const m = { l: 70, r: 380, t: 40, b: 50 };
   const pts = series.flatMap((s) => s.points);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => p[1]);

@@ -6,8 +6,14 @@
  * that stopped getting traffic because it was slow is tried again after a while (and re-measured).
  */
 
-/** Time constant (ms) of the decay: after this long without samples the value is down to 1/e (Finagle's default). */
-export const PEAK_EWMA_DECAY_MS = 10_000;
+/**
+ * Time constant (ms) of the decay: after this long without samples the value is down to 1/e.
+ * Finagle and Linkerd use 10 s; 2 s here, because a stall that hits every agent of a process at once
+ * (GC, a starved CPU) peaks all their averages, and with 10 s they took that long to come back while
+ * the one agent nobody had sampled (the slow one) looked cheap (bench/balance.bench.mjs: median p99
+ * 13 ms with 2 s against 50 ms with 10 s, one run each, on the shared machine).
+ */
+export const PEAK_EWMA_DECAY_MS = 2_000;
 
 /** The smallest sample kept (ms): half the resolution of the millisecond clock the samples come from. */
 export const MIN_SAMPLE_MS = 0.5;
