@@ -59,7 +59,9 @@ export { canGossip } from './transport/gossip';
 export type { GossipLink, GossipSink, GossipTransport } from './transport/gossip';
 
 export { AllSelector } from './selectors/all.selector';
-export { LeastLoadedSelector } from './selectors/least-loaded.selector';
+export { DEFAULT_SCAN_LIMIT, LeastLoadedSelector } from './selectors/least-loaded.selector';
+export type { LeastLoadedOptions } from './selectors/least-loaded.selector';
+export { PEAK_EWMA_DECAY_MS, PeakEwma } from './selectors/peak-ewma';
 export { RandomSelector } from './selectors/random.selector';
 export { RoundRobinSelector } from './selectors/round-robin.selector';
 export { TargetSelector } from './selectors/target.selector';

@@ -145,6 +145,7 @@ export class Agent {
       link: () => this.link,
       nested: this.nested,
       observation: this.observation,
+      status: () => this.heartbeat.current(),
     });
     this.surveys = new SurveyAnswerer({
       identity: this.identity,

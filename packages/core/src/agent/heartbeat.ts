@@ -30,6 +30,7 @@ export class Heartbeat {
   private readonly elu = new EluMeter();
   private timer: NodeJS.Timeout | undefined;
   private lastGood: number | undefined;
+  private lastElu = 0;
   /** Logged once per kind of fault, for the agent's life. */
   private readonly faults: BurstLog<'threw' | 'garbage'>;
 
@@ -89,8 +90,19 @@ export class Heartbeat {
    * once per kind of fault and counted; the agent keeps pinging.
    */
   private status(): number {
+    this.lastElu = this.elu.sample();
+    return this.current();
+  }
+
+  /**
+   * The status now, for the one piggybacked on each result: the same guarded status function, with
+   * the event-loop utilisation of the last heartbeat (sampling it per reply would cost more than the reply).
+   */
+  current(): number {
     const { inFlight, queued } = this.src.load();
-    const info: StatusInfo = { inFlight, queued, concurrency: this.src.concurrency, eventLoopUtilization: this.elu.sample() };
+    // The default cannot throw: no info object, no guard (this runs once per reply).
+    if (this.src.status === defaultStatus) return Math.max((inFlight + queued) / this.src.concurrency, this.lastElu);
+    const info: StatusInfo = { inFlight, queued, concurrency: this.src.concurrency, eventLoopUtilization: this.lastElu };
     let value: unknown;
     try {
       value = this.src.status(info);

@@ -31,6 +31,8 @@ export interface JobRunnerOptions {
   nested: NestedCaller;
   /** Metrics / tracing hooks, when configured. */
   observation?: AgentObservation | undefined;
+  /** The agent's status now, piggybacked on every result (see {@link Replier}). */
+  status?: () => number;
 }
 
 /** Owns the deadline timers of running jobs; `close()` clears them. */
@@ -64,7 +66,7 @@ export class JobRunner implements JobHost {
     this.o = options;
     this.identity = options.identity;
     this.queue = new JobQueue(options.maxQueued, options.logger, { agent: options.identity });
-    this.replier = new Replier(options.identity, options.logger, options.link);
+    this.replier = new Replier(options.identity, options.logger, options.link, options.status);
     this.pushFaults = new BurstLog({ logger: options.logger, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'push handler failed' });
   }
 

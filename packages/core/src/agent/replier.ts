@@ -21,6 +21,8 @@ export class Replier {
     private readonly identity: string,
     logger: Logger,
     private readonly link: () => AgentLink | undefined,
+    /** The agent's status now: carried by every result so mappers see it at once, not one ping later. */
+    private readonly status?: () => number,
   ) {
     this.unsendable = new BurstLog({ logger, bindings: { agent: identity }, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'a value could not cross the wire' });
     this.lost = new BurstLog({
@@ -42,7 +44,8 @@ export class Replier {
    */
   result(p: RequestPacket, value: unknown): NaniteError | undefined {
     if (p.type === 'push') return undefined;
-    const err = this.send(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value });
+    // The status goes in the literal (not added later) so every result packet has one shape.
+    const err = this.send(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value, status: this.status?.() });
     if (err === undefined) return undefined;
     if (!isPayloadError(err)) {
       this.lose(p, err);
@@ -56,9 +59,10 @@ export class Replier {
   /** Sends an error reply; error `data` that cannot cross the wire is replaced by a note saying why. */
   error(p: RequestPacket, e: NaniteError): void {
     if (p.type === 'push') return;
-    let err = this.send(p, errorPacket(this.identity, p, e.toJSON()));
+    const status = this.status?.();
+    let err = this.send(p, errorPacket(this.identity, p, e.toJSON(), status));
     if (isPayloadError(err)) {
-      err = this.send(p, errorPacket(this.identity, p, { code: e.code, message: e.message, retryable: e.retryable, data: { dropped: err.message } }));
+      err = this.send(p, errorPacket(this.identity, p, { code: e.code, message: e.message, retryable: e.retryable, data: { dropped: err.message } }, status));
     }
     if (err !== undefined) this.lose(p, err);
   }
@@ -98,6 +102,6 @@ export class Replier {
   }
 }
 
-function errorPacket(from: string, p: RequestPacket, error: SerializedError): ResultPacket {
-  return { v: 1, type: 'result', id: p.id, from, ok: false, error };
+function errorPacket(from: string, p: RequestPacket, error: SerializedError, status: number | undefined): ResultPacket {
+  return { v: 1, type: 'result', id: p.id, from, ok: false, error, status };
 }

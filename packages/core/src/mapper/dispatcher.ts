@@ -84,6 +84,8 @@ export class Dispatcher {
     const p = this.pending.get(r.id);
     if (!p) return; // late result of a request that timed out, was cancelled or was answered by another agent
     if (!this.fromItsAgent(p, r.from, 'result')) return;
+    // Fresh load (piggybacked status) and response time: the next pick sees them, not one ping later.
+    if (p.agent) this.ctx.registry.observeResult(p.agent, r.status, p.packet.sentAt, Date.now());
     if (r.ok) {
       const agent = p.agent?.identity ?? r.from;
       const attempts = p.attempts;

@@ -122,8 +122,8 @@ export class Heartbeats {
 
   /** Drops every agent silent for longer than `agentTimeout` (default: three of its ping intervals). */
   reap(now: number, agentTimeout: number | undefined): void {
-    for (const a of [...this.ctx.registry.all()]) {
-      if (now - a.lastSeen > (agentTimeout ?? 3 * a.pingInterval)) this.drop(a.identity, 'timeout');
-    }
+    // Only the silent ones are visited (the registry keeps agents ordered by lastSeen): a tick with
+    // 10,000 live agents costs next to nothing.
+    for (const a of this.ctx.registry.silent(now, (pingInterval) => agentTimeout ?? 3 * pingInterval)) this.drop(a.identity, 'timeout');
   }
 }

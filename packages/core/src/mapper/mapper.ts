@@ -181,8 +181,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         onAgentGone: (agent) => this.heartbeats.drop(agent, 'transport'),
         onReconnect: () => {
           // Nobody could ping through the outage: count silence from now, not from before it.
-          const now = Date.now();
-          for (const a of this.registry.all()) a.lastSeen = now;
+          this.registry.touchAll(Date.now());
           this.advertise();
         },
       });

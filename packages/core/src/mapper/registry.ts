@@ -1,10 +1,12 @@
 /** The mapper's view of the live agents and the routes they serve. */
 import { DEFAULT_PRIORITY, type PingPacket, type RegisterPacket } from '../protocol/packets';
+import { PeakEwma } from '../selectors/peak-ewma';
 import type { AgentView } from '../selectors/selector';
-import { sanePing, saneRegister } from './registry-guard';
+import { REGISTRY_LIMITS, sanePing, saneRegister } from './registry-guard';
+import { SilenceQueue, type SilenceEntry, type SilenceGroup } from './silence-queue';
 
 /** One known agent. Implements the public {@link AgentView} so selectors read it without copies. */
-export class AgentRecord implements AgentView {
+export class AgentRecord implements AgentView, SilenceEntry {
   routes: readonly string[] = [];
   idempotent = new Set<string>();
   tags: readonly string[] = [];
@@ -25,11 +27,20 @@ export class AgentRecord implements AgentView {
   advertisedAt = 0;
   /** What we hold of it may be stale or forged and no Advertise went out yet (throttled): ask on its next Ping. */
   unconfirmed = false;
+  /** Response times this mapper measured (request sent → result received). */
+  readonly rtt = new PeakEwma();
+  silencePrev: SilenceEntry | undefined = undefined;
+  silenceNext: SilenceEntry | undefined = undefined;
+  silenceGroup: SilenceGroup | undefined = undefined;
 
   constructor(readonly identity: string) {}
 
   get load(): number {
     return this.status + this.pending / this.concurrency;
+  }
+
+  get latency(): number {
+    return this.rtt.read(Date.now());
   }
 
   /** A plain snapshot (for `mapper.agents()` and events). */
@@ -47,6 +58,7 @@ export class AgentRecord implements AgentView {
       pending: this.pending,
       load: this.load,
       ...(this.node !== undefined ? { node: this.node } : {}),
+      latency: this.latency,
     };
   }
 }
@@ -67,6 +79,7 @@ export type RegisterOutcome =
 export class Registry {
   private readonly agents = new Map<string, AgentRecord>();
   private readonly byRoute = new Map<string, AgentRecord[]>();
+  private readonly silence = new SilenceQueue<AgentRecord>();
 
   constructor(private readonly maxAgents = Infinity) {}
 
@@ -112,7 +125,7 @@ export class Registry {
     const endpoint = (p as { endpoint?: unknown }).endpoint;
     record.endpoint = typeof endpoint === 'string' && endpoint.length <= 1024 ? endpoint : undefined;
     record.node = p.node;
-    record.lastSeen = now;
+    this.silence.touch(record, now);
     record.suspended = false;
     for (const route of record.routes) {
       let list = this.byRoute.get(route);
@@ -133,7 +146,7 @@ export class Registry {
     record.status = sane.status;
     record.inFlight = sane.inFlight;
     if (p.node !== undefined) record.node = p.node;
-    record.lastSeen = now;
+    this.silence.touch(record, now);
     return { record, clamped: sane.clamped };
   }
 
@@ -159,8 +172,25 @@ export class Registry {
     const record = this.agents.get(identity);
     if (!record) return undefined;
     this.agents.delete(identity);
+    this.silence.remove(record);
     this.unindex(record);
     return record;
+  }
+
+  /** Counts silence from `now` for every agent (after a broker outage nobody could ping). */
+  touchAll(now: number): void {
+    for (const a of this.agents.values()) this.silence.touch(a, now);
+  }
+
+  /** Agents not heard from for longer than `timeoutFor(their pingInterval)` ms; costs O(those), not O(agents). */
+  silent(now: number, timeoutFor: (pingInterval: number) => number): AgentRecord[] {
+    return this.silence.silent(now, timeoutFor);
+  }
+
+  /** A result came back from `record`: its piggybacked status (clamped like a Ping's) and the response time. */
+  observeResult(record: AgentRecord, status: number | undefined, sentAt: number | undefined, now: number): void {
+    if (status !== undefined) record.status = Math.min(Math.max(status, REGISTRY_LIMITS.minStatus), REGISTRY_LIMITS.maxStatus);
+    if (sentAt !== undefined) record.rtt.observe(now - sentAt, now);
   }
 
   private unindex(record: AgentRecord): void {

@@ -107,6 +107,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     !isCount(p.id) ? 'id must be a non-negative integer'
     : !isStr(p.from) ? 'from must be a non-empty string'
     : typeof p.ok !== 'boolean' ? 'ok must be a boolean'
+    : p.status !== undefined && !isNum(p.status) ? 'status must be a finite number'
     : p.ok === false ? checkError(p.error)
     : undefined,
   progress: (p) =>

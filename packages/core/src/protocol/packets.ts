@@ -107,6 +107,11 @@ export interface ResultPacket {
   ok: boolean;
   result?: unknown;
   error?: SerializedError;
+  /**
+   * The agent's status as the reply left (same scale as a Ping's): mappers update their view at
+   * once instead of waiting for the next Ping. Optional; older agents do not send it.
+   */
+  status?: number;
 }
 
 /** Agent → mapper: a keyed intermediate value (Nanite's intermediate results). */

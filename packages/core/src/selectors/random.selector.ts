@@ -1,7 +1,9 @@
 import type { AgentView, RequestInfo, Selector } from './selector';
+import { TRUSTED_SELECTOR } from './trusted';
 
 /** A uniformly random agent. */
 export class RandomSelector implements Selector {
+  readonly [TRUSTED_SELECTOR] = true;
   constructor(private readonly random: () => number = Math.random) {}
 
   select(candidates: readonly AgentView[], _request?: RequestInfo): readonly AgentView[] {

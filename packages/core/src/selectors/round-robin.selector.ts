@@ -1,7 +1,9 @@
 import type { AgentView, RequestInfo, Selector } from './selector';
+import { TRUSTED_SELECTOR } from './trusted';
 
 /** Each route's candidates in turn. */
 export class RoundRobinSelector implements Selector {
+  readonly [TRUSTED_SELECTOR] = true;
   private readonly turns = new Map<string, number>();
 
   select(candidates: readonly AgentView[], request: RequestInfo): readonly AgentView[] {

@@ -23,6 +23,12 @@ export interface AgentView {
   readonly load: number;
   /** The broker node (`host:port`) the agent last said it is connected to (clusters); undefined when it did not say. */
   readonly node?: string | undefined;
+  /**
+   * This mapper's peak-EWMA of the agent's response time (ms, request sent → result received),
+   * decayed toward 0 while no result arrives; 0 before the first result. Read by the latency-aware
+   * least_loaded. Optional so views built by hand (tests, custom code) need not carry it.
+   */
+  readonly latency?: number;
 }
 
 /** What a selector knows of the request. */
