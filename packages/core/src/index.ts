@@ -10,6 +10,9 @@ export type {
   AdvertisePacket, AgentBoundPacket, CancelPacket, HeartbeatPacket, MapperBoundPacket, Packet, PacketType, PingPacket,
   ProgressPacket, RegisterPacket, RequestPacket, ResultPacket, RouteInfo, UnRegisterPacket,
 } from './protocol/packets';
+export type { AgentReplyPacket } from './protocol/packets';
+export { MAX_STREAM_CREDIT, isStreamEnd } from './protocol/stream-packets';
+export type { ChunkPacket, CreditPacket, StreamEnd } from './protocol/stream-packets';
 export { decodePacket } from './protocol/decode';
 export type { DecodeFailure, DecodeResult } from './protocol/decode';
 
@@ -47,6 +50,11 @@ export type {
 } from './mapper/typed-mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
+export { ResultStream } from './mapper/result-stream';
+export { DEFAULT_STREAM_WINDOW } from './mapper/stream.options';
+export type { StreamOptions } from './mapper/stream.options';
+export { MAX_CHUNK_BYTES } from './agent/stream-pump';
+export type { StreamSource } from './agent/stream-source';
 
 export { AllSelector } from './selectors/all.selector';
 export { LeastLoadedSelector } from './selectors/least-loaded.selector';

@@ -243,6 +243,10 @@ export class Agent {
         this.runner.cancel(packet.replyTo, packet.id);
         settle();
         return;
+      case 'credit':
+        this.runner.credit(packet.replyTo, packet.id, packet.n);
+        settle();
+        return;
       default:
         this.malformed.record(`agent received a ${packet.type} packet`);
         settle();

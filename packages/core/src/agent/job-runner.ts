@@ -16,6 +16,8 @@ import { JobQueue } from './job-queue';
 import type { NestedCaller } from './nested-caller';
 import { Replier } from './replier';
 import { requestDeadline } from './request-deadline';
+import { StreamPumps } from './stream-pumps';
+import { isStreamSource } from './stream-source';
 
 /** What a {@link JobRunner} needs from its agent. */
 export interface JobRunnerOptions {
@@ -54,12 +56,14 @@ export class JobRunner implements JobHost {
   /** Once per route and message (bounded): a flood of failing pushes must not flood the log; stats.failed counts them all. */
   private readonly pushFaults: BurstLog;
   private draining = false;
+  private readonly streams: StreamPumps;
 
   constructor(options: JobRunnerOptions) {
     this.o = options;
     this.identity = options.identity;
     this.queue = new JobQueue(options.maxQueued, options.logger, { agent: options.identity });
     this.replier = new Replier(options.identity, options.logger, options.link);
+    this.streams = new StreamPumps({ identity: options.identity, link: options.link, finish: (job, ok, value) => this.finish(job, ok, value) });
     this.pushFaults = new BurstLog({ logger: options.logger, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'push handler failed' });
   }
 
@@ -91,6 +95,13 @@ export class JobRunner implements JobHost {
     // Cancels are rare: a scan of the (at most `concurrency`) running jobs beats a per-request index.
     for (const job of this.jobs) {
       if (job.packet.id === id && job.packet.replyTo === replyTo) job.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
+    }
+  }
+
+  /** The caller of a result stream made room for `n` more chunks. */
+  credit(replyTo: string, id: number, n: number): void {
+    for (const job of this.jobs) {
+      if (job.packet.id === id && job.packet.replyTo === replyTo) this.streams.grant(job, n);
     }
   }
 
@@ -155,7 +166,8 @@ export class JobRunner implements JobHost {
       settle();
       return;
     }
-    const job = new Job(this, packet, settle, deadline);
+    // A stream settles its delivery when it starts (stream-pumps.ts), then again when it ends.
+    const job = new Job(this, packet, packet.stream === undefined ? settle : once(settle), deadline);
     this.running++;
     this.jobs.add(job);
     let out: unknown;
@@ -176,6 +188,7 @@ export class JobRunner implements JobHost {
   }
 
   private finish(job: Job, ok: boolean, value: unknown): void {
+    if ((job.packet.stream !== undefined || isStreamSource(value)) && this.streams.take(job, ok, value)) return;
     job.done = true;
     if (job.deadlineGroup) this.deadlines.cancel(job);
     const packet = job.packet;
@@ -243,4 +256,13 @@ export class JobRunner implements JobHost {
   nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void> {
     return this.o.nested.push(job, route, payload, options);
   }
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
 }

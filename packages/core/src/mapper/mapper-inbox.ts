@@ -26,6 +26,9 @@ export function receive(inbox: MapperInbox, raw: unknown): void {
     case 'progress':
       inbox.dispatcher.onProgress(packet);
       return;
+    case 'chunk':
+      inbox.dispatcher.onChunk(packet);
+      return;
     case 'register':
       inbox.heartbeats.onRegister(packet, Date.now());
       return;

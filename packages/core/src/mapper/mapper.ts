@@ -25,6 +25,8 @@ import type { TypedMapper } from './typed-mapper';
 import { Registry } from './registry';
 import { RegistryWaiters } from './registry-waiters';
 import { toDispatch, type IntakeLimits } from './request-intake';
+import { ResultStream, type ResultStreamHost } from './result-stream';
+import type { StreamHooks, StreamOptions } from './stream.options';
 import { waitForAgents } from './wait-for-agents';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
 
@@ -64,6 +66,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private startedAt = 0;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
+  private streamHost: ResultStreamHost | undefined;
 
   constructor(options: MapperOptions) {
     super();
@@ -195,6 +198,23 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /**
+   * Reads a handler's result as a stream of chunks (Buffers or JSON values), with flow control:
+   * the handler runs only as far ahead as the reader allows (`window` chunks). See docs/streams.md.
+   * ```ts
+   * for await (const chunk of mapper.stream<Buffer>('/files/read', { name: 'big.bin' })) out.write(chunk);
+   * ```
+   */
+  stream<T = unknown>(route: string, payload?: unknown, options: StreamOptions = {}): ResultStream<T> {
+    this.streamHost ??= {
+      identity: this.identity,
+      timeout: this.o.timeout,
+      dispatch: (r, p, o, cb, hooks) => this.dispatch(r, p, o, cb, undefined, hooks),
+      credit: (agent, packet) => this.link?.send(agent, packet),
+    };
+    return new ResultStream<T>(this.streamHost, route, payload, options);
+  }
+
+  /**
    * This mapper, its `request`/`call`/`push` typed by a route map: only known routes, checked
    * payloads, the handlers' result types. The same object (no runtime cost).
    * ```ts
@@ -241,7 +261,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
-  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
+  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined, stream?: StreamHooks): void {
     let d: Dispatch;
     try {
       this.assertRunning();
@@ -250,6 +270,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
     }
+    if (stream) d.stream = stream;
     if (fanOut && d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
     else this.dispatcher.single(d, cb);
   }

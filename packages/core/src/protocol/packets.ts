@@ -5,6 +5,7 @@
  * so any serializer can carry them; {@link decodePacket} validates anything read off a transport.
  */
 import type { SerializedError } from '../errors';
+import type { ChunkPacket, CreditPacket } from './stream-packets';
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -74,6 +75,11 @@ export interface RequestPacket {
    * against `timeout` when `0 <= now - sentAt <= timeout`; otherwise (clock skew) it ignores it.
    */
   sentAt?: number;
+  /**
+   * Present when the caller reads the result as a stream (`mapper.stream()`): the chunks the agent
+   * may send before it waits for a {@link CreditPacket} (see protocol/stream-packets.ts).
+   */
+  stream?: number;
 }
 
 /** Mapper → agent: the caller gave up on a request (its AbortSignal fired); abort the handler. */
@@ -108,10 +114,12 @@ export interface ProgressPacket {
 /** Packets agents broadcast to every mapper. */
 export type HeartbeatPacket = RegisterPacket | PingPacket | UnRegisterPacket;
 /** Packets addressed to one agent. */
-export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket;
+export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket | CreditPacket;
 /** Packets addressed to one mapper. */
-export type MapperBoundPacket = ResultPacket | ProgressPacket | HeartbeatPacket;
+export type MapperBoundPacket = ResultPacket | ProgressPacket | ChunkPacket | HeartbeatPacket;
+/** What an agent replies to a mapper with. */
+export type AgentReplyPacket = ResultPacket | ProgressPacket | ChunkPacket;
 /** Any packet. */
-export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket;
+export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket | ChunkPacket;
 /** Every packet type name. */
 export type PacketType = Packet['type'];

@@ -5,7 +5,7 @@
  * validated by the receiving agent or mapper. Byte-level transports use a {@link Serializer}.
  * The contract suite `@nanite/core/testing` (src/testing/) runs against every implementation.
  */
-import type { AdvertisePacket, AgentBoundPacket, HeartbeatPacket, ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
+import type { AdvertisePacket, AgentBoundPacket, AgentReplyPacket, HeartbeatPacket, RequestPacket } from '../protocol/packets';
 
 /** Acknowledges a delivered packet once it has been handled (ack-after-handler delivery). */
 export type Settle = () => void;
@@ -46,8 +46,8 @@ export interface AgentLinkOptions {
 export interface AgentLink {
   /** Sends a heartbeat to every mapper. */
   broadcast(packet: HeartbeatPacket): void;
-  /** Sends a result or progress to one mapper. */
-  reply(mapper: string, packet: ResultPacket | ProgressPacket): void;
+  /** Sends a result, progress or stream chunk to one mapper. */
+  reply(mapper: string, packet: AgentReplyPacket): void;
   /**
    * The agent serves more routes than it opened the link with (an actor added after start):
    * transports that park requests (offline failsafe) start consuming the parked ones of these routes.

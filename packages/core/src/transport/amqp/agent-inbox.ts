@@ -125,12 +125,15 @@ export class AgentInbox {
       return;
     }
     let settled = false;
+    // A result stream is settled when it starts (so credit can reach the agent through the prefetch
+    // window); its replies still go to the first copy's address, and its end packet finishes the entry.
+    const streaming = req?.type === 'request' && (packet as { stream?: unknown }).stream !== undefined;
     const settle: Settle = () => {
       if (settled) return;
       settled = true;
       this.s.ack(ch, m);
       // Settled without a result (a push, or the agent dropped it): nothing will finish its cache entry.
-      if (req?.type === 'request') this.s.cache.end(req.replyTo, req.id);
+      if (req?.type === 'request' && !streaming) this.s.cache.end(req.replyTo, req.id);
     };
     try {
       this.s.sink.onPacket(packet, settle);

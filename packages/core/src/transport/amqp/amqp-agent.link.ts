@@ -9,7 +9,7 @@
 import type { Channel, ChannelModel, Message } from 'amqplib';
 import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
-import type { HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { AgentReplyPacket, HeartbeatPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import { ReplyCache } from '../shared/reply-cache';
 import type { AgentLink, AgentLinkOptions, AgentSink } from '../transport';
@@ -164,7 +164,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.batch();
   }
 
-  reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
+  reply(mapper: string, packet: AgentReplyPacket): void {
     this.replies.reply(mapper, packet);
   }
 

@@ -4,7 +4,7 @@
  * Delivery is asynchronous (one microtask per packet, FIFO), like a network, so code tested on
  * memory:// sees the same interleavings it will see on RabbitMQ, minus the latency.
  */
-import type { AgentBoundPacket, HeartbeatPacket, ProgressPacket, RequestPacket, ResultPacket, AdvertisePacket } from '../../protocol/packets';
+import type { AgentBoundPacket, AgentReplyPacket, HeartbeatPacket, RequestPacket, AdvertisePacket } from '../../protocol/packets';
 import type { AgentSink, MapperSink } from '../transport';
 
 const noopSettle = (): void => undefined;
@@ -51,7 +51,8 @@ export class MemoryBus {
 
   toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket): void {
     const entry = this.agents.get(identity);
-    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise');
+    // Credit still reaches a draining agent: its running streams finish.
+    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit');
     if (deliverable) {
       const p = this.copy(packet);
       queueMicrotask(() => entry.sink.onPacket(p, noopSettle));
@@ -69,7 +70,7 @@ export class MemoryBus {
     }
   }
 
-  toMapper(id: string, packet: ResultPacket | ProgressPacket): void {
+  toMapper(id: string, packet: AgentReplyPacket): void {
     const sink = this.mappers.get(id);
     // A mapper that went away no longer waits for anything: dropping matches a deleted reply queue.
     if (!sink) return;

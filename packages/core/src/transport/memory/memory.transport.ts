@@ -12,7 +12,7 @@
  */
 import { NaniteError } from '../../errors';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
-import type { AgentBoundPacket, AdvertisePacket, HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { AgentBoundPacket, AdvertisePacket, AgentReplyPacket, HeartbeatPacket } from '../../protocol/packets';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
 import { MemoryBus } from './memory-bus';
 
@@ -113,7 +113,7 @@ export class MemoryTransport implements Transport {
       broadcast: (packet: HeartbeatPacket) => {
         if (this.reachable) bus.toAllMappers(packet);
       },
-      reply: (mapper: string, packet: ResultPacket | ProgressPacket) => {
+      reply: (mapper: string, packet: AgentReplyPacket) => {
         assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toMapper(mapper, packet);
       },
