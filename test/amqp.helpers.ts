@@ -38,9 +38,9 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
-/** Starts test/fixtures/amqp-agent.js. */
-export function spawnAgent(url: string, identity: string, pingInterval: number): AgentProcess {
-  const child = spawn(process.execPath, [FIXTURE, url, identity, String(pingInterval)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts test/fixtures/amqp-agent.js (or another fixture taking the same arguments). */
+export function spawnAgent(url: string, identity: string, pingInterval: number, fixture = FIXTURE): AgentProcess {
+  const child = spawn(process.execPath, [fixture, url, identity, String(pingInterval)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit');
