@@ -6,7 +6,7 @@
  * NANITE_STREAM_AMQP_BYTES sets the size of the large stream (default 256 MiB, see docs/streams.md
  * for the measured rates; 1 GiB passes the same way, it only takes four times as long).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { Mapper, type ResultStream } from '@nanite/core';
 import { AMQP_URL, removeTopology, spawnAgent, uniquePrefix, withQuery, type AgentProcess } from './amqp.helpers';
@@ -75,6 +75,38 @@ describe('result streams over amqp:// (agent in another process)', () => {
     expect(peak).toBeLessThan(100 * MB);
     expect(Number(agentPeak)).toBeLessThan(100 * MB);
     process.stdout.write(`amqp stream: ${BIG / MB} MiB in ${seconds.toFixed(1)} s (${(BIG / MB / seconds).toFixed(0)} MiB/s); mapper RSS +${(peak / MB).toFixed(0)} MB, agent RSS +${(Number(agentPeak) / MB).toFixed(0)} MB\n`);
+  });
+
+  test(`${BIG / MB} MiB uploaded through a handler and streamed back (SHA-256 at both ends), RSS of both sides under +100 MB`, async () => {
+    const echoed = line(agent, 'echoed');
+    const base = process.memoryUsage.rss();
+    let peak = 0;
+    const sentHash = createHash('sha256');
+    async function* generate(): AsyncGenerator<Buffer> {
+      for (let at = 0; at < BIG; at += 256 * 1024) {
+        const b = randomFillSync(Buffer.allocUnsafe(Math.min(256 * 1024, BIG - at)));
+        sentHash.update(b);
+        yield b;
+      }
+    }
+    const gotHash = createHash('sha256');
+    let bytes = 0;
+    let n = 0;
+    const started = performance.now();
+    for await (const chunk of mapper.stream<Buffer>('/bytes/echo', undefined, { stream: generate() })) {
+      gotHash.update(chunk);
+      bytes += chunk.length;
+      if (++n % 64 === 0) peak = Math.max(peak, process.memoryUsage.rss() - base);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const [agentSha, agentPeak] = await echoed;
+    const sent = sentHash.digest('hex');
+    expect(bytes).toBe(BIG);
+    expect(agentSha).toBe(sent);
+    expect(gotHash.digest('hex')).toBe(sent);
+    expect(peak).toBeLessThan(100 * MB);
+    expect(Number(agentPeak)).toBeLessThan(100 * MB);
+    process.stdout.write(`amqp echo: ${BIG / MB} MiB each way in ${seconds.toFixed(1)} s (${(BIG / MB / seconds).toFixed(0)} MiB/s); mapper RSS +${(peak / MB).toFixed(0)} MB, agent RSS +${(Number(agentPeak) / MB).toFixed(0)} MB\n`);
   });
 
   test('a slow reader holds the agent to the credit window, then gets every chunk', async () => {

@@ -247,6 +247,14 @@ export class Agent {
         this.runner.credit(packet.replyTo, packet.id, packet.n);
         settle();
         return;
+      case 'chunk':
+        this.runner.chunk(packet);
+        settle();
+        return;
+      case 'end':
+        this.runner.end(packet);
+        settle();
+        return;
       default:
         this.malformed.record(`agent received a ${packet.type} packet`);
         settle();

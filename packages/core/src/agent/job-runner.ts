@@ -17,6 +17,8 @@ import type { NestedCaller } from './nested-caller';
 import { Replier } from './replier';
 import { requestDeadline } from './request-deadline';
 import { StreamPumps } from './stream-pumps';
+import { Uploads } from './uploads';
+import type { ChunkPacket, EndPacket } from '../protocol/stream-packets';
 import { isStreamSource } from './stream-source';
 
 /** What a {@link JobRunner} needs from its agent. */
@@ -57,12 +59,14 @@ export class JobRunner implements JobHost {
   private readonly pushFaults: BurstLog;
   private draining = false;
   private readonly streams: StreamPumps;
+  private readonly uploads: Uploads;
 
   constructor(options: JobRunnerOptions) {
     this.o = options;
     this.identity = options.identity;
     this.queue = new JobQueue(options.maxQueued, options.logger, { agent: options.identity });
     this.replier = new Replier(options.identity, options.logger, options.link);
+    this.uploads = new Uploads(options.identity, options.link);
     this.streams = new StreamPumps({ identity: options.identity, link: options.link, finish: (job, ok, value) => this.finish(job, ok, value) });
     this.pushFaults = new BurstLog({ logger: options.logger, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'push handler failed' });
   }
@@ -100,9 +104,29 @@ export class JobRunner implements JobHost {
 
   /** The caller of a result stream made room for `n` more chunks. */
   credit(replyTo: string, id: number, n: number): void {
-    for (const job of this.jobs) {
-      if (job.packet.id === id && job.packet.replyTo === replyTo) this.streams.grant(job, n);
-    }
+    const job = this.find(replyTo, id);
+    if (job) this.streams.grant(job, n);
+  }
+
+  /** A chunk of a running request's upload. */
+  chunk(c: ChunkPacket): void {
+    this.uploads.chunk(this.find(c.from, c.id), c);
+  }
+
+  /** The end of a running request's upload. */
+  end(e: EndPacket): void {
+    this.uploads.end(this.find(e.from, e.id), e);
+  }
+
+  /** Chunks and ends of uploads that had no running request (late or forged). */
+  get strayUploads(): number {
+    return this.uploads.stray;
+  }
+
+  // Stream packets are few per request: a scan of the (at most `concurrency`) running jobs beats an index.
+  private find(replyTo: string, id: number): Job | undefined {
+    for (const job of this.jobs) if (job.packet.id === id && job.packet.replyTo === replyTo) return job;
+    return undefined;
   }
 
   /**
@@ -167,9 +191,11 @@ export class JobRunner implements JobHost {
       return;
     }
     // A stream settles its delivery when it starts (stream-pumps.ts), then again when it ends.
-    const job = new Job(this, packet, packet.stream === undefined ? settle : once(settle), deadline);
+    const job = new Job(this, packet, packet.stream === undefined && packet.upload !== true ? settle : once(settle), deadline);
     this.running++;
     this.jobs.add(job);
+    // An upload's chunks arrive through the same delivery window as requests: free its slot now.
+    if (packet.upload === true) job.settle();
     let out: unknown;
     try {
       out = route.handler(packet.payload, job);
@@ -190,6 +216,7 @@ export class JobRunner implements JobHost {
   private finish(job: Job, ok: boolean, value: unknown): void {
     if ((job.packet.stream !== undefined || isStreamSource(value)) && this.streams.take(job, ok, value)) return;
     job.done = true;
+    if (job.packet.upload === true) this.uploads.release(job);
     if (job.deadlineGroup) this.deadlines.cancel(job);
     const packet = job.packet;
     this.jobs.remove(job);
@@ -235,6 +262,11 @@ export class JobRunner implements JobHost {
   watchDeadline(job: Job): void {
     // Keyed by the time left when the handler first looked, so a queue group stays in deadline order.
     this.deadlines.add(Math.max(0, Math.ceil(job.deadline - Date.now())), job);
+  }
+
+  /** @internal JobHost */
+  inputOf(job: Job): AsyncIterable<unknown> | undefined {
+    return this.uploads.readerFor(job);
   }
 
   /** @internal JobHost */

@@ -8,6 +8,7 @@ import type { PushDispatch } from './pusher';
 import type { AgentRecord, Registry } from './registry';
 import type { RegistryWaiters } from './registry-waiters';
 import type { StreamHooks } from './stream.options';
+import type { UploadHooks } from './upload-sender';
 
 /** What the dispatcher needs from its mapper. */
 export interface DispatchContext {
@@ -39,4 +40,6 @@ export interface Dispatch extends PushDispatch {
   now: number;
   /** Set when the caller reads the result as a stream. */
   stream?: StreamHooks;
+  /** Set when the caller sends its input as a stream. */
+  upload?: UploadHooks;
 }

@@ -29,6 +29,9 @@ export function receive(inbox: MapperInbox, raw: unknown): void {
     case 'chunk':
       inbox.dispatcher.onChunk(packet);
       return;
+    case 'credit':
+      inbox.dispatcher.onCredit(packet);
+      return;
     case 'register':
       inbox.heartbeats.onRegister(packet, Date.now());
       return;

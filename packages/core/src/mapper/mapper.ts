@@ -26,6 +26,7 @@ import { Registry } from './registry';
 import { RegistryWaiters } from './registry-waiters';
 import { toDispatch, type IntakeLimits } from './request-intake';
 import { ResultStream, type ResultStreamHost } from './result-stream';
+import { prepareUpload } from './upload-sender';
 import type { StreamHooks, StreamOptions } from './stream.options';
 import { waitForAgents } from './wait-for-agents';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
@@ -266,6 +267,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     try {
       this.assertRunning();
       d = toDispatch(route, payload, options, this.intake, fanOut !== undefined);
+      cb = prepareUpload(d, cb, this.identity, (agent, packet) => this.link?.send(agent, packet));
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;

@@ -6,6 +6,7 @@ import type { RequestInfo, Selector } from '../selectors/selector';
 import type { ProgressListener } from './mapper.options';
 import type { AgentRecord } from './registry';
 import type { StreamHooks } from './stream.options';
+import type { UploadHooks } from './upload-sender';
 
 /** How a pending request reports its outcome. */
 export interface PendingCallbacks {
@@ -40,6 +41,8 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
   failover = true;
   /** Set when the caller reads the result as a stream (`mapper.stream()`). */
   stream: StreamHooks | undefined;
+  /** Set when the caller sends its input as a stream. */
+  upload: UploadHooks | undefined;
 
   constructor(
     readonly packet: RequestPacket,

@@ -90,6 +90,13 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     !isCount(p.id) ? 'id must be a non-negative integer'
     : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'
     : !isCredit(p.n) ? `n must be an integer from 1 to ${MAX_STREAM_CREDIT}`
+    : p.from !== undefined && !isStr(p.from) ? 'from must be a non-empty string'
+    : undefined,
+  end: (p) =>
+    !isCount(p.id) ? 'id must be a non-negative integer'
+    : !isStr(p.from) ? 'from must be a non-empty string'
+    : !isCount(p.chunks) ? 'chunks must be a non-negative integer'
+    : p.error !== undefined ? checkError(p.error)
     : undefined,
   chunk: (p) =>
     !isCount(p.id) ? 'id must be a non-negative integer'
@@ -121,6 +128,7 @@ function checkRequest(p: Rec): string | undefined {
     : p.traceId !== undefined && typeof p.traceId !== 'string' ? 'traceId must be a string'
     : p.sentAt !== undefined && !(isNum(p.sentAt) && p.sentAt >= 0) ? 'sentAt must be a non-negative number'
     : p.stream !== undefined && !isCredit(p.stream) ? `stream must be an integer from 1 to ${MAX_STREAM_CREDIT}`
+    : p.upload !== undefined && typeof p.upload !== 'boolean' ? 'upload must be a boolean'
     : undefined;
 }
 
@@ -136,6 +144,6 @@ export function decodePacket(input: unknown): DecodeResult {
   if (!check) return fail(`unknown packet type ${describe(p.type)}`);
   const reason = check(p);
   if (reason !== undefined) return fail(`${p.type as string}: ${reason}`);
-  if (p.type === 'result' && p.ok === false) mapUnknownCode(p);
+  if ((p.type === 'result' && p.ok === false) || (p.type === 'end' && p.error !== undefined)) mapUnknownCode(p);
   return { ok: true, packet: input as Packet };
 }

@@ -5,7 +5,7 @@
  * so any serializer can carry them; {@link decodePacket} validates anything read off a transport.
  */
 import type { SerializedError } from '../errors';
-import type { ChunkPacket, CreditPacket } from './stream-packets';
+import type { ChunkPacket, CreditPacket, EndPacket } from './stream-packets';
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -80,6 +80,8 @@ export interface RequestPacket {
    * may send before it waits for a {@link CreditPacket} (see protocol/stream-packets.ts).
    */
   stream?: number;
+  /** The caller sends its input as a stream of chunks after the request (see protocol/stream-packets.ts). */
+  upload?: boolean;
 }
 
 /** Mapper → agent: the caller gave up on a request (its AbortSignal fired); abort the handler. */
@@ -114,12 +116,12 @@ export interface ProgressPacket {
 /** Packets agents broadcast to every mapper. */
 export type HeartbeatPacket = RegisterPacket | PingPacket | UnRegisterPacket;
 /** Packets addressed to one agent. */
-export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket | CreditPacket;
+export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket | CreditPacket | ChunkPacket | EndPacket;
 /** Packets addressed to one mapper. */
-export type MapperBoundPacket = ResultPacket | ProgressPacket | ChunkPacket | HeartbeatPacket;
+export type MapperBoundPacket = ResultPacket | ProgressPacket | ChunkPacket | CreditPacket | HeartbeatPacket;
 /** What an agent replies to a mapper with. */
-export type AgentReplyPacket = ResultPacket | ProgressPacket | ChunkPacket;
+export type AgentReplyPacket = ResultPacket | ProgressPacket | ChunkPacket | CreditPacket;
 /** Any packet. */
-export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket | ChunkPacket;
+export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket | ChunkPacket | CreditPacket;
 /** Every packet type name. */
 export type PacketType = Packet['type'];

@@ -51,8 +51,8 @@ export class MemoryBus {
 
   toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket): void {
     const entry = this.agents.get(identity);
-    // Credit still reaches a draining agent: its running streams finish.
-    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit');
+    // Stream packets still reach a draining agent: its running streams finish.
+    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit' || packet.type === 'chunk' || packet.type === 'end');
     if (deliverable) {
       const p = this.copy(packet);
       queueMicrotask(() => entry.sink.onPacket(p, noopSettle));
