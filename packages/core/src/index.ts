@@ -46,7 +46,7 @@ export { Mapper } from './mapper/mapper';
 export { DEFAULT_MAPPER_OPTIONS } from './mapper/mapper.options';
 export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper.options';
 export type {
-  FanOutSelector, RouteArgs, SingleAgentSelector, TypedCall, TypedCallOptions, TypedMapper, TypedPush, TypedRequest, TypedRequestContext, TypedRequestOptions,
+  ChunkOf, FanOutSelector, RouteArgs, SingleAgentSelector, TypedCall, TypedCallOptions, TypedMapper, TypedPush, TypedRequest, TypedRequestContext, TypedRequestOptions, TypedStream,
 } from './mapper/typed-mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
