@@ -1,7 +1,7 @@
 /** MapperService: the app's mapper, injectable anywhere, aware of the actor call it runs in. */
 import {
   NaniteError,
-  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type RouteMap, type WaitForAgentsOptions,
+  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type ResultStream, type RouteMap, type StreamOptions, type WaitForAgentsOptions,
 } from '@nanite/core';
 import { Injectable } from '@nestjs/common';
 import { NaniteCallScope } from './call-scope';
@@ -89,6 +89,14 @@ export class MapperService {
     const mapper = this.runtime.mapper;
     if (!mapper && context) return context.push(route, payload, rest);
     return this.mapperFor(mapper).push(route, payload, context ? { ...rest, traceId: context.traceId, hops: context.hops + 1 } : rest);
+  }
+
+  /**
+   * Reads a route's result as a stream of chunks (`mapper.stream()`, docs/streams.md). Not nested
+   * in the current actor call: pass `signal` / `traceId` yourself when it should be.
+   */
+  stream<T = unknown>(route: string, payload?: unknown, options: StreamOptions = {}): ResultStream<T> {
+    return this.mapperFor(this.runtime.mapper).stream<T>(route, payload, options);
   }
 
   /**
