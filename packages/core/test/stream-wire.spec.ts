@@ -68,12 +68,12 @@ describe('a rogue agent breaking the stream protocol (memory://)', () => {
   async function rogue(answer: (link: AgentLink, p: RequestPacket) => void): Promise<void> {
     const t = c.transport();
     await t.connect();
-    let link: AgentLink | undefined;
-    const register = (): void => link!.broadcast({ v: 1, type: 'register', identity: 'rogue', routes: [{ route: '/r/x', idempotent: false }], tags: [], status: 0, concurrency: 1, pingInterval: 60_000 });
-    link = await t.openAgent('rogue', {
+    const register = (): void => link.broadcast({ v: 1, type: 'register', identity: 'rogue', routes: [{ route: '/r/x', idempotent: false }], tags: [], status: 0, concurrency: 1, pingInterval: 60_000 });
+    // The sink runs only after openAgent() resolved (memory:// delivers on microtasks), so `link` is set by then.
+    const link: AgentLink = await t.openAgent('rogue', {
       onPacket: (p, settle) => {
         const type = (p as { type?: unknown }).type;
-        if (type === 'request') answer(link!, p as RequestPacket);
+        if (type === 'request') answer(link, p as RequestPacket);
         if (type === 'advertise') register();
         settle();
       },
