@@ -236,5 +236,7 @@ describe('result streams (memory://)', () => {
     const m = await c.startedMapper();
     await expect(collect(m.stream('/x/y', null, { window: 0 }))).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
     await expect(collect(m.stream('/x/y', null, { selector: 'all' }))).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+    await expect(collect(m.stream('/x/y', null, { persistent: true }))).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+    await expect(m.request('/x/y', null, { persistent: true, stream: (async function* () {})() })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
   });
 });

@@ -64,6 +64,10 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
       this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `window must be an integer from 1 to ${MAX_STREAM_CREDIT}, got ${String(options.window)}` }));
       return;
     }
+    if (options.persistent) {
+      this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'A stream cannot be persistent (parked for an agent): its flow control needs the agent it runs on' }));
+      return;
+    }
     if (!(this.idleMs >= 0)) {
       this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `timeout must be a non-negative number of ms, got ${String(options.timeout)}` }));
       return;
@@ -221,5 +225,7 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
       }
       this.cancel(new NaniteError('NANITE_ERR_TIMEOUT', { message: `${this.route}: no chunk for ${this.idleMs} ms`, data: { route: this.route, timeout: this.idleMs, received: this.received, agent: this.agent } }));
     }, ms);
+    // While the agent waits for the reader, nothing is owed to anyone: a stream its reader dropped must not keep the process alive.
+    if (this.received >= this.granted) this.idle.unref();
   }
 }

@@ -106,6 +106,7 @@ export function prepareUpload(d: Dispatch, cb: PendingCallbacks, identity: strin
   const source = explicit ?? (isStreamSource(d.payload) ? d.payload : undefined);
   if (source === undefined) return cb;
   if (!isStreamSource(source)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'stream must be an async iterable (a Node Readable, an async generator…)' });
+  if (d.options.persistent) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'An upload cannot be persistent (parked for an agent): its flow control needs the agent it runs on' });
   if (d.selector.fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'An upload goes to one agent: fan-out selectors are refused' });
   if (explicit === undefined) d.payload = undefined;
   const sender = new UploadSender(source, identity, send);
