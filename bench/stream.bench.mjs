@@ -4,7 +4,7 @@
 // amqplib moving the same chunks with the same flow control (a producer publishing at most `window`
 // chunks ahead of a consumer that sends credit back every window/2 chunks), in one run, interleaved.
 //
-// Usage: node bench/stream.bench.mjs [--mib 256] [--chunk-kib 256] [--window 16] [--rounds 3]
+// Usage: node bench/stream.bench.mjs [--mib 256] [--chunk-kib 256] [--window 16] [--rounds 3] [--only raw|nanite]
 // Needs the built @nanite/core (npx turbo run build --filter=@nanite/core) and RabbitMQ at
 // NANITE_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672). Removes what it declares.
 import { randomBytes } from 'node:crypto';
@@ -100,10 +100,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rawRuns = [];
 const naniteRuns = [];
 const load = [];
+// --only raw|nanite: one side alone (for profiling with --cpu-prof); ratios are then meaningless.
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 for (let r = 0; r < ROUNDS; r++) {
   load.push(loadavg()[0]);
-  rawRuns.push(await raw());
-  naniteRuns.push(await viaNanite());
+  rawRuns.push(ONLY === 'nanite' ? NaN : await raw());
+  naniteRuns.push(ONLY === 'raw' ? NaN : await viaNanite());
   console.error(`round ${r + 1}: raw ${rawRuns[r].toFixed(0)} MiB/s, nanite ${naniteRuns[r].toFixed(0)} MiB/s`);
 }
 const rawM = median(rawRuns);
