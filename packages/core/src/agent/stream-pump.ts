@@ -10,6 +10,12 @@ import { closeSource, isStreamSource } from './stream-source';
 /** Largest chunk of bytes sent in one packet: bigger Buffers are split. */
 export const MAX_CHUNK_BYTES = 256 * 1024;
 
+/** Chunks sent in a row before a pump lets timers and I/O run (heartbeats, acks, other requests). */
+export const CHUNKS_PER_TURN = 16;
+
+/** Resolves on the next turn of the event loop, after pending I/O callbacks and timers. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Sends one chunk; returns what the transport threw (e.g. `NANITE_ERR_PAYLOAD`), if anything. */
 export type ChunkSender = (job: Job, seq: number, data: unknown) => unknown;
 
@@ -19,6 +25,8 @@ export type PumpOutcome = { ok: true; value: StreamEnd } | { ok: false; value: u
 /** Pumps one source into chunks within the credit window. */
 export class StreamPump {
   private seq = 0;
+  /** Chunks sent since the pump last gave the event loop a turn. */
+  private burst = 0;
   private wake: (() => void) | undefined;
   private iterator: AsyncIterator<unknown> | undefined;
 
@@ -93,7 +101,14 @@ export class StreamPump {
   private async one(data: unknown): Promise<boolean> {
     while (this.credit <= 0) {
       if (this.job.aborted) return false;
+      this.burst = 0;
       await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    // A source that never waits (an in-memory generator) would otherwise hold the event loop for as
+    // long as credit lasts, starving the agent's heartbeat under load.
+    if (++this.burst >= CHUNKS_PER_TURN) {
+      this.burst = 0;
+      await nextTurn();
     }
     if (this.job.aborted) return false;
     this.credit--;

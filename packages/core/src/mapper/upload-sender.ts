@@ -7,7 +7,7 @@ import { NaniteError, toNaniteError } from '../errors';
 import type { AgentBoundPacket } from '../protocol/packets';
 import type { CreditPacket } from '../protocol/stream-packets';
 import { closeSource, isStreamSource, type StreamSource } from '../agent/stream-source';
-import { MAX_CHUNK_BYTES } from '../agent/stream-pump';
+import { CHUNKS_PER_TURN, MAX_CHUNK_BYTES, nextTurn } from '../agent/stream-pump';
 import type { Dispatch } from './dispatch.types';
 import type { PendingCallbacks, PendingRequest } from './pending-request';
 
@@ -56,7 +56,14 @@ export class UploadSender implements UploadHooks {
     this.pumping = true;
     try {
       this.iterator ??= this.source[Symbol.asyncIterator]();
+      let burst = 0;
       while (this.credit > 0 && !this.closed) {
+        if (++burst >= CHUNKS_PER_TURN) {
+          // Lets timers and I/O run between bursts from a source that never waits.
+          burst = 0;
+          await nextTurn();
+          if (this.closed) return;
+        }
         if (this.pending) {
           this.chunk(this.pending.subarray(0, MAX_CHUNK_BYTES));
           this.pending = this.pending.length > MAX_CHUNK_BYTES ? this.pending.subarray(MAX_CHUNK_BYTES) : undefined;
