@@ -38,9 +38,9 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
-/** Starts test/fixtures/amqp-agent.js (with `listen`, the agent also serves an SP endpoint: direct mode). */
-export function spawnAgent(url: string, identity: string, pingInterval: number, listen?: string): AgentProcess {
-  const child = spawn(process.execPath, [FIXTURE, url, identity, String(pingInterval), ...(listen ? [listen] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts test/fixtures/amqp-agent.js or another fixture taking the same arguments (with `listen`, the agent also serves an SP endpoint: direct mode). */
+export function spawnAgent(url: string, identity: string, pingInterval: number, listen?: string, fixture = FIXTURE): AgentProcess {
+  const child = spawn(process.execPath, [fixture, url, identity, String(pingInterval), ...(listen ? [listen] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = once(child, 'exit');

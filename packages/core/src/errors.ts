@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   NANITE_ERR_OVERLOADED: { retryable: true, message: "The agent's queue of waiting requests is full" },
   NANITE_ERR_SELECTOR: { retryable: false, message: 'A custom selector threw or chose an agent that is not a candidate' },
   NANITE_ERR_MISSING_DEPENDENCY: { retryable: false, message: 'An optional peer dependency the feature needs is not installed' },
+  NANITE_ERR_STREAM: { retryable: false, message: 'A stream was cut, broke its flow control, or was read the wrong way' },
 } as const satisfies Record<string, { retryable: boolean; message: string }>;
 
 /** Every Nanite error code. */

@@ -35,6 +35,7 @@ export const NANITE_HTTP_STATUS = {
   NANITE_ERR_OVERLOADED: 503,
   NANITE_ERR_SELECTOR: 500,
   NANITE_ERR_MISSING_DEPENDENCY: 500,
+  NANITE_ERR_STREAM: 502,
 } as const satisfies Record<NaniteErrorCode, number>;
 
 /**

@@ -11,6 +11,9 @@ export type {
   AdvertisePacket, AgentBoundPacket, CancelPacket, HeartbeatPacket, MapperBoundPacket, Packet, PacketType, PingPacket,
   ProgressPacket, RegisterPacket, RequestPacket, ResultPacket, RouteInfo, UnRegisterPacket,
 } from './protocol/packets';
+export type { AgentReplyPacket } from './protocol/packets';
+export { MAX_STREAM_CREDIT, isStreamEnd } from './protocol/stream-packets';
+export type { ChunkPacket, CreditPacket, StreamEnd } from './protocol/stream-packets';
 export { decodePacket } from './protocol/decode';
 export type { DecodeFailure, DecodeResult } from './protocol/decode';
 
@@ -44,7 +47,7 @@ export { Mapper } from './mapper/mapper';
 export { DEFAULT_MAPPER_OPTIONS } from './mapper/mapper.options';
 export type { AgentDownReason, MapperEvents, MapperStats } from './mapper/mapper.options';
 export type {
-  FanOutSelector, RouteArgs, SingleAgentSelector, TypedCall, TypedCallOptions, TypedMapper, TypedPush, TypedSurvey, TypedRequest, TypedRequestContext, TypedRequestOptions,
+  ChunkOf, FanOutSelector, RouteArgs, SingleAgentSelector, TypedCall, TypedCallOptions, TypedMapper, TypedPush, TypedSurvey, TypedRequest, TypedRequestContext, TypedRequestOptions, TypedStream,
 } from './mapper/typed-mapper';
 export type { FanOut, MapperOptions, MapperRequestOptions, Outcome, ProgressListener, PushOptions, Reply } from './mapper/mapper.options';
 export type { WaitForAgentsOptions } from './mapper/wait-for-agents.options';
@@ -57,6 +60,11 @@ export { FileRosterStore } from './mapper/roster/roster-store';
 export type { RosterStore, StoreLoad } from './mapper/roster/roster-store';
 export { canGossip } from './transport/gossip';
 export type { GossipLink, GossipSink, GossipTransport } from './transport/gossip';
+export { ResultStream } from './mapper/result-stream';
+export { DEFAULT_STREAM_WINDOW } from './mapper/stream.options';
+export type { StreamOptions } from './mapper/stream.options';
+export { MAX_CHUNK_BYTES } from './agent/stream-pump';
+export type { StreamSource } from './agent/stream-source';
 
 export { AllSelector } from './selectors/all.selector';
 export { DEFAULT_SCAN_LIMIT, LeastLoadedSelector } from './selectors/least-loaded.selector';

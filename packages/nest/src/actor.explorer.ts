@@ -8,6 +8,7 @@ import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner } from '@nestjs/core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { NaniteCallScope } from './call-scope';
+import { observableChunks } from './observable-stream';
 import { NaniteActorMarker } from './decorators/actor.decorator';
 import { NANITE_CONTEXT_TYPE, NANITE_EXPOSE_MARKER } from './nanite.constants';
 import { NANITE_MODULE_OPTIONS } from './nanite.module-definition';
@@ -95,9 +96,16 @@ export class ActorExplorer {
   }
 
   private handler(instance: object, callback: (...args: unknown[]) => unknown, method: string): Handler {
+    // An Observable the method returns is a result stream (Nest would otherwise keep its last value only).
+    const streaming = function (this: unknown, ...args: unknown[]): unknown {
+      const out = callback.apply(this, args);
+      return isObservable(out) ? observableChunks(out) : out;
+    };
+    // Nest reads guards, pipes, interceptors and filters (and Reflector metadata) off the handler function.
+    for (const key of Reflect.getMetadataKeys(callback) as unknown[]) Reflect.defineMetadata(key, Reflect.getMetadata(key, callback), streaming);
     const run = this.contextCreator.create(
       instance,
-      callback,
+      streaming,
       method,
       ROUTE_ARGS_METADATA,
       this.paramsFactory,

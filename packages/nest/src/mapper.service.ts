@@ -1,7 +1,7 @@
 /** MapperService: the app's mapper, injectable anywhere, aware of the actor call it runs in. */
 import {
   NaniteError,
-  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type RouteMap, type SurveyOptions, type SurveyRun, type WaitForAgentsOptions,
+  type AgentView, type FanOut, type Mapper, type MapperRequestOptions, type PushOptions, type Reply, type RequestContext, type ResultStream, type RouteMap, type StreamOptions, type SurveyOptions, type SurveyRun, type WaitForAgentsOptions,
 } from '@nanite/core';
 import { Injectable } from '@nestjs/common';
 import { NaniteCallScope } from './call-scope';
@@ -98,6 +98,14 @@ export class MapperService {
    */
   survey<R = unknown>(route: string, payload?: unknown, options?: SurveyOptions): SurveyRun<R> {
     return this.mapperFor(this.runtime.mapper).survey<R>(route, payload, options);
+  }
+
+  /**
+   * Reads a route's result as a stream of chunks (`mapper.stream()`, docs/streams.md). Not nested
+   * in the current actor call: pass `signal` / `traceId` yourself when it should be.
+   */
+  stream<T = unknown>(route: string, payload?: unknown, options: StreamOptions = {}): ResultStream<T> {
+    return this.mapperFor(this.runtime.mapper).stream<T>(route, payload, options);
   }
 
   /**

@@ -9,6 +9,7 @@ import { DURATION_HELP, nonNegativeDuration } from '../duration';
 import { selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
 import { fanOutView, formatError, formatJson } from '../output';
 import { parsePayload } from '../payload';
+import { inputStream, printStream } from './request-stream';
 
 /** Options of {@link runRequest}. */
 export interface RequestCommandOptions {
@@ -27,6 +28,12 @@ export interface RequestCommandOptions {
   discovery?: number | undefined;
   /** Print intermediate results (progress) on stderr. */
   progress?: boolean | undefined;
+  /** Read the result as a stream: bytes as they are, other chunks as NDJSON lines. */
+  stream?: boolean | undefined;
+  /** Write the (streamed) result to this file instead of stdout; implies `stream`. */
+  out?: string | undefined;
+  /** Upload this file (`-`: stdin) as the request's input stream. */
+  in?: string | undefined;
 }
 
 /**
@@ -54,6 +61,8 @@ async function send(mapper: Mapper, o: RequestCommandOptions, payload: unknown, 
   if (o.target) options.target = o.target;
   if (o.timeout !== undefined) options.timeout = o.timeout;
   if (o.progress) options.onProgress = (key, value, agent) => io.stderr.write(`progress ${agent} ${key}: ${formatJson(value, false)}\n`);
+  if (o.in !== undefined) options.stream = inputStream(o.in, io);
+  if (o.stream || o.out !== undefined) return printStream(mapper, o.route, payload, options, o.out, io);
   if (o.selector === 'all') {
     // The mapper holds the fan-out until its discovery window closed, so every agent is in it.
     const fan = await mapper.request(o.route, payload, { ...options, selector: 'all' });
@@ -76,6 +85,9 @@ interface RequestFlags {
   timeout?: number;
   discovery?: number;
   progress?: boolean;
+  stream?: boolean;
+  out?: string;
+  in?: string;
 }
 
 /** Registers `nanite request`. */
@@ -92,6 +104,9 @@ export const registerRequest: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--timeout <duration>', `fail with NANITE_ERR_TIMEOUT after this long (${DURATION_HELP}; default: 30s)`).argParser(nonNegativeDuration))
     .option('--raw', 'send PAYLOAD as a string even when it parses as JSON')
     .option('--progress', 'print intermediate results on stderr')
+    .option('--stream', 'read the result as a stream: bytes as they are, other chunks as NDJSON lines')
+    .option('--out <file>', 'write the streamed result to FILE (implies --stream)')
+    .option('--in <file>', 'upload FILE (- for stdin) as the request\'s input stream')
     .addOption(new Option('--discovery <duration>', `with --selector all: how long to listen for agents first (${DURATION_HELP}; default: ${DEFAULT_DISCOVERY_MS}ms)`).argParser(nonNegativeDuration))
     .addHelpText(
       'after',
@@ -101,12 +116,14 @@ export const registerRequest: RegisterCommand = (program: Command, ctx) => {
         'nanite request /simple/echo hi --selector all',
         'nanite request /simple/echo hi --target fred --timeout 2s',
         "NANITE_URL=amqp://localhost nanite request /calc/add '[1,2]' --tag eu",
+        'nanite request /files/load \'{"name":"a.iso"}\' --out a.iso',
+        'nanite request /files/save \'{"name":"a.iso"}\' --in a.iso',
       ]) + '\nExit status: 0 ok, 1 handler or other error, 2 usage (bad option, malformed payload, bad URL),\n3 no agent serves the route, 4 timeout, 5 broker unreachable, 6 some agents failed (--selector all).\n',
     )
     .action(async (route: string, payload: string | undefined, flags: RequestFlags) => {
       ctx.setExit(
         await guarded(ctx.io, () =>
-          runRequest({ url: urlFor(flags.url, ctx.io), route, payload, raw: flags.raw, selector: flags.selector, target: flags.target, tags: flags.tag ?? [], timeout: flags.timeout, discovery: flags.discovery, progress: flags.progress }, ctx.io),
+          runRequest({ url: urlFor(flags.url, ctx.io), route, payload, raw: flags.raw, selector: flags.selector, target: flags.target, tags: flags.tag ?? [], timeout: flags.timeout, discovery: flags.discovery, progress: flags.progress, stream: flags.stream, out: flags.out, in: flags.in }, ctx.io),
         ),
       );
     });

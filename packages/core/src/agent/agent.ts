@@ -317,6 +317,18 @@ export class Agent {
         settle();
         if (this.state === 'running') this.surveys.accept(packet);
         return;
+      case 'credit':
+        this.runner.credit(packet.replyTo, packet.id, packet.n);
+        settle();
+        return;
+      case 'chunk':
+        this.runner.chunk(packet);
+        settle();
+        return;
+      case 'end':
+        this.runner.end(packet);
+        settle();
+        return;
       default:
         this.malformed.record(`agent received a ${packet.type} packet`);
         settle();

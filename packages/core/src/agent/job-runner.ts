@@ -19,6 +19,10 @@ import { JobQueue } from './job-queue';
 import type { NestedCaller } from './nested-caller';
 import { Replier } from './replier';
 import { requestDeadline } from './request-deadline';
+import { StreamPumps } from './stream-pumps';
+import { Uploads } from './uploads';
+import type { ChunkPacket, EndPacket } from '../protocol/stream-packets';
+import { isStreamSource } from './stream-source';
 
 /** What a {@link JobRunner} needs from its agent. */
 export interface JobRunnerOptions {
@@ -61,12 +65,16 @@ export class JobRunner implements JobHost {
   /** Once per route and message (bounded): a flood of failing pushes must not flood the log; stats.failed counts them all. */
   private readonly pushFaults: BurstLog;
   private draining = false;
+  private readonly streams: StreamPumps;
+  private readonly uploads: Uploads;
 
   constructor(options: JobRunnerOptions) {
     this.o = options;
     this.identity = options.identity;
     this.queue = new JobQueue(options.maxQueued, options.logger, { agent: options.identity });
     this.replier = new Replier(options.identity, options.logger, options.link, options.status);
+    this.uploads = new Uploads(options.identity, options.link);
+    this.streams = new StreamPumps({ identity: options.identity, link: options.link, finish: (job, ok, value) => this.finish(job, ok, value) });
     this.pushFaults = new BurstLog({ logger: options.logger, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'push handler failed' });
   }
 
@@ -99,6 +107,33 @@ export class JobRunner implements JobHost {
     for (const job of this.jobs) {
       if (job.packet.id === id && job.packet.replyTo === replyTo) job.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
     }
+  }
+
+  /** The caller of a result stream made room for `n` more chunks. */
+  credit(replyTo: string, id: number, n: number): void {
+    const job = this.find(replyTo, id);
+    if (job) this.streams.grant(job, n);
+  }
+
+  /** A chunk of a running request's upload. */
+  chunk(c: ChunkPacket): void {
+    this.uploads.chunk(this.find(c.from, c.id), c);
+  }
+
+  /** The end of a running request's upload. */
+  end(e: EndPacket): void {
+    this.uploads.end(this.find(e.from, e.id), e);
+  }
+
+  /** Chunks and ends of uploads that had no running request (late or forged). */
+  get strayUploads(): number {
+    return this.uploads.stray;
+  }
+
+  // Stream packets are few per request: a scan of the (at most `concurrency`) running jobs beats an index.
+  private find(replyTo: string, id: number): Job | undefined {
+    for (const job of this.jobs) if (job.packet.id === id && job.packet.replyTo === replyTo) return job;
+    return undefined;
   }
 
   /**
@@ -162,10 +197,13 @@ export class JobRunner implements JobHost {
       settle();
       return;
     }
-    const job = new Job(this, packet, settle, deadline);
+    // A stream settles its delivery when it starts (stream-pumps.ts), then again when it ends.
+    const job = new Job(this, packet, packet.stream === undefined && packet.upload !== true ? settle : once(settle), deadline);
     this.running++;
     this.jobs.add(job);
     if (this.o.observation) job.scope = startJobScope(this.o.observation, job, receivedAt);
+    // An upload's chunks arrive through the same delivery window as requests: free its slot now.
+    if (packet.upload === true) job.settle();
     let out: unknown;
     try {
       out = job.scope?.run ? job.scope.run(() => route.handler(packet.payload, job)) : route.handler(packet.payload, job);
@@ -184,7 +222,9 @@ export class JobRunner implements JobHost {
   }
 
   private finish(job: Job, ok: boolean, value: unknown): void {
+    if ((job.packet.stream !== undefined || isStreamSource(value)) && this.streams.take(job, ok, value)) return;
     job.done = true;
+    if (job.packet.upload === true) this.uploads.release(job);
     if (job.deadlineGroup) this.deadlines.cancel(job);
     const packet = job.packet;
     this.jobs.remove(job);
@@ -237,6 +277,11 @@ export class JobRunner implements JobHost {
   }
 
   /** @internal JobHost */
+  inputOf(job: Job): AsyncIterable<unknown> | undefined {
+    return this.uploads.readerFor(job);
+  }
+
+  /** @internal JobHost */
   sendProgress(job: Job, key: string, value: unknown): void {
     const err = this.replier.progress(job.packet, key, value);
     if (!err) return;
@@ -255,4 +300,13 @@ export class JobRunner implements JobHost {
   nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void> {
     return this.o.nested.push(job, route, payload, options);
   }
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
 }

@@ -13,6 +13,8 @@ import type { RequestContext } from './request-context';
 export interface JobHost {
   readonly identity: string;
   sendProgress(job: Job, key: string, value: unknown): void;
+  /** The request's upload, when its caller sent one. */
+  inputOf(job: Job): AsyncIterable<unknown> | undefined;
   /** Starts enforcing the job's deadline (called when the handler first looks at its signal). */
   watchDeadline(job: Job): void;
   nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R>;
@@ -90,6 +92,11 @@ export class Job implements RequestContext, DeadlineEntry {
       else if (!this.done && this.deadline !== Infinity) this.host.watchDeadline(this);
     }
     return this.controller.signal;
+  }
+
+  /** The caller's upload (`mapper.request(route, payload, { stream })`), read once; undefined without one. */
+  get input(): AsyncIterable<unknown> | undefined {
+    return this.host.inputOf(this);
   }
 
   /** Why the job was aborted, if it was. */

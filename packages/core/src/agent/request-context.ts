@@ -22,6 +22,12 @@ export interface RequestContext<G extends ProgressMap = ProgressMap> {
   readonly deadline: number;
   /** Fires when the request times out, the caller cancels it, or the agent is forced to stop. */
   readonly signal: AbortSignal;
+  /**
+   * The caller's upload, chunk by chunk (Buffers or JSON values), when it sent one
+   * (`mapper.request(route, payload, { stream })`); read it once with `for await`. The caller sends
+   * only as fast as this is read. Undefined when the request has no upload.
+   */
+  readonly input: AsyncIterable<unknown> | undefined;
   /** Sends a keyed intermediate value to the caller (Nanite's intermediate results), in order. */
   progress<K extends keyof G & string>(key: K, value: G[K]): void;
   /**

@@ -7,6 +7,8 @@ import type { MapperRequestOptions } from './mapper.options';
 import type { PushDispatch } from './pusher';
 import type { AgentRecord, Registry } from './registry';
 import type { RegistryWaiters } from './registry-waiters';
+import type { StreamHooks } from './stream.options';
+import type { UploadHooks } from './upload-sender';
 
 /** What the dispatcher needs from its mapper. */
 export interface DispatchContext {
@@ -36,4 +38,8 @@ export interface Dispatch extends PushDispatch {
   deadline: number;
   /** When the caller made it (epoch ms). */
   now: number;
+  /** Set when the caller reads the result as a stream. */
+  stream?: StreamHooks;
+  /** Set when the caller sends its input as a stream. */
+  upload?: UploadHooks;
 }

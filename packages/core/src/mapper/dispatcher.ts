@@ -5,6 +5,7 @@
 import { NaniteError } from '../errors';
 import { RequestIdPool } from '../internal/ids';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
+import type { ChunkPacket, CreditPacket } from '../protocol/stream-packets';
 import type { RequestInfo, Selector } from '../selectors/selector';
 import type { SendOptions } from '../transport/transport';
 import { AgentWait } from './agent-wait';
@@ -66,6 +67,14 @@ export class Dispatcher {
     p.idempotent = d.options.idempotent;
     p.delivery = d.options.delivery;
     p.deadline = d.deadline;
+    if (d.stream) {
+      p.stream = d.stream;
+      p.packet.stream = d.stream.window;
+    }
+    if (d.upload) {
+      p.upload = d.upload;
+      p.packet.upload = true;
+    }
     this.track(p, d, d.timeout);
     this.send(p, d.options.persistent ?? false, d.now);
   }
@@ -107,6 +116,20 @@ export class Dispatcher {
     } catch (err) {
       this.ctx.faults.record('listenerFaults', 'onProgress-threw', { err, route: p.route }, 'an onProgress listener threw');
     }
+  }
+
+  /** A chunk of a result stream (see mapper/result-stream.ts). */
+  onChunk(c: ChunkPacket): void {
+    const p = this.pending.get(c.id);
+    if (!p?.stream || !this.fromItsAgent(p, c.from, 'chunk')) return;
+    p.stream.onChunk(c, p);
+  }
+
+  /** Upload credit from the agent running a request (see mapper/upload-sender.ts). */
+  onCredit(c: CreditPacket): void {
+    const p = this.pending.get(c.id);
+    if (!p?.upload || c.from === undefined || !this.fromItsAgent(p, c.from, 'credit')) return;
+    p.upload.onCredit(c, p);
   }
 
   /**

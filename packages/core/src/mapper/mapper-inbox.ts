@@ -31,6 +31,12 @@ export function receive(inbox: MapperInbox, raw: unknown): void {
     case 'answer':
       inbox.surveys.onAnswer(packet);
       return;
+    case 'chunk':
+      inbox.dispatcher.onChunk(packet);
+      return;
+    case 'credit':
+      inbox.dispatcher.onCredit(packet);
+      return;
     case 'register':
       inbox.heartbeats.onRegister(packet, Date.now());
       return;

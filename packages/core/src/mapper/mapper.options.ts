@@ -141,6 +141,13 @@ export interface MapperRequestOptions extends PushOptions {
   onProgress?: ProgressListener;
   /** Overrides the route's advertised idempotency for failover of this request. */
   idempotent?: boolean;
+  /**
+   * Sends this input as a stream of chunks (Buffers or JSON values; a Node `Readable`, an async
+   * generator…) after the request; the handler reads it from `ctx.input`, and the source is read
+   * only as fast as the handler reads (docs/streams.md). A payload that is itself such a stream is
+   * sent the same way.
+   */
+  stream?: AsyncIterable<unknown>;
 }
 
 /** One agent's outcome in a fan-out. */

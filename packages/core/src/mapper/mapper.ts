@@ -36,6 +36,9 @@ import type { SurveyOptions } from './survey.options';
 import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
 import { toDispatch, type IntakeLimits } from './request-intake';
+import { ResultStream, type ResultStreamHost } from './result-stream';
+import { prepareUpload } from './upload-sender';
+import type { StreamHooks, StreamOptions } from './stream.options';
 import { waitForAgents } from './wait-for-agents';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
 
@@ -79,6 +82,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private startedAt = 0;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
+  private streamHost: ResultStreamHost | undefined;
 
   constructor(options: MapperOptions) {
     super();
@@ -275,6 +279,23 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /**
+   * Reads a handler's result as a stream of chunks (Buffers or JSON values), with flow control:
+   * the handler runs only as far ahead as the reader allows (`window` chunks). See docs/streams.md.
+   * ```ts
+   * for await (const chunk of mapper.stream<Buffer>('/files/read', { name: 'big.bin' })) out.write(chunk);
+   * ```
+   */
+  stream<T = unknown>(route: string, payload?: unknown, options: StreamOptions = {}): ResultStream<T> {
+    this.streamHost ??= {
+      identity: this.identity,
+      timeout: this.o.timeout,
+      dispatch: (r, p, o, cb, hooks) => this.dispatch(r, p, o, cb, undefined, hooks),
+      credit: (agent, packet) => this.link?.send(agent, packet),
+    };
+    return new ResultStream<T>(this.streamHost, route, payload, options);
+  }
+
+  /**
    * This mapper, its `request`/`call`/`push` typed by a route map: only known routes, checked
    * payloads, the handlers' result types. The same object (no runtime cost).
    * ```ts
@@ -342,7 +363,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
-  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): void {
+  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined, stream?: StreamHooks): void {
     const observation = this.observers.current;
     const observed = observation && observeRequest(observation, route, options, cb, fanOut);
     if (observed) ({ options, cb, fanOut } = observed);
@@ -350,10 +371,12 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     try {
       this.assertRunning();
       d = toDispatch(route, payload, options, this.intake, fanOut !== undefined);
+      cb = prepareUpload(d, cb, this.identity, (agent, packet) => this.link?.send(agent, packet));
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
     }
+    if (stream) d.stream = stream;
     if (fanOut && d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
     else this.dispatcher.single(d, cb);
   }

@@ -5,6 +5,8 @@ import type { RequestPacket } from '../protocol/packets';
 import type { RequestInfo, Selector } from '../selectors/selector';
 import type { ProgressListener } from './mapper.options';
 import type { AgentRecord } from './registry';
+import type { StreamHooks } from './stream.options';
+import type { UploadHooks } from './upload-sender';
 
 /** How a pending request reports its outcome. */
 export interface PendingCallbacks {
@@ -37,6 +39,10 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
   delivery: 'at-most-once' | 'ack-after-handler' | undefined;
   /** A single request fails over among all candidates; a fan-out leg sticks to its agent. */
   failover = true;
+  /** Set when the caller reads the result as a stream (`mapper.stream()`). */
+  stream: StreamHooks | undefined;
+  /** Set when the caller sends its input as a stream. */
+  upload: UploadHooks | undefined;
 
   constructor(
     readonly packet: RequestPacket,

@@ -10,6 +10,8 @@ import type { Mapper } from './mapper';
 import type { FanOut, MapperRequestOptions, PushOptions, Reply } from './mapper.options';
 import type { SurveyRun } from './survey-run';
 import type { SurveyOptions } from './survey.options';
+import type { ResultStream } from './result-stream';
+import type { StreamOptions } from './stream.options';
 
 /** A selector that fans out: `'all'`, or a selector object declaring `fanOut: true`. */
 export type FanOutSelector = 'all' | (Selector & { readonly fanOut: true });
@@ -64,8 +66,17 @@ export interface TypedSurvey<M extends RouteMap> {
   survey<K extends RouteName<M>>(route: K, ...args: RouteArgs<PayloadOf<M[K]>, SurveyOptions>): SurveyRun<ResultOf<M[K]>>;
 }
 
+
+/** What one chunk of a route's result stream is: the items of an async iterable result, else the result itself (one chunk). */
+export type ChunkOf<R> = R extends AsyncIterable<infer C> ? C : R;
+
+/** A typed `stream()`: the route's chunks (docs/streams.md). */
+export interface TypedStream<M extends RouteMap> {
+  stream<K extends RouteName<M>>(route: K, ...args: RouteArgs<PayloadOf<M[K]>, StreamOptions>): ResultStream<ChunkOf<ResultOf<M[K]>>>;
+}
+
 /** What `mapper.typed<M>()` returns: the mapper, with its calls typed by `M`. */
-export type TypedMapper<M extends RouteMap> = TypedRequest<M> & TypedCall<M> & TypedPush<M> & TypedSurvey<M> & Omit<Mapper, 'request' | 'call' | 'push' | 'survey' | 'typed'>;
+export type TypedMapper<M extends RouteMap> = TypedRequest<M> & TypedCall<M> & TypedPush<M> & TypedSurvey<M> & TypedStream<M> & Omit<Mapper, 'request' | 'call' | 'push' | 'survey' | 'stream' | 'typed'>;
 
 /** What `ctx.typed<M>()` returns inside a handler: the context, with its nested calls typed by `M`. */
 export type TypedRequestContext<M extends RouteMap, G extends ProgressMap = ProgressMap> = TypedRequest<M> & TypedPush<M> & Omit<RequestContext<G>, 'request' | 'push' | 'typed'>;

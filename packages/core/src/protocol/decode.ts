@@ -8,6 +8,7 @@ import { isNaniteErrorCode } from '../errors';
 import { isTraceParent } from '../observability/trace-context';
 import type { Packet, RouteInfo } from './packets';
 import { PROTOCOL_VERSION } from './packets';
+import { MAX_STREAM_CREDIT } from './stream-packets';
 
 /** Why a packet was rejected. */
 export interface DecodeFailure {
@@ -23,6 +24,7 @@ type Rec = Record<string, unknown>;
 const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isCount = (v: unknown): v is number => isNum(v) && v >= 0 && Number.isInteger(v);
+const isCredit = (v: unknown): v is number => isCount(v) && v > 0 && v <= MAX_STREAM_CREDIT;
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 const isRouteInfo = (v: unknown): v is RouteInfo =>
   typeof v === 'object' && v !== null && isStr((v as Rec).route) && typeof (v as Rec).idempotent === 'boolean';
@@ -101,6 +103,24 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     !isCount(p.id) ? 'id must be a non-negative integer'
     : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'
     : undefined,
+  credit: (p) =>
+    !isCount(p.id) ? 'id must be a non-negative integer'
+    : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'
+    : !isCredit(p.n) ? `n must be an integer from 1 to ${MAX_STREAM_CREDIT}`
+    : p.from !== undefined && !isStr(p.from) ? 'from must be a non-empty string'
+    : undefined,
+  end: (p) =>
+    !isCount(p.id) ? 'id must be a non-negative integer'
+    : !isStr(p.from) ? 'from must be a non-empty string'
+    : !isCount(p.chunks) ? 'chunks must be a non-negative integer'
+    : p.error !== undefined ? checkError(p.error)
+    : undefined,
+  chunk: (p) =>
+    !isCount(p.id) ? 'id must be a non-negative integer'
+    : !isStr(p.from) ? 'from must be a non-empty string'
+    : !isCount(p.seq) ? 'seq must be a non-negative integer'
+    : !('data' in p) ? 'data is missing'
+    : undefined,
   request: checkRequest,
   push: checkRequest,
   result: (p) =>
@@ -144,6 +164,8 @@ function checkRequest(p: Rec): string | undefined {
     : p.traceId !== undefined && typeof p.traceId !== 'string' ? 'traceId must be a string'
     : p.traceparent !== undefined && !isTraceParent(p.traceparent) ? 'traceparent must be a W3C traceparent'
     : p.sentAt !== undefined && !(isNum(p.sentAt) && p.sentAt >= 0) ? 'sentAt must be a non-negative number'
+    : p.stream !== undefined && !isCredit(p.stream) ? `stream must be an integer from 1 to ${MAX_STREAM_CREDIT}`
+    : p.upload !== undefined && typeof p.upload !== 'boolean' ? 'upload must be a boolean'
     : undefined;
 }
 
@@ -159,6 +181,6 @@ export function decodePacket(input: unknown): DecodeResult {
   if (!check) return fail(`unknown packet type ${describe(p.type)}`);
   const reason = check(p);
   if (reason !== undefined) return fail(`${p.type as string}: ${reason}`);
-  if ((p.type === 'result' || p.type === 'answer') && p.ok === false) mapUnknownCode(p);
+  if (((p.type === 'result' || p.type === 'answer') && p.ok === false) || (p.type === 'end' && p.error !== undefined)) mapUnknownCode(p);
   return { ok: true, packet: input as Packet };
 }

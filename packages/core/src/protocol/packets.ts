@@ -5,6 +5,7 @@
  * so any serializer can carry them; {@link decodePacket} validates anything read off a transport.
  */
 import type { SerializedError } from '../errors';
+import type { ChunkPacket, CreditPacket, EndPacket } from './stream-packets';
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -88,6 +89,13 @@ export interface RequestPacket {
    * against `timeout` when `0 <= now - sentAt <= timeout`; otherwise (clock skew) it ignores it.
    */
   sentAt?: number;
+  /**
+   * Present when the caller reads the result as a stream (`mapper.stream()`): the chunks the agent
+   * may send before it waits for a {@link CreditPacket} (see protocol/stream-packets.ts).
+   */
+  stream?: number;
+  /** The caller sends its input as a stream of chunks after the request (see protocol/stream-packets.ts). */
+  upload?: boolean;
 }
 
 /** Mapper → agent: the caller gave up on a request (its AbortSignal fired); abort the handler. */
@@ -164,12 +172,14 @@ export type AgentBroadcastPacket = AdvertisePacket | SurveyPacket;
 /** Packets agents broadcast to every mapper. */
 export type HeartbeatPacket = RegisterPacket | PingPacket | UnRegisterPacket;
 /** Packets addressed to one agent. */
-export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket | SurveyPacket;
+export type AgentBoundPacket = RequestPacket | AdvertisePacket | CancelPacket | SurveyPacket | CreditPacket | ChunkPacket | EndPacket;
 /** Packets addressed to one mapper. */
-export type MapperBoundPacket = ResultPacket | ProgressPacket | AnswerPacket | HeartbeatPacket;
-/** Packets an agent sends to one mapper. */
-export type ReplyPacket = ResultPacket | ProgressPacket | AnswerPacket;
+export type MapperBoundPacket = ResultPacket | ProgressPacket | AnswerPacket | ChunkPacket | CreditPacket | HeartbeatPacket;
+/** What an agent sends to one mapper: results, progress, survey answers, stream chunks and credit. */
+export type ReplyPacket = ResultPacket | ProgressPacket | AnswerPacket | ChunkPacket | CreditPacket;
+/** Another name for {@link ReplyPacket}. */
+export type AgentReplyPacket = ReplyPacket;
 /** Any packet. */
-export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket | AnswerPacket;
+export type Packet = HeartbeatPacket | AgentBoundPacket | ResultPacket | ProgressPacket | AnswerPacket | ChunkPacket | CreditPacket;
 /** Every packet type name. */
 export type PacketType = Packet['type'];

@@ -154,11 +154,11 @@ export function payloadError(what: string, reason: string): NaniteError {
 
 /**
  * Throws `NANITE_ERR_PAYLOAD` when the user's part of `packet` cannot cross the wire: a request's
- * payload, a result (or an error's `data`), a progress value. Other packets carry only what the
+ * payload, a result (or an error's `data`), a progress value, a stream chunk's JSON data. Other packets carry only what the
  * protocol validated and pass untouched.
  */
 export function assertWireSafe(packet: object, limits: WireLimits = DEFAULT_WIRE_LIMITS): void {
-  const p = packet as { type?: unknown; route?: unknown; payload?: unknown; ok?: unknown; result?: unknown; error?: { data?: unknown }; value?: unknown; key?: unknown };
+  const p = packet as { type?: unknown; route?: unknown; payload?: unknown; ok?: unknown; result?: unknown; error?: { data?: unknown }; value?: unknown; key?: unknown; data?: unknown };
   let fault: string | undefined;
   let what: string;
   switch (p.type) {
@@ -176,6 +176,11 @@ export function assertWireSafe(packet: object, limits: WireLimits = DEFAULT_WIRE
     case 'progress':
       fault = wireFault(p.value, limits);
       what = `progress value "${String(p.key)}"`;
+      break;
+    case 'chunk':
+      // Bytes go as they are (split to 256 KiB by the agent); JSON values are checked like results.
+      fault = p.data instanceof Uint8Array ? undefined : wireFault(p.data, limits);
+      what = 'stream chunk';
       break;
     default:
       return;

@@ -46,7 +46,7 @@ export interface AgentLinkOptions {
 export interface AgentLink {
   /** Sends a heartbeat to every mapper. */
   broadcast(packet: HeartbeatPacket): void;
-  /** Sends a result, progress or survey answer to one mapper. */
+  /** Sends a result, progress, survey answer or stream chunk/credit to one mapper. */
   reply(mapper: string, packet: ReplyPacket): void;
   /**
    * The agent serves more routes than it opened the link with (an actor added after start):

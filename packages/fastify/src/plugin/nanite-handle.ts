@@ -1,5 +1,7 @@
 /** What `fastify.nanite` is: the mapper's calls, bound, plus the hosted agent. */
-import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply, RouteMap, SurveyOptions, SurveyRun, WaitForAgentsOptions } from '@nanite/core';
+import type { Readable } from 'node:stream';
+import type { Agent, AgentView, FanOut, Mapper, MapperRequestOptions, PushOptions, Reply, RouteMap, StreamOptions, SurveyOptions, SurveyRun, WaitForAgentsOptions } from '@nanite/core';
+import { toByteStream } from './nanite-stream';
 import type { TypedFastifyNanite } from './typed-nanite';
 
 /** The `fastify.nanite` decoration. */
@@ -17,6 +19,12 @@ export interface FastifyNanite {
   push(route: string, payload?: unknown, options?: PushOptions): Promise<void>;
   /** `mapper.survey()`: every agent's answer until the deadline, as an async iterable. */
   survey<R = unknown>(route: string, payload?: unknown, options?: SurveyOptions): SurveyRun<R>;
+  /**
+   * `mapper.stream()` as a `Readable` of bytes for `reply.send()`: Buffers as they are, strings as
+   * UTF-8, other values as NDJSON lines; the client going away cancels the handler. Upload a request
+   * body with `{ stream: request.body }` (with a pass-through content-type parser, see docs/streams.md).
+   */
+  stream(route: string, payload?: unknown, options?: StreamOptions): Readable;
   /** `mapper.agents()`: a snapshot of the live agents. */
   agents(): AgentView[];
   /** `mapper.waitForAgents()`: resolves once enough agents (serving `route`) are live. */
@@ -36,6 +44,7 @@ export class NaniteHandle implements FastifyNanite {
     this.call = this.call.bind(this);
     this.push = this.push.bind(this);
     this.survey = this.survey.bind(this);
+    this.stream = this.stream.bind(this);
     this.agents = this.agents.bind(this);
     this.waitForAgents = this.waitForAgents.bind(this);
   }
@@ -56,6 +65,10 @@ export class NaniteHandle implements FastifyNanite {
 
   survey<R = unknown>(route: string, payload?: unknown, options?: SurveyOptions): SurveyRun<R> {
     return this.mapper.survey<R>(route, payload, options);
+  }
+
+  stream(route: string, payload?: unknown, options?: StreamOptions): Readable {
+    return toByteStream(this.mapper.stream(route, payload, options));
   }
 
   agents(): AgentView[] {

@@ -21,6 +21,7 @@ import type { Serializer } from '../../serializer/serializer';
 import type { ReplyCache } from '../shared/reply-cache';
 import type { AgentSink, Settle } from '../transport';
 import type { AgentReplies } from './agent-replies';
+import { fromBinaryChunk } from './amqp-chunks';
 import type { AmqpDelivery } from './amqp.options';
 import { HEADER_RESENT, peekRequest, PROBE_TYPE, TYPE_AT_MOST_ONCE, type RequestPeek } from './amqp.wire';
 
@@ -62,9 +63,9 @@ export class AgentInbox {
       this.s.ack(ch, m);
       return;
     }
-    let packet: unknown;
+    let packet: unknown = fromBinaryChunk(m.properties, m.content);
     try {
-      packet = this.s.serializer.decode(m.content);
+      packet ??= this.s.serializer.decode(m.content);
     } catch (err) {
       this.drop(ch, m, `undecodable message: ${(err as Error).message}`);
       return;
@@ -125,12 +126,15 @@ export class AgentInbox {
       return;
     }
     let settled = false;
+    // A result stream is settled when it starts (so credit can reach the agent through the prefetch
+    // window); its replies still go to the first copy's address, and its end packet finishes the entry.
+    const streaming = req?.type === 'request' && ((packet as { stream?: unknown }).stream !== undefined || (packet as { upload?: unknown }).upload === true);
     const settle: Settle = () => {
       if (settled) return;
       settled = true;
       this.s.ack(ch, m);
       // Settled without a result (a push, or the agent dropped it): nothing will finish its cache entry.
-      if (req?.type === 'request') this.s.cache.end(req.replyTo, req.id);
+      if (req?.type === 'request' && !streaming) this.s.cache.end(req.replyTo, req.id);
     };
     try {
       this.s.sink.onPacket(packet, settle);

@@ -14,6 +14,7 @@ import type { ReplyPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import { PublishBuffer } from '../shared/publish-buffer';
 import type { ReplyCache } from '../shared/reply-cache';
+import { binaryChunk, CHUNK_CONTENT_TYPE } from './amqp-chunks';
 import type { AmqpNames } from './amqp.topology';
 
 /** A reply to publish. */
@@ -24,6 +25,8 @@ export interface PendingReply {
   /** Also (or, without an address, only) through the mapper's named queue. */
   named: boolean;
   bytes: Buffer;
+  /** Headers of a binary stream chunk (see amqp-chunks.ts); its `bytes` are then the chunk's own. */
+  chunk?: Record<string, unknown>;
 }
 
 /** What {@link AgentReplies} needs from its link. */
@@ -61,6 +64,11 @@ export class AgentReplies {
       return;
     }
     const running = this.s.cache.running(mapper, packet.id);
+    const bin = packet.type === 'chunk' ? binaryChunk(packet) : undefined;
+    if (bin) {
+      this.send({ mapper, address: running?.address, named: running?.resent === true, bytes: bin.body, chunk: bin.headers });
+      return;
+    }
     const bytes = this.s.serializer.encode(packet);
     if (packet.type === 'result') this.s.cache.finish(mapper, packet.id, bytes);
     this.send({ mapper, address: running?.address, named: running?.resent === true, bytes });
@@ -83,12 +91,13 @@ export class AgentReplies {
   }
 
   private publish(ch: Channel, r: PendingReply): void {
-    const contentType = this.s.serializer.contentType;
+    const contentType = r.chunk ? CHUNK_CONTENT_TYPE : this.s.serializer.contentType;
+    const headers = r.chunk;
     // No `mandatory` on direct reply-to (measured: it costs the broker ~30% of its RPC throughput).
     // A reply to a stale address (the mapper reconnected) is then dropped, and that is covered:
     // the reconnected mapper re-sends the request and gets the result from the reply cache.
-    if (r.address) ch.publish('', r.address, r.bytes, { contentType, correlationId: r.mapper });
-    if (!r.address || r.named) ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
+    if (r.address) ch.publish('', r.address, r.bytes, { contentType, correlationId: r.mapper, headers });
+    if (!r.address || r.named) ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true, headers });
     this.s.batch();
   }
 }

@@ -18,6 +18,7 @@ import { PublishBuffer } from '../shared/publish-buffer';
 import { PushTagger } from '../shared/push-tagger';
 import { RequestTracker } from '../shared/request-tracker';
 import type { MapperLink, MapperSink, SendOptions } from '../transport';
+import { binaryChunk, CHUNK_CONTENT_TYPE } from './amqp-chunks';
 import { AgentProber } from './agent-prober';
 import type { AmqpConnection } from './amqp.connection';
 import { declareExchanges, declareMapperQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
@@ -173,7 +174,10 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
       return;
     }
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
-    ch?.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    // Stream packets lost then are caught by the count in the stream's end packet.
+    const bin = packet.type === 'chunk' ? binaryChunk(packet) : undefined;
+    if (bin) ch?.publish(this.s.names.agent, agent, bin.body, { contentType: CHUNK_CONTENT_TYPE, headers: bin.headers });
+    else ch?.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
     this.batch();
   }
 

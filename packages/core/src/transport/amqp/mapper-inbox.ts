@@ -12,6 +12,7 @@ import type { PushTagger } from '../shared/push-tagger';
 import type { RequestTracker } from '../shared/request-tracker';
 import type { MapperSink } from '../transport';
 import type { AgentProber } from './agent-prober';
+import { fromBinaryChunk } from './amqp-chunks';
 import type { AmqpNames } from './amqp.topology';
 import { HEADER_BOUNCED, HEADER_QUEUE, HEADER_TAG, peekMapperBound, peekRequest } from './amqp.wire';
 import type { QueueIncarnations } from './queue-incarnations';
@@ -43,9 +44,9 @@ export class MapperInbox {
   /** A message on the mapper's queue or direct reply-to. */
   receive(m: ConsumeMessage | null): void {
     if (!m) return; // consumer cancelled by the broker: the channel close that follows re-attaches
-    let packet: unknown;
+    let packet: unknown = fromBinaryChunk(m.properties, m.content);
     try {
-      packet = this.s.serializer.decode(m.content);
+      packet ??= this.s.serializer.decode(m.content);
     } catch (err) {
       this.s.sink.onMalformed(`undecodable message: ${(err as Error).message}`);
       return;

@@ -56,7 +56,8 @@ export class MemoryBus {
 
   toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket): void {
     const entry = this.agents.get(identity);
-    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise');
+    // Stream packets still reach a draining agent: its running streams finish.
+    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit' || packet.type === 'chunk' || packet.type === 'end');
     if (deliverable) {
       const p = this.copy(packet);
       queueMicrotask(() => entry.sink.onPacket(p, noopSettle));

@@ -1,0 +1,132 @@
+/** Request streams (uploads) on memory://: `ctx.input`, flow control, errors, both ways (docs/streams.md). */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { defineActor, NaniteError, type RequestContext } from '../src';
+import { closeCluster, flush, TestCluster } from './helpers';
+
+let c: TestCluster;
+beforeEach(() => {
+  c = new TestCluster();
+});
+afterEach(() => closeCluster(c));
+
+const hasher = defineActor('up', {
+  async sha(meta: { name: string }, ctx: RequestContext) {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of ctx.input!) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+    return { name: meta.name, bytes, sha: hash.digest('hex') };
+  },
+  async sum(_: unknown, ctx: RequestContext) {
+    let total = 0;
+    for await (const n of ctx.input ?? []) total += n as number;
+    return total;
+  },
+  async *upper(_: unknown, ctx: RequestContext) {
+    for await (const chunk of ctx.input!) yield (chunk as Buffer).toString().toUpperCase();
+  },
+  async first(_: unknown, ctx: RequestContext) {
+    for await (const v of ctx.input!) return v;
+    return undefined;
+  },
+  async none(_: unknown, ctx: RequestContext) {
+    return ctx.input === undefined;
+  },
+});
+
+describe('uploads (memory://)', () => {
+  test('a Readable sent with { stream } reaches the handler as ctx.input, with the payload beside it', async () => {
+    await c.agent({ actors: [hasher] }).start();
+    const m = await c.startedMapper();
+    const data = Buffer.alloc(1024 * 1024 + 5, 3);
+    const result = await m.request('/up/sha', { name: 'x.bin' }, { stream: Readable.from([data.subarray(0, 100), data.subarray(100)]) });
+    expect(result).toEqual({ name: 'x.bin', bytes: data.length, sha: createHash('sha256').update(data).digest('hex') });
+  });
+
+  test('an async generator as the payload is an upload of JSON values', async () => {
+    await c.agent({ actors: [hasher] }).start();
+    const m = await c.startedMapper();
+    async function* numbers(): AsyncGenerator<number> {
+      for (let i = 1; i <= 100; i++) yield i;
+    }
+    await expect(m.request('/up/sum', numbers())).resolves.toBe(5050);
+  });
+
+  test('a request without an upload has no ctx.input', async () => {
+    await c.agent({ actors: [hasher] }).start();
+    const m = await c.startedMapper();
+    await expect(m.request('/up/none')).resolves.toBe(true);
+  });
+
+  test('the source is read only as fast as the handler reads (credit window)', async () => {
+    let pulled = 0;
+    const gate = { open: false, wake: (): void => undefined };
+    const slow = defineActor('slow', {
+      async take(_: unknown, ctx: RequestContext) {
+        if (!gate.open) await new Promise<void>((r) => (gate.wake = r));
+        let n = 0;
+        for await (const _v of ctx.input!) n++;
+        return n;
+      },
+    });
+    await c.agent({ actors: [slow] }).start();
+    const m = await c.startedMapper();
+    async function* source(): AsyncGenerator<number> {
+      for (let i = 0; i < 500; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const result = m.request('/slow/take', source());
+    await flush(200);
+    // Nothing was granted before the handler started reading.
+    expect(pulled).toBe(0);
+    gate.open = true;
+    gate.wake();
+    await expect(result).resolves.toBe(500);
+    expect(pulled).toBe(500);
+  });
+
+  test('both ways: an upload streamed back through mapper.stream()', async () => {
+    await c.agent({ actors: [hasher] }).start();
+    const m = await c.startedMapper();
+    const out: string[] = [];
+    for await (const s of m.stream<string>('/up/upper', undefined, { stream: Readable.from([Buffer.from('ab'), Buffer.from('cd')]) })) out.push(s);
+    expect(out).toEqual(['AB', 'CD']);
+  });
+
+  test('a handler that stops reading early answers, and the source is closed', async () => {
+    let closed = false;
+    await c.agent({ actors: [hasher] }).start();
+    const m = await c.startedMapper();
+    async function* endless(): AsyncGenerator<number> {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    }
+    await expect(m.request('/up/first', endless())).resolves.toBe(0);
+    await flush(50);
+    expect(closed).toBe(true);
+  });
+
+  test("the source's error reaches the handler through ctx.input (and the caller through the handler)", async () => {
+    await c.agent({ actors: [hasher] }).start();
+    const m = await c.startedMapper();
+    async function* broken(): AsyncGenerator<number> {
+      yield 1;
+      throw new NaniteError('NANITE_ERR_VALIDATION', { message: 'row 2 is bad' });
+    }
+    await expect(m.request('/up/sum', broken())).rejects.toMatchObject({ code: 'NANITE_ERR_VALIDATION', message: 'row 2 is bad' });
+  });
+
+  test('an upload with a fan-out selector is refused', async () => {
+    await c.agent({ actors: [hasher] }).start();
+    const m = await c.startedMapper();
+    await expect(m.request('/up/sum', undefined, { selector: 'all', stream: Readable.from([1]) })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+  });
+});
