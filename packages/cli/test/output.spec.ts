@@ -101,7 +101,7 @@ describe('formatAgentsTable', () => {
 
 describe('formatAgentsTable with broker nodes (a cluster)', () => {
   it('adds a NODE column when an agent reports its node', () => {
-    const base = { routes: ['/a/b'], tags: [], status: 0, inFlight: 1, concurrency: 4, pingInterval: 1000, lastSeen: 1_000, pending: 0, load: 0 };
+    const base = { routes: ['/a/b'], tags: [], status: 0, inFlight: 1, concurrency: 4, pingInterval: 1000, lastSeen: 1_000, pending: 0, load: 0, priority: 8 };
     const out = formatAgentsTable([{ ...base, identity: 'x', node: 'rmq1:5672' }, { ...base, identity: 'y' }], 3_000).split('\n');
     expect(out[0]).toMatch(/^IDENTITY\s+NODE\s+STATUS/);
     expect(out[1]).toMatch(/^x\s+rmq1:5672\s+0/);

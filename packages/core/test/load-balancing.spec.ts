@@ -8,7 +8,7 @@ import { TestCluster, closeCluster, flush, useFakeTimers } from './helpers';
 
 const info: RequestInfo = { route: '/r/x', payload: null, tags: [], target: undefined };
 const view = (identity: string, load: number, latency?: number): AgentView => ({
-  identity, routes: ['/r/x'], tags: [], status: load, inFlight: 0, concurrency: 1, pingInterval: 1000, lastSeen: 0, pending: 0, load, ...(latency === undefined ? {} : { latency }),
+  identity, routes: ['/r/x'], tags: [], status: load, inFlight: 0, concurrency: 1, pingInterval: 1000, lastSeen: 0, pending: 0, load, priority: 8, ...(latency === undefined ? {} : { latency }),
 });
 const answering = (answer: string, delayMs = 0) =>
   defineActor('r', { x: () => (delayMs === 0 ? answer : new Promise((r) => setTimeout(() => r(answer), delayMs))) });

@@ -5,7 +5,7 @@ import { TrafficHistory } from '../src/control-tower/traffic-history';
 import type { AgentRow } from '../src/control-tower/agent-board';
 
 const row = (identity: string, state: 'up' | 'down', inFlight: number, pending: number): AgentRow =>
-  ({ identity, state, inFlight, pending, load: 0.25, routes: [], tags: [], status: 0, concurrency: 4, pingInterval: 1000, lastSeen: 0 });
+  ({ identity, state, inFlight, pending, load: 0.25, routes: [], tags: [], status: 0, concurrency: 4, pingInterval: 1000, lastSeen: 0, priority: 8 });
 
 function feed(history: TrafficHistory, route: string, ms: number, failed = false): void {
   const now = performance.now();

@@ -148,6 +148,11 @@ export class SurveyAnswerer implements JobHost {
   /** @internal JobHost: the deadline timer runs from the start. */
   watchDeadline(): void {}
 
+  /** @internal JobHost: a survey carries no upload stream. */
+  inputOf(): undefined {
+    return undefined;
+  }
+
   /** @internal JobHost */
   nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
     return this.o.nested.request<R>(job, route, payload, options);
