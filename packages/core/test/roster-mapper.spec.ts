@@ -68,6 +68,33 @@ describe('failure detection', () => {
     await expect(m.request('/svc/who', undefined, { timeout: 5_000 })).resolves.toBe('a');
   });
 
+  test('with an explicit agentTimeout, "down" only takes the agent out of dispatch; the reaper drops it after that much silence, a ping before puts it back', async () => {
+    const ta = c.transport();
+    await c.agent({ identity: 'a', actors: [echo()] }, ta).start();
+    await c.agent({ identity: 'b', actors: [echo()] }).start();
+    const m = await c.startedMapper({ agentTimeout: 6_000 });
+    const downs: string[] = [];
+    m.on('agent:down', (v) => downs.push(v.identity));
+    await step(5_000);
+    ta.partition();
+    while (stateIn(m, 'a') !== 'down') await step(100);
+    // Judged down by the detector, yet still known: no new work, not dropped.
+    expect(m.agents().map((x) => x.identity).sort()).toEqual(['a', 'b']);
+    for (let i = 0; i < 4; i++) await expect(m.request('/svc/who', undefined, { timeout: 5_000 })).resolves.toBe('b');
+    expect(downs).toEqual([]);
+    ta.heal();
+    while (stateIn(m, 'a') !== 'up') await step(100);
+    await step(200);
+    const seen = new Set<unknown>();
+    for (let i = 0; i < 8; i++) seen.add(await m.request('/svc/who', undefined, { timeout: 5_000 }));
+    expect(seen.has('a')).toBe(true);
+    // Silent past agentTimeout: now the reaper drops it.
+    ta.partition();
+    await step(7_500);
+    expect(downs).toEqual(['a']);
+    expect(m.agents().map((x) => x.identity)).toEqual(['b']);
+  });
+
   test('an immediate signal (UnRegister) takes an agent down at once, without waiting for the detector', async () => {
     const a = c.agent({ identity: 'a', actors: [echo()] });
     await a.start();

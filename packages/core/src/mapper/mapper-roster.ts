@@ -24,6 +24,12 @@ export interface MapperRosterParts {
   emit(event: 'agent:suspect' | 'agent:removed', agent: RosterAgent): void;
   /** Tells an agent that the cluster removed it. */
   tellRemoved(identity: string): void;
+  /**
+   * The mapper's explicit `agentTimeout`, when the user set one: the detector's "down" then takes
+   * the agent out of dispatch but leaves dropping it (and moving its in-flight work on) to the
+   * reaper, after that much silence. Undefined: the detector drops at once.
+   */
+  agentTimeout?: number | undefined;
 }
 
 /** Least time (ms) between two "you were removed" notices to one agent. */
@@ -52,6 +58,15 @@ export class MapperRoster {
         if (record && this.suspended.delete(identity)) p.registry.resume(record);
       },
       drop: (identity, reason) => {
+        if (reason === 'timeout' && p.agentTimeout !== undefined) {
+          // The user chose how long silence may last: out of dispatch now, dropped by the reaper.
+          const record = p.registry.get(identity);
+          if (record && !record.suspended) {
+            p.registry.suspend(record);
+            this.suspended.add(identity);
+          }
+          return;
+        }
         this.suspended.delete(identity);
         p.heartbeats().drop(identity, reason);
       },

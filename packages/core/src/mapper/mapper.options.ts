@@ -69,7 +69,9 @@ export interface MapperOptions {
   timeout?: number;
   /**
    * Drop an agent not heard from for this long (ms). Default: three of the agent's own ping
-   * intervals, so agents with different intervals are judged fairly.
+   * intervals, so agents with different intervals are judged fairly — or sooner, when the roster's
+   * failure detector (on by default) judges it down. When set, the detector's verdict only takes the
+   * agent out of dispatch; it is dropped (its in-flight work moved on) after this much silence.
    */
   agentTimeout?: number;
   /** How often the reaper looks for silent agents (ms). Default 1 000. */

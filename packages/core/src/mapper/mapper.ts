@@ -133,6 +133,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         tellRemoved: (identity) => {
           if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity, removed: true });
         },
+        agentTimeout: options.agentTimeout,
       });
     }
     this.dispatcher = new Dispatcher({

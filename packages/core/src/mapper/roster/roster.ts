@@ -150,7 +150,8 @@ export class Roster {
     else if (state !== 'up' && !(state === 'joining' && joined)) next = 'up';
     if (next === undefined && entry && sameMeta(entry.meta.value, meta)) return;
     this.write(id, { ...(next ? { state: next } : {}), meta, now });
-    if (state === 'suspect') this.hooks.resume(id);
+    // Back in dispatch (a "down" agent is still in the registry when the mapper's agentTimeout holds it).
+    if (state === 'suspect' || state === 'down') this.hooks.resume(id);
   }
 
   /** The registry dropped the agent (unregistered, the transport saw it go, or the reaper timed it out). */
