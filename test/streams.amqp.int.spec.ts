@@ -42,7 +42,7 @@ describe('result streams over amqp:// (agent in another process)', () => {
   beforeEach(async () => {
     prefix = uniquePrefix('streams');
     url = withQuery(AMQP_URL, { prefix });
-    agent = spawnAgent(url, `${prefix}-agent`, 1000, FIXTURE);
+    agent = spawnAgent(url, `${prefix}-agent`, 1000, undefined, FIXTURE);
     mapper = new Mapper({ transport: url, timeout: 20_000 });
     await mapper.start();
     await agent.ready;

@@ -67,8 +67,9 @@ export const AGENT_COLUMNS = ['IDENTITY', 'STATUS', 'IN-FLIGHT', 'ROUTES', 'TAGS
 /** A plain-text table of agents (identity, status, in-flight/concurrency, routes, tags, last seen), sorted by identity. */
 export function formatAgentsTable(agents: readonly AgentView[], now: number): string {
   if (agents.length === 0) return 'No agents.';
-  // A NODE column (the broker node each agent is on) only when some agent reports one (a cluster).
-  const withNode = agents.some((a) => a.node !== undefined);
+  // A NODE column (the broker node each agent is on) only when the agents are not all on the same
+  // one (a cluster): on a single broker it would repeat one address on every row.
+  const withNode = new Set(agents.map((a) => a.node)).size > 1;
   const columns: string[] = withNode ? [AGENT_COLUMNS[0], 'NODE', ...AGENT_COLUMNS.slice(1)] : [...AGENT_COLUMNS];
   const rows = [...agents]
     .sort((a, b) => a.identity.localeCompare(b.identity))

@@ -107,4 +107,10 @@ describe('formatAgentsTable with broker nodes (a cluster)', () => {
     expect(out[1]).toMatch(/^x\s+rmq1:5672\s+0/);
     expect(out[2]).toMatch(/^y\s+-\s+0/);
   });
+
+  it('leaves it out when every agent is on the same node (a single broker)', () => {
+    const base = { routes: ['/a/b'], tags: [], status: 0, inFlight: 1, concurrency: 4, pingInterval: 1000, lastSeen: 1_000, pending: 0, load: 0, priority: 8, node: '127.0.0.1:5672' };
+    const out = formatAgentsTable([{ ...base, identity: 'x' }, { ...base, identity: 'y' }], 3_000).split('\n');
+    expect(out[0]).toMatch(/^IDENTITY\s+STATUS/);
+  });
 });

@@ -84,8 +84,10 @@ describe('priority routing (memory://)', () => {
   test('a saturated tier 1 spills to tier 2 at once and gets traffic back when it has room', async () => {
     const gate = deferred<void>();
     const slow = defineActor('work', { run: async (p: unknown, ctx: RequestContext) => { if (p === 'hold') await gate.promise; return ctx.agent; } });
-    await c.agent({ identity: 'tier1', priority: 1, concurrency: 1, actors: [slow] }).start();
-    await c.agent({ identity: 'tier2', priority: 2, concurrency: 1, actors: [slow] }).start();
+    // Slots-only status: in this busy test process the event-loop utilisation the default status
+    // also counts reads as saturated, and every result now carries the status (docs/selectors.md).
+    await c.agent({ identity: 'tier1', priority: 1, concurrency: 1, status: slots, actors: [slow] }).start();
+    await c.agent({ identity: 'tier2', priority: 2, concurrency: 1, status: slots, actors: [slow] }).start();
     const m = await c.startedMapper({ selector: 'priority' });
     const held = m.call<string>('/work/run', 'hold');
     await flush();
