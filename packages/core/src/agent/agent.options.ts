@@ -1,6 +1,7 @@
 import type { ActorLike } from '../actor/actor-routes';
 import type { Logger } from '../internal/logger';
 import type { MapperOptions } from '../mapper/mapper.options';
+import type { SecurityOptions } from '../serializer/secure/secure.options';
 import type { Transport } from '../transport/transport';
 import type { StatusFunction } from './status';
 
@@ -10,6 +11,8 @@ export interface AgentOptions {
   transport: string | Transport;
   /** The agent's identity (Nanite's token). Generated once per agent when omitted and kept across reconnects. */
   identity?: string;
+  /** Secure mode: certificate, key and trusted CA(s) (docs/security.md). The default identity is then bound to the certificate. */
+  security?: SecurityOptions;
   /** Actors to host: instances of `@Actor()` classes or `defineActor()` results. More can be added with `addActor()`. */
   actors?: readonly ActorLike[];
   /** Tags requests can filter on. */

@@ -4,6 +4,7 @@
 import { actorRoutes, type ActorLike } from '../actor/actor-routes';
 import type { ActorRoute } from '../actor/actor.types';
 import { NaniteError } from '../errors';
+import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
@@ -76,7 +77,6 @@ export class Agent {
   private stopping: Promise<void> | undefined;
 
   constructor(options: AgentOptions) {
-    this.identity = options.identity ?? generateIdentity('agent');
     this.tags = [...(options.tags ?? [])];
     this.concurrency = positiveInt('concurrency', options.concurrency ?? DEFAULT_AGENT_OPTIONS.concurrency);
     this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
@@ -85,7 +85,8 @@ export class Agent {
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
     this.logger = options.logger ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
-    this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
+    this.transport = withSecurity(typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport, options.security, this.ownsTransport, this.logger);
+    this.identity = options.identity ?? defaultIdentityOn(this.transport, 'agent') ?? generateIdentity('agent');
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
     this.heartbeat = new Heartbeat({
       identity: this.identity,

@@ -2,6 +2,7 @@
 import type { Logger } from '../internal/logger';
 import type { SelectorOption } from '../selectors/resolve-selector';
 import type { AgentView } from '../selectors/selector';
+import type { SecurityOptions } from '../serializer/secure/secure.options';
 import type { Transport } from '../transport/transport';
 import type { MapperFaultCounts } from './mapper-faults';
 
@@ -50,6 +51,8 @@ export interface MapperOptions {
   transport: string | Transport;
   /** The mapper's address for results; generated when omitted. */
   identity?: string;
+  /** Secure mode: certificate, key and trusted CA(s) (docs/security.md). The default identity is then bound to the certificate. */
+  security?: SecurityOptions;
   /** Selector used when a request names none. Default `least_loaded`. */
   selector?: SelectorOption;
   /** Default request timeout (ms). Default 30 000. 0 disables the default deadline. */

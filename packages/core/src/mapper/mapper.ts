@@ -5,6 +5,7 @@
  */
 import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
+import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
@@ -57,7 +58,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly defaultSelector: Selector;
   private readonly dispatcher: Dispatcher;
   private readonly intake: IntakeLimits;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents'>> & { agentTimeout: number | undefined };
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'security'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
@@ -67,10 +68,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   constructor(options: MapperOptions) {
     super();
-    this.identity = options.identity ?? generateIdentity('mapper');
     this.ownsTransport = typeof options.transport === 'string';
     this.logger = options.logger ?? defaultLogger('nanite-mapper');
-    this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
+    this.transport = withSecurity(typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport, options.security, this.ownsTransport, this.logger);
+    this.identity = options.identity ?? defaultIdentityOn(this.transport, 'mapper') ?? generateIdentity('mapper');
     this.defaultSelector = this.selectors.resolve(options.selector ?? 'least_loaded');
     this.o = {
       timeout: options.timeout ?? DEFAULT_MAPPER_OPTIONS.timeout,
