@@ -1,6 +1,7 @@
 /**
  * Test PKI: CAs and certificates made with @peculiar/x509 (ECDSA P-256), as PEM strings.
  */
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 

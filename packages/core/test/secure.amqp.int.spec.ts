@@ -43,7 +43,7 @@ describe('secure mode on amqp:// under attack', () => {
   const prefix = uniquePrefix('secure');
   const names = amqpNames(prefix);
   let ca: TestCa;
-  let closers: Array<() => Promise<void>> = [];
+  const closers: Array<() => Promise<void>> = [];
   let conn: ChannelModel;
   let ch: Channel;
   const tapped: Array<{ exchange: string; m: ConsumeMessage; packet: Record<string, unknown> }> = [];
