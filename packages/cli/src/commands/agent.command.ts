@@ -9,7 +9,7 @@ import { withFailFast } from '../transport-url';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 import { DURATION_HELP, formerlySecondsDuration } from '../duration';
-import { logFormatOption, logLevelOption, positiveInt, tagOption, urlFor, urlOption } from '../options';
+import { logFormatOption, logLevelOption, positiveInt, securityFromEnv, tagOption, urlFor, urlOption } from '../options';
 
 /**
  * How long {@link runAgent} waits, after a signal interrupted the connection, for the agent to
@@ -70,6 +70,8 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     const modules = await loadActors(o.actors, io.cwd);
     const options: AgentOptions = { transport: withFailFast(o.url, !o.waitForBroker), actors: modules.flatMap((m) => m.actors), tags: o.tags ?? [], logger };
     if (o.token) options.identity = o.token;
+    const security = securityFromEnv(io.env);
+    if (security) options.security = security;
     if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
     if (o.concurrency !== undefined) options.concurrency = o.concurrency;
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
