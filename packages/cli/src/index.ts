@@ -39,3 +39,5 @@ export { withFailFast } from './transport-url';
 export { runCertsInit, runCertsIssue } from './commands/certs.command';
 export { createCa, issueCertificate } from './certs/pki';
 export type { PemPair } from './certs/pki';
+export { brokerPermissions, runBrokerSetup } from './commands/broker.command';
+export type { BrokerSetupOptions, Rabbitmqctl } from './commands/broker.command';

@@ -6,6 +6,7 @@ import type { CommandContext, RegisterCommand } from './command-context';
 import { registerAdmin } from './commands/admin.command';
 import { registerAgent } from './commands/agent.command';
 import { registerAgents } from './commands/agents.command';
+import { registerBroker } from './commands/broker.command';
 import { registerCerts } from './commands/certs.command';
 import { registerDemo } from './commands/demo.command';
 import { registerMapper } from './commands/mapper.command';
@@ -16,7 +17,7 @@ import { securityOptions } from './options';
 import type { CliIo } from './io';
 
 /** Every command, in the order `nanite --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerAgents, registerMapper, registerAdmin, registerDemo, registerCerts];
+export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerAgents, registerMapper, registerAdmin, registerDemo, registerCerts, registerBroker];
 
 function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -53,7 +54,7 @@ Examples:
   for (const register of COMMANDS) register(program, ctx);
   // Subcommands inherit output and exit handling (commander copies settings on creation, so set them on each).
   for (const sub of program.commands) {
-    if (sub.name() !== 'certs') {
+    if (sub.name() !== 'certs' && sub.name() !== 'broker') {
       for (const o of securityOptions()) sub.addOption(o);
       // --cert/--key/--ca override $NANITE_CERT/$NANITE_KEY/$NANITE_CA, where every command reads secure mode from.
       sub.hook('preAction', (cmd) => {
