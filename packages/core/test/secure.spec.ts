@@ -64,6 +64,25 @@ describe('secure mode (memory://)', () => {
     expect(mt.stats().dropped['forbidden-registration']).toBeGreaterThan(0);
   });
 
+  test('an agent restarted under the same certificate gets new keys and is called again', async () => {
+    const t = bus();
+    const fredSec = await sec('fred');
+    const actors = [defineActor('echo', { hi: (p: unknown) => p })];
+    const mapper = new Mapper({ transport: t(), security: await sec('web'), discoveryWindow: 0 });
+    closers.push(() => mapper.close());
+    await mapper.start();
+    const first = new Agent({ transport: t(), security: fredSec, actors, pingInterval: 200 });
+    await first.start();
+    await mapper.waitForAgents({ route: '/echo/hi', count: 1, timeout: 5_000 });
+    expect(await mapper.request('/echo/hi', 1)).toBe(1);
+    await first.stop();
+    const second = new Agent({ transport: t(), security: fredSec, actors, pingInterval: 200 });
+    closers.push(() => second.stop());
+    await second.start();
+    await mapper.waitForAgents({ route: '/echo/hi', count: 1, timeout: 5_000 });
+    expect(await mapper.request('/echo/hi', 2)).toBe(2);
+  });
+
   test('own certificate problems fail at construction with NANITE_ERR_CERTIFICATE', async () => {
     const t = bus();
     const expired = await issue(ca, 'old', { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });

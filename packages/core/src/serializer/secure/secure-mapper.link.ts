@@ -52,6 +52,9 @@ export class SecureMapperSink implements MapperSink {
         this.p.store?.put?.(packet.identity, peer.certificate);
       } else if (this.denied.has(hex)) {
         return this.drop('forbidden-registration', { agent: packet.identity });
+      } else if (type === 'ping') {
+        // A restarted agent whose Register this mapper missed: requests must be sealed for its new key.
+        this.p.codec.peers.bind(packet.identity, hex);
       }
       return this.inner.onPacket(packet);
     }
