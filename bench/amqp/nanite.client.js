@@ -1,10 +1,13 @@
-// Nanite mapper calling /bench/sum.
+// Nanite mapper calling /bench/sum, plain or in secure mode.
 'use strict';
 const { Mapper } = require('@nanite/core');
 const { measure } = require('./measure');
-const [url, name] = process.argv.slice(2);
+const { join } = require('node:path');
+// argv: url name [pki-dir: secure mode with bench-mapper.crt/.key and ca.crt from `nanite certs`]
+const [url, name, pki] = process.argv.slice(2);
+const security = pki ? { security: { cert: join(pki, 'bench-mapper.crt'), key: join(pki, 'bench-mapper.key'), ca: join(pki, 'ca.crt') } } : {};
 (async () => {
-  const mapper = new Mapper({ transport: url, timeout: 30_000 });
+  const mapper = new Mapper({ transport: url, timeout: 30_000, ...security });
   await mapper.start();
   await mapper.waitForAgents({ route: '/bench/sum', timeout: 10_000 });
   await measure(name, () => mapper.request('/bench/sum', { a: 1, b: 2 }));

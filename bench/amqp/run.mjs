@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // AMQP request/response benchmark, all systems in ONE run on the same broker.
-//   node bench/amqp/run.mjs [--only=raw,nanite,nest,moleculer] [--seconds=3] [--rounds=3] [--write]
+//   node bench/amqp/run.mjs [--only=raw,nanite,secure,nest,moleculer] [--seconds=3] [--rounds=3] [--write]
 // Installs the bench-only dependencies (bench/amqp/package.json, not a workspace) on first use,
 // builds @nanite/core if needed, then for each system starts the responder and the caller in two
 // processes, and prints requests/s at concurrency 1/64/256 and p50/p99 at 1, with ratios to raw
@@ -8,10 +8,10 @@
 // rounds (the machine is shared and noisy). --write replaces the "## AMQP request/response"
 // section of BENCHMARKS.md.
 import { execSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -25,15 +25,24 @@ const run = `${process.pid}-${Date.now().toString(36)}`;
 function sh(cmd, cwd = root) {
   execSync(cmd, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
 }
-if (!existsSync(join(here, 'node_modules', '@nestjs', 'microservices'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp');
-if (!existsSync(join(here, 'moleculer', 'node_modules', 'moleculer'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp/moleculer');
+const wants = (key) => !only || only.includes(key);
+if (wants('nest') && !existsSync(join(here, 'node_modules', '@nestjs', 'microservices'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp');
+if (wants('moleculer') && !existsSync(join(here, 'moleculer', 'node_modules', 'moleculer'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp/moleculer');
 if (!existsSync(join(root, 'packages', 'core', 'dist', 'index.js'))) sh('npx turbo run build --filter=@nanite/core --output-logs=errors-only');
+// Secure mode: a throw-away CA and certificates for the bench agent and mapper (made with `nanite certs`).
+const pki = join(tmpdir(), `nanite-bench-pki-${run}`);
+if (wants('secure')) {
+  if (!existsSync(join(root, 'packages', 'cli', 'dist', 'bin.js'))) sh('npx turbo run build --filter=@nanite/cli --output-logs=errors-only');
+  const cli = `node ${join(root, 'packages', 'cli', 'dist', 'bin.js')}`;
+  sh(`${cli} certs init --dir ${pki} && ${cli} certs issue bench-agent --dir ${pki} && ${cli} certs issue bench-mapper --dir ${pki} --role mapper`);
+}
 
 const naniteUrl = (extra = '') => `${url}${url.includes('?') ? '&' : '?'}prefix=bench-${run}${extra}`;
 const systems = [
   { key: 'raw', name: 'raw amqplib (direct reply-to, prefetch 256, ack after reply, no-delay)', server: ['raw.server.js', url, `bench-raw-${run}`], client: ['raw.client.js', url, `bench-raw-${run}`] },
   { key: 'nanite', name: 'Nanite request (amqp://, ack-after-handler)', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
   { key: 'nanite', name: 'Nanite request (amqp://, at-most-once)', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
+  { key: 'secure', name: 'Nanite request, secure mode (amqp://, ack-after-handler; X.509 + X25519 + AES-256-GCM)', server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'nanite-secure', pki] },
   { key: 'nest', name: 'NestJS 12 microservices RMQ, defaults', server: ['nest.server.mjs', url, `bench-nest-${run}`, '0'], client: ['nest.client.mjs', url, `bench-nest-${run}`, '0', 'nest'] },
   { key: 'nest', name: 'NestJS 12 microservices RMQ, tuned (ack, prefetch 256, no-delay)', server: ['nest.server.mjs', url, `bench-nestt-${run}`, '1'], client: ['nest.client.mjs', url, `bench-nestt-${run}`, '1', 'nest-tuned'] },
   { key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, defaults', server: ['moleculer/moleculer.server.js', url, `bench-mol-${run}`, '0'], client: ['moleculer/moleculer.client.js', url, `bench-mol-${run}`, '0', 'moleculer'] },
@@ -99,6 +108,7 @@ const results = systems.map((s) => {
 });
 
 await cleanUp();
+rmSync(pki, { recursive: true, force: true });
 
 const raw = results.find((r) => r.name.startsWith('raw'));
 const ratio = (v, base, inverse = false) => (base ? ` (${(inverse ? v / base : v / base).toFixed(2)}×)` : '');

@@ -40,3 +40,8 @@ export type { AdminCommandOptions } from './commands/admin.command';
 export { runDemo, findDemo, demoCandidates, DEMO_SCRIPT } from './commands/demo.command';
 export type { CommandContext, RegisterCommand } from './command-context';
 export { withFailFast } from './transport-url';
+export { runCertsInit, runCertsIssue } from './commands/certs.command';
+export { createCa, issueCertificate } from './certs/pki';
+export type { PemPair } from './certs/pki';
+export { brokerPermissions, runBrokerSetup } from './commands/broker.command';
+export type { BrokerSetupOptions, Rabbitmqctl } from './commands/broker.command';

@@ -2,6 +2,7 @@
 import { Mapper, type Observer } from '@nanite/core';
 import type { CliIo } from './io';
 import { createLogger, pickLogFormat, resolveLevel } from './logger';
+import { securityFromEnv } from './options';
 import { withFailFast } from './transport-url';
 
 /** How long a fresh mapper listens for agents answering its Advertise before a fan-out or a listing (ms). */
@@ -20,7 +21,8 @@ export async function openMapper(url: string, io: CliIo, discoveryWindow: number
   });
   // Within the discovery window the mapper itself holds fan-outs and agent-less requests and pushes
   // until the agents have answered its Advertise.
-  const mapper = new Mapper({ transport: withFailFast(url, true), logger, discoveryWindow, ...(direct ? { direct } : {}), ...(observers ? { observers } : {}) });
+  const security = securityFromEnv(io.env);
+  const mapper = new Mapper({ transport: withFailFast(url, true), logger, discoveryWindow, ...(direct ? { direct } : {}), ...(observers ? { observers } : {}), ...(security ? { security } : {}) });
   await mapper.start();
   return mapper;
 }

@@ -1,4 +1,5 @@
 /** Option parsers and option definitions shared by the commands. */
+import { NaniteError, type SecurityOptions } from '@nanite/core';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from './io';
 import { resolveUrl } from './config';
@@ -64,4 +65,23 @@ export function logFormatOption(): Option {
 /** The URL for a command, from its `--url` or the fallbacks (see {@link resolveUrl}). */
 export function urlFor(flag: string | undefined, io: CliIo): string {
   return resolveUrl({ flag, env: io.env, cwd: io.cwd, home: io.home }).url;
+}
+
+/** `--cert`, `--key`, `--ca`: secure mode for every command (or $NANITE_CERT, $NANITE_KEY, $NANITE_CA). */
+export function securityOptions(): Option[] {
+  return [
+    new Option('--cert <file>', 'secure mode: this endpoint\'s certificate (or $NANITE_CERT)'),
+    new Option('--key <file>', 'secure mode: its private key (or $NANITE_KEY)'),
+    new Option('--ca <file>', 'secure mode: the trusted CA certificate(s) (or $NANITE_CA)'),
+  ];
+}
+
+/** The `security` option from $NANITE_CERT / $NANITE_KEY / $NANITE_CA (which `--cert --key --ca` set); undefined when none is set. */
+export function securityFromEnv(env: Readonly<Record<string, string | undefined>>): SecurityOptions | undefined {
+  const cert = env.NANITE_CERT || undefined;
+  const key = env.NANITE_KEY || undefined;
+  const ca = env.NANITE_CA || undefined;
+  if (!cert && !key && !ca) return undefined;
+  if (!cert || !key || !ca) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'secure mode needs all three of --cert, --key and --ca (or $NANITE_CERT, $NANITE_KEY, $NANITE_CA)' });
+  return { cert, key, ca };
 }

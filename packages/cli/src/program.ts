@@ -6,6 +6,8 @@ import type { CommandContext, RegisterCommand } from './command-context';
 import { registerAdmin } from './commands/admin.command';
 import { registerAgent } from './commands/agent.command';
 import { registerAgents } from './commands/agents.command';
+import { registerBroker } from './commands/broker.command';
+import { registerCerts } from './commands/certs.command';
 import { registerDemo } from './commands/demo.command';
 import { registerForget } from './commands/forget.command';
 import { registerMapper } from './commands/mapper.command';
@@ -13,10 +15,11 @@ import { registerPush } from './commands/push.command';
 import { registerRequest } from './commands/request.command';
 import { registerSurvey } from './commands/survey.command';
 import { EXIT } from './exit-codes';
+import { securityOptions } from './options';
 import type { CliIo } from './io';
 
 /** Every command, in the order `nanite --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerSurvey, registerAgents, registerForget, registerMapper, registerAdmin, registerDemo];
+export const COMMANDS: readonly RegisterCommand[] = [registerAgent, registerRequest, registerPush, registerSurvey, registerAgents, registerForget, registerMapper, registerAdmin, registerDemo, registerCerts, registerBroker];
 
 function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -54,6 +57,19 @@ Examples:
   for (const register of COMMANDS) register(program, ctx);
   // Subcommands inherit output and exit handling (commander copies settings on creation, so set them on each).
   for (const sub of program.commands) {
+    if (sub.name() !== 'certs' && sub.name() !== 'broker') {
+      for (const o of securityOptions()) sub.addOption(o);
+      // --cert/--key/--ca override $NANITE_CERT/$NANITE_KEY/$NANITE_CA, where every command reads secure mode from.
+      sub.hook('preAction', (cmd) => {
+        const f = cmd.opts<{ cert?: string; key?: string; ca?: string }>();
+        if (!f.cert && !f.key && !f.ca) return;
+        const env = { ...ctx.io.env };
+        if (f.cert) env.NANITE_CERT = f.cert;
+        if (f.key) env.NANITE_KEY = f.key;
+        if (f.ca) env.NANITE_CA = f.ca;
+        ctx.io = { ...ctx.io, env };
+      });
+    }
     sub.exitOverride().showHelpAfterError('(add --help for usage and examples)').configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   NANITE_ERR_HOP_LIMIT: { retryable: false, message: 'The request passed through too many actors (a call cycle?)' },
   NANITE_ERR_VALIDATION: { retryable: false, message: 'The payload failed validation' },
   NANITE_ERR_FORBIDDEN: { retryable: false, message: 'The call was denied by an authorization check' },
+  NANITE_ERR_CERTIFICATE: { retryable: false, message: 'A certificate, private key or CA of secure mode is unusable' },
   NANITE_ERR_INVALID_ARGUMENT: { retryable: false, message: 'An option or argument is invalid' },
   NANITE_ERR_MALFORMED_PACKET: { retryable: false, message: 'A packet failed protocol validation' },
   NANITE_ERR_SHUTTING_DOWN: { retryable: true, message: 'The agent or mapper is shutting down' },

@@ -134,6 +134,17 @@ export type { Serializer } from './serializer/serializer';
 export { JsonSerializer, type JsonSerializerOptions } from './serializer/json.serializer';
 export { DEFAULT_WIRE_LIMITS, assertWireSafe, wireFault, type WireLimits } from './protocol/wire-safety';
 
+// Secure mode: certificate-authenticated, signed and encrypted packets (docs/security.md).
+export { SecureTransport } from './serializer/secure/secure.transport';
+export type { SecureTransportOptions, SecureTransportStats } from './serializer/secure/secure.transport';
+export { DEFAULT_SECURITY_OPTIONS } from './serializer/secure/secure.options';
+export type { AuthorizeRegistration, AuthorizeRequest, PeerIdentity, SecurityOptions } from './serializer/secure/secure.options';
+export { CachingCertificateStore, StaticCertificateStore } from './serializer/secure/cert-store';
+export type { CachingCertificateStoreOptions, CertificateStore } from './serializer/secure/cert-store';
+export { certificateIdentity, checkCertificate } from './serializer/secure/certificates';
+export type { CertificateCheck } from './serializer/secure/certificates';
+export type { SecureFault, SecureFaultCounts } from './serializer/secure/secure-faults';
+
 export type { Logger } from './internal/logger';
 
 // Observability (docs/observability.md): hooks agents and mappers call when observers are given; the

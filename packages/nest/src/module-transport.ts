@@ -1,5 +1,5 @@
 /** Builds the module's transport from its options. */
-import { createTransport, type Transport } from '@nanite/core';
+import { createTransport, SecureTransport, type Transport } from '@nanite/core';
 import type { NaniteModuleOptions } from './nanite-module.options';
 
 /**
@@ -12,4 +12,9 @@ export function transportFromUrl(options: NaniteModuleOptions & { url: string })
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.serializer ? { serializer: options.serializer } : {}),
   });
+}
+
+/** The module's transport in secure mode when `security` is given (one wrapper, so mapper and agent share one certificate identity). */
+export function withModuleSecurity(transport: Transport, options: NaniteModuleOptions, owns: boolean): Transport {
+  return options.security ? new SecureTransport(transport, options.security, { ownsInner: owns, ...(options.logger ? { logger: options.logger } : {}) }) : transport;
 }

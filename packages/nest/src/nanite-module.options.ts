@@ -1,5 +1,5 @@
 /** Options of `NaniteModule.forRoot()` / `forRootAsync()`. */
-import type { Agent, AgentOptions, Logger, Mapper, MapperOptions, PrometheusMetrics, Serializer, Transport, TransportFactory } from '@nanite/core';
+import type { Agent, AgentOptions, Logger, Mapper, MapperOptions, PrometheusMetrics, SecurityOptions, Serializer, Transport, TransportFactory } from '@nanite/core';
 
 /** The app's agent: core's agent options without those the module supplies (transport, actors, logger). */
 export type NaniteAgentOptions = Omit<AgentOptions, 'transport' | 'actors' | 'logger' | 'mapper'>;
@@ -24,6 +24,8 @@ export interface NaniteModuleOptions {
   url?: string;
   /** A transport instance (e.g. built with a custom serializer). The module does not close it: you do, after `app.close()`. */
   transport?: Transport;
+  /** Secure mode (`{ cert, key, ca }`, see @nanite/core docs/security.md) for the module's mapper and agent. */
+  security?: SecurityOptions;
   /** Wire format of an amqp(s):// `url` (e.g. a signing serializer). Default: core's JSON. memory:// passes values by reference and has none. */
   serializer?: Serializer;
   /** Extra URL schemes for `url` (passed to core's `createTransport`). */

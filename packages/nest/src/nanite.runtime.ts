@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ActorExplorer } from './actor.explorer';
 import { BackgroundStarter } from './background-starter';
-import { transportFromUrl } from './module-transport';
+import { transportFromUrl, withModuleSecurity } from './module-transport';
 import { NANITE_MODULE_OPTIONS } from './nanite.module-definition';
 import { isAgentInstance, isMapperInstance, type NaniteModuleOptions } from './nanite-module.options';
 
@@ -51,7 +51,7 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.ownsTransport = options.url !== undefined;
     this.givenAgent = isAgentInstance(options.agent) ? options.agent : undefined;
     this.givenMapper = isMapperInstance(options.mapper) ? options.mapper : undefined;
-    this.transport = options.transport ?? transportFromUrl({ ...options, url: options.url! });
+    this.transport = withModuleSecurity(options.transport ?? transportFromUrl({ ...options, url: options.url! }), options, options.transport === undefined);
   }
 
   /** The `metrics` adapter of the module options, when given. */

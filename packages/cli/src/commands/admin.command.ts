@@ -8,7 +8,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { isLoopbackHost } from '../loopback';
-import { logFormatOption, logLevelOption, nonNegativeInt, urlFor, urlOption } from '../options';
+import { logFormatOption, logLevelOption, nonNegativeInt, securityFromEnv, urlFor, urlOption } from '../options';
 import { STOP_SIGNALS, type SignalSource } from '../signals';
 import { withFailFast } from '../transport-url';
 
@@ -77,7 +77,8 @@ export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSourc
     }
     const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
     try {
-      await app.register(nanitePlugin, { url: withFailFast(o.url, true) });
+      const security = securityFromEnv(io.env);
+      await app.register(nanitePlugin, { url: withFailFast(o.url, true), ...(security ? { security } : {}) });
       await app.register(naniteControlTower, {
         prefix: o.prefix ?? '/',
         ...(o.authToken ? { auth: o.authToken } : { allowedHosts: [host, ...(o.allowedHosts ?? [])] }),

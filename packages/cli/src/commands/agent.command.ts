@@ -9,7 +9,7 @@ import { withFailFast } from '../transport-url';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { keepAlive, STOP_SIGNALS, type SignalSource } from '../signals';
 import { DURATION_HELP, formerlySecondsDuration } from '../duration';
-import { logFormatOption, logLevelOption, positiveInt, priorityTier, tagOption, urlFor, urlOption } from '../options';
+import { logFormatOption, logLevelOption, positiveInt, priorityTier, securityFromEnv, tagOption, urlFor, urlOption } from '../options';
 import { metricsHostOption, metricsPortOption, startMetricsServer, type MetricsServer } from '../metrics-server';
 
 /**
@@ -82,6 +82,8 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     const modules = await loadActors(o.actors, io.cwd);
     const options: AgentOptions = { transport: withFailFast(o.url, !o.waitForBroker), actors: modules.flatMap((m) => m.actors), tags: o.tags ?? [], logger };
     if (o.token) options.identity = o.token;
+    const security = securityFromEnv(io.env);
+    if (security) options.security = security;
     if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
     if (o.concurrency !== undefined) options.concurrency = o.concurrency;
     if (o.priority !== undefined) options.priority = o.priority;

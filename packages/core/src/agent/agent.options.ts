@@ -3,6 +3,7 @@ import type { Logger } from '../internal/logger';
 import type { Observer } from '../observability/observer';
 import type { MapperOptions } from '../mapper/mapper.options';
 import type { DirectTransportOptions } from '../transport/direct/direct.options';
+import type { SecurityOptions } from '../serializer/secure/secure.options';
 import type { Transport } from '../transport/transport';
 import type { StatusFunction } from './status';
 
@@ -12,6 +13,8 @@ export interface AgentOptions {
   transport: string | Transport;
   /** The agent's identity (Nanite's token). Generated once per agent when omitted and kept across reconnects. */
   identity?: string;
+  /** Secure mode: certificate, key and trusted CA(s) (docs/security.md). The default identity is then bound to the certificate. */
+  security?: SecurityOptions;
   /** Actors to host: instances of `@Actor()` classes or `defineActor()` results. More can be added with `addActor()`. */
   actors?: readonly ActorLike[];
   /** Tags requests can filter on. */

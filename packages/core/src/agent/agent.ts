@@ -4,6 +4,7 @@
 import { actorRoutes, type ActorLike } from '../actor/actor-routes';
 import type { ActorRoute } from '../actor/actor.types';
 import { NaniteError } from '../errors';
+import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
@@ -95,7 +96,6 @@ export class Agent {
   private stopping: Promise<void> | undefined;
 
   constructor(options: AgentOptions) {
-    this.identity = options.identity ?? generateIdentity('agent');
     this.tags = [...(options.tags ?? [])];
     this.concurrency = positiveInt('concurrency', options.concurrency ?? DEFAULT_AGENT_OPTIONS.concurrency);
     this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
@@ -106,8 +106,11 @@ export class Agent {
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
     this.logger = options.logger ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
-    this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
-    if (options.listen !== undefined) this.transport = new DirectTransport(this.transport, { logger: this.logger, ...options.direct, listen: options.listen, ownsInner: this.ownsTransport });
+    // Security wraps the direct data path, so packets going over SP are sealed too.
+    const given = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
+    const direct = options.listen !== undefined ? new DirectTransport(given, { logger: this.logger, ...options.direct, listen: options.listen, ownsInner: this.ownsTransport }) : given;
+    this.transport = withSecurity(direct, options.security, this.ownsTransport, this.logger);
+    this.identity = options.identity ?? defaultIdentityOn(this.transport, 'agent') ?? generateIdentity('agent');
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
     this.heartbeat = new Heartbeat({
       identity: this.identity,

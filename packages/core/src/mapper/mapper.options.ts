@@ -3,6 +3,7 @@ import type { Logger } from '../internal/logger';
 import type { Observer } from '../observability/observer';
 import type { SelectorOption } from '../selectors/resolve-selector';
 import type { AgentView } from '../selectors/selector';
+import type { SecurityOptions } from '../serializer/secure/secure.options';
 import type { Transport } from '../transport/transport';
 import type { SurveyStats } from './surveys';
 import type { MapperFaultCounts } from './mapper-faults';
@@ -63,6 +64,8 @@ export interface MapperOptions {
   direct?: boolean;
   /** The mapper's address for results; generated when omitted. */
   identity?: string;
+  /** Secure mode: certificate, key and trusted CA(s) (docs/security.md). The default identity is then bound to the certificate. */
+  security?: SecurityOptions;
   /** Selector used when a request names none. Default `least_loaded`. */
   selector?: SelectorOption;
   /** Default request timeout (ms). Default 30 000. 0 disables the default deadline. */

@@ -5,6 +5,7 @@
  */
 import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
+import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
@@ -74,7 +75,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly intake: IntakeLimits;
   /** Metrics / tracing hooks; `current` is undefined (and skipped) when nobody observes. */
   private readonly observers: MapperObservers;
-  private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'roster' | 'observers'>> & { agentTimeout: number | undefined };
+  private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'roster' | 'observers' | 'security'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
   private readonly rosterPart: MapperRoster | undefined;
   private reaper: NodeJS.Timeout | undefined;
@@ -86,11 +87,13 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   constructor(options: MapperOptions) {
     super();
-    this.identity = options.identity ?? generateIdentity('mapper');
     this.ownsTransport = typeof options.transport === 'string';
     this.logger = options.logger ?? defaultLogger('nanite-mapper');
-    this.transport = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
-    if (options.direct) this.transport = new DirectTransport(this.transport, { logger: this.logger, direct: true, ownsInner: this.ownsTransport });
+    // Security wraps the direct data path, so packets going over SP are sealed too.
+    const given = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
+    const direct = options.direct ? new DirectTransport(given, { logger: this.logger, direct: true, ownsInner: this.ownsTransport }) : given;
+    this.transport = withSecurity(direct, options.security, this.ownsTransport, this.logger);
+    this.identity = options.identity ?? defaultIdentityOn(this.transport, 'mapper') ?? generateIdentity('mapper');
     this.defaultSelector = this.selectors.resolve(options.selector ?? 'least_loaded');
     this.o = {
       timeout: options.timeout ?? DEFAULT_MAPPER_OPTIONS.timeout,

@@ -2,7 +2,7 @@
  * Creates, starts and closes the transport, mapper and hosted agent of one Fastify app, in order,
  * and only what it created.
  */
-import { Agent, createTransport, Mapper, NaniteError, type Logger, type Observer, type Transport } from '@nanite/core';
+import { Agent, createTransport, Mapper, NaniteError, SecureTransport, type Logger, type Observer, type Transport } from '@nanite/core';
 import { isAgentInstance, isMapperInstance, type NaniteAgentOptions, type NaniteMapperOptions, type NanitePluginOptions } from './nanite.options';
 
 /** Everything the plugin runs, and which parts it owns. */
@@ -28,7 +28,9 @@ export class NaniteRuntime {
     if (!mapper && options.url === undefined && !options.transport) invalid('give url, transport or mapper');
     if (hosts && options.url === undefined && !options.transport) invalid('a hosted agent (actors or agent options) needs url or transport');
     const needsTransport = !mapper || hosts;
-    this.transport = options.transport ?? (needsTransport && options.url !== undefined ? createTransport(options.url, { logger: child(logger, { nanite: 'transport' }) }) : undefined);
+    const plain = options.transport ?? (needsTransport && options.url !== undefined ? createTransport(options.url, { logger: child(logger, { nanite: 'transport' }) }) : undefined);
+    // Secure mode wraps the transport once, so the mapper and the hosted agent share one certificate identity.
+    this.transport = plain && options.security ? new SecureTransport(plain, options.security, { ownsInner: options.transport === undefined, logger: child(logger, { nanite: 'secure' }) }) : plain;
     this.owns = { transport: options.transport === undefined && this.transport !== undefined, mapper: !mapper, agent: hosts };
     const observers = (given: readonly Observer[] | undefined) => (observer ? { observers: [...(given ?? []), observer] } : {});
     this.mapper = mapper ?? new Mapper({ ...mapperOptions, ...observers(mapperOptions?.observers), transport: this.transport!, logger: child(logger, { nanite: 'mapper' }) });

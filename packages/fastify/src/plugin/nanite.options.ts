@@ -1,5 +1,5 @@
 /** Options of the @nanite/fastify plugin. */
-import type { ActorLike, Agent, AgentOptions, Mapper, MapperOptions, Transport } from '@nanite/core';
+import type { ActorLike, Agent, AgentOptions, Mapper, MapperOptions, SecurityOptions, Transport } from '@nanite/core';
 import type { NaniteErrorHandlerOptions } from '../errors/error-handler';
 import type { NaniteMetricsOptions } from './metrics-route';
 
@@ -22,6 +22,8 @@ export interface NanitePluginOptions {
   url?: string;
   /** A transport instance to use instead of `url` (not closed by the plugin). */
   transport?: Transport;
+  /** Secure mode (`{ cert, key, ca }`, see @nanite/core docs/security.md) for the plugin's mapper and hosted agent. */
+  security?: SecurityOptions;
   /**
    * A `Mapper` to expose as `fastify.nanite` (started if it is not running yet; never closed by the
    * plugin), or the options of the mapper the plugin creates. Default: a mapper with core's defaults.

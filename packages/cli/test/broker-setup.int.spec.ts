@@ -1,0 +1,49 @@
+/**
+ * `nanite broker setup` on the real broker (rabbitmqctl): the vhost and both users it creates are
+ * enough for an agent and a mapper, each with its own least-privilege user. Removes what it made.
+ */
+import { execFileSync } from 'node:child_process';
+import { Agent, defineActor, Mapper } from '@nanite/core';
+import { runBrokerSetup } from '../src';
+import { quietLogger, testIo } from './helpers';
+
+const tag = `nt-setup-${process.pid}-${Date.now().toString(36)}`;
+const ctl = (...args: string[]): void => void execFileSync('rabbitmqctl', args, { stdio: 'ignore' });
+
+afterAll(() => {
+  for (const args of [['delete_vhost', tag], ['delete_user', `${tag}-agent`], ['delete_user', `${tag}-mapper`]]) {
+    try {
+      ctl(...args);
+    } catch {
+      // already gone (a failed setup may not have made it)
+    }
+  }
+});
+
+test('--dry-run prints the rabbitmqctl commands with the documented permissions', async () => {
+  const io = testIo();
+  expect(await runBrokerSetup({ vhost: 'shop', prefix: 'shop', dryRun: true }, io)).toBe(0);
+  expect(io.stdout.text).toContain("rabbitmqctl 'add_vhost' 'shop'");
+  expect(io.stdout.text).toContain("'set_permissions' '-p' 'shop' 'shop-agent' '^shop\\.(heartbeat|advertise|agent|reply|park)$|^shop\\.(agent|park)\\..*'");
+  expect(io.stdout.text).toContain('<mapper-password>');
+});
+
+test('the users it creates run an agent and a mapper on the new vhost', async () => {
+  const io = testIo();
+  expect(await runBrokerSetup({ vhost: tag, prefix: tag }, io)).toBe(0);
+  const url = (role: string): string => {
+    const m = new RegExp(`amqp://${tag}-${role}:([^@]+)@`).exec(io.stdout.text);
+    return `amqp://${tag}-${role}:${m![1]}@127.0.0.1:5672/${encodeURIComponent(tag)}?prefix=${tag}`;
+  };
+  const agent = new Agent({ transport: url('agent'), identity: 'worker', actors: [defineActor('echo', { hi: (p: unknown) => p })], logger: quietLogger });
+  const mapper = new Mapper({ transport: url('mapper'), logger: quietLogger });
+  try {
+    await agent.start();
+    await mapper.start();
+    await mapper.waitForAgents({ route: '/echo/hi', timeout: 10_000 });
+    expect(await mapper.request('/echo/hi', 'ok')).toBe('ok');
+  } finally {
+    await mapper.close();
+    await agent.stop();
+  }
+});

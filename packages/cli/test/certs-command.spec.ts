@@ -1,0 +1,55 @@
+/**
+ * `nanite certs init|issue` makes a CA and certificates that secure mode accepts, and
+ * `nanite request --cert --key --ca` calls a secure agent with them.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, defineActor } from '@nanite/core';
+import { main } from '../src';
+import { memoryUrl, quietLogger, testIo } from './helpers';
+
+describe('nanite certs', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nanite-pki-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('init makes a CA (refusing to overwrite it), issue makes certificates secure agents and mappers accept', async () => {
+    const io = testIo();
+    expect(await main(['node', 'nanite', 'certs', 'init', '--dir', dir], io)).toBe(0);
+    expect(statSync(join(dir, 'ca.key')).mode & 0o077).toBe(0);
+    expect(await main(['node', 'nanite', 'certs', 'init', '--dir', dir], testIo())).not.toBe(0);
+    expect(await main(['node', 'nanite', 'certs', 'issue', 'fred', '--dir', dir], io)).toBe(0);
+    expect(await main(['node', 'nanite', 'certs', 'issue', 'web', '--dir', dir, '--role', 'mapper'], io)).toBe(0);
+
+    const url = memoryUrl();
+    const agent = new Agent({
+      transport: url,
+      security: { cert: join(dir, 'fred.crt'), key: join(dir, 'fred.key'), ca: join(dir, 'ca.crt') },
+      actors: [defineActor('echo', { hi: (p: unknown) => p })],
+      logger: quietLogger,
+    });
+    expect(agent.identity).toBe('fred');
+    await agent.start();
+    try {
+      const out = testIo();
+      const code = await main(['node', 'nanite', 'request', '/echo/hi', '"secret"', '--url', url, '--cert', join(dir, 'web.crt'), '--key', join(dir, 'web.key'), '--ca', join(dir, 'ca.crt')], out);
+      expect(out.stderr.text).toBe('');
+      expect(code).toBe(0);
+      expect(out.stdout.text).toContain('secret');
+      // Without a certificate the secure agent ignores the caller: no agent answers.
+      const plain = testIo();
+      expect(await main(['node', 'nanite', 'request', '/echo/hi', '"x"', '--url', url, '--timeout', '1s'], plain)).not.toBe(0);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  test('issue without a CA says how to make one', async () => {
+    const io = testIo();
+    expect(await main(['node', 'nanite', 'certs', 'issue', 'fred', '--dir', dir], io)).not.toBe(0);
+    expect(io.stderr.text).toContain('nanite certs init');
+  });
+});

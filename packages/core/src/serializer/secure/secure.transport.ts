@@ -1,0 +1,130 @@
+/**
+ * Secure mode as a transport wrapper: agents and mappers hand it plain packets and receive
+ * verified ones; the transport underneath (memory://, amqp://, ...) carries envelopes. See
+ * docs/security.md for the design and the threat model.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { NaniteError } from '../../errors';
+import { defaultLogger, type Logger } from '../../internal/logger';
+import { randomSuffix } from '../../internal/ids';
+import type { RequestPacket } from '../../protocol/packets';
+import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../../transport/transport';
+import { checkCertificate, isBoundTo, loadCertificates, loadPrivateKey } from './certificates';
+import { LocalCredential } from './credential';
+import { SecureAgentLink, SecureAgentSink } from './secure-agent.link';
+import { SecureCodec } from './secure-codec';
+import { SecureFaults, type SecureFaultCounts } from './secure-faults';
+import { SecureMapperLink, SecureMapperSink } from './secure-mapper.link';
+import { DEFAULT_SECURITY_OPTIONS, type SecurityOptions } from './secure.options';
+
+/** Counters of a {@link SecureTransport}. */
+export interface SecureTransportStats {
+  /** Packets dropped, by reason (see docs/security.md). */
+  dropped: SecureFaultCounts;
+  /** All drops. */
+  droppedTotal: number;
+  /** Peer keys held (bounded by `maxPeers`). */
+  peers: number;
+}
+
+/** Options of {@link SecureTransport} beyond {@link SecurityOptions}. */
+export interface SecureTransportOptions {
+  /** Close the wrapped transport with this one (default true). */
+  ownsInner?: boolean;
+  logger?: Logger;
+  /** The clock (epoch ms); for tests. */
+  now?: () => number;
+}
+
+/** Wraps a transport: every packet signed (broadcasts) or sealed (unicast), every arrival verified. */
+export class SecureTransport implements Transport {
+  /** The certificate identity of this endpoint. */
+  readonly identity: string;
+  private readonly codec: SecureCodec;
+  private readonly faults: SecureFaults;
+  private readonly o: SecurityOptions;
+  private readonly ownsInner: boolean;
+
+  constructor(
+    private readonly inner: Transport,
+    security: SecurityOptions,
+    options: SecureTransportOptions = {},
+  ) {
+    this.o = security;
+    this.ownsInner = options.ownsInner ?? true;
+    const now = options.now ?? Date.now;
+    const cas = loadCertificates(security.ca, 'CA certificate');
+    const [cert] = loadCertificates(security.cert, 'certificate') as [X509Certificate];
+    const check = checkCertificate(cert, cas, now());
+    if (!check.ok) throw new NaniteError('NANITE_ERR_CERTIFICATE', { message: `The certificate ${cert.subject.replace(/\n/g, ', ')} is unusable: ${check.reason}`, data: { reason: check.reason } });
+    this.identity = check.identity;
+    const local = new LocalCredential(cert, loadPrivateKey(security.key), check.identity, now());
+    this.codec = new SecureCodec({
+      local,
+      cas,
+      maxSkew: security.maxSkew ?? DEFAULT_SECURITY_OPTIONS.maxSkew,
+      maxPeers: security.maxPeers ?? DEFAULT_SECURITY_OPTIONS.maxPeers,
+      now,
+    });
+    this.faults = new SecureFaults(options.logger ?? defaultLogger('nanite-secure'), { identity: this.identity });
+  }
+
+  get url(): string {
+    return this.inner.url;
+  }
+
+  get isConnected(): boolean | undefined {
+    return this.inner.isConnected;
+  }
+
+  /** An address for an agent or mapper bound to this certificate: the identity itself for an agent, `identity#<random>` for a mapper. */
+  defaultIdentity(kind: 'agent' | 'mapper'): string {
+    return kind === 'agent' ? this.identity : `${this.identity}#${randomSuffix()}`;
+  }
+
+  /** Counters of what was dropped. */
+  stats(): SecureTransportStats {
+    return { dropped: this.faults.counts(), droppedTotal: this.faults.total, peers: this.codec.peers.size };
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    return this.inner.onConnectionChange?.(listener) ?? (() => undefined);
+  }
+
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+
+  async openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> {
+    this.assertBound(identity);
+    const parts = { identity, codec: this.codec, faults: this.faults, ...(this.o.authorizeRequest ? { authorizeRequest: this.o.authorizeRequest } : {}) };
+    const secureSink = new SecureAgentSink(sink, parts);
+    const link = await this.inner.openAgent(identity, secureSink, options);
+    secureSink.link = link;
+    return new SecureAgentLink(link, parts, link.addRoutes?.bind(link));
+  }
+
+  async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
+    this.assertBound(id);
+    const parts = {
+      id,
+      codec: this.codec,
+      faults: this.faults,
+      sent: new WeakMap<object, RequestPacket>(),
+      ...(this.o.authorizeRegistration ? { authorizeRegistration: this.o.authorizeRegistration } : {}),
+      ...(this.o.store ? { store: this.o.store } : {}),
+    };
+    const link = await this.inner.openMapper(id, new SecureMapperSink(sink, parts));
+    return new SecureMapperLink(link, sink, parts);
+  }
+
+  close(): Promise<void> {
+    return this.ownsInner ? this.inner.close() : Promise.resolve();
+  }
+
+  private assertBound(address: string): void {
+    if (!isBoundTo(address, this.identity)) {
+      throw new NaniteError('NANITE_ERR_CERTIFICATE', { message: `"${address}" is not an identity of certificate "${this.identity}" (use "${this.identity}" or "${this.identity}#suffix")` });
+    }
+  }
+}
