@@ -47,7 +47,8 @@ describe('amqp:// delivery, drain and parking', () => {
     await m.start();
     closers.push(() => m.close());
     await m.waitForAgents({ route: '/slow/work', timeout: 5_000 });
-    const calls = Array.from({ length: 5 }, () => m.call<string>('/slow/work', { ms: 300 }));
+    // a's request outlasts starting b (seconds on a loaded machine), so a is still busy with it when it drains.
+    const calls = Array.from({ length: 5 }, () => m.call<string>('/slow/work', { ms: 2_000 }));
     // prefetch = concurrency = 1: one request runs, four wait at the broker.
     await (async () => {
       while (started.length === 0) await sleep(10);

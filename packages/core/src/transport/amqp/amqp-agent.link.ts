@@ -141,7 +141,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       // RESOURCE_LOCKED: a queue of that name is still held by our old connection on a cluster node
       // that crashed (until the other nodes clean it up). Mappers route by identity, not by queue
       // name: the next attach (in REATTACH_DELAY) declares a queue of a fresh name instead.
-      if ((err as { code?: unknown }).code === 405) this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
+      // NOT_FOUND right after declaring it: the surviving nodes' clean-up of that crashed queue removed
+      // the name under us; a fresh name cannot be removed by that clean-up later either.
+      const code = (err as { code?: unknown }).code;
+      if (code === 405 || code === 404) this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
       throw err;
     }
     // Possibly a new queue (a new connection, maybe on another node): what was queued before may be gone.

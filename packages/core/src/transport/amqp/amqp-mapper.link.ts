@@ -138,7 +138,10 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
       // RESOURCE_LOCKED: our old queue on a crashed cluster node holds the name until the other nodes
       // clean it up. Heartbeats are fanned out and replies routed by identity, not by queue name:
       // the next attach declares a queue of a fresh name.
-      if ((err as { code?: unknown }).code === 405) this.queue = `${this.s.names.mapperQueue(this.id)}.${randomBytes(4).toString('hex')}`;
+      // NOT_FOUND right after declaring it: the surviving nodes' clean-up of that crashed queue removed
+      // the name under us; a fresh name cannot be removed by that clean-up later either.
+      const code = (err as { code?: unknown }).code;
+      if (code === 405 || code === 404) this.queue = `${this.s.names.mapperQueue(this.id)}.${randomBytes(4).toString('hex')}`;
       throw err;
     }
     // Direct reply-to must be consumed (no-ack) on the channel that publishes the requests.
