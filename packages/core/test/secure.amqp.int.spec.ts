@@ -77,13 +77,21 @@ describe('secure mode on amqp:// under attack', () => {
     }, { noAck: true });
 
     const actors = (who: string) => [defineActor('echo', { hi: (p: unknown) => { served.push(who); return p; } })];
-    fredT = new SecureTransport(new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet }), await sec('fred'), { logger: quiet });
+    // Transports passed in are not owned by the agent or mapper (nor by a SecureTransport around them): closed here.
+    const fredAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
+    const bobAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
+    const mapperAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
+    fredT = new SecureTransport(fredAmqp, await sec('fred'), { logger: quiet });
     const fred = new Agent({ transport: fredT, actors: actors('fred'), pingInterval: 300, logger: quiet });
-    const bob = new Agent({ transport: new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet }), security: await sec('bob'), actors: actors('bob'), pingInterval: 300, logger: quiet });
-    recorder = new RecordingTransport(new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet }));
+    const bob = new Agent({ transport: bobAmqp, security: await sec('bob'), actors: actors('bob'), pingInterval: 300, logger: quiet });
+    recorder = new RecordingTransport(mapperAmqp);
     mapperT = new SecureTransport(recorder, await sec('web', { authorizeRegistration: (peer) => peer.identity === 'fred' || peer.identity === 'bob' }), { logger: quiet });
     mapper = new Mapper({ transport: mapperT, timeout: 10_000, logger: quiet });
-    closers.push(async () => { await fred.stop(); await fredT.close(); }, () => bob.stop(), async () => { await mapper.close(); await mapperT.close(); });
+    closers.push(
+      async () => { await fred.stop(); await fredT.close(); await fredAmqp.close(); },
+      async () => { await bob.stop(); await bobAmqp.close(); },
+      async () => { await mapper.close(); await mapperT.close(); await mapperAmqp.close(); },
+    );
     await fred.start();
     await bob.start();
     await mapper.start();
