@@ -55,16 +55,7 @@ export class SpListener implements SpEndpoint, SpPipeOwner {
     const server = createServer({ noDelay: true });
     const listener = new SpListener(server, address);
     server.on('connection', (conn: Socket) => listener.accept(conn, address, host));
-    try {
-      await bindServer(server, address);
-    } catch (cause) {
-      server.close();
-      throw new NaniteError('NANITE_ERR_TRANSPORT', { message: `Cannot listen on ${listener.url}: ${(cause as Error).message}`, cause, data: { url: listener.url } });
-    }
-    // Errors after bind (e.g. EMFILE on accept) must not crash the process; accepting continues.
-    server.on('error', () => undefined);
-    const bound = server.address();
-    if (address.kind === 'tcp' && bound && typeof bound === 'object') listener.boundUrl = formatSpUrl({ kind: 'tcp', host: address.host, port: bound.port });
+    listener.boundUrl = await listenServer(server, address);
     return listener;
   }
 
@@ -91,6 +82,25 @@ export class SpListener implements SpEndpoint, SpPipeOwner {
 }
 
 /** Binds `server` to `address`; a stale ipc socket file nobody answers on is removed first. */
+/**
+ * Binds `server` to `address` for a listener: rejects with `NANITE_ERR_TRANSPORT` when it cannot
+ * (address in use, no permission), keeps later server errors from crashing the process, and
+ * returns the bound URL (the real port when 0 was asked).
+ */
+export async function listenServer(server: Server, address: SpAddress): Promise<string> {
+  const asked = formatSpUrl(address);
+  try {
+    await bindServer(server, address);
+  } catch (cause) {
+    server.close();
+    throw new NaniteError('NANITE_ERR_TRANSPORT', { message: `Cannot listen on ${asked}: ${(cause as Error).message}`, cause, data: { url: asked } });
+  }
+  // Errors after bind (e.g. EMFILE on accept) must not crash the process; accepting continues.
+  server.on('error', () => undefined);
+  const bound = server.address();
+  return address.kind === 'tcp' && bound && typeof bound === 'object' ? formatSpUrl({ kind: 'tcp', host: address.host, port: bound.port }) : asked;
+}
+
 export async function bindServer(server: Server, address: SpAddress): Promise<void> {
   const once = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { NaniteError } from '../../errors';
 import { defaultLogger } from '../../internal/logger';
-import { bindServer, type SpEndpoint, type SpPipeOwner } from './sp-endpoint';
+import { listenServer, type SpEndpoint, type SpPipeOwner } from './sp-endpoint';
 import { SpFaultCounter, type SpFaultCounts } from './sp-faults';
 import { SP_HEADER_LENGTH, SP_PEER, SP_PROTOCOL } from './sp-handshake';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
@@ -71,16 +71,7 @@ export class SpMultiListener implements SpEndpoint {
     const server = createServer({ noDelay: true, pauseOnConnect: true });
     const listener = new SpMultiListener(server, address, sockets, options);
     server.on('connection', (conn: Socket) => listener.accept(conn));
-    try {
-      await bindServer(server, address);
-    } catch (cause) {
-      server.close();
-      throw new NaniteError('NANITE_ERR_TRANSPORT', { message: `Cannot listen on ${listener.url}: ${(cause as Error).message}`, cause, data: { url: listener.url } });
-    }
-    // Errors after bind (e.g. EMFILE on accept) must not crash the process; accepting continues.
-    server.on('error', () => undefined);
-    const bound = server.address();
-    if (address.kind === 'tcp' && bound && typeof bound === 'object') listener.boundUrl = formatSpUrl({ kind: 'tcp', host: address.host, port: bound.port });
+    listener.boundUrl = await listenServer(server, address);
     return listener;
   }
 
