@@ -3,24 +3,15 @@ import { SpReqSocket } from '@nanite/core';
 import { Test } from '@nestjs/testing';
 import { MapperService, NaniteModule, NaniteRuntime } from '../src';
 import { CalcActor, MathService } from './fixtures';
-import { Closer, MemoryLogger, TestBus } from './helpers';
+import { MemoryLogger, useTestBed } from './helpers';
 
 describe('NaniteModule in direct mode', () => {
-  let bus: TestBus;
-  const closer = new Closer();
-
-  beforeEach(() => {
-    bus = new TestBus();
-  });
-
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-  });
+  const bed = useTestBed();
+  const closer = bed.closer;
 
   it('the hosted agent listens on SP, the mapper service calls it directly, and a plain SP REQ peer calls it too', async () => {
     const moduleRef = closer.add(await Test.createTestingModule({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), agent: { identity: 'nest-sp', listen: 'tcp://127.0.0.1:0' }, mapper: { discoveryWindow: 0, direct: true }, logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), agent: { identity: 'nest-sp', listen: 'tcp://127.0.0.1:0' }, mapper: { discoveryWindow: 0, direct: true }, logger: new MemoryLogger() })],
       providers: [MathService, CalcActor],
     }).compile());
     await moduleRef.init();

@@ -3,21 +3,11 @@ import { Inject, Injectable, Module, Scope } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Actor, Expose, MapperService, NaniteModule, NaniteRuntime } from '../src';
 import { ActorController, CalcActor, GreetingService, MathService } from './fixtures';
-import { Closer, MemoryLogger, TestBus } from './helpers';
+import { MemoryLogger, useTestBed } from './helpers';
 
 describe('NaniteModule discovery', () => {
-  let bus: TestBus;
-  const closer = new Closer();
-
-  beforeEach(() => {
-    bus = new TestBus();
-  });
-
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-    expect(bus.openBuses()).toEqual([]);
-  });
+  const bed = useTestBed();
+  const closer = bed.closer;
 
   async function boot(metadata: Parameters<typeof Test.createTestingModule>[0]): Promise<TestingModule> {
     const moduleRef = closer.add(await Test.createTestingModule(metadata).compile());
@@ -27,7 +17,7 @@ describe('NaniteModule discovery', () => {
 
   it('serves the exposed methods of @Actor() providers, bound to their DI instances', async () => {
     const app = await boot({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })],
       providers: [MathService, CalcActor, GreetingService],
     });
     const runtime = app.get(NaniteRuntime);
@@ -46,7 +36,7 @@ describe('NaniteModule discovery', () => {
 
   it('waitForAgents, progress through @Ctx(), and call() telling which agent answered', async () => {
     const app = await boot({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })],
       providers: [MathService, CalcActor],
     });
     const nanite = app.get(MapperService);
@@ -62,11 +52,11 @@ describe('NaniteModule discovery', () => {
 
   it('runs no agent when no actor is discovered, and serves actors from another app on the same bus', async () => {
     const agentApp = await boot({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), mapper: false, agent: { identity: 'calc-agent' }, logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), mapper: false, agent: { identity: 'calc-agent' }, logger: new MemoryLogger() })],
       providers: [MathService, CalcActor],
     });
     expect(agentApp.get(NaniteRuntime).mapper).toBeUndefined();
-    const callerApp = await boot({ imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })] });
+    const callerApp = await boot({ imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })] });
     expect(callerApp.get(NaniteRuntime).agent).toBeUndefined();
     const reply = await callerApp.get(MapperService).call<number>('/calc/add', [20, 22]);
     expect(reply).toMatchObject({ result: 42, agent: 'calc-agent' });
@@ -74,14 +64,14 @@ describe('NaniteModule discovery', () => {
 
   it('leaves @Actor() controllers alone unless controllers: true', async () => {
     const without = await boot({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), agent: {}, logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), agent: {}, logger: new MemoryLogger() })],
       controllers: [ActorController],
     });
     expect(without.get(NaniteRuntime).agent?.routes()).toEqual([]);
     await without.close();
 
     const withControllers = await boot({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), controllers: true, logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), controllers: true, logger: new MemoryLogger() })],
       controllers: [ActorController],
     });
     await expect(withControllers.get(MapperService).request('/ctl/ping')).resolves.toBe('pong');
@@ -89,7 +79,7 @@ describe('NaniteModule discovery', () => {
 
   it('forRootAsync takes imports, inject and useFactory; isGlobal makes MapperService injectable everywhere', async () => {
     const URL_TOKEN = 'NANITE_URL';
-    @Module({ providers: [{ provide: URL_TOKEN, useValue: `memory://${bus.name}-async` }], exports: [URL_TOKEN] })
+    @Module({ providers: [{ provide: URL_TOKEN, useValue: `memory://${bed.bus.name}-async` }], exports: [URL_TOKEN] })
     class ConfigModule {}
 
     @Injectable()
@@ -111,7 +101,7 @@ describe('NaniteModule discovery', () => {
       ],
       providers: [MathService, CalcActor],
     });
-    expect(app.get(NaniteRuntime).transport.url).toBe(`memory://${bus.name}-async`);
+    expect(app.get(NaniteRuntime).transport.url).toBe(`memory://${bed.bus.name}-async`);
     await expect(app.get(Consumer).nanite.request('/calc/add', [1, 2])).resolves.toBe(3);
   });
 
@@ -124,7 +114,7 @@ describe('NaniteModule discovery', () => {
       }
     }
     const scoped = closer.add(await Test.createTestingModule({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })],
       providers: [ScopedActor],
     }).compile());
     await expect(scoped.init()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('ScopedActor is request-scoped') });
@@ -137,7 +127,7 @@ describe('NaniteModule discovery', () => {
       }
     }
     const twice = closer.add(await Test.createTestingModule({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })],
       providers: [MathService, CalcActor, OtherCalc],
     }).compile());
     await expect(twice.init()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('/calc/add is served twice') });
@@ -145,7 +135,7 @@ describe('NaniteModule discovery', () => {
 
   it('serves a provider exported under two tokens once', async () => {
     const app = await boot({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })],
       providers: [MathService, CalcActor, { provide: 'CALC_ALIAS', useExisting: CalcActor }],
     });
     expect(app.get(NaniteRuntime).agent?.routes()).toHaveLength(3);
@@ -155,7 +145,7 @@ describe('NaniteModule discovery', () => {
     ['neither', {}],
     ['both', { url: 'memory://x' }],
   ])('rejects options with %s of url and transport', async (_which, extra) => {
-    const options = { logger: new MemoryLogger(), ...extra, ...(_which === 'both' ? { transport: bus.transport() } : {}) };
+    const options = { logger: new MemoryLogger(), ...extra, ...(_which === 'both' ? { transport: bed.bus.transport() } : {}) };
     const compiled = Test.createTestingModule({ imports: [NaniteModule.forRoot(options)] }).compile();
     await expect(compiled).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: 'NaniteModule needs exactly one of `url` and `transport`' });
   });

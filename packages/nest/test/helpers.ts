@@ -75,3 +75,27 @@ export class MemoryLogger implements Logger {
   warn(obj: object, msg?: string): void { this.lines.push({ level: 'warn', obj, msg }); }
   error(obj: object, msg?: string): void { this.lines.push({ level: 'error', obj, msg }); }
 }
+
+/**
+ * Per test: a fresh TestBus and a Closer; after each test everything added to the closer is closed
+ * (reverse order), then the bus's transports, and no bus may stay attached.
+ */
+export function useTestBed(): { readonly bus: TestBus; readonly closer: Closer } {
+  const closer = new Closer();
+  let current: TestBus | undefined;
+  beforeEach(() => {
+    current = new TestBus();
+  });
+  afterEach(async () => {
+    await closer.closeAll();
+    await current?.close();
+    expect(current?.openBuses()).toEqual([]);
+  });
+  return {
+    closer,
+    get bus(): TestBus {
+      if (current === undefined) throw new Error('useTestBed(): the bus exists only inside a test');
+      return current;
+    },
+  };
+}

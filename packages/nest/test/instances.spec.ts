@@ -3,28 +3,18 @@ import { Agent, Mapper, type WaitForAgentsOptions } from '@nanite/core';
 import { Test } from '@nestjs/testing';
 import { MapperService, NaniteModule, NaniteRuntime } from '../src';
 import { CalcActor, MathService } from './fixtures';
-import { Closer, MemoryLogger, TestBus } from './helpers';
+import { MemoryLogger, useTestBed } from './helpers';
 
 describe('NaniteModule with agent and mapper instances', () => {
-  let bus: TestBus;
-  const closer = new Closer();
-
-  beforeEach(() => {
-    bus = new TestBus();
-  });
-
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-    expect(bus.openBuses()).toEqual([]);
-  });
+  const bed = useTestBed();
+  const closer = bed.closer;
 
   it('serves the discovered actors on the given agent, dispatches with the given mapper, and leaves both running on close', async () => {
     const logger = new MemoryLogger();
-    const agent = closer.add(new Agent({ transport: bus.transport(), identity: 'my-agent', logger }));
-    const mapper = closer.add(new Mapper({ transport: bus.transport(), discoveryWindow: 0, logger }));
+    const agent = closer.add(new Agent({ transport: bed.bus.transport(), identity: 'my-agent', logger }));
+    const mapper = closer.add(new Mapper({ transport: bed.bus.transport(), discoveryWindow: 0, logger }));
     const moduleRef = await Test.createTestingModule({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), agent, mapper, logger })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), agent, mapper, logger })],
       providers: [MathService, CalcActor],
     }).compile();
     await moduleRef.init();
@@ -46,7 +36,7 @@ describe('NaniteModule with agent and mapper instances', () => {
 
   it('still takes options objects for both (unchanged)', async () => {
     const moduleRef = closer.add(await Test.createTestingModule({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), agent: { identity: 'from-options' }, mapper: { discoveryWindow: 0 }, logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), agent: { identity: 'from-options' }, mapper: { discoveryWindow: 0 }, logger: new MemoryLogger() })],
       providers: [MathService, CalcActor],
     }).compile());
     await moduleRef.init();

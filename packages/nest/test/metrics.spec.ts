@@ -5,26 +5,17 @@ import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { MapperService, NaniteMetricsController, NaniteModule } from '../src';
 import { CalcActor, MathService } from './fixtures';
-import { Closer, MemoryLogger, TestBus } from './helpers';
+import { MemoryLogger, useTestBed } from './helpers';
 
 describe('NaniteModule metrics', () => {
-  const closer = new Closer();
-  let bus: TestBus;
-
-  beforeEach(() => {
-    bus = new TestBus();
-  });
-
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-  });
+  const bed = useTestBed();
+  const closer = bed.closer;
 
   it("joins the app's registry and serves GET /metrics with the mapper's and agent's counters", async () => {
     const registry = new Registry();
     const metrics = prometheusMetrics({ registry });
     const module = await Test.createTestingModule({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), agent: { identity: 'calc-1' }, mapper: { discoveryWindow: 0 }, metrics, logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), agent: { identity: 'calc-1' }, mapper: { discoveryWindow: 0 }, metrics, logger: new MemoryLogger() })],
       providers: [MathService, CalcActor],
       controllers: [NaniteMetricsController],
     }).compile();
@@ -46,7 +37,7 @@ describe('NaniteModule metrics', () => {
 
   it('NaniteMetricsController answers 404 when the module has no metrics', async () => {
     const module = await Test.createTestingModule({
-      imports: [NaniteModule.forRoot({ transport: bus.transport(), agent: false, logger: new MemoryLogger() })],
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), agent: false, logger: new MemoryLogger() })],
       controllers: [NaniteMetricsController],
     }).compile();
     const app = closer.add(module.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false }));

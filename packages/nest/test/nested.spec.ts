@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Actor, Ctx, Expose, MapperService, NaniteModule, Payload } from '../src';
 import { CalcActor, FrontActor, MathService } from './fixtures';
-import { Closer, deferred, MemoryLogger, TestBus } from './helpers';
+import { deferred, MemoryLogger, useTestBed } from './helpers';
 
 /** Records what the inner actor saw and waits for cancellation. */
 @Injectable()
@@ -95,23 +95,13 @@ class PongActor {
 }
 
 describe('nested calls from Nest actors', () => {
-  const closer = new Closer();
-  let bus: TestBus;
-
-  beforeEach(() => {
-    bus = new TestBus();
-  });
-
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-    expect(bus.openBuses()).toEqual([]);
-  });
+  const bed = useTestBed();
+  const closer = bed.closer;
 
   async function app(providers: Function[], maxHops?: number) {
     const moduleRef = closer.add(
       await Test.createTestingModule({
-        imports: [NaniteModule.forRoot({ transport: bus.transport(), mapper: { discoveryWindow: 50, ...(maxHops ? { maxHops } : {}) }, logger: new MemoryLogger() })],
+        imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), mapper: { discoveryWindow: 50, ...(maxHops ? { maxHops } : {}) }, logger: new MemoryLogger() })],
         providers: providers as never[],
       }).compile(),
     );
@@ -180,7 +170,7 @@ describe('nested calls from Nest actors', () => {
     await app([InnerActor]);
     const lonely = closer.add(
       await Test.createTestingModule({
-        imports: [NaniteModule.forRoot({ transport: bus.transport(), mapper: false, logger: new MemoryLogger() })],
+        imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), mapper: false, logger: new MemoryLogger() })],
         providers: [LonelyActor],
       }).compile(),
     );

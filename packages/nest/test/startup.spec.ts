@@ -3,7 +3,7 @@ import { NaniteError, type AgentLink, type AgentLinkOptions, type AgentSink, typ
 import { Test } from '@nestjs/testing';
 import { MapperService, NaniteHealthIndicator, NaniteModule, NaniteRuntime } from '../src';
 import { CalcActor, MathService } from './fixtures';
-import { Closer, MemoryLogger, TestBus } from './helpers';
+import { MemoryLogger, useTestBed } from './helpers';
 
 /** A transport whose broker is "down" until `up()`: connect() rejects like an unreachable broker. */
 class OutageTransport implements Transport {
@@ -33,21 +33,11 @@ class OutageTransport implements Transport {
 }
 
 describe('startup', () => {
-  const closer = new Closer();
-  let bus: TestBus;
-
-  beforeEach(() => {
-    bus = new TestBus();
-  });
-
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-    expect(bus.openBuses()).toEqual([]);
-  });
+  const bed = useTestBed();
+  const closer = bed.closer;
 
   it("'background': the app boots while the transport is down, reports it, and recovers once it is up", async () => {
-    const transport = new OutageTransport(bus.transport());
+    const transport = new OutageTransport(bed.bus.transport());
     const logger = new MemoryLogger();
     const app = closer.add(
       await Test.createTestingModule({
@@ -74,7 +64,7 @@ describe('startup', () => {
   });
 
   it("'background': closing while still down stops retrying and leaves nothing open", async () => {
-    const transport = new OutageTransport(bus.transport());
+    const transport = new OutageTransport(bed.bus.transport());
     const app = await Test.createTestingModule({
       imports: [NaniteModule.forRoot({ transport, startup: 'background', startupRetry: { initialDelay: 5, maxDelay: 5 }, logger: new MemoryLogger() })],
       providers: [MathService, CalcActor],
@@ -91,7 +81,7 @@ describe('startup', () => {
   });
 
   it("'wait' (default): app.init() fails with the transport's error and releases what it opened", async () => {
-    const transport = new OutageTransport(bus.transport());
+    const transport = new OutageTransport(bed.bus.transport());
     const app = closer.add(
       await Test.createTestingModule({
         imports: [NaniteModule.forRoot({ transport, logger: new MemoryLogger() })],
