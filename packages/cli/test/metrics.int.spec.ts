@@ -3,8 +3,8 @@
  * serve `GET /metrics`, and a scrape after traffic shows the agent's request counters moved.
  */
 import { join } from 'node:path';
-import { removeTopology, uniquePrefix, urlWithPrefix } from './broker';
-import { CliRunner, eventually, type CliProcess } from './spawn';
+import { useBrokerBed } from './broker-bed';
+import { eventually, type CliProcess } from './spawn';
 
 jest.setTimeout(60_000);
 
@@ -16,28 +16,15 @@ function metricsUrl(proc: CliProcess): string | undefined {
 }
 
 describe('--metrics-port (binary, RabbitMQ)', () => {
-  let cli: CliRunner;
-  let prefix: string;
-  let url: string;
-
-  beforeEach(() => {
-    cli = new CliRunner();
-    prefix = uniquePrefix();
-    url = urlWithPrefix(prefix);
-  });
-
-  afterEach(async () => {
-    await cli.killAll();
-    await removeTopology([prefix], ['/simple/echo']);
-  });
+  const bed = useBrokerBed(['/simple/echo']);
 
   it('nanite agent and nanite mapper serve GET /metrics; the agent counts the requests it served', async () => {
-    const agent = cli.start(['agent', '--url', url, '--actors', SIMPLE, '--token', 'fred', '--ping-interval', '1s', '--metrics-port', '0']);
+    const agent = bed.cli.start(['agent', '--url', bed.url, '--actors', SIMPLE, '--token', 'fred', '--ping-interval', '1s', '--metrics-port', '0']);
     await eventually(() => agent.stdout.includes('"msg":"agent started"') && metricsUrl(agent) !== undefined, 'the agent to start with metrics', 20_000, () => agent.stdout + agent.stderr);
-    const mapper = cli.start(['mapper', '--url', url, '--metrics-port', '0']);
+    const mapper = bed.cli.start(['mapper', '--url', bed.url, '--metrics-port', '0']);
     await eventually(() => mapper.stdout.includes('"msg":"agent up"') && metricsUrl(mapper) !== undefined, 'the mapper to see fred', 20_000, () => mapper.stdout + mapper.stderr);
 
-    for (let i = 0; i < 3; i++) expect((await cli.run(['request', '/simple/echo', `${i}`, '--url', url])).code).toBe(0);
+    for (let i = 0; i < 3; i++) expect((await bed.cli.run(['request', '/simple/echo', `${i}`, '--url', bed.url])).code).toBe(0);
 
     const agentText = await (await fetch(metricsUrl(agent)!)).text();
     expect(agentText).toMatch(/^nanite_agent_requests_total\{route="\/simple\/echo",kind="request",code="ok"\} 3$/m);
