@@ -6,35 +6,19 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { MapperService, NaniteModule, NaniteRuntime } from '../src';
-import { Closer, deferred, MemoryLogger, TestBus } from './helpers';
-import { Database, Journal, SlowActor, until } from './shutdown.fixtures';
+import { deferred, MemoryLogger, useTestBed } from './helpers';
+import { Journal, slowAgentApp, until } from './shutdown.fixtures';
 
 describe('graceful shutdown of an HTTP app', () => {
-  const closer = new Closer();
-  let bus: TestBus;
+  const bed = useTestBed();
+  const closer = bed.closer;
   let journal: Journal;
 
   beforeEach(() => {
-    bus = new TestBus();
     journal = new Journal();
   });
 
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-    expect(bus.openBuses()).toEqual([]);
-  });
-
-  async function agentApp(agent: { drainTimeout?: number } = {}): Promise<TestingModule> {
-    const moduleRef = closer.add(
-      await Test.createTestingModule({
-        imports: [NaniteModule.forRoot({ transport: bus.transport(), mapper: false, agent: { identity: 'slow-agent', ...agent }, logger: new MemoryLogger() })],
-        providers: [{ provide: Journal, useValue: journal }, Database, SlowActor],
-      }).compile(),
-    );
-    await moduleRef.init();
-    return moduleRef;
-  }
+  const agentApp = (agent: { drainTimeout?: number } = {}): Promise<TestingModule> => slowAgentApp(bed, journal, agent);
 
   it('the HTTP server drains before the mapper closes: a request that calls an actor late in shutdown still succeeds', async () => {
     await agentApp();
@@ -51,7 +35,7 @@ describe('graceful shutdown of an HTTP app', () => {
         return { row: await this.nanite.request<string>('/slow/work') };
       }
     }
-    @Module({ imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })], controllers: [LateController] })
+    @Module({ imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })], controllers: [LateController] })
     class HttpModule {}
 
     const moduleRef = await Test.createTestingModule({ imports: [HttpModule] }).compile();

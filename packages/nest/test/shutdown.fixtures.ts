@@ -1,8 +1,9 @@
 /** Fixtures of the shutdown specs: a journal of events, a resource closed late, a slow actor. */
 import type { RequestContext } from '@nanite/core';
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
-import { Actor, Ctx, Expose } from '../src';
-import { deferred } from './helpers';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Actor, Ctx, Expose, NaniteModule } from '../src';
+import { deferred, MemoryLogger, type useTestBed } from './helpers';
 
 /** Shared between the apps of one test: what happened, in order. */
 export class Journal {
@@ -61,4 +62,16 @@ export async function until(check: () => boolean, what: string, limit = 2_000): 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** Boots the app hosting SlowActor ('slow-agent', no mapper) on the bed's bus; the bed closes it. */
+export async function slowAgentApp(bed: ReturnType<typeof useTestBed>, journal: Journal, agent: { drainTimeout?: number } = {}): Promise<TestingModule> {
+  const moduleRef = bed.closer.add(
+    await Test.createTestingModule({
+      imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), mapper: false, agent: { identity: 'slow-agent', ...agent }, logger: new MemoryLogger() })],
+      providers: [{ provide: Journal, useValue: journal }, Database, SlowActor],
+    }).compile(),
+  );
+  await moduleRef.init();
+  return moduleRef;
 }

@@ -1,38 +1,22 @@
 /** Graceful shutdown: in-flight work completes, the agent unregisters, nothing is left open, in Nest's hook order. */
 import { Test, type TestingModule } from '@nestjs/testing';
 import { MapperService, NaniteModule, NaniteRuntime } from '../src';
-import { Closer, MemoryLogger, TestBus } from './helpers';
-import { Database, Journal, SlowActor, until } from './shutdown.fixtures';
+import { MemoryLogger, useTestBed } from './helpers';
+import { Journal, slowAgentApp, until } from './shutdown.fixtures';
 
 describe('graceful shutdown', () => {
-  const closer = new Closer();
-  let bus: TestBus;
+  const bed = useTestBed();
+  const closer = bed.closer;
   let journal: Journal;
 
   beforeEach(() => {
-    bus = new TestBus();
     journal = new Journal();
   });
 
-  afterEach(async () => {
-    await closer.closeAll();
-    await bus.close();
-    expect(bus.openBuses()).toEqual([]);
-  });
-
-  async function agentApp(agent: { drainTimeout?: number } = {}): Promise<TestingModule> {
-    const moduleRef = closer.add(
-      await Test.createTestingModule({
-        imports: [NaniteModule.forRoot({ transport: bus.transport(), mapper: false, agent: { identity: 'slow-agent', ...agent }, logger: new MemoryLogger() })],
-        providers: [{ provide: Journal, useValue: journal }, Database, SlowActor],
-      }).compile(),
-    );
-    await moduleRef.init();
-    return moduleRef;
-  }
+  const agentApp = (agent: { drainTimeout?: number } = {}): Promise<TestingModule> => slowAgentApp(bed, journal, agent);
 
   async function callerApp(): Promise<MapperService> {
-    const moduleRef = closer.add(await Test.createTestingModule({ imports: [NaniteModule.forRoot({ transport: bus.transport(), logger: new MemoryLogger() })] }).compile());
+    const moduleRef = closer.add(await Test.createTestingModule({ imports: [NaniteModule.forRoot({ transport: bed.bus.transport(), logger: new MemoryLogger() })] }).compile());
     await moduleRef.init();
     const nanite = moduleRef.get(MapperService);
     await nanite.waitForAgents({ route: '/slow/work' });
