@@ -2,10 +2,10 @@
 // Control Tower's live feed and the example app, with a topology prefix of their own per test.
 import { Agent, amqpNames, defineActor } from '@nanite/core';
 import { connect } from 'amqplib';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import { nanitePlugin, naniteControlTower, type AgentRow } from '../src';
 import { startExample, type RunningExample } from './example-app';
-import { deferred, LogCapture, until } from './helpers';
+import { closeMidRequest, deferred, listen, LogCapture } from './helpers';
 import { SseClient } from './sse-client';
 
 const BROKER = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -29,13 +29,6 @@ async function removeTopology(prefix: string): Promise<void> {
   } finally {
     await conn.close();
   }
-}
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return `http://127.0.0.1:${address.port}`;
 }
 
 describe('@nanite/fastify on amqp://', () => {
@@ -63,27 +56,9 @@ describe('@nanite/fastify on amqp://', () => {
     cleanup.push(() => app.close());
     await app.register(nanitePlugin, { url, actors: [defineActor('local', { ping: () => 'pong' })], agentOptions: { identity: `local-${counter}` } });
     app.get('/work', async () => ({ result: await app.nanite.request('/slow/work', null, { timeout: 10_000 }) }));
-    let closed = false;
-    let atResponse = '';
-    app.addHook('onResponse', async () => {
-      atResponse = `mapper ${app.nanite.mapper.isRunning ? 'open' : 'closed'}, close() ${closed ? 'done' : 'pending'}`;
-    });
-    const preClosed = deferred();
-    app.addHook('preClose', async () => preClosed.resolve());
-    const base = await listen(app);
-    await app.nanite.waitForAgents({ route: '/slow/work', timeout: 10_000 });
+    const { response, atResponse } = await closeMidRequest(app, { route: '/slow/work', started: started.promise, release: () => release.resolve(), waitMs: 10_000 });
 
-    const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
-    await started.promise;
-    const closing = app.close().then(() => (closed = true));
-    await preClosed.promise;
-    // Answer only once the server has stopped listening, so the response goes out on a
-    // keep-alive connection that was busy when server.close() ran (Node leaves those open).
-    await until(() => !app.server.listening, 'the server to stop listening');
-    release.resolve();
-
-    await expect(response).resolves.toEqual({ status: 200, body: { result: 'done' } });
-    await closing;
+    expect(response).toEqual({ status: 200, body: { result: 'done' } });
     expect(atResponse).toBe('mapper open, close() pending');
     expect(app.nanite.mapper.isRunning).toBe(false);
     expect(app.nanite.agent?.isRunning).toBe(false);

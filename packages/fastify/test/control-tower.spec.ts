@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { Agent, defineActor, Mapper, NaniteError } from '@nanite/core';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { nanitePlugin, naniteControlTower, type AgentRow, type TowerLine } from '../src';
-import { busUrl, deferred, jsonLines, runFixture } from './helpers';
+import { busUrl, deferred, jsonLines, listen, runFixture } from './helpers';
 import { SseClient } from './sse-client';
 
 const echo = defineActor('echo', {
@@ -25,13 +25,6 @@ async function agentOn(url: string, identity: string, tags: string[] = []): Prom
 
 function ndjson(body: string): TowerLine[] {
   return body.trim().split('\n').map((l) => JSON.parse(l) as TowerLine);
-}
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return `http://127.0.0.1:${address.port}`;
 }
 
 describe('naniteControlTower', () => {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 
 /** A fresh memory:// bus URL, so tests never hear each other. */
 export function busUrl(): string {
@@ -57,4 +58,45 @@ export function runFixture(name: string): Promise<{ code: number | null; stdout:
 /** The JSON lines a fixture printed. */
 export function jsonLines(stdout: string): Array<Record<string, unknown>> {
   return stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Listens on a free loopback port; returns the base URL. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/**
+ * The "close mid-request" choreography: listens, waits for an agent serving `route`, sends GET /work
+ * (whose handler must resolve `started` and then wait), calls `app.close()` once the handler runs,
+ * and releases the handler only after the server stopped listening, so the answer goes out on a
+ * keep-alive connection that was busy when server.close() ran (Node leaves those open).
+ * `atResponse` tells whether the mapper was still open when the HTTP answer was sent.
+ */
+export async function closeMidRequest(
+  app: FastifyInstance,
+  options: { route: string; started: Promise<void>; release: () => void; waitMs: number },
+): Promise<{ response: { status: number; body: unknown }; atResponse: string }> {
+  let closed = false;
+  let atResponse = '';
+  app.addHook('onResponse', async () => {
+    atResponse = `mapper ${app.nanite.mapper.isRunning ? 'open' : 'closed'}, close() ${closed ? 'done' : 'pending'}`;
+  });
+  // preClose hooks run in registration order: this one runs after the plugin's.
+  const preClosed = deferred();
+  app.addHook('preClose', async () => preClosed.resolve());
+  const base = await listen(app);
+  await app.nanite.waitForAgents({ route: options.route, timeout: options.waitMs });
+
+  const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
+  await options.started;
+  const closing = app.close().then(() => (closed = true));
+  await preClosed.promise;
+  await until(() => !app.server.listening, 'the server to stop listening');
+  options.release();
+  const answer = await response;
+  await closing;
+  return { response: answer, atResponse };
 }

@@ -1,7 +1,7 @@
 import { Agent, defineActor, Mapper, MemoryTransport, NaniteError } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin } from '../src';
-import { busUrl, deferred, jsonLines, LogCapture, runFixture, until } from './helpers';
+import { busUrl, closeMidRequest, deferred, jsonLines, listen, LogCapture, runFixture, until } from './helpers';
 
 const calc = defineActor('calc', {
   add: (payload) => {
@@ -177,13 +177,6 @@ describe('nanitePlugin shutdown order', () => {
     for (const o of open.splice(0).reverse()) await o.close();
   });
 
-  async function listen(app: FastifyInstance): Promise<string> {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    return `http://127.0.0.1:${address.port}`;
-  }
-
   it('completes an in-flight HTTP request that waits on a slow hosted actor when close() is called mid-request', async () => {
     const url = busUrl();
     const events: string[] = [];
@@ -252,27 +245,9 @@ describe('nanitePlugin shutdown order', () => {
     open.push(app);
     await app.register(nanitePlugin, { url });
     app.get('/work', async () => ({ result: await app.nanite.request('/slow/work') }));
-    let closed = false;
-    let atResponse = '';
-    app.addHook('onResponse', async () => {
-      atResponse = `mapper ${app.nanite.mapper.isRunning ? 'open' : 'closed'}, close() ${closed ? 'done' : 'pending'}`;
-    });
-    const preClosed = deferred();
-    app.addHook('preClose', async () => preClosed.resolve());
-    const base = await listen(app);
-    await app.nanite.waitForAgents({ route: '/slow/work', timeout: 2_000 });
+    const { response, atResponse } = await closeMidRequest(app, { route: '/slow/work', started: started.promise, release: () => release.resolve(), waitMs: 2_000 });
 
-    const response = fetch(`${base}/work`).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
-    await started.promise;
-    const closing = app.close().then(() => (closed = true));
-    await preClosed.promise;
-    // Answer only once the server has stopped listening, so the response goes out on a
-    // keep-alive connection that was busy when server.close() ran (Node leaves those open).
-    await until(() => !app.server.listening, 'the server to stop listening');
-    release.resolve();
-
-    await expect(response).resolves.toEqual({ status: 200, body: { result: 'late but fine' } });
-    await closing;
+    expect(response).toEqual({ status: 200, body: { result: 'late but fine' } });
     expect(atResponse).toBe('mapper open, close() pending');
     expect(app.nanite.mapper.isRunning).toBe(false);
   });
