@@ -11,17 +11,12 @@
 // Each phase runs --seconds after a 1 s warm-up; with --rounds > 1 rounds interleave the systems
 // and every cell is the median. The machine is shared: read the ratios, and note `uptime`.
 import { spawn } from 'node:child_process';
-import { createServer, connect } from 'node:net';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
+import { arg, measureCalls, median, serveTcpEcho, tcpEchoClient } from './lib/rpc-harness.mjs';
 
 const require = createRequire(import.meta.url);
-const arg = (name, def) => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : def;
-};
 const SECONDS = Number(arg('seconds', 3));
 const ROUNDS = Number(arg('rounds', 1));
 const URL_ = arg('url', process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
@@ -41,25 +36,7 @@ const amqplib = () => createRequire(require.resolve('@nanite/core'))('amqplib');
 // ---------- responders (child process) ----------
 
 async function serve(system) {
-  if (system === 'tcp') {
-    const server = createServer({ noDelay: true }, (sock) => {
-      let buf = Buffer.alloc(0);
-      sock.on('data', (chunk) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        let at = 0;
-        while (buf.length - at >= 4) {
-          const n = buf.readUInt32BE(at);
-          if (buf.length - at < 4 + n) break;
-          sock.write(buf.subarray(at, at + 4 + n));
-          at += 4 + n;
-        }
-        buf = buf.subarray(at);
-      });
-      sock.on('error', () => undefined);
-    });
-    await new Promise((r) => server.listen(0, '127.0.0.1', r));
-    return String(server.address().port);
-  }
+  if (system === 'tcp') return String(await serveTcpEcho());
   if (system === 'amqplib') {
     const conn = await amqplib().connect(URL_, { noDelay: true });
     const ch = await conn.createChannel();
@@ -89,31 +66,8 @@ async function serve(system) {
 
 async function client(system, info) {
   if (system === 'tcp') {
-    const sock = connect({ host: '127.0.0.1', port: Number(info), noDelay: true });
-    await new Promise((r) => sock.once('connect', r));
-    const waiting = [];
-    let buf = Buffer.alloc(0);
-    sock.on('data', (chunk) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      let at = 0;
-      while (buf.length - at >= 4) {
-        const n = buf.readUInt32BE(at);
-        if (buf.length - at < 4 + n) break;
-        waiting.shift()(buf.subarray(at + 4, at + 4 + n));
-        at += 4 + n;
-      }
-      buf = buf.subarray(at);
-    });
-    return {
-      call: () => new Promise((resolve) => {
-        const frame = Buffer.allocUnsafe(4 + BODY.length);
-        frame.writeUInt32BE(BODY.length, 0);
-        BODY.copy(frame, 4);
-        waiting.push(resolve);
-        sock.write(frame);
-      }),
-      close: async () => sock.destroy(),
-    };
+    const echo = await tcpEchoClient(Number(info));
+    return { call: () => echo.call(BODY), close: echo.close };
   }
   if (system === 'amqplib') {
     const conn = await amqplib().connect(URL_, { noDelay: true });
@@ -142,22 +96,6 @@ async function client(system, info) {
   return { call: () => mapper.request('/bench/sum', payload), close: () => mapper.close() };
 }
 
-async function phase(call, concurrency, seconds, latencies) {
-  const end = performance.now() + seconds * 1000;
-  let done = 0;
-  const worker = async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call();
-      done++;
-      if (latencies) latencies.push(performance.now() - t);
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return done / ((performance.now() - t0) / 1000);
-}
-
 async function measure(system) {
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--serve=${system}`, `--url=${URL_}`, `--run=${run}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise((resolve, reject) => {
@@ -167,23 +105,14 @@ async function measure(system) {
   let c;
   try {
     c = await client(system, info);
-    // Warm-up (also lets the direct mapper dial the agent's endpoint).
-    await phase(c.call, 64, 1, null);
-    const out = {};
-    for (const n of CONCURRENCY) {
-      const lat = n === 1 ? [] : null;
-      out[n] = await phase(c.call, n, SECONDS, lat);
-      if (lat) out.p50us = lat.sort((a, b) => a - b)[Math.floor(lat.length / 2)] * 1000;
-    }
-    return out;
+    // The warm-up also lets the direct mapper dial the agent's endpoint.
+    return await measureCalls(c.call, CONCURRENCY, SECONDS);
   } finally {
     await c?.close();
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
   }
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const system = arg('serve', '');

@@ -8,16 +8,11 @@
 // Each phase runs --seconds after a 1 s warm-up; with --rounds > 1 the rounds interleave the two
 // systems and every cell is the median. Numbers on a shared machine are noisy: read the ratio.
 import { spawn } from 'node:child_process';
-import { createServer, connect } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { arg, measureCalls, median, serveTcpEcho, tcpEchoClient } from './lib/rpc-harness.mjs';
 
 const require = createRequire(import.meta.url);
-const arg = (name, def) => {
-  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
-  return a ? a.slice(name.length + 3) : def;
-};
 const SECONDS = Number(arg('seconds', 3));
 const ROUNDS = Number(arg('rounds', 1));
 const SIZE = Number(arg('size', 13));
@@ -26,23 +21,7 @@ const CONCURRENCY = [1, 64, 256];
 // ---------- servers (child process) ----------
 
 async function serveRaw() {
-  const server = createServer({ noDelay: true }, (sock) => {
-    let buf = Buffer.alloc(0);
-    sock.on('data', (chunk) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      let at = 0;
-      while (buf.length - at >= 4) {
-        const n = buf.readUInt32BE(at);
-        if (buf.length - at < 4 + n) break;
-        sock.write(buf.subarray(at, at + 4 + n));
-        at += 4 + n;
-      }
-      buf = buf.subarray(at);
-    });
-    sock.on('error', () => undefined);
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return `tcp://127.0.0.1:${server.address().port}`;
+  return `tcp://127.0.0.1:${await serveTcpEcho()}`;
 }
 
 async function serveSp() {
@@ -54,34 +33,7 @@ async function serveSp() {
 // ---------- clients ----------
 
 async function rawClient(url) {
-  const port = Number(url.slice(url.lastIndexOf(':') + 1));
-  const sock = connect({ host: '127.0.0.1', port, noDelay: true });
-  await new Promise((r) => sock.once('connect', r));
-  const waiting = [];
-  let buf = Buffer.alloc(0);
-  sock.on('data', (chunk) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    let at = 0;
-    while (buf.length - at >= 4) {
-      const n = buf.readUInt32BE(at);
-      if (buf.length - at < 4 + n) break;
-      waiting.shift()(buf.subarray(at + 4, at + 4 + n));
-      at += 4 + n;
-    }
-    buf = buf.subarray(at);
-  });
-  return {
-    call(body) {
-      const frame = Buffer.allocUnsafe(4 + body.length);
-      frame.writeUInt32BE(body.length, 0);
-      body.copy(frame, 4);
-      return new Promise((resolve) => {
-        waiting.push(resolve);
-        sock.write(frame);
-      });
-    },
-    close: () => sock.destroy(),
-  };
+  return tcpEchoClient(Number(url.slice(url.lastIndexOf(':') + 1)));
 }
 
 async function spClient(url) {
@@ -92,43 +44,18 @@ async function spClient(url) {
   return { call: (body) => req.request(body), close: () => req.close() };
 }
 
-async function phase(call, concurrency, seconds, latencies) {
-  const body = Buffer.alloc(SIZE, 0x61);
-  const end = performance.now() + seconds * 1000;
-  let done = 0;
-  const worker = async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call(body);
-      done++;
-      if (latencies) latencies.push(performance.now() - t);
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return done / ((performance.now() - t0) / 1000);
-}
-
 async function measure(system) {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), `--serve=${system}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(String(d).trim())));
   const client = system === 'sp' ? await spClient(url) : await rawClient(url);
   try {
-    await phase(client.call, 64, 1, null);
-    const out = {};
-    for (const c of CONCURRENCY) {
-      const lat = c === 1 ? [] : null;
-      out[c] = await phase(client.call, c, SECONDS, lat);
-      if (lat) out.p50us = lat.sort((a, b) => a - b)[Math.floor(lat.length / 2)] * 1000;
-    }
-    return out;
+    const body = Buffer.alloc(SIZE, 0x61);
+    return await measureCalls(() => client.call(body), CONCURRENCY, SECONDS);
   } finally {
     await client.close();
     child.kill('SIGKILL');
   }
 }
-
-const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
   const serve = arg('serve', '');
