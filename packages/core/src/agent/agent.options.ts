@@ -37,6 +37,12 @@ export interface AgentOptions {
    * best tier that has a usable agent. Default {@link DEFAULT_PRIORITY} (8).
    */
   priority?: number;
+  /**
+   * The agent's software version, advertised in its Register and shown in every mapper's roster
+   * (`nanite agents --all`, the Control Tower): printable ASCII, at most 128 characters. Default:
+   * the version of the package npm started the process for (`npm_package_version`), else none.
+   */
+  version?: string;
   /** Survey handlers running at once; surveys beyond are dropped unanswered and counted. Default 16. */
   maxSurveys?: number;
   /** How long `close()` lets in-flight handlers finish before aborting them (ms). Default 10 000. */
