@@ -160,6 +160,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       logger: this.logger,
       stats: () => this.stats,
       agents: () => this.registry.all(),
+      rosterStates: () => this.rosterPart?.roster.countStates(),
       malformed: () => this.malformed.byKind(),
     }, options.observers);
   }

@@ -12,7 +12,7 @@ import type { AgentView } from '../../selectors/selector';
 import { HybridClock, type HlcStamp } from './hlc';
 import { StallGuard } from './loop-lag';
 import { PhiDetector } from './phi-detector';
-import { nextEntry, stateOf, type AgentMeta, type Liveness, type RosterEntry } from './roster-entry';
+import { nextEntry, ROSTER_STATES, stateOf, type AgentMeta, type Liveness, type RosterEntry, type RosterState } from './roster-entry';
 import { RosterGossip } from './roster-gossip';
 import { RosterSaver } from './roster-saver';
 import { RosterSet } from './roster-set';
@@ -180,6 +180,16 @@ export class Roster {
   /** Every roster entry, as shown. */
   list(): RosterAgent[] {
     return [...this.set.all()].map((e) => toRosterAgent(e, this.unknown.has(e.identity)));
+  }
+
+  /** How many entries show each state (for metrics: no copies of the entries). */
+  countStates(): Map<RosterState, number> {
+    const counts = new Map<RosterState, number>(ROSTER_STATES.map((s) => [s, 0]));
+    for (const e of this.set.all()) {
+      const state: RosterState = e.removed ? 'removed' : this.unknown.has(e.identity) ? 'unknown-since-restart' : e.live.state;
+      counts.set(state, counts.get(state)! + 1);
+    }
+    return counts;
   }
 
   /** One entry, as shown. */
