@@ -31,7 +31,7 @@ export interface AgentCommandOptions {
   concurrency?: number | undefined;
   /** Routing tier, 1 (preferred) … 16 (the `priority` selector). Default 8. */
   priority?: number | undefined;
-  /** The software version advertised in Register and shown in the roster (default: `$npm_package_version`, if any). */
+  /** The software version advertised in Register and shown in the roster (none by default). */
   agentVersion?: string | undefined;
   /** How long a stop lets in-flight handlers finish before aborting them (ms). */
   drainTimeout?: number | undefined;
@@ -186,7 +186,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--ping-interval <duration>', `heartbeat period (${DURATION_HELP}; default: 5s)`).argParser(formerlySecondsDuration('--ping-interval')))
     .addOption(new Option('--concurrency <n>', 'handlers run at once (default: 64)').argParser(positiveInt))
     .addOption(new Option('--priority <n>', 'routing tier, 1 (preferred) to 16, for --selector priority (default: 8)').argParser(priorityTier))
-    .option('--agent-version <version>', "the software version shown in every mapper's roster (`nanite agents --all`, Control Tower); printable ASCII, at most 128 characters (default: $npm_package_version when npm started the process)")
+    .option('--agent-version <version>', 'the software version shown in every mapper\'s roster (`nanite agents --all`, Control Tower); printable ASCII, at most 128 characters; none by default (under an npm script: --agent-version "$npm_package_version")')
     .addOption(new Option('--drain-timeout <duration>', `on SIGINT/SIGTERM, how long in-flight handlers may finish (${DURATION_HELP}; default: 10s)`).argParser(formerlySecondsDuration('--drain-timeout')))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .option('--listen <url>', 'also serve requests on this SP endpoint (tcp://HOST:PORT, port 0 = any; ipc:///path): direct mode for mappers with --direct, and JSON calls from nanomsg/NNG REQ and SURVEYOR peers')

@@ -4,14 +4,12 @@ import { isAgentVersion } from '../protocol/decode';
 import { MAX_VERSION_LENGTH } from '../protocol/packets';
 
 /**
- * The given version, checked; without one, the version of the package npm started the process
- * for (`npm_package_version`, set by `npm start` / `npm run`) when it is a valid one, else none.
+ * The given version, checked; undefined stays undefined. Not guessed from the environment:
+ * `npm_package_version` is set only under npm scripts (and names whichever package's script runs),
+ * so the same agent would advertise a version or not depending on how it was started.
  */
-export function resolveAgentVersion(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (given === undefined) {
-    const fromNpm = env.npm_package_version;
-    return isAgentVersion(fromNpm) ? fromNpm : undefined;
-  }
+export function resolveAgentVersion(given: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
   if (!isAgentVersion(given)) {
     throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `version must be a non-empty string of at most ${MAX_VERSION_LENGTH} printable ASCII characters, got ${JSON.stringify(String(given).slice(0, 40))}` });
   }

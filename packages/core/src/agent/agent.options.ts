@@ -39,8 +39,9 @@ export interface AgentOptions {
   priority?: number;
   /**
    * The agent's software version, advertised in its Register and shown in every mapper's roster
-   * (`nanite agents --all`, the Control Tower): printable ASCII, at most 128 characters. Default:
-   * the version of the package npm started the process for (`npm_package_version`), else none.
+   * (`nanite agents --all`, the Control Tower): printable ASCII, at most 128 characters. None by
+   * default: it is not guessed (`npm_package_version` exists only under npm scripts, and names
+   * whichever package's script runs); pass e.g. `version: process.env.npm_package_version`.
    */
   version?: string;
   /** Survey handlers running at once; surveys beyond are dropped unanswered and counted. Default 16. */
