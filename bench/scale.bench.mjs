@@ -25,7 +25,6 @@ const argsEarly = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(
 // --core=<dir of a built @nanite/core> runs the mapper side of "follow" on another build (an A/B in one session).
 const core = require(argsEarly.core ?? '@nanite/core');
 const { Mapper, AmqpTransport, LeastLoadedSelector } = core;
-const amqp = require('amqplib');
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const followSizes = String(args.agents ?? '2000,10000').split(',').map(Number).filter((n) => n > 0);
@@ -236,13 +235,8 @@ function pickCost() {
 }
 
 async function cleanUp() {
-  const conn = await amqp.connect(url);
-  const ch = await conn.createChannel();
-  for (const p of prefixes) {
-    const n = core.amqpNames(p);
-    for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
-  }
-  await conn.close();
+  // The library's own clean-up: every exchange of the prefix (heartbeats, agents, replies, parking, roster gossip).
+  for (const p of prefixes) await core.removeAmqpTopology(url, p);
 }
 
 const load0 = loadavg().map((l) => l.toFixed(2)).join(' ');
