@@ -2,8 +2,11 @@
 import type { RosterAgent } from '@nanite/core';
 import { formatAge } from './output';
 
-/** The columns of `nanite agents --all` on a terminal. */
-export const ROSTER_COLUMNS = ['IDENTITY', 'STATE', 'SINCE', 'ROUTES', 'TAGS', 'BY'] as const;
+/** The columns of `nanite agents --all` on a terminal; VERSION, ENDPOINT and SUBJECT only when some entry has one. */
+export const ROSTER_COLUMNS = ['IDENTITY', 'STATE', 'SINCE', 'ROUTES', 'TAGS', 'VERSION', 'ENDPOINT', 'SUBJECT', 'BY'] as const;
+
+type Column = (typeof ROSTER_COLUMNS)[number];
+const OPTIONAL: ReadonlyMap<Column, 'version' | 'endpoint' | 'subject'> = new Map([['VERSION', 'version'], ['ENDPOINT', 'endpoint'], ['SUBJECT', 'subject']]);
 
 /** When the entry's current state began (epoch ms; 0 when unknown). */
 export function stateSince(a: RosterAgent): number {
@@ -12,18 +15,35 @@ export function stateSince(a: RosterAgent): number {
   return a.lastUp;
 }
 
-/** A plain-text table of roster entries sorted by identity: state, since when, routes, tags, the mapper that wrote the state. */
+function cell(a: RosterAgent, column: Column, now: number): string {
+  switch (column) {
+    case 'IDENTITY': return a.identity;
+    case 'STATE': return a.state;
+    case 'SINCE': {
+      const since = stateSince(a);
+      return since ? formatAge(now - since) : '-';
+    }
+    case 'ROUTES': return a.routes.join(', ') || '-';
+    case 'TAGS': return a.tags.join(', ') || '-';
+    case 'BY': return a.by;
+    default: return a[OPTIONAL.get(column)!] ?? '-';
+  }
+}
+
+/**
+ * A plain-text table of roster entries sorted by identity: state, since when, routes, tags, the
+ * version, endpoint and certificate subject when any entry has them, the mapper that wrote the state.
+ */
 export function formatRosterTable(agents: readonly RosterAgent[], now: number): string {
   if (agents.length === 0) return 'No agents.';
-  const rows = [...agents]
-    .sort((a, b) => a.identity.localeCompare(b.identity))
-    .map((a) => {
-      const since = stateSince(a);
-      return [a.identity, a.state, since ? formatAge(now - since) : '-', a.routes.join(', ') || '-', a.tags.join(', ') || '-', a.by];
-    });
-  const table = [[...ROSTER_COLUMNS], ...rows];
-  const widths = ROSTER_COLUMNS.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
+  const columns = ROSTER_COLUMNS.filter((c) => {
+    const field = OPTIONAL.get(c);
+    return field === undefined || agents.some((a) => a[field] !== undefined);
+  });
+  const rows = [...agents].sort((a, b) => a.identity.localeCompare(b.identity)).map((a) => columns.map((c) => cell(a, c, now)));
+  const table: string[][] = [[...columns], ...rows];
+  const widths = columns.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return table.map((r) => r.map((text, i) => (i === r.length - 1 ? text : text.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
 /** The JSON form of `nanite agents --all`: every roster entry, sorted by identity. */

@@ -127,6 +127,16 @@ describe('runAgent', () => {
     expect(io.stdout.text).toContain('identity: "pretty-one"');
   });
 
+  it('--agent-version reaches the mappers: the roster and the agent views carry it; a bad one exits 2', async () => {
+    await start({ token: 'versioned', agentVersion: '2.4.1', pingInterval: 100 });
+    const [view] = await mapper!.waitForAgents({ route: '/simple/echo' });
+    expect(view).toMatchObject({ identity: 'versioned', version: '2.4.1' });
+    await until(() => mapper!.roster().some((a) => a.identity === 'versioned' && a.version === '2.4.1'), 5_000, 'the version in the roster');
+    const bad = testIo();
+    expect(await runAgent({ url, actors: [simple], agentVersion: 'v\u0007' }, bad, new FakeSignals())).toBe(EXIT.USAGE);
+    expect(bad.stderr.text).toMatch(/^NANITE_ERR_INVALID_ARGUMENT: version must be a non-empty string of at most 128 printable ASCII characters/);
+  });
+
   it('exits 2 with a clear message for a module that exports no actor', async () => {
     const code = await runAgent({ url, actors: [join(fixtures, 'none.js')] }, io, signals);
     expect(code).toBe(EXIT.USAGE);

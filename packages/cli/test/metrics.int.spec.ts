@@ -33,7 +33,8 @@ describe('--metrics-port (binary, RabbitMQ)', () => {
     const mapperRes = await fetch(metricsUrl(mapper)!);
     expect(mapperRes.headers.get('content-type')).toContain('text/plain');
     const mapperText = await mapperRes.text();
-    expect(mapperText).toMatch(/^nanite_mapper_agents\{mapper="[^"]+",state="live"\} 1$/m);
+    expect(mapperText).toMatch(/^nanite_mapper_agents\{mapper="[^"]+",state="(joining|up)"\} 1$/m);
+    expect(mapperText).toMatch(/^nanite_mapper_agents\{mapper="[^"]+",state="suspect"\} 0$/m);
     expect(mapperText).toMatch(/^nanite_mapper_agent_in_flight\{mapper="[^"]+",agent="fred"\} 0$/m);
     expect((await fetch(metricsUrl(mapper)!.replace('/metrics', '/other'))).status).toBe(404);
 

@@ -46,6 +46,25 @@ describe('the roster from the shell', () => {
     expect(tty.stdout.text).toMatch(/^IDENTITY\s+STATE\s+SINCE\s+ROUTES\s+TAGS\s+BY\nbob\s+down\s+\d+s ago\s+.*\nfred\s+up\s+/);
   });
 
+  it('agents --all shows version and endpoint: columns on a terminal when some agent has them, always in the JSON', async () => {
+    const { mapper } = await cluster();
+    const tom = new Agent({ transport: url, identity: 'tom', version: '1.4.1', listen: 'tcp://127.0.0.1:0', logger: quietLogger, actors: [simpleActor()], pingInterval: 200 });
+    closers.push(() => tom.stop());
+    await tom.start();
+    await until(() => mapper.roster().some((a) => a.identity === 'tom' && a.state === 'up'), 5_000, 'tom up');
+    const io = testIo();
+    expect(await runAgents({ url, wait: 300, all: true }, io)).toBe(EXIT.OK);
+    const list = JSON.parse(io.stdout.text) as RosterAgent[];
+    expect(list.find((a) => a.identity === 'tom')).toMatchObject({ state: 'up', version: '1.4.1', endpoint: tom.endpoint });
+    expect(list.find((a) => a.identity === 'fred')).not.toHaveProperty('version');
+    const tty = testIo({ tty: true });
+    expect(await runAgents({ url, wait: 300, all: true }, tty)).toBe(EXIT.OK);
+    const lines = tty.stdout.text.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^IDENTITY\s+STATE\s+SINCE\s+ROUTES\s+TAGS\s+VERSION\s+ENDPOINT\s+BY$/);
+    expect(lines.find((l) => l.startsWith('tom '))).toMatch(new RegExp(`\\s1\\.4\\.1\\s+${tom.endpoint!.replace(/[.]/g, '\\.')}\\s+`));
+    expect(lines.find((l) => l.startsWith('fred '))).toMatch(/\s-\s+-\s+\S+$/);
+  });
+
   it('forget retires an agent on the running mapper; an unknown identity exits 3', async () => {
     const { mapper, fred } = await cluster();
     const io = testIo();

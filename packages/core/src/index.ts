@@ -85,7 +85,7 @@ export { SelectorSet, selectorFromFunction } from './selectors/resolve-selector'
 export type { SelectorOption } from './selectors/resolve-selector';
 export type { AgentView, RequestInfo, Selector, SelectorFunction, SelectorName } from './selectors/selector';
 
-export type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Settle, Transport } from './transport/transport';
+export type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Settle, Transport, VerifiedSender } from './transport/transport';
 export { createTransport } from './transport/create-transport';
 export { parseTransportUrl, redactUrl } from './transport/redact-url';
 export type { CreateTransportOptions, TransportFactory } from './transport/create-transport';

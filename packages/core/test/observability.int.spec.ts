@@ -73,7 +73,8 @@ test('GET /metrics after traffic on amqp://: request counters by route and code,
   expect(sample(text, 'nanite_agent_queue_wait_seconds_count', { route: '/calc/slow' })).toBe(3);
   expect(sample(text, 'nanite_agent_in_flight', { agent: 'agent-calc' })).toBe(0);
   expect(sample(text, 'nanite_agent_concurrency', { agent: 'agent-calc' })).toBe(2);
-  expect(sample(text, 'nanite_mapper_agents', { mapper: m.identity, state: 'live' })).toBe(1);
+  expect((sample(text, 'nanite_mapper_agents', { mapper: m.identity, state: 'joining' }) ?? 0) + (sample(text, 'nanite_mapper_agents', { mapper: m.identity, state: 'up' }) ?? 0)).toBe(1);
+  expect(sample(text, 'nanite_mapper_agents', { mapper: m.identity, state: 'down' })).toBe(0);
   expect(sample(text, 'nanite_mapper_agent_pending', { mapper: m.identity, agent: 'agent-calc' })).toBe(0);
   expect(sample(text, 'nanite_mapper_redispatches_total', { mapper: m.identity })).toBe(0);
   const transport = samples(text, 'nanite_transport_connected');

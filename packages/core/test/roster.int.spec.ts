@@ -93,3 +93,24 @@ test("a mapper's verdict spreads: a lenient mapper learns by gossip that an agen
   // The verdict it holds was written by the strict mapper (its own reaper would have written its own).
   expect(lenient.roster().find((x) => x.identity === 'a')?.by).toBe(strict.identity);
 }, 90_000);
+
+test('three mappers on amqp:// converge on an agent\'s version and endpoint, the one started after it left by gossip alone', async () => {
+  const early = [await mapper(), await mapper()];
+  const meta = (m: Mapper): unknown => {
+    const e = m.roster().find((x) => x.identity === 'v');
+    return e && { state: e.state, version: e.version, endpoint: e.endpoint };
+  };
+  const a = new Agent({ transport: url(), identity: 'v', version: '5.6.7', listen: 'tcp://127.0.0.1:0', logger, actors: [echo()], pingInterval: 500 });
+  closers.push(() => a.stop());
+  await a.start();
+  const endpoint = a.endpoint!;
+  expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+  await until(() => early.every((m) => JSON.stringify(meta(m)) === JSON.stringify({ state: 'up', version: '5.6.7', endpoint })), 20_000, 'both mappers to show v up with its version and endpoint');
+  expect(early[0]!.agents()[0]).toMatchObject({ identity: 'v', version: '5.6.7', endpoint });
+  await a.stop();
+  await until(() => early.every((m) => meta(m) !== undefined && (meta(m) as { state: string }).state === 'down'), 20_000, 'v down');
+  // Nobody will ever Register to this one: what it shows of v came through the gossip.
+  const late = await mapper();
+  await until(() => JSON.stringify(meta(late)) === JSON.stringify({ state: 'down', version: '5.6.7', endpoint }), 20_000, 'the late mapper to learn v by gossip');
+  expect(late.agents()).toEqual([]);
+}, 90_000);

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, MemoryTransport, defineActor, type MapperOptions } from '@nanite/core';
+import { Agent, MemoryTransport, defineActor, type AgentOptions, type MapperOptions } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { nanitePlugin, naniteControlTower, type ControlTowerOptions } from '../src';
@@ -59,13 +59,13 @@ describe('Control Tower in Chromium', () => {
     agents.clear();
   });
 
-  async function start(identities: string[], tower: ControlTowerOptions = {}, mapper: Omit<MapperOptions, 'transport' | 'logger'> = {}): Promise<string> {
+  async function start(identities: string[], tower: ControlTowerOptions = {}, mapper: Omit<MapperOptions, 'transport' | 'logger'> = {}, extra: Record<string, Partial<AgentOptions>> = {}): Promise<string> {
     const regions = ['eu-west', 'us-east', 'ap-south'];
     // Fixed statuses (instead of the event-loop-based default) so loads are known: 20%, 70%, 95%.
     const loads = [0.2, 0.7, 0.95];
     for (const [i, identity] of identities.entries()) {
       const status = (): number => loads[i % loads.length]!;
-      const agent = new Agent({ transport: url, identity, tags: [regions[i % regions.length]!], actors: [worker], pingInterval: 500, concurrency: 4, status });
+      const agent = new Agent({ transport: url, identity, tags: [regions[i % regions.length]!], actors: [worker], pingInterval: 500, concurrency: 4, status, ...extra[identity] });
       await agent.start();
       agents.set(identity, agent);
     }
@@ -90,7 +90,7 @@ describe('Control Tower in Chromium', () => {
   const row = (identity: string, state: 'up' | 'suspect' | 'down' | 'removed' = 'up') => page.locator(`tr[data-agent="${identity}"][data-state="${state}"]`);
 
   it('lists the agents with their routes, tags and load', async () => {
-    const home = await start(['alpha', 'beta', 'gamma']);
+    const home = await start(['alpha', 'beta', 'gamma'], {}, {}, { alpha: { version: '2.4.1', listen: 'tcp://127.0.0.1:0' } });
     await page.goto(home);
 
     await row('alpha').waitFor();
@@ -99,7 +99,11 @@ describe('Control Tower in Chromium', () => {
     await page.locator('#conn[data-state="live"]').waitFor();
 
     expect(await page.locator('#count-up').textContent()).toBe('3');
-    expect(await row('alpha').locator('.chip').allTextContents()).toEqual(['/worker/steps', '/worker/whoami', 'eu-west']);
+    expect(await row('alpha').locator('td:not(:first-child) .chip').allTextContents()).toEqual(['/worker/steps', '/worker/whoami', 'eu-west']);
+    // The roster's metadata: version next to the identity, the direct endpoint under it; none for beta.
+    expect(await row('alpha').locator('[data-role="version"]').textContent()).toBe('2.4.1');
+    expect(await row('alpha').locator('[data-role="endpoint"]').textContent()).toBe(agents.get('alpha')!.endpoint);
+    expect(await row('beta').locator('[data-role="version"], [data-role="endpoint"], [data-role="subject"]').count()).toBe(0);
     expect(await row('alpha').getByRole('meter').getAttribute('aria-valuenow')).toBe('20');
     expect(await row('beta').getByRole('meter').getAttribute('data-level')).toBe('warn');
     expect(await row('gamma').getByRole('meter').getAttribute('data-level')).toBe('hot');

@@ -35,7 +35,10 @@ describe('nanitePlugin metrics', () => {
     expect(res.body).toMatch(/^nanite_agent_requests_total\{route="\/calc\/add",kind="request",code="ok"\} 4$/m);
     expect(res.body).toMatch(/^nanite_agent_handler_duration_seconds_count\{route="\/calc\/fail",kind="request",outcome="error"\} 1$/m);
     expect(res.body).toMatch(/^nanite_agent_in_flight\{agent="calc-1"\} 0$/m);
-    expect(res.body).toMatch(/^nanite_mapper_agents\{mapper="[^"]+",state="live"\} 1$/m);
+    // Roster states: registered (joining) or pinging (up), nothing doubted.
+    const agents = Object.fromEntries([...res.body.matchAll(/^nanite_mapper_agents\{mapper="[^"]+",state="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    expect(agents.joining! + agents.up!).toBe(1);
+    expect([agents.suspect, agents.down, agents.removed, agents['unknown-since-restart']]).toEqual([0, 0, 0, 0]);
   });
 
   it('joins the app’s own registry at a path of its choosing; without the option there is no route', async () => {

@@ -31,6 +31,8 @@ export interface AgentCommandOptions {
   concurrency?: number | undefined;
   /** Routing tier, 1 (preferred) … 16 (the `priority` selector). Default 8. */
   priority?: number | undefined;
+  /** The software version advertised in Register and shown in the roster (none by default). */
+  agentVersion?: string | undefined;
   /** How long a stop lets in-flight handlers finish before aborting them (ms). */
   drainTimeout?: number | undefined;
   /** Keep retrying an unreachable broker at start instead of failing (exit 5). */
@@ -87,6 +89,7 @@ export function runAgent(o: AgentCommandOptions, io: CliIo, signals: SignalSourc
     if (o.pingInterval !== undefined) options.pingInterval = o.pingInterval;
     if (o.concurrency !== undefined) options.concurrency = o.concurrency;
     if (o.priority !== undefined) options.priority = o.priority;
+    if (o.agentVersion !== undefined) options.version = o.agentVersion;
     if (o.drainTimeout !== undefined) options.drainTimeout = o.drainTimeout;
     if (o.listen !== undefined) options.listen = o.listen;
     if (o.rejoin) options.rejoin = true;
@@ -160,6 +163,7 @@ interface AgentFlags {
   pingInterval?: number;
   concurrency?: number;
   priority?: number;
+  agentVersion?: string;
   drainTimeout?: number;
   waitForBroker?: boolean;
   listen?: string;
@@ -182,6 +186,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
     .addOption(new Option('--ping-interval <duration>', `heartbeat period (${DURATION_HELP}; default: 5s)`).argParser(formerlySecondsDuration('--ping-interval')))
     .addOption(new Option('--concurrency <n>', 'handlers run at once (default: 64)').argParser(positiveInt))
     .addOption(new Option('--priority <n>', 'routing tier, 1 (preferred) to 16, for --selector priority (default: 8)').argParser(priorityTier))
+    .option('--agent-version <version>', 'the software version shown in every mapper\'s roster (`nanite agents --all`, Control Tower); printable ASCII, at most 128 characters; none by default (under an npm script: --agent-version "$npm_package_version")')
     .addOption(new Option('--drain-timeout <duration>', `on SIGINT/SIGTERM, how long in-flight handlers may finish (${DURATION_HELP}; default: 10s)`).argParser(formerlySecondsDuration('--drain-timeout')))
     .option('--wait-for-broker', 'at start, keep retrying a broker that is down instead of exiting with status 5')
     .option('--listen <url>', 'also serve requests on this SP endpoint (tcp://HOST:PORT, port 0 = any; ipc:///path): direct mode for mappers with --direct, and JSON calls from nanomsg/NNG REQ and SURVEYOR peers')
@@ -195,6 +200,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
       examples([
         'nanite agent --url amqp://guest:guest@localhost:5672 --actors examples/simple-agent/simple.js --token fred',
         'nanite agent --actors ./calc.js ./mail.mjs --tag eu --tag gpu --ping-interval 2s --concurrency 8',
+        'nanite agent --actors ./calc.js --agent-version 2.4.1   # shown by `nanite agents --all`',
         'nanite agent --actors ./calc.js --listen tcp://0.0.0.0:5555   # then: nngcat --req0 --dial tcp://HOST:5555 --data \'{"route":"/calc/add","payload":[1,2]}\' -A',
         'nanite agent --actors ./calc.js --metrics-port 9464   # Prometheus scrapes http://127.0.0.1:9464/metrics',
       ]) + '\nSIGINT/SIGTERM: graceful drain, exit 0. A second signal exits at once with status 130 (so does a signal while still connecting).\n',
@@ -213,6 +219,7 @@ export const registerAgent: RegisterCommand = (program: Command, ctx) => {
               pingInterval: flags.pingInterval,
               concurrency: flags.concurrency,
               priority: flags.priority,
+              agentVersion: flags.agentVersion,
               drainTimeout: flags.drainTimeout,
               waitForBroker: flags.waitForBroker,
               listen: flags.listen,

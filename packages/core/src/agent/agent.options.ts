@@ -37,6 +37,13 @@ export interface AgentOptions {
    * best tier that has a usable agent. Default {@link DEFAULT_PRIORITY} (8).
    */
   priority?: number;
+  /**
+   * The agent's software version, advertised in its Register and shown in every mapper's roster
+   * (`nanite agents --all`, the Control Tower): printable ASCII, at most 128 characters. None by
+   * default: it is not guessed (`npm_package_version` exists only under npm scripts, and names
+   * whichever package's script runs); pass e.g. `version: process.env.npm_package_version`.
+   */
+  version?: string;
   /** Survey handlers running at once; surveys beyond are dropped unanswered and counted. Default 16. */
   maxSurveys?: number;
   /** How long `close()` lets in-flight handlers finish before aborting them (ms). Default 10 000. */

@@ -18,6 +18,7 @@ import type { DirectServerStats } from '../transport/direct/direct-server';
 import { DirectTransport } from '../transport/direct/direct.transport';
 import type { AgentLink, Settle, Transport } from '../transport/transport';
 import type { AgentOptions } from './agent.options';
+import { resolveAgentVersion } from './agent-version';
 import { Heartbeat } from './heartbeat';
 import { defaultMaxQueued } from './job-queue';
 import { JobRunner } from './job-runner';
@@ -72,6 +73,8 @@ export class Agent {
   readonly pingInterval: number;
   /** Routing tier advertised in Register (1 = preferred … 16). */
   readonly priority: number;
+  /** The software version advertised in Register (the `version` option), if any. */
+  readonly version: string | undefined;
   /** Most requests waiting for a free slot; more are refused with `NANITE_ERR_OVERLOADED`. */
   readonly maxQueued: number;
 
@@ -101,6 +104,7 @@ export class Agent {
     this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
     this.priority = options.priority ?? DEFAULT_PRIORITY;
     if (!Number.isInteger(this.priority) || this.priority < 1 || this.priority > 16) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `priority must be an integer in 1..16, got ${this.priority}` });
+    this.version = resolveAgentVersion(options.version);
     this.maxQueued = options.maxQueued ?? defaultMaxQueued(this.concurrency);
     if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `maxQueued must be a non-negative integer, got ${this.maxQueued}` });
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
@@ -118,6 +122,7 @@ export class Agent {
       concurrency: this.concurrency,
       pingInterval: this.pingInterval,
       priority: this.priority,
+      version: this.version,
       status: options.status ?? defaultStatus,
       logger: this.logger,
       link: () => this.link,

@@ -13,6 +13,8 @@ export interface HeartbeatSource {
   readonly pingInterval: number;
   /** Routing tier advertised in Register (1 = preferred … 16). */
   readonly priority: number;
+  /** The software version advertised in Register, if any. */
+  readonly version?: string | undefined;
   readonly status: StatusFunction;
   readonly logger: Logger;
   link(): AgentLink | undefined;
@@ -60,9 +62,9 @@ export class Heartbeat {
 
   /** Sends a Register with the current routes, tags and status (also the answer to an Advertise). */
   register(): void {
-    const { identity, tags, concurrency, pingInterval, priority } = this.src;
+    const { identity, tags, concurrency, pingInterval, priority, version } = this.src;
     const node = this.src.node?.();
-    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority, ...(node ? { node } : {}), ...(this.src.rejoin?.() ? { rejoin: true } : {}) });
+    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority, ...(node ? { node } : {}), ...(this.src.rejoin?.() ? { rejoin: true } : {}), ...(version !== undefined ? { version } : {}) });
   }
 
   /** Sends an UnRegister (clean goodbye). */

@@ -3,7 +3,6 @@
  * clamped, the registry capped, and agents that fell out of dispatch asked back on their next Ping.
  */
 import type { PingPacket, RegisterPacket } from '../protocol/packets';
-import type { AgentView } from '../selectors/selector';
 import type { MapperFaults } from './mapper-faults';
 import type { AgentDownReason } from './mapper.options';
 import type { AgentRecord, Registry } from './registry';
@@ -15,9 +14,9 @@ export interface HeartbeatContext {
   readonly registry: Registry;
   readonly waiters: RegistryWaiters;
   readonly faults: MapperFaults;
-  /** Emits an event to the user's listeners (guarded). */
-  notify(event: 'agent:up' | 'agent:update', agent: AgentView): void;
-  notify(event: 'agent:down', agent: AgentView, reason: AgentDownReason): void;
+  /** Emits an event to the roster and the user's listeners (guarded). `agent` is the live record: listeners get a snapshot. */
+  notify(event: 'agent:up' | 'agent:update', agent: AgentRecord): void;
+  notify(event: 'agent:down', agent: AgentRecord, reason: AgentDownReason): void;
   /** Sends an Advertise to one agent (asks it to register), when the mapper is running. */
   advertiseTo(identity: string): void;
   /** Moves or fails the requests a dropped agent was running. */
@@ -46,10 +45,11 @@ export class Heartbeats {
 
   constructor(private readonly ctx: HeartbeatContext) {}
 
-  onRegister(p: RegisterPacket, now: number): void {
+  /** A Register; `subject` is the certificate subject the transport verified (secure mode). */
+  onRegister(p: RegisterPacket, now: number, subject?: string): void {
     const { registry, faults } = this.ctx;
     if (this.ctx.admits?.(p.identity, p.rejoin === true) === false) return this.ctx.refused?.(p.identity);
-    const outcome = registry.register(p, now);
+    const outcome = registry.register(p, now, subject);
     if (!outcome.record) {
       faults.record('refusedAgents', 'registry-full', { agents: registry.size }, 'registry full (maxAgents): Registers of new agents are refused');
       return;
@@ -60,7 +60,7 @@ export class Heartbeats {
     // we had just dropped is asked once, on its first Ping: its comeback Register may be forged too.
     if (outcome.changed) this.confirm(outcome.record, now);
     else if (outcome.added && this.recentlyDropped(p.identity, now)) outcome.record.unconfirmed = true;
-    this.ctx.notify(outcome.added ? 'agent:up' : 'agent:update', outcome.record.snapshot());
+    this.ctx.notify(outcome.added ? 'agent:up' : 'agent:update', outcome.record);
     this.ctx.waiters.changed();
   }
 
@@ -84,8 +84,10 @@ export class Heartbeats {
     // Alive but out of dispatch (a returned request suspended it, or a stray Register emptied its
     // routes), or not confirmed yet: the real agent answers an Advertise with its real Register; a
     // draining one ignores it.
+    // The roster hears it first: an agent it had suspended for silence is back in dispatch at once,
+    // and needs no Advertise (one per recovered suspicion used to cost a Register round trip each).
+    this.ctx.notify('agent:update', record);
     if (record.suspended || record.routes.length === 0 || record.unconfirmed) this.confirm(record, now);
-    this.ctx.notify('agent:update', record.snapshot());
   }
 
   private recentlyDropped(identity: string, now: number): boolean {
@@ -117,7 +119,7 @@ export class Heartbeats {
     if (this.dropped.size >= DROPPED_MEMORY) this.dropped.delete(this.dropped.keys().next().value!);
     this.dropped.set(identity, Date.now());
     this.ctx.agentLost(record, reason);
-    this.ctx.notify('agent:down', record.snapshot(), reason);
+    this.ctx.notify('agent:down', record, reason);
   }
 
   /** Drops every agent silent for longer than `agentTimeout` (default: three of its ping intervals). */

@@ -3,6 +3,7 @@ import type { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
 import type { Dispatcher } from './dispatcher';
 import type { Heartbeats } from './heartbeats';
+import type { VerifiedSender } from '../transport/transport';
 import type { Surveys } from './surveys';
 
 /** What a mapper's incoming packets are handed to. */
@@ -13,8 +14,21 @@ export interface MapperInbox {
   readonly surveys: Surveys;
 }
 
-/** Decodes one packet from the wire and routes it; a malformed or misdirected one is dropped and counted. */
-export function receive(inbox: MapperInbox, raw: unknown): void {
+/** Longest certificate subject kept (a subject is the CA's to write, but bounded all the same). */
+const MAX_SUBJECT = 1_024;
+
+/** The verified certificate subject, when the transport gave one (secure mode). */
+function subjectOf(sender: VerifiedSender | undefined): string | undefined {
+  if (typeof sender !== 'object' || sender === null) return undefined;
+  const s = sender.subject;
+  return typeof s === 'string' && s.length > 0 ? s.slice(0, MAX_SUBJECT) : undefined;
+}
+
+/**
+ * Decodes one packet from the wire and routes it; a malformed or misdirected one is dropped and
+ * counted. `sender` is what a verifying transport proved about who sent it.
+ */
+export function receive(inbox: MapperInbox, raw: unknown, sender?: VerifiedSender): void {
   const decoded = decodePacket(raw);
   if (!decoded.ok) {
     inbox.malformed.record(decoded.reason);
@@ -38,7 +52,7 @@ export function receive(inbox: MapperInbox, raw: unknown): void {
       inbox.dispatcher.onCredit(packet);
       return;
     case 'register':
-      inbox.heartbeats.onRegister(packet, Date.now());
+      inbox.heartbeats.onRegister(packet, Date.now(), subjectOf(sender));
       return;
     case 'ping':
       inbox.heartbeats.onPing(packet, Date.now());

@@ -30,7 +30,7 @@ import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
 import type { TypedMapper } from './typed-mapper';
-import { Registry } from './registry';
+import { Registry, type AgentRecord } from './registry';
 import { listeningAgents } from './listening-agents';
 import type { SurveyRun } from './survey-run';
 import type { SurveyOptions } from './survey.options';
@@ -112,10 +112,12 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       registry: this.registry,
       waiters: this.waiters,
       faults: this.faults,
-      notify: (event: 'agent:up' | 'agent:update' | 'agent:down', agent: AgentView, reason?: AgentDownReason) => {
-        this.rosterPart?.observe(event, agent, reason);
-        if (event === 'agent:down') this.notify(event, agent, reason!);
-        else this.notify(event, agent);
+      notify: (event: 'agent:up' | 'agent:update' | 'agent:down', record: AgentRecord, reason?: AgentDownReason) => {
+        this.rosterPart?.observe(event, record, reason);
+        // A snapshot per Ping only when someone listens.
+        if (this.listenerCount(event) === 0) return;
+        if (event === 'agent:down') this.notify(event, record.snapshot(), reason!);
+        else this.notify(event, record.snapshot());
       },
       admits: (identity, rejoin) => this.rosterPart?.roster.admits(identity, rejoin) ?? true,
       refused: (identity) => this.rosterPart?.refused(identity),
@@ -158,6 +160,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       logger: this.logger,
       stats: () => this.stats,
       agents: () => this.registry.all(),
+      rosterStates: () => this.rosterPart?.roster.countStates(),
       malformed: () => this.malformed.byKind(),
     }, options.observers);
   }
@@ -181,7 +184,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       await this.rosterPart?.load();
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
-        onPacket: (packet) => receive(inbox, packet),
+        onPacket: (packet, sender) => receive(inbox, packet, sender),
         onMalformed: (reason) => this.malformed.record(reason),
         // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
         // what it had in flight there (only that: a forged or duplicated return is counted and dropped).

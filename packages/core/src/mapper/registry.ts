@@ -16,6 +16,10 @@ export class AgentRecord implements AgentView, SilenceEntry {
   priority: number = DEFAULT_PRIORITY;
   /** The SP endpoint the agent's Register advertised (agents started with `listen`), reached by surveys over SP. */
   endpoint: string | undefined = undefined;
+  /** The software version the agent's Register advertised. */
+  version: string | undefined = undefined;
+  /** The subject of the certificate that signed the agent's Register (secure mode only). */
+  subject: string | undefined = undefined;
   pingInterval = 1;
   lastSeen = 0;
   pending = 0;
@@ -58,6 +62,9 @@ export class AgentRecord implements AgentView, SilenceEntry {
       pending: this.pending,
       load: this.load,
       ...(this.node !== undefined ? { node: this.node } : {}),
+      ...(this.endpoint !== undefined ? { endpoint: this.endpoint } : {}),
+      ...(this.version !== undefined ? { version: this.version } : {}),
+      ...(this.subject !== undefined ? { subject: this.subject } : {}),
       latency: this.latency,
     };
   }
@@ -67,7 +74,7 @@ const EMPTY: readonly AgentRecord[] = [];
 
 /** What a Register says of an agent besides its status: a change means one of two Registers was not its own. */
 function describe(r: AgentRecord): string {
-  return JSON.stringify([r.routes, [...r.idempotent], r.tags, r.concurrency, r.pingInterval, r.priority]);
+  return JSON.stringify([r.routes, [...r.idempotent], r.tags, r.concurrency, r.pingInterval, r.priority, r.version]);
 }
 
 /** What {@link Registry.register} did. */
@@ -103,8 +110,9 @@ export class Registry {
   /**
    * Adds or refreshes an agent with the Register's values clamped to sane ranges; returns it and
    * whether it is new. A new identity is refused when the registry already holds `maxAgents`.
+   * `subject`: the certificate subject the transport verified (secure mode), else undefined.
    */
-  register(p: RegisterPacket, now: number): RegisterOutcome {
+  register(p: RegisterPacket, now: number, subject?: string): RegisterOutcome {
     let record = this.agents.get(p.identity);
     const added = record === undefined;
     if (!record && this.agents.size >= this.maxAgents) return { record: undefined, refused: true };
@@ -125,6 +133,8 @@ export class Registry {
     const endpoint = (p as { endpoint?: unknown }).endpoint;
     record.endpoint = typeof endpoint === 'string' && endpoint.length <= 1024 ? endpoint : undefined;
     record.node = p.node;
+    record.version = p.version;
+    record.subject = subject;
     this.silence.touch(record, now);
     record.suspended = false;
     for (const route of record.routes) {

@@ -79,6 +79,11 @@ export interface MapperSource {
   /** The counters of `mapper.stats`. */
   stats(): MapperStats;
   agents(): Iterable<AgentSample>;
+  /**
+   * Agents of the mapper's roster by state (`joining`, `up`, `suspect`, `down`, `removed`,
+   * `unknown-since-restart`); undefined when the mapper runs without a roster.
+   */
+  rosterStates?(): ReadonlyMap<string, number> | undefined;
   /** Dropped packets by kind (see `malformedKind`). */
   malformed(): ReadonlyMap<string, number>;
 }

@@ -40,8 +40,13 @@ export function registerScrapeMetrics(prom: Prom, registers: PromClient.Registry
   gauge('nanite_mapper_pending', 'Requests a mapper is waiting on', ['mapper'], (set) => {
     for (const m of s.mappers) set({ mapper: m.identity }, m.stats().pending);
   });
-  gauge('nanite_mapper_agents', 'Agents a mapper knows, by state (live: taking work; suspended: stopped taking work or unreachable)', ['mapper', 'state'], (set) => {
+  gauge('nanite_mapper_agents', "Agents a mapper knows, by state: its roster's joining, up, suspect, down, removed, unknown-since-restart (docs/roster.md); without a roster (roster: false) live (taking work) and suspended (stopped taking work or unreachable)", ['mapper', 'state'], (set) => {
     for (const m of s.mappers) {
+      const states = m.rosterStates?.();
+      if (states) {
+        for (const [state, n] of states) set({ mapper: m.identity, state }, n);
+        continue;
+      }
       let live = 0;
       let suspended = 0;
       for (const a of m.agents()) if (a.suspended) suspended++; else live++;

@@ -7,7 +7,7 @@
 import { isNaniteErrorCode } from '../errors';
 import { isTraceParent } from '../observability/trace-context';
 import type { Packet, RouteInfo } from './packets';
-import { PROTOCOL_VERSION } from './packets';
+import { MAX_VERSION_LENGTH, PROTOCOL_VERSION } from './packets';
 import { MAX_STREAM_CREDIT } from './stream-packets';
 
 /** Why a packet was rejected. */
@@ -30,6 +30,9 @@ const isRouteInfo = (v: unknown): v is RouteInfo =>
   typeof v === 'object' && v !== null && isStr((v as Rec).route) && typeof (v as Rec).idempotent === 'boolean';
 
 const isEndpoint = (v: unknown): v is string => typeof v === 'string' && v.length <= 1_024 && (v.startsWith('tcp://') || v.startsWith('ipc://')) && v.length > 6;
+
+/** A valid Register `version`: printable ASCII only (it is shown in terminals and pages, where control characters could forge output). */
+export const isAgentVersion = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_VERSION_LENGTH && /^[\x20-\x7e]+$/.test(v);
 
 /** Describes a value for a reason message without ever throwing (String() throws on null-prototype objects). */
 function describe(v: unknown): string {
@@ -87,6 +90,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : p.endpoint !== undefined && !isEndpoint(p.endpoint) ? 'endpoint must be a tcp:// or ipc:// URL (at most 1024 characters)'
     : !isNode(p.node) ? NODE_REASON
     : p.rejoin !== undefined && typeof p.rejoin !== 'boolean' ? 'rejoin must be a boolean'
+    : p.version !== undefined && !isAgentVersion(p.version) ? `version must be a non-empty string of at most ${MAX_VERSION_LENGTH} printable characters`
     : undefined,
   ping: (p) =>
     !isStr(p.identity) ? 'identity must be a non-empty string'

@@ -37,7 +37,12 @@ export interface RegisterPacket {
   node?: string;
   /** The agent was restarted on purpose after `nanite forget`: mappers admit its identity again. */
   rejoin?: boolean;
+  /** The agent's software version (the `version` agent option), shown in the roster. At most {@link MAX_VERSION_LENGTH} characters. */
+  version?: string;
 }
+
+/** Longest `version` a Register may carry. */
+export const MAX_VERSION_LENGTH = 128;
 
 /** Agent → all mappers: periodic status. */
 export interface PingPacket {

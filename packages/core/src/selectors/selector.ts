@@ -23,6 +23,12 @@ export interface AgentView {
   readonly load: number;
   /** The broker node (`host:port`) the agent last said it is connected to (clusters); undefined when it did not say. */
   readonly node?: string | undefined;
+  /** The SP endpoint (`tcp://…`, `ipc://…`) the agent serves requests on directly, when it listens (docs/sp.md). */
+  readonly endpoint?: string | undefined;
+  /** The software version the agent advertised (its `version` option), when it did. */
+  readonly version?: string | undefined;
+  /** The subject of the certificate that signed the agent's Register, when the mapper runs in secure mode (verified, never read from the packet). */
+  readonly subject?: string | undefined;
   /**
    * This mapper's peak-EWMA of the agent's response time (ms, request sent → result received),
    * decayed toward 0 while no result arrives; 0 before the first result. Read by the latency-aware

@@ -20,10 +20,20 @@ export interface AgentSink {
   onReconnect?(): void;
 }
 
+/** What a verifying transport (secure mode) proved about who sent a packet; plain transports pass none. */
+export interface VerifiedSender {
+  /** Subject of the sender's certificate (`CN=fred, O=Acme`), whose signature was checked against the CA. */
+  readonly subject: string;
+}
+
 /** What a mapper gives the transport to receive its packets. */
 export interface MapperSink {
-  /** A heartbeat from any agent, or a result/progress addressed to this mapper (not yet validated). */
-  onPacket(packet: unknown): void;
+  /**
+   * A heartbeat from any agent, or a result/progress addressed to this mapper (not yet validated).
+   * `sender` comes only from a transport that verified the packet's signature (secure mode); a
+   * packet's own fields never stand in for it.
+   */
+  onPacket(packet: unknown, sender?: VerifiedSender): void;
   /** Bytes that could not even be deserialized. */
   onMalformed(reason: string): void;
   /** A request could not reach its agent (no such agent, or it stopped consuming): re-dispatch it. */

@@ -14,6 +14,14 @@ function badge(a) {
   return `down · ${a.downReason || 'gone'}`;
 }
 
+/** The agent's endpoint and certificate subject under its identity, when it has them. */
+function details(a) {
+  if (!a.endpoint && !a.subject) return null;
+  return h('div', { class: 'agent-details muted' },
+    a.endpoint ? h('span', { 'data-role': 'endpoint', title: 'SP endpoint (direct mode)', text: a.endpoint }) : null,
+    a.subject ? h('span', { 'data-role': 'subject', title: 'certificate subject, verified by this mapper', text: a.subject }) : null);
+}
+
 /**
  * Draws the table. `onPick(identity)` runs when an up agent's row is clicked; `flash` briefly
  * highlights a row (an agent that just came up).
@@ -61,7 +69,7 @@ export function refreshAges() {
 function matchesFilter(a) {
   const q = $('filter').value.trim().toLowerCase();
   if (!q) return true;
-  return [a.identity, ...a.routes, ...a.tags].some((s) => s.toLowerCase().includes(q));
+  return [a.identity, ...a.routes, ...a.tags, a.version ?? ''].some((s) => s.toLowerCase().includes(q));
 }
 
 function fillRow(tr, a) {
@@ -79,8 +87,10 @@ function fillRow(tr, a) {
       h('div', { class: 'agent' },
         h('span', { class: 'dot', 'aria-hidden': 'true' }),
         h('span', { class: 'id', text: a.identity }),
+        a.version ? h('span', { class: 'chip version', 'data-role': 'version', title: 'software version the agent advertised', text: a.version }) : null,
         a.node ? h('span', { class: 'muted', 'data-role': 'node', title: 'broker node', text: ` @ ${a.node}` }) : null,
-        up ? null : h('span', { class: 'state-badge', 'data-role': 'state', text: badge(a) }))),
+        up ? null : h('span', { class: 'state-badge', 'data-role': 'state', text: badge(a) })),
+      details(a)),
     h('td', { class: 'col-load' },
       h('div', { class: 'load', title: `status ${a.status.toFixed(3)} + ${a.pending} pending from this mapper / concurrency ${a.concurrency}` },
         h('div', { class: 'bar', 'data-level': level, role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(load * 100), 'aria-label': `load of ${a.identity}` },

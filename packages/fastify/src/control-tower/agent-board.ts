@@ -53,7 +53,7 @@ export class AgentBoard {
   private readonly onDown = (view: AgentView, reason: AgentDownReason): void => this.wentDown(view, reason);
   private readonly onSuspect = (r: RosterAgent): void => {
     const view = this.mapper.agents().find((a) => a.identity === r.identity);
-    if (view) this.changed('agent:update', view);
+    if (view) this.changed('agent:update', view, true);
   };
   private closed = false;
   private readonly evictions: BurstLog;
@@ -102,13 +102,17 @@ export class AgentBoard {
     this.listeners.clear();
   }
 
-  private changed(type: 'agent:up' | 'agent:update', view: AgentView): void {
+  /**
+   * `suspect` only from the roster's `agent:suspect`: an `agent:up` / `agent:update` means the
+   * agent was just heard, which ends any suspicion (the roster hears it before listeners do), so
+   * no roster lookup (O(agents)) runs per heartbeat.
+   */
+  private changed(type: 'agent:up' | 'agent:update', view: AgentView, suspect = false): void {
     const back = this.down.get(view.identity);
     if (back) {
       clearTimeout(back.timer);
       this.down.delete(view.identity);
     }
-    const suspect = this.mapper.roster().some((r) => r.identity === view.identity && r.state === 'suspect');
     this.emit({ type: back ? 'agent:up' : type, agent: { ...view, state: suspect ? 'suspect' : 'up' } });
   }
 

@@ -16,6 +16,9 @@ export type Liveness = 'joining' | 'up' | 'suspect' | 'down';
 /** What the roster shows: liveness, `removed`, or `unknown-since-restart` (loaded from the store, not heard of since). */
 export type RosterState = Liveness | 'removed' | 'unknown-since-restart';
 
+/** Every {@link RosterState}, in lifecycle order. */
+export const ROSTER_STATES: readonly RosterState[] = ['joining', 'up', 'suspect', 'down', 'removed', 'unknown-since-restart'];
+
 /** What the roster keeps of an agent besides its liveness. */
 export interface AgentMeta {
   routes: readonly string[];

@@ -1,4 +1,5 @@
-/** How roster entries are shown to users (`mapper.roster()`, events, the CLI, the Control Tower). */
+/** How roster entries are shown to users (`mapper.roster()`, events, the CLI, the Control Tower), and what the roster keeps of a live agent. */
+import type { AgentView } from '../../selectors/selector';
 import type { AgentMeta, RosterEntry } from './roster-entry';
 import type { RosterAgent } from './roster.options';
 
@@ -24,11 +25,26 @@ export function toRosterAgent(e: RosterEntry, unknown: boolean): RosterAgent {
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
-/** Equal metadata (no write needed). */
-export function sameMeta(a: AgentMeta, b: AgentMeta): boolean {
-  return sameList(a.routes, b.routes) && sameList(a.tags, b.tags) && a.pingInterval === b.pingInterval
-    && a.endpoint === b.endpoint && a.version === b.version && a.subject === b.subject;
+/** The metadata the roster keeps of a live agent, copied from what the registry holds (its last Register). */
+export function metaOf(view: AgentView): AgentMeta {
+  return {
+    routes: [...view.routes],
+    tags: [...view.tags],
+    pingInterval: view.pingInterval,
+    ...(view.endpoint !== undefined ? { endpoint: view.endpoint } : {}),
+    ...(view.version !== undefined ? { version: view.version } : {}),
+    ...(view.subject !== undefined ? { subject: view.subject } : {}),
+  };
+}
+
+/** Whether the roster's metadata still matches what the registry holds (no allocation: runs on every Ping). */
+export function metaMatches(meta: AgentMeta, view: AgentView): boolean {
+  return sameList(meta.routes, view.routes) && sameList(meta.tags, view.tags) && meta.pingInterval === view.pingInterval
+    && meta.endpoint === view.endpoint && meta.version === view.version && meta.subject === view.subject;
 }

@@ -12,13 +12,13 @@ import type { AgentView } from '../../selectors/selector';
 import { HybridClock, type HlcStamp } from './hlc';
 import { StallGuard } from './loop-lag';
 import { PhiDetector } from './phi-detector';
-import { nextEntry, stateOf, type AgentMeta, type Liveness, type RosterEntry } from './roster-entry';
+import { nextEntry, ROSTER_STATES, stateOf, type AgentMeta, type Liveness, type RosterEntry, type RosterState } from './roster-entry';
 import { RosterGossip } from './roster-gossip';
 import { RosterSaver } from './roster-saver';
 import { RosterSet } from './roster-set';
 import type { RosterStore } from './roster-store';
 import { resolveRosterOptions, type ResolvedRosterOptions, type RosterAgent, type RosterOptions, type RosterStats } from './roster.options';
-import { sameMeta, toRosterAgent } from './roster-view';
+import { metaMatches, metaOf, toRosterAgent } from './roster-view';
 
 /** What the roster asks of its mapper. */
 export interface RosterHooks {
@@ -143,13 +143,14 @@ export class Roster {
     this.lastHeard.set(id, now);
     const wasUnknown = this.unknown.delete(id);
     this.detector.heartbeat(id, now, view.pingInterval, prev === undefined || prev > this.lastStallAt);
-    const meta: AgentMeta = { ...(entry?.meta.value ?? {}), routes: view.routes, tags: view.tags, pingInterval: view.pingInterval };
     const state = entry?.live.state;
     let next: Liveness | undefined;
     if (!entry || ((state === 'down' || wasUnknown) && joined)) next = 'joining';
     else if (state !== 'up' && !(state === 'joining' && joined)) next = 'up';
-    if (next === undefined && entry && sameMeta(entry.meta.value, meta)) return;
-    this.write(id, { ...(next ? { state: next } : {}), meta, now });
+    // The common case (a Ping from an agent that is up, nothing changed) writes and allocates nothing.
+    const same = entry !== undefined && metaMatches(entry.meta.value, view);
+    if (next === undefined && same) return;
+    this.write(id, { ...(next ? { state: next } : {}), ...(same ? {} : { meta: metaOf(view) }), now });
     // Back in dispatch (a "down" agent is still in the registry when the mapper's agentTimeout holds it).
     if (state === 'suspect' || state === 'down') this.hooks.resume(id);
   }
@@ -179,6 +180,16 @@ export class Roster {
   /** Every roster entry, as shown. */
   list(): RosterAgent[] {
     return [...this.set.all()].map((e) => toRosterAgent(e, this.unknown.has(e.identity)));
+  }
+
+  /** How many entries show each state (for metrics: no copies of the entries). */
+  countStates(): Map<RosterState, number> {
+    const counts = new Map<RosterState, number>(ROSTER_STATES.map((s) => [s, 0]));
+    for (const e of this.set.all()) {
+      const state: RosterState = e.removed ? 'removed' : this.unknown.has(e.identity) ? 'unknown-since-restart' : e.live.state;
+      counts.set(state, counts.get(state)! + 1);
+    }
+    return counts;
   }
 
   /** One entry, as shown. */

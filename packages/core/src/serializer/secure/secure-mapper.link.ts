@@ -56,7 +56,8 @@ export class SecureMapperSink implements MapperSink {
         // A restarted agent whose Register this mapper missed: requests must be sealed for its new key.
         this.p.codec.peers.bind(packet.identity, hex);
       }
-      return this.inner.onPacket(packet);
+      // The certificate subject the roster shows comes from the verified signer, never from the packet.
+      return this.inner.onPacket(packet, type === 'register' ? { subject: peer.certificate.subject.replace(/\n/g, ', ') } : undefined);
     }
     // Results, progress, survey answers and stream chunks/credit: sealed by the agent they claim to come from.
     if (type !== 'result' && type !== 'progress' && type !== 'answer' && type !== 'chunk' && type !== 'credit') return this.drop('wrong-kind');
