@@ -75,7 +75,8 @@ export class Dispatcher {
       p.upload = d.upload;
       p.packet.upload = true;
     }
-    this.track(p, d, d.timeout);
+    // d.now was read at intake, just now: one clock read serves the deadline and the send.
+    this.track(p, d, d.timeout, d.now);
     this.send(p, d.options.persistent ?? false, d.now);
   }
 
@@ -191,11 +192,11 @@ export class Dispatcher {
     this.sendTo(leg, agent, false, Date.now());
   }
 
-  private track(p: PendingRequest, d: Dispatch, timeout: number): void {
+  private track(p: PendingRequest, d: Dispatch, timeout: number, now?: number): void {
     this.pending.add(p, timeout, d.options.signal, (req) => {
       if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
       this.fail(req, abortedError(req.signal!));
-    });
+    }, now);
   }
 
   /** Runs a selector (user code, guarded); a counted `NANITE_ERR_SELECTOR` when it misbehaved. */
@@ -247,7 +248,7 @@ export class Dispatcher {
     p.agent = agent;
     p.attempts++;
     agent.pending++;
-    const options: SendOptions = { persistent };
+    const options: SendOptions = { persistent, now };
     if (p.delivery !== undefined) options.delivery = p.delivery;
     if (left > 0) options.ttl = left;
     try {

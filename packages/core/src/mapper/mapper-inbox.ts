@@ -1,6 +1,7 @@
 /** Where a mapper's incoming packets go: decoded, then to the dispatcher (replies) or the heartbeats (agents). */
 import type { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
+import type { Packet } from '../protocol/packets';
 import type { Dispatcher } from './dispatcher';
 import type { Heartbeats } from './heartbeats';
 import type { Surveys } from './surveys';
@@ -20,7 +21,11 @@ export function receive(inbox: MapperInbox, raw: unknown): void {
     inbox.malformed.record(decoded.reason);
     return;
   }
-  const packet = decoded.packet;
+  route(inbox, decoded.packet);
+}
+
+/** Routes a validated packet (memory://'s fast path hands those over directly: transport/memory/local-calls.ts). */
+export function route(inbox: MapperInbox, packet: Packet): void {
   switch (packet.type) {
     case 'result':
       inbox.dispatcher.onResult(packet);
@@ -50,3 +55,4 @@ export function receive(inbox: MapperInbox, raw: unknown): void {
       inbox.malformed.record(`mapper received a ${packet.type} packet`);
   }
 }
+

@@ -32,12 +32,15 @@ export class PendingTable {
     return [...this.byId.values()];
   }
 
-  /** Tracks `p` with a deadline (`timeout` ms, 0 for none) and, when given, a signal whose abort calls `onAbort`. */
-  add(p: PendingRequest, timeout: number, signal: AbortSignal | undefined, onAbort: (p: PendingRequest) => void): void {
+  /**
+   * Tracks `p` with a deadline (`timeout` ms from `now`, 0 for none) and, when given, a signal
+   * whose abort calls `onAbort`. `now`: a fresh `Date.now()` the caller already has.
+   */
+  add(p: PendingRequest, timeout: number, signal: AbortSignal | undefined, onAbort: (p: PendingRequest) => void, now?: number): void {
     this.byId.set(p.packet.id, p);
     if (timeout > 0) {
       p.timeout = timeout;
-      this.deadlines.add(timeout, p);
+      this.deadlines.add(timeout, p, now);
     }
     if (signal) {
       p.signal = signal;
