@@ -75,9 +75,11 @@ export class Dispatcher {
       p.upload = d.upload;
       p.packet.upload = true;
     }
-    // d.now was read at intake, just now: one clock read serves the deadline and the send.
-    this.track(p, d, d.timeout, d.now);
+    // d.now was read at intake, just now: one clock read serves the deadline and the send. The
+    // deadline is armed once sent: an in-process agent may have answered already (local calls).
+    this.track(p, d, d.timeout, 'later');
     this.send(p, d.options.persistent ?? false, d.now);
+    this.pending.arm(p, d.now);
   }
 
   /** A request to every agent the selector picks, gathering one outcome per agent identity (see fan-out.ts). */
@@ -192,11 +194,11 @@ export class Dispatcher {
     this.sendTo(leg, agent, false, Date.now());
   }
 
-  private track(p: PendingRequest, d: Dispatch, timeout: number, now?: number): void {
+  private track(p: PendingRequest, d: Dispatch, timeout: number, armAt?: number | 'later'): void {
     this.pending.add(p, timeout, d.options.signal, (req) => {
       if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
       this.fail(req, abortedError(req.signal!));
-    }, now);
+    }, armAt);
   }
 
   /** Runs a selector (user code, guarded); a counted `NANITE_ERR_SELECTOR` when it misbehaved. */

@@ -33,20 +33,30 @@ export class PendingTable {
   }
 
   /**
-   * Tracks `p` with a deadline (`timeout` ms from `now`, 0 for none) and, when given, a signal
-   * whose abort calls `onAbort`. `now`: a fresh `Date.now()` the caller already has.
+   * Tracks `p` with a deadline (`timeout` ms, 0 for none) and, when given, a signal whose abort
+   * calls `onAbort`. The deadline starts now, or with `armAt` (a fresh `Date.now()`) left
+   * undefined, only at {@link PendingTable.arm}.
    */
-  add(p: PendingRequest, timeout: number, signal: AbortSignal | undefined, onAbort: (p: PendingRequest) => void, now?: number): void {
+  add(p: PendingRequest, timeout: number, signal: AbortSignal | undefined, onAbort: (p: PendingRequest) => void, armAt?: number | 'later'): void {
     this.byId.set(p.packet.id, p);
     if (timeout > 0) {
       p.timeout = timeout;
-      this.deadlines.add(timeout, p, now);
+      if (armAt !== 'later') this.deadlines.add(timeout, p, armAt);
     }
     if (signal) {
       p.signal = signal;
       p.onAbort = () => onAbort(p);
       signal.addEventListener('abort', p.onAbort, { once: true });
     }
+  }
+
+  /**
+   * Starts the deadline of a request added with `armAt: 'later'`, `p.timeout` ms from `now`, when it
+   * is still pending (one an in-process agent answered while it was being sent never touches the
+   * deadline queue, nor its timer's ref/unref).
+   */
+  arm(p: PendingRequest, now: number): void {
+    if (p.timeout > 0 && this.byId.get(p.packet.id) === p) this.deadlines.add(p.timeout, p, now);
   }
 
   /** Stops tracking `p` and releases what it holds; false when it was already complete. */
