@@ -55,6 +55,17 @@ test('least_loaded still chooses among local and other agents; target reaches ei
   expect(near.localCalls).toBe(4);
 });
 
+test('a synchronous in-process answer samples no response time (its status still counts); an awaited one does', async () => {
+  const near = c.transport();
+  await c.agent({ identity: 'near', actors: [defineActor('r', { now: () => 1, later: async () => { await new Promise((r) => setTimeout(r, 20)); return 2; } })], status: () => 0.25 }, near).start();
+  const m = await c.startedMapper();
+  await m.request('/r/now');
+  expect(m.agents()[0]).toMatchObject({ identity: 'near', latency: 0, status: 0.25 });
+  await m.request('/r/later');
+  expect(m.agents()[0]!.latency).toBeGreaterThanOrEqual(15);
+  expect(near.localCalls).toBe(2);
+});
+
 test('deadlines, cancellation, overload and unencodable values give the same codes through the fast path', async () => {
   const hold = gate();
   const aborted: string[] = [];

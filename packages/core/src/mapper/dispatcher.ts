@@ -30,6 +30,8 @@ export class Dispatcher {
   private readonly fanOutContext: FanOutContext;
   /** Requests re-sent to another agent after theirs was unreachable or lost. */
   redispatched = 0;
+  /** The request being handed to the transport now (an in-process agent may answer before the send returns). */
+  private sending: PendingRequest | undefined;
 
   constructor(private readonly ctx: DispatchContext) {
     this.wait = new AgentWait(ctx);
@@ -97,7 +99,13 @@ export class Dispatcher {
     if (!p) return; // late result of a request that timed out, was cancelled or was answered by another agent
     if (!this.fromItsAgent(p, r.from, 'result')) return;
     // Fresh load (piggybacked status) and response time: the next pick sees them, not one ping later.
-    if (p.agent) this.ctx.registry.observeResult(p.agent, r.status, p.packet.sentAt, Date.now());
+    // An answer given during its own send came from an in-process agent's synchronous handler: no
+    // response time is sampled (a clock read costs more than the rest of that answer); its status,
+    // which counts the process's event-loop utilisation, still is.
+    if (p.agent) {
+      if (p === this.sending) this.ctx.registry.observeResult(p.agent, r.status, undefined, 0);
+      else this.ctx.registry.observeResult(p.agent, r.status, p.packet.sentAt, Date.now());
+    }
     if (r.ok) {
       const agent = p.agent?.identity ?? r.from;
       const attempts = p.attempts;
@@ -253,10 +261,14 @@ export class Dispatcher {
     const options: SendOptions = { persistent, now };
     if (p.delivery !== undefined) options.delivery = p.delivery;
     if (left > 0) options.ttl = left;
+    const outer = this.sending;
+    this.sending = p;
     try {
       this.ctx.link()!.send(agent.identity, p.packet, options);
     } catch (err) {
       this.fail(p, err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { message: 'Could not send the request', cause: err }));
+    } finally {
+      this.sending = outer;
     }
   }
 
