@@ -24,7 +24,7 @@ import type { AgentRecord } from './registry';
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
   private readonly ids = new RequestIdPool();
-  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.pusher.sent.has(id);
+  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.sending?.packet.id === id || this.pusher.sent.has(id);
   private readonly wait: AgentWait;
   private readonly pusher: Pusher;
   private readonly fanOutContext: FanOutContext;
@@ -95,7 +95,7 @@ export class Dispatcher {
   }
 
   onResult(r: ResultPacket): void {
-    const p = this.pending.get(r.id);
+    const p = this.find(r.id);
     if (!p) return; // late result of a request that timed out, was cancelled or was answered by another agent
     if (!this.fromItsAgent(p, r.from, 'result')) return;
     // Fresh load (piggybacked status) and response time: the next pick sees them, not one ping later.
@@ -120,7 +120,7 @@ export class Dispatcher {
   }
 
   onProgress(m: ProgressPacket): void {
-    const p = this.pending.get(m.id);
+    const p = this.find(m.id);
     if (!p?.onProgress || !this.fromItsAgent(p, m.from, 'progress')) return;
     try {
       p.onProgress(m.key, m.value, m.from);
@@ -181,6 +181,12 @@ export class Dispatcher {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  /** The pending request `id` names: the one being sent (an in-process agent answers during the send) or one in the table. */
+  private find(id: number): PendingRequest | undefined {
+    const s = this.sending;
+    return s !== undefined && s.packet.id === id && s.tracking !== 0 ? s : this.pending.get(id);
+  }
 
   private packet(type: 'request' | 'push', d: PushDispatch, timeout: number): RequestPacket {
     const o = d.options;
