@@ -2,7 +2,9 @@
  * An in-process bus: the broker of memory:// transports.
  *
  * Delivery is asynchronous (one microtask per packet, FIFO), like a network, so code tested on
- * memory:// sees the same interleavings it will see on RabbitMQ, minus the latency.
+ * memory:// sees the same interleavings it will see on RabbitMQ, minus the latency — except the
+ * requests and replies between a mapper and an agent that both allow the in-process fast path,
+ * handed over synchronously (local-calls.ts).
  */
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
 import type { AgentSink, MapperSink } from '../transport';
