@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // In-process request/response, side by side in ONE run: a plain async call, Nanite's
-// mapper.request() over memory:// (agent and mapper in this process), and Moleculer's local
-// broker.call() (service in the same broker, no transporter). Requests per CPU-second of the
+// mapper.request() over memory:// (agent and mapper in this process: the in-process fast path, see
+// packages/core/src/transport/memory/local-calls.ts), the same over memory://?local=off (every
+// packet through the bus, on microtasks), and Moleculer's local broker.call() (service in the same
+// broker, no transporter). Requests per CPU-second of the
 // process (the machine is shared: wall-clock rates swing with other work), per concurrency.
 //   node bench/inproc.bench.mjs [--seconds=2] [--rounds=3] [--concurrency=1,4,16,64] [--write]
 // Installs Moleculer (bench/inproc/package.json, not a workspace) on first use. --write replaces
@@ -52,9 +54,11 @@ async function measure(concurrency, op) {
 const add = async (p) => p.a + p.b;
 const agent = new Agent({ transport: 'memory://inproc-bench', identity: 'bench-agent', actors: [defineActor('calc', { add: (p) => p.a + p.b })], logger: quiet, concurrency: 1024 });
 const mapper = new Mapper({ transport: 'memory://inproc-bench', logger: quiet });
-await agent.start();
-await mapper.start();
+const busAgent = new Agent({ transport: 'memory://inproc-bench-bus?local=off', identity: 'bench-agent', actors: [defineActor('calc', { add: (p) => p.a + p.b })], logger: quiet, concurrency: 1024 });
+const busMapper = new Mapper({ transport: 'memory://inproc-bench-bus?local=off', logger: quiet });
+for (const x of [agent, mapper, busAgent, busMapper]) await x.start();
 await mapper.waitForAgents({ route: '/calc/add' });
+await busMapper.waitForAgents({ route: '/calc/add' });
 const broker = new ServiceBroker({ nodeID: 'inproc-bench', logger: false, metrics: false, tracing: false });
 broker.createService({ name: 'calc', actions: { add: (ctx) => ctx.params.a + ctx.params.b } });
 await broker.start();
@@ -62,6 +66,7 @@ const payload = { a: 1, b: 2 };
 const systems = [
   { key: 'plain', name: 'plain async function call', op: () => add(payload) },
   { key: 'nanite', name: 'Nanite mapper.request() over memory://', op: () => mapper.request('/calc/add', payload) },
+  { key: 'nanite-bus', name: 'Nanite memory://?local=off (no fast path: every packet on the bus)', op: () => busMapper.request('/calc/add', payload) },
   { key: 'moleculer', name: `Moleculer ${molVersion} broker.call(), local service`, op: () => broker.call('calc.add', payload) },
 ];
 const results = new Map(); // key|c -> [rps per round]
@@ -74,8 +79,7 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-await mapper.close();
-await agent.close();
+for (const x of [mapper, agent, busMapper, busAgent]) await x.close();
 await broker.stop();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rps = (key, c) => median(results.get(`${key}|${c}`));

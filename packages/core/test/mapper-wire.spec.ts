@@ -62,7 +62,7 @@ describe('deadlines', () => {
     await flush();
     await expect(answer).resolves.toBe('late');
     const [sent] = t.requests();
-    expect(sent!.options).toEqual({ persistent: false, ttl: 1_700 });
+    expect(sent!.options).toEqual({ persistent: false, ttl: 1_700, now: Date.now() });
     expect(sent!.packet).toMatchObject({ timeout: 1_700, sentAt: Date.now() });
   });
 

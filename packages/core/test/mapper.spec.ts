@@ -75,7 +75,10 @@ describe('dispatch', () => {
     const m = c.mapper();
     await m.start();
     await flush();
-    await startAgents(['a', 'b', 'c'], { concurrency: 4, status: () => 0 });
+    // Handlers that wait a turn of the event loop, so the whole burst is in flight at once (a
+    // synchronous handler on memory:// runs to completion inside request(): no burst to spread).
+    const who = defineActor('svc', { who: async (_p: unknown, ctx: RequestContext) => { await new Promise((r) => setImmediate(r)); return ctx.agent; } });
+    await startAgents(['a', 'b', 'c'], { concurrency: 4, status: () => 0, actors: [who] });
     const results = await Promise.all(Array.from({ length: 30 }, () => m.request<string>('/svc/who')));
     const counts = results.reduce<Record<string, number>>((acc, id) => ({ ...acc, [id]: (acc[id] ?? 0) + 1 }), {});
     expect(Object.values(counts).sort()).toEqual([10, 10, 10]);

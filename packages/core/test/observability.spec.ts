@@ -87,9 +87,12 @@ test('observers see every request begin and end once, with its error code, and t
   await until(async () => events.includes('handled /o/ok ok') && events.filter((e) => e === 'handled /o/ok ok').length === 2);
   await m.close();
   await agent.close();
-  expect(events.slice(0, 8)).toEqual([
-    'begin request /o/ok', 'handle /o/ok', 'handled /o/ok ok', 'end /o/ok ok',
-    'begin request /o/bad', 'handle /o/bad', 'handled /o/bad NANITE_ERR_HANDLER', 'end /o/bad NANITE_ERR_HANDLER',
+  // In-process (memory://'s fast path) the mapper may hear the result before the agent's observer
+  // closes the handler's scope: the last two of each request come in either order.
+  const request = (from: number) => [...events.slice(from, from + 2), ...events.slice(from + 2, from + 4).sort()];
+  expect([...request(0), ...request(4)]).toEqual([
+    'begin request /o/ok', 'handle /o/ok', 'end /o/ok ok', 'handled /o/ok ok',
+    'begin request /o/bad', 'handle /o/bad', 'end /o/bad NANITE_ERR_HANDLER', 'handled /o/bad NANITE_ERR_HANDLER',
   ]);
   // A push ends for the mapper once sent; the agent runs it whenever it arrives.
   expect(events[8]).toBe('begin push /o/ok');

@@ -230,6 +230,7 @@ export class Agent {
         this.identity,
         {
           onPacket: (packet, settle) => this.onPacket(packet, settle),
+          onLocalRequest: (packet, settle, receivedAt) => this.runner.accept(packet, settle, receivedAt),
           onMalformed: (reason) => this.malformed.record(reason),
           onReconnect: () => this.register(),
         },

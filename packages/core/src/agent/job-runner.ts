@@ -88,9 +88,8 @@ export class JobRunner implements JobHost {
     return this.queue.overloaded;
   }
 
-  /** A request or push off the wire: run it, queue it, or refuse it at once. */
-  accept(packet: RequestPacket, settle: Settle): void {
-    const now = Date.now();
+  /** A request or push off the wire: run it, queue it, or refuse it at once. `now`: the time of receipt, when the caller already read the clock. */
+  accept(packet: RequestPacket, settle: Settle, now = Date.now()): void {
     const deadline = requestDeadline(packet, now);
     if (deadline <= now) this.expire(packet, settle);
     else if (this.running < this.o.concurrency) this.run(packet, settle, deadline);

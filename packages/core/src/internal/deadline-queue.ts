@@ -42,8 +42,11 @@ export class DeadlineQueue<T extends DeadlineEntry> {
     return this.options.now ? this.options.now() : Date.now();
   }
 
-  /** Expires `entry` after `ms` milliseconds unless cancelled first. An entry is in at most one place at a time. */
-  add(ms: number, entry: T): void {
+  /**
+   * Expires `entry` after `ms` milliseconds unless cancelled first. An entry is in at most one place
+   * at a time. `now`: the caller's fresh reading of this queue's clock, to spare a second one.
+   */
+  add(ms: number, entry: T, now?: number): void {
     if (this.closed) return;
     if (entry.deadlineGroup) this.cancel(entry);
     let group = this.groups.get(ms);
@@ -51,7 +54,7 @@ export class DeadlineQueue<T extends DeadlineEntry> {
       group = new Group(ms);
       this.groups.set(ms, group);
     }
-    entry.deadlineAt = this.now() + ms;
+    entry.deadlineAt = (now ?? this.now()) + ms;
     // The group's timer was let go of when it emptied (see cancel): it holds the process again.
     if (group.size === 0 && group.timer && this.options.keepAlive) group.timer.ref();
     entry.deadlineGroup = group;

@@ -24,12 +24,14 @@ import type { AgentRecord } from './registry';
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
   private readonly ids = new RequestIdPool();
-  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.pusher.sent.has(id);
+  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.sending?.packet.id === id || this.pusher.sent.has(id);
   private readonly wait: AgentWait;
   private readonly pusher: Pusher;
   private readonly fanOutContext: FanOutContext;
   /** Requests re-sent to another agent after theirs was unreachable or lost. */
   redispatched = 0;
+  /** The request being handed to the transport now (an in-process agent may answer before the send returns). */
+  private sending: PendingRequest | undefined;
 
   constructor(private readonly ctx: DispatchContext) {
     this.wait = new AgentWait(ctx);
@@ -75,8 +77,11 @@ export class Dispatcher {
       p.upload = d.upload;
       p.packet.upload = true;
     }
-    this.track(p, d, d.timeout);
+    // d.now was read at intake, just now: one clock read serves the deadline and the send. The
+    // deadline is armed once sent: an in-process agent may have answered already (local calls).
+    this.track(p, d, d.timeout, 'later');
     this.send(p, d.options.persistent ?? false, d.now);
+    this.pending.arm(p, d.now);
   }
 
   /** A request to every agent the selector picks, gathering one outcome per agent identity (see fan-out.ts). */
@@ -90,11 +95,17 @@ export class Dispatcher {
   }
 
   onResult(r: ResultPacket): void {
-    const p = this.pending.get(r.id);
+    const p = this.find(r.id);
     if (!p) return; // late result of a request that timed out, was cancelled or was answered by another agent
     if (!this.fromItsAgent(p, r.from, 'result')) return;
     // Fresh load (piggybacked status) and response time: the next pick sees them, not one ping later.
-    if (p.agent) this.ctx.registry.observeResult(p.agent, r.status, p.packet.sentAt, Date.now());
+    // An answer given during its own send came from an in-process agent's synchronous handler: no
+    // response time is sampled (a clock read costs more than the rest of that answer); its status,
+    // which counts the process's event-loop utilisation, still is.
+    if (p.agent) {
+      if (p === this.sending) this.ctx.registry.observeResult(p.agent, r.status, undefined, 0);
+      else this.ctx.registry.observeResult(p.agent, r.status, p.packet.sentAt, Date.now());
+    }
     if (r.ok) {
       const agent = p.agent?.identity ?? r.from;
       const attempts = p.attempts;
@@ -109,7 +120,7 @@ export class Dispatcher {
   }
 
   onProgress(m: ProgressPacket): void {
-    const p = this.pending.get(m.id);
+    const p = this.find(m.id);
     if (!p?.onProgress || !this.fromItsAgent(p, m.from, 'progress')) return;
     try {
       p.onProgress(m.key, m.value, m.from);
@@ -171,6 +182,12 @@ export class Dispatcher {
 
   // ---- internals ------------------------------------------------------------------------------
 
+  /** The pending request `id` names: the one being sent (an in-process agent answers during the send) or one in the table. */
+  private find(id: number): PendingRequest | undefined {
+    const s = this.sending;
+    return s !== undefined && s.packet.id === id && s.tracking !== 0 ? s : this.pending.get(id);
+  }
+
   private packet(type: 'request' | 'push', d: PushDispatch, timeout: number): RequestPacket {
     const o = d.options;
     const id = this.ids.take(this.idTaken);
@@ -191,11 +208,11 @@ export class Dispatcher {
     this.sendTo(leg, agent, false, Date.now());
   }
 
-  private track(p: PendingRequest, d: Dispatch, timeout: number): void {
+  private track(p: PendingRequest, d: Dispatch, timeout: number, armAt?: number | 'later'): void {
     this.pending.add(p, timeout, d.options.signal, (req) => {
       if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
       this.fail(req, abortedError(req.signal!));
-    });
+    }, armAt);
   }
 
   /** Runs a selector (user code, guarded); a counted `NANITE_ERR_SELECTOR` when it misbehaved. */
@@ -247,13 +264,17 @@ export class Dispatcher {
     p.agent = agent;
     p.attempts++;
     agent.pending++;
-    const options: SendOptions = { persistent };
+    const options: SendOptions = { persistent, now };
     if (p.delivery !== undefined) options.delivery = p.delivery;
     if (left > 0) options.ttl = left;
+    const outer = this.sending;
+    this.sending = p;
     try {
       this.ctx.link()!.send(agent.identity, p.packet, options);
     } catch (err) {
       this.fail(p, err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { message: 'Could not send the request', cause: err }));
+    } finally {
+      this.sending = outer;
     }
   }
 

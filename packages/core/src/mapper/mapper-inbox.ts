@@ -1,6 +1,7 @@
 /** Where a mapper's incoming packets go: decoded, then to the dispatcher (replies) or the heartbeats (agents). */
 import type { MalformedCounter } from '../internal/malformed-counter';
 import { decodePacket } from '../protocol/decode';
+import type { Packet } from '../protocol/packets';
 import type { Dispatcher } from './dispatcher';
 import type { Heartbeats } from './heartbeats';
 import type { VerifiedSender } from '../transport/transport';
@@ -34,7 +35,14 @@ export function receive(inbox: MapperInbox, raw: unknown, sender?: VerifiedSende
     inbox.malformed.record(decoded.reason);
     return;
   }
-  const packet = decoded.packet;
+  route(inbox, decoded.packet, sender);
+}
+
+/**
+ * Routes a validated packet (memory://'s fast path hands its replies over directly:
+ * transport/memory/local-calls.ts); `sender` as in `receive`.
+ */
+export function route(inbox: MapperInbox, packet: Packet, sender?: VerifiedSender): void {
   switch (packet.type) {
     case 'result':
       inbox.dispatcher.onResult(packet);
@@ -64,3 +72,4 @@ export function receive(inbox: MapperInbox, raw: unknown, sender?: VerifiedSende
       inbox.malformed.record(`mapper received a ${packet.type} packet`);
   }
 }
+

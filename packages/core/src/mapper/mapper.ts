@@ -25,7 +25,7 @@ import { Heartbeats } from './heartbeats';
 import { MapperRoster } from './mapper-roster';
 import type { RosterAgent, RosterStats } from './roster/roster.options';
 import { checkHops, shuttingDownError } from './mapper-errors';
-import { receive, type MapperInbox } from './mapper-inbox';
+import { receive, route, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
@@ -185,6 +185,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       await this.transport.connect();
       this.link = await this.transport.openMapper(this.identity, {
         onPacket: (packet, sender) => receive(inbox, packet, sender),
+        onLocalReply: (packet) => route(inbox, packet),
         onMalformed: (reason) => this.malformed.record(reason),
         // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
         // what it had in flight there (only that: a forged or duplicated return is counted and dropped).

@@ -28,6 +28,8 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
   timeout = 0;
   /** Epoch ms by which the caller gives up (0 = none): nothing is sent after it. */
   deadline = 0;
+  /** 0: not (or no longer) pending; 1: pending, not yet findable by id (being sent); 2: pending and findable by id. Written by the pending table. */
+  tracking: 0 | 1 | 2 = 0;
   /** Handed to the transport to wait for an agent (offline failsafe): whichever agent takes it may answer. */
   parked = false;
   signal: AbortSignal | undefined;

@@ -24,7 +24,7 @@ export class PendingTable {
   }
 
   has(p: PendingRequest): boolean {
-    return this.byId.get(p.packet.id) === p;
+    return p.tracking !== 0;
   }
 
   /** A copy of the pending requests (safe to iterate while completing some). */
@@ -32,12 +32,19 @@ export class PendingTable {
     return [...this.byId.values()];
   }
 
-  /** Tracks `p` with a deadline (`timeout` ms, 0 for none) and, when given, a signal whose abort calls `onAbort`. */
-  add(p: PendingRequest, timeout: number, signal: AbortSignal | undefined, onAbort: (p: PendingRequest) => void): void {
-    this.byId.set(p.packet.id, p);
-    if (timeout > 0) {
-      p.timeout = timeout;
-      this.deadlines.add(timeout, p);
+  /**
+   * Tracks `p` with a deadline (`timeout` ms, 0 for none) and, when given, a signal whose abort
+   * calls `onAbort`. With `armAt: 'later'` the request is findable by id and its deadline runs only
+   * from {@link PendingTable.arm} (its sender holds it meanwhile); otherwise at once, the deadline
+   * from `armAt` (a fresh `Date.now()`) or now.
+   */
+  add(p: PendingRequest, timeout: number, signal: AbortSignal | undefined, onAbort: (p: PendingRequest) => void, armAt?: number | 'later'): void {
+    if (timeout > 0) p.timeout = timeout;
+    if (armAt === 'later') p.tracking = 1;
+    else {
+      p.tracking = 2;
+      this.byId.set(p.packet.id, p);
+      if (timeout > 0) this.deadlines.add(timeout, p, armAt);
     }
     if (signal) {
       p.signal = signal;
@@ -46,9 +53,23 @@ export class PendingTable {
     }
   }
 
+  /**
+   * Makes a request added with `armAt: 'later'` findable by id and starts its deadline,
+   * `p.timeout` ms from `now`, when it is still pending: one an in-process agent answered while it
+   * was being sent never touches the id table nor the deadline queue (and its timer's ref/unref).
+   */
+  arm(p: PendingRequest, now: number): void {
+    if (p.tracking !== 1) return;
+    p.tracking = 2;
+    this.byId.set(p.packet.id, p);
+    if (p.timeout > 0) this.deadlines.add(p.timeout, p, now);
+  }
+
   /** Stops tracking `p` and releases what it holds; false when it was already complete. */
   complete(p: PendingRequest): boolean {
-    if (!this.byId.delete(p.packet.id)) return false;
+    if (p.tracking === 0) return false;
+    if (p.tracking === 2) this.byId.delete(p.packet.id);
+    p.tracking = 0;
     if (p.timeout > 0) this.deadlines.cancel(p);
     if (p.onAbort) p.signal!.removeEventListener('abort', p.onAbort);
     if (p.agent) p.agent.pending--;

@@ -6,6 +6,8 @@ import type { Dispatch } from './dispatch.types';
 import { abortedError, checkHops } from './mapper-errors';
 import type { MapperRequestOptions } from './mapper.options';
 
+const NO_TAGS: readonly string[] = [];
+
 /** The mapper's defaults and limits a request is checked against. */
 export interface IntakeLimits {
   /** Default `timeout` (ms; 0: none). */
@@ -33,5 +35,5 @@ export function toDispatch(route: string, payload: unknown, options: MapperReque
   }
   const selector = limits.selectorFor(options);
   if (selector.fanOut && !fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' });
-  return { route, payload, options, selector, tags: options.tags ?? [], timeout, deadline: timeout > 0 ? now + timeout : 0, now };
+  return { route, payload, options, selector, tags: options.tags ?? NO_TAGS, timeout, deadline: timeout > 0 ? now + timeout : 0, now };
 }

@@ -18,6 +18,12 @@ export interface AgentSink {
   onMalformed(reason: string): void;
   /** The link came back after an outage: the agent re-registers. */
   onReconnect?(): void;
+  /**
+   * In-process fast path (see transport/memory/local-calls.ts): a request from a mapper of this
+   * process, handed over synchronously, already validated by the transport (a malformed one goes to
+   * `onMalformed`). Transports without a fast path ignore it.
+   */
+  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined): void;
 }
 
 /** What a verifying transport (secure mode) proved about who sent a packet; plain transports pass none. */
@@ -42,6 +48,8 @@ export interface MapperSink {
   onAgentGone?(agent: string): void;
   /** The link came back after an outage: the mapper re-advertises. */
   onReconnect?(): void;
+  /** In-process fast path: a reply from an agent of this process, handed over synchronously and already validated (see {@link AgentSink.onLocalRequest}). */
+  onLocalReply?(packet: ReplyPacket): void;
 }
 
 /** Options an agent opens its link with. */
@@ -82,6 +90,8 @@ export interface SendOptions {
   delivery?: 'at-most-once' | 'ack-after-handler';
   /** Milliseconds the request may wait in the transport before it is useless (0 / absent: no limit); networked transports expire it at the broker. */
   ttl?: number;
+  /** The sender's fresh `Date.now()`: a transport that hands the request over synchronously passes it on as the time of receipt. */
+  now?: number;
 }
 
 /** A mapper's side of the transport. */

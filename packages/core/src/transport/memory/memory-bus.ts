@@ -2,10 +2,13 @@
  * An in-process bus: the broker of memory:// transports.
  *
  * Delivery is asynchronous (one microtask per packet, FIFO), like a network, so code tested on
- * memory:// sees the same interleavings it will see on RabbitMQ, minus the latency.
+ * memory:// sees the same interleavings it will see on RabbitMQ, minus the latency — except the
+ * requests and replies between a mapper and an agent that both allow the in-process fast path,
+ * handed over synchronously (local-calls.ts).
  */
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
 import type { AgentSink, MapperSink } from '../transport';
+import { takesLocalPath } from './local-calls';
 import { MemoryGossipHub } from './memory-gossip';
 
 const noopSettle = (): void => undefined;
@@ -54,8 +57,13 @@ export class MemoryBus {
     return this.agents.size === 0 && this.mappers.size === 0 && this.gossip.empty;
   }
 
-  toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket): void {
+  /** `local`: the sender allows the in-process fast path (see local-calls.ts); the agent's sink must offer it too. */
+  toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket, local = false, now?: number): void {
     const entry = this.agents.get(identity);
+    if (local && entry !== undefined && entry.receiving && entry.sink.onLocalRequest !== undefined && takesLocalPath(packet)) {
+      entry.sink.onLocalRequest(packet, noopSettle, now);
+      return;
+    }
     // Stream packets still reach a draining agent: its running streams finish.
     const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit' || packet.type === 'chunk' || packet.type === 'end');
     if (deliverable) {
@@ -75,10 +83,16 @@ export class MemoryBus {
     }
   }
 
-  toMapper(id: string, packet: ReplyPacket): void {
+  /** `local`: the sending agent allows the in-process fast path; the mapper's sink must offer it too. */
+  toMapper(id: string, packet: ReplyPacket, local = false): void {
     const sink = this.mappers.get(id);
     // A mapper that went away no longer waits for anything: dropping matches a deleted reply queue.
     if (!sink) return;
+    // Every reply of a local agent takes the same way, so a request's progress stays ahead of its result.
+    if (local && sink.onLocalReply !== undefined) {
+      sink.onLocalReply(packet);
+      return;
+    }
     const p = this.copy(packet);
     queueMicrotask(() => sink.onPacket(p));
   }

@@ -6,15 +6,21 @@
  * `memory://name?copy=clone` deep-copies every packet with structuredClone instead, which catches
  * code that relies on sharing.
  *
+ * A mapper and an agent on the same bus call each other in-process (local-calls.ts): a request
+ * reaches the agent's handler synchronously and its replies come straight back, skipping the
+ * microtask hops; `memory://name?local=off` keeps every packet on the bus.
+ *
  * Either way, what a wire transport could not carry (a BigInt, a cycle, a function inside, too deep
  * or too large) is refused at `send()` / `reply()` with the same `NANITE_ERR_PAYLOAD` the JSON
  * serializer raises on amqp://, so code that works here works on the broker.
  */
 import { NaniteError } from '../../errors';
+import { decodePacket } from '../../protocol/decode';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket } from '../../protocol/packets';
 import type { GossipLink, GossipSink, GossipTransport } from '../gossip';
-import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
+import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Transport } from '../transport';
+import { localFromUrl } from './local-calls';
 import { MemoryBus } from './memory-bus';
 
 /** Options of {@link MemoryTransport}. */
@@ -27,6 +33,11 @@ export interface MemoryTransportOptions {
   registry?: MemoryBusRegistry;
   /** What may cross this "wire"; defaults: {@link DEFAULT_WIRE_LIMITS}, as the JSON serializer's. */
   wireLimits?: Partial<WireLimits>;
+  /**
+   * In-process fast path between this transport's links and those of other transports on the bus
+   * that allow it too (see local-calls.ts). Default true; ignored (off) with `copy: 'clone'`.
+   */
+  local?: boolean;
 }
 
 const byReference = <T>(v: T): T => v;
@@ -70,6 +81,9 @@ export class MemoryTransport implements Transport, GossipTransport {
   private readonly copy: 'reference' | 'clone';
   private readonly registry: MemoryBusRegistry;
   private readonly limits: WireLimits;
+  private readonly local: boolean;
+  /** Requests this transport's agents took through the in-process fast path. */
+  private localRequests = 0;
   private bus: MemoryBus | undefined;
   /** Open links, with the sink to tell when the link comes back from a {@link MemoryTransport.disconnect}. */
   private readonly links = new Map<{ close(): Promise<void> }, { onReconnect?(): void }>();
@@ -82,17 +96,24 @@ export class MemoryTransport implements Transport, GossipTransport {
     this.copy = options.copy ?? 'reference';
     this.registry = options.registry ?? processRegistry;
     this.limits = options.wireLimits ? { ...DEFAULT_WIRE_LIMITS, ...options.wireLimits } : DEFAULT_WIRE_LIMITS;
-    this.url = `memory://${this.name}${this.copy === 'clone' ? '?copy=clone' : ''}`;
+    this.local = (options.local ?? true) && this.copy === 'reference';
+    this.url = `memory://${this.name}${this.copy === 'clone' ? '?copy=clone' : options.local === false ? '?local=off' : ''}`;
   }
 
-  /** Builds a transport from `memory://name[?copy=clone]`. */
+  /** Requests this transport's agents received through the in-process fast path (see local-calls.ts). */
+  get localCalls(): number {
+    return this.localRequests;
+  }
+
+  /** Builds a transport from `memory://name[?copy=clone][&local=off]`. */
   static fromUrl(url: URL, registry?: MemoryBusRegistry): MemoryTransport {
     const copy = url.searchParams.get('copy') ?? 'reference';
     if (copy !== 'reference' && copy !== 'clone') {
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `memory:// copy must be "reference" or "clone", got "${copy}"` });
     }
+    const local = localFromUrl(url.searchParams.get('local'));
     const name = decodeURIComponent(url.host || url.pathname.replace(/^\/+/, '')) || 'default';
-    return new MemoryTransport({ name, copy, ...(registry ? { registry } : {}) });
+    return new MemoryTransport({ name, copy, local, ...(registry ? { registry } : {}) });
   }
 
   async connect(): Promise<void> {
@@ -109,6 +130,20 @@ export class MemoryTransport implements Transport, GossipTransport {
       },
       onMalformed: (reason) => sink.onMalformed(reason),
     };
+    const onLocal = this.local ? sink.onLocalRequest : undefined;
+    if (onLocal) {
+      guarded.onLocalRequest = (packet, settle, receivedAt) => {
+        if (!this.reachable) return settle();
+        // Validated as off a wire: the raw MapperLink API can send anything.
+        const decoded = decodePacket(packet);
+        if (!decoded.ok) {
+          sink.onMalformed(decoded.reason);
+          return settle();
+        }
+        this.localRequests++;
+        onLocal.call(sink, packet, settle, receivedAt);
+      };
+    }
     bus.attachAgent(identity, guarded);
     const link: AgentLink = {
       broadcast: (packet: HeartbeatPacket) => {
@@ -116,7 +151,7 @@ export class MemoryTransport implements Transport, GossipTransport {
       },
       reply: (mapper: string, packet: ReplyPacket) => {
         assertWireSafe(packet, this.limits);
-        if (this.reachable) bus.toMapper(mapper, packet);
+        if (this.reachable) bus.toMapper(mapper, packet, this.local);
       },
       pause: async () => bus.pauseAgent(identity, guarded),
       close: async () => {
@@ -139,11 +174,20 @@ export class MemoryTransport implements Transport, GossipTransport {
         if (this.reachable) sink.onUndeliverable(packet, agent);
       },
     };
+    const onLocal = this.local ? sink.onLocalReply : undefined;
+    if (onLocal) {
+      guarded.onLocalReply = (packet) => {
+        if (!this.reachable) return;
+        const decoded = decodePacket(packet);
+        if (decoded.ok) onLocal.call(sink, packet);
+        else sink.onMalformed(decoded.reason);
+      };
+    }
     bus.attachMapper(id, guarded);
     const link: MapperLink = {
-      send: (agent: string, packet: AgentBoundPacket) => {
+      send: (agent: string, packet: AgentBoundPacket, options?: SendOptions) => {
         assertWireSafe(packet, this.limits);
-        if (this.reachable) bus.toAgent(guarded, agent, packet);
+        if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, options?.now);
       },
       broadcast: (packet: AgentBroadcastPacket) => {
         if (packet.type === 'survey') assertWireSafe(packet, this.limits);

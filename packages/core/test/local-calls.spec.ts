@@ -1,0 +1,176 @@
+/**
+ * memory://'s in-process fast path (src/transport/memory/local-calls.ts): a mapper and an agent on
+ * the same bus call each other without the bus, and nothing else a user relies on changes.
+ */
+import { MemoryTransport, NaniteError, defineActor, type Observer, type RequestContext } from '../src';
+import { TestCluster, flush } from './helpers';
+
+let c: TestCluster;
+beforeEach(() => { c = new TestCluster(); });
+afterEach(() => c.close());
+
+/** A transport on the test's bus without the fast path: its agents behave as if in another process. */
+const remote = (): MemoryTransport => new MemoryTransport({ name: c.name, registry: c.registry, local: false });
+
+/** A gate a handler waits on until the test opens it. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => (open = r));
+  return { wait, open };
+}
+
+const who = () => defineActor('svc', { who: (_p: unknown, ctx: RequestContext) => ctx.agent });
+
+test('an agent on the mapper\'s bus runs the request inside request() and the transport counts it; local=off keeps the bus', async () => {
+  let ran = 0;
+  const near = c.transport();
+  await c.agent({ identity: 'near', actors: [defineActor('n', { run: () => ++ran })] }, near).start();
+  await c.agent({ identity: 'far', actors: [defineActor('f', { run: () => ++ran })] }, remote()).start();
+  const m = await c.startedMapper();
+  const local = m.request('/n/run');
+  expect(ran).toBe(1); // the handler already ran, as a function call would
+  await expect(local).resolves.toBe(1);
+  expect(near.localCalls).toBe(1);
+  const viaBus = m.request('/f/run');
+  expect(ran).toBe(1); // delivered on a later microtask, as over a network
+  await expect(viaBus).resolves.toBe(2);
+  expect(MemoryTransport.fromUrl(new URL('memory://x?local=off')).url).toBe('memory://x?local=off');
+  expect(() => MemoryTransport.fromUrl(new URL('memory://x?local=maybe'))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+});
+
+test('least_loaded still chooses among local and other agents; target reaches either', async () => {
+  let nearStatus = 5;
+  const near = c.transport();
+  await c.agent({ identity: 'near', actors: [who()], status: () => nearStatus }, near).start();
+  await c.agent({ identity: 'far', actors: [who()], status: () => 5 - nearStatus }, remote()).start();
+  const m = await c.startedMapper();
+  // The local agent is busier: the other one is chosen, over the bus.
+  for (let i = 0; i < 3; i++) await expect(m.request('/svc/who')).resolves.toBe('far');
+  expect(near.localCalls).toBe(0);
+  nearStatus = 0;
+  // Statuses travel with every result: one targeted request each and the mapper knows.
+  await m.request('/svc/who', null, { target: 'near' });
+  await m.request('/svc/who', null, { target: 'far' });
+  for (let i = 0; i < 3; i++) await expect(m.request('/svc/who')).resolves.toBe('near');
+  expect(near.localCalls).toBe(4);
+});
+
+test('a synchronous in-process answer samples no response time (its status still counts); an awaited one does', async () => {
+  const near = c.transport();
+  await c.agent({ identity: 'near', actors: [defineActor('r', { now: () => 1, later: async () => { await new Promise((r) => setTimeout(r, 20)); return 2; } })], status: () => 0.25 }, near).start();
+  const m = await c.startedMapper();
+  await m.request('/r/now');
+  expect(m.agents()[0]).toMatchObject({ identity: 'near', latency: 0, status: 0.25 });
+  await m.request('/r/later');
+  expect(m.agents()[0]!.latency).toBeGreaterThanOrEqual(15);
+  expect(near.localCalls).toBe(2);
+});
+
+test('deadlines, cancellation, overload and unencodable values give the same codes through the fast path', async () => {
+  const hold = gate();
+  const aborted: string[] = [];
+  const waitForAbort = (_p: unknown, ctx: RequestContext) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => {
+    aborted.push((ctx.signal.reason as NaniteError).code);
+    reject(ctx.signal.reason);
+  }));
+  const near = c.transport();
+  await c.agent({
+    identity: 'near',
+    concurrency: 1,
+    maxQueued: 0,
+    actors: [defineActor('t', { hang: waitForAbort, hold: () => hold.wait.then(() => 'held'), big: () => 10n })],
+  }, near).start();
+  const m = await c.startedMapper();
+
+  await expect(m.request('/t/hang', null, { timeout: 50 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+  await until(() => aborted.length === 1);
+  expect(aborted).toEqual(['NANITE_ERR_TIMEOUT']); // the handler was told too (the agent's own deadline)
+
+  const ac = new AbortController();
+  const cancelled = m.request('/t/hang', null, { signal: ac.signal });
+  ac.abort();
+  await expect(cancelled).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+  await until(() => aborted.length === 2);
+  expect(aborted[1]).toBe('NANITE_ERR_ABORTED');
+
+  const held = m.request('/t/hold');
+  await expect(m.request('/t/hold')).rejects.toMatchObject({ code: 'NANITE_ERR_OVERLOADED', data: { agent: 'near', notStarted: true } });
+  hold.open();
+  await expect(held).resolves.toBe('held');
+
+  await expect(m.request('/t/big')).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD', message: expect.stringMatching(/BigInt/) });
+  await expect(m.request('/t/hold', { n: 1n })).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD' });
+  expect(near.localCalls).toBe(5); // all but the unencodable payload, refused before it left the mapper
+});
+
+test('nested calls go through the fast path with the remaining deadline', async () => {
+  const near = c.transport();
+  await c.agent({
+    identity: 'outer',
+    actors: [defineActor('a', { run: (_p: unknown, ctx: RequestContext) => ctx.request<number>('/b/left') })],
+  }, near).start();
+  await c.agent({ identity: 'inner', actors: [defineActor('b', { left: (_p: unknown, ctx: RequestContext) => ctx.deadline - Date.now() })] }, near).start();
+  const m = await c.startedMapper();
+  const left = await m.request<number>('/a/run', null, { timeout: 400 });
+  expect(left).toBeGreaterThan(0);
+  expect(left).toBeLessThanOrEqual(400);
+  expect(near.localCalls).toBe(2);
+});
+
+test('observers still see every request on both sides', async () => {
+  const events: string[] = [];
+  const observer: Observer = {
+    observeMapper: () => ({ begin: (s) => { events.push(`begin ${s.route}`); return { end: (e) => events.push(`end ${e?.code ?? 'ok'}`) }; }, close: () => undefined }),
+    observeAgent: () => ({ begin: (s) => { events.push(`handle ${s.route}`); return { end: (e) => events.push(`handled ${e?.code ?? 'ok'}`) }; }, close: () => undefined }),
+  };
+  const near = c.transport();
+  await c.agent({ identity: 'near', observers: [observer], actors: [defineActor('o', { ok: () => 1, bad: () => { throw new Error('no'); } })] }, near).start();
+  const m = await c.startedMapper({ observers: [observer] });
+  await m.request('/o/ok');
+  await expect(m.request('/o/bad')).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER' });
+  expect(near.localCalls).toBe(2);
+  expect(events.sort()).toEqual(['begin /o/bad', 'begin /o/ok', 'end NANITE_ERR_HANDLER', 'end ok', 'handle /o/bad', 'handle /o/ok', 'handled NANITE_ERR_HANDLER', 'handled ok']);
+});
+
+test('a draining agent finishes its local work and takes no more; a closing mapper waits for its local requests', async () => {
+  const hold = gate();
+  const near = c.transport();
+  const a = c.agent({ identity: 'near', actors: [defineActor('d', { hold: () => hold.wait.then(() => 'done'), who: (_p: unknown, ctx: RequestContext) => ctx.agent })] }, near);
+  await a.start();
+  const other = c.agent({ identity: 'other', actors: [defineActor('d', { who: (_p: unknown, ctx: RequestContext) => ctx.agent })] }, remote());
+  await other.start();
+  const m = await c.startedMapper();
+  const inFlight = m.request('/d/hold');
+  const stopping = a.stop();
+  await flush();
+  // Paused: the next request is not handed to it, it goes to the other agent.
+  await expect(m.request('/d/who')).resolves.toBe('other');
+  const closing = m.close();
+  hold.open();
+  await expect(inFlight).resolves.toBe('done');
+  await closing;
+  await stopping;
+  expect(near.localCalls).toBe(1);
+  await expect(m.request('/d/who')).rejects.toMatchObject({ code: 'NANITE_ERR_SHUTTING_DOWN' });
+});
+
+test('a request the raw transport API hands over is still validated on the fast path', async () => {
+  const near = c.transport();
+  const agent = c.agent({ identity: 'near', actors: [defineActor('t', { ok: () => 1 })] }, near);
+  await agent.start();
+  const raw = c.transport();
+  await raw.connect();
+  const link = await raw.openMapper('raw', { onPacket: () => undefined, onMalformed: () => undefined, onUndeliverable: () => undefined });
+  link.send('near', { v: 1, type: 'request', id: -1, route: '/t/ok', payload: null, replyTo: 'raw', timeout: 0, hops: 0 });
+  expect(agent.stats.malformed).toBe(1);
+  expect(near.localCalls).toBe(0);
+  await raw.close();
+});
+
+async function until(check: () => boolean, timeout = 5_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
