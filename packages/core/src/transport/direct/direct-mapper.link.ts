@@ -209,11 +209,12 @@ export class DirectMapperLink implements MapperLink {
     this.outer.onAgentGone?.(peer.agent);
   }
 
-  /** A result ends its request's stream, if it had one. */
+  /** A result from the agent running a stream ends it (one from anyone else leaves it pinned). */
   private ended(packet: unknown): void {
     if (this.streams.size === 0 || typeof packet !== 'object' || packet === null) return;
-    const p = packet as { type?: unknown; id?: unknown };
-    if (p.type === 'result' && typeof p.id === 'number') this.streams.unpin(p.id);
+    const p = packet as { type?: unknown; id?: unknown; from?: unknown };
+    if (p.type !== 'result' || typeof p.id !== 'number') return;
+    if (this.streams.get(p.id)?.agent === p.from) this.streams.unpin(p.id);
   }
 
   private onMessage(peer: Peer, body: Buffer): void {
@@ -244,7 +245,8 @@ export class DirectMapperLink implements MapperLink {
     }
     const decoded = decodePacket(packet);
     if (decoded.ok && (decoded.packet.type === 'request' || decoded.packet.type === 'push')) {
-      this.ended({ type: 'result', id: decoded.packet.id });
+      // Handed back unrun: its stream never started.
+      if (this.streams.get(decoded.packet.id) === peer) this.streams.unpin(decoded.packet.id);
       this.outer.onUndeliverable(decoded.packet as RequestPacket, peer.agent);
     } else this.outer.onMalformed(`direct: a bounced message from ${peer.agent} that is not a request`);
   }
