@@ -9,7 +9,10 @@ import { DirectTransport, MemoryBusRegistry, MemoryTransport } from '@nanite/cor
 import { describeTransportContract, type TransportCapabilities } from '@nanite/core/testing';
 
 // As memory:// (its control plane): no prefetch or ttl, no bytes on the control plane, no park.
-const capabilities: TransportCapabilities = { prefetch: false, ttl: false, agentGone: false, park: false, reconnect: true, serializer: false };
+// But an agent's SP connection closing tells its mappers at once (agentLost: streams fail with
+// NANITE_ERR_AGENT_LOST), for what went over SP; the link-level agentGone case sends over the
+// control plane (no Register, no endpoint), where memory:// has no such signal.
+const capabilities: TransportCapabilities = { prefetch: false, ttl: false, agentGone: false, agentLost: true, park: false, reconnect: true, serializer: false };
 
 describeTransportContract({
   name: 'direct SP over memory://',

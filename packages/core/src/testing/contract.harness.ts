@@ -7,7 +7,18 @@ import type { Transport } from '../transport/transport';
 import type { ContractCluster, ContractTransportOptions, ResolvedContractOptions } from './contract.options';
 
 /** Routes the suite's cases use: delete their park queues (amqp://) or other per-route state when cleaning up. */
-export const CONTRACT_ROUTES: readonly string[] = ['/contract/echo', '/contract/steps', '/contract/fail', '/contract/wait', '/contract/parked'];
+export const CONTRACT_ROUTES: readonly string[] = [
+  '/contract/echo',
+  '/contract/steps',
+  '/contract/fail',
+  '/contract/wait',
+  '/contract/parked',
+  '/contract_stream/bytes',
+  '/contract_stream/values',
+  '/contract_stream/echo',
+  '/contract_stream/failing',
+  '/contract_stream/forever',
+];
 
 /** The mapper identity requests are addressed from unless a case says otherwise. */
 export const MAPPER = 'contract-m1';

@@ -38,6 +38,12 @@ export interface TransportCapabilities {
    * within `patience`: `onAgentGone(agent)` or `onUndeliverable(packet, agent)`.
    */
   agentGone: boolean;
+  /**
+   * Closing the transport of a running agent (its connection gone) is told to the mappers of its
+   * requests within `patience`, so a stream it was sending fails with `NANITE_ERR_AGENT_LOST`.
+   * Optional; defaults to {@link TransportCapabilities.agentGone}.
+   */
+  agentLost?: boolean;
   /** `MapperLink.park` exists: a parked request reaches an agent serving its route that appears later. */
   park: boolean;
   /** The transport recovers from {@link ContractCluster.interrupt}: both sinks get `onReconnect`, then packets flow again. */

@@ -7,6 +7,7 @@ import { deliveryCases } from './cases/delivery.cases';
 import { fabricCases } from './cases/fabric.cases';
 import { lifecycleCases, reconnectCases } from './cases/lifecycle.cases';
 import { malformedCases } from './cases/malformed.cases';
+import { streamCases } from './cases/stream.cases';
 import { undeliverableCases } from './cases/undeliverable.cases';
 import { ContractHarness } from './contract.harness';
 import { resolveContractOptions, type TransportCapabilities, type TransportContractOptions } from './contract.options';
@@ -64,5 +65,6 @@ export function describeTransportContract<T extends Transport>(options: Transpor
     if (caps.reconnect) describe('reconnect', () => reconnectCases(h, it));
     if (caps.serializer) describe('malformed bytes', () => malformedCases(h, it));
     describe('agents and mappers over it', () => fabricCases(h, it));
+    describe('streams', () => streamCases(h, it, caps.agentLost ?? caps.agentGone));
   });
 }

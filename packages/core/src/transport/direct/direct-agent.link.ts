@@ -1,11 +1,12 @@
 /** An agent's link in direct mode: the control-plane link plus the agent's SP endpoint. */
-import type { HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { HeartbeatPacket, ReplyPacket } from '../../protocol/packets';
 import type { AgentLink } from '../transport';
 import type { DirectServer, DirectServerStats } from './direct-server';
 
 /**
  * Heartbeats take the control plane (a Register carries the endpoint's URL); results go back over
- * the SP pipe of the mapper that asked when there is one, otherwise over the control plane.
+ * the SP pipe of the mapper that asked when there is one, otherwise over the control plane; a
+ * stream's chunks and credit take the path its request came on (see direct-server.ts).
  */
 export class DirectAgentLink implements AgentLink {
   private closing: Promise<void> | undefined;
@@ -29,7 +30,7 @@ export class DirectAgentLink implements AgentLink {
     this.inner.broadcast(packet.type === 'register' ? { ...packet, endpoint: this.server.endpoint } : packet);
   }
 
-  reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
+  reply(mapper: string, packet: ReplyPacket): void {
     if (!this.server.reply(mapper, packet)) this.inner.reply(mapper, packet);
   }
 

@@ -13,7 +13,9 @@ import type { Serializer } from '../../serializer/serializer';
 import { SpMuxSocket } from '../sp/sp-mux.socket';
 import { parseSpUrl } from '../sp/sp-url';
 import type { MapperLink, MapperSink, SendOptions } from '../transport';
+import { binaryChunkParts, fromBinaryChunk } from './direct-chunks';
 import { DIRECT_KIND, KIND_BYTES } from './direct.options';
+import { isStreamRequest, StreamPins } from './stream-pins';
 
 /** Agents a mapper keeps direct connections to, at most (the rest are reached over the control plane). */
 const MAX_PEERS = 10_000;
@@ -36,6 +38,8 @@ export interface DirectMapperStats {
   sentFallback: number;
   /** Direct pipes that went down while the agent was registered (each reported as the agent gone). */
   lostPipes: number;
+  /** Streams running over a pipe (their chunks, credit and end stay on it). */
+  streams: number;
 }
 
 /** What the link needs to know. */
@@ -52,6 +56,8 @@ export class DirectMapperLink implements MapperLink {
   park?: MapperLink['park'];
   private inner: MapperLink | undefined;
   private readonly peers = new Map<string, Peer>();
+  /** Stream requests sent over a pipe, by id: the rest of each stream follows on the same pipe. */
+  private readonly streams = new StreamPins<number, Peer>();
   private readonly logger: Logger;
   private readonly overflow: BurstLog<'peers'>;
   private readonly counts = { sentDirect: 0, sentFallback: 0, lostPipes: 0 };
@@ -67,6 +73,7 @@ export class DirectMapperLink implements MapperLink {
     this.sink = {
       onPacket: (packet) => {
         this.observe(packet);
+        this.ended(packet);
         outer.onPacket(packet);
       },
       onMalformed: (reason) => outer.onMalformed(reason),
@@ -87,20 +94,50 @@ export class DirectMapperLink implements MapperLink {
 
   /** Counters (a snapshot). */
   stats(): DirectMapperStats {
-    return { peers: this.peers.size, ...this.counts };
+    return { peers: this.peers.size, ...this.counts, streams: this.streams.size };
   }
 
   send(agent: string, packet: AgentBoundPacket, options?: SendOptions): void {
-    const peer = this.peers.get(agent);
-    if (peer?.pipe !== undefined && packet.type !== 'advertise' && options?.persistent !== true) {
-      const bytes = this.o.serializer.encode(packet);
-      if (bytes.length < this.o.maxMessageSize && peer.socket.send(peer.pipe, [KIND_BYTES.packet, bytes])) {
-        this.counts.sentDirect++;
-        return;
-      }
+    if (packet.type === 'chunk' || packet.type === 'end' || packet.type === 'credit') {
+      if (this.sendStreamPacket(agent, packet)) return;
+    } else {
+      const peer = this.peers.get(agent);
+      if (peer?.pipe !== undefined && packet.type !== 'advertise' && options?.persistent !== true && this.sendDirect(peer, packet)) return;
     }
     this.counts.sentFallback++;
     this.control().send(agent, packet, options);
+  }
+
+  /** Sends a request, push or cancel over the peer's pipe; false when it must take the control plane. */
+  private sendDirect(peer: Peer, packet: AgentBoundPacket): boolean {
+    const stream = packet.type === 'request' && isStreamRequest(packet) ? packet.id : undefined;
+    // No room to remember the stream's path: its packets would not know which one to take.
+    if (stream !== undefined && !this.streams.pin(stream, peer)) return false;
+    const bytes = this.o.serializer.encode(packet);
+    if (bytes.length < this.o.maxMessageSize && peer.socket.send(peer.pipe!, [KIND_BYTES.packet, bytes])) {
+      this.counts.sentDirect++;
+      return true;
+    }
+    if (stream !== undefined) this.streams.unpin(stream);
+    return false;
+  }
+
+  /**
+   * A stream's chunk, end or credit takes the path its request took: its pipe, never diverted by
+   * lag (the credit window bounds it), or the control plane. False when it must take the control plane.
+   */
+  private sendStreamPacket(agent: string, packet: AgentBoundPacket & { id: number }): boolean {
+    const peer = this.streams.get(packet.id);
+    if (!peer || peer.agent !== agent || peer.pipe === undefined) return false;
+    const parts = packet.type === 'chunk' ? binaryChunkParts(packet) : undefined;
+    const sent = parts ? peer.socket.send(peer.pipe, parts, false) : this.sendEncoded(peer, packet);
+    if (sent) this.counts.sentDirect++;
+    return sent;
+  }
+
+  private sendEncoded(peer: Peer, packet: AgentBoundPacket): boolean {
+    const bytes = this.o.serializer.encode(packet);
+    return bytes.length < this.o.maxMessageSize && peer.socket.send(peer.pipe!, [KIND_BYTES.packet, bytes], false);
   }
 
   broadcast(packet: AdvertisePacket): void {
@@ -112,6 +149,7 @@ export class DirectMapperLink implements MapperLink {
     this.closed = true;
     const sockets = [...this.peers.values()].map((p) => p.socket.close());
     this.peers.clear();
+    this.streams.clear();
     await Promise.all(sockets);
     await this.inner?.close();
   }
@@ -158,6 +196,7 @@ export class DirectMapperLink implements MapperLink {
     const peer = this.peers.get(agent);
     if (!peer) return;
     this.peers.delete(agent);
+    this.streams.unpinPipe(peer);
     peer.pipe = undefined;
     void peer.socket.close();
   }
@@ -170,8 +209,24 @@ export class DirectMapperLink implements MapperLink {
     this.outer.onAgentGone?.(peer.agent);
   }
 
+  /** A result from the agent running a stream ends it (one from anyone else leaves it pinned). */
+  private ended(packet: unknown): void {
+    if (this.streams.size === 0 || typeof packet !== 'object' || packet === null) return;
+    const p = packet as { type?: unknown; id?: unknown; from?: unknown };
+    if (p.type !== 'result' || typeof p.id !== 'number') return;
+    if (this.streams.get(p.id)?.agent === p.from) this.streams.unpin(p.id);
+  }
+
   private onMessage(peer: Peer, body: Buffer): void {
     const kind = body.length > 0 ? body[0] : -1;
+    if (kind === DIRECT_KIND.chunk) {
+      const chunk = fromBinaryChunk(body);
+      if (!chunk.ok) return this.outer.onMalformed(`${chunk.reason} from ${peer.agent}`);
+      // A pipe belongs to one agent: a chunk claiming another sender is forged.
+      if ((chunk.packet as { from?: unknown }).from !== peer.agent) return this.outer.onMalformed(`direct: a chunk from ${peer.agent} claiming another sender`);
+      this.outer.onPacket(chunk.packet);
+      return;
+    }
     if (kind !== DIRECT_KIND.packet && kind !== DIRECT_KIND.bounced) return this.outer.onMalformed(`direct: unknown message kind from ${peer.agent}`);
     let packet: unknown;
     try {
@@ -180,14 +235,19 @@ export class DirectMapperLink implements MapperLink {
       return this.outer.onMalformed(`direct: undecodable packet from ${peer.agent} (${err instanceof Error ? err.message : String(err)})`);
     }
     if (kind === DIRECT_KIND.packet) {
-      // Only results and progress travel this way; heartbeats must come over the control plane.
+      // Only replies travel this way (results, progress, stream chunks and upload credit); heartbeats must come over the control plane.
       const type = typeof packet === 'object' && packet !== null ? (packet as { type?: unknown }).type : undefined;
-      if (type === 'result' || type === 'progress') this.outer.onPacket(packet);
-      else this.outer.onMalformed(`direct: a ${String(type)} packet from ${peer.agent}`);
+      if (type === 'result' || type === 'progress' || type === 'chunk' || type === 'credit') {
+        this.ended(packet);
+        this.outer.onPacket(packet);
+      } else this.outer.onMalformed(`direct: a ${String(type)} packet from ${peer.agent}`);
       return;
     }
     const decoded = decodePacket(packet);
-    if (decoded.ok && (decoded.packet.type === 'request' || decoded.packet.type === 'push')) this.outer.onUndeliverable(decoded.packet as RequestPacket, peer.agent);
-    else this.outer.onMalformed(`direct: a bounced message from ${peer.agent} that is not a request`);
+    if (decoded.ok && (decoded.packet.type === 'request' || decoded.packet.type === 'push')) {
+      // Handed back unrun: its stream never started.
+      if (this.streams.get(decoded.packet.id) === peer) this.streams.unpin(decoded.packet.id);
+      this.outer.onUndeliverable(decoded.packet as RequestPacket, peer.agent);
+    } else this.outer.onMalformed(`direct: a bounced message from ${peer.agent} that is not a request`);
   }
 }

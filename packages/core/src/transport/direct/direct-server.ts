@@ -6,7 +6,7 @@
  */
 import { BurstLog } from '../../internal/burst-log';
 import { defaultLogger } from '../../internal/logger';
-import type { ProgressPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
+import type { ReplyPacket, RequestPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import { SpMultiListener, type SpMultiListenerStats } from '../sp/sp-multi-listener';
 import { SpMuxSocket, type SpMuxStats } from '../sp/sp-mux.socket';
@@ -15,8 +15,10 @@ import { SpRepSocket } from '../sp/sp-rep.socket';
 import type { SpReplierStats } from '../sp/sp-replier';
 import { SpRespondentSocket } from '../sp/sp-respondent.socket';
 import type { AgentSink } from '../transport';
+import { binaryChunkParts, fromBinaryChunk } from './direct-chunks';
 import { DIRECT_KIND, KIND_BYTES, type DirectTransportOptions } from './direct.options';
 import { JSON_REPLY_TO, JsonGateway, type JsonGatewayStats } from './json-gateway';
+import { isStreamRequest, StreamPins } from './stream-pins';
 
 /** Mappers whose reply pipe an endpoint remembers at most (others get their results over the control plane). */
 const MAX_MAPPERS = 10_000;
@@ -32,6 +34,8 @@ export interface DirectServerStats {
   bounced: number;
   /** Messages from mappers that could not be decoded (also reported to the agent's `onMalformed`). */
   malformed: number;
+  /** Streams running over a pipe (their replies stay on it). */
+  streams: number;
 }
 
 const noSettle = (): void => undefined;
@@ -39,6 +43,8 @@ const noSettle = (): void => undefined;
 /** The SP endpoint of one agent link. */
 export class DirectServer {
   private readonly mappers = new Map<string, number>();
+  /** Stream requests that came over a pipe, by mapper and id: their chunks and result go back on it. */
+  private readonly streams = new StreamPins<string, number>();
   private paused = false;
   private bounced = 0;
   private malformed = 0;
@@ -59,7 +65,9 @@ export class DirectServer {
     this.overflow = new BurstLog({ logger, bindings: { endpoint: listener.url }, quietMs: 10_000, message: 'more mappers than an SP endpoint remembers reply pipes for; their results take the control plane' });
     mux.serve((pipe, body) => this.onMessage(pipe, body));
     mux.onPipe((event, pipe) => {
-      if (event === 'down') for (const [m, id] of this.mappers) if (id === pipe.id) this.mappers.delete(m);
+      if (event !== 'down') return;
+      for (const [m, id] of this.mappers) if (id === pipe.id) this.mappers.delete(m);
+      this.streams.unpinPipe(pipe.id);
     });
   }
 
@@ -95,18 +103,34 @@ export class DirectServer {
 
   /** Counters (a snapshot). */
   stats(): DirectServerStats {
-    return { listener: this.listener.stats(), mux: this.mux.stats(), rep: this.rep.stats(), respondent: this.respondent.stats(), json: this.gateway.stats(), bounced: this.bounced, malformed: this.malformed };
+    return { listener: this.listener.stats(), mux: this.mux.stats(), rep: this.rep.stats(), respondent: this.respondent.stats(), json: this.gateway.stats(), bounced: this.bounced, malformed: this.malformed, streams: this.streams.size };
   }
 
   /**
-   * Sends a result or progress to `mapper` over its pipe. Returns false when it must take the
-   * control plane instead (no pipe from that mapper, too large, or the pipe lags). Throws what the
-   * serializer throws for a packet it cannot carry.
+   * Sends a reply to `mapper` over its pipe. Returns false when it must take the control plane
+   * instead (no pipe from that mapper, too large, or the pipe lags). A stream's packets follow its
+   * request: over the pipe it came on (never diverted, so they stay in order; credit bounds them),
+   * or over the control plane when it came that way. Throws what the serializer throws for a
+   * packet it cannot carry.
    */
-  reply(mapper: string, packet: ResultPacket | ProgressPacket): boolean {
+  reply(mapper: string, packet: ReplyPacket): boolean {
     if (mapper === JSON_REPLY_TO) {
+      if (packet.type !== 'result' && packet.type !== 'progress') return true; // a JSON peer gets results and progress only
       this.gateway.reply(packet);
       return true;
+    }
+    if (packet.type !== 'answer') {
+      const key = streamKey(mapper, packet.id);
+      const pinned = this.streams.get(key);
+      if (pinned !== undefined) {
+        if (packet.type === 'result') this.streams.unpin(key);
+        const parts = packet.type === 'chunk' ? binaryChunkParts(packet) : undefined;
+        if (parts) return this.mux.send(pinned, parts, false);
+        const bytes = this.serializer.encode(packet);
+        return bytes.length < this.maxMessageSize && this.mux.send(pinned, [KIND_BYTES.packet, bytes], false);
+      }
+      // Its request came over the control plane: the rest of the stream stays there.
+      if (packet.type === 'chunk' || packet.type === 'credit') return false;
     }
     const pipe = this.mappers.get(mapper);
     if (pipe === undefined) return false;
@@ -125,15 +149,26 @@ export class DirectServer {
     this.closing ??= (async () => {
       this.paused = true;
       this.gateway.clear();
-      await this.listener.close();
+      // The listener's close resolves once every connection is gone, and the sockets own the
+      // connected pipes: stop accepting first, close the pipes, then wait for both.
+      const listening = this.listener.close();
       await Promise.all([this.mux.close(), this.rep.close(), this.respondent.close()]);
+      await listening;
       this.mappers.clear();
+      this.streams.clear();
     })();
     return this.closing;
   }
 
   private onMessage(pipe: SpPipeInfo, body: Buffer): void {
-    if (body.length === 0 || body[0] !== DIRECT_KIND.packet) return this.reject('direct: unknown message kind');
+    const kind = body.length > 0 ? body[0] : -1;
+    if (kind === DIRECT_KIND.chunk) {
+      const chunk = fromBinaryChunk(body);
+      if (!chunk.ok) return this.reject(chunk.reason);
+      this.sink.onPacket(chunk.packet, noSettle);
+      return;
+    }
+    if (kind !== DIRECT_KIND.packet) return this.reject('direct: unknown message kind');
     let packet: unknown;
     try {
       packet = this.serializer.decode(body.subarray(1));
@@ -148,6 +183,7 @@ export class DirectServer {
         this.mux.send(pipe.id, [KIND_BYTES.bounced, body.subarray(1)]);
         return;
       }
+      if (isStreamRequest(p) && typeof p.replyTo === 'string' && typeof p.id === 'number') this.streams.pin(streamKey(p.replyTo, p.id), pipe.id);
     }
     this.sink.onPacket(packet, noSettle);
   }
@@ -165,4 +201,9 @@ export class DirectServer {
     this.malformed++;
     this.sink.onMalformed(reason);
   }
+}
+
+/** The key of a request among those of every mapper. */
+function streamKey(mapper: string, id: number): string {
+  return `${mapper}\n${id}`;
 }

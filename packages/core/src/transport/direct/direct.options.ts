@@ -37,6 +37,8 @@ export const DIRECT_KIND = {
   packet: 0x01,
   /** Agent → mapper: a request or push the agent did not take (it is draining): never run, re-send it elsewhere. */
   bounced: 0x02,
+  /** A stream chunk of bytes, both ways (see direct-chunks.ts). */
+  chunk: 0x03,
 } as const;
 
 /** One-byte prefixes, allocated once. */

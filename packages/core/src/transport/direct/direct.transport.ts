@@ -87,7 +87,7 @@ export class DirectTransport implements Transport {
 
   /** Counters of the direct mapper links opened here, summed (what went over SP and what took the control plane). */
   stats(): DirectMapperStats {
-    const sum: DirectMapperStats = { peers: 0, sentDirect: 0, sentFallback: 0, lostPipes: 0 };
+    const sum: DirectMapperStats = { peers: 0, sentDirect: 0, sentFallback: 0, lostPipes: 0, streams: 0 };
     for (const l of this.links) {
       if (!(l instanceof DirectMapperLink)) continue;
       const s = l.stats();
@@ -95,6 +95,7 @@ export class DirectTransport implements Transport {
       sum.sentDirect += s.sentDirect;
       sum.sentFallback += s.sentFallback;
       sum.lostPipes += s.lostPipes;
+      sum.streams += s.streams;
     }
     return sum;
   }

@@ -50,11 +50,12 @@ export class SpMuxSocket extends SpSocket {
 
   /**
    * Sends one message made of `parts` on pipe `pipeId`. Returns false (nothing sent) when that pipe
-   * is not ready or its write buffer is over `maxWriteBuffer`.
+   * is not ready or its write buffer is over `maxWriteBuffer` (that bound is not applied when
+   * `bounded` is false: for senders that bound what they have in flight themselves).
    */
-  send(pipeId: number, parts: readonly Uint8Array[]): boolean {
+  send(pipeId: number, parts: readonly Uint8Array[], bounded = true): boolean {
     const pipe = this.pipes.get(pipeId);
-    if (!pipe?.send(parts)) return false;
+    if (!pipe?.send(parts, bounded)) return false;
     this.counts.sent++;
     return true;
   }

@@ -92,10 +92,12 @@ export class SpPipe implements SpPipeInfo {
 
   /**
    * Sends one message made of `parts`. Returns false (nothing sent) when the pipe is not ready or
-   * its write buffer is over the bound. Writes of one event-loop turn go out in one syscall.
+   * its write buffer is over the bound (unless `bounded` is false: the caller bounds what it
+   * sends itself, e.g. a stream within its credit, and must not have it diverted). Writes of one
+   * event-loop turn go out in one syscall.
    */
-  send(parts: readonly Uint8Array[]): boolean {
-    if (!this.writable) {
+  send(parts: readonly Uint8Array[], bounded = true): boolean {
+    if (bounded ? !this.writable : !this.ready) {
       if (this.ready) this.blocked = true;
       return false;
     }

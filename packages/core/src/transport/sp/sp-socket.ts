@@ -46,6 +46,8 @@ export abstract class SpSocket {
   private readonly waiters = new Set<Waiter>();
   private readonly listeners = new Set<SpPipeListener>();
   private connections = 0;
+  /** Connections taken over from another endpoint (see takeOver): no endpoint of ours closes them. */
+  private readonly takenOver = new Set<SpPipe>();
   private nextPipeId = 1;
   private opened = 0;
   private closedPipes = 0;
@@ -163,6 +165,7 @@ export abstract class SpSocket {
       this.listeners.clear();
       await Promise.all([...this.endpoints].map((e) => e.close()));
       this.endpoints.clear();
+      for (const pipe of this.takenOver) pipe.close();
       // Wait for every connection's 'close' so no handle outlives close().
       if (this.connections > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     })();
@@ -176,7 +179,13 @@ export abstract class SpSocket {
    * destroys the connection) when the socket is closed or at its `maxPipes`.
    */
   takeOver(conn: Socket, address: SpAddress, owner: SpPipeOwner): boolean {
-    const pipe = this.adopt(conn, address, address.kind === 'ipc' ? address.path : undefined, owner);
+    const pipe = this.adopt(conn, address, address.kind === 'ipc' ? address.path : undefined, {
+      pipeClosed: (p, wasReady) => {
+        this.takenOver.delete(p);
+        owner.pipeClosed(p, wasReady);
+      },
+    });
+    if (pipe) this.takenOver.add(pipe);
     conn.resume();
     return pipe !== undefined;
   }
