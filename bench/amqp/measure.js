@@ -5,6 +5,16 @@ const { performance } = require('node:perf_hooks');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 
+/**
+ * The request every system sends and its responder echoes back: `{a:1,b:2,s:"xxx…"}` padded so
+ * that its JSON is exactly BENCH_PAYLOAD bytes (default 100; at least the 19 bytes of the empty
+ * padding).
+ */
+function payload(size = Number(process.env.BENCH_PAYLOAD || 100)) {
+  const bare = JSON.stringify({ a: 1, b: 2, s: '' }).length;
+  return { a: 1, b: 2, s: 'x'.repeat(Math.max(0, size - bare)) };
+}
+
 async function phase(call, concurrency, seconds, latencies) {
   const end = performance.now() + seconds * 1000;
   let done = 0;
@@ -51,4 +61,4 @@ async function measure(name, call) {
   return out;
 }
 
-module.exports = { measure };
+module.exports = { measure, payload };
