@@ -40,9 +40,31 @@ function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** CPU time (user + system, µs) of process `pid` so far, from /proc (clock-tick resolution). */
+function procCpuUs(pid) {
+  const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 /** Runs the phases with `call` (one request) and prints the JSON result line. */
 async function measure(name, call) {
-  await phase(call, 64, Math.min(1, SECONDS), null); // warm-up (JIT, connections, queues)
+  const only = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
+  await phase(call, only ?? 64, Math.min(1, SECONDS), null); // warm-up (JIT, connections, queues)
+  if (only !== undefined) {
+    // BENCH_CONCURRENCY: one phase only, after a warm-up at the same concurrency (to profile one load
+    // level with `node --cpu-prof` on both processes). With BENCH_SERVER_PID (Linux), also the CPU
+    // time per request of this process and of the responder: a measure the machine's load barely moves.
+    const server = process.env.BENCH_SERVER_PID;
+    const cpu0 = process.cpuUsage();
+    const srv0 = server ? procCpuUs(server) : 0;
+    const r = await phase(call, only, SECONDS, null);
+    const cpu = process.cpuUsage(cpu0);
+    const out = { name, concurrency: only, rps: Math.round(r.rps), failed: r.failed, callerCpuUsPerReq: +((cpu.user + cpu.system) / r.done).toFixed(1) };
+    if (server) out.responderCpuUsPerReq = +((procCpuUs(server) - srv0) / r.done).toFixed(1);
+    process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+    return r;
+  }
   const lat = [];
   const c1 = await phase(call, 1, SECONDS, lat);
   lat.sort((a, b) => a - b);
