@@ -60,7 +60,7 @@ async function measure(name, call) {
     const srv0 = server ? procCpuUs(server) : 0;
     const r = await phase(call, only, SECONDS, null);
     const cpu = process.cpuUsage(cpu0);
-    const out = { name, concurrency: only, rps: Math.round(r.rps), failed: r.failed, callerCpuUsPerReq: +((cpu.user + cpu.system) / r.done).toFixed(1) };
+    const out = { name, concurrency: only, rps: Math.round(r.rps), failed: r.failed, callerCpuUsPerReq: +((cpu.user + cpu.system) / r.done).toFixed(1), callerSysUsPerReq: +(cpu.system / r.done).toFixed(1) };
     if (server) out.responderCpuUsPerReq = +((procCpuUs(server) - srv0) / r.done).toFixed(1);
     process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
     return r;
