@@ -58,9 +58,11 @@ async function measure(name, call) {
     const server = process.env.BENCH_SERVER_PID;
     const cpu0 = process.cpuUsage();
     const srv0 = server ? procCpuUs(server) : 0;
-    const r = await phase(call, only, SECONDS, null);
+    const lat = [];
+    const r = await phase(call, only, SECONDS, lat);
     const cpu = process.cpuUsage(cpu0);
-    const out = { name, concurrency: only, rps: Math.round(r.rps), failed: r.failed, callerCpuUsPerReq: +((cpu.user + cpu.system) / r.done).toFixed(1), callerSysUsPerReq: +(cpu.system / r.done).toFixed(1) };
+    lat.sort((x, y) => x - y);
+    const out = { name, concurrency: only, rps: Math.round(r.rps), failed: r.failed, callerCpuUsPerReq: +((cpu.user + cpu.system) / r.done).toFixed(1), callerSysUsPerReq: +(cpu.system / r.done).toFixed(1), p50us: Math.round(pct(lat, 50) * 1000) };
     if (server) out.responderCpuUsPerReq = +((procCpuUs(server) - srv0) / r.done).toFixed(1);
     process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
     return r;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // AMQP request/response benchmark, all systems in ONE run on the same broker.
-//   node bench/amqp/run.mjs [--only=raw,nanite,secure,nest,moleculer|<system id>,...] [--payload=100,4096,65536]
+//   node bench/amqp/run.mjs [--only=raw,raw-props,nanite,secure,nest,moleculer|<system id>,...] [--payload=100,4096,65536]
 //                           [--seconds=3] [--rounds=4] [--write]
 // Installs the bench-only dependencies (bench/amqp/package.json, not a workspace) on first use,
 // builds @nanite/core if needed, then for each system starts the responder and the caller in two
@@ -44,6 +44,7 @@ if (wants('secure')) {
 const naniteUrl = (extra = '') => `${url}${url.includes('?') ? '&' : '?'}prefix=bench-${run}${extra}`;
 const systems = [
   { id: 'raw', key: 'raw', name: 'raw amqplib (direct reply-to, prefetch 256, ack after reply, no-delay)', server: ['raw.server.js', url, `bench-raw-${run}`], client: ['raw.client.js', url, `bench-raw-${run}`] },
+  { id: 'raw-props', key: 'raw-props', name: 'raw amqplib, published like Nanite (direct exchange, mandatory, expiration, content type)', server: ['raw.server.js', url, `bench-rawp-${run}`], client: ['raw.client.js', url, `bench-rawp-${run}`, 'props'] },
   { id: 'nanite', key: 'nanite', name: 'Nanite request (amqp://, ack-after-handler)', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
   { id: 'nanite-amo', key: 'nanite', name: 'Nanite request (amqp://, at-most-once)', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
   { id: 'secure', key: 'secure', name: 'Nanite request, secure mode (amqp://, ack-after-handler; X.509 + X25519 + AES-256-GCM)', server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'nanite-secure', pki] },
@@ -126,7 +127,7 @@ rmSync(pki, { recursive: true, force: true });
 const ratio = (v, base) => (base ? ` (${(v / base).toFixed(2)}×)` : '');
 const tableFor = (size) => {
   const results = resultsFor(size);
-  const raw = results.find((r) => r.name.startsWith('raw'));
+  const raw = results.find((r) => r.name.startsWith('raw amqplib ('));
   return [
     `Payload ${size} B:`,
     '',
