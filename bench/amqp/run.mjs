@@ -64,7 +64,8 @@ async function cleanUp() {
   const ch = await conn.createChannel();
   const n = amqpNames(`bench-${run}`);
   await ch.deleteQueue(n.parkQueue('/bench/echo'));
-  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
+  // The mappers' roster gossip exchanges too (transport/amqp/amqp-gossip.link.ts names them).
+  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park, `bench-${run}.gossip`, `bench-${run}.gossip.direct`]) await ch.deleteExchange(ex);
   for (const q of [`bench-nest-${run}`, `bench-nestt-${run}`]) await ch.deleteQueue(q);
   for (const ns of [`bench-mol-${run}`, `bench-molt-${run}`]) {
     for (const t of ['INFO', 'DISCONNECT', 'HEARTBEAT', 'DISCOVER', 'PING']) await ch.deleteExchange(`MOL-${ns}.${t}`);
