@@ -5,6 +5,16 @@ const { performance } = require('node:perf_hooks');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 
+/**
+ * The request every system sends and its responder echoes back: `{a:1,b:2,s:"xxx…"}` padded so
+ * that its JSON is exactly BENCH_PAYLOAD bytes (default 100; at least the 19 bytes of the empty
+ * padding).
+ */
+function payload(size = Number(process.env.BENCH_PAYLOAD || 100)) {
+  const bare = JSON.stringify({ a: 1, b: 2, s: '' }).length;
+  return { a: 1, b: 2, s: 'x'.repeat(Math.max(0, size - bare)) };
+}
+
 async function phase(call, concurrency, seconds, latencies) {
   const end = performance.now() + seconds * 1000;
   let done = 0;
@@ -30,9 +40,33 @@ function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** CPU time (user + system, µs) of process `pid` so far, from /proc (clock-tick resolution). */
+function procCpuUs(pid) {
+  const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 /** Runs the phases with `call` (one request) and prints the JSON result line. */
 async function measure(name, call) {
-  await phase(call, 64, Math.min(1, SECONDS), null); // warm-up (JIT, connections, queues)
+  const only = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
+  await phase(call, only ?? 64, Math.min(1, SECONDS), null); // warm-up (JIT, connections, queues)
+  if (only !== undefined) {
+    // BENCH_CONCURRENCY: one phase only, after a warm-up at the same concurrency (to profile one load
+    // level with `node --cpu-prof` on both processes). With BENCH_SERVER_PID (Linux), also the CPU
+    // time per request of this process and of the responder: a measure the machine's load barely moves.
+    const server = process.env.BENCH_SERVER_PID;
+    const cpu0 = process.cpuUsage();
+    const srv0 = server ? procCpuUs(server) : 0;
+    const lat = [];
+    const r = await phase(call, only, SECONDS, lat);
+    const cpu = process.cpuUsage(cpu0);
+    lat.sort((x, y) => x - y);
+    const out = { name, concurrency: only, rps: Math.round(r.rps), failed: r.failed, callerCpuUsPerReq: +((cpu.user + cpu.system) / r.done).toFixed(1), callerSysUsPerReq: +(cpu.system / r.done).toFixed(1), p50us: Math.round(pct(lat, 50) * 1000) };
+    if (server) out.responderCpuUsPerReq = +((procCpuUs(server) - srv0) / r.done).toFixed(1);
+    process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+    return r;
+  }
   const lat = [];
   const c1 = await phase(call, 1, SECONDS, lat);
   lat.sort((a, b) => a - b);
@@ -51,4 +85,4 @@ async function measure(name, call) {
   return out;
 }
 
-module.exports = { measure };
+module.exports = { measure, payload };

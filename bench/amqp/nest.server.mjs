@@ -1,4 +1,4 @@
-// NestJS 12 microservice (RMQ transport) answering the 'sum' pattern. argv: url queue tuned(0|1)
+// NestJS 12 microservice (RMQ transport) answering the 'echo' pattern (returns its payload). argv: url queue tuned(0|1)
 import 'reflect-metadata';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,18 +9,18 @@ const [url, queue, tuned] = process.argv.slice(2);
 // Decorators applied by hand: this file is plain ESM JavaScript.
 // With noAck: false (tuned), Nest leaves the ack to the handler (its documented pattern).
 const manualAck = tuned === '1';
-class SumController {
-  sum(data, ctx) {
+class EchoController {
+  echo(data, ctx) {
     if (manualAck) ctx.getChannelRef().ack(ctx.getMessage());
-    return data.a + data.b;
+    return data;
   }
 }
-Payload()(SumController.prototype, 'sum', 0);
-Ctx()(SumController.prototype, 'sum', 1);
-MessagePattern('sum')(SumController.prototype, 'sum', Object.getOwnPropertyDescriptor(SumController.prototype, 'sum'));
-Controller()(SumController);
+Payload()(EchoController.prototype, 'echo', 0);
+Ctx()(EchoController.prototype, 'echo', 1);
+MessagePattern('echo')(EchoController.prototype, 'echo', Object.getOwnPropertyDescriptor(EchoController.prototype, 'echo'));
+Controller()(EchoController);
 class AppModule {}
-Module({ controllers: [SumController] })(AppModule);
+Module({ controllers: [EchoController] })(AppModule);
 
 const options = { urls: [url], queue, queueOptions: { durable: false } };
 if (tuned === '1') Object.assign(options, { noAck: false, prefetchCount: 256, socketOptions: { connectionOptions: { noDelay: true } } });

@@ -1,23 +1,27 @@
 #!/usr/bin/env node
 // AMQP request/response benchmark, all systems in ONE run on the same broker.
-//   node bench/amqp/run.mjs [--only=raw,nanite,secure,nest,moleculer] [--seconds=3] [--rounds=3] [--write]
+//   node bench/amqp/run.mjs [--only=raw,raw-props,nanite,secure,nest,moleculer|<system id>,...] [--payload=100,4096,65536]
+//                           [--seconds=3] [--rounds=4] [--write]
 // Installs the bench-only dependencies (bench/amqp/package.json, not a workspace) on first use,
 // builds @nanite/core if needed, then for each system starts the responder and the caller in two
 // processes, and prints requests/s at concurrency 1/64/256 and p50/p99 at 1, with ratios to raw
-// amqplib. Systems are interleaved over `rounds` rounds and each number is the median of its
-// rounds (the machine is shared and noisy). --write replaces the "## AMQP request/response"
-// section of BENCHMARKS.md.
+// amqplib, for each payload size (`--payload`: JSON bytes of the request, echoed back by every
+// responder). Systems and sizes are interleaved over `rounds` rounds and each number is the median
+// of its rounds (the machine is shared and noisy). `--only` takes a family (raw, nanite, secure,
+// nest, moleculer) or one system id (nanite-amo, nest-tuned, moleculer-tuned, ...). --write
+// replaces the "## AMQP request/response" section of BENCHMARKS.md.
 import { execSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const seconds = Number(args.seconds ?? 3);
-const rounds = Number(args.rounds ?? 3);
+const rounds = Number(args.rounds ?? 4);
+const payloads = String(args.payload ?? '100,4096,65536').split(',').map(Number);
 const only = args.only ? args.only.split(',') : undefined;
 const url = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -25,7 +29,7 @@ const run = `${process.pid}-${Date.now().toString(36)}`;
 function sh(cmd, cwd = root) {
   execSync(cmd, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
 }
-const wants = (key) => !only || only.includes(key);
+const wants = (key) => !only || only.some((o) => o === key || o.startsWith(`${key}-`));
 if (wants('nest') && !existsSync(join(here, 'node_modules', '@nestjs', 'microservices'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp');
 if (wants('moleculer') && !existsSync(join(here, 'moleculer', 'node_modules', 'moleculer'))) sh('npm install --no-audit --no-fund --no-workspaces --prefix bench/amqp/moleculer');
 if (!existsSync(join(root, 'packages', 'core', 'dist', 'index.js'))) sh('npx turbo run build --filter=@nanite/core --output-logs=errors-only');
@@ -39,15 +43,16 @@ if (wants('secure')) {
 
 const naniteUrl = (extra = '') => `${url}${url.includes('?') ? '&' : '?'}prefix=bench-${run}${extra}`;
 const systems = [
-  { key: 'raw', name: 'raw amqplib (direct reply-to, prefetch 256, ack after reply, no-delay)', server: ['raw.server.js', url, `bench-raw-${run}`], client: ['raw.client.js', url, `bench-raw-${run}`] },
-  { key: 'nanite', name: 'Nanite request (amqp://, ack-after-handler)', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
-  { key: 'nanite', name: 'Nanite request (amqp://, at-most-once)', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
-  { key: 'secure', name: 'Nanite request, secure mode (amqp://, ack-after-handler; X.509 + X25519 + AES-256-GCM)', server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'nanite-secure', pki] },
-  { key: 'nest', name: 'NestJS 12 microservices RMQ, defaults', server: ['nest.server.mjs', url, `bench-nest-${run}`, '0'], client: ['nest.client.mjs', url, `bench-nest-${run}`, '0', 'nest'] },
-  { key: 'nest', name: 'NestJS 12 microservices RMQ, tuned (ack, prefetch 256, no-delay)', server: ['nest.server.mjs', url, `bench-nestt-${run}`, '1'], client: ['nest.client.mjs', url, `bench-nestt-${run}`, '1', 'nest-tuned'] },
-  { key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, defaults', server: ['moleculer/moleculer.server.js', url, `bench-mol-${run}`, '0'], client: ['moleculer/moleculer.client.js', url, `bench-mol-${run}`, '0', 'moleculer'] },
-  { key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, tuned (prefetch 256, no-delay)', server: ['moleculer/moleculer.server.js', url, `bench-molt-${run}`, '1'], client: ['moleculer/moleculer.client.js', url, `bench-molt-${run}`, '1', 'moleculer-tuned'] },
-].filter((s) => !only || only.includes(s.key));
+  { id: 'raw', key: 'raw', name: 'raw amqplib (direct reply-to, prefetch 256, ack after reply, no-delay)', server: ['raw.server.js', url, `bench-raw-${run}`], client: ['raw.client.js', url, `bench-raw-${run}`] },
+  { id: 'raw-props', key: 'raw-props', name: 'raw amqplib, published like Nanite (direct exchange, mandatory, expiration, content type)', server: ['raw.server.js', url, `bench-rawp-${run}`], client: ['raw.client.js', url, `bench-rawp-${run}`, 'props'] },
+  { id: 'nanite', key: 'nanite', name: 'Nanite request (amqp://, ack-after-handler)', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
+  { id: 'nanite-amo', key: 'nanite', name: 'Nanite request (amqp://, at-most-once)', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
+  { id: 'secure', key: 'secure', name: 'Nanite request, secure mode (amqp://, ack-after-handler; X.509 + X25519 + AES-256-GCM)', server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'nanite-secure', pki] },
+  { id: 'nest', key: 'nest', name: 'NestJS 12 microservices RMQ, defaults', server: ['nest.server.mjs', url, `bench-nest-${run}`, '0'], client: ['nest.client.mjs', url, `bench-nest-${run}`, '0', 'nest'] },
+  { id: 'nest-tuned', key: 'nest', name: 'NestJS 12 microservices RMQ, tuned (ack, prefetch 256, no-delay)', server: ['nest.server.mjs', url, `bench-nestt-${run}`, '1'], client: ['nest.client.mjs', url, `bench-nestt-${run}`, '1', 'nest-tuned'] },
+  { id: 'moleculer', key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, defaults', server: ['moleculer/moleculer.server.js', url, `bench-mol-${run}`, '0'], client: ['moleculer/moleculer.client.js', url, `bench-mol-${run}`, '0', 'moleculer'] },
+  { id: 'moleculer-tuned', key: 'moleculer', name: 'Moleculer 0.15 AMQP transporter, tuned (prefetch 256, no-delay)', server: ['moleculer/moleculer.server.js', url, `bench-molt-${run}`, '1'], client: ['moleculer/moleculer.client.js', url, `bench-molt-${run}`, '1', 'moleculer-tuned'] },
+].filter((s) => !only || only.includes(s.key) || only.includes(s.id));
 
 /** Deletes what the systems declared and leave behind (durable exchanges, park and Nest queues). */
 async function cleanUp() {
@@ -58,13 +63,14 @@ async function cleanUp() {
   const conn = await amqp.connect(url);
   const ch = await conn.createChannel();
   const n = amqpNames(`bench-${run}`);
-  await ch.deleteQueue(n.parkQueue('/bench/sum'));
-  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park]) await ch.deleteExchange(ex);
+  await ch.deleteQueue(n.parkQueue('/bench/echo'));
+  // The mappers' roster gossip exchanges too (transport/amqp/amqp-gossip.link.ts names them).
+  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park, `bench-${run}.gossip`, `bench-${run}.gossip.direct`]) await ch.deleteExchange(ex);
   for (const q of [`bench-nest-${run}`, `bench-nestt-${run}`]) await ch.deleteQueue(q);
   for (const ns of [`bench-mol-${run}`, `bench-molt-${run}`]) {
     for (const t of ['INFO', 'DISCONNECT', 'HEARTBEAT', 'DISCOVER', 'PING']) await ch.deleteExchange(`MOL-${ns}.${t}`);
     for (const node of ['bench-server', 'bench-client']) for (const t of ['REQ', 'RES', 'EVENT']) await ch.deleteQueue(`MOL-${ns}.${t}.${node}`);
-    await ch.deleteQueue(`MOL-${ns}.REQB.bench.sum`);
+    await ch.deleteQueue(`MOL-${ns}.REQB.bench.echo`);
   }
   await conn.close();
 }
@@ -73,13 +79,14 @@ function start(file, argv, env) {
   return spawn(process.execPath, [join(here, file), ...argv], { cwd: here, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-async function bench(s) {
-  const server = start(s.server[0], s.server.slice(1), { NANITE_LOG_LEVEL: 'error' });
+async function bench(s, size) {
+  const env = { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) };
+  const server = start(s.server[0], s.server.slice(1), env);
   await new Promise((resolve, reject) => {
     server.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
     server.once('exit', (code) => reject(new Error(`${s.name}: server exited (${code})`)));
   });
-  const client = start(s.client[0], s.client.slice(1), { BENCH_SECONDS: String(seconds), NANITE_LOG_LEVEL: 'error' });
+  const client = start(s.client[0], s.client.slice(1), { ...env, BENCH_SECONDS: String(seconds) });
   let out = '';
   client.stdout.on('data', (d) => (out += d.toString()));
   const code = await new Promise((resolve) => client.once('exit', resolve));
@@ -90,43 +97,59 @@ async function bench(s) {
   return { ...JSON.parse(line.slice(7)), name: s.name };
 }
 
-const samples = new Map(systems.map((s) => [s.name, []]));
+const key = (s, size) => `${s.id}@${size}`;
+const samples = new Map(payloads.flatMap((size) => systems.map((s) => [key(s, size), []])));
 for (let round = 1; round <= rounds; round++) {
-  for (const s of systems) {
-    process.stderr.write(`bench: round ${round}/${rounds}: ${s.name} ...\n`);
-    const r = await bench(s);
-    process.stderr.write(`  ${JSON.stringify(r)}\n`);
-    samples.get(s.name).push(r);
+  for (const size of payloads) {
+    for (const s of systems) {
+      process.stderr.write(`bench: round ${round}/${rounds}, ${size} B: ${s.name} ...\n`);
+      const r = await bench(s, size);
+      process.stderr.write(`  ${JSON.stringify(r)}\n`);
+      samples.get(key(s, size)).push(r);
+    }
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = systems.map((s) => {
-  const rs = samples.get(s.name);
-  const out = { name: s.name, failed: rs.reduce((n, r) => n + r.failed, 0) };
-  for (const k of ['c1', 'c64', 'c256', 'p50us', 'p99us']) out[k] = median(rs.map((r) => r[k]));
-  return out;
-});
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : Math.round((v[m - 1] + v[m]) / 2);
+};
+const resultsFor = (size) =>
+  systems.map((s) => {
+    const rs = samples.get(key(s, size));
+    const out = { name: s.name, failed: rs.reduce((n, r) => n + r.failed, 0) };
+    for (const k of ['c1', 'c64', 'c256', 'p50us', 'p99us']) out[k] = median(rs.map((r) => r[k]));
+    return out;
+  });
 
 await cleanUp();
 rmSync(pki, { recursive: true, force: true });
 
-const raw = results.find((r) => r.name.startsWith('raw'));
-const ratio = (v, base, inverse = false) => (base ? ` (${(inverse ? v / base : v / base).toFixed(2)}×)` : '');
-const rows = results.map((r) =>
-  `| ${r.name} | ${r.c1}${ratio(r.c1, raw?.c1)} | ${r.c64}${ratio(r.c64, raw?.c64)} | ${r.c256}${ratio(r.c256, raw?.c256)} | ${r.p50us}${ratio(r.p50us, raw?.p50us, true)} | ${r.p99us}${ratio(r.p99us, raw?.p99us, true)} |${r.failed ? ` ${r.failed} failed` : ''}`,
-);
+const ratio = (v, base) => (base ? ` (${(v / base).toFixed(2)}×)` : '');
+const tableFor = (size) => {
+  const results = resultsFor(size);
+  const raw = results.find((r) => r.name.startsWith('raw amqplib ('));
+  return [
+    `Payload ${size} B:`,
+    '',
+    '| system | req/s @1 | req/s @64 | req/s @256 | p50 @1 (µs) | p99 @1 (µs) |',
+    '|---|---|---|---|---|---|',
+    ...results.map(
+      (r) => `| ${r.name} | ${r.c1}${ratio(r.c1, raw?.c1)} | ${r.c64}${ratio(r.c64, raw?.c64)} | ${r.c256}${ratio(r.c256, raw?.c256)} | ${r.p50us}${ratio(r.p50us, raw?.p50us)} | ${r.p99us}${ratio(r.p99us, raw?.p99us)} |${r.failed ? ` ${r.failed} failed` : ''}`,
+    ),
+  ].join('\n');
+};
 let rabbit = 'unknown';
 try {
   rabbit = execSync('rabbitmqctl version', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
 } catch {
   // rabbitmqctl is optional (remote broker): the version is informational only.
 }
+const amqplibVersion = JSON.parse(readFileSync(join(root, 'node_modules', 'amqplib', 'package.json'), 'utf8')).version;
 const table = [
-  `Run: \`node bench/amqp/run.mjs --seconds=${seconds} --rounds=${rounds} --write\`, ${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, RabbitMQ ${rabbit}, ${cpus().length} cores; responder and caller in separate processes; payload \`{a:1,b:2}\` → sum, JSON both ways; each phase ${seconds} s after a warm-up; every number is the median of ${rounds} interleaved rounds. Ratios are to raw amqplib (for latency, lower is better).`,
+  `Run: \`node bench/amqp/run.mjs --seconds=${seconds} --rounds=${rounds} --payload=${payloads.join(',')}${only ? ` --only=${only.join(',')}` : ''} --write\`, ${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, RabbitMQ ${rabbit}, amqplib ${amqplibVersion} (core's and the raw baseline's), ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end; responder and caller in separate processes; the request is a JSON object of the stated size, echoed back by the responder (JSON both ways); each phase ${seconds} s after a warm-up; every number is the median of ${rounds} interleaved rounds. Ratios are to raw amqplib (for latency, lower is better).`,
   '',
-  '| system | req/s @1 | req/s @64 | req/s @256 | p50 @1 (µs) | p99 @1 (µs) |',
-  '|---|---|---|---|---|---|',
-  ...rows,
+  ...payloads.flatMap((size) => [tableFor(size), '']),
 ].join('\n');
 process.stdout.write(`\n${table}\n`);
 

@@ -7,7 +7,7 @@ import { AmqpTransport, NaniteError } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
 import { PublishBuffer } from '../src/transport/shared/publish-buffer';
-import { ReplyCache } from '../src/transport/shared/reply-cache';
+import { HELD_BYTES, RECENT_BYTES, ReplyCache } from '../src/transport/shared/reply-cache';
 import { AgentInbox } from '../src/transport/amqp/agent-inbox';
 import { JsonSerializer } from '../src/serializer/json.serializer';
 
@@ -52,6 +52,43 @@ describe('ReplyCache', () => {
     expect(c.overflowed).toBe(5);
     expect(overflows).toBe(5);
     expect(c.finished('m', 100_004, 's')).toBeUndefined();
+  });
+
+  test('keeps at most RECENT_BYTES of results while connected (big results pin no more), the newest ones', () => {
+    const c = new ReplyCache(5_000);
+    const big = Buffer.alloc(64 * 1024);
+    const n = RECENT_BYTES / big.length;
+    for (let i = 0; i < n + 10; i++) {
+      c.begin('m', i, 's', undefined);
+      c.finish('m', i, big);
+    }
+    expect(c.size).toBe(n);
+    expect(c.finished('m', 9, 's')).toBeUndefined();
+    expect(c.finished('m', 10, 's')).toBe(big);
+    expect(c.finished('m', n + 9, 's')).toBe(big);
+    // Small results fill the room the big ones leave, up to the count bound.
+    for (let i = 0; i < 5_000; i++) {
+      c.begin('m2', i, 's', undefined);
+      c.finish('m2', i, Buffer.from('r'));
+    }
+    expect(c.size).toBe(4_096);
+    expect(c.finished('m2', 4_999, 's')?.toString()).toBe('r');
+  });
+
+  test('through an outage it keeps at most HELD_BYTES of results, counting the ones it could not keep', () => {
+    let overflows = 0;
+    const c = new ReplyCache(5_000, () => overflows++);
+    const big = Buffer.alloc(1024 * 1024);
+    c.connection(true);
+    const n = HELD_BYTES / big.length;
+    for (let i = 0; i < n + 3; i++) {
+      c.begin('m', i, 's', undefined);
+      c.finish('m', i, big);
+    }
+    expect(c.size).toBe(n);
+    expect(overflows).toBe(3);
+    expect(c.finished('m', n - 1, 's')).toBe(big);
+    expect(c.finished('m', n, 's')).toBeUndefined();
   });
 
   test('an entry settled without a result is forgotten, and an empty mapper leaves nothing behind', () => {

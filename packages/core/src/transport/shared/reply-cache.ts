@@ -8,6 +8,10 @@
  * swallow are the last few sent before it) and every result from an outage until `window` ms after
  * the reconnect, when the re-sent requests arrive.
  *
+ * Both are bounded in bytes as well as in count ({@link RECENT_BYTES}, {@link HELD_BYTES}): at
+ * 64 KiB per result, 4 096 kept results would pin 256 MiB of buffers (and 100 000 held through an
+ * outage, 6 GiB).
+ *
  * Hot path: one small-integer Map insert and delete per request (keyed by mapper, then id, no
  * string building), and a fixed ring for the recent results.
  */
@@ -35,15 +39,24 @@ interface PerMapper {
 
 /** Results kept while connected. */
 const RECENT = 4_096;
+/** Bytes of the results kept while connected (the oldest go first past it). */
+export const RECENT_BYTES = 8 * 1024 * 1024;
 /** Most results kept through an outage (bounds memory during long ones). */
 const HELD_MAX = 100_000;
+/** Most bytes of results kept through an outage. */
+export const HELD_BYTES = 128 * 1024 * 1024;
 
 /** Running requests and recent results, per mapper. */
 export class ReplyCache {
   private readonly mappers = new Map<string, PerMapper>();
   private readonly ringOwner: Array<PerMapper | undefined> = new Array<PerMapper | undefined>(RECENT);
   private readonly ringId = new Float64Array(RECENT);
-  private ringPos = 0;
+  private readonly ringSize = new Float64Array(RECENT);
+  /** Oldest slot of the ring, and how many slots hold a result. */
+  private ringStart = 0;
+  private ringLength = 0;
+  private ringBytes = 0;
+  private heldBytes = 0;
   /** Results finished while holding (outage until `window` after it), evicted together afterwards. */
   private held: Array<[PerMapper, number]> = [];
   private holdUntil = 0;
@@ -121,8 +134,10 @@ export class ReplyCache {
     }
     m.finished.set(id, { session: r.session, bytes });
     if (this.down || (this.holdUntil !== 0 && Date.now() < this.holdUntil)) {
-      if (this.held.length < HELD_MAX) this.held.push([m, id]);
-      else {
+      if (this.held.length < HELD_MAX && this.heldBytes + bytes.length <= HELD_BYTES) {
+        this.held.push([m, id]);
+        this.heldBytes += bytes.length;
+      } else {
         // Past the hold's bound the result is not kept: a re-send of it would run again.
         this.overflowed++;
         this.onOverflow();
@@ -131,17 +146,29 @@ export class ReplyCache {
       return;
     }
     if (this.held.length > 0) this.releaseHeld();
-    const pos = this.ringPos;
-    const owner = this.ringOwner[pos];
-    if (owner) this.forget(owner, this.ringId[pos]!);
+    while (this.ringLength === RECENT || (this.ringLength > 0 && this.ringBytes + bytes.length > RECENT_BYTES)) this.evictOldest();
+    const pos = (this.ringStart + this.ringLength) % RECENT;
     this.ringOwner[pos] = m;
     this.ringId[pos] = id;
-    this.ringPos = (pos + 1) % RECENT;
+    this.ringSize[pos] = bytes.length;
+    this.ringLength++;
+    this.ringBytes += bytes.length;
+  }
+
+  private evictOldest(): void {
+    const pos = this.ringStart;
+    const owner = this.ringOwner[pos];
+    if (owner) this.forget(owner, this.ringId[pos]!);
+    this.ringOwner[pos] = undefined;
+    this.ringBytes -= this.ringSize[pos]!;
+    this.ringStart = (pos + 1) % RECENT;
+    this.ringLength--;
   }
 
   private releaseHeld(): void {
     for (const [m, id] of this.held) this.forget(m, id);
     this.held = [];
+    this.heldBytes = 0;
     this.holdUntil = 0;
   }
 
@@ -155,7 +182,11 @@ export class ReplyCache {
   clear(): void {
     this.mappers.clear();
     this.ringOwner.fill(undefined);
+    this.ringStart = 0;
+    this.ringLength = 0;
+    this.ringBytes = 0;
     this.held = [];
+    this.heldBytes = 0;
     this.entries = 0;
   }
 }
