@@ -18,21 +18,25 @@ export interface SecureMapperParts {
   faults: SecureFaults;
   authorizeRegistration?: AuthorizeRegistration;
   store?: CertificateStore;
-  /** Outer packets this link sent, to their inner request (handed back by the transport when undeliverable). */
-  sent: WeakMap<object, RequestPacket>;
 }
+
+/** Where a sealed outer request keeps its inner packet (handed back by the transport when undeliverable); a symbol never comes off the wire. */
+const INNER = Symbol('nanite.secure.inner');
 
 /** Wraps a mapper's sink: only verified packets of authorized agents reach it. */
 export class SecureMapperSink implements MapperSink {
   /** Agent key ids whose registration was refused (their pings are dropped too); bounded. */
   private readonly denied = new Set<string>();
+  /** The packet the last accept() verified, until onPacket() delivers it. */
+  private accepted: Record<string, unknown> | undefined;
 
   constructor(
     private readonly inner: MapperSink,
     private readonly p: SecureMapperParts,
   ) {}
 
-  onPacket(outer: unknown): void {
+  /** Verifies a packet before the transport acts on its addressing: the inner packet, or undefined (dropped and counted). */
+  accept(outer: unknown): unknown {
     const opened = this.p.codec.open(outer);
     if (typeof opened === 'string') return this.drop(opened);
     const { packet, peer, sealed } = opened;
@@ -56,13 +60,20 @@ export class SecureMapperSink implements MapperSink {
         // A restarted agent whose Register this mapper missed: requests must be sealed for its new key.
         this.p.codec.peers.bind(packet.identity, hex);
       }
-      return this.inner.onPacket(packet);
+      return (this.accepted = packet);
     }
     // Results, progress, survey answers and stream chunks/credit: sealed by the agent they claim to come from.
     if (type !== 'result' && type !== 'progress' && type !== 'answer' && type !== 'chunk' && type !== 'credit') return this.drop('wrong-kind');
     if (!sealed) return this.drop('wrong-kind');
     if (typeof packet.from !== 'string' || !isBoundTo(packet.from, peer.identity)) return this.drop('impersonation');
-    this.inner.onPacket(packet);
+    return (this.accepted = packet);
+  }
+
+  onPacket(packet: unknown): void {
+    // The packet accept() just verified (transports that call the gate), or an outer packet to verify now.
+    const verified = packet === this.accepted && packet !== undefined ? packet : this.accept(packet);
+    this.accepted = undefined;
+    if (verified !== undefined) this.inner.onPacket(verified);
   }
 
   onMalformed(reason: string): void {
@@ -70,7 +81,7 @@ export class SecureMapperSink implements MapperSink {
   }
 
   onUndeliverable(outer: RequestPacket, agent: string): void {
-    const inner = this.p.sent.get(outer) ?? this.p.codec.openOwn(outer);
+    const inner = (outer as unknown as { [INNER]?: RequestPacket })[INNER] ?? this.p.codec.openOwn(outer);
     if (inner) this.inner.onUndeliverable(inner as unknown as RequestPacket, agent);
   }
 
@@ -92,9 +103,10 @@ export class SecureMapperSink implements MapperSink {
     }
   }
 
-  private drop(fault: SecureFault, detail?: object): void {
+  private drop(fault: SecureFault, detail?: object): undefined {
     this.p.faults.record(fault, { mapper: this.p.id, ...detail });
     this.inner.onMalformed(`secure: ${fault}`);
+    return undefined;
   }
 }
 
@@ -118,7 +130,7 @@ export class SecureMapperLink implements MapperLink {
       if (packet.type === 'request') queueMicrotask(() => this.sink.onUndeliverable(packet, agent));
       return;
     }
-    if (packet.type === 'request') this.p.sent.set(outer, packet);
+    if (packet.type === 'request') (outer as { [INNER]?: RequestPacket })[INNER] = packet;
     this.inner.send(agent, outer as unknown as AgentBoundPacket, options);
   }
 
