@@ -56,8 +56,8 @@ describe('secure mode on amqp:// under attack', () => {
   const sec = async (name: string, extra: Partial<SecurityOptions> = {}): Promise<SecurityOptions> => ({ ...(await issue(ca, name)), ca: ca.pem, ...extra });
   // What the fabric's serializer makes of a packet: JSON, or the binary envelope of a secure outer packet (its `sec` is bytes).
   const json = new JsonSerializer();
-  const publishJson = (exchange: string, key: string, packet: object, options: object = {}): void => {
-    ch.publish(exchange, key, json.encode(packet), { contentType: 'application/json', ...options });
+  const publishJson = (exchange: string, key: string, packet: unknown, options: object = {}): void => {
+    ch.publish(exchange, key, json.encode(packet as object), { contentType: 'application/json', ...options });
   };
   const captured = (type: string, exchange?: string) => tapped.filter((t) => t.packet.type === type && (!exchange || t.exchange === exchange));
 
@@ -209,7 +209,7 @@ describe('secure mode on amqp:// under attack', () => {
       frame[frame.length - 20]! ^= 0x01;
       publishJson(names.agent, 'fred', { ...req.packet, sec: frame });
       ch.publish(names.agent, 'fred', req.m.content, req.m.properties);
-      publishJson(names.reply, mapper.identity, result as object);
+      publishJson(names.reply, mapper.identity, result);
       await until(() => fredT.stats().dropped.undecryptable > f0.undecryptable && fredT.stats().dropped.replay > f0.replay && mapperT.stats().dropped.replay > m0.replay);
     });
     expect(fredT.stats().dropped.undecryptable - f0.undecryptable).toBe(1);

@@ -23,6 +23,8 @@ export type OpenFault = CredentialFault | 'undecodable' | 'stale' | 'replay' | '
 export interface Opened {
   packet: Record<string, unknown>;
   peer: VerifiedCredential;
+  /** The sender's key id in hex (the peer table's key). */
+  hex: string;
   sealed: boolean;
 }
 
@@ -162,7 +164,7 @@ export class SecureCodec {
     if (!peer.sealedWindow.accept(frame.seq)) return 'replay';
     peer.confirmed = true;
     const packet = this.parse(body);
-    return packet ? { packet, peer: peer.cred, sealed: true } : 'undecodable';
+    return packet ? { packet, peer: peer.cred, hex, sealed: true } : 'undecodable';
   }
 
   private openSigned(frame: SignedFrame, now: number): Opened | OpenFault {
@@ -175,7 +177,7 @@ export class SecureCodec {
     if (!peer.signedWindow.accept(frame.seq)) return 'replay';
     this.peers.noteSigned(cred.identity, hex, frame.ts);
     const packet = this.parse(frame.body);
-    return packet ? { packet, peer: cred, sealed: false } : 'undecodable';
+    return packet ? { packet, peer: cred, hex, sealed: false } : 'undecodable';
   }
 
   private credential(bytes: Buffer, sender: Buffer, now: number): VerifiedCredential | OpenFault {

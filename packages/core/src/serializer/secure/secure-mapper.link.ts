@@ -39,9 +39,8 @@ export class SecureMapperSink implements MapperSink {
   accept(outer: unknown): unknown {
     const opened = this.p.codec.open(outer);
     if (typeof opened === 'string') return this.drop(opened);
-    const { packet, peer, sealed } = opened;
+    const { packet, peer, hex, sealed } = opened;
     const type = packet.type;
-    const hex = peer.kid.toString('hex');
     if (type === 'register' || type === 'ping' || type === 'unregister') {
       if (sealed) return this.drop('wrong-kind');
       if (typeof packet.identity !== 'string' || !isBoundTo(packet.identity, peer.identity)) return this.drop('impersonation');
