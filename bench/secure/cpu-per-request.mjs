@@ -74,7 +74,7 @@ rmSync(pki, { recursive: true, force: true });
 execSync(`node -e "
 const amqp = require('amqplib'); const { amqpNames } = require('@nanite/core');
 (async () => { const c = await amqp.connect('${url}'); const ch = await c.createChannel();
-for (let i = 0; i < ${n}; i++) { const m = amqpNames('bench-cpu-${run}-' + i); await ch.deleteQueue(m.parkQueue('/bench/sum')); for (const e of [m.heartbeat, m.advertise, m.agent, m.reply, m.park]) await ch.deleteExchange(e); }
+for (let i = 0; i < ${n}; i++) { const m = amqpNames('bench-cpu-${run}-' + i); await ch.deleteQueue(m.parkQueue('/bench/sum')); for (const e of [m.heartbeat, m.advertise, m.agent, m.reply, m.park, m.heartbeat.replace(/heartbeat$/, 'gossip'), m.heartbeat.replace(/heartbeat$/, 'gossip.direct')]) await ch.deleteExchange(e); }
 await c.close(); })();"`, { cwd: root, stdio: 'inherit' });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
