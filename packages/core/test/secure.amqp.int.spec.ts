@@ -7,7 +7,7 @@
  */
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { Agent, AmqpTransport, defineActor, Mapper, SecureTransport, amqpNames, type MapperLink, type MapperSink, type SecurityOptions, type Transport } from '../src';
+import { Agent, AmqpTransport, defineActor, JsonSerializer, Mapper, SecureTransport, amqpNames, type MapperLink, type MapperSink, type SecurityOptions, type Transport } from '../src';
 import { LocalCredential } from '../src/serializer/secure/credential';
 import { SecureCodec } from '../src/serializer/secure/secure-codec';
 import { AMQP_URL, removeTopology, uniquePrefix } from './amqp.helpers';
@@ -54,8 +54,10 @@ describe('secure mode on amqp:// under attack', () => {
   const served: string[] = [];
 
   const sec = async (name: string, extra: Partial<SecurityOptions> = {}): Promise<SecurityOptions> => ({ ...(await issue(ca, name)), ca: ca.pem, ...extra });
+  // What the fabric's serializer makes of a packet: JSON, or the binary envelope of a secure outer packet (its `sec` is bytes).
+  const json = new JsonSerializer();
   const publishJson = (exchange: string, key: string, packet: unknown, options: object = {}): void => {
-    ch.publish(exchange, key, Buffer.from(JSON.stringify(packet)), { contentType: 'application/json', ...options });
+    ch.publish(exchange, key, json.encode(packet as object), { contentType: 'application/json', ...options });
   };
   const captured = (type: string, exchange?: string) => tapped.filter((t) => t.packet.type === type && (!exchange || t.exchange === exchange));
 
@@ -73,7 +75,7 @@ describe('secure mode on amqp:// under attack', () => {
     await ch.bindQueue(queue, names.advertise, '');
     await ch.bindQueue(queue, names.agent, 'fred');
     await ch.consume(queue, (m) => {
-      if (m) tapped.push({ exchange: m.fields.exchange, m, packet: JSON.parse(m.content.toString()) as Record<string, unknown> });
+      if (m) tapped.push({ exchange: m.fields.exchange, m, packet: json.decode(m.content) as Record<string, unknown> });
     }, { noAck: true });
 
     const actors = (who: string) => [defineActor('echo', { hi: (p: unknown) => { served.push(who); return p; } })];
@@ -164,7 +166,7 @@ describe('secure mode on amqp:// under attack', () => {
     const eve = attackerCodec(await issue(ca, 'eve'), ca, 'eve');
     // Eve learns the mapper's and fred's keys from what she tapped (their signed Advertise and Register).
     const adv = eve.open(captured('advertise').at(-1)!.packet);
-    const reg = eve.open(captured('register').filter((r) => r.packet.identity === 'fred' && typeof r.packet.sec === 'string').at(-1)!.packet);
+    const reg = eve.open(captured('register').filter((r) => r.packet.identity === 'fred' && r.packet.sec instanceof Uint8Array).at(-1)!.packet);
     if (typeof adv === 'string' || typeof reg === 'string') throw new Error(`could not open tapped packets: ${String(adv)} ${String(reg)}`);
     eve.peers.bind(mapper.identity, adv.peer.kid.toString('hex'));
     eve.peers.bind('fred', reg.peer.kid.toString('hex'));
@@ -203,9 +205,9 @@ describe('secure mode on amqp:// under attack', () => {
     const result = recorder.received.filter((p) => (p as { type?: string }).type === 'result').at(-1);
     expect(result).toBeDefined();
     await underAttack(async () => {
-      const frame = Buffer.from(String(req.packet.sec), 'base64');
+      const frame = Buffer.from(req.packet.sec as Buffer);
       frame[frame.length - 20]! ^= 0x01;
-      publishJson(names.agent, 'fred', { ...req.packet, sec: frame.toString('base64') });
+      publishJson(names.agent, 'fred', { ...req.packet, sec: frame });
       ch.publish(names.agent, 'fred', req.m.content, req.m.properties);
       publishJson(names.reply, mapper.identity, result);
       await until(() => fredT.stats().dropped.undecryptable > f0.undecryptable && fredT.stats().dropped.replay > f0.replay && mapperT.stats().dropped.replay > m0.replay);

@@ -1,5 +1,6 @@
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError, type WireLimits } from '../protocol/wire-safety';
 import type { Serializer } from './serializer';
+import { decodeEnvelope, encodeEnvelope, isEnvelope, isEnvelopePacket } from './secure/envelope';
 
 /** Options of {@link JsonSerializer}. */
 export interface JsonSerializerOptions {
@@ -13,6 +14,10 @@ export interface JsonSerializerOptions {
  * `encode` throws `NaniteError('NANITE_ERR_PAYLOAD')` for what JSON cannot carry faithfully (a
  * BigInt, a cycle, a function or symbol inside, too deep, too large): the same check and the same
  * error as memory://, so a value fails alike on every transport and never as a transport error.
+ *
+ * Secure mode's outer packets (their frame as raw bytes in `sec`) travel as a binary envelope
+ * instead (secure/envelope.ts): no base64, no JSON pass over the encrypted bytes. `decode` tells
+ * the two forms apart by the first byte.
  */
 export class JsonSerializer implements Serializer {
   readonly contentType = 'application/json';
@@ -23,6 +28,12 @@ export class JsonSerializer implements Serializer {
   }
 
   encode(packet: object): Buffer {
+    if (isEnvelopePacket(packet)) {
+      // The frame was checked and sized by the secure codec; the head holds addressing fields only.
+      const bytes = encodeEnvelope(packet);
+      if (bytes.length > this.limits.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${this.limits.maxBytes})`);
+      return bytes;
+    }
     assertWireSafe(packet, this.limits);
     let text: string;
     try {
@@ -37,6 +48,7 @@ export class JsonSerializer implements Serializer {
   }
 
   decode(bytes: Buffer): unknown {
+    if (isEnvelope(bytes)) return decodeEnvelope(bytes);
     return JSON.parse(bytes.toString('utf8'));
   }
 }

@@ -40,6 +40,13 @@ export interface MapperSink {
    * packet's own fields never stand in for it.
    */
   onPacket(packet: unknown, sender?: VerifiedSender): void;
+  /**
+   * Optional gate a transport calls before it acts on a received packet's addressing (closing an
+   * in-flight request on a result, noting an agent alive on a heartbeat): returns the packet to act
+   * on and then hand to `onPacket`, or `undefined` to drop it (the sink counted it). Secure mode
+   * verifies here, so a forged packet changes no transport state.
+   */
+  accept?(packet: unknown): unknown;
   /** Bytes that could not even be deserialized. */
   onMalformed(reason: string): void;
   /** A request could not reach its agent (no such agent, or it stopped consuming): re-dispatch it. */

@@ -95,9 +95,17 @@ export function finishSigned(signed: Buffer, signature: Buffer): Buffer {
   return Buffer.concat([signed, Buffer.from([signature.length]), signature]);
 }
 
-/** The associated data (and start) of a sealed frame. */
-export function sealedHead(ts: number, seq: number, sender: Buffer, recipient: Buffer, credential: Buffer): Buffer {
-  const b = header(FRAME_SEALED, 0, ts, seq, sender, KID_BYTES + 2 + credential.length);
+/** Bytes of a sealed frame's head (its associated data) with a credential of `credLen` bytes. */
+export function sealedHeadBytes(credLen: number): number {
+  return HEADER_BYTES + KID_BYTES + 2 + credLen;
+}
+
+/**
+ * A sealed frame's buffer with its head (the associated data) written and `tail` bytes left for
+ * the ciphertext and tag, so a frame is one allocation.
+ */
+export function sealedHead(ts: number, seq: number, sender: Buffer, recipient: Buffer, credential: Buffer, tail = 0): Buffer {
+  const b = header(FRAME_SEALED, 0, ts, seq, sender, KID_BYTES + 2 + credential.length + tail);
   recipient.copy(b, HEADER_BYTES, 0, KID_BYTES);
   b.writeUInt16BE(credential.length, HEADER_BYTES + KID_BYTES);
   credential.copy(b, HEADER_BYTES + KID_BYTES + 2);

@@ -31,19 +31,19 @@ export class SecureAgentSink implements AgentSink {
   onPacket(outer: unknown, settle: Settle): void {
     const opened = this.p.codec.open(outer);
     if (typeof opened === 'string') return this.drop(opened, settle);
-    const { packet, peer, sealed } = opened;
+    const { packet, peer, hex, sealed } = opened;
     const type = packet.type;
     if (type === 'advertise') {
       if (sealed) return this.drop('wrong-kind', settle);
       if (typeof packet.mapper !== 'string' || !isBoundTo(packet.mapper, peer.identity)) return this.drop('impersonation', settle);
-      this.p.codec.peers.bind(packet.mapper, opened.peer.kid.toString('hex'));
+      this.p.codec.peers.bind(packet.mapper, hex);
       return this.inner.onPacket(packet, settle);
     }
     if (type === 'survey') {
       // Broadcast by its mapper: signed, not sealed; the answer is sealed for that mapper.
       if (sealed) return this.drop('wrong-kind', settle);
       if (typeof packet.replyTo !== 'string' || !isBoundTo(packet.replyTo, peer.identity)) return this.drop('impersonation', settle);
-      this.p.codec.peers.bind(packet.replyTo, peer.kid.toString('hex'));
+      this.p.codec.peers.bind(packet.replyTo, hex);
       if (!this.allowed(peer, packet.route)) {
         this.p.faults.record('forbidden-request', { caller: peer.identity, route: packet.route });
         settle();
@@ -61,7 +61,7 @@ export class SecureAgentSink implements AgentSink {
     if (!sealed) return this.drop('wrong-kind', settle);
     const replyTo = packet.replyTo;
     if (typeof replyTo !== 'string' || !isBoundTo(replyTo, peer.identity)) return this.drop('impersonation', settle);
-    this.p.codec.peers.bind(replyTo, peer.kid.toString('hex'));
+    this.p.codec.peers.bind(replyTo, hex);
     if (type !== 'cancel' && type !== 'credit' && !this.allowed(peer, packet.route)) {
       this.p.faults.record('forbidden-request', { caller: peer.identity, route: packet.route });
       if (type === 'request' && typeof packet.id === 'number') this.forbid(replyTo, packet.id, peer.identity, packet.route);

@@ -1,15 +1,19 @@
 /**
  * Seals, signs and opens packets. A packet leaves as an "outer" packet: the addressing fields the
- * transport routes by, in clear, plus `sec` (base64 of a frame holding the whole packet). Opening
- * checks the frame, verifies or decrypts it, rejects replays and returns the inner packet with the
- * verified sender; the outer fields must agree with the inner ones.
+ * transport routes by, in clear, plus `sec` (the bytes of a frame holding the whole packet; byte
+ * transports carry it as a binary envelope, see envelope.ts). Opening checks the frame, verifies or
+ * decrypts it, rejects replays and returns the inner packet with the verified sender; the outer
+ * fields must agree with the inner ones.
+ *
+ * Hot path: one JSON pass over the inner packet, one allocation per frame, one cipher object per
+ * message (node:crypto has no reusable GCM context); keys are derived once per peer.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { X509Certificate } from 'node:crypto';
-import { assertWireSafe, DEFAULT_WIRE_LIMITS } from '../../protocol/wire-safety';
+import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError } from '../../protocol/wire-safety';
 import type { LocalCredential, VerifiedCredential, CredentialFault } from './credential';
 import { CredentialVerifier, signWith, verifyWith } from './credential';
-import { decodeFrame, finishSigned, FRAME_SEALED, MAX_SEQ, sealedHead, signedPart, type SealedFrame, type SignedFrame } from './frame';
+import { decodeFrame, finishSigned, FRAME_SEALED, MAX_SEQ, sealedHead, sealedHeadBytes, signedPart, TAG_BYTES, type SealedFrame, type SignedFrame } from './frame';
 import { PeerTable, type Peer } from './peer-table';
 
 /** Why a frame was dropped. */
@@ -19,6 +23,8 @@ export type OpenFault = CredentialFault | 'undecodable' | 'stale' | 'replay' | '
 export interface Opened {
   packet: Record<string, unknown>;
   peer: VerifiedCredential;
+  /** The sender's key id in hex (the peer table's key). */
+  hex: string;
   sealed: boolean;
 }
 
@@ -31,27 +37,39 @@ export interface SecureCodecOptions {
   now?: () => number;
 }
 
-/** The fields kept in clear on an outer packet, per type (what transports route and peek by). */
-const CLEAR: Record<string, readonly string[]> = {
-  request: ['v', 'type', 'id', 'route', 'replyTo', 'timeout', 'hops'],
-  push: ['v', 'type', 'id', 'route', 'replyTo', 'timeout', 'hops'],
-  cancel: ['v', 'type', 'id', 'replyTo'],
-  result: ['v', 'type', 'id', 'from'],
-  progress: ['v', 'type', 'id', 'from'],
-};
-/** Placeholders that keep an outer packet valid for a transport's own checks. */
-const FILLER: Record<string, Record<string, unknown>> = {
-  request: { payload: null },
-  push: { payload: null },
-  result: { ok: true },
-  progress: { key: '', value: null },
-};
-const ADDRESSING = ['type', 'id', 'route', 'replyTo', 'from', 'identity', 'mapper'] as const;
+type Fields = Record<string, unknown>;
+/**
+ * The outer packet of `p`: the fields kept in clear (what transports route and peek by), and
+ * placeholders that keep it valid for a transport's own checks. One literal shape per type, not a
+ * loop over field names: megamorphic keyed stores cost more than the cipher.
+ */
+function outerOf(p: Fields, sec: Buffer): Fields {
+  switch (p.type) {
+    case 'request':
+    case 'push':
+      return { v: p.v, type: p.type, id: p.id, route: p.route, replyTo: p.replyTo, timeout: p.timeout, hops: p.hops, payload: null, sec };
+    case 'cancel':
+      return { v: p.v, type: p.type, id: p.id, replyTo: p.replyTo, sec };
+    case 'result':
+      return { v: p.v, type: p.type, id: p.id, from: p.from, ok: true, sec };
+    case 'progress':
+      return { v: p.v, type: p.type, id: p.id, from: p.from, key: '', value: null, sec };
+    default:
+      return { v: p.v, type: p.type, sec };
+  }
+}
 
-function nonce(seq: number): Buffer {
-  const n = Buffer.alloc(12);
-  n.writeUIntBE(seq, 6, 6);
-  return n;
+/** True when an addressing field of the outer packet is present and differs from the verified one. */
+function mismatch(o: Fields, p: Fields): boolean {
+  return (
+    (o.type !== undefined && o.type !== p.type) ||
+    (o.id !== undefined && o.id !== p.id) ||
+    (o.route !== undefined && o.route !== p.route) ||
+    (o.replyTo !== undefined && o.replyTo !== p.replyTo) ||
+    (o.from !== undefined && o.from !== p.from) ||
+    (o.identity !== undefined && o.identity !== p.identity) ||
+    (o.mapper !== undefined && o.mapper !== p.mapper)
+  );
 }
 
 /** Sign, seal and open; one per secure transport (one local credential). */
@@ -60,6 +78,8 @@ export class SecureCodec {
   private readonly verifier: CredentialVerifier;
   private readonly now: () => number;
   private signedSeq = 0;
+  /** The GCM nonce scratch: createCipheriv copies it, so one buffer serves every frame. */
+  private readonly iv = Buffer.alloc(12);
 
   constructor(private readonly o: SecureCodecOptions) {
     this.peers = new PeerTable(o.local, o.maxPeers);
@@ -72,7 +92,7 @@ export class SecureCodec {
     const body = this.body(packet);
     const seq = this.signedSeq = (this.signedSeq + 1) % MAX_SEQ;
     const part = signedPart(this.now(), seq, this.o.local.kid, this.o.local.bytes, body);
-    return { ...packet, sec: finishSigned(part, signWith(this.o.local.signingKey, part)).toString('base64') };
+    return { ...packet, sec: finishSigned(part, signWith(this.o.local.signingKey, part)) };
   }
 
   /** A sealed outer packet for the peer at `address`, or undefined when no key of it is known. */
@@ -85,15 +105,16 @@ export class SecureCodec {
   private sealFor(packet: { type: string }, peer: Peer): Record<string, unknown> {
     const body = this.body(packet);
     const seq = peer.sendSeq = (peer.sendSeq + 1) % MAX_SEQ;
-    const head = sealedHead(this.now(), seq, this.o.local.kid, peer.cred.kid, peer.confirmed ? EMPTY : this.o.local.bytes);
-    const c = createCipheriv('aes-256-gcm', peer.sendKey, nonce(seq));
-    c.setAAD(head);
-    const frame = Buffer.concat([head, c.update(body), c.final(), c.getAuthTag()]);
-    const outer: Record<string, unknown> = { ...FILLER[packet.type] };
-    const src = packet as unknown as Record<string, unknown>;
-    for (const k of CLEAR[packet.type] ?? ['v', 'type']) if (src[k] !== undefined) outer[k] = src[k];
-    outer.sec = frame.toString('base64');
-    return outer;
+    const credential = peer.confirmed ? EMPTY : this.o.local.bytes;
+    const headLen = sealedHeadBytes(credential.length);
+    const frame = sealedHead(this.now(), seq, this.o.local.kid, peer.cred.kid, credential, body.length + TAG_BYTES);
+    const c = createCipheriv('aes-256-gcm', peer.sendKey, this.nonce(seq));
+    c.setAAD(frame.subarray(0, headLen));
+    // GCM is a stream mode: update() returns every ciphertext byte, final() none.
+    c.update(body).copy(frame, headLen);
+    c.final();
+    c.getAuthTag().copy(frame, headLen + body.length);
+    return outerOf(packet as unknown as Fields, frame);
   }
 
   /** Opens an outer packet from the wire: the verified inner packet and its sender, or why it was dropped. Never throws. */
@@ -104,8 +125,7 @@ export class SecureCodec {
     if (Math.abs(now - frame.ts) > this.o.maxSkew) return 'stale';
     const opened = frame.kind === FRAME_SEALED ? this.openSealed(frame, now) : this.openSigned(frame, now);
     if (typeof opened === 'string') return opened;
-    const o = outer as Record<string, unknown>;
-    for (const k of ADDRESSING) if (o[k] !== undefined && o[k] !== opened.packet[k]) return 'mismatch';
+    if (mismatch(outer as Fields, opened.packet)) return 'mismatch';
     return opened;
   }
 
@@ -121,8 +141,9 @@ export class SecureCodec {
   private frameOf(outer: unknown): SignedFrame | SealedFrame | OpenFault {
     if (typeof outer !== 'object' || outer === null) return 'undecodable';
     const sec = (outer as Record<string, unknown>).sec;
-    if (typeof sec !== 'string') return 'undecodable';
-    const frame = decodeFrame(Buffer.from(sec, 'base64'));
+    if (!(sec instanceof Uint8Array)) return 'undecodable';
+    // A Uint8Array that is not a Buffer (memory://?copy=clone): viewed, not copied.
+    const frame = decodeFrame(Buffer.isBuffer(sec) ? sec : Buffer.from(sec.buffer, sec.byteOffset, sec.byteLength));
     return typeof frame === 'string' ? 'undecodable' : frame;
   }
 
@@ -143,7 +164,7 @@ export class SecureCodec {
     if (!peer.sealedWindow.accept(frame.seq)) return 'replay';
     peer.confirmed = true;
     const packet = this.parse(body);
-    return packet ? { packet, peer: peer.cred, sealed: true } : 'undecodable';
+    return packet ? { packet, peer: peer.cred, hex, sealed: true } : 'undecodable';
   }
 
   private openSigned(frame: SignedFrame, now: number): Opened | OpenFault {
@@ -156,7 +177,7 @@ export class SecureCodec {
     if (!peer.signedWindow.accept(frame.seq)) return 'replay';
     this.peers.noteSigned(cred.identity, hex, frame.ts);
     const packet = this.parse(frame.body);
-    return packet ? { packet, peer: cred, sealed: false } : 'undecodable';
+    return packet ? { packet, peer: cred, hex, sealed: false } : 'undecodable';
   }
 
   private credential(bytes: Buffer, sender: Buffer, now: number): VerifiedCredential | OpenFault {
@@ -168,13 +189,20 @@ export class SecureCodec {
 
   private decrypt(frame: SealedFrame, key: Buffer): Buffer | undefined {
     try {
-      const d = createDecipheriv('aes-256-gcm', key, nonce(frame.seq));
+      const d = createDecipheriv('aes-256-gcm', key, this.nonce(frame.seq));
       d.setAAD(frame.aad);
       d.setAuthTag(frame.tag);
-      return Buffer.concat([d.update(frame.ciphertext), d.final()]);
+      const body = d.update(frame.ciphertext);
+      d.final(); // throws unless the tag authenticates every byte: nothing of `body` is used before
+      return body;
     } catch {
       return undefined; // authentication failed: tampered, forged or not for this key
     }
+  }
+
+  private nonce(seq: number): Buffer {
+    this.iv.writeUIntBE(seq, 6, 6);
+    return this.iv;
   }
 
   private parse(body: Buffer): Record<string, unknown> | undefined {
@@ -186,9 +214,12 @@ export class SecureCodec {
     }
   }
 
+  /** The inner packet's bytes: the one JSON pass, after the same check every transport makes. */
   private body(packet: object): Buffer {
     assertWireSafe(packet, DEFAULT_WIRE_LIMITS);
-    return Buffer.from(JSON.stringify(packet));
+    const bytes = Buffer.from(JSON.stringify(packet));
+    if (bytes.length > DEFAULT_WIRE_LIMITS.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${DEFAULT_WIRE_LIMITS.maxBytes})`);
+    return bytes;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { AgentBoundPacket, AgentBroadcastPacket, RegisterPacket, RequestPacket } from '../../protocol/packets';
-import type { MapperLink, MapperSink, SendOptions } from '../../transport/transport';
+import type { MapperLink, MapperSink, SendOptions, VerifiedSender } from '../../transport/transport';
 import { isBoundTo } from './certificates';
 import type { SecureCodec } from './secure-codec';
 import type { SecureFault, SecureFaults } from './secure-faults';
@@ -18,26 +18,32 @@ export interface SecureMapperParts {
   faults: SecureFaults;
   authorizeRegistration?: AuthorizeRegistration;
   store?: CertificateStore;
-  /** Outer packets this link sent, to their inner request (handed back by the transport when undeliverable). */
-  sent: WeakMap<object, RequestPacket>;
 }
+
+/** Where a sealed outer request keeps its inner packet (handed back by the transport when undeliverable); a symbol never comes off the wire. */
+const INNER = Symbol('nanite.secure.inner');
 
 /** Wraps a mapper's sink: only verified packets of authorized agents reach it. */
 export class SecureMapperSink implements MapperSink {
   /** Agent key ids whose registration was refused (their pings are dropped too); bounded. */
   private readonly denied = new Set<string>();
+  /** The packet the last accept() verified, until onPacket() delivers it. */
+  private accepted: Record<string, unknown> | undefined;
+  /** Who signed the last accepted Register (handed on with it). */
+  private acceptedSender: VerifiedSender | undefined;
 
   constructor(
     private readonly inner: MapperSink,
     private readonly p: SecureMapperParts,
   ) {}
 
-  onPacket(outer: unknown): void {
+  /** Verifies a packet before the transport acts on its addressing: the inner packet, or undefined (dropped and counted). */
+  accept(outer: unknown): unknown {
+    this.acceptedSender = undefined;
     const opened = this.p.codec.open(outer);
     if (typeof opened === 'string') return this.drop(opened);
-    const { packet, peer, sealed } = opened;
+    const { packet, peer, hex, sealed } = opened;
     const type = packet.type;
-    const hex = peer.kid.toString('hex');
     if (type === 'register' || type === 'ping' || type === 'unregister') {
       if (sealed) return this.drop('wrong-kind');
       if (typeof packet.identity !== 'string' || !isBoundTo(packet.identity, peer.identity)) return this.drop('impersonation');
@@ -57,13 +63,23 @@ export class SecureMapperSink implements MapperSink {
         this.p.codec.peers.bind(packet.identity, hex);
       }
       // The certificate subject the roster shows comes from the verified signer, never from the packet.
-      return this.inner.onPacket(packet, type === 'register' ? { subject: peer.certificate.subject.replace(/\n/g, ', ') } : undefined);
+      this.acceptedSender = type === 'register' ? { subject: peer.certificate.subject.replace(/\n/g, ', ') } : undefined;
+      return (this.accepted = packet);
     }
     // Results, progress, survey answers and stream chunks/credit: sealed by the agent they claim to come from.
     if (type !== 'result' && type !== 'progress' && type !== 'answer' && type !== 'chunk' && type !== 'credit') return this.drop('wrong-kind');
     if (!sealed) return this.drop('wrong-kind');
     if (typeof packet.from !== 'string' || !isBoundTo(packet.from, peer.identity)) return this.drop('impersonation');
-    this.inner.onPacket(packet);
+    return (this.accepted = packet);
+  }
+
+  onPacket(packet: unknown): void {
+    // The packet accept() just verified (transports that call the gate), or an outer packet to verify now.
+    const verified = packet === this.accepted && packet !== undefined ? packet : this.accept(packet);
+    const sender = this.acceptedSender;
+    this.accepted = undefined;
+    this.acceptedSender = undefined;
+    if (verified !== undefined) this.inner.onPacket(verified, sender);
   }
 
   onMalformed(reason: string): void {
@@ -71,7 +87,7 @@ export class SecureMapperSink implements MapperSink {
   }
 
   onUndeliverable(outer: RequestPacket, agent: string): void {
-    const inner = this.p.sent.get(outer) ?? this.p.codec.openOwn(outer);
+    const inner = (outer as unknown as { [INNER]?: RequestPacket })[INNER] ?? this.p.codec.openOwn(outer);
     if (inner) this.inner.onUndeliverable(inner as unknown as RequestPacket, agent);
   }
 
@@ -93,9 +109,10 @@ export class SecureMapperSink implements MapperSink {
     }
   }
 
-  private drop(fault: SecureFault, detail?: object): void {
+  private drop(fault: SecureFault, detail?: object): undefined {
     this.p.faults.record(fault, { mapper: this.p.id, ...detail });
     this.inner.onMalformed(`secure: ${fault}`);
+    return undefined;
   }
 }
 
@@ -119,7 +136,7 @@ export class SecureMapperLink implements MapperLink {
       if (packet.type === 'request') queueMicrotask(() => this.sink.onUndeliverable(packet, agent));
       return;
     }
-    if (packet.type === 'request') this.p.sent.set(outer, packet);
+    if (packet.type === 'request') (outer as { [INNER]?: RequestPacket })[INNER] = packet;
     this.inner.send(agent, outer as unknown as AgentBoundPacket, options);
   }
 

@@ -7,7 +7,6 @@ import type { X509Certificate } from 'node:crypto';
 import { NaniteError } from '../../errors';
 import { defaultLogger, type Logger } from '../../internal/logger';
 import { randomSuffix } from '../../internal/ids';
-import type { RequestPacket } from '../../protocol/packets';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../../transport/transport';
 import { checkCertificate, isBoundTo, loadCertificates, loadPrivateKey } from './certificates';
 import { LocalCredential } from './credential';
@@ -110,7 +109,6 @@ export class SecureTransport implements Transport {
       id,
       codec: this.codec,
       faults: this.faults,
-      sent: new WeakMap<object, RequestPacket>(),
       ...(this.o.authorizeRegistration ? { authorizeRegistration: this.o.authorizeRegistration } : {}),
       ...(this.o.store ? { store: this.o.store } : {}),
     };

@@ -56,6 +56,16 @@ export class MapperInbox {
       this.bounced(packet, bounced, m);
       return;
     }
+    if (this.s.sink.accept) {
+      // The sink verifies first (secure mode): a forged result must not close the real request's in-flight record.
+      try {
+        packet = this.s.sink.accept(packet);
+      } catch (err) {
+        this.s.logger.error({ mapper: this.s.id, err: (err as Error).message }, 'mapper sink threw');
+        return;
+      }
+      if (packet === undefined) return;
+    }
     const peek = peekMapperBound(packet);
     // Validated before it touches the in-flight table (the mapper validates again, and counts what fails).
     if (peek.kind !== 'other' && decodePacket(packet).ok) {

@@ -71,11 +71,14 @@ export class DirectMapperLink implements MapperLink {
     this.logger = o.logger ?? defaultLogger('nanite-direct');
     this.overflow = new BurstLog({ logger: this.logger, bindings: { mapper: identity }, quietMs: 10_000, message: 'more agents than a mapper keeps direct connections to; the rest are reached over the control plane' });
     this.sink = {
-      onPacket: (packet) => {
+      onPacket: (packet, sender) => {
         this.observe(packet);
         this.ended(packet);
-        outer.onPacket(packet);
+        outer.onPacket(packet, sender);
       },
+      // Secure mode's verify-first gate: the control plane asks it before acting on addressing, and
+      // this link then observes (endpoints from Registers) only packets that passed it.
+      ...(outer.accept ? { accept: (packet: unknown) => outer.accept!(packet) } : {}),
       onMalformed: (reason) => outer.onMalformed(reason),
       onUndeliverable: (packet, agent) => outer.onUndeliverable(packet, agent),
       onAgentGone: (agent) => {

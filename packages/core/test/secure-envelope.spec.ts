@@ -1,0 +1,58 @@
+/**
+ * The binary envelope a byte transport carries in secure mode: the JSON serializer writes a sealed
+ * outer packet as its clear head plus the frame's raw bytes (no base64, payload nowhere in clear),
+ * reads it back to an outer packet the codec opens, and keeps plain packets plain JSON.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { JsonSerializer } from '../src/serializer/json.serializer';
+import { LocalCredential } from '../src/serializer/secure/credential';
+import { SecureCodec } from '../src/serializer/secure/secure-codec';
+import { issue, makeCa } from './pki';
+
+describe('secure binary envelope', () => {
+  const json = new JsonSerializer();
+  let agent: SecureCodec;
+  let mapper: SecureCodec;
+
+  beforeAll(async () => {
+    const ca = await makeCa();
+    const codec = async (name: string): Promise<SecureCodec> => {
+      const id = await issue(ca, name);
+      return new SecureCodec({ local: new LocalCredential(new X509Certificate(id.cert), createPrivateKey(id.key), name, Date.now()), cas: [new X509Certificate(ca.pem)], maxSkew: 600_000, maxPeers: 16 });
+    };
+    agent = await codec('fred');
+    mapper = await codec('web');
+    const reg = mapper.open(json.decode(json.encode(agent.sign({ v: 1, type: 'register', identity: 'fred' }))));
+    if (typeof reg === 'string') throw new Error(reg);
+    mapper.peers.bind('fred', reg.hex);
+  });
+
+  test('a sealed request crosses as head + raw frame, opens to the packet sent, and the payload is nowhere in clear', () => {
+    const request = { v: 1, type: 'request', id: 7, route: '/a/b', replyTo: 'web', timeout: 1000, hops: 0, payload: { secret: 'swordfish' } };
+    const outer = mapper.seal(request, 'fred')!;
+    const bytes = json.encode(outer);
+    expect(bytes[0]).toBe(0);
+    expect(bytes.includes('swordfish')).toBe(false);
+    // The frame's bytes are the tail of the message as they are, not base64 of them.
+    expect(bytes.subarray(bytes.length - (outer.sec as Buffer).length).equals(outer.sec as Buffer)).toBe(true);
+    const decoded = json.decode(bytes) as Record<string, unknown>;
+    expect(decoded).toMatchObject({ v: 1, type: 'request', id: 7, route: '/a/b', replyTo: 'web', payload: null });
+    const opened = agent.open(decoded);
+    if (typeof opened === 'string') throw new Error(opened);
+    expect(opened.packet).toEqual(request);
+    expect(opened.peer.identity).toBe('web');
+  });
+
+  test('a clear head that disagrees with the sealed packet is refused', () => {
+    const request = { v: 1, type: 'request', id: 8, route: '/a/b', replyTo: 'web', timeout: 1000, hops: 0, payload: 1 };
+    const outer = mapper.seal(request, 'fred')!;
+    const decoded = json.decode(json.encode({ ...outer, route: '/a/other' }));
+    expect(agent.open(decoded)).toBe('mismatch');
+  });
+
+  test('plain packets stay JSON', () => {
+    const bytes = json.encode({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: { a: 1 } });
+    expect(bytes.toString()).toBe('{"v":1,"type":"request","id":1,"route":"/a/b","replyTo":"web","timeout":0,"hops":0,"payload":{"a":1}}');
+    expect(json.decode(bytes)).toEqual({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: { a: 1 } });
+  });
+});
