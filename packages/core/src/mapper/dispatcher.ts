@@ -25,7 +25,9 @@ import { AgentRecord } from './registry';
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
   private readonly ids = new RequestIdPool();
-  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.sending?.packet.id === id || this.pusher.sent.has(id);
+  // Empty tables are not searched: requests answered in-process during their send never enter them.
+  private readonly idTaken = (id: number): boolean =>
+    (this.pending.size !== 0 && this.pending.get(id) !== undefined) || this.sending?.packet.id === id || (this.pusher.sent.size !== 0 && this.pusher.sent.has(id));
   private readonly wait: AgentWait;
   private readonly pusher: Pusher;
   private readonly fanOutContext: FanOutContext;
