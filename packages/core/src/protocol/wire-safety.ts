@@ -157,20 +157,30 @@ export function wireFault(value: unknown, limits: WireLimits = DEFAULT_WIRE_LIMI
   const t = typeof value;
   if (value === null || t === 'number' || t === 'boolean' || t === 'undefined') return undefined;
   if (t === 'string') return (value as string).length + 2 <= limits.maxBytes ? undefined : `too large (over ${limits.maxBytes} bytes)`;
+  // Then small flat plain objects and arrays ({a: 1, b: 'x'}, [1, 2]): one loop, no walk state.
+  if (t === 'object' && limits.maxDepth >= 1) {
+    try {
+      if (flatFits(value as object, limits.maxBytes)) return undefined;
+    } catch (err) {
+      return threw(err);
+    }
+  }
   const w: Walk = { budget: limits.maxBytes, maxDepth: limits.maxDepth, reason: '', deep: undefined, path: undefined, ancestors: undefined };
   try {
-    // Then small flat plain objects and arrays ({a: 1, b: 'x'}, [1, 2]): one loop, no recursion.
-    if (t === 'object' && limits.maxDepth >= 1 && flatFits(value as object, limits.maxBytes)) return undefined;
     if (visit(value, 0, w)) return undefined;
   } catch (err) {
-    // A throwing getter or Proxy trap: JSON.stringify would throw too.
-    return `a value that threw while being read (${err instanceof Error ? err.message : 'non-Error'})`;
+    return threw(err);
   }
   const path = w.path ?? [];
   const ancestors = w.ancestors ?? [];
   if (w.deep && ancestors.includes(w.deep)) return `a cyclic reference at ${pathOf(path.slice(backEdge(ancestors, w.deep)))}`;
   const reason = w.reason === 'too large' ? `too large (over ${limits.maxBytes} bytes)` : w.reason;
   return path.length === 0 ? reason : `${reason} at ${pathOf(path)}`;
+}
+
+/** A throwing getter or Proxy trap: JSON.stringify would throw too. */
+function threw(err: unknown): string {
+  return `a value that threw while being read (${err instanceof Error ? err.message : 'non-Error'})`;
 }
 
 /**
