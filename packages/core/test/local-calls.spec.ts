@@ -2,7 +2,7 @@
  * memory://'s in-process fast path (src/transport/memory/local-calls.ts): a mapper and an agent on
  * the same bus call each other without the bus, and nothing else a user relies on changes.
  */
-import { MemoryTransport, NaniteError, defineActor, type Observer, type RequestContext } from '../src';
+import { Agent, Mapper, MemoryTransport, NaniteError, defineActor, type AgentBoundPacket, type AgentLink, type Observer, type ReplyPacket, type RequestContext, type SendOptions, type Transport } from '../src';
 import { decodePacket } from '../src/protocol/decode';
 import { MemoryBus } from '../src/transport/memory/memory-bus';
 import { TestCluster, flush } from './helpers';
@@ -172,7 +172,7 @@ test('a request the raw transport API hands over is still validated on the fast 
 test('a reply the raw agent link API hands over is still validated on the fast path', async () => {
   const raw = c.transport();
   await raw.connect();
-  const link = await raw.openAgent('raw-agent', { onPacket: (_p, settle) => settle(), onLocalRequest: (_p, settle) => settle(), onMalformed: () => undefined }, {});
+  const link = await raw.openAgent('raw-agent', { onPacket: (_p, settle) => settle(), onLocalRequest: (_p, settle) => settle(), onMalformed: () => undefined }, { prefetch: 1 });
   const m = await c.startedMapper();
   link.reply(m.identity, { v: 1, type: 'result', id: -1, from: 'raw-agent', ok: true, result: 1 });
   link.reply(m.identity, { v: 1, type: 'result', id: 1, from: '', ok: true, result: 1 });
@@ -200,6 +200,42 @@ test('the packets handed over unvalidated are those Nanite built, and they would
   } finally {
     toAgent.mockRestore();
     toMapper.mockRestore();
+  }
+});
+
+test('a wrapped link (spread, derived or a Proxy) is never bypassed by the own entries', async () => {
+  const inner = c.transport();
+  const sent: string[] = [];
+  const replied: string[] = [];
+  const t: Transport = {
+    url: inner.url,
+    connect: () => inner.connect(),
+    close: () => inner.close(),
+    // A Proxy forwards every property, the own entry's symbol too: that entry must refuse to serve it.
+    openMapper: async (id, sink) => {
+      const link = await inner.openMapper(id, sink);
+      return new Proxy(link, { get: (target, key) => (key === 'send' ? (agent: string, packet: AgentBoundPacket, o?: SendOptions) => { sent.push(packet.type); target.send(agent, packet, o); } : Reflect.get(target, key) as unknown) });
+    },
+    // Derived from the link (its prototype): the own entry is inherited, and must refuse too.
+    openAgent: async (identity, sink, options) => {
+      const link = await inner.openAgent(identity, sink, options);
+      return Object.assign(Object.create(link) as AgentLink, { reply: (mapper: string, packet: ReplyPacket) => { replied.push(packet.type); link.reply(mapper, packet); } });
+    },
+  };
+  const a = new Agent({ transport: t, identity: 'a', logger: c.logger, actors: [defineActor('x', { y: (n: unknown) => n })] });
+  const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0 });
+  try {
+    await a.start();
+    await m.start();
+    await m.waitForAgents({ route: '/x/y' });
+    sent.length = 0;
+    await expect(m.request('/x/y', 1)).resolves.toBe(1);
+    expect(sent).toEqual(['request']);
+    expect(replied).toEqual(['result']);
+    expect(inner.localCalls).toBe(1); // still the fast path, through the wrappers' own methods
+  } finally {
+    await m.close();
+    await a.stop();
   }
 });
 

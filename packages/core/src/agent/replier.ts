@@ -90,7 +90,7 @@ export class Replier {
     const own = link?.[replyOwnResult];
     if (own === undefined) return this.send(p, packet);
     try {
-      own.call(link, p.replyTo, packet);
+      if (!own.call(link, p.replyTo, packet)) return this.send(p, packet);
       this.lost.endBurst();
       return undefined;
     } catch (err) {

@@ -282,8 +282,7 @@ export class Dispatcher {
       // A packet this dispatcher built goes through the transport's own entry when it has one
       // (memory://: not re-validated on receipt, no options object; see transport/own-link.ts).
       const own = link[sendOwnRequest];
-      if (own !== undefined) own.call(link, agent.identity, p.packet, now);
-      else link.send(agent.identity, p.packet, sendOptions(p, persistent, now, left));
+      if (own === undefined || !own.call(link, agent.identity, p.packet, now)) link.send(agent.identity, p.packet, sendOptions(p, persistent, now, left));
     } catch (err) {
       this.fail(p, err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { message: 'Could not send the request', cause: err }));
     } finally {

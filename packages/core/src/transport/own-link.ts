@@ -22,15 +22,27 @@ export const sendOwnRequest: unique symbol = Symbol('nanite.sendOwnRequest');
 export const replyOwnResult: unique symbol = Symbol('nanite.replyOwnResult');
 
 /**
+ * Puts `entry` on `link` under `key`, not enumerable: a wrapper built by spreading the link or
+ * `Object.assign` does not get it, so its own `send` / `reply` is used. An entry answers only for
+ * the link it was made for: called on anything else (a Proxy of the link, an object derived from
+ * it) it returns false, and the caller goes through the public method, so a wrapper is never bypassed.
+ */
+export function offerOwnEntry<L extends MapperLink | AgentLink>(link: L, key: typeof sendOwnRequest | typeof replyOwnResult, entry: (this: unknown, to: string, packet: never, now: number) => boolean): void {
+  Object.defineProperty(link, key, { value: entry, enumerable: false, writable: false, configurable: false });
+}
+
+/**
  * A mapper link that takes the dispatcher's own requests. Offered only by transports for which
  * `SendOptions` other than `now` mean nothing (memory://: no broker, no ttl, no acknowledgements).
  * `now`: the dispatcher's fresh `Date.now()`, the time of receipt of a request handed over synchronously.
  */
 export interface OwnMapperLink extends MapperLink {
-  [sendOwnRequest]?(agent: string, packet: RequestPacket, now: number): void;
+  /** False when not handled (called on another object than its link): send through `send()`. */
+  [sendOwnRequest]?(agent: string, packet: RequestPacket, now: number): boolean;
 }
 
 /** An agent link that takes the replier's own successful results. */
 export interface OwnAgentLink extends AgentLink {
-  [replyOwnResult]?(mapper: string, packet: ResultPacket): void;
+  /** False when not handled (called on another object than its link): reply through `reply()`. */
+  [replyOwnResult]?(mapper: string, packet: ResultPacket): boolean;
 }

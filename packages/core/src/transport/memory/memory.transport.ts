@@ -18,7 +18,7 @@ import { NaniteError } from '../../errors';
 import { decodePacket } from '../../protocol/decode';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
-import { replyOwnResult, sendOwnRequest, type OwnAgentLink, type OwnMapperLink } from '../own-link';
+import { offerOwnEntry, replyOwnResult, sendOwnRequest, type OwnAgentLink, type OwnMapperLink } from '../own-link';
 import type { GossipLink, GossipSink, GossipTransport } from '../gossip';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Transport } from '../transport';
 import { localFromUrl } from './local-calls';
@@ -157,17 +157,22 @@ export class MemoryTransport implements Transport, GossipTransport {
         assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toMapper(mapper, packet, this.local);
       },
-      // The replier's own results (own-link.ts): the result is still wire-checked, the envelope not re-validated.
-      [replyOwnResult]: (mapper: string, packet: ResultPacket) => {
-        assertWireSafe(packet, this.limits);
-        if (this.reachable) bus.toMapper(mapper, packet, this.local, true);
-      },
       pause: async () => bus.pauseAgent(identity, guarded),
       close: async () => {
         bus.detachAgent(identity, guarded);
         this.links.delete(link);
       },
     };
+    // The replier's own results (own-link.ts): the result is still wire-checked, the envelope not re-validated.
+    const replyOwn = (mapper: string, packet: ResultPacket): void => {
+      assertWireSafe(packet, this.limits);
+      if (this.reachable) bus.toMapper(mapper, packet, this.local, true);
+    };
+    offerOwnEntry(link, replyOwnResult, function (this: unknown, mapper: string, packet: ResultPacket): boolean {
+      if (this !== link) return false;
+      replyOwn(mapper, packet);
+      return true;
+    });
     this.links.set(link, sink);
     return link;
   }
@@ -199,12 +204,6 @@ export class MemoryTransport implements Transport, GossipTransport {
         assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, options?.now);
       },
-      // The dispatcher's own requests (own-link.ts): the payload is still wire-checked, the envelope
-      // not re-validated; SendOptions other than `now` mean nothing here, so none is built.
-      [sendOwnRequest]: (agent: string, packet: RequestPacket, now: number) => {
-        assertWireSafe(packet, this.limits);
-        if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, now, true);
-      },
       broadcast: (packet: AgentBroadcastPacket) => {
         if (packet.type === 'survey') assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toAllAgents(packet);
@@ -214,6 +213,17 @@ export class MemoryTransport implements Transport, GossipTransport {
         this.links.delete(link);
       },
     };
+    // The dispatcher's own requests (own-link.ts): the payload is still wire-checked, the envelope
+    // not re-validated; SendOptions other than `now` mean nothing here, so none is built.
+    const sendOwn = (agent: string, packet: RequestPacket, now: number): void => {
+      assertWireSafe(packet, this.limits);
+      if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, now, true);
+    };
+    offerOwnEntry(link, sendOwnRequest, function (this: unknown, agent: string, packet: RequestPacket, now: number): boolean {
+      if (this !== link) return false;
+      sendOwn(agent, packet, now);
+      return true;
+    });
     this.links.set(link, sink);
     return link;
   }
