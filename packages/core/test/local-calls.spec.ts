@@ -2,7 +2,9 @@
  * memory://'s in-process fast path (src/transport/memory/local-calls.ts): a mapper and an agent on
  * the same bus call each other without the bus, and nothing else a user relies on changes.
  */
-import { MemoryTransport, NaniteError, defineActor, type Observer, type RequestContext } from '../src';
+import { Agent, Mapper, MemoryTransport, NaniteError, defineActor, type AgentBoundPacket, type AgentLink, type Observer, type ReplyPacket, type RequestContext, type SendOptions, type Transport } from '../src';
+import { decodePacket } from '../src/protocol/decode';
+import { MemoryBus } from '../src/transport/memory/memory-bus';
 import { TestCluster, flush } from './helpers';
 
 let c: TestCluster;
@@ -165,6 +167,95 @@ test('a request the raw transport API hands over is still validated on the fast 
   expect(agent.stats.malformed).toBe(1);
   expect(near.localCalls).toBe(0);
   await raw.close();
+});
+
+test('a reply the raw agent link API hands over is still validated on the fast path', async () => {
+  const raw = c.transport();
+  await raw.connect();
+  const link = await raw.openAgent('raw-agent', { onPacket: (_p, settle) => settle(), onLocalRequest: (_p, settle) => settle(), onMalformed: () => undefined }, { prefetch: 1 });
+  const m = await c.startedMapper();
+  link.reply(m.identity, { v: 1, type: 'result', id: -1, from: 'raw-agent', ok: true, result: 1 });
+  link.reply(m.identity, { v: 1, type: 'result', id: 1, from: '', ok: true, result: 1 });
+  expect(m.stats.malformed).toBe(2);
+  await link.close();
+  await raw.close();
+});
+
+test('the packets handed over unvalidated are those Nanite built, and they would pass validation', async () => {
+  // Spies on the bus: what the dispatcher and the replier hand over through their own entry (own-link.ts).
+  const toAgent = jest.spyOn(MemoryBus.prototype, 'toAgent');
+  const toMapper = jest.spyOn(MemoryBus.prototype, 'toMapper');
+  try {
+    const near = c.transport();
+    await c.agent({ identity: 'near', actors: [defineActor('t', { echo: (p: unknown) => p, fail: () => { throw new NaniteError('NANITE_ERR_HANDLER', { message: 'no', data: { a: 1 } }); } })] }, near).start();
+    const m = await c.startedMapper();
+    await m.request('/t/echo', { a: 1 });
+    await m.request('/t/echo', [1, 'x'], { hops: 2, traceId: 't-1', traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, timeout: 1_000, deadline: Date.now() + 500, tags: [], target: 'near' });
+    await m.call('/t/echo', 'x', { timeout: 0 });
+    await expect(m.request('/t/fail')).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER' });
+    const own = [...toAgent.mock.calls.filter((call) => call[5] === true).map((call) => call[2]), ...toMapper.mock.calls.filter((call) => call[3] === true).map((call) => call[1])];
+    expect(own.length).toBe(4 + 3); // four requests, three results (the error reply goes the public way)
+    for (const packet of own) expect(decodePacket(packet)).toMatchObject({ ok: true });
+    expect(near.localCalls).toBe(4);
+  } finally {
+    toAgent.mockRestore();
+    toMapper.mockRestore();
+  }
+});
+
+test('a wrapped link (spread, derived or a Proxy) is never bypassed by the own entries', async () => {
+  const inner = c.transport();
+  const sent: string[] = [];
+  const replied: string[] = [];
+  const t: Transport = {
+    url: inner.url,
+    connect: () => inner.connect(),
+    close: () => inner.close(),
+    // A Proxy forwards every property, the own entry's symbol too: that entry must refuse to serve it.
+    openMapper: async (id, sink) => {
+      const link = await inner.openMapper(id, sink);
+      return new Proxy(link, { get: (target, key) => (key === 'send' ? (agent: string, packet: AgentBoundPacket, o?: SendOptions) => { sent.push(packet.type); target.send(agent, packet, o); } : Reflect.get(target, key) as unknown) });
+    },
+    // Derived from the link (its prototype): the own entry is inherited, and must refuse too.
+    openAgent: async (identity, sink, options) => {
+      const link = await inner.openAgent(identity, sink, options);
+      return Object.assign(Object.create(link) as AgentLink, { reply: (mapper: string, packet: ReplyPacket) => { replied.push(packet.type); link.reply(mapper, packet); } });
+    },
+  };
+  const a = new Agent({ transport: t, identity: 'a', logger: c.logger, actors: [defineActor('x', { y: (n: unknown) => n })] });
+  const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0 });
+  try {
+    await a.start();
+    await m.start();
+    await m.waitForAgents({ route: '/x/y' });
+    sent.length = 0;
+    await expect(m.request('/x/y', 1)).resolves.toBe(1);
+    expect(sent).toEqual(['request']);
+    expect(replied).toEqual(['result']);
+    expect(inner.localCalls).toBe(1); // still the fast path, through the wrappers' own methods
+  } finally {
+    await m.close();
+    await a.stop();
+  }
+});
+
+test('what would be a malformed packet is refused at intake, on every transport', async () => {
+  await c.agent({ identity: 'near', actors: [defineActor('t', { ok: () => 1 })] }).start();
+  const m = await c.startedMapper();
+  for (const hops of [-1, 1.5, Number.NaN]) await expect(m.request('/t/ok', null, { hops })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+  await expect(m.request('/t/ok', null, { traceId: 5 as unknown as string })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+  await expect(m.request('/t/ok', null, { hops: 3 })).resolves.toBe(1);
+});
+
+test.each([['the fast path', true], ['the bus (local=off)', false]])('an unencodable flat payload or result is NANITE_ERR_PAYLOAD at once through %s', async (_name, local) => {
+  const t = local ? c.transport() : remote();
+  await c.agent({ identity: 'a', actors: [defineActor('t', { echo: (p: unknown) => p, bad: () => ({ a: 1, f: () => 1 }), badList: () => [1, 2n] })] }, t).start();
+  const m = await c.startedMapper();
+  await expect(m.request('/t/echo', { a: 1, b: 2n })).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD', message: expect.stringMatching(/BigInt at \$\.b/) });
+  await expect(m.request('/t/echo', [Symbol('s')])).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD' });
+  await expect(m.request('/t/bad')).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD', message: expect.stringMatching(/function at \$\.f/) });
+  await expect(m.request('/t/badList')).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD', message: expect.stringMatching(/BigInt at \$\[1\]/) });
+  await expect(m.request('/t/echo', { a: 1, b: 'two' })).resolves.toEqual({ a: 1, b: 'two' });
 });
 
 async function until(check: () => boolean, timeout = 5_000): Promise<void> {

@@ -50,9 +50,20 @@ describe('memory:// and the JSON serializer agree', () => {
     ['function', [() => 1]],
     ['too deep', nest(5_000)],
     ['fine', { a: [1, 'two', null, { b: true }] }],
+    // Small flat values take a pre-check before the walk (wire-safety.ts flatFits): same verdicts.
+    ['flat fine', { a: 1, b: 'two', c: null, d: true, e: undefined }],
+    ['flat array fine', [1, 'two', null, false]],
+    ['BigInt in a flat object', { a: 1, b: 2n }],
+    ['BigInt in a null-prototype object', Object.assign(Object.create(null) as object, { a: 1n })],
+    ['function in a flat array', [1, 'x', () => 1]],
+    ['symbol in a flat object', { a: Symbol('s') }],
+    ['own toJSON that throws', { a: 1, toJSON: () => { throw new Error('no'); } }],
+    ['toJSON on a flat array', Object.assign([1, 2], { toJSON: () => 3n })],
+    ['getter that throws', Object.defineProperty({ a: 1 }, 'b', { enumerable: true, get: () => { throw new Error('getter'); } })],
+    ['Proxy whose traps throw', new Proxy({ a: 1 }, { getPrototypeOf: () => { throw new Error('trap'); }, ownKeys: () => { throw new Error('trap'); } })],
   ];
 
-  test.each(cases)('%s', async (_name, payload) => {
+  test.each(cases)('%s', async (name, payload) => {
     const json = new JsonSerializer();
     const registry = new MemoryBusRegistry();
     const t = new MemoryTransport({ name: 'agree', registry });
@@ -62,8 +73,37 @@ describe('memory:// and the JSON serializer agree', () => {
     const viaJson = outcome(() => json.encode(request(payload)));
     const viaMemory = outcome(() => link.send('nobody', request(payload)));
     expect(viaMemory).toEqual(viaJson);
+    expect(viaJson === 'ok').toBe(name.includes('fine'));
     if (viaJson !== 'ok') expect(viaJson).toMatchObject({ code: 'NANITE_ERR_PAYLOAD' });
     await t.close();
+  });
+
+  test('a flat value over the size limit is refused by both, like a nested one', async () => {
+    const registry = new MemoryBusRegistry();
+    const t = new MemoryTransport({ name: 'agree-size', registry, wireLimits: { maxBytes: 40 } });
+    await t.connect();
+    const link = await t.openMapper('m', { onPacket: () => undefined, onMalformed: () => undefined, onUndeliverable: () => undefined });
+    const json = new JsonSerializer({ limits: { maxBytes: 40 } });
+    for (const payload of [{ a: 'x'.repeat(40) }, ['x'.repeat(40)], { ['k'.repeat(40)]: 1 }]) {
+      expect(() => json.encode(request(payload))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_PAYLOAD' }));
+      expect(() => link.send('nobody', request(payload))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_PAYLOAD', message: expect.stringMatching(/too large/) }));
+    }
+    expect(() => link.send('nobody', request({ a: 'x'.repeat(10) }))).not.toThrow();
+    await t.close();
+  });
+
+  test('the flat pre-check and the full walk count the same bytes (any flat value, any limit)', () => {
+    // The same entries behind a prototype the pre-check does not take: the full walk decides.
+    const walked = (v: object): object => Object.assign(Object.create(Object.create(Object.prototype) as object) as object, v);
+    const primitive = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.string({ maxLength: 30 }));
+    fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 8 }), primitive, { maxKeys: 20 }), fc.integer({ min: 0, max: 300 }), (d, maxBytes) => {
+      const limits = { maxDepth: 128, maxBytes };
+      expect(wireFault(d, limits)).toBe(wireFault(walked(d), limits));
+    }));
+    fc.assert(fc.property(fc.array(primitive, { maxLength: 20 }), fc.integer({ min: 0, max: 300 }), (a, maxBytes) => {
+      const limits = { maxDepth: 128, maxBytes };
+      expect(wireFault(a, limits)).toBe(wireFault(Object.setPrototypeOf([...a], Object.create(Array.prototype) as object), limits));
+    }));
   });
 
   test('the JSON serializer measures the exact encoded size', () => {

@@ -127,7 +127,8 @@ export class Agent {
       logger: this.logger,
       link: () => this.link,
       routes: () => [...this.handlers.values()].map((r) => ({ route: r.route, idempotent: r.idempotent })),
-      load: () => ({ inFlight: this.runner.running, queued: this.runner.queued }),
+      inFlight: () => this.runner.running,
+      queued: () => this.runner.queued,
       node: () => this.transport.node,
       rejoin: () => Date.now() < this.rejoinUntil,
     });

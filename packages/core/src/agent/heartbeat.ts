@@ -19,8 +19,10 @@ export interface HeartbeatSource {
   readonly logger: Logger;
   link(): AgentLink | undefined;
   routes(): RouteInfo[];
-  /** Handlers running and requests waiting now. */
-  load(): { inFlight: number; queued: number };
+  /** Handlers running now. */
+  inFlight(): number;
+  /** Requests waiting for a free slot now. */
+  queued(): number;
   /** The broker node the transport is on now (clusters), if it has one. */
   node?(): string | undefined;
   /** True while Registers should ask to be re-admitted after a retire (`rejoin`). */
@@ -74,7 +76,7 @@ export class Heartbeat {
 
   private ping(): void {
     const node = this.src.node?.();
-    this.send({ v: 1, type: 'ping', identity: this.src.identity, status: this.status(), inFlight: this.src.load().inFlight, ...(node ? { node } : {}) });
+    this.send({ v: 1, type: 'ping', identity: this.src.identity, status: this.status(), inFlight: this.src.inFlight(), ...(node ? { node } : {}) });
   }
 
   private send(packet: HeartbeatPacket): void {
@@ -101,7 +103,8 @@ export class Heartbeat {
    * the event-loop utilisation of the last heartbeat (sampling it per reply would cost more than the reply).
    */
   current(): number {
-    const { inFlight, queued } = this.src.load();
+    const inFlight = this.src.inFlight();
+    const queued = this.src.queued();
     // The default cannot throw: no info object, no guard (this runs once per reply).
     if (this.src.status === defaultStatus) return Math.max((inFlight + queued) / this.src.concurrency, this.lastElu);
     const info: StatusInfo = { inFlight, queued, concurrency: this.src.concurrency, eventLoopUtilization: this.lastElu };

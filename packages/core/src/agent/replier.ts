@@ -8,6 +8,7 @@ import type { Logger } from '../internal/logger';
 import { requestLogIds } from '../observability/trace-context';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import { isPayloadError } from '../protocol/wire-safety';
+import { replyOwnResult, type OwnAgentLink } from '../transport/own-link';
 import type { AgentLink } from '../transport/transport';
 
 /** Owns nothing but two burst logs: values that cannot cross the wire, replies the transport refused. */
@@ -45,7 +46,7 @@ export class Replier {
   result(p: RequestPacket, value: unknown): NaniteError | undefined {
     if (p.type === 'push') return undefined;
     // The status goes in the literal (not added later) so every result packet has one shape.
-    const err = this.send(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value, status: this.status?.() });
+    const err = this.sendResult(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value, status: this.status?.() });
     if (err === undefined) return undefined;
     if (!isPayloadError(err)) {
       this.lose(p, err);
@@ -78,6 +79,23 @@ export class Replier {
     }
     this.lose(p, err);
     return undefined;
+  }
+
+  /**
+   * A successful result this replier built: through the transport's own entry when it has one
+   * (memory://: not re-validated on receipt; see transport/own-link.ts). Returns what it threw.
+   */
+  private sendResult(p: RequestPacket, packet: ResultPacket): unknown {
+    const link = this.link() as OwnAgentLink | undefined;
+    const own = link?.[replyOwnResult];
+    if (own === undefined) return this.send(p, packet);
+    try {
+      if (!own.call(link, p.replyTo, packet)) return this.send(p, packet);
+      this.lost.endBurst();
+      return undefined;
+    } catch (err) {
+      return err;
+    }
   }
 
   /** Returns what `reply()` threw, if anything. */

@@ -7,6 +7,7 @@ import { RequestIdPool } from '../internal/ids';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import type { ChunkPacket, CreditPacket } from '../protocol/stream-packets';
 import type { RequestInfo, Selector } from '../selectors/selector';
+import { sendOwnRequest, type OwnMapperLink } from '../transport/own-link';
 import type { SendOptions } from '../transport/transport';
 import { AgentWait } from './agent-wait';
 import { filterCandidates } from './candidates';
@@ -14,17 +15,19 @@ import type { Dispatch, DispatchContext } from './dispatch.types';
 import { fanOut, type FanOutContext } from './fan-out';
 import { abortedError, notSentError, timeoutError } from './mapper-errors';
 import type { FanOut } from './mapper.options';
-import { pickAgents } from './pick-agents';
+import { pickAgent, pickAgents } from './pick-agents';
 import { PendingRequest, type PendingCallbacks } from './pending-request';
 import { PendingTable } from './pending-table';
 import { Pusher, type PushDispatch } from './pusher';
-import type { AgentRecord } from './registry';
+import { AgentRecord } from './registry';
 
 /** Routes requests for one mapper; owns the pending table. */
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
   private readonly ids = new RequestIdPool();
-  private readonly idTaken = (id: number): boolean => this.pending.get(id) !== undefined || this.sending?.packet.id === id || this.pusher.sent.has(id);
+  // Empty tables are not searched: requests answered in-process during their send never enter them.
+  private readonly idTaken = (id: number): boolean =>
+    (this.pending.size !== 0 && this.pending.get(id) !== undefined) || this.sending?.packet.id === id || (this.pusher.sent.size !== 0 && this.pusher.sent.has(id));
   private readonly wait: AgentWait;
   private readonly pusher: Pusher;
   private readonly fanOutContext: FanOutContext;
@@ -223,6 +226,14 @@ export class Dispatcher {
     return picked.error;
   }
 
+  /** {@link Dispatcher.pick} of one agent; `undefined` when the selector chose none. */
+  private pickOne(selector: Selector, candidates: readonly AgentRecord[], info: RequestInfo): AgentRecord | NaniteError | undefined {
+    const picked = pickAgent(selector, candidates, info);
+    if (picked === undefined || picked instanceof AgentRecord) return picked;
+    this.ctx.faults.record('selectorFaults', `selector-${picked.kind}`, { route: info.route, err: picked.error.cause }, picked.error.message);
+    return picked.error;
+  }
+
   /** Picks an agent (excluding those tried) and sends; parks, waits or fails when none is left. */
   private send(p: PendingRequest, persistent: boolean, now = Date.now()): void {
     if (p.deadline > 0 && p.deadline <= now) {
@@ -230,13 +241,13 @@ export class Dispatcher {
       return;
     }
     const candidates = filterCandidates(this.ctx.registry.serving(p.route), p.tags, p.target, p.tried);
-    const picked = candidates.length === 0 ? [] : this.pick(p.selector, candidates, p, false);
+    const picked = candidates.length === 0 ? undefined : this.pickOne(p.selector, candidates, p);
     if (picked instanceof NaniteError) {
       this.fail(p, picked);
       return;
     }
-    if (picked.length > 0) {
-      this.sendTo(p, picked[0]!, persistent, now);
+    if (picked !== undefined) {
+      this.sendTo(p, picked, persistent, now);
       return;
     }
     const link = this.ctx.link();
@@ -264,13 +275,14 @@ export class Dispatcher {
     p.agent = agent;
     p.attempts++;
     agent.pending++;
-    const options: SendOptions = { persistent, now };
-    if (p.delivery !== undefined) options.delivery = p.delivery;
-    if (left > 0) options.ttl = left;
+    const link = this.ctx.link() as OwnMapperLink;
     const outer = this.sending;
     this.sending = p;
     try {
-      this.ctx.link()!.send(agent.identity, p.packet, options);
+      // A packet this dispatcher built goes through the transport's own entry when it has one
+      // (memory://: not re-validated on receipt, no options object; see transport/own-link.ts).
+      const own = link[sendOwnRequest];
+      if (own === undefined || !own.call(link, agent.identity, p.packet, now)) link.send(agent.identity, p.packet, sendOptions(p, persistent, now, left));
     } catch (err) {
       this.fail(p, err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { message: 'Could not send the request', cause: err }));
     } finally {
@@ -318,4 +330,11 @@ export class Dispatcher {
   private fail(p: PendingRequest, error: NaniteError): void {
     if (this.pending.complete(p)) p.callbacks.reject(error);
   }
+}
+
+function sendOptions(p: PendingRequest, persistent: boolean, now: number, left: number): SendOptions {
+  const options: SendOptions = { persistent, now };
+  if (p.delivery !== undefined) options.delivery = p.delivery;
+  if (left > 0) options.ttl = left;
+  return options;
 }

@@ -28,6 +28,7 @@ import { checkHops, shuttingDownError } from './mapper-errors';
 import { receive, route, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
+import type { AgentBoundPacket } from '../protocol/packets';
 import type { PendingCallbacks } from './pending-request';
 import type { TypedMapper } from './typed-mapper';
 import { Registry, type AgentRecord } from './registry';
@@ -36,7 +37,7 @@ import type { SurveyRun } from './survey-run';
 import type { SurveyOptions } from './survey.options';
 import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
-import { toDispatch, type IntakeLimits } from './request-intake';
+import { NO_OPTIONS, toDispatch, type IntakeLimits } from './request-intake';
 import { ResultStream, type ResultStreamHost } from './result-stream';
 import { prepareUpload } from './upload-sender';
 import type { StreamHooks, StreamOptions } from './stream.options';
@@ -77,6 +78,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly observers: MapperObservers;
   private readonly o: Required<Omit<MapperOptions, 'transport' | 'direct' | 'identity' | 'selector' | 'logger' | 'agentTimeout' | 'maxAgents' | 'roster' | 'observers' | 'security'>> & { agentTimeout: number | undefined };
   private link: MapperLink | undefined;
+  /** An upload's chunks go out through the link (one closure for every request, not one each). */
+  private readonly uploadSend = (agent: string, packet: AgentBoundPacket): void => this.link?.send(agent, packet);
   private readonly rosterPart: MapperRoster | undefined;
   private reaper: NodeJS.Timeout | undefined;
   private state: State = 'idle';
@@ -268,7 +271,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   /** Sends a request and resolves with its result. With `selector: 'all'`, resolves with one outcome per agent. */
   request<R = unknown>(route: string, payload: unknown, options: MapperRequestOptions & { selector: 'all' }): Promise<FanOut<R>>;
   request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R>;
-  request<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = {}): Promise<R | FanOut<R>> {
+  request<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = NO_OPTIONS): Promise<R | FanOut<R>> {
     return new Promise<R | FanOut<R>>((resolve, reject) => {
       // The promise's own resolve takes the result (extra arguments are ignored): no wrapper closures on the hot path.
       const settle = resolve as (value: unknown) => void;
@@ -277,7 +280,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /** Like `request()`, and tells which agent answered and after how many attempts. Takes single-agent selectors only. */
-  call<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = {}): Promise<Reply<R>> {
+  call<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = NO_OPTIONS): Promise<Reply<R>> {
     return new Promise<Reply<R>>((resolve, reject) => {
       this.dispatch(route, payload, options, {
         resolve: (result, agent, attempts) => resolve({ result: result as R, agent, attempts }),
@@ -379,7 +382,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     try {
       this.assertRunning();
       d = toDispatch(route, payload, options, this.intake, fanOut !== undefined);
-      cb = prepareUpload(d, cb, this.identity, (agent, packet) => this.link?.send(agent, packet));
+      cb = prepareUpload(d, cb, this.identity, this.uploadSend);
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;

@@ -7,6 +7,8 @@ import { abortedError, checkHops } from './mapper-errors';
 import type { MapperRequestOptions } from './mapper.options';
 
 const NO_TAGS: readonly string[] = [];
+/** The options of a request given none: shared (frozen: nothing writes a caller's options), not one object per call. */
+export const NO_OPTIONS: MapperRequestOptions = Object.freeze({});
 
 /** The mapper's defaults and limits a request is checked against. */
 export interface IntakeLimits {
@@ -22,7 +24,12 @@ export interface IntakeLimits {
  * refuses fan-out selectors (`call()`), before anything runs.
  */
 export function toDispatch(route: string, payload: unknown, options: MapperRequestOptions, limits: IntakeLimits, fanOut: boolean): Dispatch {
-  checkHops(options.hops ?? 0, limits.maxHops);
+  const hops = options.hops ?? 0;
+  // Every protocol field of the packet is checked here, so the dispatcher's own packets need no
+  // decoding on an in-process hand-over (transport/own-link.ts); over a wire they were malformed.
+  if (!Number.isInteger(hops) || hops < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `hops must be a non-negative integer, got ${String(hops)}` });
+  if (options.traceId !== undefined && typeof options.traceId !== 'string') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'traceId must be a string' });
+  checkHops(hops, limits.maxHops);
   checkTraceParent(options.traceparent);
   if (options.signal?.aborted) throw abortedError(options.signal);
   let timeout = options.timeout ?? limits.timeout;

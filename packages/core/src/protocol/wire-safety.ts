@@ -111,6 +111,43 @@ function pathOf(keys: ReadonlyArray<string | number>): string {
   return out;
 }
 
+/** Entries a flat value may have for {@link flatFits}; bigger ones take the full walk. */
+const FLAT_MAX = 16;
+
+/**
+ * True when `o` is certainly fine: a plain object (prototype `Object.prototype` or none) or a
+ * plain array, without `toJSON`, of at most {@link FLAT_MAX} entries, each a number, boolean, null,
+ * undefined or string, within `maxBytes` counted as {@link visit} counts them. False means only
+ * "not sure": the full walk decides (and reports where the fault is). Its entries sit at depth 1,
+ * below any `maxDepth` of 1 or more. May throw (a Proxy trap, a getter): the caller catches it.
+ */
+function flatFits(o: object, maxBytes: number): boolean {
+  let budget = maxBytes - 2;
+  if (Array.isArray(o)) {
+    if (Object.getPrototypeOf(o) !== Array.prototype || o.length > FLAT_MAX || typeof (o as { toJSON?: unknown }).toJSON === 'function') return false;
+    for (let i = 0; i < o.length; i++) {
+      const v: unknown = o[i];
+      if (typeof v === 'string') budget -= v.length + 2;
+      else if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) budget -= 1;
+      else if (v !== null) return false;
+    }
+    return budget >= 0;
+  }
+  const proto: unknown = Object.getPrototypeOf(o);
+  if ((proto !== Object.prototype && proto !== null) || typeof (o as { toJSON?: unknown }).toJSON === 'function') return false;
+  let n = 0;
+  for (const k in o) {
+    if (++n > FLAT_MAX) return false;
+    if (!hasOwn.call(o, k)) continue;
+    const v: unknown = (o as Record<string, unknown>)[k];
+    budget -= k.length + 4;
+    if (typeof v === 'string') budget -= v.length + 2;
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) budget -= 1;
+    else if (v !== null) return false;
+  }
+  return budget >= 0;
+}
+
 /**
  * Why `value` cannot cross the wire (e.g. `"a BigInt at $.total"`), or `undefined` when it can.
  * Never throws. `undefined` values, `NaN` and `Map`s are not faults: JSON carries them lossily.
@@ -120,18 +157,30 @@ export function wireFault(value: unknown, limits: WireLimits = DEFAULT_WIRE_LIMI
   const t = typeof value;
   if (value === null || t === 'number' || t === 'boolean' || t === 'undefined') return undefined;
   if (t === 'string') return (value as string).length + 2 <= limits.maxBytes ? undefined : `too large (over ${limits.maxBytes} bytes)`;
+  // Then small flat plain objects and arrays ({a: 1, b: 'x'}, [1, 2]): one loop, no walk state.
+  if (t === 'object' && limits.maxDepth >= 1) {
+    try {
+      if (flatFits(value as object, limits.maxBytes)) return undefined;
+    } catch (err) {
+      return threw(err);
+    }
+  }
   const w: Walk = { budget: limits.maxBytes, maxDepth: limits.maxDepth, reason: '', deep: undefined, path: undefined, ancestors: undefined };
   try {
     if (visit(value, 0, w)) return undefined;
   } catch (err) {
-    // A throwing getter or Proxy trap: JSON.stringify would throw too.
-    return `a value that threw while being read (${err instanceof Error ? err.message : 'non-Error'})`;
+    return threw(err);
   }
   const path = w.path ?? [];
   const ancestors = w.ancestors ?? [];
   if (w.deep && ancestors.includes(w.deep)) return `a cyclic reference at ${pathOf(path.slice(backEdge(ancestors, w.deep)))}`;
   const reason = w.reason === 'too large' ? `too large (over ${limits.maxBytes} bytes)` : w.reason;
   return path.length === 0 ? reason : `${reason} at ${pathOf(path)}`;
+}
+
+/** A throwing getter or Proxy trap: JSON.stringify would throw too. */
+function threw(err: unknown): string {
+  return `a value that threw while being read (${err instanceof Error ? err.message : 'non-Error'})`;
 }
 
 /**

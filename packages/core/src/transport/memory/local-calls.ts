@@ -5,8 +5,10 @@
  * of their transports allow it (`local`, the default, with `copy: 'reference'`), a request the
  * mapper's dispatcher sends to such an agent is handed to the agent's job runner synchronously, and
  * every reply of that agent to that mapper goes straight back to the mapper's dispatcher: no
- * microtask hop and no bus in between, like Moleculer's local call. Packets are still validated on
- * receipt (the raw `MapperLink` / `AgentLink` API can send anything).
+ * microtask hop and no bus in between, like Moleculer's local call. Packets sent through the public
+ * `MapperLink.send` / `AgentLink.reply` are still validated on receipt (the raw API can send
+ * anything); the dispatcher's own requests and the replier's own results come through the
+ * unexported entries of ../own-link.ts and are not decoded again (why that is sound: there).
  *
  * What stays the same as over the wire: the mapper picks the agent (selectors see local and other
  * agents alike), tracks the request's deadline and cancellation, and counts it for its observers;

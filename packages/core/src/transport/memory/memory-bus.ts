@@ -7,21 +7,31 @@
  * handed over synchronously (local-calls.ts).
  */
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
-import type { AgentSink, MapperSink } from '../transport';
+import type { AgentSink, MapperSink, Settle } from '../transport';
 import { takesLocalPath } from './local-calls';
 import { MemoryGossipHub } from './memory-gossip';
 
 const noopSettle = (): void => undefined;
 
+/** A sink as the memory transport wraps it: its fast-path hooks also learn whether Nanite built the packet (own-link.ts). */
+export interface BusAgentSink extends AgentSink {
+  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined, own?: boolean): void;
+}
+
+/** See {@link BusAgentSink}. */
+export interface BusMapperSink extends MapperSink {
+  onLocalReply?(packet: ReplyPacket, own?: boolean): void;
+}
+
 interface AgentEntry {
-  sink: AgentSink;
+  sink: BusAgentSink;
   receiving: boolean;
 }
 
 /** A named in-process bus shared by every memory:// transport of the same name. */
 export class MemoryBus {
   private readonly agents = new Map<string, AgentEntry>();
-  private readonly mappers = new Map<string, MapperSink>();
+  private readonly mappers = new Map<string, BusMapperSink>();
   /** Mappers' gossip endpoints (the roster). */
   readonly gossip: MemoryGossipHub;
 
@@ -32,7 +42,7 @@ export class MemoryBus {
     this.gossip = new MemoryGossipHub(copy);
   }
 
-  attachAgent(identity: string, sink: AgentSink): void {
+  attachAgent(identity: string, sink: BusAgentSink): void {
     this.agents.set(identity, { sink, receiving: true });
   }
 
@@ -45,7 +55,7 @@ export class MemoryBus {
     if (this.agents.get(identity)?.sink === sink) this.agents.delete(identity);
   }
 
-  attachMapper(id: string, sink: MapperSink): void {
+  attachMapper(id: string, sink: BusMapperSink): void {
     this.mappers.set(id, sink);
   }
 
@@ -57,11 +67,14 @@ export class MemoryBus {
     return this.agents.size === 0 && this.mappers.size === 0 && this.gossip.empty;
   }
 
-  /** `local`: the sender allows the in-process fast path (see local-calls.ts); the agent's sink must offer it too. */
-  toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket, local = false, now?: number): void {
+  /**
+   * `local`: the sender allows the in-process fast path (see local-calls.ts); the agent's sink must
+   * offer it too. `own`: the dispatcher built the packet (transport/own-link.ts): not re-validated.
+   */
+  toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket, local = false, now?: number, own = false): void {
     const entry = this.agents.get(identity);
     if (local && entry !== undefined && entry.receiving && entry.sink.onLocalRequest !== undefined && takesLocalPath(packet)) {
-      entry.sink.onLocalRequest(packet, noopSettle, now);
+      entry.sink.onLocalRequest(packet, noopSettle, now, own);
       return;
     }
     // Stream packets still reach a draining agent: its running streams finish.
@@ -83,14 +96,14 @@ export class MemoryBus {
     }
   }
 
-  /** `local`: the sending agent allows the in-process fast path; the mapper's sink must offer it too. */
-  toMapper(id: string, packet: ReplyPacket, local = false): void {
+  /** `local`: the sending agent allows the in-process fast path; the mapper's sink must offer it too. `own`: the replier built it (not re-validated). */
+  toMapper(id: string, packet: ReplyPacket, local = false, own = false): void {
     const sink = this.mappers.get(id);
     // A mapper that went away no longer waits for anything: dropping matches a deleted reply queue.
     if (!sink) return;
     // Every reply of a local agent takes the same way, so a request's progress stays ahead of its result.
     if (local && sink.onLocalReply !== undefined) {
-      sink.onLocalReply(packet);
+      sink.onLocalReply(packet, own);
       return;
     }
     const p = this.copy(packet);

@@ -17,11 +17,12 @@
 import { NaniteError } from '../../errors';
 import { decodePacket } from '../../protocol/decode';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
-import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket } from '../../protocol/packets';
+import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
+import { offerOwnEntry, replyOwnResult, sendOwnRequest, type OwnAgentLink, type OwnMapperLink } from '../own-link';
 import type { GossipLink, GossipSink, GossipTransport } from '../gossip';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Transport } from '../transport';
 import { localFromUrl } from './local-calls';
-import { MemoryBus } from './memory-bus';
+import { MemoryBus, type BusAgentSink, type BusMapperSink } from './memory-bus';
 
 /** Options of {@link MemoryTransport}. */
 export interface MemoryTransportOptions {
@@ -123,7 +124,7 @@ export class MemoryTransport implements Transport, GossipTransport {
   async openAgent(identity: string, sink: AgentSink, _options: AgentLinkOptions): Promise<AgentLink> {
     const bus = this.requireBus();
     // Wrapped so fault injection (partition/sever) can drop what arrives.
-    const guarded: AgentSink = {
+    const guarded: BusAgentSink = {
       onPacket: (packet, settle) => {
         if (this.reachable) sink.onPacket(packet, settle);
         else settle();
@@ -132,20 +133,23 @@ export class MemoryTransport implements Transport, GossipTransport {
     };
     const onLocal = this.local ? sink.onLocalRequest : undefined;
     if (onLocal) {
-      guarded.onLocalRequest = (packet, settle, receivedAt) => {
+      guarded.onLocalRequest = (packet, settle, receivedAt, own) => {
         if (!this.reachable) return settle();
-        // Validated as off a wire: the raw MapperLink API can send anything.
-        const decoded = decodePacket(packet);
-        if (!decoded.ok) {
-          sink.onMalformed(decoded.reason);
-          return settle();
+        // Validated as off a wire: the raw MapperLink API can send anything. Not a request the
+        // dispatcher handed over through its own send (own-link.ts): Nanite built it from a checked intake.
+        if (own !== true) {
+          const decoded = decodePacket(packet);
+          if (!decoded.ok) {
+            sink.onMalformed(decoded.reason);
+            return settle();
+          }
         }
         this.localRequests++;
         onLocal.call(sink, packet, settle, receivedAt);
       };
     }
     bus.attachAgent(identity, guarded);
-    const link: AgentLink = {
+    const link: OwnAgentLink = {
       broadcast: (packet: HeartbeatPacket) => {
         if (this.reachable) bus.toAllMappers(packet);
       },
@@ -159,13 +163,23 @@ export class MemoryTransport implements Transport, GossipTransport {
         this.links.delete(link);
       },
     };
+    // The replier's own results (own-link.ts): the result is still wire-checked, the envelope not re-validated.
+    const replyOwn = (mapper: string, packet: ResultPacket): void => {
+      assertWireSafe(packet, this.limits);
+      if (this.reachable) bus.toMapper(mapper, packet, this.local, true);
+    };
+    offerOwnEntry(link, replyOwnResult, function (this: unknown, mapper: string, packet: ResultPacket): boolean {
+      if (this !== link) return false;
+      replyOwn(mapper, packet);
+      return true;
+    });
     this.links.set(link, sink);
     return link;
   }
 
   async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
     const bus = this.requireBus();
-    const guarded: MapperSink = {
+    const guarded: BusMapperSink = {
       onPacket: (packet) => {
         if (this.reachable) sink.onPacket(packet);
       },
@@ -176,15 +190,16 @@ export class MemoryTransport implements Transport, GossipTransport {
     };
     const onLocal = this.local ? sink.onLocalReply : undefined;
     if (onLocal) {
-      guarded.onLocalReply = (packet) => {
+      guarded.onLocalReply = (packet, own) => {
         if (!this.reachable) return;
+        if (own === true) return onLocal.call(sink, packet);
         const decoded = decodePacket(packet);
         if (decoded.ok) onLocal.call(sink, packet);
         else sink.onMalformed(decoded.reason);
       };
     }
     bus.attachMapper(id, guarded);
-    const link: MapperLink = {
+    const link: OwnMapperLink = {
       send: (agent: string, packet: AgentBoundPacket, options?: SendOptions) => {
         assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, options?.now);
@@ -198,6 +213,17 @@ export class MemoryTransport implements Transport, GossipTransport {
         this.links.delete(link);
       },
     };
+    // The dispatcher's own requests (own-link.ts): the payload is still wire-checked, the envelope
+    // not re-validated; SendOptions other than `now` mean nothing here, so none is built.
+    const sendOwn = (agent: string, packet: RequestPacket, now: number): void => {
+      assertWireSafe(packet, this.limits);
+      if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, now, true);
+    };
+    offerOwnEntry(link, sendOwnRequest, function (this: unknown, agent: string, packet: RequestPacket, now: number): boolean {
+      if (this !== link) return false;
+      sendOwn(agent, packet, now);
+      return true;
+    });
     this.links.set(link, sink);
     return link;
   }

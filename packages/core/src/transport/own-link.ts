@@ -1,0 +1,48 @@
+/**
+ * Nanite's own way into a link, for packets Nanite itself built: a request the mapper's dispatcher
+ * made from a validated intake, a successful result the agent's replier made. A transport that hands
+ * packets over in-process (memory://'s local calls) may offer these methods and skip re-validating
+ * such packets; anything that comes through the public `send()` / `reply()` is still decoded.
+ *
+ * Why that is sound: the methods are keyed by symbols of this module, which `@nanite/core` does not
+ * export (its package `exports` expose only the index and `./testing`), so code outside the package
+ * cannot name them; only the dispatcher and the replier call them, with packets whose every
+ * protocol field comes from Nanite (ids from the id pool, identities, integer timeouts, hops and
+ * trace context checked at intake, a finite status). What the user put in (payload, result) is
+ * still checked for what could not cross the wire. Reaching the symbols through reflection
+ * (`Object.getOwnPropertySymbols`) is possible, as is patching anything else in-process: that is
+ * not an accident the decoder is there to catch.
+ */
+import type { RequestPacket, ResultPacket } from '../protocol/packets';
+import type { AgentLink, MapperLink } from './transport';
+
+/** Key of {@link OwnMapperLink}'s request send. */
+export const sendOwnRequest: unique symbol = Symbol('nanite.sendOwnRequest');
+/** Key of {@link OwnAgentLink}'s result reply. */
+export const replyOwnResult: unique symbol = Symbol('nanite.replyOwnResult');
+
+/**
+ * Puts `entry` on `link` under `key`, not enumerable: a wrapper built by spreading the link or
+ * `Object.assign` does not get it, so its own `send` / `reply` is used. An entry answers only for
+ * the link it was made for: called on anything else (a Proxy of the link, an object derived from
+ * it) it returns false, and the caller goes through the public method, so a wrapper is never bypassed.
+ */
+export function offerOwnEntry<L extends MapperLink | AgentLink>(link: L, key: typeof sendOwnRequest | typeof replyOwnResult, entry: (this: unknown, to: string, packet: never, now: number) => boolean): void {
+  Object.defineProperty(link, key, { value: entry, enumerable: false, writable: false, configurable: false });
+}
+
+/**
+ * A mapper link that takes the dispatcher's own requests. Offered only by transports for which
+ * `SendOptions` other than `now` mean nothing (memory://: no broker, no ttl, no acknowledgements).
+ * `now`: the dispatcher's fresh `Date.now()`, the time of receipt of a request handed over synchronously.
+ */
+export interface OwnMapperLink extends MapperLink {
+  /** False when not handled (called on another object than its link): send through `send()`. */
+  [sendOwnRequest]?(agent: string, packet: RequestPacket, now: number): boolean;
+}
+
+/** An agent link that takes the replier's own successful results. */
+export interface OwnAgentLink extends AgentLink {
+  /** False when not handled (called on another object than its link): reply through `reply()`. */
+  [replyOwnResult]?(mapper: string, packet: ResultPacket): boolean;
+}
