@@ -57,6 +57,15 @@ export async function flush(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
 
+/** Under fake timers: moves time on in 100 ms steps, letting deliveries and one I/O turn run after each (as a real event loop would). */
+export async function step(ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 100) {
+    jest.advanceTimersByTime(100);
+    await flush();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 let faked = false;
 
 /** Fake timers that leave microtasks and immediates real (memory:// delivers on microtasks). */

@@ -1,7 +1,7 @@
 /** The roster inside mappers on memory://: failure detection, suspicion out of dispatch, shared retire, clock skew. */
 import { Mapper, defineActor, type RequestContext } from '../src';
 import type { RosterAgent } from '../src/mapper/roster/roster.options';
-import { TestCluster, closeCluster, flush, useFakeTimers } from './helpers';
+import { TestCluster, closeCluster, flush, step, useFakeTimers } from './helpers';
 
 const echo = () => defineActor('svc', { who: (_p: unknown, ctx: RequestContext) => ctx.agent });
 
@@ -12,14 +12,6 @@ beforeEach(() => {
 });
 afterEach(() => closeCluster(c));
 
-/** Moves fake time on in 100 ms steps, letting deliveries and one I/O turn run after each (as a real event loop would). */
-async function step(ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 100) {
-    jest.advanceTimersByTime(100);
-    await flush();
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 const stateIn = (m: { roster(): RosterAgent[] }, id: string): string | undefined => m.roster().find((a) => a.identity === id)?.state;
 

@@ -7,20 +7,12 @@ import { decodePacket } from '../src/protocol/decode';
 import { parseEntry } from '../src/mapper/roster/roster-codec';
 import { mergeEntries, type RosterEntry } from '../src/mapper/roster/roster-entry';
 import type { RosterAgent } from '../src/mapper/roster/roster.options';
-import { closeCluster, flush, TestCluster, useFakeTimers } from './helpers';
+import { closeCluster, step, TestCluster, useFakeTimers } from './helpers';
 import { issue, makeCa } from './pki';
 
 const echo = () => defineActor('svc', { who: () => 'here' });
 const entryIn = (m: { roster(): RosterAgent[] }, id: string): RosterAgent | undefined => m.roster().find((a) => a.identity === id);
 
-/** Moves fake time on in 100 ms steps, letting deliveries and one I/O turn run after each. */
-async function step(ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 100) {
-    jest.advanceTimersByTime(100);
-    await flush();
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 /** A bare agent link that sends hand-made heartbeats (what a foreign or hostile peer could send). */
 async function rawAgent(c: TestCluster, identity: string): Promise<{ link: AgentLink; transport: MemoryTransport }> {

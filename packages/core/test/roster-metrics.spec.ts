@@ -1,20 +1,12 @@
 /** The roster's states in the Prometheus agents gauge (`nanite_mapper_agents{state}`), on memory://. */
 import { Agent, defineActor, Mapper, MemoryBusRegistry, MemoryTransport, prometheusMetrics } from '../src';
 import type { RosterAgent } from '../src/mapper/roster/roster.options';
-import { closeCluster, flush, TestCluster, useFakeTimers } from './helpers';
+import { closeCluster, step, TestCluster, useFakeTimers } from './helpers';
 import { sample, samples } from './metrics-text';
 
 const echo = () => defineActor('svc', { who: () => 'here' });
 const entryIn = (m: { roster(): RosterAgent[] }, id: string): RosterAgent | undefined => m.roster().find((a) => a.identity === id);
 
-/** Moves fake time on in 100 ms steps, letting deliveries and one I/O turn run after each. */
-async function step(ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 100) {
-    jest.advanceTimersByTime(100);
-    await flush();
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 describe('the agents gauge with and without a roster', () => {
   let c: TestCluster;
