@@ -166,7 +166,7 @@ async function naniteTwoProcess() {
   } finally {
     producer.kill();
     await mapper.close();
-    await removeAmqpTopology(URL_, prefix);
+    await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
   }
 }
 
@@ -236,7 +236,7 @@ async function naniteOneProcess() {
   } finally {
     await mapper.close();
     await agent.close();
-    await removeAmqpTopology(URL_, prefix);
+    await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
   }
 }
 
