@@ -102,6 +102,13 @@ class Producer {
   send(msg) {
     this.child.send(msg);
   }
+  /** `work`, failed if the child exits first (a dead producer must not leave the consumer waiting). */
+  watch(work) {
+    const died = this.exited.then(({ code, signal }) => {
+      throw new Error(`producer exited (${code ?? signal}) mid-stream`);
+    });
+    return Promise.race([work, died]);
+  }
   /** Stops the child, returns its CPU seconds over the stream and waits for it to exit. */
   async end() {
     const cpu = this.next('cpu');
@@ -136,7 +143,7 @@ async function rawTwoProcess() {
     });
     const cpu0 = process.cpuUsage();
     producer.send({ type: 'go', data });
-    await done;
+    await producer.watch(done);
     const consumerCpu = cpuSeconds(process.cpuUsage(cpu0));
     const producerCpu = await producer.end();
     meter.check('raw');
@@ -158,7 +165,9 @@ async function naniteTwoProcess() {
     await mapper.waitForAgents({ route: '/bytes/gen', timeout: 10_000 });
     const meter = new Meter();
     const cpu0 = process.cpuUsage();
-    for await (const chunk of mapper.stream('/bytes/gen', undefined, { window: WINDOW })) meter.add(chunk.length);
+    await producer.watch((async () => {
+      for await (const chunk of mapper.stream('/bytes/gen', undefined, { window: WINDOW })) meter.add(chunk.length);
+    })());
     const consumerCpu = cpuSeconds(process.cpuUsage(cpu0));
     const producerCpu = await producer.end();
     meter.check('nanite');
