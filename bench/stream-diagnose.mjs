@@ -167,7 +167,7 @@ async function links() {
   });
   await ta.close();
   await tm.close();
-  await removeAmqpTopology(URL_, prefix);
+  await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
   return result;
 }
 
@@ -190,7 +190,7 @@ async function viaNanite() {
   });
   await mapper.close();
   await agent.close();
-  await removeAmqpTopology(URL_, prefix);
+  await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
   return result;
 }
 

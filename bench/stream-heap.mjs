@@ -100,7 +100,7 @@ try {
 } finally {
   await mapper.close();
   await agent.close();
-  await removeAmqpTopology(URL_, prefix);
+  await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
 }
 for (const [chunkNo, file] of files) {
   const big = bigBuffers(file);
