@@ -30,7 +30,9 @@ test('--dry-run prints the rabbitmqctl commands with the documented permissions'
 
 test('the users it creates run an agent and a mapper on the new vhost', async () => {
   const io = testIo();
-  expect(await runBrokerSetup({ vhost: tag, prefix: tag }, io)).toBe(0);
+  // stderr in the comparison: when rabbitmqctl fails (exit 5), the failure shows why.
+  const code = await runBrokerSetup({ vhost: tag, prefix: tag }, io);
+  expect({ code, stderr: io.stderr.text }).toEqual({ code: 0, stderr: '' });
   const url = (role: string): string => {
     const m = new RegExp(`amqp://${tag}-${role}:([^@]+)@`).exec(io.stdout.text);
     return `amqp://${tag}-${role}:${m![1]}@127.0.0.1:5672/${encodeURIComponent(tag)}?prefix=${tag}`;
