@@ -26,7 +26,7 @@ describe('secure binary envelope', () => {
     if (typeof reg === 'string') throw new Error(reg);
     mapper.peers.bind('fred', reg.hex);
     // fred learns web's key from a request, as its agent link does, so it can seal replies.
-    const req = agent.open(json.decode(json.encode(mapper.seal({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: null }, 'fred')!)));
+    const req = agent.open(json.decode(json.encode(mapper.seal({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: null } as { type: string }, 'fred')!)));
     if (typeof req === 'string') throw new Error(req);
     agent.peers.bind('web', req.hex);
   });
