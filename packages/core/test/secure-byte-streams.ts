@@ -30,8 +30,15 @@ export interface ByteStreamOutcome {
   uploadKinds: string[];
 }
 
-/** Runs a byte result stream and a byte upload between a secure agent and mapper over `transport()`. */
-export async function secureByteStreams(ca: TestCa, transport: () => Transport): Promise<ByteStreamOutcome> {
+/** Runs a byte result stream and a byte upload between a secure agent and mapper over `make()`'s transports (closed here). */
+export async function secureByteStreams(ca: TestCa, make: () => Transport): Promise<ByteStreamOutcome> {
+  // A transport instance passed in is not owned by the agent or mapper: closed in `finally`.
+  const opened: Transport[] = [];
+  const transport = (): Transport => {
+    const t = make();
+    opened.push(t);
+    return t;
+  };
   const sec = async (name: string): Promise<SecurityOptions> => ({ ...(await issue(ca, name)), ca: ca.pem });
   const source = blocks();
   const uploadKinds: string[] = [];
@@ -74,5 +81,6 @@ export async function secureByteStreams(ca: TestCa, transport: () => Transport):
   } finally {
     await mapper.close();
     await agent.stop();
+    for (const t of opened) await t.close();
   }
 }
