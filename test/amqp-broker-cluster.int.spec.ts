@@ -95,6 +95,8 @@ describe('amqp:// across the loss of one cluster node', () => {
       once1: startLoad(s.m1, '/load/once', 4, 5),
       once2: startLoad(s.m2, '/load/once', 4, 5),
     };
+    // Stopped first (closers run in reverse) if the test throws before it stops them itself.
+    closers.push(() => Promise.all(Object.values(loads).map((l) => l.stop())));
     await waitFor(() => Object.values(loads).every((l) => l.stats.ok > 50), 20_000);
 
     const killedAt = Date.now();
@@ -172,12 +174,15 @@ async function messageCount(conn: amqp.ChannelModel, queue: string): Promise<num
 /** When `mapper` first gets an answer from `agent` (it tries until it does). */
 async function backAt(mapper: Mapper, agent: string): Promise<number> {
   const end = Date.now() + 45_000;
+  let last: unknown;
   while (Date.now() < end) {
-    const ok = await mapper.request('/load/work', { n: -1 }, { target: agent, timeout: 1_000 }).then(() => true, () => false);
+    const ok = await mapper.request('/load/work', { n: -1 }, { target: agent, timeout: 1_000 }).then(() => true, (err: unknown) => ((last = err), false));
     if (ok) return Date.now();
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`${agent} not back in dispatch; alpha's log:\n${alphaLog.slice(-4000)}`);
+  // What the mapper believed, for the record: its registry's and roster's view of the agent, and the last error.
+  const view = { node: mapper.node, agent: mapper.agents().find((a) => a.identity === agent), roster: mapper.roster().find((a) => a.identity === agent), last: last instanceof Error ? `${(last as { code?: string }).code ?? ''} ${last.message}` : String(last) };
+  throw new Error(`${agent} not back in dispatch on ${mapper.identity}: ${JSON.stringify(view)}; alpha's log:\n${alphaLog.slice(-4000)}`);
 }
 
 function summary(stats: Record<string, LoadStats>): Record<string, unknown> {
