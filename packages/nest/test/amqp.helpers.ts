@@ -1,5 +1,5 @@
 /** Helpers of the amqp:// suites: unique prefixes, topology clean-up, a private broker node that may be stopped. */
-import { removeAmqpTopology } from '@nanite/core';
+import { actorRoutes, removeAmqpTopology } from '@nanite/core';
 import { ChaosBroker } from '../../../test/support/chaos-broker';
 import { unique } from './helpers';
 
@@ -24,9 +24,13 @@ export class Prefixes {
     return p;
   }
 
-  /** Deletes the (durable) exchanges of every prefix handed out. */
-  async removeAll(url: string): Promise<void> {
-    for (const prefix of this.used.splice(0)) await removeAmqpTopology(url, prefix);
+  /**
+   * Deletes the (durable) exchanges of every prefix handed out, and the park queues of the routes
+   * the given `@Actor()` classes serve (park queues outlive a run by design).
+   */
+  async removeAll(url: string, actors: ReadonlyArray<Function> = []): Promise<void> {
+    const routes = actors.flatMap((C) => actorRoutes(Object.create(C.prototype as object) as object).map((r) => r.route));
+    for (const prefix of this.used.splice(0)) await removeAmqpTopology(url, prefix, { routes });
   }
 }
 

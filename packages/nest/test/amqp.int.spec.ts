@@ -38,7 +38,7 @@ describe('@nanite/nest over amqp://', () => {
 
   afterEach(async () => {
     await closer.closeAll();
-    await prefixes.removeAll(AMQP_URL);
+    await prefixes.removeAll(AMQP_URL, [CalcActor, UsersActor, FrontActor, SlowActor]);
   });
 
   async function app(providers: Type[], options: Partial<NaniteModuleOptions> = {}, controllers: Type[] = []): Promise<TestingModule> {
