@@ -16,8 +16,9 @@ import { loadavg } from 'node:os';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import amqp from 'amqplib';
 import nanite from '@nanite/core';
+import { ROUTE, startBytesPair, withPrefix } from './lib/bytes-stream.mjs';
 
-const { Agent, AmqpTransport, Mapper, defineActor, removeAmqpTopology } = nanite;
+const { AmqpTransport, removeAmqpTopology } = nanite;
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
@@ -30,7 +31,6 @@ const URL_ = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const CHUNK = 256 * 1024;
 const COUNT = Math.ceil((MIB * 1024 * 1024) / CHUNK);
 const block = randomBytes(CHUNK);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 // GCs by kind during a transfer (perf_hooks 'gc' entries: 1 minor, 4 major, 8 incremental).
 const gcs = { 1: 0, 4: 0, 8: 0 };
@@ -120,7 +120,7 @@ async function raw(flags) {
 
 function naniteUrl(kind) {
   const prefix = `bench-diag-${kind}-${process.pid}-${Date.now().toString(36)}`;
-  return { prefix, url: `${URL_}${URL_.includes('?') ? '&' : '?'}prefix=${prefix}` };
+  return { prefix, url: withPrefix(URL_, prefix) };
 }
 
 async function links() {
@@ -167,30 +167,18 @@ async function links() {
   });
   await ta.close();
   await tm.close();
-  await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
+  await removeAmqpTopology(URL_, prefix, { routes: [ROUTE] });
   return result;
 }
 
 async function viaNanite() {
-  const { prefix, url } = naniteUrl('nanite');
-  const actor = defineActor('bytes', {
-    async *gen() {
-      for (let i = 0; i < COUNT; i++) yield block;
-    },
-  });
-  const agent = new Agent({ transport: url, actors: [actor], logger: quiet });
-  const mapper = new Mapper({ transport: url, logger: quiet });
-  await agent.start();
-  await mapper.start();
-  await mapper.waitForAgents({ route: '/bytes/gen', timeout: 10_000 });
+  const { mapper, close } = await startBytesPair(URL_, naniteUrl('nanite').prefix, COUNT, block);
   const result = await measure(async () => {
     let bytes = 0;
-    for await (const chunk of mapper.stream('/bytes/gen', undefined, { window: WINDOW })) bytes += chunk.length;
+    for await (const chunk of mapper.stream(ROUTE, undefined, { window: WINDOW })) bytes += chunk.length;
     return bytes;
   });
-  await mapper.close();
-  await agent.close();
-  await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
+  await close();
   return result;
 }
 

@@ -13,9 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import v8 from 'node:v8';
-import nanite from '@nanite/core';
+import { startBytesPair } from './lib/bytes-stream.mjs';
 
-const { Agent, Mapper, defineActor, removeAmqpTopology } = nanite;
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
@@ -27,7 +26,6 @@ const URL_ = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const CHUNK = 256 * 1024;
 const COUNT = Math.ceil((MIB * 1024 * 1024) / CHUNK);
 const block = randomBytes(CHUNK);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 // %InYoungGeneration is V8 natives syntax: compiled only when the flag is on.
 let isYoung;
@@ -76,17 +74,7 @@ function bigBuffers(file) {
 }
 
 const prefix = `bench-heap-${process.pid}-${Date.now().toString(36)}`;
-const url = `${URL_}${URL_.includes('?') ? '&' : '?'}prefix=${prefix}`;
-const actor = defineActor('bytes', {
-  async *gen() {
-    for (let i = 0; i < COUNT; i++) yield block;
-  },
-});
-const agent = new Agent({ transport: url, actors: [actor], logger: quiet });
-const mapper = new Mapper({ transport: url, logger: quiet });
-await agent.start();
-await mapper.start();
-await mapper.waitForAgents({ route: '/bytes/gen', timeout: 10_000 });
+const { mapper, close } = await startBytesPair(URL_, prefix, COUNT, block);
 const at = new Set(Array.from({ length: SNAPSHOTS }, (_, k) => Math.floor(((k + 1) * COUNT) / (SNAPSHOTS + 1))));
 const files = [];
 let n = 0;
@@ -98,9 +86,7 @@ try {
     if (at.has(n)) files.push([n, v8.writeHeapSnapshot(join(DIR, `${prefix}-${n}.heapsnapshot`))]);
   }
 } finally {
-  await mapper.close();
-  await agent.close();
-  await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
+  await close();
 }
 for (const [chunkNo, file] of files) {
   const big = bigBuffers(file);

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import nanite from '@nanite/core';
+import { quiet } from './lib/bytes-stream.mjs';
 
 const [role, chunkArg, countArg, windowArg, url] = process.argv.slice(2);
 const CHUNK = Number(chunkArg);
@@ -67,7 +68,6 @@ async function viaNanite() {
       for (let i = 0; i < COUNT; i++) yield block;
     },
   });
-  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   const agent = new Agent({ transport: url, actors: [actor], logger: quiet });
   await agent.start();
   const stop = nextMessage('stop');

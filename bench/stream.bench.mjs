@@ -25,8 +25,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import nanite from '@nanite/core';
+import { quiet, ROUTE, startBytesPair, withPrefix } from './lib/bytes-stream.mjs';
 
-const { Agent, Mapper, defineActor, removeAmqpTopology } = nanite;
+const { Mapper, removeAmqpTopology } = nanite;
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] !== undefined ? Number(process.argv[i + 1]) : fallback;
@@ -42,7 +43,6 @@ const URL_ = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TOTAL = MIB * 1024 * 1024;
 const COUNT = Math.ceil(TOTAL / CHUNK);
 const block = randomBytes(CHUNK);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const PRODUCER = fileURLToPath(new URL('./stream-producer.mjs', import.meta.url));
 const cpuSeconds = (u) => (u.user + u.system) / 1e6;
 
@@ -156,17 +156,17 @@ async function rawTwoProcess() {
 
 async function naniteTwoProcess() {
   const prefix = `bench-stream-${process.pid}-${Date.now().toString(36)}`;
-  const url = `${URL_}${URL_.includes('?') ? '&' : '?'}prefix=${prefix}`;
+  const url = withPrefix(URL_, prefix);
   const producer = new Producer('nanite', url);
   const mapper = new Mapper({ transport: url, logger: quiet });
   try {
     await producer.next('ready');
     await mapper.start();
-    await mapper.waitForAgents({ route: '/bytes/gen', timeout: 10_000 });
+    await mapper.waitForAgents({ route: ROUTE, timeout: 10_000 });
     const meter = new Meter();
     const cpu0 = process.cpuUsage();
     await producer.watch((async () => {
-      for await (const chunk of mapper.stream('/bytes/gen', undefined, { window: WINDOW })) meter.add(chunk.length);
+      for await (const chunk of mapper.stream(ROUTE, undefined, { window: WINDOW })) meter.add(chunk.length);
     })());
     const consumerCpu = cpuSeconds(process.cpuUsage(cpu0));
     const producerCpu = await producer.end();
@@ -175,7 +175,7 @@ async function naniteTwoProcess() {
   } finally {
     producer.kill();
     await mapper.close();
-    await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
+    await removeAmqpTopology(URL_, prefix, { routes: [ROUTE] });
   }
 }
 
@@ -223,29 +223,16 @@ async function rawOneProcess() {
 }
 
 async function naniteOneProcess() {
-  const prefix = `bench-stream-${process.pid}-${Date.now().toString(36)}`;
-  const url = `${URL_}${URL_.includes('?') ? '&' : '?'}prefix=${prefix}`;
-  const actor = defineActor('bytes', {
-    async *gen() {
-      for (let i = 0; i < COUNT; i++) yield block;
-    },
-  });
-  const agent = new Agent({ transport: url, actors: [actor], logger: quiet });
-  const mapper = new Mapper({ transport: url, logger: quiet });
+  const { mapper, close } = await startBytesPair(URL_, `bench-stream-${process.pid}-${Date.now().toString(36)}`, COUNT, block);
   try {
-    await agent.start();
-    await mapper.start();
-    await mapper.waitForAgents({ route: '/bytes/gen', timeout: 10_000 });
     const meter = new Meter();
     const cpu0 = process.cpuUsage();
-    for await (const chunk of mapper.stream('/bytes/gen', undefined, { window: WINDOW })) meter.add(chunk.length);
+    for await (const chunk of mapper.stream(ROUTE, undefined, { window: WINDOW })) meter.add(chunk.length);
     const cpu = cpuSeconds(process.cpuUsage(cpu0));
     meter.check('nanite');
     return { mibs: meter.mibPerSecond(), cpu };
   } finally {
-    await mapper.close();
-    await agent.close();
-    await removeAmqpTopology(URL_, prefix, { routes: ['/bytes/gen'] });
+    await close();
   }
 }
 
