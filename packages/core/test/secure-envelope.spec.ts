@@ -3,11 +3,10 @@
  * outer packet as its clear head plus the frame's raw bytes (no base64, payload nowhere in clear),
  * reads it back to an outer packet the codec opens, and keeps plain packets plain JSON.
  */
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { JsonSerializer } from '../src/serializer/json.serializer';
-import { LocalCredential } from '../src/serializer/secure/credential';
-import { SecureCodec } from '../src/serializer/secure/secure-codec';
-import { issue, makeCa } from './pki';
+import type { SecureCodec } from '../src/serializer/secure/secure-codec';
+import { pairedCodecs } from './secure-codecs';
 
 describe('secure binary envelope', () => {
   const json = new JsonSerializer();
@@ -15,20 +14,7 @@ describe('secure binary envelope', () => {
   let mapper: SecureCodec;
 
   beforeAll(async () => {
-    const ca = await makeCa();
-    const codec = async (name: string): Promise<SecureCodec> => {
-      const id = await issue(ca, name);
-      return new SecureCodec({ local: new LocalCredential(new X509Certificate(id.cert), createPrivateKey(id.key), name, Date.now()), cas: [new X509Certificate(ca.pem)], maxSkew: 600_000, maxPeers: 16 });
-    };
-    agent = await codec('fred');
-    mapper = await codec('web');
-    const reg = mapper.open(json.decode(json.encode(agent.sign({ v: 1, type: 'register', identity: 'fred' }))));
-    if (typeof reg === 'string') throw new Error(reg);
-    mapper.peers.bind('fred', reg.hex);
-    // fred learns web's key from a request, as its agent link does, so it can seal replies.
-    const req = agent.open(json.decode(json.encode(mapper.seal({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: null } as { type: string }, 'fred')!)));
-    if (typeof req === 'string') throw new Error(req);
-    agent.peers.bind('web', req.hex);
+    ({ agent, mapper } = await pairedCodecs());
   });
 
   test('a sealed request crosses as head + raw frame, opens to the packet sent, and the payload is nowhere in clear', () => {

@@ -4,13 +4,11 @@
  * binary envelope a byte transport carries (JSON serializer) fails only with a plain decode error.
  */
 import fc from 'fast-check';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { LocalCredential } from '../src/serializer/secure/credential';
-import { SecureCodec } from '../src/serializer/secure/secure-codec';
+import type { SecureCodec } from '../src/serializer/secure/secure-codec';
 import { decodeFrame } from '../src/serializer/secure/frame';
 import { decodeInner, encodeInner, innerBuffer } from '../src/serializer/secure/inner-packet';
 import { JsonSerializer } from '../src/serializer/json.serializer';
-import { issue, makeCa } from './pki';
+import { pairedCodecs } from './secure-codecs';
 
 describe('secure envelope decoder under fuzzing', () => {
   let agent: SecureCodec;
@@ -24,26 +22,13 @@ describe('secure envelope decoder under fuzzing', () => {
   const outer = (bytes: Buffer): object => ({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: null, sec: bytes });
 
   beforeAll(async () => {
-    const ca = await makeCa();
-    const codec = async (name: string): Promise<SecureCodec> => {
-      const id = await issue(ca, name);
-      return new SecureCodec({ local: new LocalCredential(new X509Certificate(id.cert), createPrivateKey(id.key), name, Date.now()), cas: [new X509Certificate(ca.pem)], maxSkew: 600_000, maxPeers: 16 });
-    };
-    agent = await codec('fred');
-    mapper = await codec('web');
-    // A real exchange first: the mapper learns fred's key from a Register, fred learns the mapper's from a request.
-    const reg = mapper.open(agent.sign({ v: 1, type: 'register', identity: 'fred' }));
-    if (typeof reg === 'string') throw new Error(reg);
-    mapper.peers.bind('fred', reg.peer.kid.toString('hex'));
+    ({ agent, mapper } = await pairedCodecs());
     const req = mapper.seal({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: 'secret' } as { type: string }, 'fred')!;
     sealed = req.sec as Buffer;
     signed = mapper.sign({ v: 1, type: 'advertise', mapper: 'web' }).sec as Buffer;
     expect(Buffer.isBuffer(sealed) && Buffer.isBuffer(signed)).toBe(true);
     wire = json.encode(mapper.seal({ v: 1, type: 'request', id: 2, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: 'secret' } as { type: string }, 'fred')!);
     expect(wire.includes('secret')).toBe(false);
-    const opened = agent.open(req);
-    if (typeof opened === 'string') throw new Error(opened);
-    agent.peers.bind('web', opened.hex);
     const chunk = agent.seal({ v: 1, type: 'chunk', id: 1, from: 'fred', seq: 0, data: Buffer.alloc(300, 7) } as { type: string }, 'web')!;
     sealedChunk = chunk.sec as Buffer;
     expect(typeof mapper.open(chunk)).toBe('object');
