@@ -1,5 +1,6 @@
 /** Test helpers: an isolated memory bus per test and tidy teardown. */
 import { Agent, Mapper, MemoryBusRegistry, MemoryTransport, type AgentOptions, type MapperOptions, type Logger } from '../src';
+import type { RosterAgent } from '../src/mapper/roster/roster.options';
 
 /** A logger that records warnings (to assert "logged once") and stays quiet. */
 export class RecordingLogger implements Logger {
@@ -55,6 +56,11 @@ export class TestCluster {
 /** Lets every queued microtask (memory:// deliveries) run. */
 export async function flush(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/** What `mapper`'s roster holds of `identity`. */
+export function rosterEntry(mapper: { roster(): RosterAgent[] }, identity: string): RosterAgent | undefined {
+  return mapper.roster().find((a) => a.identity === identity);
 }
 
 /** Under fake timers: moves time on in 100 ms steps, letting deliveries and one I/O turn run after each (as a real event loop would). */

@@ -12,7 +12,6 @@ beforeEach(() => {
 });
 afterEach(() => closeCluster(c));
 
-
 const stateIn = (m: { roster(): RosterAgent[] }, id: string): string | undefined => m.roster().find((a) => a.identity === id)?.state;
 
 describe('failure detection', () => {

@@ -6,13 +6,10 @@ import { Agent, defineActor, Mapper, MemoryBusRegistry, MemoryTransport, type Ag
 import { decodePacket } from '../src/protocol/decode';
 import { parseEntry } from '../src/mapper/roster/roster-codec';
 import { mergeEntries, type RosterEntry } from '../src/mapper/roster/roster-entry';
-import type { RosterAgent } from '../src/mapper/roster/roster.options';
-import { closeCluster, step, TestCluster, useFakeTimers } from './helpers';
+import { closeCluster, rosterEntry, step, TestCluster, useFakeTimers } from './helpers';
 import { issue, makeCa } from './pki';
 
 const echo = () => defineActor('svc', { who: () => 'here' });
-const entryIn = (m: { roster(): RosterAgent[] }, id: string): RosterAgent | undefined => m.roster().find((a) => a.identity === id);
-
 
 /** A bare agent link that sends hand-made heartbeats (what a foreign or hostile peer could send). */
 async function rawAgent(c: TestCluster, identity: string): Promise<{ link: AgentLink; transport: MemoryTransport }> {
@@ -40,13 +37,13 @@ describe('roster metadata on memory://', () => {
     await a.start();
     await step(2_000);
     for (const m of ms) {
-      expect(entryIn(m, 'a')).toMatchObject({ state: 'up', version: '1.2.3', routes: ['/svc/who'], tags: ['eu'] });
+      expect(rosterEntry(m, 'a')).toMatchObject({ state: 'up', version: '1.2.3', routes: ['/svc/who'], tags: ['eu'] });
       expect(m.agents()[0]).toMatchObject({ identity: 'a', version: '1.2.3' });
     }
     await a.stop();
     await c.agent({ identity: 'a', version: '1.3.0', actors: [echo()] }).start();
     await step(2_000);
-    for (const m of ms) expect(entryIn(m, 'a')).toMatchObject({ state: 'up', version: '1.3.0', tags: [] });
+    for (const m of ms) expect(rosterEntry(m, 'a')).toMatchObject({ state: 'up', version: '1.3.0', tags: [] });
   });
 
   test("a mapper that never heard the agent learns its version and endpoint from the others' gossip", async () => {
@@ -56,7 +53,7 @@ describe('roster metadata on memory://', () => {
     await step(300);
     link.broadcast({ v: 1, type: 'ping', identity: 'b', status: 0, inFlight: 0 });
     await step(300);
-    expect(entryIn(m1, 'b')).toMatchObject({ state: 'up', version: '7.0.1', endpoint: 'tcp://10.1.2.3:5555' });
+    expect(rosterEntry(m1, 'b')).toMatchObject({ state: 'up', version: '7.0.1', endpoint: 'tcp://10.1.2.3:5555' });
     expect(m1.agents()[0]).toMatchObject({ endpoint: 'tcp://10.1.2.3:5555', version: '7.0.1' });
     link.broadcast({ v: 1, type: 'unregister', identity: 'b' });
     await step(300);
@@ -65,7 +62,7 @@ describe('roster metadata on memory://', () => {
     // Started after b left: nothing but gossip can tell it about b.
     const m2 = await c.startedMapper();
     await step(3_000);
-    expect(entryIn(m2, 'b')).toMatchObject({ state: 'down', version: '7.0.1', endpoint: 'tcp://10.1.2.3:5555', routes: ['/svc/who'] });
+    expect(rosterEntry(m2, 'b')).toMatchObject({ state: 'down', version: '7.0.1', endpoint: 'tcp://10.1.2.3:5555', routes: ['/svc/who'] });
     expect(m2.agents()).toEqual([]);
   });
 
@@ -74,8 +71,8 @@ describe('roster metadata on memory://', () => {
     const { link, transport } = await rawAgent(c, 'c');
     link.broadcast(register('c', { subject: 'CN=root, O=Forged' }));
     await step(300);
-    expect(entryIn(m, 'c')).toBeDefined();
-    expect(entryIn(m, 'c')!.subject).toBeUndefined();
+    expect(rosterEntry(m, 'c')).toBeDefined();
+    expect(rosterEntry(m, 'c')!.subject).toBeUndefined();
     expect(m.agents()[0]!.subject).toBeUndefined();
     await link.close();
     await transport.close();
@@ -87,7 +84,7 @@ describe('roster metadata on memory://', () => {
     link.broadcast(register('d', { version: 'x'.repeat(129) }));
     link.broadcast(register('d', { version: 'evil\u001b[2J' }));
     await step(300);
-    expect(entryIn(m, 'd')).toBeUndefined();
+    expect(rosterEntry(m, 'd')).toBeUndefined();
     expect(m.stats.malformed).toBe(2);
     await link.close();
     await transport.close();
@@ -108,8 +105,8 @@ test('in secure mode the roster shows the subject of the certificate that signed
     await mapper.start();
     await mapper.waitForAgents({ count: 1, timeout: 5_000 });
     const deadline = Date.now() + 5_000;
-    while (entryIn(mapper, 'fred')?.state !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(entryIn(mapper, 'fred')).toMatchObject({ state: 'up', subject: 'CN=fred', version: '3.1.4' });
+    while (rosterEntry(mapper, 'fred')?.state !== 'up' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(rosterEntry(mapper, 'fred')).toMatchObject({ state: 'up', subject: 'CN=fred', version: '3.1.4' });
     expect(mapper.agents()[0]).toMatchObject({ identity: 'fred', subject: 'CN=fred' });
   } finally {
     await mapper.close();

@@ -1,12 +1,9 @@
 /** The roster's states in the Prometheus agents gauge (`nanite_mapper_agents{state}`), on memory://. */
 import { Agent, defineActor, Mapper, MemoryBusRegistry, MemoryTransport, prometheusMetrics } from '../src';
-import type { RosterAgent } from '../src/mapper/roster/roster.options';
-import { closeCluster, step, TestCluster, useFakeTimers } from './helpers';
+import { closeCluster, rosterEntry, step, TestCluster, useFakeTimers } from './helpers';
 import { sample, samples } from './metrics-text';
 
 const echo = () => defineActor('svc', { who: () => 'here' });
-const entryIn = (m: { roster(): RosterAgent[] }, id: string): RosterAgent | undefined => m.roster().find((a) => a.identity === id);
-
 
 describe('the agents gauge with and without a roster', () => {
   let c: TestCluster;
@@ -30,9 +27,9 @@ describe('the agents gauge with and without a roster', () => {
     await step(3_000);
     expect(await states()).toEqual({ ...zero, up: 2 });
     ta.sever();
-    while (entryIn(m, 'a')!.state !== 'suspect') await step(100);
+    while (rosterEntry(m, 'a')!.state !== 'suspect') await step(100);
     expect(await states()).toEqual({ ...zero, up: 1, suspect: 1 });
-    while (entryIn(m, 'a')!.state !== 'down') await step(100);
+    while (rosterEntry(m, 'a')!.state !== 'down') await step(100);
     expect(await states()).toEqual({ ...zero, up: 1, down: 1 });
     m.forget('b');
     expect(await states()).toEqual({ ...zero, down: 1, removed: 1 });
@@ -70,7 +67,7 @@ test('a restarted mapper reports what it loaded as unknown-since-restart', async
     const second = new Mapper({ transport: bus(), discoveryWindow: 0, roster: { store }, observers: [metrics] });
     await second.start();
     try {
-      expect(entryIn(second, 'a')).toMatchObject({ state: 'unknown-since-restart', version: '2.0.0' });
+      expect(rosterEntry(second, 'a')).toMatchObject({ state: 'unknown-since-restart', version: '2.0.0' });
       expect(sample(await metrics.metrics(), 'nanite_mapper_agents', { mapper: second.identity, state: 'unknown-since-restart' })).toBe(1);
     } finally {
       await second.close();
