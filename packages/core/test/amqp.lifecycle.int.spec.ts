@@ -1,6 +1,7 @@
 /**
  * amqp:// agent link lifecycle: stopping an agent while its link is (re)attaching leaves nothing
- * behind in the broker, and actors added after start take their parked requests.
+ * behind in the broker, actors added after start take their parked requests, and an agent whose
+ * queue the broker stopped routing to notices it and attaches again.
  *
  * The race test puts a TCP proxy with latency between the agent and the broker, so that the
  * re-attach after a dropped connection takes long enough to stop the agent in the middle of it.
@@ -78,7 +79,7 @@ describe('amqp:// agent link lifecycle', () => {
     for (const c of closers.reverse()) await c();
     closers = [];
   });
-  afterAll(() => removeTopology(prefixes, ['/late/hi']));
+  afterAll(() => removeTopology(prefixes, ['/late/hi', '/first/ping', '/p/ping', '/race/run', '/cut/hi']));
 
 
   test('an agent stopped while its link re-attaches leaves no queue behind on the shared connection', async () => {
@@ -129,6 +130,49 @@ describe('amqp:// agent link lifecycle', () => {
     const direct = await amqp.connect(AMQP_URL);
     closers.push(() => direct.close());
     expect(await queueExists(direct, amqpNames(prefix).mapperQueue(mapper.identity))).toBe(false);
+  });
+
+  test('an agent whose queue lost its bindings under it (a crashed cluster node\'s clean-up) attaches again and is back in dispatch', async () => {
+    // RabbitMQ's clean-up of a crashed node can delete the record (and so the bindings) of a queue an
+    // agent has just re-declared on a surviving node (rabbitmq-server#9798): the consumer lives on,
+    // no cancel arrives, the agent's Pings still reach every mapper, but requests and Advertises to it
+    // are unroutable. Removing the bindings by hand leaves the agent in that same state.
+    const prefix = uniquePrefix('unrouted');
+    prefixes.push(prefix);
+    const names = amqpNames(prefix);
+    const agentTransport = new AmqpTransport({ url: AMQP_URL, prefix });
+    const mapperTransport = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => agentTransport.close(), () => mapperTransport.close());
+    const agent = new Agent({ transport: agentTransport, identity: 'cut', pingInterval: 200, actors: [defineActor('cut', { hi: () => 'hi' })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const mapper = new Mapper({ transport: mapperTransport, timeout: 2_000 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/cut/hi', timeout: 5_000 });
+    await expect(mapper.request('/cut/hi')).resolves.toBe('hi');
+
+    // The queue is exclusive: only the agent's own connection may unbind it (reached through a private field).
+    const own = (agentTransport as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
+    const ch = await own.createChannel();
+    const queue = names.agentQueue('cut');
+    await ch.unbindQueue(queue, names.agent, 'cut');
+    await ch.unbindQueue(queue, names.agent, `probe.cut`);
+    await ch.unbindQueue(queue, names.advertise, '');
+    await ch.close();
+    const cutAt = Date.now();
+    // The mapper finds out from its returned requests; the agent from its own probe on its next Ping.
+    let answer: unknown;
+    while (answer === undefined && Date.now() - cutAt < 10_000) {
+      answer = await mapper.request('/cut/hi', undefined, { timeout: 500 }).catch(() => sleep(50).then(() => undefined));
+    }
+    expect(answer).toBe('hi');
+    expect(agentTransport.stats().unroutedQueues).toBe(1);
+    // The lost queue is gone with its consumer; the agent serves from a queue of a fresh name.
+    const direct = await amqp.connect(AMQP_URL);
+    closers.push(() => direct.close());
+    expect(await queueExists(direct, queue)).toBe(false);
+    process.stdout.write(`unrouted queue: back in dispatch ${Date.now() - cutAt} ms after its bindings went\n`);
   });
 
   test('an actor added after start takes the requests parked for its route', async () => {

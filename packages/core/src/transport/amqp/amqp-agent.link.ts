@@ -19,6 +19,7 @@ import { AgentConsumers } from './agent-consumers';
 import { bounceQueued } from './agent-drain';
 import { AgentInbox } from './agent-inbox';
 import { AgentReplies } from './agent-replies';
+import { isOwnProbe, publishSelfProbe } from './agent-self-probe';
 import type { AmqpConnection } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
 import { declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
@@ -52,6 +53,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private queue: string;
   /** Id of the queue's current incarnation, on every heartbeat (see HEADER_QUEUE). */
   private incarnation = '';
+  /** Times the broker stopped routing to this agent's queue under it (agent-self-probe.ts) and the link re-attached. */
+  private unroutedQueues = 0;
   private readonly cache: ReplyCache;
   private readonly attacher: LinkAttacher;
   private readonly replies: AgentReplies;
@@ -97,8 +100,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   }
 
   /** What the link holds now that arrived from the wire. */
-  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; rejectedCopies: number; droppedRedeliveries: number } {
-    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats };
+  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; rejectedCopies: number; droppedRedeliveries: number; unroutedQueues: number } {
+    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats, unroutedQueues: this.unroutedQueues };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
@@ -133,7 +136,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   /** @internal AttachableLink */
   async setup(ch: Channel, model: ChannelModel, stale: () => boolean, reconnected: boolean): Promise<void> {
-    ch.on('return', (m: Message) => this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting'));
+    ch.on('return', (m: Message) => this.returned(ch, m));
     await declareExchanges(ch, this.s.names);
     try {
       await declareAgentQueue(ch, this.s.names, this.identity, !this.paused, this.queue);
@@ -180,9 +183,33 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   }
 
   broadcast(packet: HeartbeatPacket): void {
+    const ch = this.ch;
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
-    this.ch?.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
+    if (!ch) return;
+    ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
+    publishSelfProbe(ch, this.s.names.agent, this.identity);
     this.batch();
+  }
+
+  /** A message the broker handed back: a reply whose mapper is gone, or our own probe (agent-self-probe.ts). */
+  private returned(ch: Channel, m: Message): void {
+    if (!isOwnProbe(m, this.s.names.agent, this.identity)) {
+      this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
+      return;
+    }
+    // Once per queue: later probes of the same lost queue come back too until the new one is attached.
+    if (ch !== this.ch || this.attacher.isClosed) return;
+    this.unroutedQueues++;
+    const lost = this.queue;
+    this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
+    this.s.logger.warn({ agent: this.identity, queue: lost, next: this.queue }, 'the broker no longer routes to this agent\'s queue (a crashed cluster node\'s clean-up removed it under us); attaching again under a fresh queue name');
+    // A new channel: a new queue, its bindings and consumers, and a Register (link-attacher.ts). The
+    // lost queue goes with the old channel (deleting one whose record is gone fails: that is fine).
+    this.forgetChannel();
+    this.attacher.reattachSoon();
+    ch.deleteQueue(lost)
+      .catch(() => undefined)
+      .finally(() => ch.close().catch(() => undefined));
   }
 
   reply(mapper: string, packet: ReplyPacket): void {

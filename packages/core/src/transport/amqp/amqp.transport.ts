@@ -32,6 +32,8 @@ export interface AmqpTransportStats {
   rejectedBounces: number;
   /** Copies of a running request that agent links ignored because they were not a re-send by its mapper link (another session, or no re-send mark). */
   rejectedCopies: number;
+  /** Times an agent link found the broker no longer routed to its queue (a crashed cluster node's clean-up removed it) and attached again. */
+  unroutedQueues: number;
 }
 
 /** The RabbitMQ transport. */
@@ -106,7 +108,7 @@ export class AmqpTransport implements Transport, GossipTransport {
 
   /** Counters of what this transport's links hold (for monitoring and tests). */
   stats(): AmqpTransportStats {
-    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, droppedRedeliveries: 0, rejectedBounces: 0, rejectedCopies: 0 };
+    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, droppedRedeliveries: 0, rejectedBounces: 0, rejectedCopies: 0, unroutedQueues: 0 };
     for (const link of this.links) {
       if (!(link instanceof AmqpAgentLink)) {
         out.rejectedBounces += link.stats.rejectedBounces;
@@ -117,6 +119,7 @@ export class AmqpTransport implements Transport, GossipTransport {
       out.replyCacheOverflowed += s.replyCacheOverflowed;
       out.droppedRedeliveries += s.droppedRedeliveries;
       out.rejectedCopies += s.rejectedCopies;
+      out.unroutedQueues += s.unroutedQueues;
     }
     return out;
   }

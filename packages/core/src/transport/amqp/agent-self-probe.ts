@@ -1,0 +1,29 @@
+/**
+ * An agent checking that the broker still routes to its own queue.
+ *
+ * After a cluster node crashes, every surviving node cleans up the queues that lived there, reading
+ * the records first and deleting them later. An agent that re-declared its queue in between (same
+ * name, on a surviving node) can have the new queue's record and bindings deleted by the slower
+ * node's clean-up (rabbitmq-server#9798): the queue process and the agent's consumer live on, no
+ * cancel arrives, but nothing is routed to it any more. Mappers then see the agent's Pings while
+ * every request and Advertise sent to it is returned or dropped — out of dispatch for good.
+ *
+ * So with each heartbeat the agent publishes one empty `mandatory` probe to its own probe binding
+ * (the one mappers probe, kept while draining). Routed, it is dropped at once (`expiration: 0`, or
+ * acknowledged by the agent's inbox); returned, the queue lost its bindings, and the link attaches
+ * again under a fresh queue name. Cost: one tiny publish per heartbeat.
+ */
+import type { Channel, Message } from 'amqplib';
+import { PROBE_TYPE, probeKey } from './amqp.wire';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Publishes the probe on `ch` (throws only if the channel is closed; callers ignore that). */
+export function publishSelfProbe(ch: Channel, exchange: string, identity: string): void {
+  ch.publish(exchange, probeKey(identity), EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE });
+}
+
+/** True when `m`, a message the broker returned, is the agent's own probe (its queue is unreachable). */
+export function isOwnProbe(m: Message, exchange: string, identity: string): boolean {
+  return m.properties.type === PROBE_TYPE && m.fields.exchange === exchange && m.fields.routingKey === probeKey(identity);
+}
