@@ -102,6 +102,11 @@ export class MapperRoster {
     else this.roster.heard(agent, event === 'agent:up');
   }
 
+  /** The mapper's link is back after an outage: silence counts from now (see Roster.reconnected). */
+  reconnected(): void {
+    this.roster.reconnected();
+  }
+
   /** A removed agent is still heard: tell it (at most once a second), so it stops. */
   refused(identity: string): void {
     const now = Date.now();

@@ -197,6 +197,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         onReconnect: () => {
           // Nobody could ping through the outage: count silence from now, not from before it.
           this.registry.touchAll(Date.now());
+          this.rosterPart?.reconnected();
           this.advertise();
         },
       });

@@ -139,6 +139,21 @@ export class PhiDetector {
     }
   }
 
+  /**
+   * Restarts every live agent's silence at `now`: the mapper was cut off from the broker, and the
+   * heartbeats sent meanwhile are lost (not late), so until each agent's next one arrives its
+   * silence says nothing. An agent that died during the outage is found one interval later.
+   */
+  restartSilence(now: number): void {
+    for (const t of this.tracks.values()) {
+      if (t.state === 'down' || now <= t.last) continue;
+      const shift = now - t.last;
+      t.last = now;
+      t.suspectAt += shift;
+      t.downAt += shift;
+    }
+  }
+
   /** Transitions due at `now` (each agent at most once per state). */
   check(now: number): PhiVerdict[] {
     const out: PhiVerdict[] = [];

@@ -30,7 +30,10 @@ export interface RosterHooks {
   drop(identity: string, reason: 'timeout' | 'removed'): void;
   /** Tell listeners. */
   emit(event: 'agent:suspect' | 'agent:removed', agent: RosterAgent): void;
-  /** Is the transport connected now (silence during an outage proves nothing)? */
+  /**
+   * Is the transport connected now (silence during an outage proves nothing)? Once it said no,
+   * silence counts again only after {@link Roster.reconnected}.
+   */
   connected(): boolean;
 }
 
@@ -46,6 +49,8 @@ export class Roster {
   /** Local ms of the last heartbeat per agent (bounded by the set's cap: entries leave with their agent). */
   private readonly lastHeard = new Map<string, number>();
   private lastStallAt = 0;
+  /** The transport was seen down and the link is not attached again yet (see {@link Roster.reconnected}). */
+  private cutOff = false;
   private timer: NodeJS.Timeout | undefined;
   private expiry: NodeJS.Timeout | undefined;
   private gossip: RosterGossip | undefined;
@@ -224,13 +229,28 @@ export class Roster {
     this.expiry = undefined;
   }
 
+  /**
+   * The mapper's link is attached again after an outage: the heartbeats sent during it never reach
+   * us (lost, not late), so every agent's silence starts again now. Judged on the old clock, live
+   * agents whose Ping fell into the outage were declared down, and the gossip made the other
+   * mappers drop them too.
+   */
+  reconnected(now = Date.now()): void {
+    this.cutOff = false;
+    this.detector.restartSilence(now);
+    this.lastStallAt = now;
+  }
+
   private tick(): void {
     const now = Date.now();
     const gap = this.guard.sinceLastTick(now);
     const stall = this.guard.tick(now);
     // Our own stall (or an outage of the transport): nobody's silence over it counts, and heartbeats
     // that waited in socket buffers are handled after this tick, so judge on the next one.
-    if (stall > 0 || !this.hooks.connected()) {
+    // Cut off from the moment the transport is seen down until the link is attached again
+    // (reconnected): a connection that is up again does not bring heartbeats before that.
+    if (!this.hooks.connected()) this.cutOff = true;
+    if (stall > 0 || this.cutOff) {
       this.detector.discount(stall > 0 ? stall : gap);
       this.lastStallAt = now;
       return;
