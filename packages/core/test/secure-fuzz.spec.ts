@@ -65,7 +65,12 @@ describe('secure envelope decoder under fuzzing', () => {
     expect(agent.peers.addresses).toBe(addressesBefore);
   });
 
-  test('binary envelopes: random, truncated, bit-flipped and oversized messages decode to a refusal or a plain error', () => {
+  test.each([
+    ['a sealed request (binary head)', (): [Buffer, SecureCodec] => [wire, agent]],
+    ['a sealed result (binary head)', (): [Buffer, SecureCodec] => [json.encode(agent.seal({ v: 1, type: 'result', id: 3, from: 'fred', ok: true, result: 'secret' } as { type: string }, 'web')!), mapper]],
+    ['a signed advertise (JSON head)', (): [Buffer, SecureCodec] => [json.encode(mapper.sign({ v: 1, type: 'advertise', mapper: 'web', n: 1 })), agent]],
+  ])('binary envelopes of %s: random, truncated, bit-flipped and oversized messages decode to a refusal or a plain error', (_name, make) => {
+    const [wire, agent] = make();
     // Opened once for real: whatever decodes from a mutation of it afterwards is a replay, a mismatch or a forgery.
     expect(typeof agent.open(json.decode(wire))).toBe('object');
     const peersBefore = agent.peers.size;

@@ -3,7 +3,7 @@
  * certificate's key. {@link LocalCredential} is this endpoint's (keys made at start, never
  * written anywhere); {@link CredentialVerifier} checks peers' credentials, with a bounded cache.
  */
-import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, sign, verify, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, hkdfSync, sign, verify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { X509Certificate as Cert } from 'node:crypto';
 import { NaniteError } from '../../errors';
 import { checkCertificate, isSupportedKey, notAfter } from './certificates';
@@ -64,12 +64,16 @@ export class LocalCredential {
     this.bytes = Buffer.concat([part, Buffer.from([sig.length]), sig]);
   }
 
-  /** The AES-256 key of direction `from` -> `to` shared with the peer whose X25519 key is `peerKx`. */
-  directionKeys(peerKx: Buffer): { send: Buffer; receive: Buffer } {
+  /**
+   * The AES-256 keys of both directions shared with the peer whose X25519 key is `peerKx`, as
+   * KeyObjects: node:crypto turns a Buffer key into one on every createCipheriv (on Node 24 that
+   * alone is ~13 µs of a ~18 µs seal).
+   */
+  directionKeys(peerKx: Buffer): { send: KeyObject; receive: KeyObject } {
     const shared = diffieHellman({ privateKey: this.kxPrivate, publicKey: x25519Public(peerKx) });
     const peerKid = keyId(peerKx);
     const salt = Buffer.concat(Buffer.compare(this.kid, peerKid) <= 0 ? [this.kid, peerKid] : [peerKid, this.kid]);
-    const derive = (from: Buffer, to: Buffer): Buffer => Buffer.from(hkdfSync('sha256', shared, salt, Buffer.concat([Buffer.from('nanite aead v1 '), from, to]), 32));
+    const derive = (from: Buffer, to: Buffer): KeyObject => createSecretKey(Buffer.from(hkdfSync('sha256', shared, salt, Buffer.concat([Buffer.from('nanite aead v1 '), from, to]), 32)));
     return { send: derive(this.kid, peerKid), receive: derive(peerKid, this.kid) };
   }
 }

@@ -3,6 +3,7 @@
  * replay windows, and which address (agent identity, mapper id) maps to which key. Bounded:
  * past `max` peers the oldest is forgotten (its frames then need its credential again).
  */
+import type { KeyObject } from 'node:crypto';
 import type { LocalCredential, VerifiedCredential } from './credential';
 import { ReplayWindow } from './replay-window';
 
@@ -10,8 +11,8 @@ import { ReplayWindow } from './replay-window';
 export interface Peer {
   readonly cred: VerifiedCredential;
   readonly hex: string;
-  readonly sendKey: Buffer;
-  readonly receiveKey: Buffer;
+  readonly sendKey: KeyObject;
+  readonly receiveKey: KeyObject;
   sendSeq: number;
   readonly sealedWindow: ReplayWindow;
   readonly signedWindow: ReplayWindow;

@@ -10,7 +10,7 @@
  * context); keys are derived once per peer.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError } from '../../protocol/wire-safety';
 import type { LocalCredential, VerifiedCredential, CredentialFault } from './credential';
 import { CredentialVerifier, signWith, verifyWith } from './credential';
@@ -191,7 +191,7 @@ export class SecureCodec {
     return cred;
   }
 
-  private decrypt(frame: SealedFrame, key: Buffer): Buffer | undefined {
+  private decrypt(frame: SealedFrame, key: KeyObject): Buffer | undefined {
     try {
       const d = createDecipheriv('aes-256-gcm', key, this.nonce(frame.seq));
       d.setAAD(frame.aad);
