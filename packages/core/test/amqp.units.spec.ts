@@ -91,6 +91,32 @@ describe('ReplyCache', () => {
     expect(c.finished('m', n, 's')).toBeUndefined();
   });
 
+  test('recent results are found by mapper and id while lookups and new results interleave, whoever else used the id', () => {
+    const c = new ReplyCache(5_000);
+    const done = (mapper: string, id: number, text: string): void => {
+      c.begin(mapper, id, 's', undefined);
+      c.finish(mapper, id, Buffer.from(text));
+    };
+    done('m1', 1, 'm1-first');
+    done('m2', 1, 'm2'); // same id, another mapper: the newest result of id 1 is not m1's
+    expect(c.finished('m1', 1, 's')?.toString()).toBe('m1-first');
+    expect(c.finished('m2', 1, 's')?.toString()).toBe('m2');
+    // Results added after a lookup are found too, and evicted ones are not.
+    for (let i = 2; i < 4_200; i++) {
+      done('m1', i, `r${i}`);
+      if (i % 1_000 === 0) expect(c.finished('m1', i, 's')?.toString()).toBe(`r${i}`);
+    }
+    expect(c.finished('m1', 1, 's')).toBeUndefined();
+    expect(c.finished('m2', 1, 's')).toBeUndefined();
+    expect(c.finished('m1', 4_199, 's')?.toString()).toBe('r4199');
+    // Long after the last lookup (the index let go of), a lookup still finds the recent results.
+    for (let i = 4_200; i < 14_000; i++) done('m1', i, `r${i}`);
+    expect(c.finished('m1', 13_999, 's')?.toString()).toBe('r13999');
+    expect(c.finished('m1', 13_999 - 4_095, 's')?.toString()).toBe(`r${13_999 - 4_095}`);
+    expect(c.finished('m1', 13_999 - 4_096, 's')).toBeUndefined();
+    expect(c.size).toBe(4_096);
+  });
+
   test('an entry settled without a result is forgotten, and an empty mapper leaves nothing behind', () => {
     const c = new ReplyCache(5_000);
     for (let i = 0; i < 1_000; i++) c.begin(`m-${i}`, i, 's', undefined);
