@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // CPU time per request of the caller and the responder, raw amqplib vs Nanite, interleaved rounds.
-//   node bench/amqp/cpu.mjs [--only=raw,nanite] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4]
+//   node bench/amqp/cpu.mjs [--only=raw,nanite] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--base=DIR]
+// `--base=DIR`: also system `base`, Nanite from another checkout (DIR/bench/amqp, with its own built
+// @nanite/core), to compare before/after in the same run.
 // Each round starts every system's responder and caller afresh (as run.mjs does) in the
 // BENCH_CONCURRENCY single-phase mode of measure.js, which reads both processes' CPU time: a
 // measure that the load of a shared machine barely moves, unlike requests/s. Prints, per payload
@@ -26,20 +28,21 @@ const systems = [
   { id: 'raw-props', server: ['raw.server.js', url, `benchcpu-rawp-${run}`], client: ['raw.client.js', url, `benchcpu-rawp-${run}`, 'props'] },
   { id: 'nanite', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
   { id: 'nanite-amo', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
-].filter((s) => only.includes(s.id));
+  ...(args.base ? [{ id: 'base', dir: join(args.base, 'bench', 'amqp'), server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'base'] }] : []),
+].filter((s) => only.includes(s.id) || s.id === 'base');
 
-function start(file, argv, env) {
-  return spawn(process.execPath, [join(here, file), ...argv], { cwd: here, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(file, argv, env, dir = here) {
+  return spawn(process.execPath, [join(dir, file), ...argv], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 async function once(s, size, concurrency) {
   const env = { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) };
-  const server = start(s.server[0], s.server.slice(1), env);
+  const server = start(s.server[0], s.server.slice(1), env, s.dir);
   await new Promise((resolve, reject) => {
     server.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
     server.once('exit', (code) => reject(new Error(`${s.id}: server exited (${code})`)));
   });
-  const client = start(s.client[0], s.client.slice(1), { ...env, BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency), BENCH_SERVER_PID: String(server.pid) });
+  const client = start(s.client[0], s.client.slice(1), { ...env, BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency), BENCH_SERVER_PID: String(server.pid) }, s.dir);
   let out = '';
   client.stdout.on('data', (d) => (out += d.toString()));
   await new Promise((resolve) => client.once('exit', resolve));

@@ -8,6 +8,7 @@
 // Prints CPU µs per request (both sides together: one process) per concurrency, median of the rounds.
 'use strict';
 const { join } = require('node:path');
+const { setImmediate } = require('node:timers');
 const dist = join(__dirname, '..', '..', 'packages', 'core', 'dist');
 const { Agent, Mapper, defineActor, JsonSerializer, amqpNames } = require(dist);
 const { AmqpAgentLink } = require(join(dist, 'transport/amqp/amqp-agent.link.js'));
@@ -118,7 +119,7 @@ function fakeTransport(broker) {
     async connect() {},
     async openAgent(identity, sink, options) {
       if (process.env.LOOP_DEBUG) { const s0 = sink; sink = { ...s0, onPacket: (p, st) => (console.error('agent got', JSON.stringify(p)), s0.onPacket(p, st)), onMalformed: (r) => (console.error('malformed', r), s0.onMalformed(r)) }; }
-      const link = new AmqpAgentLink(identity, sink, options, { ...common, delivery: 'ack-after-handler', routeDelivery: {}, dedupWindow: 30_000 });
+      const link = new AmqpAgentLink(identity, sink, options, { ...common, delivery: 'ack-after-handler', routeDelivery: {}, dedupWindow: Number(process.env.LOOP_DEDUP ?? 30_000) });
       links.push(link);
       await link.open();
       return link;
@@ -169,6 +170,7 @@ async function phase(call, concurrency, ms) {
     const rs = results.get(c);
     process.stdout.write(`loopback ${size} B c=${c}: ${median(rs.map((x) => x.usPerReq)).toFixed(2)} µs CPU per request (both sides), ${Math.round(median(rs.map((x) => x.done)) / seconds)} req/s  [${rs.map((x) => x.usPerReq.toFixed(2)).join(', ')}]\n`);
   }
+  if (globalThis.__dumpHeap) await globalThis.__dumpHeap(); // a preload's allocation sampling (see the profiling notes)
   await mapper.close();
   await agent.close();
 })();

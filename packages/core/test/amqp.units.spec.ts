@@ -8,8 +8,37 @@ import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
 import { PublishBuffer } from '../src/transport/shared/publish-buffer';
 import { HELD_BYTES, RECENT_BYTES, ReplyCache } from '../src/transport/shared/reply-cache';
+import { SlotIndex } from '../src/transport/shared/slot-index';
 import { AgentInbox } from '../src/transport/amqp/agent-inbox';
 import { JsonSerializer } from '../src/serializer/json.serializer';
+
+describe('SlotIndex', () => {
+  test('finds exactly the slots added and not removed, by id and owner, through colliding ids and long probe runs', () => {
+    const ids = new Float64Array(64);
+    const owners: string[] = [];
+    const index = new SlotIndex<string>(64, (s) => ids[s]!, (s) => owners[s]);
+    const model = new Map<number, { id: number; owner: string }>();
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let step = 0; step < 20_000; step++) {
+      const slot = rand(64);
+      if (model.has(slot)) {
+        index.remove(ids[slot]!, slot);
+        model.delete(slot);
+      } else {
+        // Few distinct ids (many collisions), large ones (above 2^32) among them, two owners.
+        ids[slot] = [1, 2, 3, 2 ** 40 + 1, 2 ** 52 + 129, rand(1_000)][rand(6)]!;
+        owners[slot] = rand(2) === 0 ? 'a' : 'b';
+        if ([...model.values()].some((e) => e.id === ids[slot] && e.owner === owners[slot])) continue;
+        index.add(ids[slot]!, slot);
+        model.set(slot, { id: ids[slot]!, owner: owners[slot]! });
+      }
+      const probe = rand(64);
+      const want = [...model].find(([, e]) => e.id === ids[probe] && e.owner === owners[probe]);
+      expect(index.find(ids[probe]!, owners[probe]!)).toBe(want?.[0]);
+    }
+  });
+});
 
 describe('ReplyCache', () => {
   test('a request is running until its result, then its result is kept for the same session only', () => {
@@ -109,7 +138,7 @@ describe('ReplyCache', () => {
     expect(c.finished('m1', 1, 's')).toBeUndefined();
     expect(c.finished('m2', 1, 's')).toBeUndefined();
     expect(c.finished('m1', 4_199, 's')?.toString()).toBe('r4199');
-    // Long after the last lookup (the index let go of), a lookup still finds the recent results.
+    // Many results later, a lookup still finds exactly the last 4 096.
     for (let i = 4_200; i < 14_000; i++) done('m1', i, `r${i}`);
     expect(c.finished('m1', 13_999, 's')?.toString()).toBe('r13999');
     expect(c.finished('m1', 13_999 - 4_095, 's')?.toString()).toBe(`r${13_999 - 4_095}`);

@@ -13,14 +13,13 @@
  * outage, 6 GiB).
  *
  * Hot path: one Map insert and delete per request in the (small) table of running requests, and a
- * slot of a fixed ring for its result. Recent results are looked up only for a re-sent or
- * redelivered request, so they are not indexed by id as they arrive: a 4 096-entry Map churned on
- * every request (insert the newest, delete the oldest) cost ~1–2 µs per request, most of this
- * file's time in a profile. The index is built from the ring when a lookup needs it, kept up to
- * date while lookups keep coming, and dropped after {@link RECENT} results without one (so its
- * rebuild costs at most one pass over the ring per {@link RECENT} results). Results finished
- * through an outage, when re-sends are expected, go to a per-mapper Map as before.
+ * slot of a fixed ring for its result, indexed by id in a typed-array hash table (slot-index.ts):
+ * a 4 096-entry Map churned on every request (insert the newest, delete the oldest) cost ~1–2 µs
+ * per request, most of this file's time in a profile. Results finished through an outage, when
+ * re-sends are expected, go to a per-mapper Map.
  */
+
+import { SlotIndex } from './slot-index';
 
 /** A request the agent is running. */
 export interface RunningRequest {
@@ -62,10 +61,12 @@ export class ReplyCache {
   private readonly ringId = new Float64Array(RECENT);
   private readonly ringSession: Array<string | undefined> = new Array<string | undefined>(RECENT).fill(undefined);
   private readonly ringResult: Array<Buffer | undefined> = new Array<Buffer | undefined>(RECENT).fill(undefined);
-  /** Request id → ring slot of its newest result, while lookups come (see the file's comment). */
-  private index: Map<number, number> | undefined;
-  /** Results added to the ring since the last lookup. */
-  private sinceLookup = 0;
+  /** The ring's slots by request id and mapper. */
+  private readonly index = new SlotIndex<PerMapper>(
+    RECENT,
+    (slot) => this.ringId[slot]!,
+    (slot) => this.ringOwner[slot],
+  );
   /** Oldest slot of the ring, and how many slots hold a result. */
   private ringStart = 0;
   private ringLength = 0;
@@ -135,29 +136,8 @@ export class ReplyCache {
     if (!m) return undefined;
     const f = m.finished.get(id);
     if (f) return f.session === session ? f.bytes : undefined;
-    if (m.recent === 0) return undefined;
-    const pos = this.slotOf(m, id);
+    const pos = m.recent === 0 ? undefined : this.index.find(id, m);
     return pos !== undefined && this.ringSession[pos] === session ? this.ringResult[pos] : undefined;
-  }
-
-  /** The ring slot of `m`'s newest result for request `id`. */
-  private slotOf(m: PerMapper, id: number): number | undefined {
-    this.sinceLookup = 0;
-    if (!this.index) {
-      this.index = new Map();
-      for (let i = 0; i < this.ringLength; i++) {
-        const pos = (this.ringStart + i) % RECENT;
-        if (this.ringOwner[pos]) this.index.set(this.ringId[pos]!, pos);
-      }
-    }
-    const pos = this.index.get(id);
-    if (pos === undefined || this.ringOwner[pos] === m) return pos;
-    // The newest result of that id is another mapper's (ids are random per mapper: a rare collision).
-    for (let i = this.ringLength - 1; i >= 0; i--) {
-      const p = (this.ringStart + i) % RECENT;
-      if (this.ringOwner[p] === m && this.ringId[p] === id) return p;
-    }
-    return undefined;
   }
 
   /** Moves a request from running to finished, keeping its encoded result. */
@@ -166,7 +146,8 @@ export class ReplyCache {
     const r = m?.running.get(id);
     if (!m || !r) return;
     m.running.delete(id);
-    if (this.window <= 0 || m.finished.has(id)) {
+    // A copy that ran again (not a re-send: those are answered from here) keeps the first result.
+    if (this.window <= 0 || m.finished.has(id) || (m.recent !== 0 && this.index.find(id, m) !== undefined)) {
       this.entries--;
       this.prune(m);
       return;
@@ -195,17 +176,14 @@ export class ReplyCache {
     this.ringLength++;
     this.ringBytes += bytes.length;
     m.recent++;
-    if (this.index) {
-      if (++this.sinceLookup > RECENT) this.index = undefined;
-      else this.index.set(id, pos);
-    }
+    this.index.add(id, pos);
   }
 
   private evictOldest(): void {
     const pos = this.ringStart;
     const owner = this.ringOwner[pos];
     if (owner) {
-      if (this.index?.get(this.ringId[pos]!) === pos) this.index.delete(this.ringId[pos]!);
+      this.index.remove(this.ringId[pos]!, pos);
       owner.recent--;
       this.entries--;
       this.prune(owner);
@@ -237,8 +215,7 @@ export class ReplyCache {
     this.ringOwner.fill(undefined);
     this.ringSession.fill(undefined);
     this.ringResult.fill(undefined);
-    this.index = undefined;
-    this.sinceLookup = 0;
+    this.index.clear();
     this.ringStart = 0;
     this.ringLength = 0;
     this.ringBytes = 0;
