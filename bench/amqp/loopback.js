@@ -36,16 +36,13 @@ class FakeBroker {
     this.channels = 0;
   }
   deliver(cb, content, properties, fields) {
-    if (process.env.LOOP_DEBUG) console.error('deliver', Date.now() % 100000, fields.exchange, fields.routingKey, this.scheduled, this.queue.length);
     this.queue.push([cb, { content, properties, fields }]);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
-        if (process.env.LOOP_DEBUG) console.error('immediate', Date.now() % 100000, this.queue.length);
         this.scheduled = false;
         const q = this.queue;
         this.queue = [];
-        if (process.env.LOOP_DEBUG) console.error('flush', q.length);
         for (const [cb2, m] of q) cb2(m);
       });
     }
@@ -76,13 +73,11 @@ class FakeChannel {
     return false;
   }
   async consume(queue, cb) {
-    if (process.env.LOOP_DEBUG) console.error('consume', queue);
     if (queue === REPLY_TO) this.b.replyConsumers.set(this.token, cb);
     else this.b.consumers.set(queue, [this, cb]);
     return { consumerTag: `${queue}-tag` };
   }
   publish(exchange, key, content, props = {}) {
-    if (process.env.LOOP_DEBUG) console.error('publish', exchange, key, content.toString().slice(0, 120));
     const properties = { headers: {}, ...props };
     if (props.replyTo === REPLY_TO) properties.replyTo = this.token;
     if (exchange === '') {
@@ -118,8 +113,7 @@ function fakeTransport(broker) {
     url: 'loop://',
     async connect() {},
     async openAgent(identity, sink, options) {
-      if (process.env.LOOP_DEBUG) { const s0 = sink; sink = { ...s0, onPacket: (p, st) => (console.error('agent got', JSON.stringify(p)), s0.onPacket(p, st)), onMalformed: (r) => (console.error('malformed', r), s0.onMalformed(r)) }; }
-      const link = new AmqpAgentLink(identity, sink, options, { ...common, delivery: 'ack-after-handler', routeDelivery: {}, dedupWindow: Number(process.env.LOOP_DEDUP ?? 30_000) });
+      const link = new AmqpAgentLink(identity, sink, options, { ...common, delivery: 'ack-after-handler', routeDelivery: {}, dedupWindow: 30_000 });
       links.push(link);
       await link.open();
       return link;
@@ -170,7 +164,6 @@ async function phase(call, concurrency, ms) {
     const rs = results.get(c);
     process.stdout.write(`loopback ${size} B c=${c}: ${median(rs.map((x) => x.usPerReq)).toFixed(2)} µs CPU per request (both sides), ${Math.round(median(rs.map((x) => x.done)) / seconds)} req/s  [${rs.map((x) => x.usPerReq.toFixed(2)).join(', ')}]\n`);
   }
-  if (globalThis.__dumpHeap) await globalThis.__dumpHeap(); // a preload's allocation sampling (see the profiling notes)
   await mapper.close();
   await agent.close();
 })();
