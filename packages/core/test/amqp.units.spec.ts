@@ -8,8 +8,37 @@ import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
 import { PublishBuffer } from '../src/transport/shared/publish-buffer';
 import { HELD_BYTES, RECENT_BYTES, ReplyCache } from '../src/transport/shared/reply-cache';
+import { SlotIndex } from '../src/transport/shared/slot-index';
 import { AgentInbox } from '../src/transport/amqp/agent-inbox';
 import { JsonSerializer } from '../src/serializer/json.serializer';
+
+describe('SlotIndex', () => {
+  test('finds exactly the slots added and not removed, by id and owner, through colliding ids and long probe runs', () => {
+    const ids = new Float64Array(64);
+    const owners: string[] = [];
+    const index = new SlotIndex<string>(64, (s) => ids[s]!, (s) => owners[s]);
+    const model = new Map<number, { id: number; owner: string }>();
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    for (let step = 0; step < 20_000; step++) {
+      const slot = rand(64);
+      if (model.has(slot)) {
+        index.remove(ids[slot]!, slot);
+        model.delete(slot);
+      } else {
+        // Few distinct ids (many collisions), large ones (above 2^32) among them, two owners.
+        ids[slot] = [1, 2, 3, 2 ** 40 + 1, 2 ** 52 + 129, rand(1_000)][rand(6)]!;
+        owners[slot] = rand(2) === 0 ? 'a' : 'b';
+        if ([...model.values()].some((e) => e.id === ids[slot] && e.owner === owners[slot])) continue;
+        index.add(ids[slot]!, slot);
+        model.set(slot, { id: ids[slot]!, owner: owners[slot]! });
+      }
+      const probe = rand(64);
+      const want = [...model].find(([, e]) => e.id === ids[probe] && e.owner === owners[probe]);
+      expect(index.find(ids[probe]!, owners[probe]!)).toBe(want?.[0]);
+    }
+  });
+});
 
 describe('ReplyCache', () => {
   test('a request is running until its result, then its result is kept for the same session only', () => {
@@ -89,6 +118,32 @@ describe('ReplyCache', () => {
     expect(overflows).toBe(3);
     expect(c.finished('m', n - 1, 's')).toBe(big);
     expect(c.finished('m', n, 's')).toBeUndefined();
+  });
+
+  test('recent results are found by mapper and id while lookups and new results interleave, whoever else used the id', () => {
+    const c = new ReplyCache(5_000);
+    const done = (mapper: string, id: number, text: string): void => {
+      c.begin(mapper, id, 's', undefined);
+      c.finish(mapper, id, Buffer.from(text));
+    };
+    done('m1', 1, 'm1-first');
+    done('m2', 1, 'm2'); // same id, another mapper: the newest result of id 1 is not m1's
+    expect(c.finished('m1', 1, 's')?.toString()).toBe('m1-first');
+    expect(c.finished('m2', 1, 's')?.toString()).toBe('m2');
+    // Results added after a lookup are found too, and evicted ones are not.
+    for (let i = 2; i < 4_200; i++) {
+      done('m1', i, `r${i}`);
+      if (i % 1_000 === 0) expect(c.finished('m1', i, 's')?.toString()).toBe(`r${i}`);
+    }
+    expect(c.finished('m1', 1, 's')).toBeUndefined();
+    expect(c.finished('m2', 1, 's')).toBeUndefined();
+    expect(c.finished('m1', 4_199, 's')?.toString()).toBe('r4199');
+    // Many results later, a lookup still finds exactly the last 4 096.
+    for (let i = 4_200; i < 14_000; i++) done('m1', i, `r${i}`);
+    expect(c.finished('m1', 13_999, 's')?.toString()).toBe('r13999');
+    expect(c.finished('m1', 13_999 - 4_095, 's')?.toString()).toBe(`r${13_999 - 4_095}`);
+    expect(c.finished('m1', 13_999 - 4_096, 's')).toBeUndefined();
+    expect(c.size).toBe(4_096);
   });
 
   test('an entry settled without a result is forgotten, and an empty mapper leaves nothing behind', () => {

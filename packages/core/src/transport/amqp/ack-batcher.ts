@@ -19,6 +19,7 @@ export class AckBatcher {
   /** Acknowledged one by one, ahead of `next` (settled out of order). */
   private readonly ahead = new Set<number>();
   private scheduled = false;
+  private readonly flushNow = (): void => this.flush();
 
   constructor(
     private readonly ch: Channel,
@@ -30,7 +31,7 @@ export class AckBatcher {
     this.settled.add(m.fields.deliveryTag);
     if (!this.scheduled) {
       this.scheduled = true;
-      process.nextTick(() => this.flush());
+      process.nextTick(this.flushNow);
     }
   }
 

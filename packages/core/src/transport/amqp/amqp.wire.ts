@@ -50,19 +50,8 @@ export function peekRequest(p: unknown): RequestPeek | undefined {
   if (typeof p !== 'object' || p === null) return undefined;
   const r = p as Record<string, unknown>;
   if ((r.type !== 'request' && r.type !== 'push') || typeof r.id !== 'number' || typeof r.route !== 'string' || typeof r.replyTo !== 'string') return undefined;
-  return { type: r.type, id: r.id, route: r.route, replyTo: r.replyTo };
-}
-
-/** What a mapper link looks at in what it receives. */
-export type MapperPeek = { kind: 'result'; id: number; from: string } | { kind: 'alive'; identity: string } | { kind: 'other' };
-
-/** Classifies a packet arriving at a mapper: a result (closes an in-flight request) or a sign of life. */
-export function peekMapperBound(p: unknown): MapperPeek {
-  if (typeof p !== 'object' || p === null) return { kind: 'other' };
-  const r = p as Record<string, unknown>;
-  if (r.type === 'result' && typeof r.id === 'number' && typeof r.from === 'string') return { kind: 'result', id: r.id, from: r.from };
-  if ((r.type === 'register' || r.type === 'ping') && typeof r.identity === 'string') return { kind: 'alive', identity: r.identity };
-  return { kind: 'other' };
+  // The packet itself, seen through the fields just checked (read-only): no object per message.
+  return r as unknown as RequestPeek;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { MapperSink } from '../transport';
 import type { AgentProber } from './agent-prober';
 import { fromBinaryChunk } from './amqp-chunks';
 import type { AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, HEADER_QUEUE, HEADER_TAG, peekMapperBound, peekRequest } from './amqp.wire';
+import { HEADER_BOUNCED, HEADER_QUEUE, HEADER_TAG, peekRequest } from './amqp.wire';
 import type { QueueIncarnations } from './queue-incarnations';
 
 /** What {@link MapperInbox} needs from its link. */
@@ -66,13 +66,15 @@ export class MapperInbox {
       }
       if (packet === undefined) return;
     }
-    const peek = peekMapperBound(packet);
     // Validated before it touches the in-flight table (the mapper validates again, and counts what fails).
-    if (peek.kind !== 'other' && decodePacket(packet).ok) {
-      if (peek.kind === 'result') this.s.tracker.answered(peek.from, peek.id);
-      else {
-        if (this.s.incarnations.changed(peek.identity, m.properties.headers?.[HEADER_QUEUE])) this.s.tracker.requeued(peek.identity);
-        this.s.tracker.heardFrom(peek.identity);
+    const valid = decodePacket(packet);
+    if (valid.ok) {
+      const p = valid.packet;
+      // A result closes its in-flight request; a Register or Ping is a sign of life.
+      if (p.type === 'result') this.s.tracker.answered(p.from, p.id);
+      else if (p.type === 'register' || p.type === 'ping') {
+        if (this.s.incarnations.changed(p.identity, m.properties.headers?.[HEADER_QUEUE])) this.s.tracker.requeued(p.identity);
+        this.s.tracker.heardFrom(p.identity);
       }
     }
     try {

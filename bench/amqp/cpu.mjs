@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// CPU time per request of the caller and the responder, raw amqplib vs Nanite, interleaved rounds.
+//   node bench/amqp/cpu.mjs [--only=raw,nanite] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--base=DIR]
+// `--base=DIR`: also system `base`, Nanite from another checkout (DIR/bench/amqp, with its own built
+// @nanite/core), to compare before/after in the same run.
+// Each round starts every system's responder and caller afresh (as run.mjs does) in the
+// BENCH_CONCURRENCY single-phase mode of measure.js, which reads both processes' CPU time: a
+// measure that the load of a shared machine barely moves, unlike requests/s. Prints, per payload
+// and concurrency, the median caller / responder µs per request, req/s and p50 of every system.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
+const seconds = Number(args.seconds ?? 3);
+const rounds = Number(args.rounds ?? 4);
+const payloads = String(args.payload ?? '100').split(',').map(Number);
+const levels = String(args.concurrency ?? '1,64').split(',').map(Number);
+const only = String(args.only ?? 'raw,nanite').split(',');
+const url = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const run = `${process.pid}-${Date.now().toString(36)}`;
+const naniteUrl = (extra = '') => `${url}${url.includes('?') ? '&' : '?'}prefix=benchcpu-${run}${extra}`;
+
+const systems = [
+  { id: 'raw', server: ['raw.server.js', url, `benchcpu-raw-${run}`], client: ['raw.client.js', url, `benchcpu-raw-${run}`] },
+  { id: 'raw-props', server: ['raw.server.js', url, `benchcpu-rawp-${run}`], client: ['raw.client.js', url, `benchcpu-rawp-${run}`, 'props'] },
+  { id: 'nanite', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
+  { id: 'nanite-amo', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
+  ...(args.base ? [{ id: 'base', dir: join(args.base, 'bench', 'amqp'), server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'base'] }] : []),
+].filter((s) => only.includes(s.id) || s.id === 'base');
+
+function start(file, argv, env, dir = here) {
+  return spawn(process.execPath, [join(dir, file), ...argv], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function once(s, size, concurrency) {
+  const env = { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) };
+  const server = start(s.server[0], s.server.slice(1), env, s.dir);
+  await new Promise((resolve, reject) => {
+    server.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
+    server.once('exit', (code) => reject(new Error(`${s.id}: server exited (${code})`)));
+  });
+  const client = start(s.client[0], s.client.slice(1), { ...env, BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency), BENCH_SERVER_PID: String(server.pid) }, s.dir);
+  let out = '';
+  client.stdout.on('data', (d) => (out += d.toString()));
+  await new Promise((resolve) => client.once('exit', resolve));
+  server.kill('SIGTERM');
+  await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${s.id}: no result\n${out}`);
+  return JSON.parse(line.slice(7));
+}
+
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+};
+const samples = new Map();
+for (let round = 1; round <= rounds; round++) {
+  for (const size of payloads) {
+    for (const c of levels) {
+      for (const s of systems) {
+        const r = await once(s, size, c);
+        process.stderr.write(`round ${round} ${size} B c=${c} ${s.id}: ${JSON.stringify(r)}\n`);
+        const k = `${size}|${c}|${s.id}`;
+        if (!samples.has(k)) samples.set(k, []);
+        samples.get(k).push(r);
+      }
+    }
+  }
+}
+// What the Nanite systems leave behind (durable exchanges, the park queue); raw's queues auto-delete.
+{
+  const { createRequire } = await import('node:module');
+  const require = createRequire(join(here, 'package.json'));
+  const amqp = require('amqplib');
+  const { amqpNames } = require('@nanite/core');
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  const n = amqpNames(`benchcpu-${run}`);
+  await ch.deleteQueue(n.parkQueue('/bench/echo'));
+  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park, `benchcpu-${run}.gossip`, `benchcpu-${run}.gossip.direct`]) await ch.deleteExchange(ex);
+  await conn.close();
+}
+const lines = ['| payload | concurrency | system | caller µs/req | responder µs/req | req/s | p50 (µs) |', '|---|---|---|---|---|---|---|'];
+for (const size of payloads) {
+  for (const c of levels) {
+    for (const s of systems) {
+      const rs = samples.get(`${size}|${c}|${s.id}`);
+      const m = (f) => median(rs.map(f));
+      lines.push(`| ${size} | ${c} | ${s.id} | ${m((r) => r.callerCpuUsPerReq).toFixed(1)} | ${m((r) => r.responderCpuUsPerReq).toFixed(1)} | ${Math.round(m((r) => r.rps))} | ${Math.round(m((r) => r.p50us))} |`);
+    }
+  }
+}
+process.stdout.write(`\n${lines.join('\n')}\n\nload average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, medians of ${rounds} interleaved rounds of ${seconds} s\n`);
