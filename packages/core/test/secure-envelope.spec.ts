@@ -105,7 +105,8 @@ describe('secure binary envelope', () => {
   });
 
   test('a binary head cut short or of an unknown kind is a decode error (the transport counts it as malformed)', () => {
-    const bytes = json.encode(mapper.seal({ v: 1, type: 'request', id: 17, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: 1 }, 'fred')!);
+    const request = { v: 1, type: 'request', id: 17, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: 1 };
+    const bytes = json.encode(mapper.seal(request, 'fred')!);
     for (const n of [4, 5, 13, 20, 24]) expect(() => json.decode(bytes.subarray(0, n))).toThrow(Error);
     const relabelled = Buffer.from(bytes);
     relabelled[4] = 9;
