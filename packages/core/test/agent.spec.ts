@@ -159,3 +159,14 @@ test('stop() while start() is still connecting waits for it and leaves nothing r
   expect(m.agents()).toEqual([]);
   await expect(m.request('/x/y')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
 });
+
+test('a just-started agent is not advertised as busy because of its own startup work', async () => {
+  const a = c.agent({ identity: 'fresh', actors: [defineActor('f', { x: () => 1 })] });
+  let x = 0;
+  for (let i = 0; i < 20_000_000; i++) x += i % 7; // startup work between construction and start (module loading, config)
+  expect(x).toBeGreaterThan(0);
+  await a.start();
+  const m = await c.startedMapper();
+  await flush();
+  expect(m.agents().find((v) => v.identity === 'fresh')?.status).toBeLessThan(0.5);
+});

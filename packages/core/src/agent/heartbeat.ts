@@ -50,6 +50,8 @@ export class Heartbeat {
   /** Registers, then pings every `pingInterval`. */
   start(): void {
     this.stop();
+    // The agent's own startup (module loading, connecting) is not load: the first ping measures from here.
+    this.elu.sample();
     this.register();
     this.timer = setInterval(() => this.ping(), this.src.pingInterval);
     // The agent's link keeps the process alive when it should; a heartbeat alone must not.
@@ -62,11 +64,16 @@ export class Heartbeat {
     this.timer = undefined;
   }
 
-  /** Sends a Register with the current routes, tags and status (also the answer to an Advertise). */
+  /**
+   * Sends a Register with the current routes, tags and status (also the answer to an Advertise).
+   * Its status uses the last ping's event-loop utilisation (none before the first ping): sampling
+   * here would measure the startup work before the first Register (a just-started agent looked
+   * saturated, status 1, for a whole ping interval) or a window too short to mean anything.
+   */
   register(): void {
     const { identity, tags, concurrency, pingInterval, priority, version } = this.src;
     const node = this.src.node?.();
-    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.status(), concurrency, pingInterval, priority, ...(node ? { node } : {}), ...(this.src.rejoin?.() ? { rejoin: true } : {}), ...(version !== undefined ? { version } : {}) });
+    this.send({ v: 1, type: 'register', identity, routes: this.src.routes(), tags: [...tags], status: this.current(), concurrency, pingInterval, priority, ...(node ? { node } : {}), ...(this.src.rejoin?.() ? { rejoin: true } : {}), ...(version !== undefined ? { version } : {}) });
   }
 
   /** Sends an UnRegister (clean goodbye). */
