@@ -14,10 +14,10 @@ import { filterCandidates } from './candidates';
 import type { Dispatch, DispatchContext } from './dispatch.types';
 import { fanOut, type FanOutContext } from './fan-out';
 import { abortedError, notSentError, timeoutError } from './mapper-errors';
-import type { FanOut } from './mapper.options';
 import { pickAgent, pickAgents } from './pick-agents';
 import { PendingRequest, type PendingCallbacks } from './pending-request';
 import { PendingTable } from './pending-table';
+import type { FanOutSink } from './request-reply';
 import { Pusher, type PushDispatch } from './pusher';
 import { AgentRecord } from './registry';
 
@@ -88,7 +88,7 @@ export class Dispatcher {
   }
 
   /** A request to every agent the selector picks, gathering one outcome per agent identity (see fan-out.ts). */
-  fanOut(d: Dispatch, cb: PendingCallbacks, done: (r: FanOut<unknown>) => void): void {
+  fanOut(d: Dispatch, cb: PendingCallbacks, done: FanOutSink): void {
     fanOut(this.fanOutContext, d, cb, done);
   }
 
