@@ -3,7 +3,7 @@
  * fan-out itself is in fan-out.ts), and matching results and progress to the requests waiting for them.
  */
 import { NaniteError } from '../errors';
-import { RequestIdPool } from '../internal/ids';
+import { LocalIdCounter, RequestIdPool } from '../internal/ids';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import type { ChunkPacket, CreditPacket } from '../protocol/stream-packets';
 import type { RequestInfo, Selector } from '../selectors/selector';
@@ -25,6 +25,8 @@ import { AgentRecord } from './registry';
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
   private readonly ids = new RequestIdPool();
+  /** Ids of requests sent through an in-process link (memory://). */
+  private readonly localIds = new LocalIdCounter();
   // Empty tables are not searched: requests answered in-process during their send never enter them.
   private readonly idTaken = (id: number): boolean =>
     (this.pending.size !== 0 && this.pending.get(id) !== undefined) || this.sending?.packet.id === id || (this.pusher.sent.size !== 0 && this.pusher.sent.has(id));
@@ -193,7 +195,7 @@ export class Dispatcher {
 
   private packet(type: 'request' | 'push', d: PushDispatch, timeout: number): RequestPacket {
     const o = d.options;
-    const id = this.ids.take(this.idTaken);
+    const id = this.ctx.link()?.inProcess === true ? this.localIds.take(this.idTaken) : this.ids.take(this.idTaken);
     const packet: RequestPacket = { v: 1, type, id, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
     if (o.traceId !== undefined) packet.traceId = o.traceId;
     if (o.traceparent !== undefined) packet.traceparent = o.traceparent;

@@ -114,6 +114,12 @@ export interface MapperLink {
   park?(packet: RequestPacket, ttl: number): void;
   /** Releases everything the link holds. Idempotent. */
   close(): Promise<void>;
+  /**
+   * True when no packet this link sends leaves this process (memory://): the mapper then numbers
+   * its requests with a counter instead of unguessable random ids (see `LocalIdCounter`). A wrapper
+   * of a link leaves it out unless it keeps that promise too.
+   */
+  readonly inProcess?: boolean;
 }
 
 /** A way for agents and mappers to reach each other. */

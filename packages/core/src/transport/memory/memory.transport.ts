@@ -200,6 +200,7 @@ export class MemoryTransport implements Transport, GossipTransport {
     }
     bus.attachMapper(id, guarded);
     const link: OwnMapperLink = {
+      inProcess: true,
       send: (agent: string, packet: AgentBoundPacket, options?: SendOptions) => {
         assertWireSafe(packet, this.limits);
         if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, options?.now);
