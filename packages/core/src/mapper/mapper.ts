@@ -38,7 +38,7 @@ import type { SurveyRun } from './survey-run';
 import type { SurveyOptions } from './survey.options';
 import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
-import { NO_OPTIONS, toDispatch, type IntakeLimits } from './request-intake';
+import { NO_OPTIONS, anchorDispatch, toDispatch, type IntakeLimits } from './request-intake';
 import { ResultStream, type ResultStreamHost } from './result-stream';
 import { prepareUpload } from './upload-sender';
 import type { StreamHooks, StreamOptions } from './stream.options';
@@ -388,8 +388,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       return;
     }
     if (stream) d.stream = stream;
-    if (fanOut && d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
-    else this.dispatcher.single(d, cb);
+    if (fanOut && d.selector.fanOut) {
+      anchorDispatch(d);
+      this.dispatcher.fanOut(d, cb, fanOut);
+    } else this.dispatcher.single(d, cb);
   }
 
   protected listenerFault(event: string, err: unknown): void {

@@ -21,9 +21,11 @@ export interface AgentSink {
   /**
    * In-process fast path (see transport/memory/local-calls.ts): a request from a mapper of this
    * process, handed over synchronously, already validated by the transport (a malformed one goes to
-   * `onMalformed`). Transports without a fast path ignore it.
+   * `onMalformed`). Transports without a fast path ignore it. `receivedAt`: the sender's fresh
+   * `Date.now()`, or undefined when it did not read the clock (then the request was made just now).
+   * Returns the time the agent read the clock during the call (epoch ms); 0 or nothing when it did not.
    */
-  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined): void;
+  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined): number | void;
 }
 
 /** What a verifying transport (secure mode) proved about who sent a packet; plain transports pass none. */
