@@ -101,15 +101,16 @@ export class JobRunner implements JobHost {
   }
 
   /**
-   * A request handed over in-process (transport/memory/local-calls.ts). `receivedAt` undefined: the
-   * mapper made it just now and read no clock. When it can start at once, its deadline is fixed only
+   * A request handed over in-process (transport/memory/local-calls.ts). `receivedAt` undefined and
+   * no `sentAt`: the mapper made it just now and read no clock (a packet with a `sentAt` may have
+   * waited: it is checked as off a wire). When it can start at once, its deadline is fixed only
    * once something needs it — the handler goes asynchronous, looks at its signal or deadline, or
    * calls out — so a handler that answers synchronously (a function call its caller sits in) costs
    * no clock read. Returns the time the clock was read for it (0: not read), which the mapper's
    * own deadline for the request then starts from.
    */
   acceptLocal(packet: RequestPacket, settle: Settle, receivedAt: number | undefined): number {
-    if (receivedAt === undefined && this.running < this.o.concurrency) return this.run(packet, settle, UNFIXED_DEADLINE);
+    if (receivedAt === undefined && packet.sentAt === undefined && this.running < this.o.concurrency) return this.run(packet, settle, UNFIXED_DEADLINE);
     const now = receivedAt ?? Date.now();
     this.accept(packet, settle, now);
     return receivedAt === undefined ? now : 0;
