@@ -273,6 +273,11 @@ export class JobRunner implements JobHost {
   }
 
   private next(): void {
+    // Nothing waits (the common case): no dequeue attempt, no idle check unless someone waits for idle.
+    if (this.queue.length === 0) {
+      if (this.idleWaiters.length !== 0) this.checkIdle();
+      return;
+    }
     while (this.running < this.o.concurrency) {
       const w = this.queue.shift();
       if (!w) break;
