@@ -265,3 +265,75 @@ async function until(check: () => boolean, timeout = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe('the clock on the fast path', () => {
+  const clocked = () => defineActor('k', {
+    now: () => 1,
+    throws: () => {
+      throw new NaniteError('NANITE_ERR_HANDLER', { message: 'no' });
+    },
+    later: async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      return 2;
+    },
+    hang: (_p: unknown, ctx: RequestContext) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    id: (_p: unknown, ctx: RequestContext) => ctx.requestId,
+  });
+
+  /** Calls of Date.now() made while `fn` runs synchronously. */
+  function clockReads(fn: () => void): number {
+    const spy = jest.spyOn(Date, 'now');
+    try {
+      fn();
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  test('a request answered during its send reads no clock; one whose handler goes asynchronous reads it once for both sides', async () => {
+    await c.agent({ identity: 'near', actors: [clocked()] }, c.transport()).start();
+    const m = await c.startedMapper({ timeout: 5_000 });
+    let answer: Promise<unknown> | undefined;
+    expect(clockReads(() => (answer = m.request('/k/now')))).toBe(0);
+    await expect(answer).resolves.toBe(1);
+    expect(clockReads(() => (answer = m.request('/k/throws')))).toBe(0);
+    await expect(answer).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER', message: 'no' });
+    expect(clockReads(() => (answer = m.request('/k/later')))).toBe(1);
+    await expect(answer).resolves.toBe(2);
+    // An absolute deadline is measured against the clock at once, as over a wire.
+    const deadline = Date.now() + 1_000;
+    expect(clockReads(() => (answer = m.request('/k/now', null, { deadline })))).toBe(1);
+    await expect(answer).resolves.toBe(1);
+  });
+
+  test('an asynchronous handler still times out, on both sides, and is still cancellable', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate', 'performance'] });
+    try {
+      await c.agent({ identity: 'near', actors: [clocked()] }, c.transport()).start();
+      const m = await c.startedMapper();
+      const outcome = m.request('/k/hang', null, { timeout: 100 }).catch((err: NaniteError) => err);
+      let settled = false;
+      void outcome.then(() => (settled = true));
+      await jest.advanceTimersByTimeAsync(99);
+      expect(settled).toBe(false);
+      await jest.advanceTimersByTimeAsync(2);
+      await expect(outcome).resolves.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+      expect(m.stats.pending).toBe(0);
+
+      const ac = new AbortController();
+      const cancelled = m.request('/k/hang', null, { signal: ac.signal, timeout: 0 });
+      ac.abort();
+      await expect(cancelled).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('memory:// numbers requests with a counter (nothing leaves the process); wire links keep random ids', async () => {
+    await c.agent({ identity: 'near', actors: [clocked()] }, c.transport()).start();
+    const m = await c.startedMapper();
+    const ids = [await m.request<string>('/k/id'), await m.request<string>('/k/id')].map((r) => Number(r.split('#')[1]));
+    expect(ids[1]).toBe(ids[0]! + 1);
+  });
+});

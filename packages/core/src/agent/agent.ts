@@ -231,7 +231,7 @@ export class Agent {
         this.identity,
         {
           onPacket: (packet, settle) => this.onPacket(packet, settle),
-          onLocalRequest: (packet, settle, receivedAt) => this.runner.accept(packet, settle, receivedAt),
+          onLocalRequest: (packet, settle, receivedAt) => this.runner.acceptLocal(packet, settle, receivedAt),
           onMalformed: (reason) => this.malformed.record(reason),
           onReconnect: () => this.register(),
         },

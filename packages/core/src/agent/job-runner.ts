@@ -13,7 +13,7 @@ import { requestLogIds } from '../observability/trace-context';
 import type { AgentObservation } from '../observability/observer';
 import type { RequestPacket } from '../protocol/packets';
 import type { AgentLink, Settle } from '../transport/transport';
-import { Job, type JobHost } from './job';
+import { Job, UNFIXED_DEADLINE, type JobHost } from './job';
 import { JobList } from './job-list';
 import { JobQueue } from './job-queue';
 import type { NestedCaller } from './nested-caller';
@@ -98,6 +98,22 @@ export class JobRunner implements JobHost {
       this.replier.error(packet, new NaniteError('NANITE_ERR_OVERLOADED', { message: `Agent ${this.identity} has ${this.queue.max} requests waiting already`, data: { agent: this.identity, maxQueued: this.queue.max, notStarted: true } }));
       settle();
     }
+  }
+
+  /**
+   * A request handed over in-process (transport/memory/local-calls.ts). `receivedAt` undefined and
+   * no `sentAt`: the mapper made it just now and read no clock (a packet with a `sentAt` may have
+   * waited: it is checked as off a wire). When it can start at once, its deadline is fixed only
+   * once something needs it — the handler goes asynchronous, looks at its signal or deadline, or
+   * calls out — so a handler that answers synchronously (a function call its caller sits in) costs
+   * no clock read. Returns the time the clock was read for it (0: not read), which the mapper's
+   * own deadline for the request then starts from.
+   */
+  acceptLocal(packet: RequestPacket, settle: Settle, receivedAt: number | undefined): number {
+    if (receivedAt === undefined && packet.sentAt === undefined && this.running < this.o.concurrency) return this.run(packet, settle, UNFIXED_DEADLINE);
+    const now = receivedAt ?? Date.now();
+    this.accept(packet, settle, now);
+    return receivedAt === undefined ? now : 0;
   }
 
   /** The caller gave up: aborts its running handler. */
@@ -189,12 +205,13 @@ export class JobRunner implements JobHost {
     settle();
   }
 
-  private run(packet: RequestPacket, settle: Settle, deadline: number, receivedAt?: number): void {
+  /** Returns the time an {@link UNFIXED_DEADLINE} was fixed from (0: it was not). */
+  private run(packet: RequestPacket, settle: Settle, deadline: number, receivedAt?: number): number {
     const route = this.o.handlers.get(packet.route);
     if (!route) {
       this.replier.error(packet, new NaniteError('NANITE_ERR_UNKNOWN_ROUTE', { message: `Agent ${this.identity} does not serve ${packet.route}`, data: { route: packet.route } }));
       settle();
-      return;
+      return 0;
     }
     // A stream settles its delivery when it starts (stream-pumps.ts), then again when it ends.
     const job = new Job(this, packet, packet.stream === undefined && packet.upload !== true ? settle : once(settle), deadline);
@@ -208,16 +225,18 @@ export class JobRunner implements JobHost {
       out = job.scope?.run ? job.scope.run(() => route.handler(packet.payload, job)) : route.handler(packet.payload, job);
     } catch (err) {
       this.finish(job, false, err);
-      return;
+      return 0;
     }
     if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
       (out as PromiseLike<unknown>).then(
         (value) => this.finish(job, true, value),
         (err: unknown) => this.finish(job, false, err),
       );
-    } else {
-      this.finish(job, true, out);
+      // The handler went asynchronous: time now passes, so its deadline runs from here (at the latest).
+      return job.fixDeadline();
     }
+    this.finish(job, true, out);
+    return 0;
   }
 
   private finish(job: Job, ok: boolean, value: unknown): void {
@@ -254,6 +273,11 @@ export class JobRunner implements JobHost {
   }
 
   private next(): void {
+    // Nothing waits (the common case): no dequeue attempt, no idle check unless someone waits for idle.
+    if (this.queue.length === 0) {
+      if (this.idleWaiters.length !== 0) this.checkIdle();
+      return;
+    }
     while (this.running < this.o.concurrency) {
       const w = this.queue.shift();
       if (!w) break;

@@ -8,6 +8,10 @@ import type { TypedRequestContext } from '../mapper/typed-mapper';
 import type { JobScope } from '../observability/observer';
 import { newTraceId, traceIdOf } from '../observability/trace-context';
 import type { RequestContext } from './request-context';
+import { requestDeadline } from './request-deadline';
+
+/** A {@link Job}'s deadline not read from the clock yet (a request handed over in-process at once). */
+export const UNFIXED_DEADLINE = -1;
 
 /** What a job needs from its agent. */
 export interface JobHost {
@@ -44,13 +48,38 @@ export class Job implements RequestContext, DeadlineEntry {
   /** A trace id made up on first use, when the request carried none. */
   private ownTraceId: string | undefined;
 
-  /** `deadline`: epoch ms computed at receipt (see `requestDeadline`), so queued time counts. */
+  /** When an unfixed deadline was fixed (epoch ms; 0: it was given, or is not fixed yet). */
+  private fixedAt = 0;
+
+  /**
+   * `deadline`: epoch ms computed at receipt (see `requestDeadline`), so queued time counts; or
+   * {@link UNFIXED_DEADLINE} for a request handed over in-process just after it was made (no clock
+   * read yet): fixed from the first time it is needed, see {@link Job.fixDeadline}.
+   */
   constructor(
     private readonly host: JobHost,
     readonly packet: RequestPacket,
     readonly settle: () => void,
-    readonly deadline: number,
+    private fixedDeadline: number,
   ) {}
+
+  /** Epoch ms after which the request is not worth finishing (`Infinity`: none). */
+  get deadline(): number {
+    if (this.fixedDeadline === UNFIXED_DEADLINE) this.fixDeadline();
+    return this.fixedDeadline;
+  }
+
+  /**
+   * Fixes an {@link UNFIXED_DEADLINE} from now (one clock read) and returns that reading; returns
+   * the reading it was fixed from earlier, or 0 for a deadline given at receipt.
+   */
+  fixDeadline(): number {
+    if (this.fixedDeadline === UNFIXED_DEADLINE) {
+      this.fixedAt = Date.now();
+      this.fixedDeadline = requestDeadline(this.packet, this.fixedAt);
+    }
+    return this.fixedAt;
+  }
 
   get route(): string {
     return this.packet.route;

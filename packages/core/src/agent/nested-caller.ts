@@ -21,10 +21,12 @@ export class NestedCaller {
   ) {}
 
   async request<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
-    const mapper = await this.get();
+    // Read before anything else runs: an in-process job's deadline is fixed no later than its
+    // handler's first call out (job.ts), not after the light mapper starts.
     const signal = options?.signal ? AbortSignal.any([options.signal, job.signal]) : job.signal;
     // A nested call never outlives the outer request: the earlier of the two deadlines wins.
     const deadline = Math.min(options?.deadline ?? Infinity, job.deadline);
+    const mapper = await this.get();
     return mapper.request<R>(route, payload, { ...options, signal, ...traceOf(job), hops: job.hops + 1, ...(Number.isFinite(deadline) ? { deadline } : {}) });
   }
 

@@ -46,3 +46,26 @@ export class RequestIdPool {
     return hi * TWO_POW_32 + lo;
   }
 }
+
+/** Ids below this stay small integers (V8 Smis: no heap number per id, cheaper table keys). */
+const LOCAL_ID_SPAN = 0x4000_0000;
+
+/**
+ * Request ids for a link whose packets never leave this process (memory://): a counter. Ids are
+ * unguessable ({@link RequestIdPool}) so that a peer on a broker cannot answer requests it never
+ * received; on an in-process link every party that could reply is code in this process, which can
+ * already reach the mapper itself, so a random id would protect nothing. Wraps after 2^30 ids;
+ * `taken` still skips any id in use.
+ */
+export class LocalIdCounter {
+  private last = 0;
+
+  /** The next id for which `taken(id)` is false. */
+  take(taken: (id: number) => boolean): number {
+    for (;;) {
+      const id = this.last === LOCAL_ID_SPAN - 1 ? 1 : this.last + 1;
+      this.last = id;
+      if (!taken(id)) return id;
+    }
+  }
+}

@@ -34,9 +34,9 @@ export interface Dispatch extends PushDispatch {
   options: MapperRequestOptions;
   /** The caller's time limit in ms (0: none), for messages. */
   timeout: number;
-  /** Epoch ms by which the request must complete (0: none). */
+  /** Epoch ms by which the request must complete (0: none, or not fixed yet: `now` is 0). */
   deadline: number;
-  /** When the caller made it (epoch ms). */
+  /** When the caller made it (epoch ms); 0 when the clock was not read yet (see `anchorDispatch`). */
   now: number;
   /** Set when the caller reads the result as a stream. */
   stream?: StreamHooks;

@@ -3,21 +3,21 @@
  * fan-out itself is in fan-out.ts), and matching results and progress to the requests waiting for them.
  */
 import { NaniteError } from '../errors';
-import { RequestIdPool } from '../internal/ids';
+import { LocalIdCounter, RequestIdPool } from '../internal/ids';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../protocol/packets';
 import type { ChunkPacket, CreditPacket } from '../protocol/stream-packets';
 import type { RequestInfo, Selector } from '../selectors/selector';
-import { sendOwnRequest, type OwnMapperLink } from '../transport/own-link';
+import { NOT_HANDLED, sendOwnRequest, type OwnMapperLink } from '../transport/own-link';
 import type { SendOptions } from '../transport/transport';
 import { AgentWait } from './agent-wait';
 import { filterCandidates } from './candidates';
 import type { Dispatch, DispatchContext } from './dispatch.types';
 import { fanOut, type FanOutContext } from './fan-out';
 import { abortedError, notSentError, timeoutError } from './mapper-errors';
-import type { FanOut } from './mapper.options';
 import { pickAgent, pickAgents } from './pick-agents';
 import { PendingRequest, type PendingCallbacks } from './pending-request';
 import { PendingTable } from './pending-table';
+import type { FanOutSink } from './request-reply';
 import { Pusher, type PushDispatch } from './pusher';
 import { AgentRecord } from './registry';
 
@@ -25,6 +25,8 @@ import { AgentRecord } from './registry';
 export class Dispatcher {
   private readonly pending = new PendingTable((p) => this.expire(p));
   private readonly ids = new RequestIdPool();
+  /** Ids of requests sent through an in-process link (memory://). */
+  private readonly localIds = new LocalIdCounter();
   // Empty tables are not searched: requests answered in-process during their send never enter them.
   private readonly idTaken = (id: number): boolean =>
     (this.pending.size !== 0 && this.pending.get(id) !== undefined) || this.sending?.packet.id === id || (this.pusher.sent.size !== 0 && this.pusher.sent.has(id));
@@ -80,15 +82,24 @@ export class Dispatcher {
       p.upload = d.upload;
       p.packet.upload = true;
     }
-    // d.now was read at intake, just now: one clock read serves the deadline and the send. The
-    // deadline is armed once sent: an in-process agent may have answered already (local calls).
+    const persistent = d.options.persistent ?? false;
+    // One clock read per request at most, and none for one an in-process agent answers during its
+    // send (a synchronous handler: no time passes that a deadline could count). Only a plain
+    // request through a link that hands requests over in-process goes out unanchored.
     this.track(p, d, d.timeout, 'later');
-    this.send(p, d.options.persistent ?? false, d.now);
-    this.pending.arm(p, d.now);
+    let now = d.now;
+    if (now === 0 && (persistent || p.stream !== undefined || p.upload !== undefined || (this.ctx.link() as OwnMapperLink | undefined)?.[sendOwnRequest] === undefined)) now = this.anchor(p);
+    // The deadline is armed once sent: an in-process agent may have answered already (local calls).
+    const read = this.send(p, persistent, now);
+    if (p.tracking !== 1) return;
+    if (p.deadline === 0 && p.timeout > 0) now = this.anchor(p, read);
+    else if (now === 0) now = read || Date.now();
+    if (p.sentAt === 0) p.sentAt = now;
+    this.pending.arm(p, p.timeout > 0 ? p.deadline - p.timeout : now);
   }
 
   /** A request to every agent the selector picks, gathering one outcome per agent identity (see fan-out.ts). */
-  fanOut(d: Dispatch, cb: PendingCallbacks, done: (r: FanOut<unknown>) => void): void {
+  fanOut(d: Dispatch, cb: PendingCallbacks, done: FanOutSink): void {
     fanOut(this.fanOutContext, d, cb, done);
   }
 
@@ -107,7 +118,7 @@ export class Dispatcher {
     // which counts the process's event-loop utilisation, still is.
     if (p.agent) {
       if (p === this.sending) this.ctx.registry.observeResult(p.agent, r.status, undefined, 0);
-      else this.ctx.registry.observeResult(p.agent, r.status, p.packet.sentAt, Date.now());
+      else this.ctx.registry.observeResult(p.agent, r.status, p.sentAt === 0 ? undefined : p.sentAt, Date.now());
     }
     if (r.ok) {
       const agent = p.agent?.identity ?? r.from;
@@ -193,7 +204,7 @@ export class Dispatcher {
 
   private packet(type: 'request' | 'push', d: PushDispatch, timeout: number): RequestPacket {
     const o = d.options;
-    const id = this.ids.take(this.idTaken);
+    const id = this.ctx.link()?.inProcess === true ? this.localIds.take(this.idTaken) : this.ids.take(this.idTaken);
     const packet: RequestPacket = { v: 1, type, id, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
     if (o.traceId !== undefined) packet.traceId = o.traceId;
     if (o.traceparent !== undefined) packet.traceparent = o.traceparent;
@@ -234,44 +245,62 @@ export class Dispatcher {
     return picked.error;
   }
 
-  /** Picks an agent (excluding those tried) and sends; parks, waits or fails when none is left. */
-  private send(p: PendingRequest, persistent: boolean, now = Date.now()): void {
+  /**
+   * Fixes the deadline of a request made without a clock reading (its `timeout` from `now`) and
+   * returns `now`; a no-op, but for the reading, on one already fixed.
+   */
+  private anchor(p: PendingRequest, now = 0): number {
+    if (now === 0) now = Date.now();
+    if (p.deadline === 0 && p.timeout > 0) p.deadline = now + p.timeout;
+    return now;
+  }
+
+  /**
+   * Picks an agent (excluding those tried) and sends; parks, waits or fails when none is left.
+   * `now` 0: not read (see {@link Dispatcher.single}). Returns the time an in-process agent read
+   * the clock while it took the request (0: none; see transport/own-link.ts).
+   */
+  private send(p: PendingRequest, persistent: boolean, now = this.anchor(p)): number {
     if (p.deadline > 0 && p.deadline <= now) {
       this.fail(p, this.expiredBeforeSend(p.route, p.timeout, p.agent?.identity));
-      return;
+      return 0;
     }
     const candidates = filterCandidates(this.ctx.registry.serving(p.route), p.tags, p.target, p.tried);
     const picked = candidates.length === 0 ? undefined : this.pickOne(p.selector, candidates, p);
     if (picked instanceof NaniteError) {
       this.fail(p, picked);
-      return;
+      return 0;
     }
-    if (picked !== undefined) {
-      this.sendTo(p, picked, persistent, now);
-      return;
-    }
+    if (picked !== undefined) return this.sendTo(p, picked, persistent, now);
+    // Waiting or parking counts time: from here on the deadline is fixed.
+    if (now === 0) now = this.anchor(p);
     const link = this.ctx.link();
     if (persistent && p.attempts === 0 && link?.park) {
       p.parked = true;
       p.packet.sentAt = now;
       link.park(p.packet, p.deadline > 0 ? Math.min(this.ctx.persistentTtl, p.deadline - now) : this.ctx.persistentTtl);
-      return;
+      return 0;
     }
     const retry = (): void => {
       if (this.pending.has(p)) this.send(p, false);
     };
     this.wait.whenNoAgent({ route: p.route, tags: p.tags, target: p.target, deadline: p.deadline, tried: p.tried }, persistent && p.attempts === 0, retry, (err) => this.fail(p, err));
+    return 0;
   }
 
-  /** Sends with the time left as the packet's `timeout` and the transport's `ttl`; never once the deadline is gone. */
-  private sendTo(p: PendingRequest, agent: AgentRecord, persistent: boolean, now: number): void {
-    const left = p.deadline > 0 ? Math.ceil(p.deadline - now) : 0;
+  /**
+   * Sends with the time left as the packet's `timeout` and the transport's `ttl`; never once the
+   * deadline is gone. `now` 0 (not read): handed to the transport's own entry with the whole
+   * timeout and no `sentAt`. Returns what {@link Dispatcher.send} returns.
+   */
+  private sendTo(p: PendingRequest, agent: AgentRecord, persistent: boolean, now: number): number {
+    const left = p.deadline > 0 ? Math.ceil(p.deadline - now) : now === 0 ? p.timeout : 0;
     if (p.deadline > 0 && left <= 0) {
       this.fail(p, this.expiredBeforeSend(p.route, p.timeout, agent.identity));
-      return;
+      return 0;
     }
     p.packet.timeout = left;
-    p.packet.sentAt = now;
+    if (now !== 0) p.packet.sentAt = p.sentAt = now;
     p.agent = agent;
     p.attempts++;
     agent.pending++;
@@ -282,12 +311,21 @@ export class Dispatcher {
       // A packet this dispatcher built goes through the transport's own entry when it has one
       // (memory://: not re-validated on receipt, no options object; see transport/own-link.ts).
       const own = link[sendOwnRequest];
-      if (own === undefined || !own.call(link, agent.identity, p.packet, now)) link.send(agent.identity, p.packet, sendOptions(p, persistent, now, left));
+      const read = own === undefined ? NOT_HANDLED : own.call(link, agent.identity, p.packet, now);
+      if (read !== NOT_HANDLED) return read;
+      if (now === 0) {
+        // Not handed over after all (a wrapper of the link): a wire send counts time.
+        now = this.anchor(p);
+        p.packet.timeout = p.timeout;
+        p.packet.sentAt = p.sentAt = now;
+      }
+      link.send(agent.identity, p.packet, sendOptions(p, persistent, now, p.packet.timeout));
     } catch (err) {
       this.fail(p, err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { message: 'Could not send the request', cause: err }));
     } finally {
       this.sending = outer;
     }
+    return 0;
   }
 
   /** Re-sends to another agent, or fails with `error` when the request may not move. */

@@ -7,6 +7,7 @@ import type { Dispatch } from './dispatch.types';
 import { shuttingDownError } from './mapper-errors';
 import type { FanOut } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
+import type { FanOutSink } from './request-reply';
 import type { AgentRecord, Registry } from './registry';
 
 /** What a fan-out needs from its dispatcher. */
@@ -27,7 +28,7 @@ export interface FanOutContext {
  * A request to every agent the selector picks, gathering one outcome per agent identity. Every
  * choice is validated before any leg is sent.
  */
-export function fanOut(ctx: FanOutContext, d: Dispatch, cb: PendingCallbacks, done: (r: FanOut<unknown>) => void): void {
+export function fanOut(ctx: FanOutContext, d: Dispatch, cb: PendingCallbacks, done: FanOutSink): void {
   const { route, payload, options, selector, tags } = d;
   const left = timeLeft(d.deadline);
   if (left <= 0) {
@@ -44,14 +45,14 @@ export function fanOut(ctx: FanOutContext, d: Dispatch, cb: PendingCallbacks, do
   }
   if (agents.length === 0) {
     const retry = (): void => fanOut(ctx, { ...d, options: { ...options, persistent: false } }, cb, done);
-    ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent ?? false, retry, cb.reject);
+    ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent ?? false, retry, (err) => cb.reject(err));
     return;
   }
   const out: FanOut<unknown> = {};
   let count = agents.length;
   const settle = (identity: string, outcome: FanOut<unknown>[string]): void => {
     out[identity] = outcome;
-    if (--count === 0) done(out);
+    if (--count === 0) done.gathered(out);
   };
   const timeout = Number.isFinite(left) ? Math.ceil(left) : 0;
   for (const agent of agents) {

@@ -30,6 +30,7 @@ import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
 import type { AgentBoundPacket } from '../protocol/packets';
 import type { PendingCallbacks } from './pending-request';
+import { RequestReply, type FanOutSink } from './request-reply';
 import type { TypedMapper } from './typed-mapper';
 import { Registry, type AgentRecord } from './registry';
 import { listeningAgents } from './listening-agents';
@@ -37,7 +38,7 @@ import type { SurveyRun } from './survey-run';
 import type { SurveyOptions } from './survey.options';
 import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
-import { NO_OPTIONS, toDispatch, type IntakeLimits } from './request-intake';
+import { NO_OPTIONS, anchorDispatch, toDispatch, type IntakeLimits } from './request-intake';
 import { ResultStream, type ResultStreamHost } from './result-stream';
 import { prepareUpload } from './upload-sender';
 import type { StreamHooks, StreamOptions } from './stream.options';
@@ -273,11 +274,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   request<R = unknown>(route: string, payload: unknown, options: MapperRequestOptions & { selector: 'all' }): Promise<FanOut<R>>;
   request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R>;
   request<R = unknown>(route: string, payload?: unknown, options: MapperRequestOptions = NO_OPTIONS): Promise<R | FanOut<R>> {
-    return new Promise<R | FanOut<R>>((resolve, reject) => {
-      // The promise's own resolve takes the result (extra arguments are ignored): no wrapper closures on the hot path.
-      const settle = resolve as (value: unknown) => void;
-      this.dispatch(route, payload, options, { resolve: settle, reject }, settle);
-    });
+    // One object takes the outcome; an answer given during the dispatch makes an already settled promise (request-reply.ts).
+    const reply = new RequestReply();
+    this.dispatch(route, payload, options, reply, reply);
+    return reply.promise<R | FanOut<R>>();
   }
 
   /** Like `request()`, and tells which agent answered and after how many attempts. Takes single-agent selectors only. */
@@ -375,7 +375,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /** Validates a request and hands it to the dispatcher; `fanOut` undefined refuses fan-out selectors before anything runs. */
-  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined, stream?: StreamHooks): void {
+  private dispatch(route: string, payload: unknown, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: FanOutSink | undefined, stream?: StreamHooks): void {
     const observation = this.observers.current;
     const observed = observation && observeRequest(observation, route, options, cb, fanOut);
     if (observed) ({ options, cb, fanOut } = observed);
@@ -389,8 +389,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       return;
     }
     if (stream) d.stream = stream;
-    if (fanOut && d.selector.fanOut) this.dispatcher.fanOut(d, cb, fanOut);
-    else this.dispatcher.single(d, cb);
+    if (fanOut && d.selector.fanOut) {
+      anchorDispatch(d);
+      this.dispatcher.fanOut(d, cb, fanOut);
+    } else this.dispatcher.single(d, cb);
   }
 
   protected listenerFault(event: string, err: unknown): void {

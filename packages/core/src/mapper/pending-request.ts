@@ -26,8 +26,10 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
   tried: Set<string> | undefined;
   /** The deadline this request is tracked with (ms; 0 = none). */
   timeout = 0;
-  /** Epoch ms by which the caller gives up (0 = none): nothing is sent after it. */
+  /** Epoch ms by which the caller gives up (0 = none, or not fixed yet while `timeout` > 0: see `Dispatcher.single`): nothing is sent after it. */
   deadline = 0;
+  /** When it was last sent (epoch ms), for the agent's response time; 0 when not read. */
+  sentAt = 0;
   /** 0: not (or no longer) pending; 1: pending, not yet findable by id (being sent); 2: pending and findable by id. Written by the pending table. */
   tracking: 0 | 1 | 2 = 0;
   /** Handed to the transport to wait for an agent (offline failsafe): whichever agent takes it may answer. */

@@ -33,14 +33,24 @@ export function toDispatch(route: string, payload: unknown, options: MapperReque
   checkTraceParent(options.traceparent);
   if (options.signal?.aborted) throw abortedError(options.signal);
   let timeout = options.timeout ?? limits.timeout;
-  // One clock read per request: the deadline, the deadline check and `sentAt` all use it.
-  const now = Date.now();
+  // The clock is read here only for an absolute deadline. Otherwise the dispatcher reads it when
+  // something needs it (a wire send, a wait, a request still pending after its send: see
+  // anchorDispatch), so an in-process request answered during its send reads none.
+  let now = 0;
   if (options.deadline !== undefined) {
+    now = Date.now();
     const left = Math.floor(options.deadline - now);
     if (left <= 0) throw new NaniteError('NANITE_ERR_TIMEOUT', { message: `The deadline of ${route} had already passed` });
     timeout = timeout > 0 ? Math.min(timeout, left) : left;
   }
   const selector = limits.selectorFor(options);
   if (selector.fanOut && !fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' });
-  return { route, payload, options, selector, tags: options.tags ?? NO_TAGS, timeout, deadline: timeout > 0 ? now + timeout : 0, now };
+  return { route, payload, options, selector, tags: options.tags ?? NO_TAGS, timeout, deadline: timeout > 0 && now !== 0 ? now + timeout : 0, now };
+}
+
+/** Reads the clock for a {@link Dispatch} made without it (`now` 0): its `now` and, with a timeout, its deadline. */
+export function anchorDispatch(d: Dispatch, now = Date.now()): void {
+  if (d.now !== 0) return;
+  d.now = now;
+  if (d.timeout > 0) d.deadline = now + d.timeout;
 }

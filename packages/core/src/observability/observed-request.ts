@@ -2,6 +2,7 @@
 import { NaniteError } from '../errors';
 import type { FanOut, MapperRequestOptions } from '../mapper/mapper.options';
 import type { PendingCallbacks } from '../mapper/pending-request';
+import type { FanOutSink } from '../mapper/request-reply';
 import type { MapperObservation, RequestScope } from './observer';
 
 /**
@@ -29,7 +30,7 @@ class ObservedCallbacks implements PendingCallbacks {
 export interface ObservedRequest {
   options: MapperRequestOptions;
   cb: PendingCallbacks;
-  fanOut: ((r: FanOut<unknown>) => void) | undefined;
+  fanOut: FanOutSink | undefined;
 }
 
 /**
@@ -37,16 +38,18 @@ export interface ObservedRequest {
  * observer's `traceparent` and the callbacks end the observation once (the mapper settles each
  * request once anyway).
  */
-export function observeRequest(observation: MapperObservation, route: string, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: ((r: FanOut<unknown>) => void) | undefined): ObservedRequest | undefined {
+export function observeRequest(observation: MapperObservation, route: string, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: FanOutSink | undefined): ObservedRequest | undefined {
   const scope = observation.begin({ route: typeof route === 'string' ? route : String(route), kind: 'request', traceparent: options.traceparent });
   if (!scope) return undefined;
   return {
     options: scope.traceparent !== undefined ? { ...options, traceparent: scope.traceparent } : options,
     cb: new ObservedCallbacks(scope, cb),
-    fanOut: fanOut && ((r) => {
-      scope.end(undefined);
-      fanOut(r);
-    }),
+    fanOut: fanOut && {
+      gathered: (r: FanOut<unknown>) => {
+        scope.end(undefined);
+        fanOut.gathered(r);
+      },
+    },
   };
 }
 

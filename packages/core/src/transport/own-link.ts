@@ -27,18 +27,25 @@ export const replyOwnResult: unique symbol = Symbol('nanite.replyOwnResult');
  * the link it was made for: called on anything else (a Proxy of the link, an object derived from
  * it) it returns false, and the caller goes through the public method, so a wrapper is never bypassed.
  */
-export function offerOwnEntry<L extends MapperLink | AgentLink>(link: L, key: typeof sendOwnRequest | typeof replyOwnResult, entry: (this: unknown, to: string, packet: never, now: number) => boolean): void {
+export function offerOwnEntry<L extends MapperLink | AgentLink>(link: L, key: typeof sendOwnRequest | typeof replyOwnResult, entry: (this: unknown, to: string, packet: never, now: number) => boolean | number): void {
   Object.defineProperty(link, key, { value: entry, enumerable: false, writable: false, configurable: false });
 }
+
+/** What {@link OwnMapperLink}'s entry returns when it was called on another object than its link: send through `send()`. */
+export const NOT_HANDLED = -1;
 
 /**
  * A mapper link that takes the dispatcher's own requests. Offered only by transports for which
  * `SendOptions` other than `now` mean nothing (memory://: no broker, no ttl, no acknowledgements).
- * `now`: the dispatcher's fresh `Date.now()`, the time of receipt of a request handed over synchronously.
+ * `now`: the dispatcher's fresh `Date.now()`, the time of receipt of a request handed over
+ * synchronously; 0 when the dispatcher did not read the clock (the request was made just now and
+ * nothing waited: its deadline starts from whoever first needs it, see local-calls.ts).
+ * Returns {@link NOT_HANDLED}, or the time the receiving agent read the clock during a synchronous
+ * hand-over (epoch ms: its handler went asynchronous or looked at its deadline), 0 when it did not:
+ * the dispatcher starts its own deadline from the same reading.
  */
 export interface OwnMapperLink extends MapperLink {
-  /** False when not handled (called on another object than its link): send through `send()`. */
-  [sendOwnRequest]?(agent: string, packet: RequestPacket, now: number): boolean;
+  [sendOwnRequest]?(agent: string, packet: RequestPacket, now: number): number;
 }
 
 /** An agent link that takes the replier's own successful results. */

@@ -21,9 +21,11 @@ export interface AgentSink {
   /**
    * In-process fast path (see transport/memory/local-calls.ts): a request from a mapper of this
    * process, handed over synchronously, already validated by the transport (a malformed one goes to
-   * `onMalformed`). Transports without a fast path ignore it.
+   * `onMalformed`). Transports without a fast path ignore it. `receivedAt`: the sender's fresh
+   * `Date.now()`, or undefined when it did not read the clock (then the request was made just now).
+   * Returns the time the agent read the clock during the call (epoch ms); 0 or nothing when it did not.
    */
-  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined): void;
+  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined): number | void;
 }
 
 /** What a verifying transport (secure mode) proved about who sent a packet; plain transports pass none. */
@@ -114,6 +116,12 @@ export interface MapperLink {
   park?(packet: RequestPacket, ttl: number): void;
   /** Releases everything the link holds. Idempotent. */
   close(): Promise<void>;
+  /**
+   * True when no packet this link sends leaves this process (memory://): the mapper then numbers
+   * its requests with a counter instead of unguessable random ids (see `LocalIdCounter`). A wrapper
+   * of a link leaves it out unless it keeps that promise too.
+   */
+  readonly inProcess?: boolean;
 }
 
 /** A way for agents and mappers to reach each other. */

@@ -17,6 +17,15 @@
  * What differs: the handler starts inside `mapper.request()` (up to its first `await`, as a
  * function call would), instead of on a later microtask. Streams, uploads, pushes, cancels and
  * heartbeats keep the asynchronous path; `memory://name?local=off` turns the fast path off.
+ *
+ * Time: a request answered during its send (a synchronous handler, or one that throws) reads no
+ * clock: no time passes that a deadline could count. Otherwise the clock is read once — when the
+ * handler goes asynchronous, or earlier if it first looks at its signal or deadline or calls out —
+ * and the agent's deadline and the mapper's both start from that reading (job-runner.ts
+ * `acceptLocal`, dispatcher.ts `single`). So on this path a relative `timeout` counts from the end
+ * of the handler's synchronous start rather than from `request()`; an absolute `deadline` option,
+ * a wire, a wait for an agent or a park read the clock at once as before. Request ids are a counter
+ * here (`MapperLink.inProcess`): nothing that could guess them is outside the process.
  */
 import { NaniteError } from '../../errors';
 import type { AgentBoundPacket, RequestPacket } from '../../protocol/packets';

@@ -15,7 +15,7 @@ const noopSettle = (): void => undefined;
 
 /** A sink as the memory transport wraps it: its fast-path hooks also learn whether Nanite built the packet (own-link.ts). */
 export interface BusAgentSink extends AgentSink {
-  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined, own?: boolean): void;
+  onLocalRequest?(packet: RequestPacket, settle: Settle, receivedAt: number | undefined, own?: boolean): number | void;
 }
 
 /** See {@link BusAgentSink}. */
@@ -70,12 +70,13 @@ export class MemoryBus {
   /**
    * `local`: the sender allows the in-process fast path (see local-calls.ts); the agent's sink must
    * offer it too. `own`: the dispatcher built the packet (transport/own-link.ts): not re-validated.
+   * `now`: the sender's fresh clock reading, undefined when it read none. Returns the time the
+   * agent read the clock during an in-process hand-over, 0 when it did not (or for any other delivery).
    */
-  toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket, local = false, now?: number, own = false): void {
+  toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket, local = false, now?: number, own = false): number {
     const entry = this.agents.get(identity);
     if (local && entry !== undefined && entry.receiving && entry.sink.onLocalRequest !== undefined && takesLocalPath(packet)) {
-      entry.sink.onLocalRequest(packet, noopSettle, now, own);
-      return;
+      return entry.sink.onLocalRequest(packet, noopSettle, now, own) || 0;
     }
     // Stream packets still reach a draining agent: its running streams finish.
     const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit' || packet.type === 'chunk' || packet.type === 'end');
@@ -87,6 +88,7 @@ export class MemoryBus {
       const p: RequestPacket = packet;
       queueMicrotask(() => from.onUndeliverable(p, identity));
     }
+    return 0;
   }
 
   toAllAgents(packet: AgentBroadcastPacket): void {

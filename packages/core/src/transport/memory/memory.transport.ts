@@ -18,7 +18,7 @@ import { NaniteError } from '../../errors';
 import { decodePacket } from '../../protocol/decode';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
-import { offerOwnEntry, replyOwnResult, sendOwnRequest, type OwnAgentLink, type OwnMapperLink } from '../own-link';
+import { NOT_HANDLED, offerOwnEntry, replyOwnResult, sendOwnRequest, type OwnAgentLink, type OwnMapperLink } from '../own-link';
 import type { GossipLink, GossipSink, GossipTransport } from '../gossip';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Transport } from '../transport';
 import { localFromUrl } from './local-calls';
@@ -134,18 +134,22 @@ export class MemoryTransport implements Transport, GossipTransport {
     const onLocal = this.local ? sink.onLocalRequest : undefined;
     if (onLocal) {
       guarded.onLocalRequest = (packet, settle, receivedAt, own) => {
-        if (!this.reachable) return settle();
+        if (!this.reachable) {
+          settle();
+          return 0;
+        }
         // Validated as off a wire: the raw MapperLink API can send anything. Not a request the
         // dispatcher handed over through its own send (own-link.ts): Nanite built it from a checked intake.
         if (own !== true) {
           const decoded = decodePacket(packet);
           if (!decoded.ok) {
             sink.onMalformed(decoded.reason);
-            return settle();
+            settle();
+            return 0;
           }
         }
         this.localRequests++;
-        onLocal.call(sink, packet, settle, receivedAt);
+        return onLocal.call(sink, packet, settle, receivedAt) || 0;
       };
     }
     bus.attachAgent(identity, guarded);
@@ -200,9 +204,10 @@ export class MemoryTransport implements Transport, GossipTransport {
     }
     bus.attachMapper(id, guarded);
     const link: OwnMapperLink = {
+      inProcess: true,
       send: (agent: string, packet: AgentBoundPacket, options?: SendOptions) => {
         assertWireSafe(packet, this.limits);
-        if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, options?.now);
+        if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, options?.now || undefined);
       },
       broadcast: (packet: AgentBroadcastPacket) => {
         if (packet.type === 'survey') assertWireSafe(packet, this.limits);
@@ -215,14 +220,12 @@ export class MemoryTransport implements Transport, GossipTransport {
     };
     // The dispatcher's own requests (own-link.ts): the payload is still wire-checked, the envelope
     // not re-validated; SendOptions other than `now` mean nothing here, so none is built.
-    const sendOwn = (agent: string, packet: RequestPacket, now: number): void => {
+    const sendOwn = (agent: string, packet: RequestPacket, now: number): number => {
       assertWireSafe(packet, this.limits);
-      if (this.reachable) bus.toAgent(guarded, agent, packet, this.local, now, true);
+      return this.reachable ? bus.toAgent(guarded, agent, packet, this.local, now === 0 ? undefined : now, true) : 0;
     };
-    offerOwnEntry(link, sendOwnRequest, function (this: unknown, agent: string, packet: RequestPacket, now: number): boolean {
-      if (this !== link) return false;
-      sendOwn(agent, packet, now);
-      return true;
+    offerOwnEntry(link, sendOwnRequest, function (this: unknown, agent: string, packet: RequestPacket, now: number): number {
+      return this === link ? sendOwn(agent, packet, now) : NOT_HANDLED;
     });
     this.links.set(link, sink);
     return link;
