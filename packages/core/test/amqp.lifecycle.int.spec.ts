@@ -132,11 +132,14 @@ describe('amqp:// agent link lifecycle', () => {
     expect(await queueExists(direct, amqpNames(prefix).mapperQueue(mapper.identity))).toBe(false);
   });
 
-  test('an agent whose queue lost its bindings under it (a crashed cluster node\'s clean-up) attaches again and is back in dispatch', async () => {
+  test('an agent whose queue the broker forgot under it (a crashed cluster node\'s clean-up) attaches again and is back in dispatch', async () => {
     // RabbitMQ's clean-up of a crashed node can delete the record (and so the bindings) of a queue an
     // agent has just re-declared on a surviving node (rabbitmq-server#9798): the consumer lives on,
     // no cancel arrives, the agent's Pings still reach every mapper, but requests and Advertises to it
-    // are unroutable. Removing the bindings by hand leaves the agent in that same state.
+    // are unroutable. That race cannot be staged on one node, so it is rebuilt from its two effects:
+    // the queue's bindings removed (on the agent's own connection: the queue is exclusive), and the
+    // one answer the broker then gives the agent itself — its self-probe to the queue's name through
+    // the default exchange handed back — emitted on the agent's channel.
     const prefix = uniquePrefix('unrouted');
     prefixes.push(prefix);
     const names = amqpNames(prefix);
@@ -151,28 +154,33 @@ describe('amqp:// agent link lifecycle', () => {
     closers.push(() => mapper.close());
     await mapper.waitForAgents({ route: '/cut/hi', timeout: 5_000 });
     await expect(mapper.request('/cut/hi')).resolves.toBe('hi');
+    // Five Pings, five probes: a healthy queue's probe is routed, never handed back.
+    await sleep(1_000);
+    expect(agentTransport.stats().unroutedQueues).toBe(0);
 
-    // The queue is exclusive: only the agent's own connection may unbind it (reached through a private field).
+    const queue = names.agentQueue('cut');
     const own = (agentTransport as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
     const ch = await own.createChannel();
-    const queue = names.agentQueue('cut');
     await ch.unbindQueue(queue, names.agent, 'cut');
-    await ch.unbindQueue(queue, names.agent, `probe.cut`);
+    await ch.unbindQueue(queue, names.agent, 'probe.cut');
     await ch.unbindQueue(queue, names.advertise, '');
     await ch.close();
+    const link = [...(agentTransport as unknown as { links: Set<{ ch?: amqp.Channel }> }).links][0]!;
+    const returned = { fields: { replyCode: 312, replyText: 'NO_ROUTE', exchange: '', routingKey: queue }, properties: { type: 'nanite.probe', headers: {} }, content: Buffer.alloc(0) };
+    link.ch!.emit('return', returned);
     const cutAt = Date.now();
-    // The mapper finds out from its returned requests; the agent from its own probe on its next Ping.
+    // The mapper finds out from its returned requests; the agent from its probe.
     let answer: unknown;
     while (answer === undefined && Date.now() - cutAt < 10_000) {
       answer = await mapper.request('/cut/hi', undefined, { timeout: 500 }).catch(() => sleep(50).then(() => undefined));
     }
     expect(answer).toBe('hi');
     expect(agentTransport.stats().unroutedQueues).toBe(1);
-    // The lost queue is gone with its consumer; the agent serves from a queue of a fresh name.
+    // What was left of the lost queue is gone; the agent serves from a queue of a fresh name.
     const direct = await amqp.connect(AMQP_URL);
     closers.push(() => direct.close());
     expect(await queueExists(direct, queue)).toBe(false);
-    process.stdout.write(`unrouted queue: back in dispatch ${Date.now() - cutAt} ms after its bindings went\n`);
+    process.stdout.write(`unrouted queue: back in dispatch ${Date.now() - cutAt} ms after the broker forgot it\n`);
   });
 
   test('an actor added after start takes the requests parked for its route', async () => {

@@ -187,13 +187,13 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
     if (!ch) return;
     ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
-    publishSelfProbe(ch, this.s.names.agent, this.identity);
+    publishSelfProbe(ch, this.queue);
     this.batch();
   }
 
   /** A message the broker handed back: a reply whose mapper is gone, or our own probe (agent-self-probe.ts). */
   private returned(ch: Channel, m: Message): void {
-    if (!isOwnProbe(m, this.s.names.agent, this.identity)) {
+    if (!isOwnProbe(m, this.queue)) {
       this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
       return;
     }
