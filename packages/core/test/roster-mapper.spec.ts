@@ -117,6 +117,28 @@ describe('failure detection', () => {
   });
 });
 
+describe('the reaper', () => {
+  test("a stall of the mapper's process longer than agentTimeout drops nobody: the late tick judges nothing", async () => {
+    const ta = c.transport();
+    await c.agent({ identity: 'a', actors: [echo()] }, ta).start();
+    // Without the roster, the reaper alone judges silence (3 pings = 3 s here).
+    const m = await c.startedMapper({ roster: false });
+    const events: string[] = [];
+    m.on('agent:down', (v, why) => events.push(`down ${v.identity} ${why}`));
+    await step(5_000);
+    // 3.5 s pass and no timer runs: the process was stalled (a long GC, a CPU-bound handler), the
+    // agent's Pings meanwhile are not read yet.
+    jest.setSystemTime(Date.now() + 3_500);
+    await step(3_000);
+    expect(events).toEqual([]);
+    expect(m.agents().map((x) => x.identity)).toEqual(['a']);
+    // Real silence is still reaped.
+    ta.sever();
+    await step(5_000);
+    expect(events).toEqual(['down a timeout']);
+  });
+});
+
 describe('shared roster', () => {
   test('three mappers: one forget() removes the agent on all and tells listeners; the agent stops; a restart with rejoin is admitted again', async () => {
     const a = c.agent({ identity: 'a', actors: [echo()] });

@@ -23,6 +23,7 @@ import { Dispatcher } from './dispatcher';
 import { GuardedEmitter } from './guarded-emitter';
 import { Heartbeats } from './heartbeats';
 import { MapperRoster } from './mapper-roster';
+import { LoopLag } from './roster/loop-lag';
 import type { RosterAgent, RosterStats } from './roster/roster.options';
 import { checkHops, shuttingDownError } from './mapper-errors';
 import { receive, route, type MapperInbox } from './mapper-inbox';
@@ -83,6 +84,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly uploadSend = (agent: string, packet: AgentBoundPacket): void => this.link?.send(agent, packet);
   private readonly rosterPart: MapperRoster | undefined;
   private reaper: NodeJS.Timeout | undefined;
+  /** How late the reaper's ticks run: a late one follows a stall of ours (see reap). */
+  private reapLag: LoopLag | undefined;
   private state: State = 'idle';
   private startedAt = 0;
   private closing: Promise<void> | undefined;
@@ -214,6 +217,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.state = 'running';
     this.startedAt = Date.now();
     this.advertise();
+    this.reapLag = new LoopLag(this.o.reapInterval);
     this.reaper = setInterval(() => this.reap(), this.o.reapInterval);
     this.reaper.unref();
   }
@@ -400,9 +404,14 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   private reap(): void {
+    const now = Date.now();
+    // A tick that runs late follows a stall of this process (a long GC, a CPU-bound handler): the
+    // Pings that arrived meanwhile still wait in socket buffers and are read after this timer, so
+    // silence measured now is ours. Judge on the next tick (the roster's detector has the same guard).
+    if (this.reapLag && this.reapLag.tick(now) > 0) return;
     // During a broker outage silence proves nothing: reaping would drop every agent at once.
     if (this.transport.isConnected === false) return;
-    this.heartbeats.reap(Date.now(), this.o.agentTimeout);
+    this.heartbeats.reap(now, this.o.agentTimeout);
   }
 
   private advertise(): void {
