@@ -28,6 +28,16 @@ test('--dry-run prints the rabbitmqctl commands with the documented permissions'
   expect(io.stdout.text).toContain('<mapper-password>');
 });
 
+test('names rabbitmqctl would read as options are refused before anything runs', async () => {
+  for (const o of [{ vhost: 'shop', prefix: '-shop' }, { vhost: '-shop', prefix: 'shop' }, { vhost: 'shop', prefix: 'shop', agentUser: '-x' }]) {
+    const io = testIo();
+    const calls: Array<readonly string[]> = [];
+    expect(await runBrokerSetup(o, io, async (args) => void calls.push(args))).not.toBe(0);
+    expect(io.stderr.text).toContain('NANITE_ERR_INVALID_ARGUMENT');
+    expect(calls).toEqual([]);
+  }
+});
+
 test('the users it creates run an agent and a mapper on the new vhost', async () => {
   const io = testIo();
   // stderr in the comparison: when rabbitmqctl fails (exit 5), the failure shows why.

@@ -54,10 +54,15 @@ const realRabbitmqctl: Rabbitmqctl = (args) =>
 /** Creates the vhost and both users (printing their passwords once), or prints the commands with `dryRun`. */
 export function runBrokerSetup(o: BrokerSetupOptions, io: CliIo, ctl: Rabbitmqctl = realRabbitmqctl): Promise<ExitCode> {
   return guarded(io, async () => {
-    if (!/^[A-Za-z0-9._-]+$/.test(o.prefix)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${o.prefix}" is not a valid prefix (letters, digits, . _ -)` });
+    // rabbitmqctl reads an argument starting with "-" as options: nothing we pass may start so.
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.prefix)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${o.prefix}" is not a valid prefix (letters, digits, . _ -, not starting with . _ -)` });
     const perms = brokerPermissions(o.prefix);
     const users = { agent: o.agentUser ?? `${o.prefix}-agent`, mapper: o.mapperUser ?? `${o.prefix}-mapper` };
-    const passwords = { agent: randomBytes(18).toString('base64url'), mapper: randomBytes(18).toString('base64url') };
+    for (const name of [o.vhost, users.agent, users.mapper]) {
+      if (name.length === 0 || name.startsWith('-')) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${name}" is not a valid vhost or user name (empty, or starts with "-")` });
+    }
+    // Hex, not base64url: a password starting with "-" (1 in 64 for base64url) failed add_user.
+    const passwords = { agent: randomBytes(18).toString('hex'), mapper: randomBytes(18).toString('hex') };
     const steps: string[][] = [['add_vhost', o.vhost]];
     for (const role of ['agent', 'mapper'] as const) {
       steps.push(['add_user', users[role], o.dryRun ? `<${role}-password>` : passwords[role]]);
