@@ -7,12 +7,10 @@
 // BENCH_CONCURRENCY single-phase mode of measure.js, which reads both processes' CPU time: a
 // measure that the load of a shared machine barely moves, unlike requests/s. Prints, per payload
 // and concurrency, the median caller / responder µs per request, req/s and p50 of every system.
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
+import { removeNaniteBench, runPair } from './pair.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const seconds = Number(args.seconds ?? 3);
 const rounds = Number(args.rounds ?? 4);
@@ -31,26 +29,16 @@ const systems = [
   ...(args.base ? [{ id: 'base', dir: join(args.base, 'bench', 'amqp'), server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'base'] }] : []),
 ].filter((s) => only.includes(s.id) || s.id === 'base');
 
-function start(file, argv, env, dir = here) {
-  return spawn(process.execPath, [join(dir, file), ...argv], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
-async function once(s, size, concurrency) {
-  const env = { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) };
-  const server = start(s.server[0], s.server.slice(1), env, s.dir);
-  await new Promise((resolve, reject) => {
-    server.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
-    server.once('exit', (code) => reject(new Error(`${s.id}: server exited (${code})`)));
+function once(s, size, concurrency) {
+  return runPair({
+    label: s.id,
+    server: s.server,
+    client: s.client,
+    dir: s.dir,
+    env: { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) },
+    clientEnv: { BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency) },
+    serverPidEnv: true,
   });
-  const client = start(s.client[0], s.client.slice(1), { ...env, BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency), BENCH_SERVER_PID: String(server.pid) }, s.dir);
-  let out = '';
-  client.stdout.on('data', (d) => (out += d.toString()));
-  await new Promise((resolve) => client.once('exit', resolve));
-  server.kill('SIGTERM');
-  await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
-  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`${s.id}: no result\n${out}`);
-  return JSON.parse(line.slice(7));
 }
 
 const median = (xs) => {
@@ -73,18 +61,7 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 // What the Nanite systems leave behind (durable exchanges, the park queue); raw's queues auto-delete.
-{
-  const { createRequire } = await import('node:module');
-  const require = createRequire(join(here, 'package.json'));
-  const amqp = require('amqplib');
-  const { amqpNames } = require('@nanite/core');
-  const conn = await amqp.connect(url);
-  const ch = await conn.createChannel();
-  const n = amqpNames(`benchcpu-${run}`);
-  await ch.deleteQueue(n.parkQueue('/bench/echo'));
-  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park, `benchcpu-${run}.gossip`, `benchcpu-${run}.gossip.direct`]) await ch.deleteExchange(ex);
-  await conn.close();
-}
+await removeNaniteBench(url, `benchcpu-${run}`);
 const lines = ['| payload | concurrency | system | caller µs/req | responder µs/req | req/s | p50 (µs) |', '|---|---|---|---|---|---|---|'];
 for (const size of payloads) {
   for (const c of levels) {

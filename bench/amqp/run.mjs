@@ -10,11 +10,12 @@
 // of its rounds (the machine is shared and noisy). `--only` takes a family (raw, nanite, secure,
 // nest, moleculer) or one system id (nanite-amo, nest-tuned, moleculer-tuned, ...). --write
 // replaces the "## AMQP request/response" section of BENCHMARKS.md.
-import { execSync, spawn } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { removeNaniteBench, runPair } from './pair.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -56,16 +57,12 @@ const systems = [
 
 /** Deletes what the systems declared and leave behind (durable exchanges, park and Nest queues). */
 async function cleanUp() {
+  await removeNaniteBench(url, `bench-${run}`);
   const { createRequire } = await import('node:module');
   const require = createRequire(join(here, 'package.json'));
   const amqp = require('amqplib');
-  const { amqpNames } = require('@nanite/core');
   const conn = await amqp.connect(url);
   const ch = await conn.createChannel();
-  const n = amqpNames(`bench-${run}`);
-  await ch.deleteQueue(n.parkQueue('/bench/echo'));
-  // The mappers' roster gossip exchanges too (transport/amqp/amqp-gossip.link.ts names them).
-  for (const ex of [n.heartbeat, n.advertise, n.agent, n.reply, n.park, `bench-${run}.gossip`, `bench-${run}.gossip.direct`]) await ch.deleteExchange(ex);
   for (const q of [`bench-nest-${run}`, `bench-nestt-${run}`]) await ch.deleteQueue(q);
   for (const ns of [`bench-mol-${run}`, `bench-molt-${run}`]) {
     for (const t of ['INFO', 'DISCONNECT', 'HEARTBEAT', 'DISCOVER', 'PING']) await ch.deleteExchange(`MOL-${ns}.${t}`);
@@ -75,26 +72,9 @@ async function cleanUp() {
   await conn.close();
 }
 
-function start(file, argv, env) {
-  return spawn(process.execPath, [join(here, file), ...argv], { cwd: here, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
 async function bench(s, size) {
-  const env = { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) };
-  const server = start(s.server[0], s.server.slice(1), env);
-  await new Promise((resolve, reject) => {
-    server.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
-    server.once('exit', (code) => reject(new Error(`${s.name}: server exited (${code})`)));
-  });
-  const client = start(s.client[0], s.client.slice(1), { ...env, BENCH_SECONDS: String(seconds) });
-  let out = '';
-  client.stdout.on('data', (d) => (out += d.toString()));
-  const code = await new Promise((resolve) => client.once('exit', resolve));
-  server.kill('SIGTERM');
-  await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
-  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`${s.name}: no result (exit ${code})\n${out}`);
-  return { ...JSON.parse(line.slice(7)), name: s.name };
+  const r = await runPair({ label: s.name, server: s.server, client: s.client, env: { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) }, clientEnv: { BENCH_SECONDS: String(seconds) } });
+  return { ...r, name: s.name };
 }
 
 const key = (s, size) => `${s.id}@${size}`;

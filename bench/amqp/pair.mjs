@@ -1,0 +1,39 @@
+// Shared by run.mjs and cpu.mjs: one responder + caller pair run to completion, and the removal of
+// what the Nanite systems leave on the broker.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function start(dir, file, argv, env) {
+  return spawn(process.execPath, [join(dir, file), ...argv], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/**
+ * Starts `server` ([file, ...argv] in `dir`), waits for its "ready", runs `client` to its exit, stops
+ * the server and returns the caller's `RESULT {...}` line, parsed. `label` names the pair in errors.
+ */
+export async function runPair({ label, server, client, env, clientEnv = {}, dir = here, serverPidEnv = false }) {
+  const srv = start(dir, server[0], server.slice(1), env);
+  await new Promise((resolve, reject) => {
+    srv.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
+    srv.once('exit', (code) => reject(new Error(`${label}: server exited (${code})`)));
+  });
+  const cli = start(dir, client[0], client.slice(1), { ...env, ...clientEnv, ...(serverPidEnv ? { BENCH_SERVER_PID: String(srv.pid) } : {}) });
+  let out = '';
+  cli.stdout.on('data', (d) => (out += d.toString()));
+  const code = await new Promise((resolve) => cli.once('exit', resolve));
+  srv.kill('SIGTERM');
+  await new Promise((resolve) => (srv.exitCode !== null ? resolve() : srv.once('exit', resolve)));
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${label}: no result (exit ${code})\n${out}`);
+  return JSON.parse(line.slice(7));
+}
+
+/** Removes a Nanite bench prefix (exchanges, gossip exchanges, the park queue of /bench/echo) with core's own clean-up. */
+export async function removeNaniteBench(url, prefix) {
+  const { removeAmqpTopology } = createRequire(join(here, 'package.json'))('@nanite/core');
+  await removeAmqpTopology(url, prefix, { routes: ['/bench/echo'] });
+}
