@@ -85,7 +85,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   private readonly rosterPart: MapperRoster | undefined;
   private reaper: NodeJS.Timeout | undefined;
   /** How late the reaper's ticks run: a late one follows a stall of ours (see reap). */
-  private reapLag: LoopLag | undefined;
+  private readonly reapLag: LoopLag;
   private state: State = 'idle';
   private startedAt = 0;
   private closing: Promise<void> | undefined;
@@ -111,6 +111,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       discoveryWindow: options.discoveryWindow ?? DEFAULT_MAPPER_OPTIONS.discoveryWindow,
       agentTimeout: options.agentTimeout,
     };
+    this.reapLag = new LoopLag(this.o.reapInterval);
     this.intake = { timeout: this.o.timeout, maxHops: this.o.maxHops, selectorFor: (o) => this.selectorFor(o) };
     this.malformed = new MalformedCounter(this.logger, { mapper: this.identity });
     this.faults = new MapperFaults(this.logger, { mapper: this.identity });
@@ -217,7 +218,6 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.state = 'running';
     this.startedAt = Date.now();
     this.advertise();
-    this.reapLag = new LoopLag(this.o.reapInterval);
     this.reaper = setInterval(() => this.reap(), this.o.reapInterval);
     this.reaper.unref();
   }
@@ -408,7 +408,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     // A tick that runs late follows a stall of this process (a long GC, a CPU-bound handler): the
     // Pings that arrived meanwhile still wait in socket buffers and are read after this timer, so
     // silence measured now is ours. Judge on the next tick (the roster's detector has the same guard).
-    if (this.reapLag && this.reapLag.tick(now) > 0) return;
+    if (this.reapLag.tick(now) > 0) return;
     // During a broker outage silence proves nothing: reaping would drop every agent at once.
     if (this.transport.isConnected === false) return;
     this.heartbeats.reap(now, this.o.agentTimeout);
