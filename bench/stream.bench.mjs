@@ -122,6 +122,26 @@ class Producer {
   }
 }
 
+/**
+ * The raw consumer: counts COUNT chunks from `data` and grants the producer credit on `credits`
+ * every half window (Nanite's rule); `done` resolves on the last chunk.
+ */
+function consumeWithCredit(ch, data, credits) {
+  const meter = new Meter();
+  const done = new Promise((resolve) => {
+    let since = 0;
+    void ch.consume(data, (m) => {
+      meter.add(m.content.length);
+      if (++since >= WINDOW >> 1) {
+        ch.sendToQueue(credits, Buffer.from(String(since)));
+        since = 0;
+      }
+      if (meter.chunks === COUNT) resolve();
+    }, { noAck: true });
+  });
+  return { meter, done };
+}
+
 async function rawTwoProcess() {
   const producer = new Producer('raw', URL_);
   const conn = await amqp.connect(URL_, { noDelay: true });
@@ -129,18 +149,7 @@ async function rawTwoProcess() {
     const ch = await conn.createChannel();
     const data = (await ch.assertQueue('', { exclusive: true, autoDelete: true })).queue;
     const { credits } = await producer.next('ready');
-    const meter = new Meter();
-    const done = new Promise((resolve) => {
-      let since = 0;
-      void ch.consume(data, (m) => {
-        meter.add(m.content.length);
-        if (++since >= WINDOW >> 1) {
-          ch.sendToQueue(credits, Buffer.from(String(since)));
-          since = 0;
-        }
-        if (meter.chunks === COUNT) resolve();
-      }, { noAck: true });
-    });
+    const { meter, done } = consumeWithCredit(ch, data, credits);
     const cpu0 = process.cpuUsage();
     producer.send({ type: 'go', data });
     await producer.watch(done);
@@ -200,18 +209,7 @@ async function rawOneProcess() {
     credit += Number(m.content.toString());
     pump();
   }, { noAck: true });
-  const meter = new Meter();
-  const done = new Promise((resolve) => {
-    let since = 0;
-    void cch.consume(data, (m) => {
-      meter.add(m.content.length);
-      if (++since >= WINDOW >> 1) {
-        cch.sendToQueue(credits, Buffer.from(String(since)));
-        since = 0;
-      }
-      if (meter.chunks === COUNT) resolve();
-    }, { noAck: true });
-  });
+  const { meter, done } = consumeWithCredit(cch, data, credits);
   const cpu0 = process.cpuUsage();
   pump();
   await done;
