@@ -9,6 +9,7 @@
 import type { ChannelModel } from 'amqplib';
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
+import { installFrameReader } from './frame-reader';
 
 /** Something that lives on the connection: links re-attach on every `up`. */
 export interface ConnectionObserver {
@@ -186,6 +187,7 @@ export class AmqpConnection {
     this.everConnected = true;
     this.attempts = 0;
     this.model = model;
+    installFrameReader(model);
     model.on('error', (err: Error) => this.s.logger.warn({ url: this.s.safeUrl, err: err.message }, 'connection error'));
     model.on('blocked', (reason: string) => this.s.logger.warn({ url: this.s.safeUrl, reason }, 'broker blocked publishing (resource alarm)'));
     model.on('close', () => this.lost(model));
