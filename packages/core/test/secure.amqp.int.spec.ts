@@ -233,6 +233,25 @@ describe('secure mode on amqp:// under attack', () => {
     expect(mapperT.stats().dropped.replay - m0.replay).toBe(1);
   });
 
+  test('results finished in one turn travel as one sealed bundle, each caller gets its own; a replayed bundle is dropped whole', async () => {
+    const from = recorder.received.length;
+    const m0 = { ...mapperT.stats().dropped };
+    const n = 128;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => mapper.request('/echo/hi', { secret: `swordfish-${i}` })));
+    expect(results).toEqual(Array.from({ length: n }, (_, i) => ({ secret: `swordfish-${i}` })));
+    const arrived = recorder.received.slice(from);
+    const bundles = arrived.filter((p) => (p as { type?: string }).type === 'bundle');
+    // Fewer messages than results: the agents sealed what finished together once.
+    expect(bundles.length).toBeGreaterThan(0);
+    expect(arrived.filter((p) => ['result', 'bundle'].includes((p as { type?: string }).type ?? '')).length).toBeLessThan(n);
+    expect(mapperT.stats().droppedTotal).toBe(Object.values(m0).reduce((a, b) => a + b, 0));
+    await underAttack(async () => {
+      publishJson(names.reply, mapper.identity, bundles.at(-1));
+      await until(() => mapperT.stats().dropped.replay > m0.replay);
+    });
+    expect(mapperT.stats().dropped.replay - m0.replay).toBe(1);
+  });
+
   test('expired and unknown-CA certificates are refused', async () => {
     const m0 = { ...mapperT.stats().dropped };
     const old = attackerCodec(await issue(ca, 'fred', { notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) }), ca, 'fred');

@@ -43,6 +43,12 @@ export interface SecureCodecOptions {
 }
 
 type Fields = Record<string, unknown>;
+
+/**
+ * Most bytes of a bundle. Small replies are what bundling pays for (per-message costs dominate
+ * them); a large result goes alone, so a bundle never holds one result's bytes hostage to others.
+ */
+export const BUNDLE_BYTES = 64 * 1024;
 /**
  * The outer packet of `p`: the fields kept in clear (what transports route and peek by), and
  * placeholders that keep it valid for a transport's own checks. One literal shape per type, not a
@@ -144,9 +150,9 @@ export class SecureCodec {
     return this.sealFor(outer, peer, { head, length: head.length });
   }
 
-  /** Most bytes a bundle's members may total (the wire's packet limit, less the array's own bytes). */
+  /** Most bytes a bundle of `count` members may total: {@link BUNDLE_BYTES} less the array's own bytes. */
   bundleLimit(count: number): number {
-    return DEFAULT_WIRE_LIMITS.maxBytes - bundleBytes(count, 0);
+    return Math.min(BUNDLE_BYTES, DEFAULT_WIRE_LIMITS.maxBytes) - bundleBytes(count, 0);
   }
 
   private sealFor(packet: { type: string }, peer: Peer, inner?: InnerBytes): Record<string, unknown> {

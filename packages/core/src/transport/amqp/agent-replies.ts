@@ -94,7 +94,9 @@ export class AgentReplies {
       const outer = seal(g.packets);
       if (!outer) continue;
       const bytes = this.s.serializer.encode(outer);
-      for (const p of g.packets) if (p.type === 'result') this.s.cache.finish(mapper, p.id, bytes);
+      // Each result is charged its share of the message, so the cache keeps as many as it would alone.
+      const share = Math.ceil(bytes.length / g.packets.length);
+      for (const p of g.packets) if (p.type === 'result') this.s.cache.finish(mapper, p.id, bytes, share);
       this.send({ mapper, address: g.address, named: g.named, bytes });
     }
   }
