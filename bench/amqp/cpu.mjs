@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // CPU time per request of the caller and the responder, raw amqplib vs Nanite, interleaved rounds.
-//   node bench/amqp/cpu.mjs [--only=raw,nanite] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--base=DIR]
+//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--base=DIR]
 // `--base=DIR`: also system `base`, Nanite from another checkout (DIR/bench/amqp, with its own built
-// @nanite/core), to compare before/after in the same run.
+// @nanite/core), to compare before/after in the same run (and `base-secure` when `secure` is asked
+// for). `secure`: Nanite in secure mode, with a throw-away CA and certificates made by `nanite certs`.
 // Each round starts every system's responder and caller afresh (as run.mjs does) in the
 // BENCH_CONCURRENCY single-phase mode of measure.js, which reads both processes' CPU time: a
 // measure that the load of a shared machine barely moves, unlike requests/s. Prints, per payload
 // and concurrency, the median caller / responder µs per request, req/s and p50 of every system.
-import { join } from 'node:path';
-import { loadavg } from 'node:os';
+import { execSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { removeNaniteBench, runPair } from './pair.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
@@ -19,6 +23,12 @@ const levels = String(args.concurrency ?? '1,64').split(',').map(Number);
 const only = String(args.only ?? 'raw,nanite').split(',');
 const url = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const run = `${process.pid}-${Date.now().toString(36)}`;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const pki = join(tmpdir(), `nanite-benchcpu-pki-${run}`);
+if (only.includes('secure')) {
+  const cli = `node ${join(root, 'packages', 'cli', 'dist', 'bin.js')}`;
+  execSync(`${cli} certs init --dir ${pki} && ${cli} certs issue bench-agent --dir ${pki} && ${cli} certs issue bench-mapper --dir ${pki} --role mapper`, { stdio: 'ignore' });
+}
 const naniteUrl = (extra = '') => `${url}${url.includes('?') ? '&' : '?'}prefix=benchcpu-${run}${extra}`;
 
 const systems = [
@@ -26,8 +36,10 @@ const systems = [
   { id: 'raw-props', server: ['raw.server.js', url, `benchcpu-rawp-${run}`], client: ['raw.client.js', url, `benchcpu-rawp-${run}`, 'props'] },
   { id: 'nanite', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
   { id: 'nanite-amo', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
+  { id: 'secure', server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'secure', pki] },
   ...(args.base ? [{ id: 'base', dir: join(args.base, 'bench', 'amqp'), server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'base'] }] : []),
-].filter((s) => only.includes(s.id) || s.id === 'base');
+  ...(args.base && only.includes('secure') ? [{ id: 'base-secure', dir: join(args.base, 'bench', 'amqp'), server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'base-secure', pki] }] : []),
+].filter((s) => only.includes(s.id) || s.id === 'base' || s.id === 'base-secure');
 
 function once(s, size, concurrency) {
   return runPair({
@@ -62,6 +74,7 @@ for (let round = 1; round <= rounds; round++) {
 }
 // What the Nanite systems leave behind (durable exchanges, the park queue); raw's queues auto-delete.
 await removeNaniteBench(url, `benchcpu-${run}`);
+rmSync(pki, { recursive: true, force: true });
 const lines = ['| payload | concurrency | system | caller µs/req | responder µs/req | req/s | p50 (µs) |', '|---|---|---|---|---|---|---|'];
 for (const size of payloads) {
   for (const c of levels) {

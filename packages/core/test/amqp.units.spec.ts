@@ -104,6 +104,26 @@ describe('ReplyCache', () => {
     expect(c.finished('m2', 4_999, 's')?.toString()).toBe('r');
   });
 
+  test('results sharing one message (a secure bundle) are each charged their share, so as many are kept as alone', () => {
+    const c = new ReplyCache(5_000);
+    // 64 results per 64 KiB message: charged in full each, only 128 of them would fit RECENT_BYTES.
+    const shared = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < 4_096; i++) {
+      c.begin('m', i, 's', undefined);
+      c.finish('m', i, shared, shared.length / 64);
+    }
+    expect(c.size).toBe(4_096);
+    expect(c.finished('m', 0, 's')).toBe(shared);
+    // The room they are charged is given back when they go: full-size results still fit afterwards.
+    const big = Buffer.alloc(RECENT_BYTES / 2);
+    for (let i = 0; i < 2; i++) {
+      c.begin('m2', i, 's', undefined);
+      c.finish('m2', i, big);
+    }
+    expect(c.finished('m2', 0, 's')).toBe(big);
+    expect(c.finished('m2', 1, 's')).toBe(big);
+  });
+
   test('through an outage it keeps at most HELD_BYTES of results, counting the ones it could not keep', () => {
     let overflows = 0;
     const c = new ReplyCache(5_000, () => overflows++);

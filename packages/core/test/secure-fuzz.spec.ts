@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { SecureCodec } from '../src/serializer/secure/secure-codec';
 import { decodeFrame } from '../src/serializer/secure/frame';
-import { decodeInner, encodeInner, innerBuffer } from '../src/serializer/secure/inner-packet';
+import { decodeBundle, decodeInner, encodeInner, innerBuffer, MAX_BUNDLE, type InnerBytes } from '../src/serializer/secure/inner-packet';
 import { JsonSerializer } from '../src/serializer/json.serializer';
 import { pairedCodecs } from './secure-codecs';
 
@@ -17,8 +17,14 @@ describe('secure envelope decoder under fuzzing', () => {
   /** A sealed byte chunk (the binary inner form). */
   let sealedChunk: Buffer;
   let signed: Buffer;
+  /** A sealed bundle of results (agent to mapper). */
+  let sealedBundle: Buffer;
   let wire: Buffer;
   const json = new JsonSerializer();
+  const result = (id: number, extra: object = {}): Record<string, unknown> => ({ v: 1, type: 'result', id, from: 'fred', ok: true, result: `secret-${id}`, ...extra });
+  const innerOf = (p: object): InnerBytes => encodeInner(p);
+  /** What fred's link seals for the mapper when several results wait in one turn. */
+  const bundle = (members: object[]): Record<string, unknown> => agent.sealBundle('fred', members.map(innerOf), 'web')!;
   const outer = (bytes: Buffer): object => ({ v: 1, type: 'request', id: 1, route: '/a/b', replyTo: 'web', timeout: 0, hops: 0, payload: null, sec: bytes });
 
   beforeAll(async () => {
@@ -32,6 +38,10 @@ describe('secure envelope decoder under fuzzing', () => {
     const chunk = agent.seal({ v: 1, type: 'chunk', id: 1, from: 'fred', seq: 0, data: Buffer.alloc(300, 7) } as { type: string }, 'web')!;
     sealedChunk = chunk.sec as Buffer;
     expect(typeof mapper.open(chunk)).toBe('object');
+    const b = bundle([result(10), result(11), { v: 1, type: 'progress', id: 12, from: 'fred', key: 'k', value: 1 }]);
+    sealedBundle = b.sec as Buffer;
+    const opened = mapper.open(b);
+    expect(typeof opened === 'object' && opened.bundle?.map((p) => p.id)).toEqual([10, 11, 12]);
   });
 
   test('random bytes, truncations, bit flips and oversized frames are refused without a throw', () => {
@@ -42,8 +52,9 @@ describe('secure envelope decoder under fuzzing', () => {
       fc.nat().map((n) => sealed.subarray(0, n % sealed.length)),
       fc.nat().map((n) => signed.subarray(0, n % signed.length)),
       fc.nat().map((n) => sealedChunk.subarray(0, n % sealedChunk.length)),
-      fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 2 })).map(([i, bit, which]) => {
-        const b = Buffer.from([sealed, signed, sealedChunk][which]!);
+      fc.nat().map((n) => sealedBundle.subarray(0, n % sealedBundle.length)),
+      fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 })).map(([i, bit, which]) => {
+        const b = Buffer.from([sealed, signed, sealedChunk, sealedBundle][which]!);
         b[i % b.length]! ^= 1 << bit;
         return b;
       }),
@@ -54,6 +65,7 @@ describe('secure envelope decoder under fuzzing', () => {
         expect(() => decodeFrame(bytes)).not.toThrow();
         // The chunk (already opened once) is for the mapper: only there could it open, and it never does again.
         expect(typeof mapper.open({ v: 1, type: 'chunk', sec: bytes })).toBe('string');
+        expect(typeof mapper.open({ v: 1, type: 'bundle', from: 'fred', sec: bytes })).toBe('string');
         const r = agent.open(outer(bytes));
         // A flipped bit inside the signature-free, authenticated parts can never open; only the exact original could (and it is a replay).
         expect(typeof r).toBe('string');
@@ -68,6 +80,7 @@ describe('secure envelope decoder under fuzzing', () => {
   test.each([
     ['a sealed request (binary head)', (): [Buffer, SecureCodec] => [wire, agent]],
     ['a sealed result (binary head)', (): [Buffer, SecureCodec] => [json.encode(agent.seal({ v: 1, type: 'result', id: 3, from: 'fred', ok: true, result: 'secret' } as { type: string }, 'web')!), mapper]],
+    ['a sealed bundle of results (binary head)', (): [Buffer, SecureCodec] => [json.encode(bundle([result(20), result(21)])), mapper]],
     ['a signed advertise (JSON head)', (): [Buffer, SecureCodec] => [json.encode(mapper.sign({ v: 1, type: 'advertise', mapper: 'web', n: 1 })), agent]],
   ])('binary envelopes of %s: random, truncated, bit-flipped and oversized messages decode to a refusal or a plain error', (_name, make) => {
     const [wire, agent] = make();
@@ -146,6 +159,60 @@ describe('secure envelope decoder under fuzzing', () => {
       { numRuns: 3_000 },
     );
     expect(decodeInner(real)).toEqual({ v: 1, type: 'chunk', id: 4, from: 'fred', seq: 2, data: Buffer.alloc(100, 1) });
+  });
+
+  test('bundles with a bad member are refused whole, the honest members with them, and leave no state behind', () => {
+    const peersBefore = mapper.peers.size;
+    const addressesBefore = mapper.peers.addresses;
+    const raw = (text: string): InnerBytes => {
+      const head = Buffer.from(text);
+      return { head, length: head.length };
+    };
+    // Each is sealed by fred's real key (an authenticated peer gone wrong): authentic, still refused.
+    const bad: Array<[string, Record<string, unknown>, string]> = [
+      ['a member from another identity', bundle([result(30), result(31, { from: 'bob' })]), 'mismatch'],
+      ['a request among results', bundle([result(32), { v: 1, type: 'request', id: 33, route: '/a/b', replyTo: 'fred', timeout: 0, hops: 0, payload: null }]), 'mismatch'],
+      ['a signed-only kind among results', bundle([result(34), { v: 1, type: 'register', identity: 'fred' }]), 'mismatch'],
+      ['a member that is not an object', agent.sealBundle('fred', [innerOf(result(35)), raw('42')], 'web')!, 'undecodable'],
+      ['a member that is an array', agent.sealBundle('fred', [innerOf(result(36)), raw('[1]')], 'web')!, 'undecodable'],
+      ['one member only', agent.sealBundle('fred', [innerOf(result(37))], 'web')!, 'undecodable'],
+      ['too many members', agent.sealBundle('fred', Array.from({ length: MAX_BUNDLE + 1 }, (_, i) => innerOf(result(100 + i))), 'web')!, 'undecodable'],
+      ['broken JSON', agent.sealBundle('fred', [innerOf(result(38)), raw('{"v":1,')], 'web')!, 'undecodable'],
+      ['an outer packet that is not a bundle', { ...bundle([result(39), result(40)]), type: 'result', id: 39 }, 'mismatch'],
+      ['an outer packet naming another sender', { ...bundle([result(41), result(42)]), from: 'bob' }, 'mismatch'],
+    ];
+    for (const [, outer, fault] of bad) expect(mapper.open(outer)).toBe(fault);
+    // Random members sealed by fred: a bundle opens only with 2 to MAX_BUNDLE results and progress of fred, never throws.
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constant(result(1)), fc.anything(), fc.record({ v: fc.constant(1), type: fc.constantFrom('result', 'progress', 'request'), id: fc.nat(), from: fc.constantFrom('fred', 'bob') })), { maxLength: 6 }), (members) => {
+        const texts = members.map((m) => raw(JSON.stringify(m) ?? 'null'));
+        const r = mapper.open(agent.sealBundle('fred', texts, 'web')!);
+        if (typeof r === 'string') return;
+        expect(r.bundle!.length).toBeGreaterThanOrEqual(2);
+        for (const p of r.bundle!) {
+          expect(['result', 'progress']).toContain(p.type);
+          expect(p.from).toBe('fred');
+        }
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(mapper.peers.size).toBe(peersBefore);
+    expect(mapper.peers.addresses).toBe(addressesBefore);
+  });
+
+  test('bundle plaintexts: random bytes and JSON decode to undefined or 2 to MAX_BUNDLE objects, never a throw', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.concat([Buffer.from('['), Buffer.from(a)])), fc.anything().map((v) => Buffer.from(JSON.stringify(v) ?? 'null'))), (bytes) => {
+        let r: unknown;
+        expect(() => (r = decodeBundle(bytes))).not.toThrow();
+        if (r !== undefined) {
+          const a = r as unknown[];
+          expect(a.length >= 2 && a.length <= MAX_BUNDLE).toBe(true);
+          for (const p of a) expect(typeof p === 'object' && p !== null && !Array.isArray(p)).toBe(true);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   test('arbitrary values where the envelope should be are refused', () => {

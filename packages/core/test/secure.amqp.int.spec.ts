@@ -29,7 +29,22 @@ class RecordingTransport implements Transport {
   close(): Promise<void> { return this.inner.close(); }
   openAgent: Transport['openAgent'] = (i, s, o) => this.inner.openAgent(i, s, o);
   openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
-    return this.inner.openMapper(id, { ...sink, onPacket: (p) => { this.received.push(p); sink.onPacket(p); }, onUndeliverable: (p, a) => sink.onUndeliverable(p, a) });
+    // The secure sink's verify-first gate is kept (it is what closes in-flight records): the outer packets are recorded as they reach it.
+    const isOuter = (p: unknown): boolean => (p as { sec?: unknown }).sec instanceof Uint8Array;
+    return this.inner.openMapper(id, {
+      onPacket: (p) => {
+        if (isOuter(p)) this.received.push(p);
+        sink.onPacket(p);
+      },
+      accept: (p) => {
+        this.received.push(p);
+        return sink.accept!(p);
+      },
+      onMalformed: (r) => sink.onMalformed(r),
+      onUndeliverable: (p, a) => sink.onUndeliverable(p, a),
+      onAgentGone: (a) => sink.onAgentGone?.(a),
+      onReconnect: () => sink.onReconnect?.(),
+    });
   }
 }
 
@@ -202,7 +217,8 @@ describe('secure mode on amqp:// under attack', () => {
     const f0 = { ...fredT.stats().dropped };
     const m0 = { ...mapperT.stats().dropped };
     const req = captured('request').at(-1)!;
-    const result = recorder.received.filter((p) => (p as { type?: string }).type === 'result').at(-1);
+    // A result, or (under load) a bundle of results sealed together.
+    const result = recorder.received.filter((p) => ['result', 'bundle'].includes((p as { type?: string }).type ?? '')).at(-1);
     expect(result).toBeDefined();
     await underAttack(async () => {
       const frame = Buffer.from(req.packet.sec as Buffer);
@@ -214,6 +230,25 @@ describe('secure mode on amqp:// under attack', () => {
     });
     expect(fredT.stats().dropped.undecryptable - f0.undecryptable).toBe(1);
     expect(fredT.stats().dropped.replay - f0.replay).toBe(1);
+    expect(mapperT.stats().dropped.replay - m0.replay).toBe(1);
+  });
+
+  test('results finished in one turn travel as one sealed bundle, each caller gets its own; a replayed bundle is dropped whole', async () => {
+    const from = recorder.received.length;
+    const m0 = { ...mapperT.stats().dropped };
+    const n = 128;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => mapper.request('/echo/hi', { secret: `swordfish-${i}` })));
+    expect(results).toEqual(Array.from({ length: n }, (_, i) => ({ secret: `swordfish-${i}` })));
+    const arrived = recorder.received.slice(from);
+    const bundles = arrived.filter((p) => (p as { type?: string }).type === 'bundle');
+    // Fewer messages than results: the agents sealed what finished together once.
+    expect(bundles.length).toBeGreaterThan(0);
+    expect(arrived.filter((p) => ['result', 'bundle'].includes((p as { type?: string }).type ?? '')).length).toBeLessThan(n);
+    expect(mapperT.stats().droppedTotal).toBe(Object.values(m0).reduce((a, b) => a + b, 0));
+    await underAttack(async () => {
+      publishJson(names.reply, mapper.identity, bundles.at(-1));
+      await until(() => mapperT.stats().dropped.replay > m0.replay);
+    });
     expect(mapperT.stats().dropped.replay - m0.replay).toBe(1);
   });
 

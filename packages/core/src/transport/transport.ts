@@ -46,7 +46,9 @@ export interface MapperSink {
    * Optional gate a transport calls before it acts on a received packet's addressing (closing an
    * in-flight request on a result, noting an agent alive on a heartbeat): returns the packet to act
    * on and then hand to `onPacket`, or `undefined` to drop it (the sink counted it). Secure mode
-   * verifies here, so a forged packet changes no transport state.
+   * verifies here, so a forged packet changes no transport state. An array is a verified bundle
+   * (several results and progress in one message): each member is acted on and handed to
+   * `onPacket` in order.
    */
   accept?(packet: unknown): unknown;
   /** Bytes that could not even be deserialized. */
@@ -75,6 +77,15 @@ export interface AgentLink {
   broadcast(packet: HeartbeatPacket): void;
   /** Sends a result, progress, survey answer or stream chunk/credit to one mapper. */
   reply(mapper: string, packet: ReplyPacket): void;
+  /**
+   * Optional: results and progress made for one mapper in the same event-loop turn, to send as few
+   * messages as routing allows (secure mode seals each such message once, see docs/security.md).
+   * The transport splits `packets` into groups that take the same way to the mapper, keeping their
+   * order, and sends for each group the one packet `seal(group)` returns (a result's re-send then
+   * gets that message again); a group `seal` returns undefined for is not sent. Transports without
+   * it get each packet through `reply`.
+   */
+  replyMany?(mapper: string, packets: readonly ReplyPacket[], seal: (group: readonly ReplyPacket[]) => ReplyPacket | undefined): void;
   /**
    * The agent serves more routes than it opened the link with (an actor added after start):
    * transports that park requests (offline failsafe) start consuming the parked ones of these routes.

@@ -11,10 +11,11 @@
  * (secure-codec.ts `outerOf`), fixed-width numbers and length-prefixed UTF-8 strings, so neither
  * side makes a JSON pass per message for addressing:
  *
- *   kind u8 | v u8 | id f64 BE | then by kind
+ *   kind u8 | v u8 | id f64 BE (0 for a bundle) | then by kind
  *     1 request, 2 push: timeout f64 BE | hops u16 BE | route str | replyTo str
  *     3 cancel:          replyTo str
  *     4 result, 5 progress: from str
+ *     6 bundle:          from str     (one sealed frame holding several results and progress)
  *   str = byteLen u16 BE | UTF-8 bytes
  *
  * An outer packet whose fields do not fit (a string over 65,535 bytes, a non-finite number...)
@@ -37,6 +38,7 @@ const KIND_PUSH = 2;
 const KIND_CANCEL = 3;
 const KIND_RESULT = 4;
 const KIND_PROGRESS = 5;
+const KIND_BUNDLE = 6;
 const MAX_STR = 0xffff;
 
 /** A packet whose `sec` field holds raw bytes (a secure outer packet). */
@@ -107,6 +109,8 @@ function kindOf(type: unknown): number {
       return KIND_RESULT;
     case 'progress':
       return KIND_PROGRESS;
+    case 'bundle':
+      return KIND_BUNDLE;
     default:
       return 0;
   }
@@ -122,7 +126,9 @@ function strLen(s: unknown): number {
 /** The binary form, or undefined when the packet's clear fields do not fit it (it then takes the JSON head). */
 function encodeBinary(p: EnvelopePacket): Buffer | undefined {
   const kind = kindOf(p.type);
-  const { v, id, sec } = p;
+  const { v, sec } = p;
+  // A bundle has no id of its own (its members' are inside the frame): 0 in the head.
+  const id = kind === KIND_BUNDLE && p.id === undefined ? 0 : p.id;
   if (kind === 0 || typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xff || typeof id !== 'number' || !Number.isFinite(id)) return undefined;
   // Only the codec's outer shapes (secure-codec.ts `outerOf`), placeholders included: decoding rebuilds exactly those.
   if (kind === KIND_REQUEST || kind === KIND_PUSH) {
@@ -226,6 +232,10 @@ function decodeBinary(b: Buffer): EnvelopePacket {
     case KIND_PROGRESS: {
       const from = r.str();
       return { v, type: 'progress', id, from, key: '', value: null, sec: r.rest() };
+    }
+    case KIND_BUNDLE: {
+      const from = r.str();
+      return { v, type: 'bundle', from, sec: r.rest() };
     }
     default:
       throw new Error('secure envelope head: unknown kind');

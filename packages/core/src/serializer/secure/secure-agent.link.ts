@@ -3,9 +3,11 @@
  * link the agent talks to (sign heartbeats, seal replies).
  */
 import { NaniteError } from '../../errors';
-import type { HeartbeatPacket, ProgressPacket, ResultPacket } from '../../protocol/packets';
+import type { Logger } from '../../internal/logger';
+import type { HeartbeatPacket, ProgressPacket, ReplyPacket, ResultPacket } from '../../protocol/packets';
 import type { AgentLink, AgentSink, Settle } from '../../transport/transport';
 import { isBoundTo } from './certificates';
+import { MAX_BUNDLE, type InnerBytes } from './inner-packet';
 import type { SecureCodec } from './secure-codec';
 import type { SecureFault, SecureFaults } from './secure-faults';
 import type { AuthorizeRequest } from './secure.options';
@@ -16,6 +18,7 @@ export interface SecureAgentParts {
   codec: SecureCodec;
   faults: SecureFaults;
   authorizeRequest?: AuthorizeRequest;
+  log: Logger;
 }
 
 /** Wraps an agent's sink: only verified, authorized packets reach it. */
@@ -103,19 +106,34 @@ export class SecureAgentSink implements AgentSink {
   }
 }
 
-/** Wraps an agent's link: heartbeats leave signed, replies sealed for their mapper. */
+/**
+ * Wraps an agent's link: heartbeats leave signed, replies sealed for their mapper.
+ *
+ * Results and progress are sealed at the end of the event-loop turn that made them (a
+ * `process.nextTick`, before the socket is written anyway): the ones for the same mapper go as one
+ * bundle, one AEAD operation and one message (ReplyBundler). A lone reply goes as it always did.
+ */
 export class SecureAgentLink implements AgentLink {
+  private readonly bundler: ReplyBundler | undefined;
+
   constructor(
     private readonly inner: AgentLink,
     private readonly p: SecureAgentParts,
     readonly addRoutes: AgentLink['addRoutes'],
-  ) {}
+  ) {
+    if (inner.replyMany) this.bundler = new ReplyBundler(inner, p);
+  }
 
   broadcast(packet: HeartbeatPacket): void {
     this.inner.broadcast(this.p.codec.sign(packet) as unknown as HeartbeatPacket);
   }
 
-  reply(mapper: string, packet: ResultPacket | ProgressPacket): void {
+  reply(mapper: string, packet: ReplyPacket): void {
+    if (this.bundler) {
+      if (packet.type === 'result' || packet.type === 'progress') return this.bundler.add(mapper, packet);
+      // Anything else keeps its order behind what waits for the same mapper.
+      this.bundler.flush(mapper);
+    }
     const outer = this.p.codec.seal(packet, mapper);
     if (!outer) {
       this.p.faults.record('no-session', { agent: this.p.identity, mapper });
@@ -129,6 +147,76 @@ export class SecureAgentLink implements AgentLink {
   }
 
   close(): Promise<void> {
+    this.bundler?.flushAll();
     return this.inner.close();
+  }
+}
+
+/** Replies of one mapper waiting for the end of the turn, with their inner bytes. */
+interface Waiting {
+  packets: ReplyPacket[];
+  inner: InnerBytes[];
+  bytes: number;
+}
+
+/** Collects a turn's results and progress per mapper, and seals each mapper's as bundles. */
+class ReplyBundler {
+  private readonly waiting = new Map<string, Waiting>();
+  private scheduled = false;
+  private readonly endOfTurn = (): void => {
+    this.scheduled = false;
+    this.flushAll();
+  };
+
+  constructor(
+    private readonly inner: AgentLink,
+    private readonly p: SecureAgentParts,
+  ) {}
+
+  add(mapper: string, packet: ResultPacket | ProgressPacket): void {
+    // Checked and serialized now: a packet the wire refuses throws to the agent, as a lone seal does.
+    const bytes = this.p.codec.inner(packet);
+    let w = this.waiting.get(mapper);
+    // A bundle stays within the wire's packet limit and MAX_BUNDLE members: past either, the waiting ones go first.
+    if (w && (w.packets.length >= MAX_BUNDLE || w.bytes + bytes.length > this.p.codec.bundleLimit(w.packets.length + 1))) {
+      this.flush(mapper);
+      w = undefined;
+    }
+    if (!w) this.waiting.set(mapper, (w = { packets: [], inner: [], bytes: 0 }));
+    w.packets.push(packet);
+    w.inner.push(bytes);
+    w.bytes += bytes.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(this.endOfTurn);
+    }
+  }
+
+  flushAll(): void {
+    for (const mapper of [...this.waiting.keys()]) this.flush(mapper);
+  }
+
+  /** Seals and sends what waits for `mapper`. Never throws (it runs from a tick). */
+  flush(mapper: string): void {
+    const w = this.waiting.get(mapper);
+    if (!w) return;
+    this.waiting.delete(mapper);
+    try {
+      if (w.packets.length === 1) {
+        const outer = this.p.codec.seal(w.packets[0]!, mapper, w.inner[0]);
+        if (outer) this.inner.reply(mapper, outer as unknown as ReplyPacket);
+        else this.p.faults.record('no-session', { agent: this.p.identity, mapper });
+        return;
+      }
+      const index = new Map<ReplyPacket, InnerBytes>();
+      for (let i = 0; i < w.packets.length; i++) index.set(w.packets[i]!, w.inner[i]!);
+      this.inner.replyMany!(mapper, w.packets, (group) => {
+        const outer = group.length === 1 ? this.p.codec.seal(group[0]!, mapper, index.get(group[0]!)) : this.p.codec.sealBundle(this.p.identity, group.map((m) => index.get(m)!), mapper);
+        if (!outer) this.p.faults.record('no-session', { agent: this.p.identity, mapper });
+        return outer as unknown as ReplyPacket | undefined;
+      });
+    } catch (err) {
+      this.p.log.error({ agent: this.p.identity, mapper, err: (err as Error).message }, 'secure: sealing replies failed');
+    }
   }
 }

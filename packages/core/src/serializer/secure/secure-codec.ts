@@ -15,7 +15,7 @@ import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError } from '../../protoco
 import type { LocalCredential, VerifiedCredential, CredentialFault } from './credential';
 import { CredentialVerifier, signWith, verifyWith } from './credential';
 import { decodeFrame, finishSigned, FRAME_SEALED, MAX_SEQ, sealedHead, sealedHeadBytes, signedPart, TAG_BYTES, type SealedFrame, type SignedFrame } from './frame';
-import { decodeInner, encodeInner, innerBuffer, type InnerBytes } from './inner-packet';
+import { bundleBytes, decodeBundle, decodeInner, encodeBundle, encodeInner, innerBuffer, isBundle, type InnerBytes } from './inner-packet';
 import { PeerTable, type Peer } from './peer-table';
 
 /** Why a frame was dropped. */
@@ -23,7 +23,10 @@ export type OpenFault = CredentialFault | 'undecodable' | 'stale' | 'replay' | '
 
 /** A verified packet and its sender. */
 export interface Opened {
+  /** The packet (a bundle's first member). */
   packet: Record<string, unknown>;
+  /** A bundle's members, in the order they were sealed (see inner-packet.ts); absent for a lone packet. */
+  bundle?: Record<string, unknown>[];
   peer: VerifiedCredential;
   /** The sender's key id in hex (the peer table's key). */
   hex: string;
@@ -40,6 +43,12 @@ export interface SecureCodecOptions {
 }
 
 type Fields = Record<string, unknown>;
+
+/**
+ * Most bytes of a bundle. Small replies are what bundling pays for (per-message costs dominate
+ * them); a large result goes alone, so a bundle never holds one result's bytes hostage to others.
+ */
+export const BUNDLE_BYTES = 64 * 1024;
 /**
  * The outer packet of `p`: the fields kept in clear (what transports route and peek by), and
  * placeholders that keep it valid for a transport's own checks. One literal shape per type, not a
@@ -56,6 +65,8 @@ function outerOf(p: Fields, sec: Buffer): Fields {
       return { v: p.v, type: p.type, id: p.id, from: p.from, ok: true, sec };
     case 'progress':
       return { v: p.v, type: p.type, id: p.id, from: p.from, key: '', value: null, sec };
+    case 'bundle':
+      return { v: p.v, type: p.type, from: p.from, sec };
     default:
       return { v: p.v, type: p.type, sec };
   }
@@ -72,6 +83,13 @@ function mismatch(o: Fields, p: Fields): boolean {
     (o.identity !== undefined && o.identity !== p.identity) ||
     (o.mapper !== undefined && o.mapper !== p.mapper)
   );
+}
+
+/** A bundle's outer packet must say `bundle` and name the one sender of its members, results and progress only. */
+function bundleMismatch(o: Fields, members: Fields[]): boolean {
+  if (o.type !== 'bundle' || typeof o.from !== 'string') return true;
+  for (const p of members) if ((p.type !== 'result' && p.type !== 'progress') || p.from !== o.from) return true;
+  return false;
 }
 
 /** Sign, seal and open; one per secure transport (one local credential). */
@@ -97,15 +115,48 @@ export class SecureCodec {
     return { ...packet, sec: finishSigned(part, signWith(this.o.local.signingKey, part)) };
   }
 
-  /** A sealed outer packet for the peer at `address`, or undefined when no key of it is known. */
-  seal(packet: { type: string }, address: string): Record<string, unknown> | undefined {
+  /** A sealed outer packet for the peer at `address`, or undefined when no key of it is known. `inner`: the packet's bytes when {@link inner} made them already. */
+  seal(packet: { type: string }, address: string, inner?: InnerBytes): Record<string, unknown> | undefined {
     const peer = this.peers.at(address);
     if (!peer) return undefined;
-    return this.sealFor(packet, peer);
+    return this.sealFor(packet, peer, inner);
   }
 
-  private sealFor(packet: { type: string }, peer: Peer): Record<string, unknown> {
-    const body = this.body(packet);
+  /**
+   * The inner bytes of a reply to seal later in a bundle (see {@link sealBundle}): checked and
+   * serialized now, so a packet the wire refuses throws to its maker, as {@link seal} does.
+   */
+  inner(packet: object): InnerBytes {
+    return this.body(packet);
+  }
+
+  /**
+   * One sealed outer packet (`type: 'bundle'`) holding the results and progress `members` from
+   * `from` to the peer at `address` (their bytes from {@link inner}, JSON form, totalling at most
+   * {@link bundleLimit}): one AEAD operation and one message instead of one per packet. Undefined
+   * when no key of the peer is known.
+   */
+  sealBundle(from: string, members: readonly InnerBytes[], address: string): Record<string, unknown> | undefined {
+    const peer = this.peers.at(address);
+    if (!peer) return undefined;
+    let n = 0;
+    const heads: Buffer[] = [];
+    for (const m of members) {
+      heads.push(m.head);
+      n += m.length;
+    }
+    const head = encodeBundle(heads, bundleBytes(members.length, n));
+    const outer: { type: string; v: number; from: string } = { v: 1, type: 'bundle', from };
+    return this.sealFor(outer, peer, { head, length: head.length });
+  }
+
+  /** Most bytes a bundle of `count` members may total: {@link BUNDLE_BYTES} less the array's own bytes. */
+  bundleLimit(count: number): number {
+    return Math.min(BUNDLE_BYTES, DEFAULT_WIRE_LIMITS.maxBytes) - bundleBytes(count, 0);
+  }
+
+  private sealFor(packet: { type: string }, peer: Peer, inner?: InnerBytes): Record<string, unknown> {
+    const body = inner ?? this.body(packet);
     const seq = peer.sendSeq = (peer.sendSeq + 1) % MAX_SEQ;
     const credential = peer.confirmed ? EMPTY : this.o.local.bytes;
     const headLen = sealedHeadBytes(credential.length);
@@ -129,7 +180,7 @@ export class SecureCodec {
     if (Math.abs(now - frame.ts) > this.o.maxSkew) return 'stale';
     const opened = frame.kind === FRAME_SEALED ? this.openSealed(frame, now) : this.openSigned(frame, now);
     if (typeof opened === 'string') return opened;
-    if (mismatch(outer as Fields, opened.packet)) return 'mismatch';
+    if (opened.bundle ? bundleMismatch(outer as Fields, opened.bundle) : mismatch(outer as Fields, opened.packet)) return 'mismatch';
     return opened;
   }
 
@@ -167,6 +218,10 @@ export class SecureCodec {
     // Only after decryption: a forged frame must not advance the window.
     if (!peer.sealedWindow.accept(frame.seq)) return 'replay';
     peer.confirmed = true;
+    if (isBundle(body)) {
+      const bundle = decodeBundle(body);
+      return bundle ? { packet: bundle[0]!, bundle, peer: peer.cred, hex, sealed: true } : 'undecodable';
+    }
     const packet = this.parse(body);
     return packet ? { packet, peer: peer.cred, hex, sealed: true } : 'undecodable';
   }

@@ -23,12 +23,15 @@ export interface SecureMapperParts {
 /** Where a sealed outer request keeps its inner packet (handed back by the transport when undeliverable); a symbol never comes off the wire. */
 const INNER = Symbol('nanite.secure.inner');
 
+/** Stands in for a bundle member already delivered. */
+const NOTHING: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 /** Wraps a mapper's sink: only verified packets of authorized agents reach it. */
 export class SecureMapperSink implements MapperSink {
   /** Agent key ids whose registration was refused (their pings are dropped too); bounded. */
   private readonly denied = new Set<string>();
-  /** The packet the last accept() verified, until onPacket() delivers it. */
-  private accepted: Record<string, unknown> | undefined;
+  /** The packet the last accept() verified (a bundle's members), until onPacket() delivers it. */
+  private accepted: Record<string, unknown> | Record<string, unknown>[] | undefined;
   /** Who signed the last accepted Register (handed on with it). */
   private acceptedSender: VerifiedSender | undefined;
 
@@ -43,6 +46,12 @@ export class SecureMapperSink implements MapperSink {
     const opened = this.p.codec.open(outer);
     if (typeof opened === 'string') return this.drop(opened);
     const { packet, peer, hex, sealed } = opened;
+    if (opened.bundle) {
+      // Results and progress of one agent (the codec checked each member's type and `from` against
+      // the outer packet): accepted together or not at all.
+      if (typeof packet.from !== 'string' || !isBoundTo(packet.from, peer.identity)) return this.drop('impersonation');
+      return (this.accepted = opened.bundle);
+    }
     const type = packet.type;
     if (type === 'register' || type === 'ping' || type === 'unregister') {
       if (sealed) return this.drop('wrong-kind');
@@ -74,12 +83,24 @@ export class SecureMapperSink implements MapperSink {
   }
 
   onPacket(packet: unknown): void {
-    // The packet accept() just verified (transports that call the gate), or an outer packet to verify now.
-    const verified = packet === this.accepted && packet !== undefined ? packet : this.accept(packet);
+    const a = this.accepted;
+    // A member of the bundle accept() just verified (transports that call the gate hand them one by one).
+    if (Array.isArray(a) && packet !== undefined) {
+      const i = a.indexOf(packet as Record<string, unknown>);
+      if (i >= 0) {
+        a[i] = NOTHING; // each member once
+        this.inner.onPacket(packet);
+        return;
+      }
+    }
+    // The packet accept() just verified, or an outer packet to verify now.
+    const verified = packet === a && packet !== undefined ? packet : this.accept(packet);
     const sender = this.acceptedSender;
     this.accepted = undefined;
     this.acceptedSender = undefined;
-    if (verified !== undefined) this.inner.onPacket(verified, sender);
+    if (Array.isArray(verified)) {
+      for (const member of verified) this.inner.onPacket(member);
+    } else if (verified !== undefined) this.inner.onPacket(verified, sender);
   }
 
   onMalformed(reason: string): void {

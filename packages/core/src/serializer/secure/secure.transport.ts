@@ -43,6 +43,7 @@ export class SecureTransport implements Transport {
   private readonly faults: SecureFaults;
   private readonly o: SecurityOptions;
   private readonly ownsInner: boolean;
+  private readonly log: Logger;
 
   constructor(
     private readonly inner: Transport,
@@ -65,7 +66,8 @@ export class SecureTransport implements Transport {
       maxPeers: security.maxPeers ?? DEFAULT_SECURITY_OPTIONS.maxPeers,
       now,
     });
-    this.faults = new SecureFaults(options.logger ?? defaultLogger('nanite-secure'), { identity: this.identity });
+    this.log = options.logger ?? defaultLogger('nanite-secure');
+    this.faults = new SecureFaults(this.log, { identity: this.identity });
   }
 
   get url(): string {
@@ -96,7 +98,7 @@ export class SecureTransport implements Transport {
 
   async openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> {
     this.assertBound(identity);
-    const parts = { identity, codec: this.codec, faults: this.faults, ...(this.o.authorizeRequest ? { authorizeRequest: this.o.authorizeRequest } : {}) };
+    const parts = { identity, codec: this.codec, faults: this.faults, log: this.log, ...(this.o.authorizeRequest ? { authorizeRequest: this.o.authorizeRequest } : {}) };
     const secureSink = new SecureAgentSink(sink, parts);
     const link = await this.inner.openAgent(identity, secureSink, options);
     secureSink.link = link;

@@ -74,6 +74,33 @@ export class AgentReplies {
     this.send({ mapper, address: running?.address, named: running?.resent === true, bytes });
   }
 
+  /**
+   * Results and progress for one mapper, sent as one message per way to it (see
+   * `AgentLink.replyMany`): grouped by reply address and named-queue need, each group encoded once
+   * and its results cached with that message.
+   */
+  replyMany(mapper: string, packets: readonly ReplyPacket[], seal: (group: readonly ReplyPacket[]) => ReplyPacket | undefined): void {
+    const groups = new Map<string, { address: string | undefined; named: boolean; packets: ReplyPacket[] }>();
+    for (const p of packets) {
+      const running = p.type === 'result' || p.type === 'progress' ? this.s.cache.running(mapper, p.id) : undefined;
+      const address = running?.address;
+      const named = running?.resent === true;
+      const key = `${named ? 1 : 0}${address ?? ''}`;
+      const g = groups.get(key);
+      if (g) g.packets.push(p);
+      else groups.set(key, { address, named, packets: [p] });
+    }
+    for (const g of groups.values()) {
+      const outer = seal(g.packets);
+      if (!outer) continue;
+      const bytes = this.s.serializer.encode(outer);
+      // Each result is charged its share of the message, so the cache keeps as many as it would alone.
+      const share = Math.ceil(bytes.length / g.packets.length);
+      for (const p of g.packets) if (p.type === 'result') this.s.cache.finish(mapper, p.id, bytes, share);
+      this.send({ mapper, address: g.address, named: g.named, bytes });
+    }
+  }
+
   /** Sends an encoded reply now, or holds it until the link is attached again. */
   send(r: PendingReply): void {
     const ch = this.s.channel();

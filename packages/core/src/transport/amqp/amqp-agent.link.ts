@@ -216,6 +216,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.replies.reply(mapper, packet);
   }
 
+  replyMany(mapper: string, packets: readonly ReplyPacket[], seal: (group: readonly ReplyPacket[]) => ReplyPacket | undefined): void {
+    this.replies.replyMany(mapper, packets, seal);
+  }
+
   /**
    * Also consumes the parked (offline-failsafe) requests of `routes`, for actors added after the
    * agent started. Routes are remembered for every later re-attach.

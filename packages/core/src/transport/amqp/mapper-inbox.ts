@@ -65,7 +65,17 @@ export class MapperInbox {
         return;
       }
       if (packet === undefined) return;
+      if (Array.isArray(packet)) {
+        // A verified bundle (secure mode): several results and progress in one message.
+        for (const member of packet as unknown[]) this.deliver(member, m);
+        return;
+      }
     }
+    this.deliver(packet, m);
+  }
+
+  /** Acts on a (verified) packet's addressing, then hands it to the sink. */
+  private deliver(packet: unknown, m: ConsumeMessage): void {
     // Validated before it touches the in-flight table (the mapper validates again, and counts what fails).
     const valid = decodePacket(packet);
     if (valid.ok) {

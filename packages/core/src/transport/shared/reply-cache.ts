@@ -61,6 +61,8 @@ export class ReplyCache {
   private readonly ringId = new Float64Array(RECENT);
   private readonly ringSession: Array<string | undefined> = new Array<string | undefined>(RECENT).fill(undefined);
   private readonly ringResult: Array<Buffer | undefined> = new Array<Buffer | undefined>(RECENT).fill(undefined);
+  /** Bytes each slot is charged (its share of a message several results share). */
+  private readonly ringCost = new Float64Array(RECENT);
   /** The ring's slots by request id and mapper. */
   private readonly index = new SlotIndex<PerMapper>(
     RECENT,
@@ -140,8 +142,11 @@ export class ReplyCache {
     return pos !== undefined && this.ringSession[pos] === session ? this.ringResult[pos] : undefined;
   }
 
-  /** Moves a request from running to finished, keeping its encoded result. */
-  finish(mapper: string, id: number, bytes: Buffer): void {
+  /**
+   * Moves a request from running to finished, keeping its encoded result. `cost`: the bytes to
+   * charge it (default all of `bytes`; a message holding several results charges each its share).
+   */
+  finish(mapper: string, id: number, bytes: Buffer, cost = bytes.length): void {
     const m = this.mappers.get(mapper);
     const r = m?.running.get(id);
     if (!m || !r) return;
@@ -153,10 +158,10 @@ export class ReplyCache {
       return;
     }
     if (this.down || (this.holdUntil !== 0 && Date.now() < this.holdUntil)) {
-      if (this.held.length < HELD_MAX && this.heldBytes + bytes.length <= HELD_BYTES) {
+      if (this.held.length < HELD_MAX && this.heldBytes + cost <= HELD_BYTES) {
         m.finished.set(id, { session: r.session, bytes });
         this.held.push([m, id]);
-        this.heldBytes += bytes.length;
+        this.heldBytes += cost;
       } else {
         // Past the hold's bound the result is not kept: a re-send of it would run again.
         this.overflowed++;
@@ -167,14 +172,15 @@ export class ReplyCache {
       return;
     }
     if (this.held.length > 0) this.releaseHeld();
-    while (this.ringLength === RECENT || (this.ringLength > 0 && this.ringBytes + bytes.length > RECENT_BYTES)) this.evictOldest();
+    while (this.ringLength === RECENT || (this.ringLength > 0 && this.ringBytes + cost > RECENT_BYTES)) this.evictOldest();
     const pos = (this.ringStart + this.ringLength) % RECENT;
     this.ringOwner[pos] = m;
     this.ringId[pos] = id;
     this.ringSession[pos] = r.session;
     this.ringResult[pos] = bytes;
     this.ringLength++;
-    this.ringBytes += bytes.length;
+    this.ringCost[pos] = cost;
+    this.ringBytes += cost;
     m.recent++;
     this.index.add(id, pos);
   }
@@ -188,7 +194,7 @@ export class ReplyCache {
       this.entries--;
       this.prune(owner);
     }
-    this.ringBytes -= this.ringResult[pos]?.length ?? 0;
+    this.ringBytes -= this.ringResult[pos] ? this.ringCost[pos]! : 0;
     this.ringOwner[pos] = undefined;
     this.ringSession[pos] = undefined;
     this.ringResult[pos] = undefined;
