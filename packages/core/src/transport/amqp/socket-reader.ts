@@ -64,11 +64,11 @@ export class SocketReader {
   readonly onread: OnRead;
 
   constructor() {
-    const reader = this;
+    const read = (socket: unknown, bytes: Buffer): boolean => this.read(socket, bytes);
     this.onread = {
       buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
       callback(this: unknown, bytes: number, buffer: Buffer): boolean {
-        return reader.read(this, buffer.subarray(0, bytes));
+        return read(this, buffer.subarray(0, bytes));
       },
     };
   }
