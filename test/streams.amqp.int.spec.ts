@@ -4,14 +4,12 @@
  * sides, a slow reader, cancellation, and an agent killed mid-stream.
  *
  * Sizes: NANITE_STREAM_AMQP_BYTES (result stream) and NANITE_STREAM_AMQP_ECHO_BYTES (upload through
- * a handler and back), 256 MiB each by default; the issue's acceptance size is 1 GiB
- * (NANITE_STREAM_AMQP_BYTES=1073741824 NANITE_STREAM_AMQP_ECHO_BYTES=1073741824). The producers'
- * bytes come out of rings of buffers (the test's garbage is not Nanite's; see the fixture). At 1 GiB
- * with the mapper in a process of its own (scratch harness, 2026-12-01), Node 20 peaks at mapper
- * +38–52 MB, agent +40–47 MB; Node 24 at mapper +59–77 MB, agent +39–61 MB — under the 100 MB bound
- * but with less margin than CI's noise has shown (the mapper measured inside this jest process
- * reached +109 MB once on Node 24 before the frame reader and the rings), so the default stays
- * 256 MiB (docs/streams.md, BENCHMARKS.md). The per-test timeout grows with the size.
+ * a handler and back), 1 GiB each by default (the issue's acceptance size; set them lower for a
+ * quicker run). The producers' bytes come out of rings of buffers (the test's garbage is not
+ * Nanite's; see the fixture). The reading mapper of the result stream runs in a process of its own;
+ * the echo's mapper is this jest process. Peaks measured at 1 GiB since amqp:// reads into one
+ * reused buffer and assembles bodies in place (socket-reader.ts, 2026-12-02, BENCHMARKS.md): see
+ * docs/streams.md. The per-test timeout grows with the size.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,8 +20,8 @@ import { AMQP_URL, removeTopology, spawnAgent, uniquePrefix, withQuery, type Age
 
 const FIXTURE = join(__dirname, 'fixtures', 'stream-agent.js');
 const MAPPER_FIXTURE = join(__dirname, 'fixtures', 'stream-mapper.js');
-const BIG = Number(process.env.NANITE_STREAM_AMQP_BYTES ?? 256 * 1024 * 1024);
-const ECHO = Number(process.env.NANITE_STREAM_AMQP_ECHO_BYTES ?? 256 * 1024 * 1024);
+const BIG = Number(process.env.NANITE_STREAM_AMQP_BYTES ?? 1024 * 1024 * 1024);
+const ECHO = Number(process.env.NANITE_STREAM_AMQP_ECHO_BYTES ?? 1024 * 1024 * 1024);
 const MB = 1024 * 1024;
 /** Per-test timeout of a large stream of `bytes` (each way): at 5 MiB/s, a machine busier than any measured, plus start-up. */
 const timeoutFor = (bytes: number): number => 60_000 + ((2 * bytes) / (5 * MB)) * 1000;
