@@ -10,6 +10,7 @@ import type { ChannelModel } from 'amqplib';
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
 import { installFrameReader } from './frame-reader';
+import { SocketReader, socketReaderUsable } from './socket-reader';
 
 /** Something that lives on the connection: links re-attach on every `up`. */
 export interface ConnectionObserver {
@@ -160,12 +161,15 @@ export class AmqpConnection {
 
   private async tryOnce(): Promise<unknown> {
     let model: ChannelModel;
+    let reader: SocketReader | undefined;
     const i = this.next;
     const node = this.s.nodes[i]!;
     try {
       const amqp: AmqplibModule = await import('amqplib');
+      // Plain amqp:// reads into one reused buffer (socket-reader.ts); amqps:// reads as amqplib does.
+      reader = node.url.startsWith('amqp:') && socketReaderUsable() ? new SocketReader() : undefined;
       // noDelay: without it a reply followed by an ack waits ~40 ms for Nagle's algorithm.
-      model = await amqp.connect(node.url, { noDelay: true, timeout: this.s.connectTimeout });
+      model = await amqp.connect(node.url, { noDelay: true, timeout: this.s.connectTimeout, ...(reader ? { onread: reader.onread } : {}) });
     } catch (err) {
       this.mark(i, 'down');
       this.next = (i + 1) % this.s.nodes.length;
@@ -178,16 +182,16 @@ export class AmqpConnection {
       await model.close().catch(() => undefined); // closing anyway: nothing to report
       return undefined;
     }
-    this.attach(model);
+    this.attach(model, reader);
     return undefined;
   }
 
-  private attach(model: ChannelModel): void {
+  private attach(model: ChannelModel, reader: SocketReader | undefined): void {
     const reconnected = this.everConnected;
     this.everConnected = true;
     this.attempts = 0;
     this.model = model;
-    installFrameReader(model);
+    if (!reader?.attach(model)) installFrameReader(model);
     model.on('error', (err: Error) => this.s.logger.warn({ url: this.s.safeUrl, err: err.message }, 'connection error'));
     model.on('blocked', (reason: string) => this.s.logger.warn({ url: this.s.safeUrl, reason }, 'broker blocked publishing (resource alarm)'));
     model.on('close', () => this.lost(model));
