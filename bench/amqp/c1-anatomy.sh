@@ -34,6 +34,8 @@ one() { # system, responder cpus, caller cpus
   (cd "$here" && BENCH_SERVER_PID=$s BENCH_SECONDS=$seconds BENCH_CONCURRENCY=1 exec taskset -c "$ccpu" node "${C[@]}") > "$tmp/res"
   b=$(beam_snap)
   kill -TERM "$s"; wait "$s" || true
+  # Nanite's durable exchanges and park queue outlive the processes: remove them (raw's queue auto-deletes).
+  if [ "$sys" != raw ]; then (cd "$here" && node -e 'require("@nanite/core").removeAmqpTopology(process.argv[1], process.argv[2], { routes: ["/bench/echo"] })' "$url" "$tag"); fi
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n").find((l) => l.startsWith("RESULT ")).slice(7));
     const [v0, t0] = process.argv[2].split(" ").map(Number), [v1, t1] = process.argv[3].split(" ").map(Number);
