@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Concurrency 1 over amqp://, taken apart (Linux, diagnosis only; run it under the bench lock):
-#   bench/amqp/c1-anatomy.sh [rounds=2] [seconds=2]
+#   [SYSTEMS="raw nanite"] [PLACEMENTS="0:0 0:1 0,1:0,1"] bench/amqp/c1-anatomy.sh [rounds=2] [seconds=2]
+# (SYSTEMS may also name raw-props: raw amqplib publishing like Nanite; PLACEMENTS: responder:caller cpus)
 # For raw amqplib and Nanite, with the responder and the caller pinned (taskset) to the same core,
 # to different cores, and left to the scheduler, prints req/s, p50, and the CPU µs per request of
 # the caller, the responder and the broker (beam.smp, from /proc) plus the broker's voluntary
@@ -25,6 +26,7 @@ one() { # system, responder cpus, caller cpus
   local sys=$1 scpu=$2 ccpu=$3 tag="c1a-$$-$RANDOM" s c
   local S C
   if [ "$sys" = raw ]; then S=(raw.server.js "$url" "$tag"); C=(raw.client.js "$url" "$tag")
+  elif [ "$sys" = raw-props ]; then S=(raw.server.js "$url" "$tag"); C=(raw.client.js "$url" "$tag" props)
   else S=(nanite.server.js "$url?prefix=$tag"); C=(nanite.client.js "$url?prefix=$tag" nanite); fi
   (cd "$here" && exec taskset -c "$scpu" node "${S[@]}") > "$tmp/srv" &
   s=$!
@@ -35,7 +37,7 @@ one() { # system, responder cpus, caller cpus
   b=$(beam_snap)
   kill -TERM "$s"; wait "$s" || true
   # Nanite's durable exchanges and park queue outlive the processes: remove them (raw's queue auto-deletes).
-  if [ "$sys" != raw ]; then (cd "$here" && node -e 'require("@nanite/core").removeAmqpTopology(process.argv[1], process.argv[2], { routes: ["/bench/echo"] })' "$url" "$tag"); fi
+  if [ "$sys" = nanite ]; then (cd "$here" && node -e 'require("@nanite/core").removeAmqpTopology(process.argv[1], process.argv[2], { routes: ["/bench/echo"] })' "$url" "$tag"); fi
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n").find((l) => l.startsWith("RESULT ")).slice(7));
     const [v0, t0] = process.argv[2].split(" ").map(Number), [v1, t1] = process.argv[3].split(" ").map(Number);
@@ -47,10 +49,8 @@ one() { # system, responder cpus, caller cpus
 echo "| system | placement | req/s | p50 (µs) | caller µs/req | responder µs/req | broker µs/req (approx.) | broker cswch/req |"
 echo "|---|---|---|---|---|---|---|---|"
 for _ in $(seq "$rounds"); do
-  for sys in raw nanite; do
-    one "$sys" 0 0
-    one "$sys" 0 1
-    one "$sys" 0,1 0,1
+  for sys in ${SYSTEMS:-raw nanite}; do
+    for p in ${PLACEMENTS:-0:0 0:1 0,1:0,1}; do one "$sys" "${p%%:*}" "${p##*:}"; done
   done
 done
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
