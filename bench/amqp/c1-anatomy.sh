@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 beam=$(pgrep -f beam.smp | head -1 || true)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export NANITE_LOG_LEVEL=error BENCH_PAYLOAD=100
+export NANITE_LOG_LEVEL=error BENCH_PAYLOAD=${BENCH_PAYLOAD:-100}
 
 beam_snap() { # voluntary context switches, CPU ticks
   [ -n "$beam" ] || { echo "0 0"; return; }
