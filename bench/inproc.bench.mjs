@@ -5,10 +5,12 @@
 // packet through the bus, on microtasks), and Moleculer's local broker.call() (service in the same
 // broker, no transporter). Requests per CPU-second of the
 // process (the machine is shared: wall-clock rates swing with other work), per concurrency.
-//   node bench/inproc.bench.mjs [--seconds=2] [--rounds=3] [--concurrency=1,4,16,64] [--write]
+//   node bench/inproc.bench.mjs [--seconds=2] [--rounds=3] [--concurrency=1,4,16,64] [--write] [--base=<checkout>] [--only=nanite,moleculer]
 // Installs Moleculer (bench/inproc/package.json, not a workspace) on first use. --write replaces
 // the "## In-process: Nanite vs Moleculer" section of BENCHMARKS.md and writes
-// bench/charts/inproc-throughput.svg.
+// bench/charts/inproc-throughput.svg. --base=<dir>: also runs the Nanite request of another checkout
+// (built: <dir>/packages/core/dist) in the same rounds, as "Nanite base" (before/after in one run).
+// --only: the systems to run (keys: plain, nanite, nanite-bus, moleculer, base).
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,6 +25,15 @@ if (!existsSync(join(here, 'inproc', 'node_modules', 'moleculer'))) execSync('np
 if (!existsSync(join(root, 'packages', 'core', 'dist', 'index.js'))) execSync('npx turbo run build --filter=@nanite/core --output-logs=errors-only', { cwd: root, stdio: 'inherit' });
 const require = createRequire(import.meta.url);
 const { Agent, Mapper, defineActor } = require('@nanite/core');
+// The ?local=off system runs on a second instance of @nanite/core (its modules loaded again): one
+// instance exercised through two transports gets the JIT's type feedback of both (polymorphic call
+// sites, other inlining), which slowed the fast-path system by up to 30 % when they shared it
+// (measured: an identical copy of the code loaded separately ran 1.3x the shared one). An
+// application runs one transport; so does each system here.
+const coreDir = dirname(require.resolve('@nanite/core'));
+for (const key of Object.keys(require.cache)) if (key.startsWith(coreDir)) delete require.cache[key];
+const bus = require('@nanite/core');
+for (const key of Object.keys(require.cache)) if (key.startsWith(coreDir)) delete require.cache[key];
 const { ServiceBroker } = createRequire(join(here, 'inproc', 'package.json'))('moleculer');
 const molVersion = JSON.parse(readFileSync(join(here, 'inproc', 'node_modules', 'moleculer', 'package.json'), 'utf8')).version;
 
@@ -30,6 +41,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/
 const seconds = Number(args.seconds ?? 2);
 const rounds = Number(args.rounds ?? 3);
 const levels = (args.concurrency ?? '1,4,16,64').split(',').map(Number);
+const load0 = loadavg()[0].toFixed(2);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function measure(concurrency, op) {
@@ -54,8 +66,18 @@ async function measure(concurrency, op) {
 const add = async (p) => p.a + p.b;
 const agent = new Agent({ transport: 'memory://inproc-bench', identity: 'bench-agent', actors: [defineActor('calc', { add: (p) => p.a + p.b })], logger: quiet, concurrency: 1024 });
 const mapper = new Mapper({ transport: 'memory://inproc-bench', logger: quiet });
-const busAgent = new Agent({ transport: 'memory://inproc-bench-bus?local=off', identity: 'bench-agent', actors: [defineActor('calc', { add: (p) => p.a + p.b })], logger: quiet, concurrency: 1024 });
-const busMapper = new Mapper({ transport: 'memory://inproc-bench-bus?local=off', logger: quiet });
+let baseAgent;
+let baseMapper;
+if (args.base) {
+  const base = createRequire(join(args.base, 'packages', 'core', 'package.json'))(join(args.base, 'packages', 'core'));
+  baseAgent = new base.Agent({ transport: 'memory://inproc-bench-base', identity: 'bench-agent', actors: [base.defineActor('calc', { add: (p) => p.a + p.b })], logger: quiet, concurrency: 1024 });
+  baseMapper = new base.Mapper({ transport: 'memory://inproc-bench-base', logger: quiet });
+  await baseAgent.start();
+  await baseMapper.start();
+  await baseMapper.waitForAgents({ route: '/calc/add' });
+}
+const busAgent = new bus.Agent({ transport: 'memory://inproc-bench-bus?local=off', identity: 'bench-agent', actors: [bus.defineActor('calc', { add: (p) => p.a + p.b })], logger: quiet, concurrency: 1024 });
+const busMapper = new bus.Mapper({ transport: 'memory://inproc-bench-bus?local=off', logger: quiet });
 for (const x of [agent, mapper, busAgent, busMapper]) await x.start();
 await mapper.waitForAgents({ route: '/calc/add' });
 await busMapper.waitForAgents({ route: '/calc/add' });
@@ -63,12 +85,14 @@ const broker = new ServiceBroker({ nodeID: 'inproc-bench', logger: false, metric
 broker.createService({ name: 'calc', actions: { add: (ctx) => ctx.params.a + ctx.params.b } });
 await broker.start();
 const payload = { a: 1, b: 2 };
+const only = args.only ? new Set(['moleculer', ...args.only.split(',')]) : undefined;
 const systems = [
   { key: 'plain', name: 'plain async function call', op: () => add(payload) },
+  ...(baseMapper ? [{ key: 'base', name: `Nanite base (${args.base}) mapper.request() over memory://`, op: () => baseMapper.request('/calc/add', payload) }] : []),
   { key: 'nanite', name: 'Nanite mapper.request() over memory://', op: () => mapper.request('/calc/add', payload) },
   { key: 'nanite-bus', name: 'Nanite memory://?local=off (no fast path: every packet on the bus)', op: () => busMapper.request('/calc/add', payload) },
   { key: 'moleculer', name: `Moleculer ${molVersion} broker.call(), local service`, op: () => broker.call('calc.add', payload) },
-];
+].filter((s) => only === undefined || only.has(s.key));
 const results = new Map(); // key|c -> [rps per round]
 for (let r = 0; r < rounds; r++) {
   for (const c of levels) {
@@ -79,12 +103,12 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-for (const x of [mapper, agent, busMapper, busAgent]) await x.close();
+for (const x of [mapper, agent, busMapper, busAgent, baseMapper, baseAgent]) await x?.close();
 await broker.stop();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rps = (key, c) => median(results.get(`${key}|${c}`));
 const n = (v) => Math.round(v).toLocaleString('en-US');
-const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = `${load0} at the start, ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`;
 const lines = [
   '## In-process: Nanite vs Moleculer',
   '',

@@ -185,6 +185,7 @@ test('the packets handed over unvalidated are those Nanite built, and they would
   // Spies on the bus: what the dispatcher and the replier hand over through their own entry (own-link.ts).
   const toAgent = jest.spyOn(MemoryBus.prototype, 'toAgent');
   const toMapper = jest.spyOn(MemoryBus.prototype, 'toMapper');
+  const resultToMapper = jest.spyOn(MemoryBus.prototype, 'resultToMapper');
   try {
     const near = c.transport();
     await c.agent({ identity: 'near', actors: [defineActor('t', { echo: (p: unknown) => p, fail: () => { throw new NaniteError('NANITE_ERR_HANDLER', { message: 'no', data: { a: 1 } }); } })] }, near).start();
@@ -193,13 +194,17 @@ test('the packets handed over unvalidated are those Nanite built, and they would
     await m.request('/t/echo', [1, 'x'], { hops: 2, traceId: 't-1', traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, timeout: 1_000, deadline: Date.now() + 500, tags: [], target: 'near' });
     await m.call('/t/echo', 'x', { timeout: 0 });
     await expect(m.request('/t/fail')).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER' });
-    const own = [...toAgent.mock.calls.filter((call) => call[5] === true).map((call) => call[2]), ...toMapper.mock.calls.filter((call) => call[3] === true).map((call) => call[1])];
+    // Results go as their parts (no packet built): the packet they stand for must pass validation too.
+    const results = resultToMapper.mock.calls.map(([, from, id, result, status]) => ({ v: 1, type: 'result', id, from, ok: true, result, status }));
+    const own = [...toAgent.mock.calls.filter((call) => call[5] === true).map((call) => call[2]), ...results];
     expect(own.length).toBe(4 + 3); // four requests, three results (the error reply goes the public way)
+    expect(toMapper.mock.calls.filter((call) => call[1].type === 'result' && call[1].ok)).toEqual([]);
     for (const packet of own) expect(decodePacket(packet)).toMatchObject({ ok: true });
     expect(near.localCalls).toBe(4);
   } finally {
     toAgent.mockRestore();
     toMapper.mockRestore();
+    resultToMapper.mockRestore();
   }
 });
 

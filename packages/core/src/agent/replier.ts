@@ -45,8 +45,7 @@ export class Replier {
    */
   result(p: RequestPacket, value: unknown): NaniteError | undefined {
     if (p.type === 'push') return undefined;
-    // The status goes in the literal (not added later) so every result packet has one shape.
-    const err = this.sendResult(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value, status: this.status?.() });
+    const err = this.sendResult(p, value, this.status?.());
     if (err === undefined) return undefined;
     if (!isPayloadError(err)) {
       this.lose(p, err);
@@ -82,20 +81,24 @@ export class Replier {
   }
 
   /**
-   * A successful result this replier built: through the transport's own entry when it has one
-   * (memory://: not re-validated on receipt; see transport/own-link.ts). Returns what it threw.
+   * A successful result: through the transport's own entry when it has one (memory://: handed over
+   * as its parts, no packet built nor re-validated; see transport/own-link.ts). Returns what it threw.
    */
-  private sendResult(p: RequestPacket, packet: ResultPacket): unknown {
+  private sendResult(p: RequestPacket, value: unknown, status: number | undefined): unknown {
     const link = this.link() as OwnAgentLink | undefined;
     const own = link?.[replyOwnResult];
-    if (own === undefined) return this.send(p, packet);
-    try {
-      if (!own.call(link, p.replyTo, packet)) return this.send(p, packet);
-      this.lost.endBurst();
-      return undefined;
-    } catch (err) {
-      return err;
+    if (own !== undefined) {
+      try {
+        if (own.call(link, p.replyTo, p.id, value, status)) {
+          this.lost.endBurst();
+          return undefined;
+        }
+      } catch (err) {
+        return err;
+      }
     }
+    // The status goes in the literal (not added later) so every result packet has one shape.
+    return this.send(p, { v: 1, type: 'result', id: p.id, from: this.identity, ok: true, result: value, status });
   }
 
   /** Returns what `reply()` threw, if anything. */

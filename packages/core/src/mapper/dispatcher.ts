@@ -109,28 +109,33 @@ export class Dispatcher {
   }
 
   onResult(r: ResultPacket): void {
+    if (r.ok) {
+      this.onSuccess(r.from, r.id, r.result, r.status);
+      return;
+    }
     const p = this.find(r.id);
     if (!p) return; // late result of a request that timed out, was cancelled or was answered by another agent
     if (!this.fromItsAgent(p, r.from, 'result')) return;
-    // Fresh load (piggybacked status) and response time: the next pick sees them, not one ping later.
-    // An answer given during its own send came from an in-process agent's synchronous handler: no
-    // response time is sampled (a clock read costs more than the rest of that answer); its status,
-    // which counts the process's event-loop utilisation, still is.
-    if (p.agent) {
-      if (p === this.sending) this.ctx.registry.observeResult(p.agent, r.status, undefined, 0);
-      else this.ctx.registry.observeResult(p.agent, r.status, p.sentAt === 0 ? undefined : p.sentAt, Date.now());
-    }
-    if (r.ok) {
-      const agent = p.agent?.identity ?? r.from;
-      const attempts = p.attempts;
-      if (this.pending.complete(p)) p.callbacks.resolve(r.result, agent, attempts);
-      return;
-    }
+    this.observe(p, r.status);
     const error = NaniteError.fromJSON(r.error!);
     // The agent does not serve the route (our registry was stale, or a Register forged): it never ran, so moving is safe.
     if (error.code === 'NANITE_ERR_UNKNOWN_ROUTE' && p.agent) this.ctx.stale(p.agent);
     if (error.code === 'NANITE_ERR_UNKNOWN_ROUTE' && p.failover) this.redispatch(p, error);
     else this.fail(p, error);
+  }
+
+  /**
+   * A successful result: off a packet, or handed over as its parts by an in-process agent
+   * (`MapperSink.onLocalResult`, transport/memory/local-calls.ts).
+   */
+  onSuccess(from: string, id: number, result: unknown, status: number | undefined): void {
+    const p = this.find(id);
+    if (!p) return; // late result of a request that timed out, was cancelled or was answered by another agent
+    if (!this.fromItsAgent(p, from, 'result')) return;
+    this.observe(p, status);
+    const agent = p.agent?.identity ?? from;
+    const attempts = p.attempts;
+    if (this.pending.complete(p)) p.callbacks.resolve(result, agent, attempts);
   }
 
   onProgress(m: ProgressPacket): void {
@@ -196,6 +201,18 @@ export class Dispatcher {
 
   // ---- internals ------------------------------------------------------------------------------
 
+  /**
+   * Fresh load (piggybacked status) and response time: the next pick sees them, not one ping later.
+   * An answer given during its own send came from an in-process agent's synchronous handler: no
+   * response time is sampled (a clock read costs more than the rest of that answer); its status,
+   * which counts the process's event-loop utilisation, still is.
+   */
+  private observe(p: PendingRequest, status: number | undefined): void {
+    if (!p.agent) return;
+    if (p === this.sending) this.ctx.registry.observeResult(p.agent, status, undefined, 0);
+    else this.ctx.registry.observeResult(p.agent, status, p.sentAt === 0 ? undefined : p.sentAt, Date.now());
+  }
+
   /** The pending request `id` names: the one being sent (an in-process agent answers during the send) or one in the table. */
   private find(id: number): PendingRequest | undefined {
     const s = this.sending;
@@ -223,11 +240,14 @@ export class Dispatcher {
   }
 
   private track(p: PendingRequest, d: Dispatch, timeout: number, armAt?: number | 'later'): void {
-    this.pending.add(p, timeout, d.options.signal, (req) => {
-      if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
-      this.fail(req, abortedError(req.signal!));
-    }, armAt);
+    this.pending.add(p, timeout, d.options.signal, this.aborted, armAt);
   }
+
+  /** The caller's signal aborted a pending request (one function for all, not one per request). */
+  private readonly aborted = (req: PendingRequest): void => {
+    if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
+    this.fail(req, abortedError(req.signal!));
+  };
 
   /** Runs a selector (user code, guarded); a counted `NANITE_ERR_SELECTOR` when it misbehaved. */
   private pick(selector: Selector, candidates: readonly AgentRecord[], info: RequestInfo, all: boolean): AgentRecord[] | NaniteError {

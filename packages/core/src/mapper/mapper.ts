@@ -194,6 +194,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       this.link = await this.transport.openMapper(this.identity, {
         onPacket: (packet, sender) => receive(inbox, packet, sender),
         onLocalReply: (packet) => route(inbox, packet),
+        onLocalResult: (from, id, result, status) => this.dispatcher.onSuccess(from, id, result, status),
         onMalformed: (reason) => this.malformed.record(reason),
         // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
         // what it had in flight there (only that: a forged or duplicated return is counted and dropped).

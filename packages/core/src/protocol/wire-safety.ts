@@ -115,17 +115,22 @@ function pathOf(keys: ReadonlyArray<string | number>): string {
 const FLAT_MAX = 16;
 
 /**
- * True when `o` is certainly fine: a plain object (prototype `Object.prototype` or none) or a
- * plain array, without `toJSON`, of at most {@link FLAT_MAX} entries, each a number, boolean, null,
- * undefined or string, within `maxBytes` counted as {@link visit} counts them. False means only
- * "not sure": the full walk decides (and reports where the fault is). Its entries sit at depth 1,
- * below any `maxDepth` of 1 or more. May throw (a Proxy trap, a getter): the caller catches it.
+ * True when `o` is certainly fine: an object or array of at most {@link FLAT_MAX} entries, each a
+ * number, boolean, null, undefined or string, within `maxBytes`. It makes the same checks in the
+ * same order and counts the same bytes as {@link visit} does for such a value (not a byte view,
+ * no `toJSON`, then the indices of an array or else the own enumerable keys), so its verdict is the
+ * walk's whatever the prototype: no prototype check (`Object.getPrototypeOf` cost as much as all
+ * the rest of this function). False means only "not sure": the full walk decides (and reports where the fault
+ * is). Its entries sit at depth 1, below any `maxDepth` of 1 or more. May throw (a Proxy trap, a
+ * getter): the caller catches it.
  */
 function flatFits(o: object, maxBytes: number): boolean {
+  if (ArrayBuffer.isView(o) || typeof (o as { toJSON?: unknown }).toJSON === 'function') return false;
   let budget = maxBytes - 2;
   if (Array.isArray(o)) {
-    if (Object.getPrototypeOf(o) !== Array.prototype || o.length > FLAT_MAX || typeof (o as { toJSON?: unknown }).toJSON === 'function') return false;
-    for (let i = 0; i < o.length; i++) {
+    const n = o.length;
+    if (n > FLAT_MAX) return false;
+    for (let i = 0; i < n; i++) {
       const v: unknown = o[i];
       if (typeof v === 'string') budget -= v.length + 2;
       else if (typeof v === 'number' || typeof v === 'boolean' || v === undefined) budget -= 1;
@@ -133,8 +138,6 @@ function flatFits(o: object, maxBytes: number): boolean {
     }
     return budget >= 0;
   }
-  const proto: unknown = Object.getPrototypeOf(o);
-  if ((proto !== Object.prototype && proto !== null) || typeof (o as { toJSON?: unknown }).toJSON === 'function') return false;
   let n = 0;
   for (const k in o) {
     if (++n > FLAT_MAX) return false;
@@ -208,33 +211,42 @@ export function payloadError(what: string, reason: string): NaniteError {
  */
 export function assertWireSafe(packet: object, limits: WireLimits = DEFAULT_WIRE_LIMITS): void {
   const p = packet as { type?: unknown; route?: unknown; payload?: unknown; ok?: unknown; result?: unknown; error?: { data?: unknown }; value?: unknown; key?: unknown; data?: unknown };
+  // What failed is named only once something did (no string built per packet).
   let fault: string | undefined;
-  let what: string;
   switch (p.type) {
     case 'request':
     case 'push':
     case 'survey':
       fault = wireFault(p.payload, limits);
-      what = `payload of ${String(p.route)}`;
-      break;
+      if (fault !== undefined) throw payloadError(`payload of ${String(p.route)}`, fault);
+      return;
     case 'result':
     case 'answer':
       fault = p.ok === true ? wireFault(p.result, limits) : wireFault(p.error?.data, limits);
-      what = p.ok === true ? 'result' : 'error data';
-      break;
+      if (fault !== undefined) throw payloadError(p.ok === true ? 'result' : 'error data', fault);
+      return;
     case 'progress':
       fault = wireFault(p.value, limits);
-      what = `progress value "${String(p.key)}"`;
-      break;
+      if (fault !== undefined) throw payloadError(`progress value "${String(p.key)}"`, fault);
+      return;
     case 'chunk':
       // Bytes go as they are (split to 256 KiB by the agent); JSON values are checked like results.
       fault = p.data instanceof Uint8Array ? undefined : wireFault(p.data, limits);
-      what = 'stream chunk';
-      break;
-    default:
+      if (fault !== undefined) throw payloadError('stream chunk', fault);
       return;
   }
-  if (fault !== undefined) throw payloadError(what, fault);
+}
+
+/** {@link assertWireSafe} of a request's payload alone (an in-process hand-over checks no envelope). */
+export function assertPayloadSafe(route: string, payload: unknown, limits: WireLimits): void {
+  const fault = wireFault(payload, limits);
+  if (fault !== undefined) throw payloadError(`payload of ${route}`, fault);
+}
+
+/** {@link assertWireSafe} of a successful result alone (an in-process hand-over builds no packet). */
+export function assertResultSafe(result: unknown, limits: WireLimits): void {
+  const fault = wireFault(result, limits);
+  if (fault !== undefined) throw payloadError('result', fault);
 }
 
 /** True when `err` is the error of {@link assertWireSafe}. */

@@ -1,6 +1,7 @@
 /**
  * Nanite's own way into a link, for packets Nanite itself built: a request the mapper's dispatcher
- * made from a validated intake, a successful result the agent's replier made. A transport that hands
+ * made from a validated intake, a successful result the agent's replier made (handed over as its
+ * parts, no packet built: the receiving mapper's `MapperSink.onLocalResult`). A transport that hands
  * packets over in-process (memory://'s local calls) may offer these methods and skip re-validating
  * such packets; anything that comes through the public `send()` / `reply()` is still decoded.
  *
@@ -13,7 +14,7 @@
  * (`Object.getOwnPropertySymbols`) is possible, as is patching anything else in-process: that is
  * not an accident the decoder is there to catch.
  */
-import type { RequestPacket, ResultPacket } from '../protocol/packets';
+import type { RequestPacket } from '../protocol/packets';
 import type { AgentLink, MapperLink } from './transport';
 
 /** Key of {@link OwnMapperLink}'s request send. */
@@ -27,7 +28,7 @@ export const replyOwnResult: unique symbol = Symbol('nanite.replyOwnResult');
  * the link it was made for: called on anything else (a Proxy of the link, an object derived from
  * it) it returns false, and the caller goes through the public method, so a wrapper is never bypassed.
  */
-export function offerOwnEntry<L extends MapperLink | AgentLink>(link: L, key: typeof sendOwnRequest | typeof replyOwnResult, entry: (this: unknown, to: string, packet: never, now: number) => boolean | number): void {
+export function offerOwnEntry<L extends MapperLink | AgentLink>(link: L, key: typeof sendOwnRequest | typeof replyOwnResult, entry: (this: unknown, to: string, ...rest: never[]) => boolean | number): void {
   Object.defineProperty(link, key, { value: entry, enumerable: false, writable: false, configurable: false });
 }
 
@@ -48,8 +49,11 @@ export interface OwnMapperLink extends MapperLink {
   [sendOwnRequest]?(agent: string, packet: RequestPacket, now: number): number;
 }
 
-/** An agent link that takes the replier's own successful results. */
+/**
+ * An agent link that takes the replier's own successful results: the parts of the result packet
+ * (`from` is the link's agent), so an in-process hand-over builds none.
+ */
 export interface OwnAgentLink extends AgentLink {
-  /** False when not handled (called on another object than its link): reply through `reply()`. */
-  [replyOwnResult]?(mapper: string, packet: ResultPacket): boolean;
+  /** False when not handled (called on another object than its link): reply through `reply()`. Throws `NANITE_ERR_PAYLOAD` for a result that cannot cross the wire. */
+  [replyOwnResult]?(mapper: string, id: number, result: unknown, status: number | undefined): boolean;
 }

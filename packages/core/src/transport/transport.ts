@@ -61,6 +61,12 @@ export interface MapperSink {
   onReconnect?(): void;
   /** In-process fast path: a reply from an agent of this process, handed over synchronously and already validated (see {@link AgentSink.onLocalRequest}). */
   onLocalReply?(packet: ReplyPacket): void;
+  /**
+   * In-process fast path: a successful result of an agent of this process, handed over as the
+   * parts of its packet (none is built) by the agent's own reply (transport/own-link.ts). A sink
+   * without it gets the packet through `onLocalReply`.
+   */
+  onLocalResult?(from: string, id: number, result: unknown, status: number | undefined): void;
 }
 
 /** Options an agent opens its link with. */

@@ -112,6 +112,22 @@ export class MemoryBus {
     queueMicrotask(() => sink.onPacket(p));
   }
 
+  /**
+   * An agent's own successful result (transport/own-link.ts), as the parts of its packet: a mapper
+   * taking the fast path gets them as they are (`onLocalResult`), no packet built; otherwise the
+   * packet is made here and goes like {@link MemoryBus.toMapper}'s (`own`: not re-validated).
+   */
+  resultToMapper(id: string, from: string, requestId: number, result: unknown, status: number | undefined, local: boolean): void {
+    const sink = this.mappers.get(id);
+    if (!sink) return;
+    if (local && sink.onLocalResult !== undefined) {
+      sink.onLocalResult(from, requestId, result, status);
+      return;
+    }
+    // The status goes in the literal (not added later) so every result packet has one shape.
+    this.toMapper(id, { v: 1, type: 'result', id: requestId, from, ok: true, result, status }, local, true);
+  }
+
   toAllMappers(packet: HeartbeatPacket): void {
     for (const sink of this.mappers.values()) {
       const p = this.copy(packet);

@@ -16,8 +16,8 @@
  */
 import { NaniteError } from '../../errors';
 import { decodePacket } from '../../protocol/decode';
-import { assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
-import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
+import { assertPayloadSafe, assertResultSafe, assertWireSafe, DEFAULT_WIRE_LIMITS, type WireLimits } from '../../protocol/wire-safety';
+import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
 import { NOT_HANDLED, offerOwnEntry, replyOwnResult, sendOwnRequest, type OwnAgentLink, type OwnMapperLink } from '../own-link';
 import type { GossipLink, GossipSink, GossipTransport } from '../gossip';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, SendOptions, Transport } from '../transport';
@@ -167,14 +167,15 @@ export class MemoryTransport implements Transport, GossipTransport {
         this.links.delete(link);
       },
     };
-    // The replier's own results (own-link.ts): the result is still wire-checked, the envelope not re-validated.
-    const replyOwn = (mapper: string, packet: ResultPacket): void => {
-      assertWireSafe(packet, this.limits);
-      if (this.reachable) bus.toMapper(mapper, packet, this.local, true);
+    // The replier's own results (own-link.ts), as their parts: the result is still wire-checked; no
+    // packet is built for a mapper that takes results in-process, none re-validated for any other.
+    const replyOwn = (mapper: string, id: number, result: unknown, status: number | undefined): void => {
+      assertResultSafe(result, this.limits);
+      if (this.reachable) bus.resultToMapper(mapper, identity, id, result, status, this.local);
     };
-    offerOwnEntry(link, replyOwnResult, function (this: unknown, mapper: string, packet: ResultPacket): boolean {
+    offerOwnEntry(link, replyOwnResult, function (this: unknown, mapper: string, id: number, result: unknown, status: number | undefined): boolean {
       if (this !== link) return false;
-      replyOwn(mapper, packet);
+      replyOwn(mapper, id, result, status);
       return true;
     });
     this.links.set(link, sink);
@@ -201,6 +202,13 @@ export class MemoryTransport implements Transport, GossipTransport {
         if (decoded.ok) onLocal.call(sink, packet);
         else sink.onMalformed(decoded.reason);
       };
+      // A local agent's own successful results, as their parts (own-link.ts): nothing to validate.
+      const onResult = sink.onLocalResult;
+      if (onResult) {
+        guarded.onLocalResult = (from, id, result, status) => {
+          if (this.reachable) onResult.call(sink, from, id, result, status);
+        };
+      }
     }
     bus.attachMapper(id, guarded);
     const link: OwnMapperLink = {
@@ -221,7 +229,7 @@ export class MemoryTransport implements Transport, GossipTransport {
     // The dispatcher's own requests (own-link.ts): the payload is still wire-checked, the envelope
     // not re-validated; SendOptions other than `now` mean nothing here, so none is built.
     const sendOwn = (agent: string, packet: RequestPacket, now: number): number => {
-      assertWireSafe(packet, this.limits);
+      assertPayloadSafe(packet.route, packet.payload, this.limits);
       return this.reachable ? bus.toAgent(guarded, agent, packet, this.local, now === 0 ? undefined : now, true) : 0;
     };
     offerOwnEntry(link, sendOwnRequest, function (this: unknown, agent: string, packet: RequestPacket, now: number): number {
