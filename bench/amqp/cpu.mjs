@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CPU time per request of the caller and the responder, raw amqplib vs Nanite, interleaved rounds.
-//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--base=DIR]
+//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--warmup=1] [--base=DIR]
 // `--base=DIR`: also system `base`, Nanite from another checkout (DIR/bench/amqp, with its own built
 // @nanite/core), to compare before/after in the same run (and `base-secure` when `secure` is asked
 // for). `secure`: Nanite in secure mode, with a throw-away CA and certificates made by `nanite certs`.
@@ -18,6 +18,7 @@ import { removeNaniteBench, runPair } from './pair.mjs';
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const seconds = Number(args.seconds ?? 3);
 const rounds = Number(args.rounds ?? 4);
+const warmup = args.warmup; // s at the measured concurrency before the measured phase (measure.js's default: 1)
 const payloads = String(args.payload ?? '100').split(',').map(Number);
 const levels = String(args.concurrency ?? '1,64').split(',').map(Number);
 const only = String(args.only ?? 'raw,nanite').split(',');
@@ -48,7 +49,7 @@ function once(s, size, concurrency) {
     client: s.client,
     dir: s.dir,
     env: { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) },
-    clientEnv: { BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency) },
+    clientEnv: { BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency), ...(warmup ? { BENCH_WARMUP: warmup } : {}) },
     serverPidEnv: true,
   });
 }
@@ -85,4 +86,4 @@ for (const size of payloads) {
     }
   }
 }
-process.stdout.write(`\n${lines.join('\n')}\n\nload average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, medians of ${rounds} interleaved rounds of ${seconds} s\n`);
+process.stdout.write(`\n${lines.join('\n')}\n\nload average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, medians of ${rounds} interleaved rounds of ${seconds} s after ${warmup ?? 1} s of warm-up\n`);

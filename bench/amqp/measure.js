@@ -4,6 +4,10 @@
 const { performance } = require('node:perf_hooks');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 3);
+// Warm-up length (s). The default 1 s leaves Nanite's longer per-request path partly unoptimized at
+// concurrency 1 (V8 tiers a function up after a number of its own calls, ~1-2k requests at c=1); see
+// BENCHMARKS.md, "Concurrency 1 and V8 warm-up".
+const WARMUP = Number(process.env.BENCH_WARMUP || Math.min(1, SECONDS));
 
 /**
  * The request every system sends and its responder echoes back: `{a:1,b:2,s:"xxx…"}` padded so
@@ -50,7 +54,7 @@ function procCpuUs(pid) {
 /** Runs the phases with `call` (one request) and prints the JSON result line. */
 async function measure(name, call) {
   const only = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
-  await phase(call, only ?? 64, Math.min(1, SECONDS), null); // warm-up (JIT, connections, queues)
+  await phase(call, only ?? 64, WARMUP, null); // warm-up (JIT, connections, queues)
   if (only !== undefined) {
     // BENCH_CONCURRENCY: one phase only, after a warm-up at the same concurrency (to profile one load
     // level with `node --cpu-prof` on both processes). With BENCH_SERVER_PID (Linux), also the CPU
