@@ -3,6 +3,7 @@
 import { Mapper, defineActor, type AgentLink, type MemoryTransport, type RegisterPacket, type RequestPacket } from '../src';
 import { TestCluster, closeCluster, flush, useFakeTimers } from './helpers';
 import { ObservedTransport } from './observed-transport';
+import { Registry } from '../src/mapper/registry';
 
 let c: TestCluster;
 let forgerTransport: MemoryTransport | undefined;
@@ -187,5 +188,30 @@ describe('a stray packet never takes a live agent down for long', () => {
     await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
     await advance(1_000);
     await expect(m.request('/svc/who')).resolves.toBe('a');
+  });
+});
+
+describe('the agents serving a route', () => {
+  // Registry.serving remembers the last route it answered (a caller sending one route in a loop
+  // skips the map lookup): every change of who serves what must show at once.
+  it('follows registers, suspensions, resumes, re-registers and removals of the route asked last', () => {
+    const registry = new Registry();
+    const ids = (route: string): string[] => registry.serving(route).map((a) => a.identity);
+    const reg = (identity: string, routes: string[]): RegisterPacket => register(identity, { routes: routes.map((route) => ({ route, idempotent: false })) });
+    expect(ids('/r')).toEqual([]);
+    registry.register(reg('a', ['/r']), 0);
+    expect(ids('/r')).toEqual(['a']);
+    registry.register(reg('b', ['/r']), 0);
+    expect(ids('/r')).toEqual(['a', 'b']);
+    registry.suspend(registry.get('a')!);
+    expect(ids('/r')).toEqual(['b']);
+    registry.remove('b');
+    expect(ids('/r')).toEqual([]);
+    registry.resume(registry.get('a')!);
+    expect(ids('/r')).toEqual(['a']);
+    registry.register(reg('a', ['/s']), 0);
+    expect(ids('/r')).toEqual([]);
+    expect(ids('/s')).toEqual(['a']);
+    expect(ids('/r')).toEqual([]);
   });
 });

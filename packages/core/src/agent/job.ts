@@ -26,27 +26,35 @@ export interface JobHost {
 }
 
 /**
- * The handler's context. The AbortController is created on first access to `signal`: most
- * handlers never look at it, and an AbortController per request would cost more than the rest of
- * the in-process round trip.
+ * What few jobs use (a signal, a watched deadline, an abort, an early error reply, a made-up trace
+ * id): kept off {@link Job} itself, made on the first write of such a field, so a plain request
+ * allocates a smaller object. Holds the job's links in the deadline queue too (only a job whose
+ * handler looked at its signal is in it).
  */
-export class Job implements RequestContext, DeadlineEntry {
+class JobExtras {
   deadlineAt = 0;
   deadlinePrev: DeadlineEntry | undefined = undefined;
   deadlineNext: DeadlineEntry | undefined = undefined;
   deadlineGroup: object | undefined = undefined;
+  controller: AbortController | undefined = undefined;
+  abortReason: NaniteError | undefined = undefined;
+  replied = false;
+  ownTraceId: string | undefined = undefined;
+}
+
+/**
+ * The handler's context. The AbortController is created on first access to `signal`: most
+ * handlers never look at it, and an AbortController per request would cost more than the rest of
+ * the in-process round trip. Fields most requests never use live in a {@link JobExtras}.
+ */
+export class Job implements RequestContext, DeadlineEntry {
   /** Links of the agent's list of running jobs. */
   prevJob: Job | undefined = undefined;
   nextJob: Job | undefined = undefined;
-  private controller: AbortController | undefined;
-  private abortReason: NaniteError | undefined;
   done = false;
-  /** The caller already has its answer (an error sent early); the handler's outcome is dropped. */
-  replied = false;
   /** The observers' hold on this job (metrics, tracing), when any is configured. */
   scope: JobScope | undefined = undefined;
-  /** A trace id made up on first use, when the request carried none. */
-  private ownTraceId: string | undefined;
+  private x: JobExtras | undefined = undefined;
 
   /** When an unfixed deadline was fixed (epoch ms; 0: it was given, or is not fixed yet). */
   private fixedAt = 0;
@@ -62,6 +70,55 @@ export class Job implements RequestContext, DeadlineEntry {
     readonly settle: () => void,
     private fixedDeadline: number,
   ) {}
+
+  private get extras(): JobExtras {
+    return (this.x ??= new JobExtras());
+  }
+
+  /** @internal DeadlineEntry (only the deadline queue writes these) */
+  get deadlineAt(): number {
+    return this.x?.deadlineAt ?? 0;
+  }
+
+  set deadlineAt(value: number) {
+    if (value !== 0 || this.x) this.extras.deadlineAt = value;
+  }
+
+  /** @internal DeadlineEntry */
+  get deadlinePrev(): DeadlineEntry | undefined {
+    return this.x?.deadlinePrev;
+  }
+
+  set deadlinePrev(value: DeadlineEntry | undefined) {
+    if (value !== undefined || this.x) this.extras.deadlinePrev = value;
+  }
+
+  /** @internal DeadlineEntry */
+  get deadlineNext(): DeadlineEntry | undefined {
+    return this.x?.deadlineNext;
+  }
+
+  set deadlineNext(value: DeadlineEntry | undefined) {
+    if (value !== undefined || this.x) this.extras.deadlineNext = value;
+  }
+
+  /** @internal DeadlineEntry */
+  get deadlineGroup(): object | undefined {
+    return this.x?.deadlineGroup;
+  }
+
+  set deadlineGroup(value: object | undefined) {
+    if (value !== undefined || this.x) this.extras.deadlineGroup = value;
+  }
+
+  /** The caller already has its answer (an error sent early); the handler's outcome is dropped. */
+  get replied(): boolean {
+    return this.x?.replied ?? false;
+  }
+
+  set replied(value: boolean) {
+    if (value || this.x) this.extras.replied = value;
+  }
 
   /** Epoch ms after which the request is not worth finishing (`Infinity`: none). */
   get deadline(): number {
@@ -94,7 +151,7 @@ export class Job implements RequestContext, DeadlineEntry {
     if (this.packet.traceId !== undefined) return this.packet.traceId;
     const parent = this.traceparent;
     if (parent !== undefined) return traceIdOf(parent);
-    return (this.ownTraceId ??= newTraceId());
+    return (this.extras.ownTraceId ??= newTraceId());
   }
 
   /** The W3C trace context nested calls carry: the handler's span (tracing on), else the one the request came with. */
@@ -115,12 +172,13 @@ export class Job implements RequestContext, DeadlineEntry {
    * its signal cannot be interrupted anyway, and the caller's mapper times the request out itself.
    */
   get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.abortReason) this.controller.abort(this.abortReason);
+    const x = this.extras;
+    if (!x.controller) {
+      x.controller = new AbortController();
+      if (x.abortReason) x.controller.abort(x.abortReason);
       else if (!this.done && this.deadline !== Infinity) this.host.watchDeadline(this);
     }
-    return this.controller.signal;
+    return x.controller.signal;
   }
 
   /** The caller's upload (`mapper.request(route, payload, { stream })`), read once; undefined without one. */
@@ -130,18 +188,19 @@ export class Job implements RequestContext, DeadlineEntry {
 
   /** Why the job was aborted, if it was. */
   get aborted(): NaniteError | undefined {
-    return this.abortReason;
+    return this.x?.abortReason;
   }
 
   abort(reason: NaniteError): void {
-    if (this.abortReason || this.done) return;
-    this.abortReason = reason;
-    this.controller?.abort(reason);
+    if (this.x?.abortReason || this.done) return;
+    const x = this.extras;
+    x.abortReason = reason;
+    x.controller?.abort(reason);
   }
 
   progress(key: string, value: unknown): void {
     if (typeof key !== 'string') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'progress key must be a string' });
-    if (!this.done && !this.abortReason) this.host.sendProgress(this, key, value);
+    if (!this.done && !this.x?.abortReason) this.host.sendProgress(this, key, value);
   }
 
   request<R = unknown>(route: string, payload?: unknown, options?: MapperRequestOptions): Promise<R> {

@@ -19,6 +19,9 @@ import { PendingRequest, type PendingCallbacks } from './pending-request';
 import { PendingTable } from './pending-table';
 import type { FanOutSink } from './request-reply';
 import { Pusher, type PushDispatch } from './pusher';
+import type { MapperRequestOptions, PushOptions } from './mapper.options';
+import type { StreamHooks } from './stream.options';
+import type { UploadHooks } from './upload-sender';
 import { AgentRecord } from './registry';
 
 /** Routes requests for one mapper; owns the pending table. */
@@ -47,7 +50,7 @@ export class Dispatcher {
       defaultSelector: ctx.defaultSelector,
       link: () => ctx.link(),
       pick: (selector, candidates, info, all) => this.pick(selector, candidates, info, all),
-      packet: (d) => this.packet('push', d, 0),
+      packet: (d) => this.packet('push', d.route, d.payload, d.options, 0),
       suspend: (agent) => this.suspend(agent),
       redispatched: () => this.redispatched++,
     });
@@ -69,26 +72,34 @@ export class Dispatcher {
 
   /** A request to one agent, failing over among the candidates. */
   single(d: Dispatch, cb: PendingCallbacks): void {
-    const p = new PendingRequest(this.packet('request', d, d.timeout), d.tags, d.options.target, d.selector, cb);
-    p.onProgress = d.options.onProgress;
-    p.idempotent = d.options.idempotent;
-    p.delivery = d.options.delivery;
-    p.deadline = d.deadline;
-    if (d.stream) {
-      p.stream = d.stream;
-      p.packet.stream = d.stream.window;
+    this.request(d.route, d.payload, d.options, d.selector, d.tags, d.timeout, d.deadline, d.now, cb, d.stream, d.upload);
+  }
+
+  /**
+   * {@link Dispatcher.single} from its parts (`mapper.request()`'s plain path makes no
+   * {@link Dispatch}): `timeout` ms (0: none); `deadline` epoch ms (0: none, or not fixed yet when
+   * `now`, the caller's clock reading, is 0 too).
+   */
+  request(route: string, payload: unknown, options: MapperRequestOptions, selector: Selector, tags: readonly string[], timeout: number, deadline: number, now: number, cb: PendingCallbacks, stream?: StreamHooks, upload?: UploadHooks): void {
+    const p = new PendingRequest(this.packet('request', route, payload, options, timeout), tags, options.target, selector, cb);
+    p.onProgress = options.onProgress;
+    p.idempotent = options.idempotent;
+    p.delivery = options.delivery;
+    p.deadline = deadline;
+    if (stream) {
+      p.stream = stream;
+      p.packet.stream = stream.window;
     }
-    if (d.upload) {
-      p.upload = d.upload;
+    if (upload) {
+      p.upload = upload;
       p.packet.upload = true;
     }
-    const persistent = d.options.persistent ?? false;
+    const persistent = options.persistent ?? false;
     // One clock read per request at most, and none for one an in-process agent answers during its
     // send (a synchronous handler: no time passes that a deadline could count). Only a plain
     // request through a link that hands requests over in-process goes out unanchored.
-    this.track(p, d, d.timeout, 'later');
-    let now = d.now;
-    if (now === 0 && (persistent || p.stream !== undefined || p.upload !== undefined || (this.ctx.link() as OwnMapperLink | undefined)?.[sendOwnRequest] === undefined)) now = this.anchor(p);
+    this.pending.add(p, timeout, options.signal, this.aborted, 'later');
+    if (now === 0 && (persistent || stream !== undefined || upload !== undefined || (this.ctx.link() as OwnMapperLink | undefined)?.[sendOwnRequest] === undefined)) now = this.anchor(p);
     // The deadline is armed once sent: an in-process agent may have answered already (local calls).
     const read = this.send(p, persistent, now);
     if (p.tracking !== 1) return;
@@ -219,10 +230,9 @@ export class Dispatcher {
     return s !== undefined && s.packet.id === id && s.tracking !== 0 ? s : this.pending.get(id);
   }
 
-  private packet(type: 'request' | 'push', d: PushDispatch, timeout: number): RequestPacket {
-    const o = d.options;
+  private packet(type: 'request' | 'push', route: string, payload: unknown, o: PushOptions, timeout: number): RequestPacket {
     const id = this.ctx.link()?.inProcess === true ? this.localIds.take(this.idTaken) : this.ids.take(this.idTaken);
-    const packet: RequestPacket = { v: 1, type, id, route: d.route, payload: d.payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
+    const packet: RequestPacket = { v: 1, type, id, route, payload, replyTo: this.ctx.identity, timeout, hops: o.hops ?? 0 };
     if (o.traceId !== undefined) packet.traceId = o.traceId;
     if (o.traceparent !== undefined) packet.traceparent = o.traceparent;
     return packet;
@@ -230,17 +240,13 @@ export class Dispatcher {
 
   /** One fan-out leg: never moved to another agent. */
   private leg(d: Dispatch, agent: AgentRecord, timeout: number, cb: PendingCallbacks): void {
-    const leg = new PendingRequest(this.packet('request', d, d.timeout), d.tags, agent.identity, d.selector, cb);
+    const leg = new PendingRequest(this.packet('request', d.route, d.payload, d.options, d.timeout), d.tags, agent.identity, d.selector, cb);
     leg.failover = false;
     leg.delivery = d.options.delivery;
     leg.onProgress = d.options.onProgress;
     leg.deadline = d.deadline;
-    this.track(leg, d, timeout);
+    this.pending.add(leg, timeout, d.options.signal, this.aborted);
     this.sendTo(leg, agent, false, Date.now());
-  }
-
-  private track(p: PendingRequest, d: Dispatch, timeout: number, armAt?: number | 'later'): void {
-    this.pending.add(p, timeout, d.options.signal, this.aborted, armAt);
   }
 
   /** The caller's signal aborted a pending request (one function for all, not one per request). */

@@ -39,9 +39,9 @@ import type { SurveyRun } from './survey-run';
 import type { SurveyOptions } from './survey.options';
 import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
-import { NO_OPTIONS, anchorDispatch, toDispatch, type IntakeLimits } from './request-intake';
+import { NO_OPTIONS, anchorDispatch, checkPlain, tagsOf, toDispatch, type IntakeLimits } from './request-intake';
 import { ResultStream, type ResultStreamHost } from './result-stream';
-import { prepareUpload } from './upload-sender';
+import { isUpload, prepareUpload } from './upload-sender';
 import type { StreamHooks, StreamOptions } from './stream.options';
 import { waitForAgents } from './wait-for-agents';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
@@ -384,20 +384,29 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     const observation = this.observers.current;
     const observed = observation && observeRequest(observation, route, options, cb, fanOut);
     if (observed) ({ options, cb, fanOut } = observed);
-    let d: Dispatch;
+    let d: Dispatch | undefined;
+    let selector: Selector | undefined;
     try {
       this.assertRunning();
-      d = toDispatch(route, payload, options, this.intake, fanOut !== undefined);
-      cb = prepareUpload(d, cb, this.identity, this.uploadSend);
+      // The plain request (no absolute deadline, no upload, no result stream, one agent) is handed
+      // to the dispatcher as its parts: no Dispatch object (the in-process path's allocations count).
+      if (stream === undefined && options.deadline === undefined && !isUpload(payload, options)) selector = checkPlain(options, this.intake, fanOut !== undefined);
+      if (selector === undefined || selector.fanOut) {
+        d = toDispatch(route, payload, options, this.intake, fanOut !== undefined);
+        cb = prepareUpload(d, cb, this.identity, this.uploadSend);
+      }
     } catch (err) {
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
     }
-    if (stream) d.stream = stream;
-    if (fanOut && d.selector.fanOut) {
-      anchorDispatch(d);
-      this.dispatcher.fanOut(d, cb, fanOut);
-    } else this.dispatcher.single(d, cb);
+    if (d === undefined) this.dispatcher.request(route, payload, options, selector!, tagsOf(options), options.timeout ?? this.intake.timeout, 0, 0, cb);
+    else {
+      if (stream) d.stream = stream;
+      if (fanOut && d.selector.fanOut) {
+        anchorDispatch(d);
+        this.dispatcher.fanOut(d, cb, fanOut);
+      } else this.dispatcher.single(d, cb);
+    }
   }
 
   protected listenerFault(event: string, err: unknown): void {

@@ -87,6 +87,13 @@ export class Registry {
   private readonly agents = new Map<string, AgentRecord>();
   private readonly byRoute = new Map<string, AgentRecord[]>();
   private readonly silence = new SilenceQueue<AgentRecord>();
+  /**
+   * The route {@link Registry.serving} answered last and its list: a caller sending one route in
+   * a loop skips the map lookup. The lists are changed in place; a route's list is only created or
+   * dropped in `register`, `resume` and `unindex`, which forget this.
+   */
+  private lastRoute: string | undefined = undefined;
+  private lastServing: readonly AgentRecord[] = EMPTY;
 
   constructor(private readonly maxAgents = Infinity) {}
 
@@ -104,7 +111,11 @@ export class Registry {
 
   /** Agents serving `route`, in registration order. */
   serving(route: string): readonly AgentRecord[] {
-    return this.byRoute.get(route) ?? EMPTY;
+    if (route === this.lastRoute) return this.lastServing;
+    const list = this.byRoute.get(route) ?? EMPTY;
+    this.lastRoute = route;
+    this.lastServing = list;
+    return list;
   }
 
   /**
@@ -137,6 +148,7 @@ export class Registry {
     record.subject = subject;
     this.silence.touch(record, now);
     record.suspended = false;
+    this.lastRoute = undefined;
     for (const route of record.routes) {
       let list = this.byRoute.get(route);
       if (!list) {
@@ -171,6 +183,7 @@ export class Registry {
   resume(record: AgentRecord): void {
     if (!record.suspended || this.agents.get(record.identity) !== record) return;
     record.suspended = false;
+    this.lastRoute = undefined;
     for (const route of record.routes) {
       const list = this.byRoute.get(route);
       if (list) list.push(record);
@@ -204,6 +217,7 @@ export class Registry {
   }
 
   private unindex(record: AgentRecord): void {
+    this.lastRoute = undefined;
     for (const route of record.routes) {
       const list = this.byRoute.get(route);
       if (!list) continue;

@@ -24,14 +24,7 @@ export interface IntakeLimits {
  * refuses fan-out selectors (`call()`), before anything runs.
  */
 export function toDispatch(route: string, payload: unknown, options: MapperRequestOptions, limits: IntakeLimits, fanOut: boolean): Dispatch {
-  const hops = options.hops ?? 0;
-  // Every protocol field of the packet is checked here, so the dispatcher's own packets need no
-  // decoding on an in-process hand-over (transport/own-link.ts); over a wire they were malformed.
-  if (!Number.isInteger(hops) || hops < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `hops must be a non-negative integer, got ${String(hops)}` });
-  if (options.traceId !== undefined && typeof options.traceId !== 'string') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'traceId must be a string' });
-  checkHops(hops, limits.maxHops);
-  checkTraceParent(options.traceparent);
-  if (options.signal?.aborted) throw abortedError(options.signal);
+  checkRequest(options, limits);
   let timeout = options.timeout ?? limits.timeout;
   // The clock is read here only for an absolute deadline. Otherwise the dispatcher reads it when
   // something needs it (a wire send, a wait, a request still pending after its send: see
@@ -43,9 +36,40 @@ export function toDispatch(route: string, payload: unknown, options: MapperReque
     if (left <= 0) throw new NaniteError('NANITE_ERR_TIMEOUT', { message: `The deadline of ${route} had already passed` });
     timeout = timeout > 0 ? Math.min(timeout, left) : left;
   }
+  const selector = selectorOf(options, limits, fanOut);
+  return { route, payload, options, selector, tags: options.tags ?? NO_TAGS, timeout, deadline: timeout > 0 && now !== 0 ? now + timeout : 0, now };
+}
+
+/**
+ * {@link toDispatch} for a request without an absolute `deadline` option (its timeout is
+ * `options.timeout ?? limits.timeout`, no clock read): the same checks, and its selector; no
+ * {@link Dispatch} is made (`Dispatcher.request`).
+ */
+export function checkPlain(options: MapperRequestOptions, limits: IntakeLimits, fanOut: boolean): Selector {
+  checkRequest(options, limits);
+  return selectorOf(options, limits, fanOut);
+}
+
+/** The tags of a request (a shared empty array for none). */
+export function tagsOf(options: MapperRequestOptions): readonly string[] {
+  return options.tags ?? NO_TAGS;
+}
+
+/** Every protocol field of the packet is checked here, so the dispatcher's own packets need no
+ * decoding on an in-process hand-over (transport/own-link.ts); over a wire they were malformed. */
+function checkRequest(options: MapperRequestOptions, limits: IntakeLimits): void {
+  const hops = options.hops ?? 0;
+  if (!Number.isInteger(hops) || hops < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `hops must be a non-negative integer, got ${String(hops)}` });
+  if (options.traceId !== undefined && typeof options.traceId !== 'string') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'traceId must be a string' });
+  checkHops(hops, limits.maxHops);
+  checkTraceParent(options.traceparent);
+  if (options.signal?.aborted) throw abortedError(options.signal);
+}
+
+function selectorOf(options: MapperRequestOptions, limits: IntakeLimits, fanOut: boolean): Selector {
   const selector = limits.selectorFor(options);
   if (selector.fanOut && !fanOut) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'call() takes a single-agent selector; use request() for fan-out' });
-  return { route, payload, options, selector, tags: options.tags ?? NO_TAGS, timeout, deadline: timeout > 0 && now !== 0 ? now + timeout : 0, now };
+  return selector;
 }
 
 /** Reads the clock for a {@link Dispatch} made without it (`now` 0): its `now` and, with a timeout, its deadline. */

@@ -104,6 +104,11 @@ export class UploadSender implements UploadHooks {
   }
 }
 
+/** True when a request sends its input as a stream (the `stream` option, or a stream source as the payload). */
+export function isUpload(payload: unknown, options: { stream?: unknown }): boolean {
+  return options.stream !== undefined || isStreamSource(payload);
+}
+
 /**
  * Sets up the upload of a request, if it has one: `options.stream`, or a payload that is itself a
  * stream (then no payload is sent). The callbacks are wrapped so the upload stops with the request.
