@@ -55,6 +55,10 @@ function procCpuUs(pid) {
 async function measure(name, call) {
   const only = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
   await phase(call, only ?? 64, WARMUP, null); // warm-up (JIT, connections, queues)
+  // Then as long again at concurrency 1, the first phase measured: switching from 64 to 1 costs the
+  // caller a wave of deopts and re-optimizations (BENCHMARKS.md, "Concurrency 1 and V8 warm-up"), and
+  // a daemon serving one request at a time has long left that behind. Every system gets the same.
+  if (only === undefined) await phase(call, 1, WARMUP, null);
   if (only !== undefined) {
     // BENCH_CONCURRENCY: one phase only, after a warm-up at the same concurrency (to profile one load
     // level with `node --cpu-prof` on both processes). With BENCH_SERVER_PID (Linux), also the CPU
