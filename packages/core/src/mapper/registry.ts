@@ -1,4 +1,5 @@
 /** The mapper's view of the live agents and the routes they serve. */
+import { LastHitMap } from '../internal/last-hit-map';
 import { DEFAULT_PRIORITY, type PingPacket, type RegisterPacket } from '../protocol/packets';
 import { PeakEwma } from '../selectors/peak-ewma';
 import type { AgentView } from '../selectors/selector';
@@ -85,15 +86,9 @@ export type RegisterOutcome =
 /** Agents by identity, with a per-route index kept up to date on every change. At most `maxAgents` identities. */
 export class Registry {
   private readonly agents = new Map<string, AgentRecord>();
-  private readonly byRoute = new Map<string, AgentRecord[]>();
+  /** Agents serving each route; the lists are changed in place, created and dropped through set/delete. */
+  private readonly byRoute = new LastHitMap<string, AgentRecord[]>();
   private readonly silence = new SilenceQueue<AgentRecord>();
-  /**
-   * The route {@link Registry.serving} answered last and its list: a caller sending one route in
-   * a loop skips the map lookup. The lists are changed in place; a route's list is only created or
-   * dropped in `register`, `resume` and `unindex`, which forget this.
-   */
-  private lastRoute: string | undefined = undefined;
-  private lastServing: readonly AgentRecord[] = EMPTY;
 
   constructor(private readonly maxAgents = Infinity) {}
 
@@ -111,11 +106,7 @@ export class Registry {
 
   /** Agents serving `route`, in registration order. */
   serving(route: string): readonly AgentRecord[] {
-    if (route === this.lastRoute) return this.lastServing;
-    const list = this.byRoute.get(route) ?? EMPTY;
-    this.lastRoute = route;
-    this.lastServing = list;
-    return list;
+    return this.byRoute.get(route) ?? EMPTY;
   }
 
   /**
@@ -148,7 +139,6 @@ export class Registry {
     record.subject = subject;
     this.silence.touch(record, now);
     record.suspended = false;
-    this.lastRoute = undefined;
     for (const route of record.routes) {
       let list = this.byRoute.get(route);
       if (!list) {
@@ -183,7 +173,6 @@ export class Registry {
   resume(record: AgentRecord): void {
     if (!record.suspended || this.agents.get(record.identity) !== record) return;
     record.suspended = false;
-    this.lastRoute = undefined;
     for (const route of record.routes) {
       const list = this.byRoute.get(route);
       if (list) list.push(record);
@@ -217,7 +206,6 @@ export class Registry {
   }
 
   private unindex(record: AgentRecord): void {
-    this.lastRoute = undefined;
     for (const route of record.routes) {
       const list = this.byRoute.get(route);
       if (!list) continue;

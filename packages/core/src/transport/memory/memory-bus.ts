@@ -6,6 +6,7 @@
  * requests and replies between a mapper and an agent that both allow the in-process fast path,
  * handed over synchronously (local-calls.ts).
  */
+import { LastHitMap } from '../../internal/last-hit-map';
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
 import type { AgentSink, MapperSink, Settle } from '../transport';
 import { takesLocalPath } from './local-calls';
@@ -30,16 +31,9 @@ interface AgentEntry {
 
 /** A named in-process bus shared by every memory:// transport of the same name. */
 export class MemoryBus {
-  private readonly agents = new Map<string, AgentEntry>();
-  private readonly mappers = new Map<string, BusMapperSink>();
-  /**
-   * The agent and the mapper looked up last (a mapper and its agent exchanging requests in a loop
-   * skip both map lookups); forgotten whenever an agent or a mapper attaches or detaches.
-   */
-  private lastAgentId: string | undefined = undefined;
-  private lastAgent: AgentEntry | undefined = undefined;
-  private lastMapperId: string | undefined = undefined;
-  private lastMapper: BusMapperSink | undefined = undefined;
+  /** Agents and mappers by id; a mapper and its agent exchanging requests in a loop skip both lookups. */
+  private readonly agents = new LastHitMap<string, AgentEntry>();
+  private readonly mappers = new LastHitMap<string, BusMapperSink>();
   /** Mappers' gossip endpoints (the roster). */
   readonly gossip: MemoryGossipHub;
 
@@ -51,8 +45,6 @@ export class MemoryBus {
   }
 
   attachAgent(identity: string, sink: BusAgentSink): void {
-    this.lastAgentId = undefined;
-    this.lastAgent = undefined;
     this.agents.set(identity, { sink, receiving: true });
   }
 
@@ -62,41 +54,15 @@ export class MemoryBus {
   }
 
   detachAgent(identity: string, sink: AgentSink): void {
-    this.lastAgentId = undefined;
-    this.lastAgent = undefined;
     if (this.agents.get(identity)?.sink === sink) this.agents.delete(identity);
   }
 
   attachMapper(id: string, sink: BusMapperSink): void {
-    this.lastMapperId = undefined;
-    this.lastMapper = undefined;
     this.mappers.set(id, sink);
   }
 
   detachMapper(id: string, sink: MapperSink): void {
-    this.lastMapperId = undefined;
-    this.lastMapper = undefined;
     if (this.mappers.get(id) === sink) this.mappers.delete(id);
-  }
-
-  private agent(identity: string): AgentEntry | undefined {
-    if (identity === this.lastAgentId) return this.lastAgent;
-    const entry = this.agents.get(identity);
-    if (entry !== undefined) {
-      this.lastAgentId = identity;
-      this.lastAgent = entry;
-    }
-    return entry;
-  }
-
-  private mapper(id: string): BusMapperSink | undefined {
-    if (id === this.lastMapperId) return this.lastMapper;
-    const sink = this.mappers.get(id);
-    if (sink !== undefined) {
-      this.lastMapperId = id;
-      this.lastMapper = sink;
-    }
-    return sink;
   }
 
   get empty(): boolean {
@@ -110,7 +76,7 @@ export class MemoryBus {
    * agent read the clock during an in-process hand-over, 0 when it did not (or for any other delivery).
    */
   toAgent(from: MapperSink, identity: string, packet: AgentBoundPacket, local = false, now?: number, own = false): number {
-    const entry = this.agent(identity);
+    const entry = this.agents.get(identity);
     if (local && entry !== undefined && entry.receiving && entry.sink.onLocalRequest !== undefined && takesLocalPath(packet)) {
       return entry.sink.onLocalRequest(packet, noopSettle, now, own) || 0;
     }
@@ -136,7 +102,7 @@ export class MemoryBus {
 
   /** `local`: the sending agent allows the in-process fast path; the mapper's sink must offer it too. `own`: the replier built it (not re-validated). */
   toMapper(id: string, packet: ReplyPacket, local = false, own = false): void {
-    const sink = this.mapper(id);
+    const sink = this.mappers.get(id);
     // A mapper that went away no longer waits for anything: dropping matches a deleted reply queue.
     if (!sink) return;
     // Every reply of a local agent takes the same way, so a request's progress stays ahead of its result.
@@ -154,7 +120,7 @@ export class MemoryBus {
    * packet is made here and goes like {@link MemoryBus.toMapper}'s (`own`: not re-validated).
    */
   resultToMapper(id: string, from: string, requestId: number, result: unknown, status: number | undefined, local: boolean): void {
-    const sink = this.mapper(id);
+    const sink = this.mappers.get(id);
     if (!sink) return;
     if (local && sink.onLocalResult !== undefined) {
       sink.onLocalResult(from, requestId, result, status);
