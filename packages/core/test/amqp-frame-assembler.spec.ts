@@ -5,24 +5,21 @@
  * leaves rejecting bad frames and bad content to amqplib.
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { FrameAssembler } from '../src/transport/amqp/frame-assembler';
+import { amqplibInternal, rawFrame as raw, split } from './amqp-frames.helpers';
 
-// amqplib's internals are not in its exports map: loaded by path (test only) so the assembler is checked against the real parser.
-const lib = join(dirname(require.resolve('amqplib')), 'lib');
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { Connection } = require(join(lib, 'connection.js')) as {
+// amqplib's internals, so the assembler is checked against the real parser.
+const { Connection } = amqplibInternal<{
   Connection: new (stream: PassThrough) => { recvFrame(): unknown; rest: Buffer; maxFrameSize: number };
-};
-const { acceptMessage } = require(join(lib, 'channel.js')) as { acceptMessage(k: (m: Message) => void): Step };
-const defs = require(join(lib, 'defs.js')) as {
+}>('connection.js');
+const { acceptMessage } = amqplibInternal<{ acceptMessage(k: (m: Message) => void): Step }>('channel.js');
+const defs = amqplibInternal<{
   BasicDeliver: number;
   BasicProperties: number;
   encodeMethod(id: number, channel: number, fields: object): Buffer;
   encodeProperties(id: number, channel: number, size: number, fields: object): Buffer;
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
+}>('defs.js');
 
 interface Message {
   fields: { deliveryTag: number };
@@ -38,16 +35,6 @@ interface Frame {
 
 const FRAME_MAX = 128 * 1024;
 
-/** A raw AMQP frame. */
-function raw(type: number, channel: number, payload: Buffer): Buffer {
-  const f = Buffer.alloc(8 + payload.length);
-  f.writeUInt8(type, 0);
-  f.writeUInt16BE(channel, 1);
-  f.writeUInt32BE(payload.length, 3);
-  payload.copy(f, 7);
-  f.writeUInt8(206, 7 + payload.length);
-  return f;
-}
 const heartbeat = (): Buffer => raw(8, 0, Buffer.alloc(0));
 
 /** The frames of one delivery: basic.deliver, content header, body frames of at most FRAME_MAX - 8 bytes. */
@@ -119,17 +106,6 @@ function assembled(pieces: Buffer[], assembleMax?: number, maxFrameSize = 0): { 
     reused.fill(0xee, 0, p.length);
   }
   return { messages: m.out, assembler };
-}
-
-/** `bytes` cut at random points (pieces of 1 byte up to `max`). */
-function split(bytes: Buffer, max: number): Buffer[] {
-  const pieces: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const n = Math.min(randomInt(1, max + 1), bytes.length - at);
-    pieces.push(Buffer.from(bytes.subarray(at, at + n)));
-    at += n;
-  }
-  return pieces;
 }
 
 /** Deliveries on channels 1..3, their frames interleaved across channels (in order within each), heartbeats in between. */

@@ -4,32 +4,20 @@
  * only when it spans socket reads, and leaves rejecting bad frames to amqplib.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { ChannelModel } from 'amqplib';
 import { installFrameReader } from '../src/transport/amqp/frame-reader';
 
-// amqplib's Connection is not in its exports map: loaded by path (test only) so the reader is checked against the real parser.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Connection } = require(join(dirname(require.resolve('amqplib')), 'lib', 'connection.js')) as {
+import { amqplibInternal, frame, split } from './amqp-frames.helpers';
+
+// amqplib's Connection, so the reader is checked against the real parser.
+const { Connection } = amqplibInternal<{
   Connection: new (stream: PassThrough) => { recvFrame(): unknown; rest: Buffer; maxFrameSize: number };
-};
+}>('connection.js');
 
 interface Frame {
   channel: number;
   content?: Buffer;
-}
-
-/** An AMQP body frame (type 3) on `channel`, or a heartbeat (type 8) when `payload` is undefined. */
-function frame(channel: number, payload?: Buffer): Buffer {
-  const body = payload ?? Buffer.alloc(0);
-  const f = Buffer.alloc(8 + body.length);
-  f.writeUInt8(payload ? 3 : 8, 0);
-  f.writeUInt16BE(payload ? channel : 0, 1);
-  f.writeUInt32BE(body.length, 3);
-  body.copy(f, 7);
-  f.writeUInt8(206, 7 + body.length);
-  return f;
 }
 
 /** A connection over a fresh stream, with the reader installed or not. */
@@ -49,17 +37,6 @@ function readAll(conn: { recvFrame(): unknown }, stream: PassThrough, pieces: Bu
     for (let f = conn.recvFrame(); f; f = conn.recvFrame()) out.push(f as Frame);
   }
   return out;
-}
-
-/** `bytes` cut at random points (pieces of 1 byte up to `max`). */
-function split(bytes: Buffer, max: number): Buffer[] {
-  const pieces: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
-    const n = Math.min(randomInt(1, max + 1), bytes.length - at);
-    pieces.push(Buffer.from(bytes.subarray(at, at + n)));
-    at += n;
-  }
-  return pieces;
 }
 
 test('yields the frames amqplib yields, whatever the split of the bytes', () => {

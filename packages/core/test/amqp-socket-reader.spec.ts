@@ -7,15 +7,12 @@
  */
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
 import type { ChannelModel } from 'amqplib';
 import { SocketReader } from '../src/transport/amqp/socket-reader';
+import { amqplibInternal, frame } from './amqp-frames.helpers';
 
-// amqplib's Connection is not in its exports map: loaded by path (test only).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Connection } = require(join(dirname(require.resolve('amqplib')), 'lib', 'connection.js')) as {
-  Connection: new (stream: Socket) => Conn;
-};
+// amqplib's real Connection.
+const { Connection } = amqplibInternal<{ Connection: new (stream: Socket) => Conn }>('connection.js');
 interface Conn {
   recvFrame(): unknown;
   accept(frame: unknown): void;
@@ -28,17 +25,6 @@ interface Frame {
   content?: Buffer;
 }
 
-function frame(channel: number, payload?: Buffer): Buffer {
-  const body = payload ?? Buffer.alloc(0);
-  const f = Buffer.alloc(8 + body.length);
-  f.writeUInt8(payload ? 3 : 8, 0);
-  f.writeUInt16BE(payload ? channel : 0, 1);
-  f.writeUInt32BE(body.length, 3);
-  body.copy(f, 7);
-  f.writeUInt8(206, 7 + body.length);
-  return f;
-}
-
 let server: Server;
 let peer: Socket;
 let socket: Socket;
@@ -49,7 +35,7 @@ beforeEach(async () => {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const accepted = once(server, 'connection');
-  reader = new SocketReader();
+  reader = new SocketReader(() => undefined);
   socket = connect({ port: (server.address() as { port: number }).port, host: '127.0.0.1', onread: reader.onread });
   [peer] = (await accepted) as [Socket];
   await once(socket, 'connect');

@@ -10,7 +10,7 @@ import type { ChannelModel } from 'amqplib';
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
 import { installFrameReader } from './frame-reader';
-import { SocketReader, socketReaderUsable } from './socket-reader';
+import { SocketReader } from './socket-reader';
 
 /** Something that lives on the connection: links re-attach on every `up`. */
 export interface ConnectionObserver {
@@ -75,6 +75,11 @@ export class AmqpConnection {
   private timer: NodeJS.Timeout | undefined;
   private attempts = 0;
   private everConnected = false;
+  /** Plain amqp:// connections read with `onread` (socket-reader.ts) until Node is seen not to support it. */
+  private onreadUsable = true;
+  private readonly onreadUnusable = (): void => {
+    this.onreadUsable = false;
+  };
   private closed = false;
   private starting: Promise<void> | undefined;
   private inflight: Promise<unknown> | undefined;
@@ -167,7 +172,7 @@ export class AmqpConnection {
     try {
       const amqp: AmqplibModule = await import('amqplib');
       // Plain amqp:// reads into one reused buffer (socket-reader.ts); amqps:// reads as amqplib does.
-      reader = node.url.startsWith('amqp:') && socketReaderUsable() ? new SocketReader() : undefined;
+      reader = node.url.startsWith('amqp:') && this.onreadUsable ? new SocketReader(this.onreadUnusable) : undefined;
       // noDelay: without it a reply followed by an ack waits ~40 ms for Nagle's algorithm.
       model = await amqp.connect(node.url, { noDelay: true, timeout: this.s.connectTimeout, ...(reader ? { onread: reader.onread } : {}) });
     } catch (err) {

@@ -19,8 +19,8 @@
  * When amqplib's connection is not of the expected shape (`accept`, `recvFrame`, `rest`, `stream`,
  * `maxFrameSize`, `recvSinceLastCheck`, `emit`), `attach` returns false and reads keep being pushed
  * (amqplib reading as without this). Node calls the `onread` callback with the socket as `this`;
- * were that ever not so, reading stops (the connection times out) and no later connection uses
- * `onread`.
+ * were that ever not so, reading stops (the connection times out) and the owner is told, so its
+ * later connections do not use `onread`.
  */
 import type { Readable } from 'node:stream';
 import type { ChannelModel } from 'amqplib';
@@ -47,12 +47,6 @@ export interface OnRead {
 }
 
 const EMPTY = Buffer.alloc(0);
-let usable = true;
-
-/** False once Node was seen not to call `onread` as expected: connections then read as without it. */
-export function socketReaderUsable(): boolean {
-  return usable;
-}
 
 export class SocketReader {
   private socket: Readable | undefined;
@@ -63,7 +57,8 @@ export class SocketReader {
   /** Give as `onread` in the socket options of `amqplib.connect` (plain amqp:// only). */
   readonly onread: OnRead;
 
-  constructor() {
+  /** `unusable`: Node was seen not to call `onread` as expected (the owner then connects without it). */
+  constructor(private readonly unusable: () => void) {
     const read = (socket: unknown, bytes: Buffer): boolean => this.read(socket, bytes);
     this.onread = {
       buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
@@ -113,7 +108,7 @@ export class SocketReader {
     }
     if (this.socket === undefined) {
       if (!isReadable(socket)) {
-        usable = false;
+        this.unusable();
         return false;
       }
       this.socket = socket;
