@@ -34,6 +34,23 @@ export class JsonSerializer implements Serializer {
       if (bytes.length > this.limits.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${this.limits.maxBytes})`);
       return bytes;
     }
+    const bytes = Buffer.from(this.text(packet));
+    if (bytes.length > this.limits.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${this.limits.maxBytes})`);
+    return bytes;
+  }
+
+  encodeText(packet: object): string | undefined {
+    if (isEnvelopePacket(packet)) return undefined;
+    const text = this.text(packet);
+    const max = this.limits.maxBytes;
+    // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count the bytes only when the length alone cannot tell.
+    if (text.length > max || (text.length * 3 > max && Buffer.byteLength(text) > max)) {
+      throw payloadError('packet', `too large (${Buffer.byteLength(text)} bytes, over ${max})`);
+    }
+    return text;
+  }
+
+  private text(packet: object): string {
     assertWireSafe(packet, this.limits);
     let text: string;
     try {
@@ -42,9 +59,7 @@ export class JsonSerializer implements Serializer {
       // The check above covers the known causes; anything else (a getter with side effects...) is still the value's fault.
       throw payloadError('packet', err instanceof Error ? err.message : 'JSON.stringify threw');
     }
-    const bytes = Buffer.from(text);
-    if (bytes.length > this.limits.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${this.limits.maxBytes})`);
-    return bytes;
+    return text;
   }
 
   decode(bytes: Buffer): unknown {

@@ -8,6 +8,12 @@ export interface Serializer {
    * that error reach the caller of `send()` / `reply()` unchanged.
    */
   encode(packet: object): Buffer;
+  /**
+   * The same as {@link encode} as UTF-8 text, for a serializer whose form is text, so that a
+   * transport can write it straight into its frame (one copy fewer); `undefined` for a packet
+   * whose form is binary. Same checks and errors as `encode`.
+   */
+  encodeText?(packet: object): string | undefined;
   /** Returns the decoded value (validated afterwards by the receiver); throws on undecodable bytes. */
   decode(bytes: Buffer): unknown;
 }

@@ -16,6 +16,7 @@ import { PublishBuffer } from '../shared/publish-buffer';
 import type { ReplyCache } from '../shared/reply-cache';
 import { binaryChunk, CHUNK_CONTENT_TYPE } from './amqp-chunks';
 import type { AmqpNames } from './amqp.topology';
+import type { LinkWriter } from './write-batcher';
 
 /** A reply to publish. */
 export interface PendingReply {
@@ -24,7 +25,8 @@ export interface PendingReply {
   address: string | undefined;
   /** Also (or, without an address, only) through the mapper's named queue. */
   named: boolean;
-  bytes: Buffer;
+  /** The encoded packet (text: the serializer's UTF-8 form, written straight into the frame). */
+  bytes: Buffer | string;
   /** Headers of a binary stream chunk (see amqp-chunks.ts); its `bytes` are then the chunk's own. */
   chunk?: Record<string, unknown>;
 }
@@ -39,8 +41,8 @@ export interface AgentRepliesSettings {
   cache: ReplyCache;
   /** The link's channel, when attached. */
   channel(): Channel | undefined;
-  /** Call after every publish (write coalescing). */
-  batch(): void;
+  /** The link's writer (write-batcher.ts). */
+  writer(): LinkWriter;
 }
 
 /** Sends an agent's results and progress to their mappers. */
@@ -69,9 +71,18 @@ export class AgentReplies {
       this.send({ mapper, address: running?.address, named: running?.resent === true, bytes: bin.body, chunk: bin.headers });
       return;
     }
-    const bytes = this.s.serializer.encode(packet);
-    if (packet.type === 'result') this.s.cache.finish(mapper, packet.id, bytes);
-    this.send({ mapper, address: running?.address, named: running?.resent === true, bytes });
+    const encoded = this.s.serializer.encodeText?.(packet) ?? this.s.serializer.encode(packet);
+    if (packet.type !== 'result') {
+      this.send({ mapper, address: running?.address, named: running?.resent === true, bytes: encoded });
+      return;
+    }
+    // Sent first, cached right after (the cache is for a later re-send; the reply is what the caller waits for).
+    let sent: Buffer | undefined;
+    try {
+      sent = this.send({ mapper, address: running?.address, named: running?.resent === true, bytes: encoded });
+    } finally {
+      this.s.cache.finish(mapper, packet.id, sent ?? toBytes(encoded));
+    }
   }
 
   /**
@@ -101,11 +112,13 @@ export class AgentReplies {
     }
   }
 
-  /** Sends an encoded reply now, or holds it until the link is attached again. */
-  send(r: PendingReply): void {
+  /** Sends an encoded reply now, or holds it until the link is attached again; returns its bytes. */
+  send(r: PendingReply): Buffer {
     const ch = this.s.channel();
-    if (ch) this.publish(ch, r);
-    else if (!this.buffer.pushDroppingOldest(r)) this.dropped.record();
+    if (ch) return this.publish(ch, r);
+    const bytes = toBytes(r.bytes);
+    if (!this.buffer.pushDroppingOldest({ ...r, bytes })) this.dropped.record();
+    return bytes;
   }
 
   /** Publishes what waited for the channel. */
@@ -117,14 +130,27 @@ export class AgentReplies {
     this.buffer.clear();
   }
 
-  private publish(ch: Channel, r: PendingReply): void {
+  private publish(ch: Channel, r: PendingReply): Buffer {
     const contentType = r.chunk ? CHUNK_CONTENT_TYPE : this.s.serializer.contentType;
     const headers = r.chunk;
     // No `mandatory` on direct reply-to (measured: it costs the broker ~30% of its RPC throughput).
     // A reply to a stale address (the mapper reconnected) is then dropped, and that is covered:
     // the reconnected mapper re-sends the request and gets the result from the reply cache.
-    if (r.address) ch.publish('', r.address, r.bytes, { contentType, correlationId: r.mapper, headers });
-    if (!r.address || r.named) ch.publish(this.s.names.reply, r.mapper, r.bytes, { contentType, correlationId: r.mapper, mandatory: true, headers });
-    this.s.batch();
+    const writer = this.s.writer();
+    if (headers) {
+      const bytes = toBytes(r.bytes);
+      if (r.address) ch.publish('', r.address, bytes, { contentType, correlationId: r.mapper, headers });
+      if (!r.address || r.named) ch.publish(this.s.names.reply, r.mapper, bytes, { contentType, correlationId: r.mapper, mandatory: true, headers });
+      writer.batch(ch);
+      return bytes;
+    }
+    let bytes: Buffer | undefined;
+    if (r.address) bytes = writer.publish(ch, '', r.address, r.bytes, { contentType, correlationId: r.mapper });
+    if (!r.address || r.named) bytes = writer.publish(ch, this.s.names.reply, r.mapper, bytes ?? r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
+    return bytes ?? toBytes(r.bytes);
   }
+}
+
+function toBytes(b: Buffer | string): Buffer {
+  return typeof b === 'string' ? Buffer.from(b) : b;
 }

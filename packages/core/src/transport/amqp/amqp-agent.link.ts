@@ -25,7 +25,7 @@ import type { AmqpDelivery } from './amqp.options';
 import { declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
 import { HEADER_QUEUE } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
-import { writeBatcher } from './write-batcher';
+import { AMQPLIB_ONLY, linkWriter, type LinkWriter } from './write-batcher';
 
 /** What an agent link needs from its transport. */
 export interface AmqpAgentLinkSettings {
@@ -47,7 +47,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private ch: Channel | undefined;
   private paused = false;
   private closing: Promise<void> | undefined;
-  private batch: () => void = noop;
+  private writer: LinkWriter = AMQPLIB_ONLY;
   private acks: AckBatcher | undefined;
   /** The request queue's name: `P.agent.<identity>`, or a fresh one after the name was locked (see setup). */
   private queue: string;
@@ -75,7 +75,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     });
     this.cache = new ReplyCache(s.dedupWindow, () => overflow.record());
     this.attacher = new LinkAttacher({ role: 'agent', bindings: { agent: identity }, connection: s.connection, logger: s.logger }, this);
-    this.replies = new AgentReplies({ ...s, identity, cache: this.cache, channel: () => this.ch, batch: () => this.batch() });
+    this.replies = new AgentReplies({ ...s, identity, cache: this.cache, channel: () => this.ch, writer: () => this.writer });
     this.inbox = new AgentInbox({
       ...s,
       identity,
@@ -129,7 +129,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   private forgetChannel(): void {
     this.ch = undefined;
-    this.batch = noop;
+    this.writer = AMQPLIB_ONLY;
     this.acks = undefined;
     this.consumers.forget();
   }
@@ -160,9 +160,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       return;
     }
     this.ch = ch;
-    this.batch = writeBatcher(model, this.s.batchWrites);
+    this.writer = linkWriter(model, this.s.batchWrites);
     // Every delivery is acknowledged when settled (at-most-once too), so prefetch always bounds what the agent holds.
-    this.acks = new AckBatcher(ch, this.batch);
+    const writer = this.writer;
+    this.acks = new AckBatcher(ch, () => writer.batch());
     this.attacher.opened();
     // Let the owner store the link (it resolves open()) before the first request arrives.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -179,7 +180,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       return;
     }
     safeAck(ch, m);
-    this.batch();
+    this.writer.batch();
   }
 
   broadcast(packet: HeartbeatPacket): void {
@@ -188,7 +189,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     if (!ch) return;
     ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
     publishSelfProbe(ch, this.queue);
-    this.batch();
+    this.writer.batch();
   }
 
   /** A message the broker handed back: a reply whose mapper is gone, or our own probe (agent-self-probe.ts). */
@@ -237,7 +238,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     try {
       await ch.unbindQueue(this.queue, this.s.names.agent, this.identity);
       await this.consumers.cancel(ch);
-      await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.batch());
+      await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch());
     } catch (err) {
       this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'pause did not complete (connection lost?)');
     }
@@ -256,7 +257,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.ch = undefined;
     if (ch) {
       try {
-        await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.batch());
+        await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch());
         await ch.deleteQueue(this.queue);
         await ch.close();
       } catch (err) {
@@ -269,4 +270,3 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   }
 }
 
-function noop(): void {}

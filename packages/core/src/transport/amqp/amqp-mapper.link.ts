@@ -27,7 +27,7 @@ import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { MapperInbox } from './mapper-inbox';
 import { MapperPublisher } from './mapper-publisher';
 import { QueueIncarnations } from './queue-incarnations';
-import { writeBatcher } from './write-batcher';
+import { AMQPLIB_ONLY, linkWriter, type LinkWriter } from './write-batcher';
 
 /** What a mapper link needs from its transport. */
 export interface AmqpMapperLinkSettings {
@@ -53,7 +53,7 @@ interface PendingPush {
 export class AmqpMapperLink implements MapperLink, AttachableLink {
   private ch: Channel | undefined;
   private closing: Promise<void> | undefined;
-  private batch: () => void = noop;
+  private writer: LinkWriter = AMQPLIB_ONLY;
   /** The mapper's queue: `P.mapper.<id>`, or a fresh name after that one was locked (see setup). */
   private queue: string;
   private readonly attacher: LinkAttacher;
@@ -84,7 +84,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
       id,
       session: randomBytes(8).toString('hex'),
       tagger,
-      batch: () => this.batch(),
+      writer: () => this.writer,
       expired: (agent, requestId) => this.tracker.take(agent, requestId),
       unconfirmed: (packet, agent) => this.inbox.undeliverable(packet, agent),
       returned: (m) => this.inbox.returned(m),
@@ -113,7 +113,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   /** @internal AttachableLink */
   lost(): void {
     this.ch = undefined;
-    this.batch = noop;
+    this.writer = AMQPLIB_ONLY;
     this.publisher.reset();
     this.prober.stop();
     this.tracker.detached();
@@ -154,7 +154,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
       return;
     }
     this.ch = ch;
-    this.batch = writeBatcher(model, this.s.batchWrites);
+    this.writer = linkWriter(model, this.s.batchWrites);
     this.prober.start(ch);
     for (const p of this.pushes.drain()) this.publisher.push(ch, p.agent, p.packet, p.persistent, p.expiresAt);
     this.tracker.reattached();
@@ -181,7 +181,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     const bin = packet.type === 'chunk' ? binaryChunk(packet) : undefined;
     if (bin) ch?.publish(this.s.names.agent, agent, bin.body, { contentType: CHUNK_CONTENT_TYPE, headers: bin.headers });
     else ch?.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
-    this.batch();
+    this.writer.batch();
   }
 
   broadcast(packet: AgentBroadcastPacket): void {
@@ -190,7 +190,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     // answer nobody).
     const expiration = packet.type === 'survey' && packet.timeout > 0 ? String(packet.timeout) : undefined;
     this.ch?.publish(this.s.names.advertise, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, ...(expiration ? { expiration } : {}) });
-    this.batch();
+    this.writer.batch();
   }
 
   /** Parks a request in the durable queue of its route, for at most `ttl` ms, with a publisher confirm. */
@@ -224,4 +224,3 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   }
 }
 
-function noop(): void {}

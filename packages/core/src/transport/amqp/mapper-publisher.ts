@@ -11,6 +11,7 @@ import type { InFlightEntry } from '../shared/in-flight';
 import type { PushTagger } from '../shared/push-tagger';
 import type { AmqpConnection } from './amqp.connection';
 import { declareParkQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
+import type { LinkPublish, LinkWriter } from './write-batcher';
 import { expirationFor, HEADER_RESENT, HEADER_TAG, TYPE_AT_MOST_ONCE } from './amqp.wire';
 
 /** What {@link MapperPublisher} needs from its link. */
@@ -23,8 +24,8 @@ export interface MapperPublisherSettings {
   serializer: Serializer;
   logger: Logger;
   tagger: PushTagger;
-  /** Call after every publish (write coalescing). */
-  batch(): void;
+  /** The link's writer (write-batcher.ts). */
+  writer(): LinkWriter;
   /** A request whose caller has given up before it could be published: forget it. */
   expired(agent: string, id: number): void;
   /** A persistent request the broker did not confirm: treat it as undeliverable. */
@@ -49,11 +50,17 @@ export class MapperPublisher {
       this.s.expired(agent, e.packet.id);
       return;
     }
-    const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.s.session, mandatory: true };
+    const encoded = this.s.serializer.encodeText?.(e.packet) ?? this.s.serializer.encode(e.packet);
+    const p: LinkPublish = { contentType: this.s.serializer.contentType, correlationId: this.s.session, replyTo: DIRECT_REPLY_TO, expiration, type: e.atMostOnce ? TYPE_AT_MOST_ONCE : undefined, mandatory: true };
+    if (!e.persistent && !resent) {
+      this.s.writer().publish(ch, this.s.names.agent, agent, encoded, p);
+      return;
+    }
+    const bytes = typeof encoded === 'string' ? Buffer.from(encoded) : encoded;
+    const props: Options.Publish = { contentType: p.contentType, correlationId: p.correlationId, mandatory: true };
     if (expiration !== undefined) props.expiration = expiration;
-    if (e.atMostOnce) props.type = TYPE_AT_MOST_ONCE;
+    if (p.type !== undefined) props.type = p.type;
     if (resent) props.headers = { [HEADER_RESENT]: true };
-    const bytes = this.s.serializer.encode(e.packet);
     if (e.persistent) {
       // Confirmed and durable; answered through the named queue (direct reply-to only works on the publishing channel).
       props.persistent = true;
@@ -65,7 +72,7 @@ export class MapperPublisher {
     }
     props.replyTo = DIRECT_REPLY_TO;
     ch.publish(this.s.names.agent, agent, bytes, props);
-    this.s.batch();
+    this.s.writer().batch(ch);
   }
 
   /** Publishes a push, tagged so that a draining agent's hand-back can be checked. */
@@ -76,7 +83,7 @@ export class MapperPublisher {
     const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.s.session, mandatory: true, persistent, headers: { [HEADER_TAG]: this.s.tagger.tag(agent, bytes) } };
     if (expiration !== undefined) props.expiration = expiration;
     ch.publish(this.s.names.agent, agent, bytes, props);
-    this.s.batch();
+    this.s.writer().batch(ch);
   }
 
   /** Parks a request in the durable queue of its route, for at most `ttl` ms, with a publisher confirm. */
