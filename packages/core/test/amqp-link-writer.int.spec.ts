@@ -38,8 +38,10 @@ describe('link writer (amqp://)', () => {
     });
   }
 
+  const idle = (): boolean => false;
+
   it('delivers text and byte bodies with the properties given, like amqplib', async () => {
-    const writer = linkWriter(model, true);
+    const writer = linkWriter(model, true, idle);
     const text = JSON.stringify({ hello: 'wörld ✓', n: 1 });
     const sent = writer.publish(ch, '', queue, text, { contentType: 'application/json', correlationId: 'c1', replyTo: 'r1', expiration: '60000', type: 't1' });
     expect(sent.equals(Buffer.from(text))).toBe(true);
@@ -54,22 +56,26 @@ describe('link writer (amqp://)', () => {
     expect(c!.content.toString()).toBe('by amqplib');
   });
 
-  it('keeps the order of publishes made through the writer and through amqplib in one turn and across turns', async () => {
-    const writer = linkWriter(model, true);
+  it('keeps the order of publishes made through the writer and through amqplib in one turn and across turns, busy or not', async () => {
+    let busy = false;
+    const writer = linkWriter(model, true, () => busy);
     const n = 600;
     for (let i = 0; i < n; i++) {
       const body = String(i);
       if (i % 3 === 0) ch.publish('', queue, Buffer.from(body), { contentType: 'text/plain' });
       else writer.publish(ch, '', queue, body, { contentType: 'text/plain' });
-      // Some turns end in between: the first publish of each turn goes straight to the socket.
-      if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+      // Some turns end in between: when not busy, the first publish of each turn goes straight to the socket.
+      if (i % 50 === 49) {
+        await new Promise((r) => setImmediate(r));
+        busy = !busy;
+      }
     }
     const got = await receive(n);
     expect(got.map((m) => Number(m.content.toString()))).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 
   it('refuses a publish on a closed channel as amqplib does', async () => {
-    const writer = linkWriter(model, true);
+    const writer = linkWriter(model, true, idle);
     const other = await model.createChannel();
     await other.close();
     expect(() => other.publish('', queue, Buffer.from('x'))).toThrow(/closed/i);
@@ -77,7 +83,7 @@ describe('link writer (amqp://)', () => {
   });
 
   it('with batching off, publishes through amqplib', async () => {
-    const writer = linkWriter(model, false);
+    const writer = linkWriter(model, false, idle);
     writer.publish(ch, '', queue, 'plain', { contentType: 'text/plain', correlationId: 'c' });
     const [m] = await receive(1);
     expect(m!.content.toString()).toBe('plain');

@@ -48,6 +48,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private paused = false;
   private closing: Promise<void> | undefined;
   private writer: LinkWriter = AMQPLIB_ONLY;
+  /** Deliveries of the current channel not yet acknowledged (see the writer's `busy`). */
+  private unacked = 0;
   private acks: AckBatcher | undefined;
   /** The request queue's name: `P.agent.<identity>`, or a fresh one after the name was locked (see setup). */
   private queue: string;
@@ -94,7 +96,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       names: s.names,
       prefetch: options.prefetch,
       routes: options.routes ?? [],
-      receive: (ch, m, parked) => this.inbox.receive(ch, m, parked),
+      receive: (ch, m, parked) => {
+        if (m && ch === this.ch) this.unacked++;
+        this.inbox.receive(ch, m, parked);
+      },
       wanted: (ch) => ch === this.ch && !this.paused,
     });
   }
@@ -160,7 +165,9 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       return;
     }
     this.ch = ch;
-    this.writer = linkWriter(model, this.s.batchWrites);
+    this.unacked = 0;
+    // Busy: deliveries other than the one being answered are not acknowledged yet.
+    this.writer = linkWriter(model, this.s.batchWrites, () => this.unacked > 1);
     // Every delivery is acknowledged when settled (at-most-once too), so prefetch always bounds what the agent holds.
     const writer = this.writer;
     this.acks = new AckBatcher(ch, () => writer.batch());
@@ -175,6 +182,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   }
 
   private ack(ch: Channel, m: Message): void {
+    if (ch === this.ch && this.unacked > 0) this.unacked--;
     if (this.acks && ch === this.ch) {
       this.acks.ack(m);
       return;

@@ -154,7 +154,8 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
       return;
     }
     this.ch = ch;
-    this.writer = linkWriter(model, this.s.batchWrites);
+    // Busy: another request of this link awaits its result (the one being sent is already counted).
+    this.writer = linkWriter(model, this.s.batchWrites, () => this.tracker.size > 1);
     this.prober.start(ch);
     for (const p of this.pushes.drain()) this.publisher.push(ch, p.agent, p.packet, p.persistent, p.expiresAt);
     this.tracker.reattached();

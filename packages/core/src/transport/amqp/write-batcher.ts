@@ -8,8 +8,13 @@
  * - At low load that hop is on the critical path of every round trip: the frames wait for the
  *   rest of the turn (the handler's bookkeeping, the ack, the caller's next steps) and for the
  *   stream machinery. Measured at concurrency 1 (`bench/amqp/trace.js`): 17–23 µs per side from
- *   publish to write, against ~7 µs for a bare amqplib responder. So the first write of a turn on
- *   an idle socket (nothing waiting in it) is taken out of the channel's buffer and written at once.
+ *   publish to write, against ~7 µs for a bare amqplib responder. So when the link is not busy —
+ *   the message being answered or sent is the only one it has in flight (the link tells, `busy`),
+ *   nothing written yet in this turn, nothing waiting in the socket — a write is taken out of the
+ *   channel's buffer and written at once. When it is busy, writing the first write of each turn
+ *   alone settles the link into a regime of one message per turn (measured at 64 in flight: one
+ *   write syscall per request instead of one per ~7, twice the system time, −15–25 % requests/s),
+ *   so it waits for the rest of the turn.
  * - At high load every frame set is its own syscall and TCP segment: at 10k+ messages/s that is most
  *   of a Node process's CPU and a good share of the broker's (it reads and parses segment by
  *   segment). From the second write of a turn on, the socket is corked until amqplib's muxer has
@@ -67,37 +72,44 @@ export interface LinkWriter {
   publish(ch: Channel, exchange: string, routingKey: string, body: Buffer | string, p: LinkPublish): Buffer;
 }
 
-/** The writer of `model`'s connection; with `enabled` false (or amqplib not of the expected shape) every write is left to amqplib as it comes. */
-export function linkWriter(model: ChannelModel, enabled: boolean): LinkWriter {
+/**
+ * The writer of `model`'s connection; with `enabled` false (or amqplib not of the expected shape)
+ * every write is left to amqplib as it comes. `busy`: the link has more than the one message at
+ * hand in flight (a mapper: requests awaiting results; an agent: deliveries not yet acknowledged).
+ */
+export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => boolean): LinkWriter {
   const conn = model.connection as unknown as ConnectionInternals;
   const stream = conn.stream;
   if (!enabled || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function' || typeof stream.write !== 'function') return AMQPLIB_ONLY;
   const socket = stream as Socket;
   let calls = 0;
   let corked = false;
-  const endOfTurn = (): void => {
-    calls = 0;
-    if (corked) {
-      corked = false;
-      socket.uncork();
-    }
+  const newTurn = (): void => void (calls = 0);
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
   };
-  const later = (): void => void setImmediate(endOfTurn);
-  /** Counts a write of this turn; true when it is the first (the caller may write at once). */
+  // Scheduled from a nextTick queued after the write that scheduled amqplib's muxer (its
+  // setImmediate comes from the channel stream's 'readable' nextTick), so it runs after the muxer.
+  const uncorkLater = (): void => void setImmediate(uncork);
+  /** Counts a write of this turn, made already when it went through amqplib; true when it is the turn's first (the caller may write it at once). */
   const count = (): boolean => {
     if (++calls === 1) {
-      process.nextTick(later);
+      setImmediate(newTurn);
       return true;
     }
     if (!corked) {
       corked = true;
       socket.cork();
+      process.nextTick(uncorkLater);
     }
     return false;
   };
+  /** The link is not busy: a write may leave at once. */
+  const idle = (): boolean => socket.writableLength === 0 && !busy();
   return {
     batch(ch) {
-      if (count() && ch && socket.writableLength === 0) writeNow(conn, socket, ch);
+      if (count() && ch && idle()) writeNow(conn, socket, ch);
     },
     publish(ch, exchange, routingKey, body, p) {
       const n = (ch as unknown as { ch?: unknown }).ch;
@@ -112,13 +124,18 @@ export function linkWriter(model: ChannelModel, enabled: boolean): LinkWriter {
       if (!frames || !buffer) {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;
         ch.publish(exchange, routingKey, bytes, amqplibOptions(p));
-        if (count() && socket.writableLength === 0) writeNow(conn, socket, ch);
+        if (count() && idle()) writeNow(conn, socket, ch);
         return bytes;
       }
       conn.sentSinceLastCheck = true;
       // Straight to the socket only when nothing of this channel is queued before it (order) and the socket is idle.
-      if (count() && socket.writableLength === 0 && buffer.readableLength === 0 && buffer.writableLength === 0) socket.write(frames);
-      else (buffer as FrameBuffer).write(frames);
+      if (calls === 0 && idle() && buffer.readableLength === 0 && buffer.writableLength === 0) {
+        count();
+        socket.write(frames);
+      } else {
+        (buffer as FrameBuffer).write(frames);
+        count();
+      }
       return typeof body === 'string' ? publishedBody(frames, bodyLen) : body;
     },
   };

@@ -34,6 +34,12 @@ const FORGET_GRACE = 5_000;
 export class InFlight {
   private readonly byAgent = new Map<string, Map<number, InFlightEntry>>();
   private held = 0;
+  private count = 0;
+
+  /** Requests in flight (published or held). */
+  get size(): number {
+    return this.count;
+  }
 
   /** Requests held (never published), counted against the link's buffer. */
   get heldCount(): number {
@@ -45,7 +51,8 @@ export class InFlight {
     let m = this.byAgent.get(agent);
     if (!m) this.byAgent.set(agent, (m = new Map()));
     const prev = m.get(packet.id);
-    if (prev && !prev.sent) this.held--;
+    if (!prev) this.count++;
+    else if (!prev.sent) this.held--;
     if (!sent) this.held++;
     const forgetAt = packet.timeout > 0 ? Date.now() + packet.timeout + FORGET_GRACE : Infinity;
     const entry: InFlightEntry = { packet, persistent: how.persistent, atMostOnce: how.atMostOnce, expiresAt: how.expiresAt, sent, forgetAt };
@@ -64,6 +71,7 @@ export class InFlight {
     const e = m?.get(id);
     if (!m || !e) return;
     if (!e.sent) this.held--;
+    this.count--;
     m.delete(id);
     if (m.size === 0) this.byAgent.delete(agent);
   }
@@ -74,6 +82,7 @@ export class InFlight {
     if (!m) return [];
     this.byAgent.delete(agent);
     const out = [...m.values()];
+    this.count -= out.length;
     for (const e of out) if (!e.sent) this.held--;
     return out;
   }
@@ -110,5 +119,6 @@ export class InFlight {
   clear(): void {
     this.byAgent.clear();
     this.held = 0;
+    this.count = 0;
   }
 }

@@ -115,6 +115,11 @@ export class RequestTracker {
     return e?.sent ? e : undefined;
   }
 
+  /** Requests of this link in flight (published or held). */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
   /** True while `agent` holds requests of this link. */
   has(agent: string): boolean {
     return this.inFlight.has(agent);
