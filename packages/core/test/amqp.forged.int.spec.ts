@@ -17,7 +17,8 @@ describe('amqp:// against forged messages', () => {
     for (const c of closers.reverse()) await c();
     closers = [];
   });
-  afterAll(() => removeTopology(prefixes));
+  // The park queues of the routes these tests park on (agents draining, forged bounces) go too.
+  afterAll(() => removeTopology(prefixes, ['/echo/hi', '/log/record', '/work/hold', '/work/other', '/slow/work']));
 
   const setup = async (tag: string) => {
     const prefix = uniquePrefix(tag);
