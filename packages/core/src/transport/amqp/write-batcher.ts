@@ -18,8 +18,9 @@
  * - At high load every frame set is its own syscall and TCP segment: at 10k+ messages/s that is most
  *   of a Node process's CPU and a good share of the broker's (it reads and parses segment by
  *   segment). From the second write of a turn on, the socket is corked until amqplib's muxer has
- *   flushed them all (its setImmediate is scheduled from a nextTick; ours from a later one, so it
- *   runs after the muxer), and uncorked then: one writev per turn, without adding a timer.
+ *   flushed them all (its setImmediate is scheduled from a nextTick queued by the write; ours from
+ *   a nextTick queued after that write, so it runs after the muxer), and uncorked then: one writev
+ *   per turn, without adding a timer.
  *
  * Requests and replies themselves are encoded here (publish-frames.ts) rather than by amqplib's
  * generic codec, and, when the channel has nothing queued before them, written without passing
