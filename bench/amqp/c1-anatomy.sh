@@ -12,6 +12,8 @@ rounds=${1:-2}
 seconds=${2:-2}
 url=${NANITE_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=pair-args.sh
+. "$here/pair-args.sh"
 beam=$(pgrep -f beam.smp | head -1 || true)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -25,9 +27,7 @@ beam_snap() { # voluntary context switches, CPU ticks
 one() { # system, responder cpus, caller cpus
   local sys=$1 scpu=$2 ccpu=$3 tag="c1a-$$-$RANDOM" s c
   local S C
-  if [ "$sys" = raw ]; then S=(raw.server.js "$url" "$tag"); C=(raw.client.js "$url" "$tag")
-  elif [ "$sys" = raw-props ]; then S=(raw.server.js "$url" "$tag"); C=(raw.client.js "$url" "$tag" props)
-  else S=(nanite.server.js "$url?prefix=$tag"); C=(nanite.client.js "$url?prefix=$tag" nanite); fi
+  pair_args "$sys" "$url" "$tag"
   (cd "$here" && exec taskset -c "$scpu" node "${S[@]}") > "$tmp/srv" &
   s=$!
   until grep -q ready "$tmp/srv" 2>/dev/null; do sleep 0.1; done
@@ -37,7 +37,7 @@ one() { # system, responder cpus, caller cpus
   b=$(beam_snap)
   kill -TERM "$s"; wait "$s" || true
   # Nanite's durable exchanges and park queue outlive the processes: remove them (raw's queue auto-deletes).
-  if [ "$sys" = nanite ]; then (cd "$here" && node -e 'require("@nanite/core").removeAmqpTopology(process.argv[1], process.argv[2], { routes: ["/bench/echo"] })' "$url" "$tag"); fi
+  (cd "$here" && remove_topology "$sys" "$url" "$tag")
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n").find((l) => l.startsWith("RESULT ")).slice(7));
     const [v0, t0] = process.argv[2].split(" ").map(Number), [v1, t1] = process.argv[3].split(" ").map(Number);

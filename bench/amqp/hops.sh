@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where a concurrency-1 round trip goes on the wire (diagnosis; Linux, root, tcpdump and tshark;
-# run it under the bench lock):   bench/amqp/hops.sh raw|nanite [capture seconds=0.5]
+# run it under the bench lock):   [PKI=dir] bench/amqp/hops.sh raw|raw-props|nanite|secure [capture seconds=0.5]
 # Runs one pair at concurrency 1, captures the loopback traffic to port 5672 in the middle of the
 # run, and prints the median time between the four segments of each round trip: request publish
 # → its delivery to the responder (broker), → the reply publish (responder), → its delivery to the
@@ -14,11 +14,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export NANITE_LOG_LEVEL=error BENCH_PAYLOAD=${BENCH_PAYLOAD:-100}
 tag="hops-$$-$RANDOM"
-case $sys in
-  raw) S=(raw.server.js "$url" "$tag"); C=(raw.client.js "$url" "$tag") ;;
-  nanite) S=(nanite.server.js "$url?prefix=$tag"); C=(nanite.client.js "$url?prefix=$tag" nanite) ;;
-  *) echo "unknown system $sys" >&2; exit 2 ;;
-esac
+# shellcheck source=pair-args.sh
+. "$here/pair-args.sh"
+pair_args "$sys" "$url" "$tag"
 cd "$here"
 node "${S[@]}" > "$tmp/srv" &
 s=$!
@@ -30,7 +28,7 @@ timeout "$capture" tcpdump -i lo -w "$tmp/cap.pcap" -s 200 tcp port 5672 2> /dev
 wait "$c"
 grep '^RESULT' "$tmp/res"
 kill -TERM "$s"; wait "$s" || true
-if [ "$sys" = nanite ]; then node -e 'require("@nanite/core").removeAmqpTopology(process.argv[1], process.argv[2], { routes: ["/bench/echo"] })' "$url" "$tag"; fi
+remove_topology "$sys" "$url" "$tag"
 tshark -r "$tmp/cap.pcap" -d tcp.port==5672,amqp -T fields -e frame.time_epoch -e tcp.srcport -e tcp.dstport -e amqp.method.method -e amqp.method.arguments.routing_key 2> /dev/null | node -e '
   const rows = require("fs").readFileSync(0, "utf8").trim().split("\n").map((l) => l.split("\t"));
   // The caller publishes requests (routing key not a reply-to address); the responder publishes replies.

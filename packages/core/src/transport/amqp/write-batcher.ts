@@ -113,18 +113,17 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
       if (count() && ch && idle()) writeNow(conn, socket, ch);
     },
     publish(ch, exchange, routingKey, body, p) {
-      const n = (ch as unknown as { ch?: unknown }).ch;
-      const entry = typeof n === 'number' ? conn.channels?.[n] : undefined;
+      const n = channelNumber(ch);
+      const entry = n === undefined ? undefined : conn.channels?.[n];
       const buffer = entry?.buffer;
       const frameMax = conn.frameMax;
       const bodyLen = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       const frames =
-        entry?.channel === ch && !Object.prototype.hasOwnProperty.call(ch, 'sendMessage') && typeof buffer?.write === 'function' && typeof frameMax === 'number'
-          ? encodePublish(n as number, exchange, routingKey, p.mandatory === true, p, body, bodyLen, frameMax)
+        n !== undefined && entry?.channel === ch && !Object.prototype.hasOwnProperty.call(ch, 'sendMessage') && typeof buffer?.write === 'function' && typeof frameMax === 'number'
+          ? encodePublish(n, exchange, routingKey, p.mandatory === true, p, body, bodyLen, frameMax)
           : undefined;
       if (!frames || !buffer) {
-        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-        ch.publish(exchange, routingKey, bytes, amqplibOptions(p));
+        const bytes = publishThroughAmqplib(ch, exchange, routingKey, body, p);
         if (count() && idle()) writeNow(conn, socket, ch);
         return bytes;
       }
@@ -145,12 +144,21 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
 /** The writer of a link that has no connection, or batches nothing: amqplib writes as it comes. */
 export const AMQPLIB_ONLY: LinkWriter = {
   batch() {},
-  publish(ch, exchange, routingKey, body, p) {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    ch.publish(exchange, routingKey, bytes, amqplibOptions(p));
-    return bytes;
-  },
+  publish: publishThroughAmqplib,
 };
+
+/** `ch.publish` of `body` (text made bytes) with `p`; returns the bytes published. */
+function publishThroughAmqplib(ch: Channel, exchange: string, routingKey: string, body: Buffer | string, p: LinkPublish): Buffer {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  ch.publish(exchange, routingKey, bytes, amqplibOptions(p));
+  return bytes;
+}
+
+/** amqplib's number of channel `ch` (its index in `connection.channels`), when of the expected shape. */
+function channelNumber(ch: Channel): number | undefined {
+  const n = (ch as unknown as { ch?: unknown }).ch;
+  return typeof n === 'number' ? n : undefined;
+}
 
 function amqplibOptions(p: LinkPublish): Options.Publish {
   const o: Options.Publish = { contentType: p.contentType };
@@ -164,8 +172,8 @@ function amqplibOptions(p: LinkPublish): Options.Publish {
 
 /** Moves what `ch` has queued in amqplib (whole frame sets, always Buffers) straight to the socket, in order, as one write. */
 function writeNow(conn: ConnectionInternals, socket: Socket, ch: Channel): void {
-  const n = (ch as unknown as { ch?: unknown }).ch;
-  const buffer = typeof n === 'number' ? conn.channels?.[n]?.buffer : undefined;
+  const n = channelNumber(ch);
+  const buffer = n === undefined ? undefined : conn.channels?.[n]?.buffer;
   if (typeof buffer?.read !== 'function') return;
   const first = buffer.read() as Buffer | null;
   if (first === null) return;
