@@ -63,6 +63,7 @@ describe('secure mode on amqp:// under attack', () => {
   let ch: Channel;
   const tapped: Array<{ exchange: string; m: ConsumeMessage; packet: Record<string, unknown> }> = [];
   let fredT: SecureTransport;
+  let fredAmqp: AmqpTransport;
   let mapperT: SecureTransport;
   let recorder: RecordingTransport;
   let mapper: Mapper;
@@ -95,7 +96,7 @@ describe('secure mode on amqp:// under attack', () => {
 
     const actors = (who: string) => [defineActor('echo', { hi: (p: unknown) => { served.push(who); return p; } })];
     // Transports passed in are not owned by the agent or mapper (nor by a SecureTransport around them): closed here.
-    const fredAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
+    fredAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
     const bobAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
     const mapperAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
     fredT = new SecureTransport(fredAmqp, await sec('fred'), { logger: quiet });
@@ -231,6 +232,27 @@ describe('secure mode on amqp:// under attack', () => {
     expect(fredT.stats().dropped.undecryptable - f0.undecryptable).toBe(1);
     expect(fredT.stats().dropped.replay - f0.replay).toBe(1);
     expect(mapperT.stats().dropped.replay - m0.replay).toBe(1);
+  });
+
+  test('a re-sent request is answered from the agent\'s reply cache (sealed, as first sent), not run again', async () => {
+    // Nothing else runs: what fred serves from here on is counted exactly.
+    const fredRuns = (): number => served.filter((w) => w === 'fred').length;
+    const before = captured('request').length;
+    await mapper.request('/echo/hi', { secret: 'resend' }, { target: 'fred' });
+    // The tap's copy of fred's request may reach it after the result reached the mapper.
+    await until(() => captured('request').length > before);
+    const req = captured('request').at(-1);
+    expect(req).toBeDefined();
+    // The result left while the request was still known to fred's transport: kept for a re-send.
+    expect(fredAmqp.stats().replyCacheEntries).toBeGreaterThan(0);
+    const runs = fredRuns();
+    const m0 = { ...mapperT.stats().dropped };
+    // What a mapper that reconnected does: the same request again, marked as re-sent, same session.
+    ch.publish(names.agent, 'fred', req!.m.content, { ...req!.m.properties, headers: { ...req!.m.properties.headers, 'x-nanite-resent': true } });
+    // The cached sealed result comes back to the mapper, which has it already: a replay, dropped.
+    await until(() => mapperT.stats().dropped.replay > m0.replay);
+    expect(mapperT.stats().dropped.replay - m0.replay).toBe(1);
+    expect(fredRuns()).toBe(runs);
   });
 
   test('results finished in one turn travel as one sealed bundle, each caller gets its own; a replayed bundle is dropped whole', async () => {

@@ -25,6 +25,8 @@ export interface SecureAgentParts {
 export class SecureAgentSink implements AgentSink {
   /** Set once the inner link is open (a denied request is answered through it). */
   link: AgentLink | undefined;
+  /** Set once the secure link is open: a request is settled only after its sealed reply has left. */
+  replies: SecureAgentLink | undefined;
 
   constructor(
     private readonly inner: AgentSink,
@@ -71,7 +73,11 @@ export class SecureAgentSink implements AgentSink {
       settle();
       return;
     }
-    this.inner.onPacket(packet, settle);
+    // The transport forgets a request when it is settled (its reply cache entry, its reply
+    // address): the agent settles right after handing over the result, which the link seals at the
+    // end of the turn, so the settle waits for it.
+    const replies = this.replies;
+    this.inner.onPacket(packet, type === 'request' && replies ? () => replies.settleAfterReplies(settle) : settle);
   }
 
   onMalformed(reason: string): void {
@@ -142,6 +148,12 @@ export class SecureAgentLink implements AgentLink {
     this.inner.reply(mapper, outer as unknown as ResultPacket);
   }
 
+  /** Runs `settle` once the replies waiting for the end of the turn have left (now, when none wait). */
+  settleAfterReplies(settle: Settle): void {
+    if (this.bundler) this.bundler.settleAfter(settle);
+    else settle();
+  }
+
   pause(): Promise<void> {
     return this.inner.pause();
   }
@@ -159,9 +171,13 @@ interface Waiting {
   bytes: number;
 }
 
-/** Collects a turn's results and progress per mapper, and seals each mapper's as bundles. */
+/**
+ * Collects a turn's results and progress per mapper, and seals each mapper's as bundles. Settles
+ * asked for while replies wait run after those replies have left (see {@link settleAfter}).
+ */
 class ReplyBundler {
   private readonly waiting = new Map<string, Waiting>();
+  private settles: Settle[] = [];
   private scheduled = false;
   private readonly endOfTurn = (): void => {
     this.scheduled = false;
@@ -192,8 +208,29 @@ class ReplyBundler {
     }
   }
 
+  /**
+   * Settles a delivery after what waits has been sent: the transport keeps a request's reply
+   * address and reply-cache entry until its delivery is settled, and a result sent after that
+   * would go to the mapper's named queue and never be cached (a re-send would run it again).
+   */
+  settleAfter(settle: Settle): void {
+    if (this.waiting.size === 0) settle();
+    else this.settles.push(settle);
+  }
+
+  /** Sends everything waiting, then runs the settles that waited for it. */
   flushAll(): void {
     for (const mapper of [...this.waiting.keys()]) this.flush(mapper);
+    if (this.settles.length === 0) return;
+    const settles = this.settles;
+    this.settles = [];
+    for (const settle of settles) {
+      try {
+        settle();
+      } catch (err) {
+        this.p.log.error({ agent: this.p.identity, err: (err as Error).message }, 'secure: settling a delivery failed');
+      }
+    }
   }
 
   /** Seals and sends what waits for `mapper`. Never throws (it runs from a tick). */

@@ -102,7 +102,9 @@ export class SecureTransport implements Transport {
     const secureSink = new SecureAgentSink(sink, parts);
     const link = await this.inner.openAgent(identity, secureSink, options);
     secureSink.link = link;
-    return new SecureAgentLink(link, parts, link.addRoutes?.bind(link));
+    const secureLink = new SecureAgentLink(link, parts, link.addRoutes?.bind(link));
+    secureSink.replies = secureLink;
+    return secureLink;
   }
 
   async openMapper(id: string, sink: MapperSink): Promise<MapperLink> {
