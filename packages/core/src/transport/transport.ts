@@ -93,6 +93,12 @@ export interface AgentLink {
    */
   replyMany?(mapper: string, packets: readonly ReplyPacket[], seal: (group: readonly ReplyPacket[]) => ReplyPacket | undefined): void;
   /**
+   * Optional: true while deliveries other than the one being answered are unsettled, so replies
+   * of other requests may follow in the same turn. A wrapper that gathers a turn's replies (secure
+   * mode's bundles) sends a result at once when this is false: nothing could join it.
+   */
+  busy?(): boolean;
+  /**
    * The agent serves more routes than it opened the link with (an actor added after start):
    * transports that park requests (offline failsafe) start consuming the parked ones of these routes.
    */

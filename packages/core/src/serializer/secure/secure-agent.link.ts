@@ -117,10 +117,16 @@ export class SecureAgentSink implements AgentSink {
  *
  * Results and progress are sealed at the end of the event-loop turn that made them (a
  * `process.nextTick`, before the socket is written anyway): the ones for the same mapper go as one
- * bundle, one AEAD operation and one message (ReplyBundler). A lone reply goes as it always did.
+ * bundle, one AEAD operation and one message (ReplyBundler). A lone reply goes as it always did,
+ * and a result with no company to wait for goes at once (see `alone`).
  */
 export class SecureAgentLink implements AgentLink {
   private readonly bundler: ReplyBundler | undefined;
+  /** A result left at once in this turn (see {@link alone}). */
+  private sentAtOnce = false;
+  private readonly turnEnded = (): void => {
+    this.sentAtOnce = false;
+  };
 
   constructor(
     private readonly inner: AgentLink,
@@ -136,9 +142,13 @@ export class SecureAgentLink implements AgentLink {
 
   reply(mapper: string, packet: ReplyPacket): void {
     if (this.bundler) {
-      if (packet.type === 'result' || packet.type === 'progress') return this.bundler.add(mapper, packet);
+      const type = packet.type;
+      if (type === 'result' && this.alone()) {
+        // Sealed and sent now (below), not after the rest of the agent's turn: at concurrency 1
+        // that turn's bookkeeping would otherwise delay every reply.
+      } else if (type === 'result' || type === 'progress') return this.bundler.add(mapper, packet);
       // Anything else keeps its order behind what waits for the same mapper.
-      this.bundler.flush(mapper);
+      else this.bundler.flush(mapper);
     }
     const outer = this.p.codec.seal(packet, mapper);
     if (!outer) {
@@ -146,6 +156,19 @@ export class SecureAgentLink implements AgentLink {
       return;
     }
     this.inner.reply(mapper, outer as unknown as ResultPacket);
+  }
+
+  /**
+   * True when a result has no company to wait for: nothing waits to be bundled, the link has no
+   * other unsettled delivery (`AgentLink.busy`), and no result left at once earlier in this turn
+   * (the deliveries of one socket read are handled in one turn: after the first, the others'
+   * results are bundled).
+   */
+  private alone(): boolean {
+    if (this.sentAtOnce || this.bundler?.idle() !== true || this.inner.busy?.() !== false) return false;
+    this.sentAtOnce = true;
+    process.nextTick(this.turnEnded);
+    return true;
   }
 
   /** Runs `settle` once the replies waiting for the end of the turn have left (now, when none wait). */
@@ -208,13 +231,18 @@ class ReplyBundler {
     }
   }
 
+  /** True when no reply waits. */
+  idle(): boolean {
+    return this.waiting.size === 0;
+  }
+
   /**
    * Settles a delivery after what waits has been sent: the transport keeps a request's reply
    * address and reply-cache entry until its delivery is settled, and a result sent after that
    * would go to the mapper's named queue and never be cached (a re-send would run it again).
    */
   settleAfter(settle: Settle): void {
-    if (this.waiting.size === 0) settle();
+    if (this.idle()) settle();
     else this.settles.push(settle);
   }
 

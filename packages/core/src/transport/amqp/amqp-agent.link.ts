@@ -167,7 +167,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.ch = ch;
     this.unacked = 0;
     // Busy: deliveries other than the one being answered are not acknowledged yet.
-    this.writer = linkWriter(model, this.s.batchWrites, () => this.unacked > 1);
+    this.writer = linkWriter(model, this.s.batchWrites, () => this.busy());
     // Every delivery is acknowledged when settled (at-most-once too), so prefetch always bounds what the agent holds.
     const writer = this.writer;
     this.acks = new AckBatcher(ch, () => writer.batch());
@@ -223,6 +223,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   reply(mapper: string, packet: ReplyPacket): void {
     this.replies.reply(mapper, packet);
+  }
+
+  busy(): boolean {
+    return this.unacked > 1;
   }
 
   replyMany(mapper: string, packets: readonly ReplyPacket[], seal: (group: readonly ReplyPacket[]) => ReplyPacket | undefined): void {
