@@ -3,11 +3,13 @@
  * requests run once), the ack batcher, the publish buffer and URL options.
  */
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
+import fc from 'fast-check';
 import { AmqpTransport, NaniteError } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
 import { PublishBuffer } from '../src/transport/shared/publish-buffer';
 import { HELD_BYTES, RECENT_BYTES, ReplyCache } from '../src/transport/shared/reply-cache';
+import { ResultArena } from '../src/transport/shared/result-arena';
 import { SlotIndex } from '../src/transport/shared/slot-index';
 import { AgentInbox } from '../src/transport/amqp/agent-inbox';
 import { JsonSerializer } from '../src/serializer/json.serializer';
@@ -37,6 +39,34 @@ describe('SlotIndex', () => {
       const want = [...model].find(([, e]) => e.id === ids[probe] && e.owner === owners[probe]);
       expect(index.find(ids[probe]!, owners[probe]!)).toBe(want?.[0]);
     }
+  });
+});
+
+describe('ResultArena', () => {
+  test('evicting what store() says clashes, oldest first, leaves every other result intact, through wrap-arounds and shared copies', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ size: fc.integer({ min: 1, max: 400 }), repeat: fc.boolean() }), { minLength: 1, maxLength: 300 }), (steps) => {
+        const arena = new ResultArena(1_000, 300);
+        // The cache's part, modelled: results in the order kept (offset -1: kept outside the arena).
+        const kept: Array<{ offset: number; bytes: Buffer }> = [];
+        let last: Buffer | undefined;
+        steps.forEach((step, i) => {
+          const bytes = step.repeat && last ? last : Buffer.alloc(step.size, String(i));
+          const offset = arena.store(bytes, (clash) => {
+            while (kept.length > 0 && clash(kept[0]!.offset, kept[0]!.bytes.length)) kept.shift();
+          });
+          expect(offset < 0).toBe(bytes.length > 300);
+          kept.push({ offset, bytes });
+          last = bytes;
+          for (const k of kept) if (k.offset >= 0) expect(arena.view(k.offset, k.bytes.length).equals(k.bytes)).toBe(true);
+        });
+      }),
+      {
+        numRuns: 300,
+        // A wrap-around that leaves older results in the skipped tail: they go first, then what the write reaches.
+        examples: [[[300, 300, 110, 280, 300, 300, 105, 296].map((size) => ({ size, repeat: false }))]],
+      },
+    );
   });
 });
 
@@ -93,8 +123,8 @@ describe('ReplyCache', () => {
     }
     expect(c.size).toBe(n);
     expect(c.finished('m', 9, 's')).toBeUndefined();
-    expect(c.finished('m', 10, 's')).toBe(big);
-    expect(c.finished('m', n + 9, 's')).toBe(big);
+    expect(c.finished('m', 10, 's')).toEqual(big);
+    expect(c.finished('m', n + 9, 's')).toEqual(big);
     // Small results fill the room the big ones leave, up to the count bound.
     for (let i = 0; i < 5_000; i++) {
       c.begin('m2', i, 's', undefined);
@@ -113,7 +143,7 @@ describe('ReplyCache', () => {
       c.finish('m', i, shared, shared.length / 64);
     }
     expect(c.size).toBe(4_096);
-    expect(c.finished('m', 0, 's')).toBe(shared);
+    expect(c.finished('m', 0, 's')).toEqual(shared);
     // The room they are charged is given back when they go: full-size results still fit afterwards.
     const big = Buffer.alloc(RECENT_BYTES / 2);
     for (let i = 0; i < 2; i++) {
@@ -122,6 +152,39 @@ describe('ReplyCache', () => {
     }
     expect(c.finished('m2', 0, 's')).toBe(big);
     expect(c.finished('m2', 1, 's')).toBe(big);
+  });
+
+  test('kept results come back byte for byte through the arena\'s wrap-arounds, shared messages and results too large for it; the newest always', () => {
+    // Results are copied into one fixed buffer (result-arena.ts) that later ones overwrite: whatever the cache still reports must be intact.
+    const size = fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: 5_000 }), weight: 8 },
+      { arbitrary: fc.integer({ min: 100_000, max: 600_000 }), weight: 3 },
+      { arbitrary: fc.integer({ min: RECENT_BYTES / 8 + 1, max: Math.floor(RECENT_BYTES / 6) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.record({ size, share: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 120 }), (steps) => {
+        const c = new ReplyCache(5_000);
+        const sent = new Map<number, Buffer>();
+        let id = 0;
+        for (const step of steps) {
+          const tag = Buffer.alloc(4);
+          tag.writeUInt32BE(id);
+          const message = Buffer.alloc(step.size, tag);
+          // A message holding several results (a secure bundle) is finished once per result.
+          for (let k = 0; k < step.share; k++, id++) {
+            c.begin('m', id, 's', undefined);
+            c.finish('m', id, message, Math.ceil(step.size / step.share));
+            sent.set(id, message);
+          }
+          expect(c.finished('m', id - 1, 's')?.equals(message)).toBe(true);
+        }
+        for (const [i, message] of sent) {
+          const kept = c.finished('m', i, 's');
+          if (kept) expect(kept.equals(message)).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
   });
 
   test('through an outage it keeps at most HELD_BYTES of results, counting the ones it could not keep', () => {

@@ -13,12 +13,14 @@
  * outage, 6 GiB).
  *
  * Hot path: one Map insert and delete per request in the (small) table of running requests, and a
- * slot of a fixed ring for its result, indexed by id in a typed-array hash table (slot-index.ts):
+ * slot of a fixed ring for its result, its bytes copied into one fixed buffer (result-arena.ts: the
+ * published frames it came from are not kept), indexed by id in a typed-array hash table (slot-index.ts):
  * a 4 096-entry Map churned on every request (insert the newest, delete the oldest) cost ~1–2 µs
  * per request, most of this file's time in a profile. Results finished through an outage, when
  * re-sends are expected, go to a per-mapper Map.
  */
 
+import { ResultArena } from './result-arena';
 import { SlotIndex } from './slot-index';
 
 /** A request the agent is running. */
@@ -49,6 +51,8 @@ interface PerMapper {
 const RECENT = 4_096;
 /** Bytes of the results kept while connected (the oldest go first past it). */
 export const RECENT_BYTES = 8 * 1024 * 1024;
+/** Largest result copied into the arena (a larger one keeps its own buffer). */
+const ARENA_ITEM_MAX = RECENT_BYTES / 8;
 /** Most results kept through an outage (bounds memory during long ones). */
 const HELD_MAX = 100_000;
 /** Most bytes of results kept through an outage. */
@@ -60,7 +64,15 @@ export class ReplyCache {
   private readonly ringOwner: Array<PerMapper | undefined> = new Array<PerMapper | undefined>(RECENT).fill(undefined);
   private readonly ringId = new Float64Array(RECENT);
   private readonly ringSession: Array<string | undefined> = new Array<string | undefined>(RECENT).fill(undefined);
+  /** Where a slot's result is in the arena (-1: kept outside it, in `ringResult`), and its bytes. */
+  private readonly ringOffset = new Int32Array(RECENT);
+  private readonly ringSize = new Int32Array(RECENT);
   private readonly ringResult: Array<Buffer | undefined> = new Array<Buffer | undefined>(RECENT).fill(undefined);
+  private readonly arena = new ResultArena(RECENT_BYTES, ARENA_ITEM_MAX);
+  /** Evicts, oldest first, the results the arena's next write reaches (see ResultArena.store). */
+  private readonly makeRoom = (clash: (offset: number, length: number) => boolean): void => {
+    while (this.ringLength > 0 && clash(this.ringOffset[this.ringStart]!, this.ringSize[this.ringStart]!)) this.evictOldest();
+  };
   /** Bytes each slot is charged (its share of a message several results share). */
   private readonly ringCost = new Float64Array(RECENT);
   /** The ring's slots by request id and mapper. */
@@ -139,7 +151,10 @@ export class ReplyCache {
     const f = m.finished.get(id);
     if (f) return f.session === session ? f.bytes : undefined;
     const pos = m.recent === 0 ? undefined : this.index.find(id, m);
-    return pos !== undefined && this.ringSession[pos] === session ? this.ringResult[pos] : undefined;
+    if (pos === undefined || this.ringSession[pos] !== session) return undefined;
+    const offset = this.ringOffset[pos]!;
+    // A copy: the arena's bytes are overwritten by later results, maybe before this one is written out.
+    return offset < 0 ? this.ringResult[pos] : Buffer.from(this.arena.view(offset, this.ringSize[pos]!));
   }
 
   /**
@@ -173,11 +188,16 @@ export class ReplyCache {
     }
     if (this.held.length > 0) this.releaseHeld();
     while (this.ringLength === RECENT || (this.ringLength > 0 && this.ringBytes + cost > RECENT_BYTES)) this.evictOldest();
+    const offset = this.arena.store(bytes, this.makeRoom);
+    // Evicting this mapper's last kept result pruned it (its request is no longer running): it keeps this one.
+    if (this.mappers.get(m.name) !== m) this.mappers.set(m.name, m);
     const pos = (this.ringStart + this.ringLength) % RECENT;
     this.ringOwner[pos] = m;
     this.ringId[pos] = id;
     this.ringSession[pos] = r.session;
-    this.ringResult[pos] = bytes;
+    this.ringOffset[pos] = offset;
+    this.ringSize[pos] = bytes.length;
+    this.ringResult[pos] = offset < 0 ? bytes : undefined;
     this.ringLength++;
     this.ringCost[pos] = cost;
     this.ringBytes += cost;
@@ -194,7 +214,7 @@ export class ReplyCache {
       this.entries--;
       this.prune(owner);
     }
-    this.ringBytes -= this.ringResult[pos] ? this.ringCost[pos]! : 0;
+    this.ringBytes -= owner ? this.ringCost[pos]! : 0;
     this.ringOwner[pos] = undefined;
     this.ringSession[pos] = undefined;
     this.ringResult[pos] = undefined;
@@ -221,6 +241,7 @@ export class ReplyCache {
     this.ringOwner.fill(undefined);
     this.ringSession.fill(undefined);
     this.ringResult.fill(undefined);
+    this.arena.clear();
     this.index.clear();
     this.ringStart = 0;
     this.ringLength = 0;
