@@ -35,6 +35,17 @@ export class AckBatcher {
     }
   }
 
+  /** Delivery `tag` was acknowledged on its own, outside this batcher (with its reply): no later ack may cover it. */
+  ackedElsewhere(tag: number): void {
+    if (tag !== this.next) {
+      this.ahead.add(tag);
+      return;
+    }
+    // The common case (in order): move on without keeping it, past any acknowledged ahead of it.
+    do this.next++;
+    while (this.ahead.delete(this.next));
+  }
+
   private flush(): void {
     this.scheduled = false;
     // The multiple-ack must name a tag the broker still holds, so it ends at the last settled one.
