@@ -4,14 +4,14 @@
 # Runs one pair at concurrency 1, captures the loopback traffic to port 5672 in the middle of the
 # run, and prints the median time between the four segments of each round trip: request publish
 # → its delivery to the responder (broker), → the reply publish (responder), → its delivery to the
-# caller (broker), → the next request publish (caller).
+# caller (broker), → the next request publish (caller). KEEP=file keeps the capture (pcap).
 set -euo pipefail
 sys=$1
 capture=${2:-0.5}
 url=${NANITE_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] && cp "$tmp/cap.pcap" "$KEEP"; rm -rf "$tmp"' EXIT
 export NANITE_LOG_LEVEL=error BENCH_PAYLOAD=${BENCH_PAYLOAD:-100}
 tag="hops-$$-$RANDOM"
 # shellcheck source=pair-args.sh
