@@ -26,9 +26,11 @@ export class AckBatcher {
     private readonly afterFlush: () => void,
   ) {}
 
-  /** Marks a delivery of this channel settled; the ack goes out at the end of the tick. */
+  /** Marks a delivery of this channel settled; the ack goes out at the end of the tick (none when it was acknowledged elsewhere already). */
   ack(m: Message): void {
-    this.settled.add(m.fields.deliveryTag);
+    const tag = m.fields.deliveryTag;
+    if (tag < this.next || this.ahead.has(tag)) return;
+    this.settled.add(tag);
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flushNow);

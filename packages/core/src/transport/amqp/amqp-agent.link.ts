@@ -50,8 +50,6 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private writer: LinkWriter = AMQPLIB_ONLY;
   /** Deliveries of the current channel not yet acknowledged (see the writer's `busy`). */
   private unacked = 0;
-  /** Deliveries of the current channel acknowledged with their reply, not yet settled (at most the prefetch). */
-  private readonly ackedEarly = new Set<number>();
   private acks: AckBatcher | undefined;
   /** The request queue's name: `P.agent.<identity>`, or a fresh one after the name was locked (see setup). */
   private queue: string;
@@ -168,7 +166,6 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     }
     this.ch = ch;
     this.unacked = 0;
-    this.ackedEarly.clear();
     // Busy: deliveries other than the one being answered are not acknowledged yet.
     this.writer = linkWriter(model, this.s.batchWrites, () => this.busy());
     // Every delivery is acknowledged when settled (at-most-once too), so prefetch always bounds what the agent holds.
@@ -184,17 +181,12 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     if (reconnected && !this.paused) this.sink.onReconnect?.();
   }
 
-  /** A delivery of the current channel was acknowledged with its reply (agent-replies.ts): its settle only forgets it. */
+  /** A delivery of the current channel was acknowledged with its reply (agent-replies.ts): the batcher skips its settle. */
   private ackedWithReply(tag: number): void {
     this.acks?.ackedElsewhere(tag);
-    this.ackedEarly.add(tag);
   }
 
   private ack(ch: Channel, m: Message): void {
-    if (ch === this.ch && this.ackedEarly.delete(m.fields.deliveryTag)) {
-      if (this.unacked > 0) this.unacked--;
-      return;
-    }
     if (ch === this.ch && this.unacked > 0) this.unacked--;
     if (this.acks && ch === this.ch) {
       this.acks.ack(m);
