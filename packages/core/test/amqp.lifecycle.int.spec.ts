@@ -79,7 +79,7 @@ describe('amqp:// agent link lifecycle', () => {
     for (const c of closers.reverse()) await c();
     closers = [];
   });
-  afterAll(() => removeTopology(prefixes, ['/late/hi', '/first/ping', '/p/ping', '/race/run', '/cut/hi']));
+  afterAll(() => removeTopology(prefixes, ['/late/hi', '/first/ping', '/p/ping', '/race/run', '/cut/hi', '/locked/hi']));
 
 
   test('an agent stopped while its link re-attaches leaves no queue behind on the shared connection', async () => {
@@ -181,6 +181,55 @@ describe('amqp:// agent link lifecycle', () => {
     closers.push(() => direct.close());
     expect(await queueExists(direct, queue)).toBe(false);
     process.stdout.write(`unrouted queue: back in dispatch ${Date.now() - cutAt} ms after the broker forgot it\n`);
+  });
+
+  test('an agent whose queue name is taken when it reconnects (RESOURCE_LOCKED) attaches under a fresh name and is back in dispatch', async () => {
+    // On a cluster the crashed node's exclusive queue keeps the name locked for a while; here another
+    // connection takes the name in the gap between the agent's lost connection and its reconnect.
+    // The lost connection's channel had scheduled a re-attach for that connection, and that stale
+    // retry once swallowed the retry of the failed attach on the new one: the agent never came back.
+    // The reconnect (100 ms) comes before that stale retry is due (REATTACH_DELAY, 200 ms), as on a
+    // cluster whose client fails over to the next node at once.
+    const prefix = uniquePrefix('locked');
+    prefixes.push(prefix);
+    const queue = amqpNames(prefix).agentQueue('locked');
+    const proxy = new SlowProxy(0);
+    closers.push(() => proxy.close());
+    const url = new URL(AMQP_URL);
+    url.port = String(await proxy.listen());
+    const agentTransport = new AmqpTransport({ url: url.toString(), prefix, reconnectMin: 100, reconnectMax: 100 });
+    const mapperTransport = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => agentTransport.close(), () => mapperTransport.close());
+    const agent = new Agent({ transport: agentTransport, identity: 'locked', pingInterval: 300, actors: [defineActor('locked', { hi: () => 'hi' })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const mapper = new Mapper({ transport: mapperTransport, timeout: 2_000 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/locked/hi', timeout: 5_000 });
+
+    const thief = await amqp.connect(AMQP_URL);
+    closers.push(() => thief.close());
+    proxy.dropAll();
+    // The broker deletes the agent's exclusive queue with its connection; take the name at once.
+    let taken = false;
+    const until = Date.now() + 2_000;
+    while (!taken && Date.now() < until) {
+      const ch = await thief.createChannel();
+      ch.on('error', () => undefined);
+      taken = await ch.assertQueue(queue, { exclusive: true }).then(() => true, () => false);
+    }
+    expect(taken).toBe(true);
+    const cutAt = Date.now();
+    let answer: unknown;
+    while (answer === undefined && Date.now() - cutAt < 10_000) {
+      answer = await mapper.request('/locked/hi', undefined, { timeout: 500 }).catch(() => sleep(50).then(() => undefined));
+    }
+    expect(answer).toBe('hi');
+    // And it stays: its Pings keep reaching the mapper past several ping intervals.
+    await sleep(1_500);
+    await expect(mapper.request('/locked/hi', undefined, { target: 'locked' })).resolves.toBe('hi');
+    process.stdout.write(`locked queue name: back in dispatch ${Date.now() - cutAt - 1_500} ms after the reconnect found it taken\n`);
   });
 
   test('an actor added after start takes the requests parked for its route', async () => {

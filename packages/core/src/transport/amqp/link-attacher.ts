@@ -61,6 +61,8 @@ export class LinkAttacher {
         void this.attach(model, reconnected || announce);
       },
       down: () => {
+        // A retry scheduled for the lost connection is moot: the next `up` attaches afresh.
+        this.cancelRetry();
         this.link.lost();
         this.opened();
       },
@@ -81,6 +83,8 @@ export class LinkAttacher {
 
   private async attach(model: ChannelModel, reconnected: boolean): Promise<void> {
     const gen = ++this.generation;
+    // This attach supersedes a scheduled one (whose failures would otherwise find the slot taken).
+    this.cancelRetry();
     const stale = (): boolean => gen !== this.generation || this.closed;
     let ch: Channel | undefined;
     try {
@@ -115,22 +119,31 @@ export class LinkAttacher {
     if (model && !this.closed) this.schedule(model, this.generation, REATTACH_DELAY);
   }
 
+  /**
+   * One retry at a time, for the current generation: a newer attach or a lost connection cancels it
+   * (a retry left pending for a connection that is gone once swallowed the retry of the failed
+   * attach on the next one, and the link never attached again).
+   */
   private schedule(model: ChannelModel, gen: number, delay: number): void {
     if (this.closed || gen !== this.generation || this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      if (!this.closed && this.s.connection.current === model) void this.attach(model, true);
+      if (!this.closed && gen === this.generation && this.s.connection.current === model) void this.attach(model, true);
     }, delay);
     // The connection's socket holds the process while it is up; this retry need not.
     this.retry.unref();
+  }
+
+  private cancelRetry(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
   }
 
   /** Stops following the connection; an attach in progress sees `stale()`. Idempotent. */
   close(): void {
     this.closed = true;
     this.generation++;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
+    this.cancelRetry();
     this.unobserve?.();
     this.opened();
   }
