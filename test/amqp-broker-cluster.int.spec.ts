@@ -89,6 +89,13 @@ describe('amqp:// across the loss of one cluster node', () => {
     const parked = await park(s);
     const states: Array<{ up: boolean; node: string | undefined; at: number }> = [];
     s.t1.onConnectionChange((up, node) => states.push({ up, node, at: Date.now() }));
+    // What each mapper saw of the agents, shown when an idempotent request failed.
+    const seen: string[] = [];
+    for (const [name, m] of [['m1', s.m1], ['m2', s.m2]] as const) {
+      m.on('agent:up', (a) => seen.push(`${Date.now()} ${name} up ${a.identity}`));
+      m.on('agent:down', (a, reason) => seen.push(`${Date.now()} ${name} down ${a.identity} (${reason})`));
+      m.on('agent:suspect', (a) => seen.push(`${Date.now()} ${name} suspect ${a.identity}`));
+    }
     const loads = {
       work1: startLoad(s.m1, '/load/work', 12, 5),
       work2: startLoad(s.m2, '/load/work', 12, 5),
@@ -134,7 +141,10 @@ describe('amqp:// across the loss of one cluster node', () => {
 
     // Idempotent: nothing lost.
     for (const k of ['work1', 'work2'] as const) {
-      expect(stats[k].errors).toEqual([]);
+      if (stats[k].errors.length > 0) {
+        const mapper = k === 'work1' ? s.m1 : s.m2;
+        throw new Error(`${k}: ${stats[k].errors.length} of ${stats[k].sent} failed (${[...new Set(stats[k].errors.map((e) => e.message))].join('; ')}); connection lost at ${lostAt}; what the mappers saw:\n${seen.join('\n')}\n${k}'s mapper stats: ${JSON.stringify(mapper.stats)}`);
+      }
       expect(stats[k].ok).toBe(stats[k].sent);
     }
     // Not idempotent: answered, or failed with a clear code; none hangs (timed out).
