@@ -33,8 +33,9 @@ export class TestCluster {
     return a;
   }
 
-  mapper(options: Omit<MapperOptions, 'transport'> = {}): Mapper {
-    const m = new Mapper({ logger: this.logger, discoveryWindow: 0, ...options, transport: this.transport() });
+  /** A mapper on its own transport (pass one to inject faults with `disconnect()` / `reconnect()`). */
+  mapper(options: Omit<MapperOptions, 'transport'> = {}, transport: MemoryTransport = this.transport()): Mapper {
+    const m = new Mapper({ logger: this.logger, discoveryWindow: 0, ...options, transport });
     this.mappers.push(m);
     return m;
   }

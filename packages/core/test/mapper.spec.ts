@@ -36,6 +36,21 @@ describe('dispatch', () => {
     await expect(m.request('/svc/who')).resolves.toBe('a');
   });
 
+  test('a request made right after the mapper is back from an outage waits for the cluster to answer its new Advertise', async () => {
+    const t = c.transport();
+    const m = c.mapper({ discoveryWindow: 200 }, t);
+    await m.start();
+    await new Promise((r) => setTimeout(r, 250)); // the window of the start has closed
+    t.disconnect();
+    await startAgents(['a']); // its Register is lost: the mapper's connection is down
+    t.reconnect();
+    await Promise.resolve(); // the mapper learns it is back (and Advertises)
+    await expect(m.request('/svc/who')).resolves.toBe('a');
+    // Once that window has closed too, no agent means NANITE_ERR_NO_AGENT at once again.
+    await new Promise((r) => setTimeout(r, 250));
+    await expect(m.request('/nobody/home')).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+  });
+
   test('without a start, or after close, calls fail with clear codes', async () => {
     const m = c.mapper();
     await expect(m.request('/svc/who')).rejects.toMatchObject({ code: 'NANITE_ERR_NOT_STARTED' });

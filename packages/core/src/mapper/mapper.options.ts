@@ -86,8 +86,9 @@ export interface MapperOptions {
   /** How long an offline-failsafe request may wait for an agent (ms). Default 60 000. */
   persistentTtl?: number;
   /**
-   * Right after start, a request that finds no agent waits up to this long (ms) for agents to answer
-   * the mapper's Advertise before failing with `NANITE_ERR_NO_AGENT`. Default 500.
+   * Right after start, and right after the mapper's link is attached again after a broker outage
+   * (when it Advertises again), a request that finds no agent waits up to this long (ms) for agents
+   * to answer the mapper's Advertise before failing with `NANITE_ERR_NO_AGENT`. Default 500.
    */
   discoveryWindow?: number;
   /**

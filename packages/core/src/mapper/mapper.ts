@@ -87,7 +87,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   /** How late the reaper's ticks run: a late one follows a stall of ours (see reap). */
   private readonly reapLag: LoopLag;
   private state: State = 'idle';
-  private startedAt = 0;
+  /** When the mapper last Advertised to a cluster it had not heard (start, or the link back after an outage): the discovery window opens. */
+  private discoveringSince = 0;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private streamHost: ResultStreamHost | undefined;
@@ -159,7 +160,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       defaultSelector: this.defaultSelector,
       link: () => this.link,
       isRunning: () => this.state === 'running',
-      discoveryLeft: () => this.startedAt + this.o.discoveryWindow - Date.now(),
+      discoveryLeft: () => this.discoveringSince + this.o.discoveryWindow - Date.now(),
       stale: (record) => this.heartbeats.confirm(record, Date.now()),
     });
     this.observers = new MapperObservers({
@@ -204,6 +205,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
           // Nobody could ping through the outage: count silence from now, not from before it.
           this.registry.touchAll(Date.now());
           this.rosterPart?.reconnected();
+          // Agents answer this Advertise as at start: a request that finds none meanwhile waits the
+          // discovery window for them instead of failing at once.
+          this.discoveringSince = Date.now();
           this.advertise();
         },
       });
@@ -217,7 +221,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     if (this.closing) return;
     await this.rosterPart?.start();
     this.state = 'running';
-    this.startedAt = Date.now();
+    this.discoveringSince = Date.now();
     this.advertise();
     this.reaper = setInterval(() => this.reap(), this.o.reapInterval);
     this.reaper.unref();
