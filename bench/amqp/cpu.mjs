@@ -8,6 +8,8 @@
 // BENCH_CONCURRENCY single-phase mode of measure.js, which reads both processes' CPU time: a
 // measure that the load of a shared machine barely moves, unlike requests/s. Prints, per payload
 // and concurrency, the median caller / responder µs per request, req/s and p50 of every system.
+// The order of the systems rotates from round to round (use a multiple of their number of rounds).
+// `BENCH_PIN=S,C`: responder on CPU S, caller on CPU C (pair.mjs).
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
@@ -63,7 +65,10 @@ const samples = new Map();
 for (let round = 1; round <= rounds; round++) {
   for (const size of payloads) {
     for (const c of levels) {
-      for (const s of systems) {
+      // Each round starts one system later, so every system runs in every position equally often: the
+      // system run right after raw was slower in every sitting, whatever it was (BENCHMARKS run 10).
+      const shift = (round - 1) % systems.length;
+      for (const s of [...systems.slice(shift), ...systems.slice(0, shift)]) {
         const r = await once(s, size, c);
         process.stderr.write(`round ${round} ${size} B c=${c} ${s.id}: ${JSON.stringify(r)}\n`);
         const k = `${size}|${c}|${s.id}`;

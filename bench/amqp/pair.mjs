@@ -1,14 +1,24 @@
 // Shared by run.mjs and cpu.mjs: one responder + caller pair run to completion, and the removal of
 // what the Nanite systems leave on the broker.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function start(dir, file, argv, env) {
-  return spawn(process.execPath, [join(dir, file), ...argv], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * `BENCH_PIN=S,C` (e.g. `1,0`): the responder runs on CPU S and the caller on CPU C (taskset), the
+ * same for every system, so a round does not depend on where the scheduler happened to put them.
+ */
+const pin = process.env.BENCH_PIN?.split(',');
+
+function start(dir, file, argv, env, role) {
+  const child = spawn(process.execPath, [join(dir, file), ...argv], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const cpu = pin?.[role === 'server' ? 0 : 1];
+  // -a: every thread of the process (V8's and libuv's too), not only the main one.
+  if (cpu !== undefined && cpu !== '') execFileSync('taskset', ['-a', '-p', '-c', cpu, String(child.pid)], { stdio: 'ignore' });
+  return child;
 }
 
 /**
@@ -16,12 +26,12 @@ function start(dir, file, argv, env) {
  * the server and returns the caller's `RESULT {...}` line, parsed. `label` names the pair in errors.
  */
 export async function runPair({ label, server, client, env, clientEnv = {}, dir = here, serverPidEnv = false }) {
-  const srv = start(dir, server[0], server.slice(1), env);
+  const srv = start(dir, server[0], server.slice(1), env, 'server');
   await new Promise((resolve, reject) => {
     srv.stdout.on('data', (d) => d.toString().includes('ready') && resolve());
     srv.once('exit', (code) => reject(new Error(`${label}: server exited (${code})`)));
   });
-  const cli = start(dir, client[0], client.slice(1), { ...env, ...clientEnv, ...(serverPidEnv ? { BENCH_SERVER_PID: String(srv.pid) } : {}) });
+  const cli = start(dir, client[0], client.slice(1), { ...env, ...clientEnv, ...(serverPidEnv ? { BENCH_SERVER_PID: String(srv.pid) } : {}) }, 'client');
   let out = '';
   cli.stdout.on('data', (d) => (out += d.toString()));
   const code = await new Promise((resolve) => cli.once('exit', resolve));

@@ -7,7 +7,7 @@
 // processes, and prints requests/s at concurrency 1/64/256 and p50/p99 at 1, with ratios to raw
 // amqplib, for each payload size (`--payload`: JSON bytes of the request, echoed back by every
 // responder). Systems and sizes are interleaved over `rounds` rounds and each number is the median
-// of its rounds (the machine is shared and noisy). `--only` takes a family (raw, nanite, secure,
+// of its rounds (the machine is shared and noisy); the order of the systems rotates from round to round. `--only` takes a family (raw, nanite, secure,
 // nest, moleculer) or one system id (nanite-amo, nest-tuned, moleculer-tuned, ...). --write
 // replaces the "## AMQP request/response" section of BENCHMARKS.md.
 import { execSync } from 'node:child_process';
@@ -79,9 +79,14 @@ async function bench(s, size) {
 
 const key = (s, size) => `${s.id}@${size}`;
 const samples = new Map(payloads.flatMap((size) => systems.map((s) => [key(s, size), []])));
+// Each round starts the list further on, so no system always runs right after the same one (in
+// cpu.mjs the system right after raw amqplib's pair was the slower in every sitting: BENCHMARKS run 10).
+const step = Math.max(1, Math.floor(systems.length / rounds));
 for (let round = 1; round <= rounds; round++) {
+  const shift = ((round - 1) * step) % systems.length;
+  const order = [...systems.slice(shift), ...systems.slice(0, shift)];
   for (const size of payloads) {
-    for (const s of systems) {
+    for (const s of order) {
       process.stderr.write(`bench: round ${round}/${rounds}, ${size} B: ${s.name} ...\n`);
       const r = await bench(s, size);
       process.stderr.write(`  ${JSON.stringify(r)}\n`);

@@ -1,7 +1,8 @@
 /**
  * The link writer on a real RabbitMQ connection: what it publishes arrives as amqplib would have
  * sent it, in the order it was made whether it went straight to the socket or through amqplib's
- * channel buffer, and a closed channel refuses it as amqplib does.
+ * channel buffer, a delivery acknowledged with a publish made at once is acknowledged (once), and a
+ * closed channel refuses it as amqplib does.
  */
 import * as amqp from 'amqplib';
 import { linkWriter } from '../src/transport/amqp/write-batcher';
@@ -72,6 +73,47 @@ describe('link writer (amqp://)', () => {
     }
     const got = await receive(n);
     expect(got.map((m) => Number(m.content.toString()))).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+
+  it('acknowledges a delivery in the same write as a publish made at once; when busy it leaves the ack to the caller', async () => {
+    let busy = false;
+    const writer = linkWriter(model, true, () => busy);
+    const work = `${queue}.work`;
+    await ch.assertQueue(work, { exclusive: true });
+    for (let i = 0; i < 6; i++) ch.sendToQueue(work, Buffer.from(String(i)));
+    const socket = (model.connection as unknown as { stream: { write: (b: Buffer) => boolean } }).stream;
+    const write = socket.write.bind(socket);
+    const writes: Buffer[] = [];
+    socket.write = (b: Buffer): boolean => (writes.push(b), write(b));
+    const acked: boolean[] = [];
+    for (let i = 0; i < 6; i++) {
+      busy = i >= 3;
+      // A new turn each time: the first publish of a turn may go straight to the socket.
+      await new Promise((r) => setImmediate(r));
+      const m = await ch.get(work, { noAck: false });
+      if (!m) throw new Error('no message');
+      writes.length = 0;
+      writer.publish(ch, '', queue, `reply-${i}`, { contentType: 'text/plain' }, m.fields.deliveryTag);
+      acked.push(writer.ackSent);
+      if (writer.ackSent) {
+        // The publish (basic.publish = class 60, method 40), then the ack frame (method 80), in the same corked write.
+        expect(writes.length).toBe(2);
+        expect(writes[0]!.readUInt16BE(9)).toBe(40);
+        expect(writes[1]!.readUInt16BE(7)).toBe(60);
+        expect(writes[1]!.readUInt16BE(9)).toBe(80);
+      } else ch.ack(m);
+    }
+    expect(acked).toEqual([true, true, true, false, false, false]);
+    const replies = await receive(6);
+    expect(replies.map((m) => m.content.toString())).toEqual([0, 1, 2, 3, 4, 5].map((i) => `reply-${i}`));
+    // Each acknowledged exactly once: the channel is still open (a second ack of a tag would close it)
+    // and nothing comes back when it closes (an unacknowledged delivery would be requeued).
+    await ch.checkQueue(work);
+    const other = await model.createChannel();
+    await ch.close();
+    const left = await other.checkQueue(work);
+    expect(left.messageCount).toBe(0);
+    ch = other; // closed by afterEach with the connection
   });
 
   it('refuses a publish on a closed channel as amqplib does', async () => {

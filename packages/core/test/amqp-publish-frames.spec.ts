@@ -4,10 +4,11 @@
  * subsets and body sizes; what does not fit the fast path is refused, never cut.
  */
 import fc from 'fast-check';
-import { encodePublish, publishedBody, type PublishProps } from '../src/transport/amqp/publish-frames';
+import { encodeAck, encodePublish, publishedBody, type PublishProps } from '../src/transport/amqp/publish-frames';
 import { amqplibInternal } from './amqp-frames.helpers';
 
 interface Defs {
+  BasicAck: number;
   BasicPublish: number;
   BasicProperties: number;
   encodeMethod(id: number, channel: number, fields: object): Buffer;
@@ -66,5 +67,16 @@ describe('encodePublish', () => {
     expect(encodePublish(1, 'x'.repeat(256), 'k', false, props, 'b', 1, frameMax)).toBeUndefined();
     expect(encodePublish(1, 'x', 'é'.repeat(128), false, props, 'b', 1, frameMax)).toBeUndefined();
     expect(encodePublish(1, 'x', 'k', false, { ...props, correlationId: 'c'.repeat(256) }, 'b', 1, frameMax)).toBeUndefined();
+  });
+});
+
+describe('encodeAck', () => {
+  it("writes exactly amqplib's bytes for any channel, delivery tag and multiple flag", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.oneof(fc.integer({ min: 1, max: 2 ** 31 }), fc.maxSafeNat()), fc.boolean(), (channel, tag, multiple) => {
+        expect(encodeAck(channel, tag, multiple).equals(defs.encodeMethod(defs.BasicAck, channel, { deliveryTag: tag, multiple }))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

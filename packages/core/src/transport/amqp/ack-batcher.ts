@@ -26,7 +26,7 @@ export class AckBatcher {
     private readonly afterFlush: () => void,
   ) {}
 
-  /** Marks a delivery of this channel settled; the ack goes out at the end of the tick (a tag settled twice is acknowledged once). */
+  /** Marks a delivery of this channel settled; the ack goes out at the end of the tick (none when it was acknowledged elsewhere already). */
   ack(m: Message): void {
     const tag = m.fields.deliveryTag;
     if (tag < this.next || this.ahead.has(tag)) return;
@@ -35,6 +35,17 @@ export class AckBatcher {
       this.scheduled = true;
       process.nextTick(this.flushNow);
     }
+  }
+
+  /** Delivery `tag` was acknowledged on its own, outside this batcher (with its reply): no later ack may cover it. */
+  ackedElsewhere(tag: number): void {
+    if (tag !== this.next) {
+      this.ahead.add(tag);
+      return;
+    }
+    // The common case (in order): move on without keeping it, past any acknowledged ahead of it.
+    do this.next++;
+    while (this.ahead.delete(this.next));
   }
 
   private flush(): void {

@@ -78,7 +78,7 @@ export class AgentInbox {
         this.drop(ch, m, valid.reason);
         return;
       }
-      if (req.type === 'request' && this.duplicate(ch, m, req)) return;
+      if (req.type === 'request' && this.duplicate(ch, m, req, streams(packet))) return;
     }
     this.deliver(ch, m, packet, req, parked);
   }
@@ -89,7 +89,7 @@ export class AgentInbox {
   }
 
   /** Handles a copy of a request that is running or finished; false for a request to run. */
-  private duplicate(ch: Channel, m: Message, req: RequestPeek): boolean {
+  private duplicate(ch: Channel, m: Message, req: RequestPeek, streaming: boolean): boolean {
     const session = typeof m.properties.correlationId === 'string' ? m.properties.correlationId : '';
     const resent = m.fields.redelivered || m.properties.headers?.[HEADER_RESENT] !== undefined;
     const running = this.s.cache.running(req.replyTo, req.id);
@@ -113,7 +113,8 @@ export class AgentInbox {
       return true;
     }
     const address = typeof m.properties.replyTo === 'string' && m.properties.replyTo !== '' ? m.properties.replyTo : undefined;
-    this.s.cache.begin(req.replyTo, req.id, session, address);
+    // A stream's delivery is settled when it starts, not by its result: only the others may be acknowledged with their reply.
+    this.s.cache.begin(req.replyTo, req.id, session, address, streaming ? undefined : { channel: ch, tag: m.fields.deliveryTag });
     return false;
   }
 
@@ -128,7 +129,7 @@ export class AgentInbox {
     let settled = false;
     // A result stream is settled when it starts (so credit can reach the agent through the prefetch
     // window); its replies still go to the first copy's address, and its end packet finishes the entry.
-    const streaming = req?.type === 'request' && ((packet as { stream?: unknown }).stream !== undefined || (packet as { upload?: unknown }).upload === true);
+    const streaming = req?.type === 'request' && streams(packet);
     const settle: Settle = () => {
       if (settled) return;
       settled = true;
@@ -143,4 +144,9 @@ export class AgentInbox {
       this.s.logger.error({ agent: this.s.identity, err: (err as Error).message }, 'agent sink threw');
     }
   }
+}
+
+/** A request whose delivery is settled when its stream starts (a result stream or an upload). */
+function streams(packet: unknown): boolean {
+  return (packet as { stream?: unknown }).stream !== undefined || (packet as { upload?: unknown }).upload === true;
 }

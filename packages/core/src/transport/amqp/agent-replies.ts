@@ -13,7 +13,7 @@ import type { Logger } from '../../internal/logger';
 import type { ReplyPacket } from '../../protocol/packets';
 import type { Serializer } from '../../serializer/serializer';
 import { PublishBuffer } from '../shared/publish-buffer';
-import type { ReplyCache } from '../shared/reply-cache';
+import type { ReplyCache, RunningRequest } from '../shared/reply-cache';
 import { binaryChunk, CHUNK_CONTENT_TYPE } from './amqp-chunks';
 import type { AmqpNames } from './amqp.topology';
 import type { LinkWriter } from './write-batcher';
@@ -29,6 +29,8 @@ export interface PendingReply {
   bytes: Buffer | string;
   /** Headers of a binary stream chunk (see amqp-chunks.ts); its `bytes` are then the chunk's own. */
   chunk?: Record<string, unknown>;
+  /** The delivery this result settles, to acknowledge in the same write when it leaves at once. */
+  delivery?: RunningRequest['delivery'];
 }
 
 /** What {@link AgentReplies} needs from its link. */
@@ -43,6 +45,8 @@ export interface AgentRepliesSettings {
   channel(): Channel | undefined;
   /** The link's writer (write-batcher.ts). */
   writer(): LinkWriter;
+  /** The delivery `tag` of the link's channel was acknowledged with its reply (the settle that follows must not acknowledge it again). */
+  ackedWithReply(tag: number): void;
 }
 
 /** Sends an agent's results and progress to their mappers. */
@@ -79,7 +83,7 @@ export class AgentReplies {
     // Sent first, cached right after (the cache is for a later re-send; the reply is what the caller waits for).
     let sent: Buffer | undefined;
     try {
-      sent = this.send({ mapper, address: running?.address, named: running?.resent === true, bytes: encoded });
+      sent = this.send({ mapper, address: running?.address, named: running?.resent === true, bytes: encoded, delivery: running?.delivery });
     } finally {
       this.s.cache.finish(mapper, packet.id, sent ?? toBytes(encoded));
     }
@@ -145,7 +149,11 @@ export class AgentReplies {
       return bytes;
     }
     let bytes: Buffer | undefined;
-    if (r.address) bytes = writer.publish(ch, '', r.address, r.bytes, { contentType, correlationId: r.mapper });
+    const ack = r.delivery?.channel === ch ? r.delivery.tag : undefined;
+    if (r.address) {
+      bytes = writer.publish(ch, '', r.address, r.bytes, { contentType, correlationId: r.mapper }, ack);
+      if (ack !== undefined && writer.ackSent) this.s.ackedWithReply(ack);
+    }
     if (!r.address || r.named) bytes = writer.publish(ch, this.s.names.reply, r.mapper, bytes ?? r.bytes, { contentType, correlationId: r.mapper, mandatory: true });
     return bytes ?? toBytes(r.bytes);
   }

@@ -77,7 +77,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     });
     this.cache = new ReplyCache(s.dedupWindow, () => overflow.record());
     this.attacher = new LinkAttacher({ role: 'agent', bindings: { agent: identity }, connection: s.connection, logger: s.logger }, this);
-    this.replies = new AgentReplies({ ...s, identity, cache: this.cache, channel: () => this.ch, writer: () => this.writer });
+    this.replies = new AgentReplies({ ...s, identity, cache: this.cache, channel: () => this.ch, writer: () => this.writer, ackedWithReply: (tag) => this.ackedWithReply(tag) });
     this.inbox = new AgentInbox({
       ...s,
       identity,
@@ -179,6 +179,11 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     if (!this.paused) await this.consumers.start(ch);
     this.replies.flush(ch);
     if (reconnected && !this.paused) this.sink.onReconnect?.();
+  }
+
+  /** A delivery of the current channel was acknowledged with its reply (agent-replies.ts): the batcher skips its settle. */
+  private ackedWithReply(tag: number): void {
+    this.acks?.ackedElsewhere(tag);
   }
 
   private ack(ch: Channel, m: Message): void {

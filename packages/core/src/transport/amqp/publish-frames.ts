@@ -32,6 +32,9 @@ const FRAME_END = 0xce;
 const FRAME_OVERHEAD = 8;
 const BASIC = 60;
 const PUBLISH = 40;
+const ACK = 80;
+/** An ack frame: header (7), class and method (4), delivery tag (8), flags (1), end (1). */
+const ACK_FRAME_BYTES = 21;
 
 const FLAG_CONTENT_TYPE = 1 << 15;
 const FLAG_HEADERS = 1 << 13;
@@ -98,6 +101,23 @@ export function encodePublish(channel: number, exchange: string, routingKey: str
     o += typeof body === 'string' ? out.write(body, o, bodyLen, 'utf8') : body.copy(out, o);
     out.writeUInt8(FRAME_END, o);
   }
+  return out;
+}
+
+/**
+ * The frame of one `basic.ack` of `deliveryTag` on `channel` (exactly amqplib's bytes), so an ack
+ * can leave in the same write as a reply (write-batcher.ts).
+ */
+export function encodeAck(channel: number, deliveryTag: number, multiple: boolean): Buffer {
+  const out = Buffer.allocUnsafe(ACK_FRAME_BYTES);
+  let o = frameStart(out, 0, FRAME_METHOD, channel, ACK_FRAME_BYTES - FRAME_OVERHEAD);
+  o = out.writeUInt16BE(BASIC, o);
+  o = out.writeUInt16BE(ACK, o);
+  // A delivery tag is a u64; JavaScript numbers hold it exactly up to 2^53.
+  o = out.writeUInt32BE(Math.floor(deliveryTag / 2 ** 32), o);
+  o = out.writeUInt32BE(deliveryTag >>> 0, o);
+  o = out.writeUInt8(multiple ? 1 : 0, o);
+  out.writeUInt8(FRAME_END, o);
   return out;
 }
 

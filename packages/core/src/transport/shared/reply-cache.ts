@@ -31,6 +31,8 @@ export interface RunningRequest {
   address: string | undefined;
   /** Its mapper re-sent it while it ran: the result also goes to the mapper's named queue. */
   resent?: boolean;
+  /** The delivery its result settles (a byte transport may acknowledge it with the reply): the channel it came on (opaque) and its tag. */
+  delivery?: { channel: object; tag: number } | undefined;
 }
 
 interface Finished {
@@ -112,10 +114,10 @@ export class ReplyCache {
   }
 
   /** A (validated) request starts running. */
-  begin(mapper: string, id: number, session: string, address: string | undefined): void {
+  begin(mapper: string, id: number, session: string, address: string | undefined, delivery?: RunningRequest['delivery']): void {
     const m = this.of(mapper);
     if (!m.running.has(id)) this.entries++;
-    m.running.set(id, { session, address });
+    m.running.set(id, { session, address, delivery });
   }
 
   /** The request was settled without a result (dropped, a push, the agent gave up): forget it. */
