@@ -8,7 +8,7 @@
 // BENCH_CONCURRENCY single-phase mode of measure.js, which reads both processes' CPU time: a
 // measure that the load of a shared machine barely moves, unlike requests/s. Prints, per payload
 // and concurrency, the median caller / responder µs per request, req/s and p50 of every system.
-// The order of the systems rotates from round to round (use a multiple of their number of rounds).
+// The order of the systems rotates from round to round (give --rounds a multiple of their number).
 // `BENCH_PIN=S,C`: responder on CPU S, caller on CPU C (pair.mjs).
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';

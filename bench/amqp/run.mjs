@@ -7,8 +7,9 @@
 // processes, and prints requests/s at concurrency 1/64/256 and p50/p99 at 1, with ratios to raw
 // amqplib, for each payload size (`--payload`: JSON bytes of the request, echoed back by every
 // responder). Systems and sizes are interleaved over `rounds` rounds and each number is the median
-// of its rounds (the machine is shared and noisy); the order of the systems rotates from round to round. `--only` takes a family (raw, nanite, secure,
-// nest, moleculer) or one system id (nanite-amo, nest-tuned, moleculer-tuned, ...). --write
+// of its rounds (the machine is shared and noisy); the order of the systems rotates from round to
+// round. `--only` takes a family (raw, nanite, secure, nest, moleculer) or one system id
+// (nanite-amo, nest-tuned, moleculer-tuned, ...). `BENCH_PIN=S,C` pins the processes (pair.mjs). --write
 // replaces the "## AMQP request/response" section of BENCHMARKS.md.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
