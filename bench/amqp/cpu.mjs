@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
-import { removeNaniteBench, runPair } from './pair.mjs';
+import { removeNaniteBench, rotated, runPair } from './pair.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const seconds = Number(args.seconds ?? 3);
@@ -65,10 +65,8 @@ const samples = new Map();
 for (let round = 1; round <= rounds; round++) {
   for (const size of payloads) {
     for (const c of levels) {
-      // Each round starts one system later, so every system runs in every position equally often: the
-      // system run right after raw was slower in every sitting, whatever it was (BENCHMARKS run 10).
-      const shift = (round - 1) % systems.length;
-      for (const s of [...systems.slice(shift), ...systems.slice(0, shift)]) {
+      // Each round starts one system later: every system runs in every position equally often.
+      for (const s of rotated(systems, round - 1)) {
         const r = await once(s, size, c);
         process.stderr.write(`round ${round} ${size} B c=${c} ${s.id}: ${JSON.stringify(r)}\n`);
         const k = `${size}|${c}|${s.id}`;

@@ -42,6 +42,15 @@ export async function runPair({ label, server, client, env, clientEnv = {}, dir 
   return JSON.parse(line.slice(7));
 }
 
+/**
+ * `list` starting at index `shift` (wrapping): the order of one round, so that no system always runs
+ * right after the same one (the one right after raw amqplib's pair ran slower: BENCHMARKS run 10).
+ */
+export function rotated(list, shift) {
+  const k = shift % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
 /** Removes a Nanite bench prefix (exchanges, gossip exchanges, the park queue of /bench/echo) with core's own clean-up. */
 export async function removeNaniteBench(url, prefix) {
   const { removeAmqpTopology } = createRequire(join(here, 'package.json'))('@nanite/core');

@@ -16,7 +16,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { removeNaniteBench, runPair } from './pair.mjs';
+import { removeNaniteBench, rotated, runPair } from './pair.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -80,12 +80,10 @@ async function bench(s, size) {
 
 const key = (s, size) => `${s.id}@${size}`;
 const samples = new Map(payloads.flatMap((size) => systems.map((s) => [key(s, size), []])));
-// Each round starts the list further on, so no system always runs right after the same one (in
-// cpu.mjs the system right after raw amqplib's pair was the slower in every sitting: BENCHMARKS run 10).
+// Each round starts the list further on (spread over the rounds when there are more systems than rounds).
 const step = Math.max(1, Math.floor(systems.length / rounds));
 for (let round = 1; round <= rounds; round++) {
-  const shift = ((round - 1) * step) % systems.length;
-  const order = [...systems.slice(shift), ...systems.slice(0, shift)];
+  const order = rotated(systems, (round - 1) * step);
   for (const size of payloads) {
     for (const s of order) {
       process.stderr.write(`bench: round ${round}/${rounds}, ${size} B: ${s.name} ...\n`);

@@ -59,6 +59,16 @@ class SlowProxy {
   }
 }
 
+/** The first answer `mapper` gets from `route`, asking again until one comes or `ms` have passed (then undefined). */
+async function firstAnswer(mapper: Mapper, route: string, ms: number): Promise<unknown> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const answer = await mapper.request(route, undefined, { timeout: 500 }).catch(() => sleep(50).then(() => undefined));
+    if (answer !== undefined) return answer;
+  }
+  return undefined;
+}
+
 /** Does `queue` exist? (Another connection's exclusive queue answers RESOURCE_LOCKED.) */
 async function queueExists(conn: amqp.ChannelModel, queue: string): Promise<boolean> {
   const ch = await conn.createChannel();
@@ -170,10 +180,7 @@ describe('amqp:// agent link lifecycle', () => {
     link.ch!.emit('return', returned);
     const cutAt = Date.now();
     // The mapper finds out from its returned requests; the agent from its probe.
-    let answer: unknown;
-    while (answer === undefined && Date.now() - cutAt < 10_000) {
-      answer = await mapper.request('/cut/hi', undefined, { timeout: 500 }).catch(() => sleep(50).then(() => undefined));
-    }
+    const answer = await firstAnswer(mapper, '/cut/hi', 10_000);
     expect(answer).toBe('hi');
     expect(agentTransport.stats().unroutedQueues).toBe(1);
     // What was left of the lost queue is gone; the agent serves from a queue of a fresh name.
@@ -221,10 +228,7 @@ describe('amqp:// agent link lifecycle', () => {
     }
     expect(taken).toBe(true);
     const cutAt = Date.now();
-    let answer: unknown;
-    while (answer === undefined && Date.now() - cutAt < 10_000) {
-      answer = await mapper.request('/locked/hi', undefined, { timeout: 500 }).catch(() => sleep(50).then(() => undefined));
-    }
+    const answer = await firstAnswer(mapper, '/locked/hi', 10_000);
     expect(answer).toBe('hi');
     // And it stays: its Pings keep reaching the mapper past several ping intervals.
     await sleep(1_500);

@@ -120,15 +120,15 @@ export class LinkAttacher {
   }
 
   /**
-   * One retry at a time, for the current generation: a newer attach or a lost connection cancels it
-   * (a retry left pending for a connection that is gone once swallowed the retry of the failed
-   * attach on the next one, and the link never attached again).
+   * One retry at a time, for the current generation: a newer attach, a lost connection or close()
+   * cancels it (a retry left pending for a connection that is gone once swallowed the retry of the
+   * failed attach on the next one, and the link never attached again).
    */
   private schedule(model: ChannelModel, gen: number, delay: number): void {
     if (this.closed || gen !== this.generation || this.retry) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      if (!this.closed && gen === this.generation && this.s.connection.current === model) void this.attach(model, true);
+      if (this.s.connection.current === model) void this.attach(model, true);
     }, delay);
     // The connection's socket holds the process while it is up; this retry need not.
     this.retry.unref();
