@@ -40,6 +40,23 @@ describe('secure mode (memory://)', () => {
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => ({ i, secret: 'swordfish' })));
   });
 
+  test("an agent on AES-256-GCM only (`aead: 'aes-256-gcm'`) and a mapper on `auto` (ChaCha20-Poly1305 via sodium-native) serve each other; stats say which seals", async () => {
+    const t = bus();
+    const agentTransport = new SecureTransport(t(), await sec('fred', { aead: 'aes-256-gcm' }));
+    const mapperTransport = new SecureTransport(t(), await sec('web'));
+    const agent = new Agent({ transport: agentTransport, actors: [defineActor('echo', { hi: (p: unknown) => p })], pingInterval: 200 });
+    const mapper = new Mapper({ transport: mapperTransport, discoveryWindow: 0 });
+    closers.push(() => agent.stop(), () => mapper.close());
+    await agent.start();
+    await mapper.start();
+    await mapper.waitForAgents({ route: '/echo/hi', count: 1, timeout: 5_000 });
+    for (let i = 0; i < 5; i++) expect(await mapper.request('/echo/hi', { i, big: 'z'.repeat(i * 5_000) })).toEqual({ i, big: 'z'.repeat(i * 5_000) });
+    expect(agentTransport.stats()).toMatchObject({ aead: 'node:crypto', droppedTotal: 0 });
+    expect(mapperTransport.stats()).toMatchObject({ aead: 'sodium-native', droppedTotal: 0 });
+    const rot13 = { ...(await sec('fred')), aead: 'rot13' } as unknown as SecurityOptions;
+    expect(() => new SecureTransport(t(), rot13)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
   test('surveys, result streams and uploads work in secure mode', async () => {
     const t = bus();
     async function* count(n: unknown) {

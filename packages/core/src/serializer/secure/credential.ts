@@ -6,6 +6,7 @@
 import { createHash, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, hkdfSync, sign, verify, type KeyObject, type X509Certificate } from 'node:crypto';
 import { X509Certificate as Cert } from 'node:crypto';
 import { NaniteError } from '../../errors';
+import type { DirectionKey } from './aead';
 import { checkCertificate, isSupportedKey, notAfter } from './certificates';
 import { credentialPart, decodeCredential, KID_BYTES, KX_BYTES } from './frame';
 
@@ -65,16 +66,21 @@ export class LocalCredential {
   }
 
   /**
-   * The AES-256 keys of both directions shared with the peer whose X25519 key is `peerKx`, as
-   * KeyObjects: node:crypto turns a Buffer key into one on every createCipheriv (on Node 24 that
-   * alone is ~13 µs of a ~18 µs seal).
+   * The AEAD keys of both directions shared with the peer whose X25519 key is `peerKx`: HKDF-SHA256
+   * of the X25519 secret, one key per cipher (aead.ts) and direction. Held as KeyObjects for
+   * node:crypto, which turns a Buffer key into one on every createCipheriv (on Node 24 that alone is
+   * ~13 µs of a ~18 µs seal); libsodium takes the ChaCha20-Poly1305 key's bytes.
    */
-  directionKeys(peerKx: Buffer): { send: KeyObject; receive: KeyObject } {
+  directionKeys(peerKx: Buffer): { send: DirectionKey; receive: DirectionKey } {
     const shared = diffieHellman({ privateKey: this.kxPrivate, publicKey: x25519Public(peerKx) });
     const peerKid = keyId(peerKx);
     const salt = Buffer.concat(Buffer.compare(this.kid, peerKid) <= 0 ? [this.kid, peerKid] : [peerKid, this.kid]);
-    const derive = (from: Buffer, to: Buffer): KeyObject => createSecretKey(Buffer.from(hkdfSync('sha256', shared, salt, Buffer.concat([Buffer.from('nanite aead v1 '), from, to]), 32)));
-    return { send: derive(this.kid, peerKid), receive: derive(peerKid, this.kid) };
+    const derive = (label: string, from: Buffer, to: Buffer): Buffer => Buffer.from(hkdfSync('sha256', shared, salt, Buffer.concat([Buffer.from(label), from, to]), 32));
+    const direction = (from: Buffer, to: Buffer): DirectionKey => {
+      const chachaBytes = derive('nanite chacha20-poly1305 v2 ', from, to);
+      return { gcm: createSecretKey(derive('nanite aes-256-gcm v2 ', from, to)), chacha: createSecretKey(chachaBytes), chachaBytes };
+    };
+    return { send: direction(this.kid, peerKid), receive: direction(peerKid, this.kid) };
   }
 }
 

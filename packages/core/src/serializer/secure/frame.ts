@@ -3,25 +3,28 @@
  * packets), and the credential a frame may carry. Pure functions; the decoders never throw and
  * check every length against what is there, so random bytes cost a few comparisons.
  *
- * Common header (26 bytes): 'N' 0x01 kind flags | ts f64 BE | seq u48 BE | sender key id (8).
+ * Common header (26 bytes): 'N' 0x02 kind flags | ts f64 BE | seq u48 BE | sender key id (8).
+ *   flags: 0 for a signed frame; a sealed frame's cipher (aead.ts): 0 AES-256-GCM, 1 ChaCha20-Poly1305.
+ *   (Version 1 sealed with AES-256-GCM alone, under keys of another HKDF label: its frames are refused.)
  * Signed (kind 1): header | credLen u16 | credential | bodyLen u32 | body | sigLen u8 | signature
  *   (the signature covers every byte before sigLen).
  * Sealed (kind 2): header | recipient key id (8) | credLen u16 | credential (0 bytes when absent) |
- *   ciphertext | GCM tag (16) (the associated data is every byte before the ciphertext).
+ *   ciphertext | tag (16) (the associated data is every byte before the ciphertext, flags included).
  * Credential: certLen u16 | certificate DER | X25519 public key (32) | ts f64 BE | sigLen u8 | signature.
  */
+
+import { CIPHER_CHACHA, CIPHER_GCM, TAG_BYTES, type Cipher } from './aead';
 
 /** Frame kinds. */
 export const FRAME_SIGNED = 1;
 export const FRAME_SEALED = 2;
 const MAGIC = 0x4e;
-const VERSION = 1;
+const VERSION = 2;
 /** Bytes of the common header. */
 export const HEADER_BYTES = 26;
 /** Bytes of a key id. */
 export const KID_BYTES = 8;
-/** Bytes of an AES-GCM tag. */
-export const TAG_BYTES = 16;
+export { TAG_BYTES };
 /** Bytes of an X25519 public key. */
 export const KX_BYTES = 32;
 /** Largest sequence number (u48). */
@@ -48,6 +51,8 @@ export interface SignedFrame extends FrameHeader {
 /** A decoded sealed frame (not yet decrypted). */
 export interface SealedFrame extends FrameHeader {
   kind: typeof FRAME_SEALED;
+  /** The AEAD that sealed it (the header's flags). */
+  cipher: Cipher;
   recipient: Buffer;
   /** Empty when absent. */
   credential: Buffer;
@@ -104,8 +109,8 @@ export function sealedHeadBytes(credLen: number): number {
  * A sealed frame's buffer with its head (the associated data) written and `tail` bytes left for
  * the ciphertext and tag, so a frame is one allocation.
  */
-export function sealedHead(ts: number, seq: number, sender: Buffer, recipient: Buffer, credential: Buffer, tail = 0): Buffer {
-  const b = header(FRAME_SEALED, 0, ts, seq, sender, KID_BYTES + 2 + credential.length + tail);
+export function sealedHead(cipher: Cipher, ts: number, seq: number, sender: Buffer, recipient: Buffer, credential: Buffer, tail = 0): Buffer {
+  const b = header(FRAME_SEALED, cipher, ts, seq, sender, KID_BYTES + 2 + credential.length + tail);
   recipient.copy(b, HEADER_BYTES, 0, KID_BYTES);
   b.writeUInt16BE(credential.length, HEADER_BYTES + KID_BYTES);
   credential.copy(b, HEADER_BYTES + KID_BYTES + 2);
@@ -120,7 +125,9 @@ export function decodeFrame(b: Buffer): SignedFrame | SealedFrame | string {
   if (!Number.isFinite(ts)) return 'bad timestamp';
   const seq = b.readUIntBE(12, 6);
   const sender = b.subarray(18, 26);
+  const flags = b[3]!;
   if (b[2] === FRAME_SIGNED) {
+    if (flags !== 0) return 'unknown flags';
     let o = HEADER_BYTES;
     if (b.length < o + 2) return 'truncated credential length';
     const credLen = b.readUInt16BE(o);
@@ -138,6 +145,7 @@ export function decodeFrame(b: Buffer): SignedFrame | SealedFrame | string {
     return { kind: FRAME_SIGNED, ts, seq, sender, credential, body, signed: b.subarray(0, o), signature: b.subarray(o + 1) };
   }
   if (b[2] === FRAME_SEALED) {
+    if (flags !== CIPHER_GCM && flags !== CIPHER_CHACHA) return 'unknown cipher';
     let o = HEADER_BYTES;
     if (b.length < o + KID_BYTES + 2) return 'truncated recipient';
     const recipient = b.subarray(o, o + KID_BYTES);
@@ -147,7 +155,7 @@ export function decodeFrame(b: Buffer): SignedFrame | SealedFrame | string {
     if (b.length < o + credLen + TAG_BYTES) return 'truncated sealed frame';
     const credential = b.subarray(o, o + credLen);
     o += credLen;
-    return { kind: FRAME_SEALED, ts, seq, sender, recipient, credential, aad: b.subarray(0, o), ciphertext: b.subarray(o, b.length - TAG_BYTES), tag: b.subarray(b.length - TAG_BYTES) };
+    return { kind: FRAME_SEALED, cipher: flags as Cipher, ts, seq, sender, recipient, credential, aad: b.subarray(0, o), ciphertext: b.subarray(o, b.length - TAG_BYTES), tag: b.subarray(b.length - TAG_BYTES) };
   }
   return 'unknown frame kind';
 }

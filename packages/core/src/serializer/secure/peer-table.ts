@@ -3,7 +3,7 @@
  * replay windows, and which address (agent identity, mapper id) maps to which key. Bounded:
  * past `max` peers the oldest is forgotten (its frames then need its credential again).
  */
-import type { KeyObject } from 'node:crypto';
+import type { DirectionKey } from './aead';
 import type { LocalCredential, VerifiedCredential } from './credential';
 import { ReplayWindow } from './replay-window';
 
@@ -11,8 +11,8 @@ import { ReplayWindow } from './replay-window';
 export interface Peer {
   readonly cred: VerifiedCredential;
   readonly hex: string;
-  readonly sendKey: KeyObject;
-  readonly receiveKey: KeyObject;
+  readonly sendKey: DirectionKey;
+  readonly receiveKey: DirectionKey;
   sendSeq: number;
   readonly sealedWindow: ReplayWindow;
   readonly signedWindow: ReplayWindow;

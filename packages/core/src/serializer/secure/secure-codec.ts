@@ -6,12 +6,13 @@
  * fields must agree with the inner ones.
  *
  * Hot path: one JSON pass over the inner packet (a byte chunk's bytes skip it, see inner-packet.ts),
- * one allocation per frame, one cipher object per message (node:crypto has no reusable GCM
- * context); keys are derived once per peer.
+ * one allocation per frame, one AEAD call (aead.ts: libsodium's ChaCha20-Poly1305 on the frame's
+ * own bytes for small bodies when sodium-native is installed, else a node:crypto cipher object);
+ * keys are derived once per peer.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
-import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError } from '../../protocol/wire-safety';
+import { Aead, loadSodium, type AeadChoice, type DirectionKey } from './aead';
 import type { LocalCredential, VerifiedCredential, CredentialFault } from './credential';
 import { CredentialVerifier, signWith, verifyWith } from './credential';
 import { decodeFrame, finishSigned, FRAME_SEALED, MAX_SEQ, sealedHead, sealedHeadBytes, signedPart, TAG_BYTES, type SealedFrame, type SignedFrame } from './frame';
@@ -40,6 +41,8 @@ export interface SecureCodecOptions {
   maxSkew: number;
   maxPeers: number;
   now?: () => number;
+  /** Which AEAD seals (default `auto`); both are always opened. */
+  aead?: AeadChoice;
 }
 
 type Fields = Record<string, unknown>;
@@ -98,13 +101,16 @@ export class SecureCodec {
   private readonly verifier: CredentialVerifier;
   private readonly now: () => number;
   private signedSeq = 0;
-  /** The GCM nonce scratch: createCipheriv copies it, so one buffer serves every frame. */
+  /** The nonce scratch: both backends copy or consume it at once, so one buffer serves every frame. */
   private readonly iv = Buffer.alloc(12);
+  /** Seals and opens frame bodies; `backend` says what seals small ones. */
+  readonly aead: Aead;
 
   constructor(private readonly o: SecureCodecOptions) {
     this.peers = new PeerTable(o.local, o.maxPeers);
     this.verifier = new CredentialVerifier(o.cas, Math.min(o.maxPeers, 1_000));
     this.now = o.now ?? Date.now;
+    this.aead = new Aead(o.aead === 'aes-256-gcm' ? undefined : loadSodium());
   }
 
   /** A signed outer packet: the packet in clear, plus its signed frame. */
@@ -160,15 +166,10 @@ export class SecureCodec {
     const seq = peer.sendSeq = (peer.sendSeq + 1) % MAX_SEQ;
     const credential = peer.confirmed ? EMPTY : this.o.local.bytes;
     const headLen = sealedHeadBytes(credential.length);
-    const frame = sealedHead(this.now(), seq, this.o.local.kid, peer.cred.kid, credential, body.length + TAG_BYTES);
-    const c = createCipheriv('aes-256-gcm', peer.sendKey, this.nonce(seq));
-    c.setAAD(frame.subarray(0, headLen));
-    // GCM is a stream mode: update() returns every ciphertext byte, final() none; a byte chunk's
-    // bytes are encrypted where they lie, never first copied behind their head.
-    const n = c.update(body.head).copy(frame, headLen);
-    if (body.data) c.update(body.data).copy(frame, headLen + n);
-    c.final();
-    c.getAuthTag().copy(frame, headLen + body.length);
+    const cipher = this.aead.cipherFor(body.length);
+    const frame = sealedHead(cipher, this.now(), seq, this.o.local.kid, peer.cred.kid, credential, body.length + TAG_BYTES);
+    // A byte chunk's bytes (`data`) are sealed from where they lie, behind their head.
+    this.aead.seal(cipher, peer.sendKey, this.nonce(seq), frame.subarray(0, headLen), body.head, body.data, frame, headLen);
     return outerOf(packet as unknown as Fields, frame);
   }
 
@@ -246,17 +247,9 @@ export class SecureCodec {
     return cred;
   }
 
-  private decrypt(frame: SealedFrame, key: KeyObject): Buffer | undefined {
-    try {
-      const d = createDecipheriv('aes-256-gcm', key, this.nonce(frame.seq));
-      d.setAAD(frame.aad);
-      d.setAuthTag(frame.tag);
-      const body = d.update(frame.ciphertext);
-      d.final(); // throws unless the tag authenticates every byte: nothing of `body` is used before
-      return body;
-    } catch {
-      return undefined; // authentication failed: tampered, forged or not for this key
-    }
+  private decrypt(frame: SealedFrame, key: DirectionKey): Buffer | undefined {
+    // Undefined unless the tag authenticates every byte: tampered, forged or not for this key.
+    return this.aead.open(frame.cipher, key, this.nonce(frame.seq), frame.aad, frame.ciphertext, frame.tag);
   }
 
   private nonce(seq: number): Buffer {

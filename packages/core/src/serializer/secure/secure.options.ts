@@ -3,6 +3,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { RegisterPacket } from '../../protocol/packets';
+import type { AeadChoice } from './aead';
 import type { CertificateStore } from './cert-store';
 
 /** A peer whose certificate was verified: what authorization hooks see. */
@@ -36,6 +37,13 @@ export interface SecurityOptions {
   maxSkew?: number;
   /** Most peers whose keys and replay windows are kept (default 10 000; the oldest is evicted). */
   maxPeers?: number;
+  /**
+   * Which AEAD seals unicast packets. `auto` (default): ChaCha20-Poly1305 through the optional
+   * dependency `sodium-native` for bodies up to 16 KiB when it is installed (~7× cheaper per message
+   * than a node:crypto cipher), AES-256-GCM otherwise. `aes-256-gcm`: AES-256-GCM only (FIPS
+   * deployments: ChaCha20 is not an approved cipher). Every endpoint opens both.
+   */
+  aead?: AeadChoice;
 }
 
 /** Defaults of {@link SecurityOptions}. */

@@ -24,6 +24,8 @@ export interface SecureTransportStats {
   droppedTotal: number;
   /** Peer keys held (bounded by `maxPeers`). */
   peers: number;
+  /** What seals bodies up to 16 KiB: `sodium-native` (ChaCha20-Poly1305) or `node:crypto` (AES-256-GCM; larger bodies always). */
+  aead: 'sodium-native' | 'node:crypto';
 }
 
 /** Options of {@link SecureTransport} beyond {@link SecurityOptions}. */
@@ -50,6 +52,9 @@ export class SecureTransport implements Transport {
     security: SecurityOptions,
     options: SecureTransportOptions = {},
   ) {
+    if (security.aead !== undefined && security.aead !== 'auto' && security.aead !== 'aes-256-gcm') {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `security.aead must be 'auto' or 'aes-256-gcm', not ${JSON.stringify(security.aead)}` });
+    }
     this.o = security;
     this.ownsInner = options.ownsInner ?? true;
     const now = options.now ?? Date.now;
@@ -65,6 +70,7 @@ export class SecureTransport implements Transport {
       maxSkew: security.maxSkew ?? DEFAULT_SECURITY_OPTIONS.maxSkew,
       maxPeers: security.maxPeers ?? DEFAULT_SECURITY_OPTIONS.maxPeers,
       now,
+      aead: security.aead ?? 'auto',
     });
     this.log = options.logger ?? defaultLogger('nanite-secure');
     this.faults = new SecureFaults(this.log, { identity: this.identity });
@@ -85,7 +91,7 @@ export class SecureTransport implements Transport {
 
   /** Counters of what was dropped. */
   stats(): SecureTransportStats {
-    return { dropped: this.faults.counts(), droppedTotal: this.faults.total, peers: this.codec.peers.size };
+    return { dropped: this.faults.counts(), droppedTotal: this.faults.total, peers: this.codec.peers.size, aead: this.codec.aead.backend };
   }
 
   onConnectionChange(listener: (connected: boolean) => void): () => void {
