@@ -59,14 +59,15 @@ Examples:
   for (const sub of program.commands) {
     if (sub.name() !== 'certs' && sub.name() !== 'broker') {
       for (const o of securityOptions()) sub.addOption(o);
-      // --cert/--key/--ca override $NANITE_CERT/$NANITE_KEY/$NANITE_CA, where every command reads secure mode from.
+      // --cert/--key/--ca/--aead override $NANITE_CERT/$NANITE_KEY/$NANITE_CA/$NANITE_AEAD, where every command reads secure mode from.
       sub.hook('preAction', (cmd) => {
-        const f = cmd.opts<{ cert?: string; key?: string; ca?: string }>();
-        if (!f.cert && !f.key && !f.ca) return;
+        const f = cmd.opts<{ cert?: string; key?: string; ca?: string; aead?: string }>();
+        if (!f.cert && !f.key && !f.ca && !f.aead) return;
         const env = { ...ctx.io.env };
         if (f.cert) env.NANITE_CERT = f.cert;
         if (f.key) env.NANITE_KEY = f.key;
         if (f.ca) env.NANITE_CA = f.ca;
+        if (f.aead) env.NANITE_AEAD = f.aead;
         ctx.io = { ...ctx.io, env };
       });
     }

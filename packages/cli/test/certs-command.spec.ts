@@ -39,6 +39,16 @@ describe('nanite certs', () => {
       expect(out.stderr.text).toBe('');
       expect(code).toBe(0);
       expect(out.stdout.text).toContain('secret');
+      // AES-256-GCM only on the caller's side (FIPS): the agent (auto) reads it and answers.
+      const gcm = testIo();
+      expect(await main(['node', 'nanite', 'request', '/echo/hi', '"fips"', '--url', url, '--cert', join(dir, 'web.crt'), '--key', join(dir, 'web.key'), '--ca', join(dir, 'ca.crt'), '--aead', 'aes-256-gcm'], gcm)).toBe(0);
+      expect(gcm.stdout.text).toContain('fips');
+      const rot13 = testIo();
+      expect(await main(['node', 'nanite', 'request', '/echo/hi', '"x"', '--url', url, '--cert', join(dir, 'web.crt'), '--key', join(dir, 'web.key'), '--ca', join(dir, 'ca.crt'), '--aead', 'rot13'], rot13)).toBe(2);
+      expect(rot13.stderr.text).toContain('aes-256-gcm');
+      const env = testIo({ env: { NANITE_CERT: join(dir, 'web.crt'), NANITE_KEY: join(dir, 'web.key'), NANITE_CA: join(dir, 'ca.crt'), NANITE_AEAD: 'rot13' } });
+      expect(await main(['node', 'nanite', 'request', '/echo/hi', '"x"', '--url', url], env)).toBe(2);
+      expect(env.stderr.text).toContain('NANITE_AEAD');
       // Without a certificate the secure agent ignores the caller: no agent answers.
       const plain = testIo();
       expect(await main(['node', 'nanite', 'request', '/echo/hi', '"x"', '--url', url, '--timeout', '1s'], plain)).not.toBe(0);
