@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Concurrency 1 over amqp://, taken apart (Linux, diagnosis only; run it under the bench lock):
-#   [SYSTEMS="raw nanite"] [PLACEMENTS="0:0 0:1 0,1:0,1"] bench/amqp/c1-anatomy.sh [rounds=2] [seconds=2]
-# (SYSTEMS may also name raw-props: raw amqplib publishing like Nanite; PLACEMENTS: responder:caller cpus)
+#   [SYSTEMS="raw nanite"] [PLACEMENTS="0:0 0:1 0,1:0,1"] [CONCURRENCY=1] bench/amqp/c1-anatomy.sh [rounds=2] [seconds=2]
+# (SYSTEMS may also name raw-props: raw amqplib publishing like Nanite; PLACEMENTS: responder:caller cpus;
+# CONCURRENCY: requests in flight, 1 unless given: at 64 the broker's CPU per request is its work per
+# message, with the wake-ups of an idle broker mostly gone)
 # For raw amqplib and Nanite, with the responder and the caller pinned (taskset) to the same core,
 # to different cores, and left to the scheduler, prints req/s, p50, and the CPU µs per request of
 # the caller, the responder and the broker (beam.smp, from /proc) plus the broker's voluntary
@@ -33,7 +35,7 @@ one() { # system, responder cpus, caller cpus
   until grep -q ready "$tmp/srv" 2>/dev/null; do sleep 0.1; done
   local a b
   a=$(beam_snap)
-  (cd "$here" && BENCH_SERVER_PID=$s BENCH_SECONDS=$seconds BENCH_CONCURRENCY=1 exec taskset -c "$ccpu" node "${C[@]}") > "$tmp/res"
+  (cd "$here" && BENCH_SERVER_PID=$s BENCH_SECONDS=$seconds BENCH_CONCURRENCY=${CONCURRENCY:-1} exec taskset -c "$ccpu" node "${C[@]}") > "$tmp/res"
   b=$(beam_snap)
   kill -TERM "$s"; wait "$s" || true
   # Nanite's durable exchanges and park queue outlive the processes: remove them (raw's queue auto-deletes).
@@ -41,7 +43,7 @@ one() { # system, responder cpus, caller cpus
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n").find((l) => l.startsWith("RESULT ")).slice(7));
     const [v0, t0] = process.argv[2].split(" ").map(Number), [v1, t1] = process.argv[3].split(" ").map(Number);
-    const n = r.rps * Number(process.argv[4]) + r.rps; // the 1 s warm-up at concurrency 1 is counted by the broker too
+    const n = r.rps * Number(process.argv[4]) + r.rps; // the 1 s warm-up (same concurrency) is counted by the broker too
     console.log(`| ${process.argv[5]} | ${process.argv[6]} | ${r.rps} | ${r.p50us} | ${r.callerCpuUsPerReq} | ${r.responderCpuUsPerReq} | ${((t1 - t0) * 1e4 / n).toFixed(0)} | ${((v1 - v0) / n).toFixed(1)} |`);
   ' "$tmp/res" "$a" "$b" "$seconds" "$sys" "responder@$scpu caller@$ccpu"
 }
