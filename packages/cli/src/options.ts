@@ -1,5 +1,5 @@
 /** Option parsers and option definitions shared by the commands. */
-import { NaniteError, type AeadChoice, type SecurityOptions } from '@nanite/core';
+import { AEAD_CHOICES, isAeadChoice, NaniteError, type SecurityOptions } from '@nanite/core';
 import { InvalidArgumentError, Option } from 'commander';
 import type { CliIo } from './io';
 import { resolveUrl } from './config';
@@ -73,11 +73,9 @@ export function securityOptions(): Option[] {
     new Option('--cert <file>', 'secure mode: this endpoint\'s certificate (or $NANITE_CERT)'),
     new Option('--key <file>', 'secure mode: its private key (or $NANITE_KEY)'),
     new Option('--ca <file>', 'secure mode: the trusted CA certificate(s) (or $NANITE_CA)'),
-    new Option('--aead <cipher>', 'secure mode: what seals packets, auto (ChaCha20-Poly1305 via sodium-native for small ones) or aes-256-gcm (or $NANITE_AEAD)').choices(AEAD_CHOICES),
+    new Option('--aead <cipher>', 'secure mode: what seals packets, auto (ChaCha20-Poly1305 via sodium-native for small ones) or aes-256-gcm (or $NANITE_AEAD)').choices([...AEAD_CHOICES]),
   ];
 }
-
-const AEAD_CHOICES = ['auto', 'aes-256-gcm'] as const;
 
 /** The `security` option from $NANITE_CERT / $NANITE_KEY / $NANITE_CA (which `--cert --key --ca` set); undefined when none is set. */
 export function securityFromEnv(env: Readonly<Record<string, string | undefined>>): SecurityOptions | undefined {
@@ -88,6 +86,6 @@ export function securityFromEnv(env: Readonly<Record<string, string | undefined>
   if (!cert || !key || !ca) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'secure mode needs all three of --cert, --key and --ca (or $NANITE_CERT, $NANITE_KEY, $NANITE_CA)' });
   const aead = env.NANITE_AEAD || undefined;
   if (aead === undefined) return { cert, key, ca };
-  if (!(AEAD_CHOICES as readonly string[]).includes(aead)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `$NANITE_AEAD must be one of ${AEAD_CHOICES.join(', ')}, not ${JSON.stringify(aead)}` });
-  return { cert, key, ca, aead: aead as AeadChoice };
+  if (!isAeadChoice(aead)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `$NANITE_AEAD must be one of ${AEAD_CHOICES.join(', ')}, not ${JSON.stringify(aead)}` });
+  return { cert, key, ca, aead };
 }

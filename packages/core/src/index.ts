@@ -139,6 +139,7 @@ export { SecureTransport } from './serializer/secure/secure.transport';
 export type { SecureTransportOptions, SecureTransportStats } from './serializer/secure/secure.transport';
 export { DEFAULT_SECURITY_OPTIONS } from './serializer/secure/secure.options';
 export type { AuthorizeRegistration, AuthorizeRequest, PeerIdentity, SecurityOptions } from './serializer/secure/secure.options';
+export { AEAD_CHOICES, isAeadChoice } from './serializer/secure/aead';
 export type { AeadChoice } from './serializer/secure/aead';
 export { CachingCertificateStore, StaticCertificateStore } from './serializer/secure/cert-store';
 export type { CachingCertificateStoreOptions, CertificateStore } from './serializer/secure/cert-store';

@@ -28,8 +28,15 @@ export const CHACHA_MAX = 16 * 1024;
 
 const TAG = { authTagLength: TAG_BYTES };
 
+/** The values of `security.aead`. */
+export const AEAD_CHOICES = ['auto', 'aes-256-gcm'] as const;
 /** Which AEAD seals: `auto` (ChaCha20-Poly1305 through sodium-native for bodies up to 16 KiB when it is installed, else AES-256-GCM) or AES-256-GCM only. */
-export type AeadChoice = 'auto' | 'aes-256-gcm';
+export type AeadChoice = (typeof AEAD_CHOICES)[number];
+
+/** True when `x` is one of {@link AEAD_CHOICES}. */
+export function isAeadChoice(x: unknown): x is AeadChoice {
+  return (AEAD_CHOICES as readonly unknown[]).includes(x);
+}
 
 /** The keys of one direction: one per cipher. */
 export interface DirectionKey {

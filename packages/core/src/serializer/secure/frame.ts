@@ -24,7 +24,6 @@ const VERSION = 2;
 export const HEADER_BYTES = 26;
 /** Bytes of a key id. */
 export const KID_BYTES = 8;
-export { TAG_BYTES };
 /** Bytes of an X25519 public key. */
 export const KX_BYTES = 32;
 /** Largest sequence number (u48). */

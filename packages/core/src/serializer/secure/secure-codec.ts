@@ -12,10 +12,10 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError } from '../../protocol/wire-safety';
-import { Aead, loadSodium, type AeadChoice, type DirectionKey } from './aead';
+import { Aead, loadSodium, TAG_BYTES, type AeadChoice, type DirectionKey } from './aead';
 import type { LocalCredential, VerifiedCredential, CredentialFault } from './credential';
 import { CredentialVerifier, signWith, verifyWith } from './credential';
-import { decodeFrame, finishSigned, FRAME_SEALED, MAX_SEQ, sealedHead, sealedHeadBytes, signedPart, TAG_BYTES, type SealedFrame, type SignedFrame } from './frame';
+import { decodeFrame, finishSigned, FRAME_SEALED, MAX_SEQ, sealedHead, sealedHeadBytes, signedPart, type SealedFrame, type SignedFrame } from './frame';
 import { bundleBytes, decodeBundle, decodeInner, encodeBundle, encodeInner, innerBuffer, isBundle, type InnerBytes } from './inner-packet';
 import { PeerTable, type Peer } from './peer-table';
 

@@ -8,6 +8,7 @@ import { NaniteError } from '../../errors';
 import { defaultLogger, type Logger } from '../../internal/logger';
 import { randomSuffix } from '../../internal/ids';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../../transport/transport';
+import { AEAD_CHOICES, isAeadChoice } from './aead';
 import { checkCertificate, isBoundTo, loadCertificates, loadPrivateKey } from './certificates';
 import { LocalCredential } from './credential';
 import { SecureAgentLink, SecureAgentSink } from './secure-agent.link';
@@ -52,8 +53,8 @@ export class SecureTransport implements Transport {
     security: SecurityOptions,
     options: SecureTransportOptions = {},
   ) {
-    if (security.aead !== undefined && security.aead !== 'auto' && security.aead !== 'aes-256-gcm') {
-      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `security.aead must be 'auto' or 'aes-256-gcm', not ${JSON.stringify(security.aead)}` });
+    if (security.aead !== undefined && !isAeadChoice(security.aead)) {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `security.aead must be one of ${AEAD_CHOICES.join(', ')}, not ${JSON.stringify(security.aead)}` });
     }
     this.o = security;
     this.ownsInner = options.ownsInner ?? true;
