@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CPU time per request of the caller and the responder, raw amqplib vs Nanite, interleaved rounds.
-//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--warmup=1] [--base=DIR]
+//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure,moleculer-tuned] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--warmup=1] [--base=DIR]
 // `--base=DIR`: also system `base`, Nanite from another checkout (DIR/bench/amqp, with its own built
 // @nanite/core), to compare before/after in the same run (and `base-secure` when `secure` is asked
 // for). `secure`: Nanite in secure mode, with a throw-away CA and certificates made by `nanite certs`.
@@ -40,6 +40,7 @@ const systems = [
   { id: 'nanite', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
   { id: 'nanite-amo', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
   { id: 'secure', server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'secure', pki] },
+  { id: 'moleculer-tuned', server: ['moleculer/moleculer.server.js', url, `benchcpu-molt-${run}`, '1'], client: ['moleculer/moleculer.client.js', url, `benchcpu-molt-${run}`, '1', 'moleculer-tuned'] },
   ...(args.base ? [{ id: 'base', dir: join(args.base, 'bench', 'amqp'), server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'base'] }] : []),
   ...(args.base && only.includes('secure') ? [{ id: 'base-secure', dir: join(args.base, 'bench', 'amqp'), server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'base-secure', pki] }] : []),
 ].filter((s) => only.includes(s.id) || s.id === 'base' || s.id === 'base-secure');
