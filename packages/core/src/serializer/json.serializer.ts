@@ -1,3 +1,4 @@
+import { utf8Bytes } from '../internal/utf8';
 import { assertWireSafe, DEFAULT_WIRE_LIMITS, payloadError, type WireLimits } from '../protocol/wire-safety';
 import type { Serializer } from './serializer';
 import { decodeEnvelope, encodeEnvelope, isEnvelope, isEnvelopePacket } from './secure/envelope';
@@ -34,7 +35,7 @@ export class JsonSerializer implements Serializer {
       if (bytes.length > this.limits.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${this.limits.maxBytes})`);
       return bytes;
     }
-    const bytes = Buffer.from(this.text(packet));
+    const bytes = utf8Bytes(this.text(packet));
     if (bytes.length > this.limits.maxBytes) throw payloadError('packet', `too large (${bytes.length} bytes, over ${this.limits.maxBytes})`);
     return bytes;
   }

@@ -12,6 +12,7 @@
  * open back to a `Buffer`. Both forms sit inside the same AEAD (or signature), so the bytes stay
  * confidential and authenticated. The decoder never throws and checks every length.
  */
+import { utf8Bytes } from '../../internal/utf8';
 
 /** Most packets in a bundle. */
 export const MAX_BUNDLE = 256;
@@ -32,7 +33,7 @@ export interface InnerBytes {
 export function encodeInner(packet: object): InnerBytes {
   const p = packet as { type?: unknown; data?: unknown };
   if (p.type !== 'chunk' || !(p.data instanceof Uint8Array)) {
-    const head = Buffer.from(JSON.stringify(packet));
+    const head = utf8Bytes(JSON.stringify(packet));
     return { head, length: head.length };
   }
   const bytes = p.data;

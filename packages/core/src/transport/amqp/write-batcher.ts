@@ -130,10 +130,9 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
       const entry = n === undefined ? undefined : conn.channels?.[n];
       const buffer = entry?.buffer;
       const frameMax = conn.frameMax;
-      const bodyLen = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
       const frames =
         n !== undefined && entry?.channel === ch && !Object.prototype.hasOwnProperty.call(ch, 'sendMessage') && typeof buffer?.write === 'function' && typeof frameMax === 'number'
-          ? encodePublish(n, exchange, routingKey, p.mandatory === true, p, body, bodyLen, frameMax)
+          ? encodePublish(n, exchange, routingKey, p.mandatory === true, p, body, frameMax)
           : undefined;
       if (!frames || !buffer) {
         const bytes = publishThroughAmqplib(ch, exchange, routingKey, body, p);
@@ -157,7 +156,7 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
         (buffer as FrameBuffer).write(frames);
         count();
       }
-      return typeof body === 'string' ? publishedBody(frames, bodyLen) : body;
+      return typeof body === 'string' ? publishedBody(frames) : body;
     },
   };
 }

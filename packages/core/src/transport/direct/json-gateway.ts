@@ -6,6 +6,7 @@
  * error reply at once and is counted.
  */
 import { NaniteError, type SerializedError } from '../../errors';
+import { utf8Bytes } from '../../internal/utf8';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
 import type { SpRequest } from '../sp/sp-replier';
 
@@ -95,7 +96,7 @@ export class JsonGateway {
     } catch (err) {
       text = JSON.stringify({ ok: false, error: { code: 'NANITE_ERR_PAYLOAD', message: `The result cannot be sent as JSON: ${err instanceof Error ? err.message : String(err)}` } });
     }
-    if (request.reply(Buffer.from(text))) this.counts.replies++;
+    if (request.reply(utf8Bytes(text))) this.counts.replies++;
   }
 }
 
