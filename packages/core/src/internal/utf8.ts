@@ -3,7 +3,7 @@
  *
  * Node's `Buffer.from(text)` and `Buffer.byteLength(text)` first count the UTF-8 bytes of the whole
  * string, a pass that costs two to three times the encoding itself on large text (64 KiB of JSON:
- * `Buffer.from` ~10 µs, this ~4 µs; measured in BENCHMARKS.md, "Runs 12 and 13"). Laid out as if it
+ * `Buffer.from` ~10 µs, this ~4 µs; measured in BENCHMARKS.md, "Run 14"). Laid out as if it
  * were ASCII (UTF-8 length = length) and encoded with `encodeInto`, which says how much of it fitted,
  * ASCII text needs no count; other text is encoded again at its exact length.
  */
