@@ -116,6 +116,31 @@ describe('link writer (amqp://)', () => {
     ch = other; // closed by afterEach with the connection
   });
 
+  it('writes what waited for the socket to drain in a few writes, not one per message, and in order', async () => {
+    // Busy: every publish goes through amqplib's channel buffer, far past the socket's 16 KiB
+    // high-water mark in one turn, so amqplib's muxer stops and waits for 'drain' to write the rest.
+    const socket = model.connection as unknown as { stream: { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void; listenerCount(e: string): number } };
+    const stream = socket.stream;
+    const listeners = stream.listenerCount('drain');
+    const writer = linkWriter(model, true, () => true);
+    // A link attaches again on the same connection after a channel failure: one listener per socket.
+    linkWriter(model, true, () => true);
+    expect(stream.listenerCount('drain')).toBe(listeners + 1);
+    const single = stream._write.bind(stream);
+    const many = stream._writev.bind(stream);
+    let singles = 0;
+    let batches = 0;
+    stream._write = (...a: unknown[]): void => (singles++, single(...a));
+    stream._writev = (...a: unknown[]): void => (batches++, many(...a));
+    const n = 3000;
+    for (let i = 0; i < n; i++) writer.publish(ch, '', queue, JSON.stringify({ i, pad: 'x'.repeat(80) }), { contentType: 'application/json' });
+    const got = await receive(n);
+    expect(got.map((m) => (JSON.parse(m.content.toString()) as { i: number }).i)).toEqual(Array.from({ length: n }, (_, i) => i));
+    // ~400 KB in ~16 KiB writevs; amqplib alone writes each of the ~2,900 messages after the first drain on its own.
+    expect(batches).toBeGreaterThan(5);
+    expect(singles).toBeLessThan(50);
+  });
+
   it('refuses a publish on a closed channel as amqplib does', async () => {
     const writer = linkWriter(model, true, idle);
     const other = await model.createChannel();

@@ -29,6 +29,14 @@
  * instead of the reply and, a tick later, the ack through amqplib's stream (measured at
  * concurrency 1, `bench/amqp/cpu.mjs`: responder CPU 135 vs 184 µs per request).
  *
+ * - When the socket's buffer passes its high-water mark (a busy turn's writev of more than 16 KiB),
+ *   amqplib's muxer stops and waits for the socket's 'drain', then writes what its channels hold
+ *   frame by frame, each a `write` of its own, uncorked: one syscall per frame for the rest of the
+ *   burst. Measured at 256 requests in flight, 100 B: 13 % of the caller's time and 8 % of the
+ *   responder's in those single writes. The socket is corked for the length of the muxer's 'drain'
+ *   handler (a listener placed before amqplib's, uncorking on the next tick), so what it writes
+ *   then leaves as one writev, and the muxer still stops at the high-water mark as before.
+ *
  * The socket (`connection.stream`), the channel buffers (`connection.channels[n]`) and the tuned
  * `frameMax` are amqplib internals, not its typed API: when they are missing or of another shape,
  * the write in question is simply left to amqplib (`ch.publish`), and everything works as before.
@@ -43,7 +51,11 @@ interface Socket {
   uncork(): void;
   write(chunk: Buffer): boolean;
   writableLength: number;
+  prependListener?(event: 'drain', listener: () => void): unknown;
 }
+
+/** Marks a socket whose 'drain' writes are corked already (one link writer per attach, several attaches per connection). */
+const DRAIN_CORKED = Symbol('nanite.drainCorked');
 
 /** amqplib's per-channel outgoing buffer (an object-mode PassThrough of frame buffers). */
 interface FrameBuffer {
@@ -91,6 +103,7 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
   const stream = conn.stream;
   if (!enabled || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function' || typeof stream.write !== 'function') return AMQPLIB_ONLY;
   const socket = stream as Socket;
+  corkDrainWrites(socket);
   let calls = 0;
   let corked = false;
   const newTurn = (): void => void (calls = 0);
@@ -159,6 +172,18 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
       return typeof body === 'string' ? publishedBody(frames) : body;
     },
   };
+}
+
+/** Corks `socket` while amqplib's muxer writes what waited for its 'drain' (see the file comment); once per socket. */
+function corkDrainWrites(socket: Socket): void {
+  const marked = socket as Socket & { [DRAIN_CORKED]?: true };
+  if (marked[DRAIN_CORKED] || typeof socket.prependListener !== 'function') return;
+  marked[DRAIN_CORKED] = true;
+  const uncork = (): void => socket.uncork();
+  socket.prependListener('drain', () => {
+    socket.cork();
+    process.nextTick(uncork);
+  });
 }
 
 /** The writer of a link that has no connection, or batches nothing: amqplib writes as it comes. */
