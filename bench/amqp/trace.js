@@ -62,7 +62,11 @@ function markPublish(fn) {
   };
 }
 Channel.prototype.sendMessage = markPublish(Channel.prototype.sendMessage);
-optional('publish-frames.js', (m) => (m.encodePublish = markPublish(m.encodePublish)));
+optional('publish-frames.js', (m) => {
+  // A link's writer encodes through a PublishEncoder; older builds called encodePublish.
+  if (m.PublishEncoder) m.PublishEncoder.prototype.encode = markPublish(m.PublishEncoder.prototype.encode);
+  else m.encodePublish = markPublish(m.encodePublish);
+});
 for (const m of ['_writeGeneric', '_writev']) {
   const orig = sock[m];
   sock[m] = function (...a) {

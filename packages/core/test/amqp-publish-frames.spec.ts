@@ -4,7 +4,7 @@
  * subsets and body sizes; what does not fit the fast path is refused, never cut.
  */
 import fc from 'fast-check';
-import { encodeAck, encodePublish, publishedBody, type PublishProps } from '../src/transport/amqp/publish-frames';
+import { encodeAck, encodePublish, PublishEncoder, publishedBody, type PublishProps } from '../src/transport/amqp/publish-frames';
 import { amqplibInternal } from './amqp-frames.helpers';
 
 interface Defs {
@@ -83,6 +83,55 @@ describe('encodePublish', () => {
       expect(frames!.equals(amqplibFrames(7, 'P.agent', 'agent-1', true, props, bytes))).toBe(true);
       expect(publishedBody(frames!).equals(bytes)).toBe(true);
     }
+  });
+});
+
+describe('PublishEncoder', () => {
+  const publish = fc.record({
+    channel: fc.integer({ min: 1, max: 3 }),
+    exchange: fc.constantFrom('', 'P.agent', 'P.reply'),
+    routingKey: fc.constantFrom('agent-1', 'agent-2', 'amq.rabbitmq.reply-to.g1h2', 'é'),
+    mandatory: fc.boolean(),
+    props: fc.record({
+      contentType: fc.constantFrom('application/json', 'application/x-nanite-chunk'),
+      correlationId: optional(fc.constantFrom('session-a', 'session-b')),
+      replyTo: optional(fc.constantFrom('amq.rabbitmq.reply-to', 'ré')),
+      expiration: optional(fc.oneof(fc.nat().map(String), shortText)),
+      type: optional(shortText),
+    }),
+    body: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 100 }), fc.uint8Array({ maxLength: 100 }).map((a) => Buffer.from(a))),
+    ack: optional(fc.maxSafeNat()),
+  });
+
+  it("writes amqplib's bytes for every publish of a sequence, whatever it keeps from the ones before (destinations and properties changing or not), with the ack after them when given", () => {
+    fc.assert(
+      fc.property(fc.array(publish, { minLength: 1, maxLength: 30 }), (sequence) => {
+        const encoder = new PublishEncoder();
+        for (const { channel, exchange, routingKey, mandatory, props, body, ack } of sequence) {
+          const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+          const frames = encoder.encode(channel, exchange, routingKey, mandatory, props, body, 131072, ack);
+          expect(frames).toBeDefined();
+          const expected = amqplibFrames(channel, exchange, routingKey, mandatory, props, bytes);
+          const ackFrame = ack === undefined ? Buffer.alloc(0) : defs.encodeMethod(defs.BasicAck, channel, { deliveryTag: ack, multiple: false });
+          expect(frames!.equals(Buffer.concat([expected, ackFrame]))).toBe(true);
+          expect(publishedBody(frames!).equals(bytes)).toBe(true);
+          expect(encoder.body(frames!).equals(bytes)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps a bounded number of destinations and stays exact past the bound', () => {
+    const encoder = new PublishEncoder();
+    const props = { contentType: 'application/json', correlationId: 's', replyTo: 'amq.rabbitmq.reply-to', expiration: '30000' };
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 200; i++) {
+        const frames = encoder.encode(1, 'P.agent', `agent-${i}`, true, props, `{"i":${i}}`, 131072);
+        expect(frames!.equals(amqplibFrames(1, 'P.agent', `agent-${i}`, true, props, Buffer.from(`{"i":${i}}`)))).toBe(true);
+      }
+    }
+    expect((encoder as unknown as { prefixes: Map<string, unknown> }).prefixes.size).toBeLessThanOrEqual(64);
   });
 });
 

@@ -24,8 +24,9 @@
  *
  * Requests and replies themselves are encoded here (publish-frames.ts) rather than by amqplib's
  * generic codec, and, when the channel has nothing queued before them, written without passing
- * through amqplib's channel stream at all. A reply written at once carries the ack of the delivery
- * it answers in the same write (an agent's `publish(..., ack)`): one segment and one syscall
+ * through amqplib's channel stream at all (each writer keeps, per destination, the frame bytes that
+ * repeat: publish-frames.ts, `PublishEncoder`). A reply written at once carries the ack of the
+ * delivery it answers in the same buffer (an agent's `publish(..., ack)`): one segment and one syscall
  * instead of the reply and, a tick later, the ack through amqplib's stream (measured at
  * concurrency 1, `bench/amqp/cpu.mjs`: responder CPU 135 vs 184 µs per request).
  *
@@ -44,7 +45,7 @@
  * amqplib, which throws as it should.
  */
 import type { Channel, ChannelModel, Options } from 'amqplib';
-import { encodeAck, encodePublish, publishedBody, type PublishProps } from './publish-frames';
+import { PublishEncoder, type PublishProps } from './publish-frames';
 
 interface Socket {
   cork(): void;
@@ -130,6 +131,7 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
   /** The link is not busy: a write may leave at once. */
   const idle = (): boolean => socket.writableLength === 0 && !busy();
   let ackSent = false;
+  const encoder = new PublishEncoder();
   return {
     get ackSent() {
       return ackSent;
@@ -143,33 +145,26 @@ export function linkWriter(model: ChannelModel, enabled: boolean, busy: () => bo
       const entry = n === undefined ? undefined : conn.channels?.[n];
       const buffer = entry?.buffer;
       const frameMax = conn.frameMax;
-      const frames =
-        n !== undefined && entry?.channel === ch && !Object.prototype.hasOwnProperty.call(ch, 'sendMessage') && typeof buffer?.write === 'function' && typeof frameMax === 'number'
-          ? encodePublish(n, exchange, routingKey, p.mandatory === true, p, body, frameMax)
-          : undefined;
+      const fast = n !== undefined && entry?.channel === ch && !Object.prototype.hasOwnProperty.call(ch, 'sendMessage') && typeof buffer?.write === 'function' && typeof frameMax === 'number';
+      // Straight to the socket only when nothing of this channel is queued before it (order) and the socket is idle;
+      // then the ack of the delivery it answers goes in the same buffer, after it (one write, one segment).
+      const now = fast && calls === 0 && idle() && buffer.readableLength === 0 && buffer.writableLength === 0;
+      const frames = fast ? encoder.encode(n, exchange, routingKey, p.mandatory === true, p, body, frameMax, now ? ack : undefined) : undefined;
       if (!frames || !buffer) {
         const bytes = publishThroughAmqplib(ch, exchange, routingKey, body, p);
         if (count() && idle()) writeNow(conn, socket, ch);
         return bytes;
       }
       conn.sentSinceLastCheck = true;
-      // Straight to the socket only when nothing of this channel is queued before it (order) and the socket is idle.
-      if (calls === 0 && idle() && buffer.readableLength === 0 && buffer.writableLength === 0) {
+      if (now) {
         count();
-        if (ack === undefined || n === undefined) socket.write(frames);
-        else {
-          // One writev: the answer, then the ack of the delivery it answers.
-          socket.cork();
-          socket.write(frames);
-          socket.write(encodeAck(n, ack, false));
-          socket.uncork();
-          ackSent = true;
-        }
+        socket.write(frames);
+        ackSent = ack !== undefined;
       } else {
         (buffer as FrameBuffer).write(frames);
         count();
       }
-      return typeof body === 'string' ? publishedBody(frames) : body;
+      return typeof body === 'string' ? encoder.body(frames) : body;
     },
   };
 }
