@@ -46,28 +46,6 @@ const FLAG_EXPIRATION = 1 << 8;
 const FLAG_TYPE = 1 << 5;
 
 /**
- * The publish of `body` on `channel` as one Buffer; undefined when it does not fit this fast path
- * (a body over one frame of `frameMax`, a short string over 255 bytes): publish it through amqplib.
- * A text body is written as UTF-8 straight into the frame (its bytes are then {@link publishedBody}),
- * laid out first as if it were ASCII (its UTF-8 length is then its length), what JSON mostly is
- * (internal/utf8.ts): that spares the pass that counts its UTF-8 bytes
- * (`Buffer.byteLength`: 6–9 µs for 64 KiB of JSON, two to three times the encoding itself). Text
- * that is not ASCII is encoded again at its exact length (`textBytes`): one wasted partial pass.
- * A link encodes through a {@link PublishEncoder}, which keeps what repeats from one publish to the next.
- */
-export function encodePublish(
-  channel: number,
-  exchange: string,
-  routingKey: string,
-  mandatory: boolean,
-  props: PublishProps,
-  body: Buffer | string,
-  frameMax: number,
-): Buffer | undefined {
-  return new PublishEncoder().encode(channel, exchange, routingKey, mandatory, props, body, frameMax);
-}
-
-/**
  * What a publish to one destination repeats: the method frame and the content header up to the
  * properties that change from message to message (`expiration`, `type`), encoded once.
  */
@@ -89,10 +67,18 @@ interface Prefix {
 const PREFIXES_MAX = 64;
 
 /**
- * Encodes one link's publishes (see {@link encodePublish}), keeping per destination the bytes that
- * do not change between its messages: a publish then costs one copy of them, the message's own
- * `expiration` and `type`, and its body, instead of seven UTF-8 counts and six string writes
- * (~2.4 µs per request hot, measured in a loop; several times that at concurrency 1).
+ * Encodes one link's publishes, each as one Buffer; `encode` returns undefined when a publish does
+ * not fit this fast path (a body over one frame of `frameMax`, a short string over 255 bytes):
+ * publish it through amqplib.
+ *
+ * Per destination it keeps the bytes that do not change between messages: a publish then costs one
+ * copy of them, the message's own `expiration` and `type`, and its body, instead of seven UTF-8
+ * counts and six string writes (~2.4 µs per request hot, measured in a loop; several times that at
+ * concurrency 1). A text body is written as UTF-8 straight into the frame (its bytes are then
+ * {@link PublishEncoder.body}), laid out first as if it were ASCII (its UTF-8 length is then its
+ * length), what JSON mostly is (internal/utf8.ts): that spares the pass that counts its UTF-8 bytes
+ * (`Buffer.byteLength`: 6–9 µs for 64 KiB of JSON, two to three times the encoding itself). Text
+ * that is not ASCII is encoded again at its exact length (`textBytes`): one wasted partial pass.
  * `ack`: a delivery tag whose `basic.ack` frame is written after the publish in the same Buffer
  * (a reply and the ack of the delivery it answers leave in one write).
  */
@@ -156,7 +142,7 @@ export class PublishEncoder {
     return out;
   }
 
-  /** The body bytes inside `frames`, the Buffer the last {@link encode} returned (a view, not a copy): {@link publishedBody} without reading the frames. */
+  /** The body bytes inside `frames`, the Buffer the last {@link encode} returned (a view, not a copy). */
   body(frames: Buffer): Buffer {
     return frames.subarray(this.bodyStart, this.bodyEnd);
   }
@@ -243,16 +229,6 @@ function writeAck(out: Buffer, o: number, channel: number, deliveryTag: number, 
   o = out.writeUInt32BE(deliveryTag >>> 0, o);
   o = out.writeUInt8(multiple ? 1 : 0, o);
   out.writeUInt8(FRAME_END, o);
-}
-
-/** The body bytes inside what {@link PublishEncoder.encode} returned (a view, not a copy), an ack after them or not. */
-export function publishedBody(frames: Buffer): Buffer {
-  // Method frame, content header frame (its payload holds the body size, a u64 below 2^32 here, after class and weight), body frame.
-  const header = FRAME_OVERHEAD + frames.readUInt32BE(3);
-  const bodyLen = frames.readUInt32BE(header + 7 + 2 + 2 + 4);
-  if (bodyLen === 0) return frames.subarray(0, 0);
-  const body = header + FRAME_OVERHEAD + frames.readUInt32BE(header + 3) + 7;
-  return frames.subarray(body, body + bodyLen);
 }
 
 function frameStart(out: Buffer, o: number, type: number, channel: number, size: number): number {
