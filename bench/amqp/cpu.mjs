@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CPU time per request of the caller and the responder, raw amqplib vs Nanite, interleaved rounds.
-//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure,moleculer-tuned] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--warmup=1] [--base=DIR]
+//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure,moleculer-tuned] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--warmup=1] [--prewarm=64] [--base=DIR]
 // `--base=DIR`: also system `base`, Nanite from another checkout (DIR/bench/amqp, with its own built
 // @nanite/core), to compare before/after in the same run (and `base-secure` when `secure` is asked
 // for). `secure`: Nanite in secure mode, with a throw-away CA and certificates made by `nanite certs`.
@@ -8,19 +8,23 @@
 // BENCH_CONCURRENCY single-phase mode of measure.js, which reads both processes' CPU time: a
 // measure that the load of a shared machine barely moves, unlike requests/s. Prints, per payload
 // and concurrency, the median caller / responder µs per request, req/s and p50 of every system.
-// The order of the systems rotates from round to round (give --rounds a multiple of their number).
+// Each system runs first, and right after each other one, equally often (pair.mjs `balanced`: give
+// --rounds a multiple of the number of systems, twice it when that is odd).
+// `--prewarm=N`: a warm-up phase at concurrency N before the one at the measured concurrency (as in
+// run.mjs, whose concurrency-1 phases come after its warm-up at 64).
 // `BENCH_PIN=S,C`: responder on CPU S, caller on CPU C (pair.mjs).
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
-import { removeNaniteBench, rotated, runPair } from './pair.mjs';
+import { balanced, removeNaniteBench, runPair } from './pair.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const seconds = Number(args.seconds ?? 3);
 const rounds = Number(args.rounds ?? 4);
 const warmup = args.warmup; // s at the measured concurrency before the measured phase (measure.js's default: 1)
+const prewarm = args.prewarm; // concurrency of a warm-up phase before that one (none by default)
 const payloads = String(args.payload ?? '100').split(',').map(Number);
 const levels = String(args.concurrency ?? '1,64').split(',').map(Number);
 const only = String(args.only ?? 'raw,nanite').split(',');
@@ -52,7 +56,7 @@ function once(s, size, concurrency) {
     client: s.client,
     dir: s.dir,
     env: { NANITE_LOG_LEVEL: 'error', BENCH_PAYLOAD: String(size) },
-    clientEnv: { BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency), ...(warmup ? { BENCH_WARMUP: warmup } : {}) },
+    clientEnv: { BENCH_SECONDS: String(seconds), BENCH_CONCURRENCY: String(concurrency), ...(warmup ? { BENCH_WARMUP: warmup } : {}), ...(prewarm ? { BENCH_PREWARM: prewarm } : {}) },
     serverPidEnv: true,
   });
 }
@@ -66,8 +70,7 @@ const samples = new Map();
 for (let round = 1; round <= rounds; round++) {
   for (const size of payloads) {
     for (const c of levels) {
-      // Each round starts one system later: every system runs in every position equally often.
-      for (const s of rotated(systems, round - 1)) {
+      for (const s of balanced(systems, round - 1)) {
         const r = await once(s, size, c);
         process.stderr.write(`round ${round} ${size} B c=${c} ${s.id}: ${JSON.stringify(r)}\n`);
         const k = `${size}|${c}|${s.id}`;
@@ -90,4 +93,4 @@ for (const size of payloads) {
     }
   }
 }
-process.stdout.write(`\n${lines.join('\n')}\n\nload average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, medians of ${rounds} interleaved rounds of ${seconds} s after ${warmup ?? 1} s of warm-up\n`);
+process.stdout.write(`\n${lines.join('\n')}\n\nload average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end, medians of ${rounds} interleaved rounds of ${seconds} s after ${prewarm ? `${warmup ?? 1} s at ${prewarm} then ` : ''}${warmup ?? 1} s of warm-up\n`);

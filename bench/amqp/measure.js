@@ -54,6 +54,10 @@ function procCpuUs(pid) {
 /** Runs the phases with `call` (one request) and prints the JSON result line. */
 async function measure(name, call) {
   const only = process.env.BENCH_CONCURRENCY ? Number(process.env.BENCH_CONCURRENCY) : undefined;
+  // BENCH_PREWARM=N (with BENCH_CONCURRENCY): first a warm-up at concurrency N, as the full run's
+  // phase at 64 comes before its concurrency-1 phases; then the warm-up at the measured concurrency.
+  const prewarm = only !== undefined && process.env.BENCH_PREWARM ? Number(process.env.BENCH_PREWARM) : undefined;
+  if (prewarm !== undefined) await phase(call, prewarm, WARMUP, null);
   await phase(call, only ?? 64, WARMUP, null); // warm-up (JIT, connections, queues)
   // Then as long again at concurrency 1, the first phase measured: switching from 64 to 1 costs the
   // caller a wave of deopts and re-optimizations (BENCHMARKS.md, "Concurrency 1 and V8 warm-up"), and

@@ -43,12 +43,21 @@ export async function runPair({ label, server, client, env, clientEnv = {}, dir 
 }
 
 /**
- * `list` starting at index `shift` (wrapping): the order of one round, so that no system always runs
- * right after the same one (the one right after raw amqplib's pair ran slower: BENCHMARKS run 10).
+ * The order of round `round` (0-based) of `list`: the rows of a Williams square, so that over `n`
+ * rounds (2n when n is odd) every system runs first once and runs right after each other system
+ * once. The pair that follows another one measures what that one left behind: the one right after
+ * raw amqplib's pair ran slower (BENCHMARKS runs 10 and 19), and a plain rotation of a fixed list
+ * keeps every neighbour (run.mjs put Nanite right after raw amqplib in nearly every pair).
  */
-export function rotated(list, shift) {
-  const k = shift % list.length;
-  return [...list.slice(k), ...list.slice(0, k)];
+export function balanced(list, round) {
+  const n = list.length;
+  if (n < 2) return [...list];
+  // First row 0, 1, n-1, 2, n-2, ...; row r adds r (mod n); for an odd n, rows n..2n-1 are reversed.
+  const first = [0];
+  for (let lo = 1, hi = n - 1; first.length < n; ) first.push(first.length % 2 ? lo++ : hi--);
+  const r = round % (n % 2 ? 2 * n : n);
+  const row = first.map((i) => list[(i + r) % n]);
+  return r >= n ? row.reverse() : row;
 }
 
 /** Removes a Nanite bench prefix (exchanges, gossip exchanges, the park queue of /bench/echo) with core's own clean-up. */

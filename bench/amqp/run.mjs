@@ -7,8 +7,10 @@
 // processes, and prints requests/s at concurrency 1/64/256 and p50/p99 at 1, with ratios to raw
 // amqplib, for each payload size (`--payload`: JSON bytes of the request, echoed back by every
 // responder). Systems and sizes are interleaved over `rounds` rounds and each number is the median
-// of its rounds (the machine is shared and noisy); the order of the systems rotates from round to
-// round. `--only` takes a family (raw, nanite, secure, nest, moleculer) or one system id
+// of its rounds (the machine is shared and noisy); the order of the systems changes from round to
+// round so that each runs first, and right after each other one, equally often (pair.mjs
+// `balanced`: give --rounds a multiple of the number of systems, twice it when that is odd).
+// `--only` takes a family (raw, nanite, secure, nest, moleculer) or one system id
 // (nanite-amo, nest-tuned, moleculer-tuned, ...). `BENCH_PIN=S,C` pins the processes (pair.mjs). --write
 // replaces the "## AMQP request/response" section of BENCHMARKS.md.
 import { execSync } from 'node:child_process';
@@ -16,7 +18,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { removeNaniteBench, rotated, runPair } from './pair.mjs';
+import { balanced, removeNaniteBench, runPair } from './pair.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -83,10 +85,8 @@ async function bench(s, size) {
 
 const key = (s, size) => `${s.id}@${size}`;
 const samples = new Map(payloads.flatMap((size) => systems.map((s) => [key(s, size), []])));
-// Each round starts the list further on (spread over the rounds when there are more systems than rounds).
-const step = Math.max(1, Math.floor(systems.length / rounds));
 for (let round = 1; round <= rounds; round++) {
-  const order = rotated(systems, (round - 1) * step);
+  const order = balanced(systems, round - 1);
   for (const size of payloads) {
     for (const s of order) {
       process.stderr.write(`bench: round ${round}/${rounds}, ${size} B: ${s.name} ...\n`);
