@@ -411,6 +411,80 @@ describe('liveness', () => {
   });
 });
 
+describe('failover window', () => {
+  const hang = defineActor('work', { safe: { handler: () => new Promise(() => undefined), idempotent: true } });
+  const helper = defineActor('work', { safe: { handler: () => 'moved', idempotent: true } });
+
+  async function advance(ms: number): Promise<void> {
+    for (let t = 0; t < ms; t += 100) {
+      jest.advanceTimersByTime(100);
+      await flush();
+    }
+  }
+
+  /** Agent `a` holding one idempotent request of the returned mapper, then dying silently; resolves once the mapper dropped it. */
+  async function lostRequest(options: { failoverWindow?: number } = {}) {
+    useFakeTimers();
+    const ta = c.transport();
+    await c.agent({ identity: 'a', actors: [hang], pingInterval: 1_000 }, ta).start();
+    const m = await c.startedMapper({ reapInterval: 100, timeout: 60_000, ...options });
+    const settled: { at?: number; value?: unknown } = {};
+    const req = m.call('/work/safe', null).then(
+      (r) => Object.assign(settled, { at: Date.now(), value: r }),
+      (e: unknown) => Object.assign(settled, { at: Date.now(), value: e }),
+    );
+    await flush();
+    let droppedAt = 0;
+    m.on('agent:down', () => (droppedAt = Date.now()));
+    ta.sever();
+    while (droppedAt === 0) await advance(100);
+    return { m, settled, req, droppedAt };
+  }
+
+  test('a request moving off a lost agent with no other one waits for an agent to appear, and gets it', async () => {
+    const { settled, req } = await lostRequest();
+    await advance(1_000);
+    expect(settled.at).toBeUndefined();
+    await c.agent({ identity: 'b', actors: [helper], pingInterval: 1_000 }).start();
+    await advance(100);
+    await req;
+    expect(settled.value).toEqual({ result: 'moved', agent: 'b', attempts: 2 });
+  });
+
+  test('when none comes within the window (default 2 s) it fails with NANITE_ERR_NO_AGENT, naming the agent it tried; failoverWindow: 0 fails at once', async () => {
+    const waited = await lostRequest();
+    await advance(3_000);
+    await waited.req;
+    expect(waited.settled.value).toMatchObject({ code: 'NANITE_ERR_NO_AGENT', data: { route: '/work/safe', tried: ['a'] } });
+    expect(waited.settled.at! - waited.droppedAt).toBe(2_000);
+    await closeCluster(c);
+
+    c = new TestCluster();
+    const at = await lostRequest({ failoverWindow: 0 });
+    await at.req;
+    expect(at.settled.value).toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    expect(at.settled.at).toBe(at.droppedAt);
+  });
+
+  test('an agent the request was lost on is tried again once it left dispatch and came back (it re-attached, or was taken out by mistake)', async () => {
+    useFakeTimers();
+    const ta = c.transport();
+    const a = c.agent({ identity: 'a', actors: [hang], pingInterval: 1_000 }, ta);
+    await a.start();
+    const m = await c.startedMapper({ reapInterval: 100, timeout: 60_000 });
+    const req = m.call('/work/safe', null);
+    await flush();
+    ta.sever();
+    let dropped = false;
+    m.on('agent:down', () => (dropped = true));
+    while (!dropped) await advance(100);
+    // The same identity back (a restart, a re-attach elsewhere), now answering.
+    await c.agent({ identity: 'a', actors: [helper], pingInterval: 1_000 }).start();
+    await advance(100);
+    await expect(req).resolves.toEqual({ result: 'moved', agent: 'a', attempts: 2 });
+  });
+});
+
 describe('hops and close', () => {
   test('a request past maxHops fails with NANITE_ERR_HOP_LIMIT', async () => {
     const m = c.mapper({ maxHops: 3 });

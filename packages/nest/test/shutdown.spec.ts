@@ -32,8 +32,9 @@ describe('graceful shutdown', () => {
     const closing = agent.close();
     const runtime = agent.get(NaniteRuntime);
     await until(() => runtime.agent?.isRunning === false, 'the agent to stop taking work');
-    // A new request is not delivered to the draining agent: it fails at once instead of hanging.
-    await expect(nanite.request('/slow/work', null, { timeout: 1_000 })).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
+    // A new request is not run by the draining agent (it hands it back): it waits the mapper's
+    // failover window (2 s) for another agent, then fails with a clear code instead of hanging.
+    await expect(nanite.request('/slow/work', null, { timeout: 10_000 })).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
 
     journal.release.resolve();
     await expect(inFlight).resolves.toBe('row');

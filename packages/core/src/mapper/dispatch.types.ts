@@ -19,13 +19,15 @@ export interface DispatchContext {
   readonly faults: MapperFaults;
   /** How long an offline-failsafe request may wait for an agent (ms). */
   readonly persistentTtl: number;
+  /** How long a request moving to another agent may wait for one (ms). */
+  readonly failoverWindow: number;
   /** Selector for re-sending pushes that came back. */
   readonly defaultSelector: Selector;
   link(): MapperLink | undefined;
   isRunning(): boolean;
   /** Milliseconds left in the discovery window after start (<= 0 once it closed). */
   discoveryLeft(): number;
-  /** What we hold of this agent proved stale (it does not serve a route it registered): ask it to register again. */
+  /** What we hold of this agent proved stale (it does not serve a route it registered, or a request to it came back): ask it to register again. */
   stale(record: AgentRecord): void;
 }
 

@@ -282,7 +282,8 @@ export class Dispatcher {
   }
 
   /**
-   * Picks an agent (excluding those tried) and sends; parks, waits or fails when none is left.
+   * Picks an agent (excluding those tried, unless they came back since) and sends; parks, waits or
+   * fails when none is left (a request that was sent before waits the failover window).
    * `now` 0: not read (see {@link Dispatcher.single}). Returns the time an in-process agent read
    * the clock while it took the request (0: none; see transport/own-link.ts).
    */
@@ -310,7 +311,8 @@ export class Dispatcher {
     const retry = (): void => {
       if (this.pending.has(p)) this.send(p, false);
     };
-    this.wait.whenNoAgent({ route: p.route, tags: p.tags, target: p.target, deadline: p.deadline, tried: p.tried }, persistent && p.attempts === 0, retry, (err) => this.fail(p, err));
+    const how = p.attempts > 0 ? 'failover' : persistent ? 'persistent' : 'fresh';
+    this.wait.whenNoAgent({ route: p.route, tags: p.tags, target: p.target, deadline: p.deadline, tried: p.tried }, how, retry, (err) => this.fail(p, err));
     return 0;
   }
 
@@ -357,7 +359,7 @@ export class Dispatcher {
   /** Re-sends to another agent, or fails with `error` when the request may not move. */
   private redispatch(p: PendingRequest, error: NaniteError): void {
     if (p.agent) {
-      p.markTried(p.agent.identity);
+      p.markTried(p.agent);
       p.agent.pending--;
       p.agent = undefined;
     }
@@ -377,9 +379,16 @@ export class Dispatcher {
     return false;
   }
 
+  /**
+   * Out of dispatch, and asked to register again: a draining agent does not answer; a live one the
+   * broker returned a request of by mistake (seen while a cluster node leaves) is back in one round
+   * trip, not on its next Ping.
+   */
   private suspend(agent: string): void {
     const record = this.ctx.registry.get(agent);
-    if (record) this.ctx.registry.suspend(record);
+    if (!record) return;
+    this.ctx.registry.suspend(record);
+    this.ctx.stale(record);
   }
 
   private expiredBeforeSend(route: string, timeout: number, agent: string | undefined): NaniteError {

@@ -45,7 +45,7 @@ export function fanOut(ctx: FanOutContext, d: Dispatch, cb: PendingCallbacks, do
   }
   if (agents.length === 0) {
     const retry = (): void => fanOut(ctx, { ...d, options: { ...options, persistent: false } }, cb, done);
-    ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent ?? false, retry, (err) => cb.reject(err));
+    ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent === true ? 'persistent' : 'fresh', retry, (err) => cb.reject(err));
     return;
   }
   const out: FanOut<unknown> = {};

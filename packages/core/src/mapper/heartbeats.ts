@@ -122,6 +122,16 @@ export class Heartbeats {
     this.ctx.notify('agent:down', record, reason);
   }
 
+  /**
+   * The transport reports the agent gone (its queue vanished): dropped, and asked to register again
+   * at once. A dead agent never hears it; a live one whose queue was only lost for a moment, or that
+   * the broker misreported while a cluster node left, is back in one round trip, not on its next Ping.
+   */
+  gone(identity: string): void {
+    this.drop(identity, 'transport');
+    this.ctx.advertiseTo(identity);
+  }
+
   /** Drops every agent silent for longer than `agentTimeout` (default: three of its ping intervals). */
   reap(now: number, agentTimeout: number | undefined): void {
     // Only the silent ones are visited (the registry keeps agents ordered by lastSeen): a tick with

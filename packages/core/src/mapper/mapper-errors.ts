@@ -2,10 +2,10 @@
 import { NaniteError } from '../errors';
 
 /** `NANITE_ERR_NO_AGENT`, saying why no candidate was left. `known` = agents serving the route at all. */
-export function noAgentError(route: string, known: number, tags: readonly string[], target: string | undefined, tried?: ReadonlySet<string>): NaniteError {
+export function noAgentError(route: string, known: number, tags: readonly string[], target: string | undefined, tried?: readonly string[]): NaniteError {
   const why = known === 0
     ? `no live agent serves ${route}`
-    : `none of the ${known} agent(s) serving ${route} matches${tags.length ? ` tags [${tags.join(', ')}]` : ''}${target ? ` target ${target}` : ''}${tried?.size ? ' (the others were tried)' : ''}`;
+    : `none of the ${known} agent(s) serving ${route} matches${tags.length ? ` tags [${tags.join(', ')}]` : ''}${target ? ` target ${target}` : ''}${tried?.length ? ' (the others were tried)' : ''}`;
   return new NaniteError('NANITE_ERR_NO_AGENT', { message: `No agent: ${why}`, data: { route, tags, target, tried: tried ? [...tried] : [] } });
 }
 

@@ -17,6 +17,7 @@ export const DEFAULT_MAPPER_OPTIONS = {
   drainTimeout: 10_000,
   persistentTtl: 60_000,
   discoveryWindow: 500,
+  failoverWindow: 2_000,
   maxAgents: 10_000,
 } as const;
 
@@ -91,6 +92,14 @@ export interface MapperOptions {
    * to answer the mapper's Advertise before failing with `NANITE_ERR_NO_AGENT`. Default 500.
    */
   discoveryWindow?: number;
+  /**
+   * A request moving off an agent it lost (the agent went, or handed it back) that finds no other
+   * agent waits up to this long (ms, never past its deadline) for one to appear or come back before
+   * failing with `NANITE_ERR_NO_AGENT`: an agent re-attaching after a broker node went, or taken out
+   * of dispatch for a moment, gets the request instead of the caller getting an error. The agent it
+   * was lost on is tried again only once it left dispatch and came back. 0: fail at once. Default 2 000.
+   */
+  failoverWindow?: number;
   /**
    * Most agents the registry holds. Registers from new identities past it are refused (counted in
    * `stats.refusedAgents`, logged once per burst), so a flood of forged Registers cannot grow

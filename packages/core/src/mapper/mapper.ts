@@ -110,6 +110,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       drainTimeout: options.drainTimeout ?? DEFAULT_MAPPER_OPTIONS.drainTimeout,
       persistentTtl: options.persistentTtl ?? DEFAULT_MAPPER_OPTIONS.persistentTtl,
       discoveryWindow: options.discoveryWindow ?? DEFAULT_MAPPER_OPTIONS.discoveryWindow,
+      failoverWindow: options.failoverWindow ?? DEFAULT_MAPPER_OPTIONS.failoverWindow,
       agentTimeout: options.agentTimeout,
     };
     this.reapLag = new LoopLag(this.o.reapInterval);
@@ -157,6 +158,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       logger: this.logger,
       faults: this.faults,
       persistentTtl: this.o.persistentTtl,
+      failoverWindow: this.o.failoverWindow,
       defaultSelector: this.defaultSelector,
       link: () => this.link,
       isRunning: () => this.state === 'running',
@@ -200,7 +202,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         // The agent stopped taking work (draining) or vanished: the dispatcher suspends it and re-sends
         // what it had in flight there (only that: a forged or duplicated return is counted and dropped).
         onUndeliverable: (packet, agent) => this.dispatcher.onUndeliverable(packet, agent),
-        onAgentGone: (agent) => this.heartbeats.drop(agent, 'transport'),
+        onAgentGone: (agent) => this.heartbeats.gone(agent),
         onReconnect: () => {
           // Nobody could ping through the outage: count silence from now, not from before it.
           this.registry.touchAll(Date.now());

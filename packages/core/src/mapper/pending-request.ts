@@ -6,6 +6,7 @@ import type { RequestInfo, Selector } from '../selectors/selector';
 import type { ProgressListener } from './mapper.options';
 import type { AgentRecord } from './registry';
 import type { StreamHooks } from './stream.options';
+import { TriedAgents } from './tried-agents';
 import type { UploadHooks } from './upload-sender';
 
 /** How a pending request reports its outcome. */
@@ -20,7 +21,7 @@ export interface PendingCallbacks {
  * itself, made on the first write of such a field, so a plain request allocates a smaller object.
  */
 class PendingExtras {
-  tried: Set<string> | undefined = undefined;
+  tried: TriedAgents | undefined = undefined;
   parked = false;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
@@ -67,7 +68,7 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
   }
 
   /** Agents already tried (created on the first failover only). */
-  get tried(): ReadonlySet<string> | undefined {
+  get tried(): TriedAgents | undefined {
     return this.x?.tried;
   }
 
@@ -162,7 +163,7 @@ export class PendingRequest implements RequestInfo, DeadlineEntry {
     return this.idempotent ?? this.agent?.idempotent.has(this.packet.route) ?? false;
   }
 
-  markTried(identity: string): void {
-    (this.extras.tried ??= new Set()).add(identity);
+  markTried(agent: AgentRecord): void {
+    (this.extras.tried ??= new TriedAgents()).add(agent);
   }
 }

@@ -9,6 +9,7 @@ import type { MapperFaults } from './mapper-faults';
 import type { PushOptions } from './mapper.options';
 import type { AgentRecord, Registry } from './registry';
 import { SentPushes } from './sent-pushes';
+import { excludeIdentity } from './tried-agents';
 
 /** A push, resolved into what sending needs. */
 export interface PushDispatch {
@@ -53,7 +54,7 @@ export class Pusher {
     const picked = candidates.length === 0 ? [] : this.ctx.pick(selector, candidates, { route, payload, tags, target: options.target }, selector.fanOut === true);
     if (picked instanceof NaniteError) throw picked;
     if (picked.length === 0) {
-      await new Promise<void>((resolve, reject) => this.ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: 0 }, options.persistent ?? false, resolve, reject));
+      await new Promise<void>((resolve, reject) => this.ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: 0 }, options.persistent === true ? 'persistent' : 'fresh', resolve, reject));
       return this.push({ ...d, options: { ...options, persistent: false } });
     }
     const sendOptions: SendOptions = options.delivery === undefined ? { persistent: options.persistent ?? false } : { persistent: options.persistent ?? false, delivery: options.delivery };
@@ -68,7 +69,7 @@ export class Pusher {
       return;
     }
     this.ctx.suspend(agent);
-    const candidates = filterCandidates(this.ctx.registry.serving(ours.route), [], undefined, new Set([agent]));
+    const candidates = filterCandidates(this.ctx.registry.serving(ours.route), [], undefined, excludeIdentity(agent));
     const next = candidates.length ? this.ctx.pick(this.ctx.defaultSelector, candidates, { route: ours.route, payload: ours.payload, tags: [], target: undefined }, false) : [];
     if (next instanceof NaniteError) return; // counted and logged by pick
     if (next.length === 0) {

@@ -28,6 +28,8 @@ export class AgentRecord implements AgentView, SilenceEntry {
   node: string | undefined = undefined;
   /** Out of dispatch after a returned request until it registers again (it stays known: its pings still count). */
   suspended = false;
+  /** Which entry into dispatch this is (a count over the registry): changes each time the agent comes back after leaving it. */
+  entry = 0;
   /** When this mapper last asked the agent to register again (throttles those Advertises). */
   advertisedAt = 0;
   /** What we hold of it may be stale or forged and no Advertise went out yet (throttled): ask on its next Ping. */
@@ -89,6 +91,8 @@ export class Registry {
   /** Agents serving each route; the lists are changed in place, created and dropped through set/delete. */
   private readonly byRoute = new LastHitMap<string, AgentRecord[]>();
   private readonly silence = new SilenceQueue<AgentRecord>();
+  /** Entries into dispatch so far (see {@link AgentRecord.entry}). */
+  private entries = 0;
 
   constructor(private readonly maxAgents = Infinity) {}
 
@@ -120,6 +124,7 @@ export class Registry {
     if (!record && this.agents.size >= this.maxAgents) return { record: undefined, refused: true };
     const sane = saneRegister(p);
     const before = record ? describe(record) : '';
+    const back = !record || record.suspended;
     if (record) this.unindex(record);
     else {
       record = new AgentRecord(p.identity);
@@ -139,6 +144,7 @@ export class Registry {
     record.subject = subject;
     this.silence.touch(record, now);
     record.suspended = false;
+    if (back) record.entry = ++this.entries;
     for (const route of record.routes) {
       let list = this.byRoute.get(route);
       if (!list) {
@@ -173,6 +179,7 @@ export class Registry {
   resume(record: AgentRecord): void {
     if (!record.suspended || this.agents.get(record.identity) !== record) return;
     record.suspended = false;
+    record.entry = ++this.entries;
     for (const route of record.routes) {
       const list = this.byRoute.get(route);
       if (list) list.push(record);
