@@ -148,11 +148,64 @@ describe('amqp:// agent link lifecycle', () => {
     // no cancel arrives, the agent's Pings still reach every mapper, but requests and Advertises to it
     // are unroutable. That race cannot be staged on one node, so it is rebuilt from its two effects:
     // the queue's bindings removed (on the agent's own connection: the queue is exclusive), and the
-    // one answer the broker then gives the agent itself — its self-probe to the queue's name through
+    // answer the broker then gives the agent itself — every self-probe to the queue's name through
     // the default exchange handed back — emitted on the agent's channel.
-    const prefix = uniquePrefix('unrouted');
-    prefixes.push(prefix);
+    const { prefix, agentTransport, mapper, link, queue } = await cutSetup('unrouted');
     const names = amqpNames(prefix);
+    const own = (agentTransport as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
+    const ch = await own.createChannel();
+    await ch.unbindQueue(queue, names.agent, 'cut');
+    await ch.unbindQueue(queue, names.agent, 'probe.cut');
+    await ch.unbindQueue(queue, names.advertise, '');
+    await ch.close();
+    const agentCh = link.ch!;
+    const publish = agentCh.publish.bind(agentCh);
+    agentCh.publish = (exchange, key, content, options) => {
+      const sent = publish(exchange, key, content, options);
+      if (options?.type === 'nanite.probe' && exchange === '' && key === queue) setImmediate(() => agentCh.emit('return', probeReturn(queue, options.messageId)));
+      return sent;
+    };
+    agentCh.emit('return', probeReturn(queue));
+    const cutAt = Date.now();
+    // The mapper finds out from its returned requests; the agent from its probes (the second one confirms).
+    const answer = await firstAnswer(mapper, '/cut/hi', 10_000);
+    expect(answer).toBe('hi');
+    expect(agentTransport.stats().unroutedQueues).toBe(1);
+    // What was left of the lost queue is gone; the agent serves from a queue of a fresh name.
+    const direct = await amqp.connect(AMQP_URL);
+    closers.push(() => direct.close());
+    expect(await queueExists(direct, queue)).toBe(false);
+    process.stdout.write(`unrouted queue: back in dispatch ${Date.now() - cutAt} ms after the broker forgot it\n`);
+  });
+
+  test('one returned probe of an agent\'s own queue that a second probe does not confirm changes nothing (the queue, its requests and its place in dispatch stay)', async () => {
+    // While another cluster node left, a surviving node once handed back an agent's probe of a queue
+    // it still routed to; the agent attached again for nothing, losing what was queued for it, and a
+    // mapper dropped it. A lone return now only starts a confirmation, which the real broker answers.
+    const { agentTransport, mapper, link, queue } = await cutSetup('lone');
+    const down: string[] = [];
+    mapper.on('agent:down', (a, reason) => down.push(`${a.identity} ${reason}`));
+    link.ch!.emit('return', probeReturn(queue));
+    // Requests keep flowing through the confirmation (one second, then up to one more for its return).
+    const end = Date.now() + 2_500;
+    let answered = 0;
+    while (Date.now() < end) {
+      await expect(mapper.request('/cut/hi')).resolves.toBe('hi');
+      answered++;
+      await sleep(20);
+    }
+    expect(answered).toBeGreaterThan(20);
+    expect(agentTransport.stats()).toMatchObject({ unroutedQueues: 0, unconfirmedProbeReturns: 1 });
+    expect(down).toEqual([]);
+    const direct = await amqp.connect(AMQP_URL);
+    closers.push(() => direct.close());
+    expect(await queueExists(direct, queue)).toBe(true);
+  });
+
+  /** An agent `cut` (pings every 200 ms) and a mapper that has it in dispatch; the agent link and its queue's name. */
+  async function cutSetup(tag: string): Promise<{ prefix: string; agentTransport: AmqpTransport; mapper: Mapper; link: { ch?: amqp.Channel }; queue: string }> {
+    const prefix = uniquePrefix(tag);
+    prefixes.push(prefix);
     const agentTransport = new AmqpTransport({ url: AMQP_URL, prefix });
     const mapperTransport = new AmqpTransport({ url: AMQP_URL, prefix });
     closers.push(() => agentTransport.close(), () => mapperTransport.close());
@@ -166,29 +219,10 @@ describe('amqp:// agent link lifecycle', () => {
     await expect(mapper.request('/cut/hi')).resolves.toBe('hi');
     // Five Pings, five probes: a healthy queue's probe is routed, never handed back.
     await sleep(1_000);
-    expect(agentTransport.stats().unroutedQueues).toBe(0);
-
-    const queue = names.agentQueue('cut');
-    const own = (agentTransport as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
-    const ch = await own.createChannel();
-    await ch.unbindQueue(queue, names.agent, 'cut');
-    await ch.unbindQueue(queue, names.agent, 'probe.cut');
-    await ch.unbindQueue(queue, names.advertise, '');
-    await ch.close();
+    expect(agentTransport.stats()).toMatchObject({ unroutedQueues: 0, unconfirmedProbeReturns: 0 });
     const link = [...(agentTransport as unknown as { links: Set<{ ch?: amqp.Channel }> }).links][0]!;
-    const returned = { fields: { replyCode: 312, replyText: 'NO_ROUTE', exchange: '', routingKey: queue }, properties: { type: 'nanite.probe', headers: {} }, content: Buffer.alloc(0) };
-    link.ch!.emit('return', returned);
-    const cutAt = Date.now();
-    // The mapper finds out from its returned requests; the agent from its probe.
-    const answer = await firstAnswer(mapper, '/cut/hi', 10_000);
-    expect(answer).toBe('hi');
-    expect(agentTransport.stats().unroutedQueues).toBe(1);
-    // What was left of the lost queue is gone; the agent serves from a queue of a fresh name.
-    const direct = await amqp.connect(AMQP_URL);
-    closers.push(() => direct.close());
-    expect(await queueExists(direct, queue)).toBe(false);
-    process.stdout.write(`unrouted queue: back in dispatch ${Date.now() - cutAt} ms after the broker forgot it\n`);
-  });
+    return { prefix, agentTransport, mapper, link, queue: amqpNames(prefix).agentQueue('cut') };
+  }
 
   test('an agent whose queue name is taken when it reconnects (RESOURCE_LOCKED) attaches under a fresh name and is back in dispatch', async () => {
     // On a cluster the crashed node's exclusive queue keeps the name locked for a while; here another
@@ -258,3 +292,9 @@ describe('amqp:// agent link lifecycle', () => {
     await expect(answer).resolves.toBe('hi there');
   });
 });
+
+/** What the broker hands back for an unroutable probe of `queue` through the default exchange. */
+function probeReturn(queue: string, messageId?: string): amqp.Message {
+  const properties = { type: 'nanite.probe', headers: {}, ...(messageId !== undefined ? { messageId } : {}) };
+  return { fields: { replyCode: 312, replyText: 'NO_ROUTE', exchange: '', routingKey: queue }, properties, content: Buffer.alloc(0) } as unknown as amqp.Message;
+}

@@ -12,8 +12,14 @@
  * the default exchange (`amq.default`, which routes by queue name: the one exchange besides its
  * heartbeat and reply exchanges the documented least-privilege permissions let an agent write to).
  * Routed, it is dropped at once (`expiration: 0`, or acknowledged by the agent's inbox); returned,
- * the broker has no record of the queue any more, and the link attaches again under a fresh name.
- * Cost: one tiny publish per heartbeat.
+ * the broker may have no record of the queue any more.
+ *
+ * One return is not proof: while another node of the cluster leaves, a broker has been seen to
+ * return a probe of a queue that lives on (an agent on a surviving node re-attached for nothing,
+ * losing the requests queued for it). A return is confirmed by a second probe `confirmDelay` ms
+ * later; only when that one comes back too is the queue reported lost (and the link attaches again
+ * under a fresh name). A confirming probe not returned within `confirmWait` ms was routed: the
+ * suspicion ends. Cost: one tiny publish per heartbeat, one more per unconfirmed return.
  */
 import type { Channel, Message } from 'amqplib';
 import { PROBE_TYPE } from './amqp.wire';
@@ -21,13 +27,89 @@ import { PROBE_TYPE } from './amqp.wire';
 const EMPTY = Buffer.alloc(0);
 /** The default exchange: routes a message to the queue named by its routing key. */
 const DEFAULT_EXCHANGE = '';
+/** `messageId` of a confirming probe (heartbeat probes carry none). */
+const CONFIRM_ID = 'nanite.probe.confirm';
 
-/** Publishes the probe of `queue` on `ch` (throws only if the channel is closed; callers ignore that). */
-export function publishSelfProbe(ch: Channel, queue: string): void {
-  ch.publish(DEFAULT_EXCHANGE, queue, EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE });
+/** What a {@link SelfProbe} needs from its agent link. */
+export interface SelfProbeSettings {
+  /** How long after a returned probe the confirming one goes out (ms). */
+  confirmDelay: number;
+  /** How long the confirming probe may take to come back before it counts as routed (ms). */
+  confirmWait: number;
+  /** The broker returned two probes of `queue` on `ch` in a row: it no longer routes to it. */
+  lost(ch: Channel, queue: string): void;
+  /** A returned probe of `queue` that the confirming probe did not confirm (nothing else is done). */
+  unconfirmed(queue: string): void;
 }
 
-/** True when `m`, a message the broker returned, is the probe of `queue` (the broker no longer knows the queue). */
-export function isOwnProbe(m: Message, queue: string): boolean {
-  return m.properties.type === PROBE_TYPE && m.fields.exchange === DEFAULT_EXCHANGE && m.fields.routingKey === queue;
+interface Suspicion {
+  ch: Channel;
+  queue: string;
+  /** False until the confirming probe is out. */
+  confirming: boolean;
+  timer: NodeJS.Timeout;
+}
+
+/** An agent link's probes of its own queue, and the confirmation of a returned one. */
+export class SelfProbe {
+  private suspicion: Suspicion | undefined;
+  /** Returns not confirmed by the second probe (counted: a broker that returns probes of live queues). */
+  unconfirmed = 0;
+
+  constructor(private readonly s: SelfProbeSettings) {}
+
+  /** Publishes the probe of `queue` on `ch` (throws only if the channel is closed; callers ignore that). */
+  publish(ch: Channel, queue: string): void {
+    ch.publish(DEFAULT_EXCHANGE, queue, EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE });
+  }
+
+  /**
+   * A message the broker returned on `ch`: true when it is a probe of `queue` (handled here: the
+   * first return starts a confirmation, the confirming probe's return reports the queue lost).
+   */
+  returned(ch: Channel, m: Message, queue: string): boolean {
+    if (m.properties.type !== PROBE_TYPE || m.fields.exchange !== DEFAULT_EXCHANGE || m.fields.routingKey !== queue) return false;
+    const s = this.suspicion;
+    if (s === undefined) {
+      this.suspect(ch, queue);
+      return true;
+    }
+    // Other probes of the same burst come back too while the confirmation is under way.
+    if (s.ch !== ch || s.queue !== queue || !s.confirming || m.properties.messageId !== CONFIRM_ID) return true;
+    this.reset();
+    this.s.lost(ch, queue);
+    return true;
+  }
+
+  /** Forgets a suspicion under way (the channel went, or the link closes). Idempotent. */
+  reset(): void {
+    if (this.suspicion) clearTimeout(this.suspicion.timer);
+    this.suspicion = undefined;
+  }
+
+  private suspect(ch: Channel, queue: string): void {
+    const timer = setTimeout(() => this.confirm(), this.s.confirmDelay);
+    timer.unref();
+    this.suspicion = { ch, queue, confirming: false, timer };
+  }
+
+  private confirm(): void {
+    const s = this.suspicion;
+    if (!s) return;
+    try {
+      s.ch.publish(DEFAULT_EXCHANGE, s.queue, EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE, messageId: CONFIRM_ID });
+    } catch {
+      // The channel closed meanwhile: the link attaches again anyway.
+      this.reset();
+      return;
+    }
+    s.confirming = true;
+    s.timer = setTimeout(() => {
+      // Not returned: routed. The first return was not the broker forgetting the queue.
+      this.suspicion = undefined;
+      this.unconfirmed++;
+      this.s.unconfirmed(s.queue);
+    }, this.s.confirmWait);
+    s.timer.unref();
+  }
 }

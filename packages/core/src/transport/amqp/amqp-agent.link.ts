@@ -19,7 +19,7 @@ import { AgentConsumers } from './agent-consumers';
 import { bounceQueued } from './agent-drain';
 import { AgentInbox } from './agent-inbox';
 import { AgentReplies } from './agent-replies';
-import { isOwnProbe, publishSelfProbe } from './agent-self-probe';
+import { SelfProbe } from './agent-self-probe';
 import type { AmqpConnection } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
 import { declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
@@ -42,6 +42,11 @@ export interface AmqpAgentLinkSettings {
   onClosed(link: AmqpAgentLink): void;
 }
 
+/** How long after a returned probe of its own queue the agent probes again to confirm it (ms). */
+const SELF_PROBE_CONFIRM_DELAY = 1_000;
+/** How long the confirming probe may take to come back before it counts as routed (ms). */
+const SELF_PROBE_CONFIRM_WAIT = 1_000;
+
 /** The agent link of the amqp:// transport. */
 export class AmqpAgentLink implements AgentLink, AttachableLink {
   private ch: Channel | undefined;
@@ -57,6 +62,12 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private incarnation = '';
   /** Times the broker stopped routing to this agent's queue under it (agent-self-probe.ts) and the link re-attached. */
   private unroutedQueues = 0;
+  private readonly selfProbe = new SelfProbe({
+    confirmDelay: SELF_PROBE_CONFIRM_DELAY,
+    confirmWait: SELF_PROBE_CONFIRM_WAIT,
+    lost: (ch, queue) => this.queueLost(ch, queue),
+    unconfirmed: (queue) => this.s.logger.warn({ agent: this.identity, queue }, 'the broker returned a probe of this agent\'s queue, and routed the next one: not believed, nothing done (seen while another cluster node leaves)'),
+  });
   private readonly cache: ReplyCache;
   private readonly attacher: LinkAttacher;
   private readonly replies: AgentReplies;
@@ -105,8 +116,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   }
 
   /** What the link holds now that arrived from the wire. */
-  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; rejectedCopies: number; droppedRedeliveries: number; unroutedQueues: number } {
-    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats, unroutedQueues: this.unroutedQueues };
+  get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; rejectedCopies: number; droppedRedeliveries: number; unroutedQueues: number; unconfirmedProbeReturns: number } {
+    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats, unroutedQueues: this.unroutedQueues, unconfirmedProbeReturns: this.selfProbe.unconfirmed };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
@@ -134,6 +145,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   private forgetChannel(): void {
     this.ch = undefined;
+    this.selfProbe.reset();
     this.writer = AMQPLIB_ONLY;
     this.acks = undefined;
     this.consumers.forget();
@@ -201,20 +213,20 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
     if (!ch) return;
     ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
-    publishSelfProbe(ch, this.queue);
+    this.selfProbe.publish(ch, this.queue);
     this.writer.batch();
   }
 
   /** A message the broker handed back: a reply whose mapper is gone, or our own probe (agent-self-probe.ts). */
   private returned(ch: Channel, m: Message): void {
-    if (!isOwnProbe(m, this.queue)) {
-      this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
-      return;
-    }
-    // Once per queue: later probes of the same lost queue come back too until the new one is attached.
-    if (ch !== this.ch || this.attacher.isClosed) return;
+    if (this.selfProbe.returned(ch, m, this.queue)) return;
+    this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
+  }
+
+  /** Two probes of our queue in a row came back: the broker no longer routes to it. */
+  private queueLost(ch: Channel, lost: string): void {
+    if (ch !== this.ch || this.attacher.isClosed || lost !== this.queue) return;
     this.unroutedQueues++;
-    const lost = this.queue;
     this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
     this.s.logger.warn({ agent: this.identity, queue: lost, next: this.queue }, 'the broker no longer routes to this agent\'s queue (a crashed cluster node\'s clean-up removed it under us); attaching again under a fresh queue name');
     // A new channel: a new queue, its bindings and consumers, and a Register (link-attacher.ts). The
@@ -270,6 +282,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private async shutdown(): Promise<void> {
     await this.pause();
     this.attacher.close();
+    this.selfProbe.reset();
     const ch = this.ch;
     this.ch = undefined;
     if (ch) {

@@ -34,6 +34,8 @@ export interface AmqpTransportStats {
   rejectedCopies: number;
   /** Times an agent link found the broker no longer routed to its queue (a crashed cluster node's clean-up removed it) and attached again. */
   unroutedQueues: number;
+  /** Returned probes of an agent link's own queue that a second probe did not confirm (the broker returned a probe of a queue it still routes to: seen while another cluster node leaves). */
+  unconfirmedProbeReturns: number;
 }
 
 /** The RabbitMQ transport. */
@@ -108,7 +110,7 @@ export class AmqpTransport implements Transport, GossipTransport {
 
   /** Counters of what this transport's links hold (for monitoring and tests). */
   stats(): AmqpTransportStats {
-    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, droppedRedeliveries: 0, rejectedBounces: 0, rejectedCopies: 0, unroutedQueues: 0 };
+    const out: AmqpTransportStats = { replyCacheEntries: 0, replyCacheOverflowed: 0, droppedRedeliveries: 0, rejectedBounces: 0, rejectedCopies: 0, unroutedQueues: 0, unconfirmedProbeReturns: 0 };
     for (const link of this.links) {
       if (!(link instanceof AmqpAgentLink)) {
         out.rejectedBounces += link.stats.rejectedBounces;
@@ -120,6 +122,7 @@ export class AmqpTransport implements Transport, GossipTransport {
       out.droppedRedeliveries += s.droppedRedeliveries;
       out.rejectedCopies += s.rejectedCopies;
       out.unroutedQueues += s.unroutedQueues;
+      out.unconfirmedProbeReturns += s.unconfirmedProbeReturns;
     }
     return out;
   }
