@@ -466,6 +466,13 @@ describe('failover window', () => {
     expect(at.settled.at).toBe(at.droppedAt);
   });
 
+  test('a failoverWindow (or discoveryWindow) that is not a number of ms is refused with a clear code', () => {
+    for (const bad of [-1, Number.NaN, Infinity, 2 ** 31, '500' as unknown as number]) {
+      expect(() => c.mapper({ failoverWindow: bad })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('failoverWindow') }));
+      expect(() => c.mapper({ discoveryWindow: bad })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('discoveryWindow') }));
+    }
+  });
+
   test('an agent the request was lost on is tried again once it left dispatch and came back (it re-attached, or was taken out by mistake)', async () => {
     useFakeTimers();
     const ta = c.transport();

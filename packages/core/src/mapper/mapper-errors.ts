@@ -37,3 +37,15 @@ export function notSentError(route: string, timeout: number, agent: string | und
 export function timeoutError(route: string, timeout: number, agent: string | undefined): NaniteError {
   return new NaniteError('NANITE_ERR_TIMEOUT', { message: `${route} did not answer within ${timeout} ms`, data: { route, agent, timeout } });
 }
+
+/** Longest wait a timer can hold (ms). */
+const MAX_WAIT = 0x7fff_ffff;
+
+/** A mapper option that is a wait in ms: `fallback` when undefined, else a number in [0, 2^31 − 1] or `NANITE_ERR_INVALID_ARGUMENT`. */
+export function waitOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_WAIT) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a number of ms in [0, ${MAX_WAIT}]`, data: { option: name, value: String(value) } });
+  }
+  return value;
+}

@@ -25,7 +25,7 @@ import { Heartbeats } from './heartbeats';
 import { MapperRoster } from './mapper-roster';
 import { LoopLag } from './roster/loop-lag';
 import type { RosterAgent, RosterStats } from './roster/roster.options';
-import { checkHops, shuttingDownError } from './mapper-errors';
+import { checkHops, shuttingDownError, waitOption } from './mapper-errors';
 import { receive, route, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
@@ -95,6 +95,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   constructor(options: MapperOptions) {
     super();
+    // Checked before anything is opened: a bad option throws with nothing to clean up.
+    const discoveryWindow = waitOption('discoveryWindow', options.discoveryWindow, DEFAULT_MAPPER_OPTIONS.discoveryWindow);
+    const failoverWindow = waitOption('failoverWindow', options.failoverWindow, DEFAULT_MAPPER_OPTIONS.failoverWindow);
     this.ownsTransport = typeof options.transport === 'string';
     this.logger = options.logger ?? defaultLogger('nanite-mapper');
     // Security wraps the direct data path, so packets going over SP are sealed too.
@@ -109,8 +112,8 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       maxHops: options.maxHops ?? DEFAULT_MAPPER_OPTIONS.maxHops,
       drainTimeout: options.drainTimeout ?? DEFAULT_MAPPER_OPTIONS.drainTimeout,
       persistentTtl: options.persistentTtl ?? DEFAULT_MAPPER_OPTIONS.persistentTtl,
-      discoveryWindow: options.discoveryWindow ?? DEFAULT_MAPPER_OPTIONS.discoveryWindow,
-      failoverWindow: options.failoverWindow ?? DEFAULT_MAPPER_OPTIONS.failoverWindow,
+      discoveryWindow,
+      failoverWindow,
       agentTimeout: options.agentTimeout,
     };
     this.reapLag = new LoopLag(this.o.reapInterval);
