@@ -60,7 +60,7 @@ export class SelfProbe {
 
   /** Publishes the probe of `queue` on `ch` (throws only if the channel is closed; callers ignore that). */
   publish(ch: Channel, queue: string): void {
-    ch.publish(DEFAULT_EXCHANGE, queue, EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE });
+    probe(ch, queue, undefined);
   }
 
   /**
@@ -97,7 +97,7 @@ export class SelfProbe {
     const s = this.suspicion;
     if (!s) return;
     try {
-      s.ch.publish(DEFAULT_EXCHANGE, s.queue, EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE, messageId: CONFIRM_ID });
+      probe(s.ch, s.queue, CONFIRM_ID);
     } catch {
       // The channel closed meanwhile: the link attaches again anyway.
       this.reset();
@@ -112,4 +112,9 @@ export class SelfProbe {
     }, this.s.confirmWait);
     s.timer.unref();
   }
+}
+
+/** One empty `mandatory` probe of `queue` through the default exchange, dropped at once once routed. */
+function probe(ch: Channel, queue: string, messageId: string | undefined): void {
+  ch.publish(DEFAULT_EXCHANGE, queue, EMPTY, { mandatory: true, expiration: '0', type: PROBE_TYPE, ...(messageId !== undefined ? { messageId } : {}) });
 }
