@@ -1,6 +1,5 @@
 /** What a mapper hands its dispatcher: its context, and each request resolved into a {@link Dispatch}. */
 import type { Logger } from '../internal/logger';
-import type { Selector } from '../selectors/selector';
 import type { MapperLink } from '../transport/transport';
 import type { MapperFaults } from './mapper-faults';
 import type { MapperRequestOptions } from './mapper.options';
@@ -21,8 +20,6 @@ export interface DispatchContext {
   readonly persistentTtl: number;
   /** How long a request moving to another agent may wait for one (ms). */
   readonly failoverWindow: number;
-  /** Selector for re-sending pushes that came back. */
-  readonly defaultSelector: Selector;
   link(): MapperLink | undefined;
   isRunning(): boolean;
   /** Milliseconds left in the discovery window after start (<= 0 once it closed). */

@@ -32,7 +32,7 @@ export class Dispatcher {
   private readonly localIds = new LocalIdCounter();
   // Empty tables are not searched: requests answered in-process during their send never enter them.
   private readonly idTaken = (id: number): boolean =>
-    (this.pending.size !== 0 && this.pending.get(id) !== undefined) || this.sending?.packet.id === id || (this.pusher.sent.size !== 0 && this.pusher.sent.has(id));
+    (this.pending.size !== 0 && this.pending.get(id) !== undefined) || this.sending?.packet.id === id || this.pusher.has(id);
   private readonly wait: AgentWait;
   private readonly pusher: Pusher;
   private readonly fanOutContext: FanOutContext;
@@ -47,7 +47,7 @@ export class Dispatcher {
       registry: ctx.registry,
       wait: this.wait,
       faults: ctx.faults,
-      defaultSelector: ctx.defaultSelector,
+      failoverWindow: ctx.failoverWindow,
       link: () => ctx.link(),
       pick: (selector, candidates, info, all) => this.pick(selector, candidates, info, all),
       packet: (d) => this.packet('push', d.route, d.payload, d.options, 0),

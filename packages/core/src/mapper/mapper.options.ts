@@ -97,7 +97,8 @@ export interface MapperOptions {
    * agent waits up to this long (ms, never past its deadline) for one to appear or come back before
    * failing with `NANITE_ERR_NO_AGENT`: an agent re-attaching after a broker node went, or taken out
    * of dispatch for a moment, gets the request instead of the caller getting an error. The agent it
-   * was lost on is tried again only once it left dispatch and came back. 0: fail at once. Default 2 000.
+   * was lost on is tried again only once it left dispatch and came back. A push handed back waits
+   * the same way before it is dropped. 0: fail at once. Default 2 000.
    */
   failoverWindow?: number;
   /**

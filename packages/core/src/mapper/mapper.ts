@@ -162,7 +162,6 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       faults: this.faults,
       persistentTtl: this.o.persistentTtl,
       failoverWindow: this.o.failoverWindow,
-      defaultSelector: this.defaultSelector,
       link: () => this.link,
       isRunning: () => this.state === 'running',
       discoveryLeft: () => this.discoveringSince + this.o.discoveryWindow - Date.now(),

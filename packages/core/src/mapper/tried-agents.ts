@@ -32,8 +32,3 @@ export class TriedAgents implements Exclusion {
     return [...this.entries.keys()];
   }
 }
-
-/** Leaves out one agent (a push handed back by it). */
-export function excludeIdentity(identity: string): Exclusion {
-  return { excludes: (agent) => agent.identity === identity };
-}
