@@ -88,6 +88,40 @@ describe('amqp:// delivery, drain and parking', () => {
     expect((await Promise.all(calls)).map((r) => r.agent)).toEqual(['a', 'b', 'b', 'b']);
   });
 
+  test('a rolling restart: pushes the only agent hands back while it drains wait for its replacement and run there, once each', async () => {
+    const started: string[] = [];
+    const ran: number[] = [];
+    const worker = () =>
+      defineActor('slow', {
+        work: async (p: unknown, ctx) => {
+          started.push(ctx.agent);
+          ran.push((p as { n: number }).n);
+          await sleep(300);
+          return null;
+        },
+      });
+    const old = new Agent({ transport: transport(), identity: 'a', actors: [worker()], concurrency: 1, pingInterval: 500 });
+    await old.start();
+    // Room for an agent to start on a loaded machine.
+    const m = new Mapper({ transport: transport(), timeout: 10_000, failoverWindow: 10_000 });
+    await m.start();
+    closers.push(() => m.close());
+    await m.waitForAgents({ route: '/slow/work', timeout: 5_000 });
+    for (let n = 0; n < 5; n++) await m.push('/slow/work', { n });
+    // prefetch = concurrency = 1: one push runs, four wait at the broker and are handed back on drain.
+    while (started.length === 0) await sleep(10);
+    await old.stop();
+    expect(started).toEqual(['a']);
+    const next = new Agent({ transport: transport(), identity: 'a', actors: [worker()], concurrency: 4, pingInterval: 500 });
+    await next.start();
+    closers.push(() => next.stop());
+    const by = Date.now() + 15_000;
+    while (ran.length < 5 && Date.now() < by) await sleep(20);
+    await sleep(300); // nothing runs twice
+    expect(ran.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(m.stats).toMatchObject({ undeliveredPushes: 0, redispatched: 4 });
+  });
+
   test('persistent: a request with no agent is parked durably and answered by an agent that starts later', async () => {
     const m = new Mapper({ transport: transport(), timeout: 10_000, discoveryWindow: 0 });
     await m.start();
