@@ -1,5 +1,6 @@
 /** The errors a mapper builds, in one place so their codes and data stay consistent. */
 import { NaniteError } from '../errors';
+import { MAX_TIMER_DELAY } from '../internal/timers';
 
 /** `NANITE_ERR_NO_AGENT`, saying why no candidate was left. `known` = agents serving the route at all. */
 export function noAgentError(route: string, known: number, tags: readonly string[], target: string | undefined, tried?: readonly string[]): NaniteError {
@@ -38,14 +39,11 @@ export function timeoutError(route: string, timeout: number, agent: string | und
   return new NaniteError('NANITE_ERR_TIMEOUT', { message: `${route} did not answer within ${timeout} ms`, data: { route, agent, timeout } });
 }
 
-/** Longest wait a timer can hold (ms). */
-const MAX_WAIT = 0x7fff_ffff;
-
 /** A mapper option that is a wait in ms: `fallback` when undefined, else a number in [0, 2^31 − 1] or `NANITE_ERR_INVALID_ARGUMENT`. */
 export function waitOption(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_WAIT) {
-    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a number of ms in [0, ${MAX_WAIT}]`, data: { option: name, value: String(value) } });
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_DELAY) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a number of ms in [0, ${MAX_TIMER_DELAY}]`, data: { option: name, value: String(value) } });
   }
   return value;
 }

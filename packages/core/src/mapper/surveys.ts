@@ -15,6 +15,7 @@ import type { MapperLink } from '../transport/transport';
 import { surveyOverSp, type SpTarget } from './sp-survey-leg';
 import { SurveyRun, type SurveyRunOwner } from './survey-run';
 import { DEFAULT_MAX_ANSWERS, DEFAULT_SURVEY_TIMEOUT, MAX_SP_ENDPOINTS, MAX_SURVEYS, type SurveyOptions } from './survey.options';
+import { MAX_TIMER_DELAY } from '../internal/timers';
 
 /** What {@link Surveys} needs from its mapper. */
 export interface SurveysSettings {
@@ -129,15 +130,13 @@ export class Surveys implements SurveyRunOwner {
 function surveyDeadline(o: SurveyOptions, now: number): number {
   if (o.deadline !== undefined) {
     if (typeof o.deadline !== 'number' || !Number.isFinite(o.deadline)) throw invalid('deadline must be epoch ms');
-    if (o.deadline - now > MAX_DELAY) throw invalid('deadline must be less than 24 days ahead');
+    if (o.deadline - now > MAX_TIMER_DELAY) throw invalid('deadline must be less than 24 days ahead');
     return o.deadline;
   }
   const timeout = o.timeout ?? DEFAULT_SURVEY_TIMEOUT;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0 || timeout > MAX_DELAY) throw invalid(`timeout must be a number of ms in [0, ${MAX_DELAY}]`);
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0 || timeout > MAX_TIMER_DELAY) throw invalid(`timeout must be a number of ms in [0, ${MAX_TIMER_DELAY}]`);
   return now + timeout;
 }
-
-const MAX_DELAY = 0x7fff_ffff;
 
 function invalid(message: string): NaniteError {
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message });

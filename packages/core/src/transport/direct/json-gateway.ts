@@ -9,6 +9,7 @@ import { NaniteError, type SerializedError } from '../../errors';
 import { utf8Bytes } from '../../internal/utf8';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
 import type { SpRequest } from '../sp/sp-replier';
+import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** The `replyTo` of requests that came from JSON peers (never a mapper's identity). */
 export const JSON_REPLY_TO = '~sp-json';
@@ -121,6 +122,6 @@ function parseBody(body: Buffer): JsonRequest | NaniteError {
   const r = value as Record<string, unknown>;
   if (typeof r.route !== 'string' || r.route[0] !== '/' || r.route.length > MAX_ROUTE) return bad('"route" must be a string starting with / (at most 1024 characters)');
   const timeout = r.timeout ?? 0;
-  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 0x7fff_ffff) return bad('"timeout" must be a non-negative integer (ms)');
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > MAX_TIMER_DELAY) return bad('"timeout" must be a non-negative integer (ms)');
   return { route: r.route, payload: r.payload, timeout };
 }

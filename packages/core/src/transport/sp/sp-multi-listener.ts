@@ -13,6 +13,7 @@ import { SP_HEADER_LENGTH, SP_PEER, SP_PROTOCOL } from './sp-handshake';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
 import type { SpSocket } from './sp-socket';
 import { formatSpUrl, parseSpUrl, type SpAddress } from './sp-url';
+import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** Options of {@link SpMultiListener}. */
 export interface SpMultiListenerOptions extends Pick<SpSocketOptions, 'logger' | 'name'> {
@@ -51,7 +52,7 @@ export class SpMultiListener implements SpEndpoint {
     options: SpMultiListenerOptions,
   ) {
     const o = { handshakeTimeout: 10_000, maxPending: 1_024, ...stripUndefined(options) };
-    this.handshakeTimeout = checkInteger('handshakeTimeout', o.handshakeTimeout, 1, 0x7fff_ffff);
+    this.handshakeTimeout = checkInteger('handshakeTimeout', o.handshakeTimeout, 1, MAX_TIMER_DELAY);
     this.maxPending = checkInteger('maxPending', o.maxPending, 1, 1_000_000);
     this.faults = new SpFaultCounter(options.logger ?? defaultLogger('nanite-sp'), { sp: 'multi', ...(options.name ? { name: options.name } : {}) });
     for (const s of sockets) {

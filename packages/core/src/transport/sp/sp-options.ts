@@ -4,6 +4,7 @@
  */
 import { NaniteError } from '../../errors';
 import type { Logger } from '../../internal/logger';
+import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** Options of every SP socket. */
 export interface SpSocketOptions {
@@ -56,9 +57,9 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
 export function resolveSpOptions(options: SpSocketOptions = {}): ResolvedSpOptions {
   const o = { ...DEFAULT_SP_OPTIONS, ...stripUndefined(options) };
   checkInteger('maxMessageSize', o.maxMessageSize, 4, 0x7fff_ffff);
-  checkInteger('handshakeTimeout', o.handshakeTimeout, 1, 0x7fff_ffff);
-  checkInteger('reconnectMin', o.reconnectMin, 1, 0x7fff_ffff);
-  checkInteger('reconnectMax', o.reconnectMax, o.reconnectMin, 0x7fff_ffff);
+  checkInteger('handshakeTimeout', o.handshakeTimeout, 1, MAX_TIMER_DELAY);
+  checkInteger('reconnectMin', o.reconnectMin, 1, MAX_TIMER_DELAY);
+  checkInteger('reconnectMax', o.reconnectMax, o.reconnectMin, MAX_TIMER_DELAY);
   checkInteger('maxPipes', o.maxPipes, 1, 1_000_000);
   // At least Node's socket high-water mark, so a full pipe always gets its 'drain' event.
   checkInteger('maxWriteBuffer', o.maxWriteBuffer, 16 * 1024, Number.MAX_SAFE_INTEGER);

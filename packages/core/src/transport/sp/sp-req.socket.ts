@@ -13,6 +13,7 @@ import { encodeId, leadingId, SpIdAllocator } from './sp-ids';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
 import type { SpPipe } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
+import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** Options of {@link SpReqSocket}. */
 export interface SpReqOptions extends SpSocketOptions {
@@ -96,8 +97,8 @@ export class SpReqSocket extends SpSocket {
   constructor(options: SpReqOptions = {}) {
     super('req', options);
     const o = { ...DEFAULT_SP_REQ_OPTIONS, ...stripUndefined(options) };
-    this.resendInterval = checkInteger('resendInterval', o.resendInterval, 0, 0x7fff_ffff);
-    this.requestTimeout = checkInteger('requestTimeout', o.requestTimeout, 0, 0x7fff_ffff);
+    this.resendInterval = checkInteger('resendInterval', o.resendInterval, 0, MAX_TIMER_DELAY);
+    this.requestTimeout = checkInteger('requestTimeout', o.requestTimeout, 0, MAX_TIMER_DELAY);
     this.maxOutstanding = checkInteger('maxOutstanding', o.maxOutstanding, 1, 10_000_000);
   }
 
@@ -111,7 +112,7 @@ export class SpReqSocket extends SpSocket {
     if (!(body instanceof Uint8Array)) return Promise.reject(invalid('request body must be a Uint8Array (Buffer)'));
     if (body.length + 4 > this.options.maxMessageSize) return Promise.reject(invalid(`request of ${body.length} bytes exceeds maxMessageSize`));
     const timeout = options.timeout ?? this.requestTimeout;
-    if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_DELAY) return Promise.reject(invalid(`timeout must be an integer in [0, ${MAX_DELAY}] (ms)`));
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_TIMER_DELAY) return Promise.reject(invalid(`timeout must be an integer in [0, ${MAX_TIMER_DELAY}] (ms)`));
     if (this.closed) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' }));
     if (options.signal?.aborted) return Promise.reject(new NaniteError('NANITE_ERR_ABORTED'));
     if (this.outstanding.size >= this.maxOutstanding) {
@@ -228,9 +229,6 @@ export class SpReqSocket extends SpSocket {
     if (r.onAbort) r.signal?.removeEventListener('abort', r.onAbort);
   }
 }
-
-/** Longest delay setTimeout honours. */
-const MAX_DELAY = 0x7fff_ffff;
 
 function invalid(message: string): NaniteError {
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message });

@@ -9,6 +9,7 @@ import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options
 import type { SpPipe } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
 import { SpSurvey, type SpSurveyOwner } from './sp-survey';
+import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** Options of {@link SpSurveyorSocket}. */
 export interface SpSurveyorOptions extends SpSocketOptions {
@@ -55,7 +56,7 @@ export class SpSurveyorSocket extends SpSocket {
   constructor(options: SpSurveyorOptions = {}) {
     super('surveyor', options);
     const o = { surveyTime: 1_000, maxSurveys: 1_024, maxResponses: 10_000, ...stripUndefined(options) };
-    this.surveyTime = checkInteger('surveyTime', o.surveyTime, 1, 0x7fff_ffff);
+    this.surveyTime = checkInteger('surveyTime', o.surveyTime, 1, MAX_TIMER_DELAY);
     this.maxSurveys = checkInteger('maxSurveys', o.maxSurveys, 1, 1_000_000);
     this.maxResponses = checkInteger('maxResponses', o.maxResponses, 1, 10_000_000);
   }
@@ -70,8 +71,8 @@ export class SpSurveyorSocket extends SpSocket {
     if (!(body instanceof Uint8Array)) throw invalid('survey body must be a Uint8Array (Buffer)');
     if (body.length + 4 > this.options.maxMessageSize) throw invalid(`survey of ${body.length} bytes exceeds maxMessageSize`);
     const timeout = options.timeout ?? this.surveyTime;
-    if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_DELAY) throw invalid(`timeout must be an integer in [0, ${MAX_DELAY}] (ms)`);
-    if (options.deadline !== undefined && (!Number.isFinite(options.deadline) || options.deadline - Date.now() > MAX_DELAY)) {
+    if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_TIMER_DELAY) throw invalid(`timeout must be an integer in [0, ${MAX_TIMER_DELAY}] (ms)`);
+    if (options.deadline !== undefined && (!Number.isFinite(options.deadline) || options.deadline - Date.now() > MAX_TIMER_DELAY)) {
       throw invalid('deadline must be epoch ms, less than 24 days ahead');
     }
     this.assertOpen();
@@ -124,9 +125,6 @@ export class SpSurveyorSocket extends SpSocket {
     for (const s of [...this.active.values()]) s.cancel();
   }
 }
-
-/** Longest delay setTimeout honours. */
-const MAX_DELAY = 0x7fff_ffff;
 
 function invalid(message: string): NaniteError {
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message });
