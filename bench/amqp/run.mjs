@@ -113,6 +113,27 @@ await cleanUp();
 rmSync(pki, { recursive: true, force: true });
 
 const ratio = (v, base) => (base ? ` (${(v / base).toFixed(2)}×)` : '');
+// Round by round against raw amqplib's pair of the same round: how often a system was ahead (req/s at
+// or above, latency at or below). A median a percent off 1.00× with 5 of 10 rounds either side is noise.
+const roundsAhead = (size) => {
+  const base = systems.find((s) => s.id === 'raw');
+  if (!base) return [];
+  const raw = samples.get(key(base, size));
+  const ahead = (rs, k, lower) => `${rs.filter((r, i) => (lower ? r[k] <= raw[i][k] : r[k] >= raw[i][k])).length}/${rs.length}`;
+  return [
+    '',
+    'Rounds ahead of raw amqplib in the same round (req/s at or above it, latency at or below it):',
+    '',
+    '| system | @1 | @64 | @256 | p50 @1 | p99 @1 |',
+    '|---|---|---|---|---|---|',
+    ...systems
+      .filter((s) => s !== base)
+      .map((s) => {
+        const rs = samples.get(key(s, size));
+        return `| ${s.name} | ${ahead(rs, 'c1')} | ${ahead(rs, 'c64')} | ${ahead(rs, 'c256')} | ${ahead(rs, 'p50us', true)} | ${ahead(rs, 'p99us', true)} |`;
+      }),
+  ];
+};
 const tableFor = (size) => {
   const results = resultsFor(size);
   const raw = results.find((r) => r.name.startsWith('raw amqplib ('));
@@ -124,6 +145,7 @@ const tableFor = (size) => {
     ...results.map(
       (r) => `| ${r.name} | ${r.c1}${ratio(r.c1, raw?.c1)} | ${r.c64}${ratio(r.c64, raw?.c64)} | ${r.c256}${ratio(r.c256, raw?.c256)} | ${r.p50us}${ratio(r.p50us, raw?.p50us)} | ${r.p99us}${ratio(r.p99us, raw?.p99us)} |${r.failed ? ` ${r.failed} failed` : ''}`,
     ),
+    ...roundsAhead(size),
   ].join('\n');
 };
 let rabbit = 'unknown';
