@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // AMQP request/response benchmark, all systems in ONE run on the same broker.
 //   node bench/amqp/run.mjs [--only=raw,raw-props,nanite,secure,nest,moleculer|<system id>,...] [--payload=100,4096,65536]
-//                           [--seconds=3] [--rounds=4] [--write]
+//                           [--seconds=3] [--rounds=4] [--write] [--replay=<stderr of an earlier run>]
 // Installs the bench-only dependencies (bench/amqp/package.json, not a workspace) on first use,
 // builds @nanite/core if needed, then for each system starts the responder and the caller in two
 // processes, and prints requests/s at concurrency 1/64/256 and p50/p99 at 1, with ratios to raw
@@ -12,7 +12,8 @@
 // `balanced`: give --rounds a multiple of the number of systems, twice it when that is odd).
 // `--only` takes a family (raw, nanite, secure, nest, moleculer) or one system id
 // (nanite-amo, nest-tuned, moleculer-tuned, ...). `BENCH_PIN=S,C` pins the processes (pair.mjs). --write
-// replaces the "## AMQP request/response" section of BENCHMARKS.md.
+// replaces the "## AMQP request/response" section of BENCHMARKS.md. --replay prints the tables of an
+// earlier run from what it wrote to stderr (give it the same --only and --payload), running nothing.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,7 +25,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const seconds = Number(args.seconds ?? 3);
-const rounds = Number(args.rounds ?? 4);
+const replay = args.replay ? readFileSync(args.replay, 'utf8') : undefined;
+const rounds = replay ? Math.max(...[...replay.matchAll(/^bench: round \d+\/(\d+),/gm)].map((m) => Number(m[1]))) : Number(args.rounds ?? 4);
 const payloads = String(args.payload ?? '100,4096,65536').split(',').map(Number);
 const only = args.only ? args.only.split(',') : undefined;
 const url = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -85,7 +87,19 @@ async function bench(s, size) {
 
 const key = (s, size) => `${s.id}@${size}`;
 const samples = new Map(payloads.flatMap((size) => systems.map((s) => [key(s, size), []])));
-for (let round = 1; round <= rounds; round++) {
+if (replay) {
+  let size;
+  for (const line of replay.split('\n')) {
+    const head = /^bench: round \d+\/\d+, (\d+) B: /.exec(line);
+    if (head) size = Number(head[1]);
+    else if (line.startsWith('  {')) {
+      const r = JSON.parse(line);
+      const s = systems.find((x) => x.name === r.name);
+      if (s && samples.has(key(s, size))) samples.get(key(s, size)).push(r);
+    }
+  }
+}
+for (let round = 1; round <= (replay ? 0 : rounds); round++) {
   const order = balanced(systems, round - 1);
   for (const size of payloads) {
     for (const s of order) {
@@ -109,20 +123,28 @@ const resultsFor = (size) =>
     return out;
   });
 
-await cleanUp();
+if (!replay) await cleanUp();
 rmSync(pki, { recursive: true, force: true });
 
 const ratio = (v, base) => (base ? ` (${(v / base).toFixed(2)}×)` : '');
 // Round by round against raw amqplib's pair of the same round: how often a system was ahead (req/s at
-// or above, latency at or below). A median a percent off 1.00× with 5 of 10 rounds either side is noise.
+// or above, latency at or below), and the median of those per-round ratios. A median a percent off
+// 1.00× with 5 of 10 rounds either side is noise; and when the machine changes speed between rounds,
+// the ratio of the medians above can differ from the median of the paired ratios.
 const roundsAhead = (size) => {
   const base = systems.find((s) => s.id === 'raw');
   if (!base) return [];
   const raw = samples.get(key(base, size));
-  const ahead = (rs, k, lower) => `${rs.filter((r, i) => (lower ? r[k] <= raw[i][k] : r[k] >= raw[i][k])).length}/${rs.length}`;
+  const ahead = (rs, k, lower) => {
+    const n = rs.filter((r, i) => (lower ? r[k] <= raw[i][k] : r[k] >= raw[i][k])).length;
+    const ratios = rs.map((r, i) => r[k] / raw[i][k]).sort((a, b) => a - b);
+    const m = ratios.length >> 1;
+    const mid = ratios.length % 2 ? ratios[m] : (ratios[m - 1] + ratios[m]) / 2;
+    return `${n}/${rs.length} (${mid.toFixed(2)}×)`;
+  };
   return [
     '',
-    'Rounds ahead of raw amqplib in the same round (req/s at or above it, latency at or below it):',
+    'Rounds ahead of raw amqplib in the same round (req/s at or above it, latency at or below it), and the median of the per-round ratios:',
     '',
     '| system | @1 | @64 | @256 | p50 @1 | p99 @1 |',
     '|---|---|---|---|---|---|',
