@@ -6,6 +6,8 @@
 // --filter=@nanite/core`); its own bench/amqp scripts and core are run. "new" is this checkout.
 // `--raw` adds raw amqplib's pair. The order is balanced from round to round (pair.mjs); prints the
 // medians and how many rounds "new" was ahead of "old" (req/s at or above, latency at or below).
+// It compares what users see (req/s at 1/64/256, latency); for the CPU time per request of each
+// process of two builds, use `cpu.mjs --base=<checkout>`.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
