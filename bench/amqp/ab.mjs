@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { balanced, removeNaniteBench, runPair } from './pair.mjs';
+import { balanced, median, removeNaniteBench, runPair, versus } from './pair.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
@@ -44,11 +44,6 @@ for (let round = 0; round < rounds; round++) {
 }
 for (const s of systems) if (s.prefix) await removeNaniteBench(url, s.prefix);
 
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : Math.round((v[m - 1] + v[m]) / 2);
-};
 const keys = [
   ['c1', 'req/s @1', false],
   ['c64', 'req/s @64', false],
@@ -61,7 +56,7 @@ const lines = [
   '',
   `| build | ${keys.map(([, name]) => name).join(' | ')} |`,
   `|---|${keys.map(() => '---|').join('')}`,
-  ...systems.map((s) => `| ${s.id} | ${keys.map(([k]) => median(samples[s.id].map((r) => r[k]))).join(' | ')} |`),
-  `| new ahead of old (rounds) | ${keys.map(([k, , lower]) => `${samples.new.filter((r, i) => (lower ? r[k] <= samples.old[i][k] : r[k] >= samples.old[i][k])).length}/${rounds}`).join(' | ')} |`,
+  ...systems.map((s) => `| ${s.id} | ${keys.map(([k]) => Math.round(median(samples[s.id].map((r) => r[k])))).join(' | ')} |`),
+  `| new ahead of old (rounds) | ${keys.map(([k, , lower]) => `${versus(samples.new, samples.old, k, lower).ahead}/${rounds}`).join(' | ')} |`,
 ];
 process.stdout.write(`\n${lines.join('\n')}\n`);

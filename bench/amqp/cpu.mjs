@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
-import { balanced, removeNaniteBench, runPair } from './pair.mjs';
+import { balanced, median, removeNaniteBench, runPair } from './pair.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')).map(([k, v]) => [k, v ?? 'true']));
 const seconds = Number(args.seconds ?? 3);
@@ -61,11 +61,6 @@ function once(s, size, concurrency) {
   });
 }
 
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 const samples = new Map();
 for (let round = 1; round <= rounds; round++) {
   for (const size of payloads) {

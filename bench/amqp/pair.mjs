@@ -60,6 +60,23 @@ export function balanced(list, round) {
   return r >= n ? row.reverse() : row;
 }
 
+/** The median of `xs` (the mean of the two middle values for an even count). */
+export function median(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/**
+ * Round by round, `rs` against `base` (the same rounds of another pair): in how many rounds `rs`
+ * was ahead on `key` (at or above it, or at or below it when `lower` is better) and the median of
+ * the per-round ratios `rs / base`.
+ */
+export function versus(rs, base, key, lower = false) {
+  const ahead = rs.filter((r, i) => (lower ? r[key] <= base[i][key] : r[key] >= base[i][key])).length;
+  return { ahead, rounds: rs.length, ratio: median(rs.map((r, i) => r[key] / base[i][key])) };
+}
+
 /** Removes a Nanite bench prefix (exchanges, gossip exchanges, the park queue of /bench/echo) with core's own clean-up. */
 export async function removeNaniteBench(url, prefix) {
   const { removeAmqpTopology } = createRequire(join(here, 'package.json'))('@nanite/core');

@@ -19,7 +19,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { balanced, removeNaniteBench, runPair } from './pair.mjs';
+import { balanced, median, removeNaniteBench, runPair, versus } from './pair.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -110,16 +110,11 @@ for (let round = 1; round <= (replay ? 0 : rounds); round++) {
     }
   }
 }
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : Math.round((v[m - 1] + v[m]) / 2);
-};
 const resultsFor = (size) =>
   systems.map((s) => {
     const rs = samples.get(key(s, size));
     const out = { name: s.name, failed: rs.reduce((n, r) => n + r.failed, 0) };
-    for (const k of ['c1', 'c64', 'c256', 'p50us', 'p99us']) out[k] = median(rs.map((r) => r[k]));
+    for (const k of ['c1', 'c64', 'c256', 'p50us', 'p99us']) out[k] = Math.round(median(rs.map((r) => r[k])));
     return out;
   });
 
@@ -136,11 +131,8 @@ const roundsAhead = (size) => {
   if (!base) return [];
   const raw = samples.get(key(base, size));
   const ahead = (rs, k, lower) => {
-    const n = rs.filter((r, i) => (lower ? r[k] <= raw[i][k] : r[k] >= raw[i][k])).length;
-    const ratios = rs.map((r, i) => r[k] / raw[i][k]).sort((a, b) => a - b);
-    const m = ratios.length >> 1;
-    const mid = ratios.length % 2 ? ratios[m] : (ratios[m - 1] + ratios[m]) / 2;
-    return `${n}/${rs.length} (${mid.toFixed(2)}×)`;
+    const v = versus(rs, raw, k, lower);
+    return `${v.ahead}/${v.rounds} (${v.ratio.toFixed(2)}×)`;
   };
   return [
     '',
