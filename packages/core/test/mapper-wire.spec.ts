@@ -152,6 +152,42 @@ describe('returned requests and pushes', () => {
     expect(m.stats).toMatchObject({ redispatched: 1, strayReturns: 1 });
   });
 
+  test('a push handed back after its agent unregistered (a draining agent\'s last hand-back) is still moved, once', async () => {
+    const a = c.agent({ identity: 'a', actors: [actor()] });
+    await a.start();
+    const { m, t } = await setup({ agents: ['b'] });
+    await m.push('/svc/who', 'late', { selector: (cands) => cands.find((x) => x.identity === 'a') ?? cands[0] });
+    await flush();
+    const sent = t.requests()[0]!;
+    expect(sent.agent).toBe('a');
+    await a.close();
+    await flush();
+    expect(m.agents().map((x) => x.identity)).toEqual(['b']);
+    t.mapperSink!.onUndeliverable(sent.packet as RequestPacket, 'a');
+    t.mapperSink!.onUndeliverable(sent.packet as RequestPacket, 'a');
+    await flush();
+    expect(t.requests().slice(1).map((r) => [r.agent, r.packet.id, r.packet.payload])).toEqual([['b', sent.packet.id, 'late']]);
+    expect(m.stats).toMatchObject({ redispatched: 1, strayReturns: 1, undeliveredPushes: 0 });
+  });
+
+  test('a targeted push handed back after its agent unregistered waits for that identity to register again', async () => {
+    const a = c.agent({ identity: 'a', actors: [actor()] });
+    await a.start();
+    const { m, t } = await setup({ agents: ['b'] });
+    await m.push('/svc/who', 'for a', { target: 'a' });
+    await flush();
+    const sent = t.requests()[0]!;
+    await a.close();
+    await flush();
+    t.mapperSink!.onUndeliverable(sent.packet as RequestPacket, 'a');
+    await advance(300);
+    expect(t.requests()).toHaveLength(1);
+    await c.agent({ identity: 'a', actors: [actor()] }).start();
+    await advance(200);
+    expect(t.requests().slice(1).map((r) => [r.agent, r.packet.id, r.packet.payload])).toEqual([['a', sent.packet.id, 'for a']]);
+    expect(m.stats).toMatchObject({ redispatched: 1, undeliveredPushes: 0, strayReturns: 0 });
+  });
+
   test('a push for one target that comes back waits for that target to register again and goes to it, never to another agent', async () => {
     const { m, t } = await setup({ agents: ['a', 'b'] });
     await m.push('/svc/who', 'hello', { target: 'a' });
@@ -213,10 +249,10 @@ describe('returned requests and pushes', () => {
     expect(t.requests().map((r) => r.agent)).toEqual(Array(50).fill('evil'));
     for (const r of t.requests()) t.mapperSink!.onUndeliverable(r.packet as RequestPacket, 'evil');
     await advance(1_900);
-    expect(m.stats).toMatchObject({ undeliveredPushes: 0, strayReturns: 0 });
+    expect(m.stats).toMatchObject({ undeliveredPushes: 0, strayReturns: 0, heldPushes: 50 });
     await advance(200);
     expect(t.requests()).toHaveLength(50);
-    expect(m.stats).toMatchObject({ undeliveredPushes: 50, strayReturns: 0, redispatched: 0 });
+    expect(m.stats).toMatchObject({ undeliveredPushes: 50, strayReturns: 0, redispatched: 0, heldPushes: 0 });
     expect(c.logger.warnings().filter((w) => /push could not be delivered/.test(w))).toHaveLength(1);
   });
 

@@ -56,6 +56,11 @@ export class Pusher {
   constructor(private readonly ctx: PushContext) {}
 
   /** True when a push with this id was sent lately or waits to be sent again (its id is not reused). */
+  /** Pushes handed back and waiting for an agent to take them now. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
   has(id: number): boolean {
     return (this.sent.size !== 0 && this.sent.has(id)) || (this.held.size !== 0 && this.held.has(id));
   }
@@ -77,11 +82,15 @@ export class Pusher {
     for (const agent of picked) this.send(agent.identity, { packet: this.ctx.packet(d), selector, tags, target: options.target, options: sendOptions, leg });
   }
 
-  /** The transport handed a push back: move our own copy, only if we sent that push to that agent. */
+  /**
+   * The transport handed a push back: move our own copy, only if we sent that push to that agent.
+   * The agent may have left dispatch already (a draining agent hands back what reached it late, after
+   * its UnRegister; a dead one's queue returns what was on its way): our sent table, not the
+   * registry, says whether the return is ours.
+   */
   returned(packet: RequestPacket, agent: string): void {
-    const record = this.ctx.registry.get(agent);
-    const copy = record && typeof packet.id === 'number' ? this.sent.take(packet.id, agent) : undefined;
-    if (!record || !copy) {
+    const copy = typeof packet.id === 'number' ? this.sent.take(packet.id, agent) : undefined;
+    if (!copy) {
       this.ctx.faults.record('strayReturns', 'stray-push-return', { agent }, 'a returned push this mapper did not send to that agent (or already re-sent) was dropped');
       return;
     }
@@ -91,7 +100,10 @@ export class Pusher {
       this.ctx.faults.record('undeliveredPushes', 'push-leg-undeliverable', { route, agent }, 'one agent of a fan-out push could not be given its copy; it was dropped (the others have theirs)');
       return;
     }
-    (copy.tried ??= new TriedAgents()).add(record);
+    copy.tried ??= new TriedAgents();
+    // Gone from the registry: whoever registers under its identity next is another entry, free to take it.
+    const record = this.ctx.registry.get(agent);
+    if (record) copy.tried.add(record);
     copy.until ??= Date.now() + this.ctx.failoverWindow;
     this.move(copy, agent);
   }
