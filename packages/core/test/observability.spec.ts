@@ -1,7 +1,8 @@
 // Observability on memory://: queue wait in the agent, bounded route labels, malformed packets by
 // kind, W3C trace ids without any tracer, traceparent validation, and no hook without observers.
-import { defineActor, decodePacket, formatTraceParent, isTraceParent, malformedKind, NaniteError, openTelemetryTracing, parseTraceParent, prometheusMetrics, type Observer, type RequestContext, type RequestStart } from '../src';
+import { Mapper, defineActor, decodePacket, formatTraceParent, isTraceParent, malformedKind, NaniteError, openTelemetryTracing, parseTraceParent, prometheusMetrics, type Observer, type RequestContext, type RequestPacket, type RequestStart } from '../src';
 import { closeCluster, TestCluster } from './helpers';
+import { ObservedTransport } from './observed-transport';
 import { sample, samples } from './metrics-text';
 
 let c: TestCluster;
@@ -32,6 +33,32 @@ test('routes beyond maxRoutes are counted under "other"', async () => {
   for (const route of ['/a/x', '/b/x', '/c/x', '/d/x']) await expect(m.request(route)).rejects.toMatchObject({ code: 'NANITE_ERR_NO_AGENT' });
   const routes = samples(await metrics.metrics(), 'nanite_mapper_requests_total').map((s) => [s.labels.route, s.value]);
   expect(routes).toEqual([['/a/x', 1], ['/b/x', 1], ['other', 2]]);
+});
+
+test('a push its agent handed back shows in the held-pushes gauge until an agent takes it', async () => {
+  const metrics = prometheusMetrics();
+  const ran: string[] = [];
+  await c.agent({ identity: 'a', actors: [defineActor('jobs', { run: (p: string) => void ran.push(p) })] }).start();
+  const t = new ObservedTransport(c.transport());
+  const m = new Mapper({ transport: t, logger: c.logger, discoveryWindow: 0, failoverWindow: 60_000, observers: [metrics] });
+  await m.start();
+  try {
+    await until(async () => m.agents().length === 1);
+    await m.push('/jobs/run', 'y', { target: 'a' });
+    await until(async () => ran.length === 1);
+    expect(sample(await metrics.metrics(), 'nanite_mapper_held_pushes', { mapper: m.identity })).toBe(0);
+    // 'a' hands it back (as a draining agent does); nobody else may take a push for 'a': it waits.
+    const sent = t.requests().find((r) => r.packet.payload === 'y')!;
+    t.mapperSink!.onUndeliverable(sent.packet as RequestPacket, 'a');
+    expect(m.stats.heldPushes).toBe(1);
+    expect(sample(await metrics.metrics(), 'nanite_mapper_held_pushes', { mapper: m.identity })).toBe(1);
+    // Out of dispatch, 'a' is asked to register again, does, and gets it.
+    await until(async () => ran.length === 2);
+    expect(sample(await metrics.metrics(), 'nanite_mapper_held_pushes', { mapper: m.identity })).toBe(0);
+    expect(m.stats).toMatchObject({ heldPushes: 0, redispatched: 1, undeliveredPushes: 0 });
+  } finally {
+    await m.close();
+  }
 });
 
 test('malformed packets are counted by kind', async () => {

@@ -70,6 +70,11 @@ export class Dispatcher {
     return this.pending.size;
   }
 
+  /** Pushes handed back by their agent and waiting for another to take them now. */
+  get heldPushes(): number {
+    return this.pusher.heldCount;
+  }
+
   /** A request to one agent, failing over among the candidates. */
   single(d: Dispatch, cb: PendingCallbacks): void {
     this.request(d.route, d.payload, d.options, d.selector, d.tags, d.timeout, d.deadline, d.now, cb, d.stream, d.upload);

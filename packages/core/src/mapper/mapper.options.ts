@@ -49,6 +49,8 @@ export interface MapperStats extends MapperFaultCounts, SurveyStats {
   redispatched: number;
   /** Requests waiting for a result now. */
   pending: number;
+  /** Pushes their agent handed back, waiting now (at most the failover window) for an agent to take them. */
+  heldPushes: number;
   /** Agents in the registry now. */
   agents: number;
 }

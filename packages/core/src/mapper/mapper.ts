@@ -243,7 +243,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   /** Counters since start. */
   get stats(): MapperStats {
-    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, agents: this.registry.size, ...this.faults.counts(), ...this.surveys.stats };
+    return { malformed: this.malformed.count, redispatched: this.dispatcher.redispatched, pending: this.dispatcher.size, heldPushes: this.dispatcher.heldPushes, agents: this.registry.size, ...this.faults.counts(), ...this.surveys.stats };
   }
 
   /** A snapshot of the live agents. */

@@ -40,6 +40,9 @@ export function registerScrapeMetrics(prom: Prom, registers: PromClient.Registry
   gauge('nanite_mapper_pending', 'Requests a mapper is waiting on', ['mapper'], (set) => {
     for (const m of s.mappers) set({ mapper: m.identity }, m.stats().pending);
   });
+  gauge('nanite_mapper_held_pushes', 'Pushes handed back by their agent, waiting (at most the failover window) for another to take them', ['mapper'], (set) => {
+    for (const m of s.mappers) set({ mapper: m.identity }, m.stats().heldPushes);
+  });
   gauge('nanite_mapper_agents', "Agents a mapper knows, by state: its roster's joining, up, suspect, down, removed, unknown-since-restart (docs/roster.md); without a roster (roster: false) live (taking work) and suspended (stopped taking work or unreachable)", ['mapper', 'state'], (set) => {
     for (const m of s.mappers) {
       const states = m.rosterStates?.();
