@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CPU time per request of the caller and the responder, raw amqplib vs Nanite, interleaved rounds.
-//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure,moleculer-tuned] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--warmup=1] [--prewarm=64] [--base=DIR]
+//   node bench/amqp/cpu.mjs [--only=raw,nanite,secure,moleculer-tuned,raw-props,raw-props:xm] [--payload=100] [--concurrency=1,64] [--seconds=3] [--rounds=4] [--warmup=1] [--prewarm=64] [--base=DIR]
 // `--base=DIR`: also system `base`, Nanite from another checkout (DIR/bench/amqp, with its own built
 // @nanite/core), to compare before/after in the same run (and `base-secure` when `secure` is asked
 // for). `secure`: Nanite in secure mode, with a throw-away CA and certificates made by `nanite certs`.
@@ -41,6 +41,8 @@ const naniteUrl = (extra = '') => `${url}${url.includes('?') ? '&' : '?'}prefix=
 const systems = [
   { id: 'raw', server: ['raw.server.js', url, `benchcpu-raw-${run}`], client: ['raw.client.js', url, `benchcpu-raw-${run}`] },
   { id: 'raw-props', server: ['raw.server.js', url, `benchcpu-rawp-${run}`], client: ['raw.client.js', url, `benchcpu-rawp-${run}`, 'props'] },
+  // raw-props:<letters>: raw amqplib with some of Nanite's publish properties (raw.client.js).
+  ...only.filter((o) => o.startsWith('raw-props:')).map((id, i) => ({ id, server: ['raw.server.js', url, `benchcpu-rawp${i}-${run}`], client: ['raw.client.js', url, `benchcpu-rawp${i}-${run}`, id.slice(4)] })),
   { id: 'nanite', server: ['nanite.server.js', naniteUrl()], client: ['nanite.client.js', naniteUrl(), 'nanite'] },
   { id: 'nanite-amo', server: ['nanite.server.js', naniteUrl('&delivery=at-most-once')], client: ['nanite.client.js', naniteUrl(), 'nanite-amo'] },
   { id: 'secure', server: ['nanite.server.js', naniteUrl(), pki], client: ['nanite.client.js', naniteUrl(), 'secure', pki] },

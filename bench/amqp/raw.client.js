@@ -1,7 +1,8 @@
 // Raw amqplib RPC caller: direct reply-to, correlation ids, no-delay; sends the bench payload, parses the echo.
 // argv: url queue [props]. With `props`, requests are published the way Nanite publishes them (through a
 // direct exchange bound to the queue, `mandatory`, a per-message `expiration`, a content type): the
-// broker's share of Nanite's cost, measured without Nanite's code.
+// broker's share of Nanite's cost, measured without Nanite's code. `props:<letters>` publishes with only
+// some of them, to take that cost apart: x (the exchange), m (mandatory), e (expiration), c (content type).
 'use strict';
 // amqplib as @nanite/core resolves it: the baseline runs on the same version as Nanite.
 const amqp = require(require.resolve('amqplib', { paths: [require('node:path').join(__dirname, '..', '..', 'packages', 'core')] }));
@@ -16,13 +17,18 @@ const [url, queue, mode] = process.argv.slice(2);
     pending.delete(m.properties.correlationId);
     cb(JSON.parse(m.content.toString()));
   }, { noAck: true });
+  const like = mode === 'props' ? 'xmec' : mode?.startsWith('props:') ? mode.slice(6) : '';
   let exchange = '';
-  if (mode === 'props') {
+  if (like.includes('x')) {
     exchange = `${queue}.x`;
     await ch.assertExchange(exchange, 'direct', { durable: false, autoDelete: true });
     await ch.bindQueue(queue, exchange, queue);
   }
-  const props = mode === 'props' ? { contentType: 'application/json', mandatory: true, expiration: '30000' } : {};
+  const props = {
+    ...(like.includes('c') ? { contentType: 'application/json' } : {}),
+    ...(like.includes('m') ? { mandatory: true } : {}),
+    ...(like.includes('e') ? { expiration: '30000' } : {}),
+  };
   let id = 0;
   const body = payload();
   const call = () => new Promise((resolve) => {
