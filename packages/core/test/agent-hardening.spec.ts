@@ -142,6 +142,22 @@ describe('what cannot cross the wire fails at once, as NANITE_ERR_PAYLOAD', () =
     await expect(m.request('/e/fail')).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER', message: 'denied', data: { dropped: expect.stringContaining('a BigInt at $.data.id') } });
   });
 
+  test('an error too large to cross arrives at once, its message cut short, never as a timeout', async () => {
+    const limits = { maxBytes: 64 * 1024 };
+    const big = 'x'.repeat(100_000);
+    const a = c.agent({ identity: 'a', actors: [defineActor('e', { fail: () => { throw new Error(big); } })] }, new MemoryTransport({ name: c.name, registry: c.registry, wireLimits: limits }));
+    await a.start();
+    const m = await c.startedMapper();
+    const err = await m.request('/e/fail', null, { timeout: 60_000 }).catch((e: NaniteError) => e);
+    expect(err).toMatchObject({ code: 'NANITE_ERR_HANDLER', data: { dropped: expect.stringContaining('too large (over 65536 bytes)') } });
+    expect((err as NaniteError).message).toBe(`${'x'.repeat(1_024)}… (cut from 100000 characters)`);
+    // Even a limit no error fits under still gets the failure to the caller, with its code.
+    const tiny = c.agent({ identity: 't', actors: [defineActor('t', { fail: () => { throw new Error(big); } })] }, new MemoryTransport({ name: c.name, registry: c.registry, wireLimits: { maxBytes: 200 } }));
+    await tiny.start();
+    await m.waitForAgents({ route: '/t/fail', timeout: 5_000 });
+    await expect(m.request('/t/fail', null, { timeout: 60_000 })).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER', message: 'The error could not cross the wire' });
+  });
+
   test('a request or push payload that cannot cross is refused to the caller, not sent', async () => {
     const ran = jest.fn();
     const a = c.agent({ identity: 'a', actors: [defineActor('x', { y: ran })] });

@@ -11,6 +11,9 @@ import { isPayloadError } from '../protocol/wire-safety';
 import { replyOwnResult, type OwnAgentLink } from '../transport/own-link';
 import type { AgentLink } from '../transport/transport';
 
+/** Longest message of an error that had to be sent again because it could not cross the wire (UTF-16 units). */
+const MAX_FALLBACK_MESSAGE = 1_024;
+
 /** Owns nothing but two burst logs: values that cannot cross the wire, replies the transport refused. */
 export class Replier {
   /** Values that could not cross the wire, logged once per route (bounded: routes are this agent's own, but stay safe if there are many). */
@@ -56,14 +59,21 @@ export class Replier {
     return err;
   }
 
-  /** Sends an error reply; error `data` that cannot cross the wire is replaced by a note saying why. */
+  /**
+   * Sends an error reply. When it cannot cross the wire, it goes again without its `data` (replaced
+   * by a note saying why) and with its message cut to {@link MAX_FALLBACK_MESSAGE} characters; when
+   * even that does not fit (a tiny `maxBytes`), with its code and a fixed message: the caller always
+   * hears of the failure at once.
+   */
   error(p: RequestPacket, e: NaniteError): void {
     if (p.type === 'push') return;
     const status = this.status?.();
     let err = this.send(p, errorPacket(this.identity, p, e.toJSON(), status));
     if (isPayloadError(err)) {
-      err = this.send(p, errorPacket(this.identity, p, { code: e.code, message: e.message, retryable: e.retryable, data: { dropped: err.message } }, status));
+      const message = e.message.length > MAX_FALLBACK_MESSAGE ? `${e.message.slice(0, MAX_FALLBACK_MESSAGE)}… (cut from ${e.message.length} characters)` : e.message;
+      err = this.send(p, errorPacket(this.identity, p, { code: e.code, message, retryable: e.retryable, data: { dropped: err.message } }, status));
     }
+    if (isPayloadError(err)) err = this.send(p, errorPacket(this.identity, p, { code: e.code, message: 'The error could not cross the wire', retryable: e.retryable }, status));
     if (err !== undefined) this.lose(p, err);
   }
 

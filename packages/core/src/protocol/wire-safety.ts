@@ -210,7 +210,7 @@ export function payloadError(what: string, reason: string): NaniteError {
  * protocol validated and pass untouched.
  */
 export function assertWireSafe(packet: object, limits: WireLimits = DEFAULT_WIRE_LIMITS): void {
-  const p = packet as { type?: unknown; route?: unknown; payload?: unknown; ok?: unknown; result?: unknown; error?: { data?: unknown }; value?: unknown; key?: unknown; data?: unknown };
+  const p = packet as { type?: unknown; route?: unknown; payload?: unknown; ok?: unknown; result?: unknown; error?: { message?: unknown; data?: unknown }; value?: unknown; key?: unknown; data?: unknown };
   // What failed is named only once something did (no string built per packet).
   let fault: string | undefined;
   switch (p.type) {
@@ -222,8 +222,16 @@ export function assertWireSafe(packet: object, limits: WireLimits = DEFAULT_WIRE
       return;
     case 'result':
     case 'answer':
-      fault = p.ok === true ? wireFault(p.result, limits) : wireFault(p.error?.data, limits);
-      if (fault !== undefined) throw payloadError(p.ok === true ? 'result' : 'error data', fault);
+      if (p.ok === true) {
+        fault = wireFault(p.result, limits);
+        if (fault !== undefined) throw payloadError('result', fault);
+        return;
+      }
+      fault = wireFault(p.error?.data, limits);
+      if (fault !== undefined) throw payloadError('error data', fault);
+      // The message is the handler's too (an Error's text): as large as the JSON serializer would refuse.
+      fault = wireFault(p.error?.message, limits);
+      if (fault !== undefined) throw payloadError('error message', fault);
       return;
     case 'progress':
       fault = wireFault(p.value, limits);
