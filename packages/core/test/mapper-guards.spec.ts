@@ -144,4 +144,19 @@ describe('listeners', () => {
     expect(m.stats.listenerFaults).toBe(2);
     expect(c.logger.lines.filter((l) => /onProgress listener threw/.test(l.msg ?? ''))).toHaveLength(1);
   });
+
+  test('an async onProgress listener that rejects is counted like one that throws, never an unhandled rejection', async () => {
+    const m = await cluster(['a']);
+    const unhandled = jest.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      const onProgress = async () => { throw new Error('async progress bug'); };
+      await expect(m.request('/svc/steps', null, { onProgress })).resolves.toBe('done');
+      await new Promise((r) => setImmediate(r));
+      expect(m.stats.listenerFaults).toBe(1);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
 });

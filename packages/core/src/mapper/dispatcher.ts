@@ -157,10 +157,13 @@ export class Dispatcher {
   onProgress(m: ProgressPacket): void {
     const p = this.find(m.id);
     if (!p?.onProgress || !this.fromItsAgent(p, m.from, 'progress')) return;
+    const fault = (err: unknown): void => this.ctx.faults.record('listenerFaults', 'onProgress-threw', { err, route: p.route }, 'an onProgress listener threw');
     try {
-      p.onProgress(m.key, m.value, m.from);
+      // An async listener's rejection is its throw: counted, never an unhandled rejection.
+      const r: unknown = p.onProgress(m.key, m.value, m.from);
+      if (r instanceof Promise) r.catch(fault);
     } catch (err) {
-      this.ctx.faults.record('listenerFaults', 'onProgress-threw', { err, route: p.route }, 'an onProgress listener threw');
+      fault(err);
     }
   }
 

@@ -120,8 +120,8 @@ export interface MapperOptions {
   observers?: readonly Observer[];
 }
 
-/** Called for each intermediate value a handler sends. */
-export type ProgressListener = (key: string, value: unknown, agent: string) => void;
+/** Called for each intermediate value a handler sends; a throw or a rejected promise is counted in `stats.listenerFaults`, never the request's failure. */
+export type ProgressListener = (key: string, value: unknown, agent: string) => void | Promise<void>;
 
 /** Options of `mapper.push()`. */
 export interface PushOptions {
