@@ -121,7 +121,7 @@ export interface MapperOptions {
 }
 
 /** Called for each intermediate value a handler sends; a throw or a rejected promise is counted in `stats.listenerFaults`, never the request's failure. */
-export type ProgressListener = (key: string, value: unknown, agent: string) => void | Promise<void>;
+export type ProgressListener = (key: string, value: unknown, agent: string) => unknown;
 
 /** Options of `mapper.push()`. */
 export interface PushOptions {
