@@ -135,6 +135,51 @@ async function until(check: () => Promise<boolean>, timeout = 10_000): Promise<v
   }
 }
 
+test('an observer whose hooks throw is skipped and counted: requests settle, time out, and handlers run and reply as without it', async () => {
+  const throwing = (hook: string) => { throw new Error(`observer ${hook} bug`); };
+  let mode: 'begin' | 'end' | 'run' | 'skip-run' = 'begin';
+  const ran: number[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const observer: Observer = {
+    observeMapper: () => ({ begin: () => (mode === 'begin' ? throwing('begin') : { end: () => throwing('end') }), close: () => throwing('close') }),
+    observeAgent: () => ({
+      begin: () => (mode === 'begin' ? throwing('begin') : {
+        ...(mode === 'run' ? { run: () => throwing('run') } : mode === 'skip-run' ? { run: () => undefined as never } : {}),
+        end: () => throwing('end'),
+      }),
+      close: () => throwing('close'),
+    }),
+  };
+  const counted = prometheusMetrics(); // a well-behaved observer next to it still counts everything
+  const agent = c.agent({ identity: 'o', concurrency: 1, observers: [observer, counted], actors: [defineActor('o', { ok: (n: number) => { ran.push(n); return n; }, late: () => gate })] });
+  await agent.start();
+  const m = await c.startedMapper({ observers: [observer, counted] });
+  let n = 0;
+  for (const each of ['begin', 'end', 'run', 'skip-run'] as const) {
+    mode = each;
+    // Two in a row on a one-slot agent: the second runs only if the first's end let the slot go.
+    await expect(Promise.all([m.request('/o/ok', ++n), m.request('/o/ok', ++n)])).resolves.toEqual([n - 1, n]);
+  }
+  expect(ran).toEqual([1, 2, 3, 4, 5, 6, 7, 8]); // each handler ran once, whatever run() did
+  // A request's deadline still fires (its settling calls the throwing end()).
+  mode = 'end';
+  await expect(m.request('/o/late', null, { timeout: 50 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+  release();
+  expect(sample(await counted.metrics(), 'nanite_mapper_requests_total', { route: '/o/ok', kind: 'request', code: 'ok' })).toBe(8);
+  expect(m.stats.listenerFaults).toBe(2 + 6 + 1); // begin ×2, end ×6, the timed-out request's end
+  await until(async () => agent.stats.handled === 9);
+  // begin ×2, end ×6 + 1 (/o/late), run ×2, a run() that returned without running the handler ×2
+  expect(agent.stats.listenerFaults).toBe(2 + 7 + 2 + 2);
+  await m.close();
+  await agent.close();
+  expect(m.stats.listenerFaults).toBe(10); // and its close()
+  expect(agent.stats.listenerFaults).toBe(14);
+  // One line per burst: the mapper's per kind of fault (begin, end, close), the agent's for all hooks.
+  const lines = c.logger.lines.filter((l) => l.level === 'error' && /observer/.test(l.msg ?? '')).map((l) => (l.obj as { hook: string; agent?: string }));
+  expect(lines.map((o) => `${o.agent ? 'agent' : 'mapper'} ${o.hook}`)).toEqual(['mapper begin', 'agent begin', 'mapper end', 'mapper close']);
+});
+
 test('fan-out requests are observed too: one outcome per call, the no-agent failure included', async () => {
   const metrics = prometheusMetrics();
   await c.agent({ identity: 'f1', actors: [defineActor('f', { ok: () => 1 })] }).start();

@@ -7,6 +7,7 @@ import { NaniteError } from '../errors';
 import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
 import { generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
+import { BurstLog } from '../internal/burst-log';
 import { MalformedCounter } from '../internal/malformed-counter';
 import { observeAgent } from '../observability/combine';
 import type { AgentObservation } from '../observability/observer';
@@ -55,6 +56,8 @@ export interface AgentStats {
   surveysAnswered: number;
   /** Surveys dropped unanswered (more than `maxSurveys` at once, or the answer could not be sent). */
   surveysDropped: number;
+  /** Times an observer's hook threw: it was skipped, the handler and its reply went on. */
+  listenerFaults: number;
 }
 
 /**
@@ -84,6 +87,8 @@ export class Agent {
   private readonly drainTimeout: number;
   private readonly logger: Logger;
   private readonly malformed: MalformedCounter;
+  /** Observers' hooks that threw (user code: counted, one log line per burst). */
+  private readonly observerFaults: BurstLog;
   private link: AgentLink | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly runner: JobRunner;
@@ -116,6 +121,7 @@ export class Agent {
     this.transport = withSecurity(direct, options.security, this.ownsTransport, this.logger);
     this.identity = options.identity ?? defaultIdentityOn(this.transport, 'agent') ?? generateIdentity('agent');
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
+    this.observerFaults = new BurstLog({ logger: this.logger, level: 'error', bindings: { agent: this.identity }, message: "an observer's hook threw; it was skipped (further ones are only counted for a while)" });
     this.heartbeat = new Heartbeat({
       identity: this.identity,
       tags: this.tags,
@@ -143,7 +149,7 @@ export class Agent {
       inFlight: () => this.runner.running,
       queued: () => this.runner.queued,
       malformed: () => this.malformed.byKind(),
-    });
+    }, (hook, err) => this.observerFaults.record({ hook, err }));
     this.nested = new NestedCaller(this.transport, { logger: this.logger, ...(options.listen !== undefined ? { direct: true } : {}), ...(options.observers ? { observers: options.observers } : {}), ...options.mapper }, () => this.state === 'running' || this.state === 'draining', this.identity);
     this.runner = new JobRunner({
       identity: this.identity,
@@ -188,7 +194,7 @@ export class Agent {
   /** Counters since start. */
   get stats(): AgentStats {
     const r = this.runner;
-    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped };
+    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count };
   }
 
   /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */

@@ -175,7 +175,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       agents: () => this.registry.all(),
       rosterStates: () => this.rosterPart?.roster.countStates(),
       malformed: () => this.malformed.byKind(),
-    }, options.observers);
+    }, options.observers, (hook, err) => this.faults.record('listenerFaults', `observer-${hook}`, { hook, err }, `an observer's ${hook}() threw; it was skipped`));
   }
 
   /** Attaches an observer (metrics, tracing, a dashboard) to a running mapper; returns the function that detaches it. */

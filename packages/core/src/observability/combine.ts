@@ -1,10 +1,6 @@
 /** Several observers behind one hook: the agent and mapper only ever call one (or none). */
-import type { AgentObservation, AgentSource, JobScope, JobStart, MapperObservation, MapperSource, Observer, RequestScope, RequestStart } from './observer';
-
-/** The observation of a mapper by every observer given, or `undefined` when none observes. */
-export function observeMapper(observers: readonly Observer[] | undefined, source: MapperSource): MapperObservation | undefined {
-  return combineMapperObservations((observers ?? []).map((o) => o.observeMapper?.(source)).filter((o): o is MapperObservation => o !== undefined));
-}
+import { guardAgentObservation, type ObserverFault } from './guarded-observation';
+import type { AgentObservation, AgentSource, JobScope, JobStart, MapperObservation, Observer, RequestScope, RequestStart } from './observer';
 
 /** One observation standing for all of `all` (undefined when empty). */
 export function combineMapperObservations(all: readonly MapperObservation[]): MapperObservation | undefined {
@@ -15,9 +11,9 @@ export function combineMapperObservations(all: readonly MapperObservation[]): Ma
   };
 }
 
-/** The observation of an agent by every observer given, or `undefined` when none observes. */
-export function observeAgent(observers: readonly Observer[] | undefined, source: AgentSource): AgentObservation | undefined {
-  const all = (observers ?? []).map((o) => o.observeAgent?.(source)).filter((o): o is AgentObservation => o !== undefined);
+/** The observation of an agent by every observer given (each guarded: `fault` hears of a hook that threw), or `undefined` when none observes. */
+export function observeAgent(observers: readonly Observer[] | undefined, source: AgentSource, fault: ObserverFault): AgentObservation | undefined {
+  const all = (observers ?? []).map((o) => o.observeAgent?.(source)).filter((o): o is AgentObservation => o !== undefined).map((o) => guardAgentObservation(o, fault));
   if (all.length <= 1) return all[0];
   return {
     begin: (start: JobStart) => combineJobScopes(all.map((o) => o.begin(start))),

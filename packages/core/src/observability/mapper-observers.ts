@@ -1,5 +1,6 @@
 /** The observers of one mapper: those given at construction plus those attached later with `mapper.observe()`. */
 import { combineMapperObservations } from './combine';
+import { guardMapperObservation, type ObserverFault } from './guarded-observation';
 import type { MapperObservation, MapperSource, Observer } from './observer';
 
 /** Holds a mapper's observations; `current` is what the hot path calls (undefined: nobody listens). */
@@ -11,14 +12,17 @@ export class MapperObservers {
   constructor(
     private readonly source: MapperSource,
     observers: readonly Observer[] | undefined,
+    /** An observer's hook threw (it was skipped). */
+    private readonly fault: ObserverFault,
   ) {
     for (const o of observers ?? []) this.add(o);
   }
 
   /** Attaches `observer`; returns the function that detaches it (and closes its observation). */
   add(observer: Observer): () => void {
-    const observation = observer.observeMapper?.(this.source);
-    if (!observation) return () => undefined;
+    const given = observer.observeMapper?.(this.source);
+    if (!given) return () => undefined;
+    const observation = guardMapperObservation(given, this.fault);
     this.list = [...this.list, observation];
     this.current = combineMapperObservations(this.list);
     let attached = true;

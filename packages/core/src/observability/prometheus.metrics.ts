@@ -8,6 +8,7 @@
  * http.get('/metrics', async () => metrics.metrics());
  * ```
  */
+import { trusted } from './guarded-observation';
 import type * as PromClient from 'prom-client';
 import { loadPeer } from './load-peer';
 import type { AgentObservation, AgentSource, JobScope, JobStart, MapperObservation, MapperSource, Observer, RequestScope, RequestStart } from './observer';
@@ -77,7 +78,7 @@ export class PrometheusMetrics implements Observer {
     this.sources.mappers.add(source);
     const unwatch = this.sources.transports.watch(source.transport);
     const requests = this.mapperRequests;
-    return {
+    return trusted({
       begin: (start: RequestStart): RequestScope => {
         return new TimedScope(requests, requests.cell(start.kind, start.route));
       },
@@ -85,7 +86,7 @@ export class PrometheusMetrics implements Observer {
         this.sources.mappers.delete(source);
         unwatch();
       },
-    };
+    });
   }
 
   /** @internal Observer */
@@ -93,7 +94,7 @@ export class PrometheusMetrics implements Observer {
     this.sources.agents.add(source);
     const unwatch = this.sources.transports.watch(source.transport);
     const requests = this.agentRequests;
-    return {
+    return trusted({
       begin: (start: JobStart): JobScope => {
         const cell = requests.cell(start.kind, start.route);
         requests.waited(cell, start.queuedMs / 1000);
@@ -103,7 +104,7 @@ export class PrometheusMetrics implements Observer {
         this.sources.agents.delete(source);
         unwatch();
       },
-    };
+    });
   }
 }
 

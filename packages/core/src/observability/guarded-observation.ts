@@ -1,0 +1,102 @@
+/**
+ * Observers are user code (or call into it: an OpenTelemetry SDK's span processors and exporters).
+ * Their hooks run where a throw must not escape: inside a request's settling (a timer, a transport
+ * callback) and around a handler. Each observation is wrapped so that a hook that throws is
+ * reported to `fault` and skipped: the request still settles, the handler still runs (once), the
+ * other observers still hear of it.
+ *
+ * Nanite's own observations that only count (Prometheus) are marked {@link TRUSTED_OBSERVATION}
+ * and go unwrapped: no object per request for the common case.
+ */
+import type { NaniteError } from '../errors';
+import type { AgentObservation, JobScope, JobStart, MapperObservation, RequestScope, RequestStart } from './observer';
+
+/** Marks an observation whose hooks never throw. Internal: not exported from the package, so user code cannot claim it. */
+const TRUSTED_OBSERVATION: unique symbol = Symbol('nanite.trustedObservation');
+
+/** `o`, marked as one of Nanite's own observations whose hooks never throw (see {@link TRUSTED_OBSERVATION}). */
+export function trusted<T extends MapperObservation | AgentObservation>(o: T): T {
+  return Object.assign(o, { [TRUSTED_OBSERVATION]: true });
+}
+
+/** Told of each hook that threw: `hook` is `begin`, `end`, `run` or `close`. Must not throw. */
+export type ObserverFault = (hook: 'begin' | 'end' | 'run' | 'close', err: unknown) => void;
+
+function isTrusted(o: object): boolean {
+  return (o as { [TRUSTED_OBSERVATION]?: boolean })[TRUSTED_OBSERVATION] === true;
+}
+
+/** `o`, its hooks guarded. */
+export function guardMapperObservation(o: MapperObservation, fault: ObserverFault): MapperObservation {
+  if (isTrusted(o)) return o;
+  return {
+    begin(start: RequestStart): RequestScope | undefined {
+      try {
+        const scope = o.begin(start);
+        return scope && guardedScope(scope.traceparent, scope, fault);
+      } catch (err) {
+        fault('begin', err);
+        return undefined;
+      }
+    },
+    close: () => guardedClose(o, fault),
+  };
+}
+
+/** `o`, its hooks guarded; `run` calls the handler exactly once whatever the observer does. */
+export function guardAgentObservation(o: AgentObservation, fault: ObserverFault): AgentObservation {
+  if (isTrusted(o)) return o;
+  return {
+    begin(start: JobStart): JobScope | undefined {
+      try {
+        const scope = o.begin(start);
+        if (!scope) return undefined;
+        const guarded: JobScope = guardedScope(scope.traceparent, scope, fault);
+        return scope.run === undefined ? guarded : { ...guarded, run: <T>(fn: () => T): T => guardedRun(scope, fn, fault) };
+      } catch (err) {
+        fault('begin', err);
+        return undefined;
+      }
+    },
+    close: () => guardedClose(o, fault),
+  };
+}
+
+function guardedScope(traceparent: string | undefined, scope: { end(error: NaniteError | undefined): void }, fault: ObserverFault): RequestScope {
+  return {
+    traceparent,
+    end(error: NaniteError | undefined): void {
+      try {
+        scope.end(error);
+      } catch (err) {
+        fault('end', err);
+      }
+    },
+  };
+}
+
+function guardedRun<T>(scope: JobScope, fn: () => T, fault: ObserverFault): T {
+  let called = false;
+  let out: T;
+  try {
+    out = scope.run!(() => {
+      called = true;
+      return fn();
+    });
+  } catch (err) {
+    if (called) throw err; // the handler's own throw: the job's outcome
+    fault('run', err);
+    return fn();
+  }
+  if (called) return out;
+  fault('run', new Error('the observer\'s run() returned without running the handler'));
+  return fn();
+}
+
+function guardedClose(o: { close(): void }, fault: ObserverFault): void {
+  try {
+    o.close();
+  } catch (err) {
+    fault('close', err);
+  }
+}
