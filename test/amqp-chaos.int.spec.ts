@@ -1,7 +1,7 @@
 /**
  * amqp:// through broker outages, on a private RabbitMQ node (never the shared one on 5672).
  */
-import { Agent, AmqpTransport, defineActor, Mapper } from '@nanite/core';
+import { Agent, AmqpTransport, defineActor, JsonSerializer, Mapper } from '@nanite/core';
 import { ChaosBroker, spawnAgent, startLoad, withQuery, type AgentProcess } from './amqp.helpers';
 
 jest.setTimeout(120_000);
@@ -43,6 +43,33 @@ describe('amqp:// across broker outages', () => {
     expect(transport.isConnected).toBe(true);
     expect(states).toContain(true);
     await expect(mapper.request('/boot/hi')).resolves.toBe('hello');
+  });
+
+  test('a request that cannot cross the wire, made during an outage, is refused at once; the ones held with it go out once the broker is back', async () => {
+    const url = withQuery(broker.url, { prefix: 'held', reconnectMax: 500 });
+    const agentTransport = new AmqpTransport({ url });
+    const agent = new Agent({ transport: agentTransport, identity: 'echo', actors: [defineActor('t', { echo: (s: string) => s })], pingInterval: 2_000 });
+    // The mapper's serializer takes at most 4 KiB per packet.
+    const transport = new AmqpTransport({ url, serializer: new JsonSerializer({ limits: { maxBytes: 4_096 } }) });
+    const states: boolean[] = [];
+    transport.onConnectionChange((up) => states.push(up));
+    const mapper = new Mapper({ transport, timeout: 30_000 });
+    closers.push(() => agentTransport.close(), () => agent.stop(), () => transport.close(), () => mapper.close());
+    await agent.start();
+    await mapper.start();
+    await mapper.waitForAgents({ route: '/t/echo', timeout: 10_000 });
+    await broker.stopApp();
+    await waitFor(() => states.includes(false), 10_000);
+    const small = mapper.request('/t/echo', 'small');
+    const t0 = Date.now();
+    await expect(mapper.request('/t/echo', 'x'.repeat(8_000))).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD' });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    const after = mapper.request('/t/echo', 'after');
+    await broker.startApp();
+    await expect(Promise.all([small, after])).resolves.toEqual(['small', 'after']);
+    // One outage, one reconnect: nothing held kills the new connection.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(states).toEqual([true, false, true]);
   });
 
   test('stop_app / start_app in the middle of a load run: everything recovers, no request lost or left hanging', async () => {

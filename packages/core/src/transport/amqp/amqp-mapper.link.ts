@@ -9,6 +9,7 @@
  * publishing (mapper-publisher.ts), receiving and reply routing (mapper-inbox.ts) and liveness
  * probes (agent-prober.ts).
  */
+import { BurstLog } from '../../internal/burst-log';
 import { randomBytes } from 'node:crypto';
 import type { Channel, ChannelModel, Message } from 'amqplib';
 import type { Logger } from '../../internal/logger';
@@ -62,6 +63,8 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   private readonly inbox: MapperInbox;
   private readonly prober: AgentProber;
   private readonly pushes: PublishBuffer<PendingPush>;
+  /** Held or sent requests whose re-publishing threw (kept for the next attach). */
+  private readonly republishFaults: BurstLog;
 
   constructor(
     readonly id: string,
@@ -70,6 +73,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   ) {
     this.queue = s.names.mapperQueue(id);
     this.pushes = new PublishBuffer(s.bufferSize, 'push');
+    this.republishFaults = new BurstLog({ logger: s.logger, message: 'could not re-send requests to an agent heard from again; they are kept for the next attach (further failures are only counted for a while)' });
     const tagger = new PushTagger();
     this.attacher = new LinkAttacher({ role: 'mapper', bindings: { mapper: id }, connection: s.connection, logger: s.logger }, this);
     this.tracker = new RequestTracker({
@@ -78,6 +82,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
       publish: (agent, entry, resent) => this.ch && this.publisher.request(this.ch, agent, entry, resent),
       undeliverable: (packet, agent) => sink.onUndeliverable(packet, agent),
       agentGone: (agent) => sink.onAgentGone?.(agent),
+      republishFailed: (agent, err) => this.republishFaults.record({ mapper: id, agent, err: (err as Error).message }),
     });
     this.publisher = new MapperPublisher({
       ...s,
@@ -157,7 +162,17 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     // Busy: another request of this link awaits its result (the one being sent is already counted).
     this.writer = linkWriter(model, this.s.batchWrites, () => this.tracker.size > 1);
     this.prober.start(ch);
-    for (const p of this.pushes.drain()) this.publisher.push(ch, p.agent, p.packet, p.persistent, p.expiresAt);
+    const held = this.pushes.drain();
+    for (let i = 0; i < held.length; i++) {
+      const p = held[i]!;
+      try {
+        this.publisher.push(ch, p.agent, p.packet, p.persistent, p.expiresAt);
+      } catch (err) {
+        // The channel went meanwhile (each was checked encodable when held): keep the rest for the next attach.
+        for (const rest of held.slice(i)) this.pushes.push(rest);
+        throw err;
+      }
+    }
     this.tracker.reattached();
     this.attacher.opened();
     if (reconnected) this.sink.onReconnect?.();
@@ -168,13 +183,18 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     // Requests and pushes carry their deadline to the broker, which drops them once it passed (nobody waits for them any more).
     const expiresAt = expiresAtFor(options.ttl, Date.now());
     if (packet.type === 'request') {
+      // Held now, encoded later (in a transport callback): what cannot cross the wire is refused now, to the caller.
+      if (this.tracker.holds(agent)) this.s.serializer.encode(packet);
       this.tracker.send(agent, packet, { persistent, atMostOnce: options.delivery === 'at-most-once', expiresAt });
       return;
     }
     const ch = this.ch;
     if (packet.type === 'push') {
       if (ch) this.publisher.push(ch, agent, packet, persistent, expiresAt);
-      else this.pushes.push({ agent, packet, persistent, expiresAt });
+      else {
+        this.s.serializer.encode(packet); // as for a held request
+        this.pushes.push({ agent, packet, persistent, expiresAt });
+      }
       return;
     }
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.

@@ -80,11 +80,11 @@ export class MapperInbox {
     const valid = decodePacket(packet);
     if (valid.ok) {
       const p = valid.packet;
-      // A result closes its in-flight request; a Register or Ping is a sign of life.
+      // A result closes its in-flight request; a Register or Ping is a sign of life (held requests go out).
       if (p.type === 'result') this.s.tracker.answered(p.from, p.id);
       else if (p.type === 'register' || p.type === 'ping') {
         if (this.s.incarnations.changed(p.identity, m.properties.headers?.[HEADER_QUEUE])) this.s.tracker.requeued(p.identity);
-        this.s.tracker.heardFrom(p.identity);
+        this.s.tracker.heardFrom(p.identity); // never throws: what it cannot re-send stays held (request-tracker.ts)
       }
     }
     try {

@@ -24,6 +24,8 @@ export interface RequestTrackerSettings {
   undeliverable(packet: RequestPacket, agent: string): void;
   /** The agent is gone (its sent requests are the mapper's to fail or move). */
   agentGone(agent: string): void;
+  /** Re-publishing held or sent requests threw (the channel went meanwhile): they stay, for the next attach. */
+  republishFailed(agent: string, err: unknown): void;
 }
 
 /** In-flight requests of one mapper link, and their fate across outages. */
@@ -40,18 +42,30 @@ export class RequestTracker {
     this.held = new PublishBuffer(s.bufferSize, 'request');
   }
 
+  /** True when {@link RequestTracker.send} would hold a request for `agent` rather than publish it now. */
+  holds(agent: string): boolean {
+    return !this.attached || this.awaiting.has(agent);
+  }
+
   /**
    * Sends a request through the link, or holds it (detached, or its agent not heard from since the
-   * re-attach). Throws `NANITE_ERR_BUFFER_FULL` / `NANITE_ERR_NOT_CONNECTED` when it cannot hold it.
+   * re-attach). Throws `NANITE_ERR_BUFFER_FULL` / `NANITE_ERR_NOT_CONNECTED` when it cannot hold it,
+   * and what publishing threw (e.g. `NANITE_ERR_PAYLOAD`), keeping nothing of it.
    */
   send(agent: string, packet: RequestPacket, how: InFlightSend): void {
-    if (!this.attached || this.awaiting.has(agent)) {
+    if (this.holds(agent)) {
       this.held.assertRoom(this.inFlight.heldCount);
       if (!this.attached) this.awaiting.add(agent);
       this.inFlight.add(agent, packet, how, false);
       return;
     }
-    this.s.publish(agent, this.inFlight.add(agent, packet, how, true), false);
+    const entry = this.inFlight.add(agent, packet, how, true);
+    try {
+      this.s.publish(agent, entry, false);
+    } catch (err) {
+      this.inFlight.remove(agent, packet.id);
+      throw err;
+    }
   }
 
   /** The link lost its channel: whatever was sent may be lost, so every agent holding requests is awaited. */
@@ -77,7 +91,7 @@ export class RequestTracker {
   heardFrom(agent: string): void {
     // Not attached yet: the Register answering the link's re-advertise will come.
     if (!this.attached || !this.awaiting.delete(agent)) return;
-    for (const e of this.inFlight.take(agent)) this.s.publish(agent, this.inFlight.add(agent, e.packet, e, true), e.sent);
+    this.republish(agent);
   }
 
   /**
@@ -87,7 +101,27 @@ export class RequestTracker {
    */
   requeued(agent: string): void {
     if (!this.attached || this.awaiting.has(agent)) return; // heardFrom re-sends them anyway
-    for (const e of this.inFlight.take(agent)) this.s.publish(agent, this.inFlight.add(agent, e.packet, e, true), e.sent);
+    this.republish(agent);
+  }
+
+  /**
+   * Publishes every request of `agent` (re-sent when it may have reached it). Runs in a transport
+   * callback (a Register or Ping arrived): a throw stops it, keeps that request and the rest as
+   * they were (the channel went: the next attach sends them) and is reported, never thrown.
+   */
+  private republish(agent: string): void {
+    const entries = this.inFlight.take(agent);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      try {
+        this.s.publish(agent, this.inFlight.add(agent, e.packet, e, true), e.sent);
+      } catch (err) {
+        for (const rest of entries.slice(i)) this.inFlight.add(agent, rest.packet, rest, rest.sent);
+        this.awaiting.add(agent);
+        this.s.republishFailed(agent, err);
+        return;
+      }
+    }
   }
 
   /** The agent is gone: requests held for it are re-dispatched (they never left), then the link reports it. */
