@@ -27,6 +27,11 @@ function actor(name = 'x') {
       throw new NaniteError('NANITE_ERR_VALIDATION', { message: 'no good' });
     },
     wait: (_p: unknown, ctx) => new Promise<string>((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted'))),
+    slow: async (ms: number, ctx) => {
+      ctx.progress('started', true);
+      await new Promise((r) => setTimeout(r, ms));
+      return `${name}:slow`;
+    },
     nested: async (p: unknown, ctx) => ({ inner: await ctx.request('/simple/echo', p) }),
   });
 }
@@ -176,6 +181,33 @@ describe('direct mode: what comes off the wire', () => {
     while (agents[0]!.stats.malformed < before + 4) await new Promise((r) => setTimeout(r, 10));
     await warm(mapper, observed);
     await expect(mapper.request('/simple/echo', 'still here')).resolves.toBe('still here');
+  });
+
+  it('a peer claiming another mapper\'s identity gets none of its results or progress; each goes back on the pipe its request came on', async () => {
+    const { agents, mapper, observed } = await cluster();
+    await warm(mapper, observed);
+    const peer = new SpMuxSocket({ logger });
+    closers.push(() => peer.close());
+    let pipe = -1;
+    const heard: string[] = [];
+    peer.onPipe((event, info) => {
+      if (event === 'up') pipe = info.id;
+    });
+    peer.serve((_pipe, body) => void heard.push(body.toString('latin1')));
+    peer.dial(agents[0]!.endpoint!);
+    await peer.whenConnected(1, 5_000);
+    const sentBefore = observed.requests().length;
+    const progress: unknown[] = [];
+    const call = mapper.request('/simple/slow', 150, { timeout: 3_000, onProgress: (k) => progress.push(k) });
+    await new Promise((r) => setTimeout(r, 50));
+    // While the handler runs, the peer claims the real mapper's identity (an invalid request and a push: read all the same).
+    peer.send(pipe, [Buffer.from([0x01]), Buffer.from(JSON.stringify({ v: 1, type: 'request', id: 'x', replyTo: mapper.identity }))]);
+    peer.send(pipe, [Buffer.from([0x01]), Buffer.from(JSON.stringify({ v: 1, type: 'push', id: 7, route: '/simple/echo', payload: 1, replyTo: mapper.identity, timeout: 0, hops: 0 }))]);
+    await expect(call).resolves.toBe('a0:slow');
+    expect(progress).toEqual(['started']);
+    expect(observed.requests().length).toBe(sentBefore); // it went (and came back) over SP
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heard.filter((t) => t.includes('a0:slow'))).toEqual([]);
   });
 
   it('a Register endpoint must be a tcp:// or ipc:// URL of bounded length', () => {

@@ -2,7 +2,10 @@
  * An agent's SP endpoint: one listening address where Nanite mappers (MUX peers, Nanite packets),
  * REQ peers and SURVEYOR peers (JSON bodies, see json-gateway.ts) all connect; the peer's header
  * decides which. Packets from mappers go to the agent's sink like packets from the control plane;
- * results go back on the pipe the mapper's requests came on.
+ * a request's progress and result (a survey's answer) go back on the pipe that request came on —
+ * never on a pipe chosen by the mapper identity a peer claims (anyone who can connect could claim
+ * another mapper's, and read its results) — and those of requests that came over the control plane
+ * go back over it.
  */
 import { BurstLog } from '../../internal/burst-log';
 import { defaultLogger } from '../../internal/logger';
@@ -20,8 +23,8 @@ import { DIRECT_KIND, KIND_BYTES, type DirectTransportOptions } from './direct.o
 import { JSON_REPLY_TO, JsonGateway, type JsonGatewayStats } from './json-gateway';
 import { isStreamRequest, StreamPins } from './stream-pins';
 
-/** Mappers whose reply pipe an endpoint remembers at most (others get their results over the control plane). */
-const MAX_MAPPERS = 10_000;
+/** Requests (and surveys) an endpoint remembers the pipe of at most; past it the oldest one's reply takes the control plane. */
+export const MAX_REPLY_PINS = 65_536;
 
 /** Counters of an agent's SP endpoint. */
 export interface DirectServerStats {
@@ -42,13 +45,14 @@ const noSettle = (): void => undefined;
 
 /** The SP endpoint of one agent link. */
 export class DirectServer {
-  private readonly mappers = new Map<string, number>();
+  /** The pipe each request (and survey) that came over one arrived on, by mapper and id, oldest first. */
+  private readonly replyPins = new Map<string, number>();
   /** Stream requests that came over a pipe, by mapper and id: their chunks and result go back on it. */
   private readonly streams = new StreamPins<string, number>();
   private paused = false;
   private bounced = 0;
   private malformed = 0;
-  private readonly overflow: BurstLog<'mappers'>;
+  private readonly overflow: BurstLog;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -62,11 +66,11 @@ export class DirectServer {
     private readonly sink: AgentSink,
     logger: NonNullable<DirectTransportOptions['logger']>,
   ) {
-    this.overflow = new BurstLog({ logger, bindings: { endpoint: listener.url }, quietMs: 10_000, message: 'more mappers than an SP endpoint remembers reply pipes for; their results take the control plane' });
+    this.overflow = new BurstLog({ logger, bindings: { endpoint: listener.url }, quietMs: 10_000, message: 'more requests in flight over SP than an endpoint remembers the pipes of; the oldest ones\' results take the control plane' });
     mux.serve((pipe, body) => this.onMessage(pipe, body));
     mux.onPipe((event, pipe) => {
       if (event !== 'down') return;
-      for (const [m, id] of this.mappers) if (id === pipe.id) this.mappers.delete(m);
+      for (const [k, id] of this.replyPins) if (id === pipe.id) this.replyPins.delete(k);
       this.streams.unpinPipe(pipe.id);
     });
   }
@@ -119,8 +123,8 @@ export class DirectServer {
       this.gateway.reply(packet);
       return true;
     }
+    const key = streamKey(mapper, packet.id);
     if (packet.type !== 'answer') {
-      const key = streamKey(mapper, packet.id);
       const pinned = this.streams.get(key);
       if (pinned !== undefined) {
         if (packet.type === 'result') this.streams.unpin(key);
@@ -132,8 +136,9 @@ export class DirectServer {
       // Its request came over the control plane: the rest of the stream stays there.
       if (packet.type === 'chunk' || packet.type === 'credit') return false;
     }
-    const pipe = this.mappers.get(mapper);
+    const pipe = this.replyPins.get(key);
     if (pipe === undefined) return false;
+    if (packet.type === 'result' || packet.type === 'answer') this.replyPins.delete(key);
     const bytes = this.serializer.encode(packet);
     if (bytes.length >= this.maxMessageSize) return false;
     return this.mux.send(pipe, [KIND_BYTES.packet, bytes]);
@@ -154,7 +159,7 @@ export class DirectServer {
       const listening = this.listener.close();
       await Promise.all([this.mux.close(), this.rep.close(), this.respondent.close()]);
       await listening;
-      this.mappers.clear();
+      this.replyPins.clear();
       this.streams.clear();
     })();
     return this.closing;
@@ -176,25 +181,30 @@ export class DirectServer {
       return this.reject(`direct: undecodable packet (${err instanceof Error ? err.message : String(err)})`);
     }
     if (typeof packet === 'object' && packet !== null) {
-      const p = packet as Partial<RequestPacket>;
-      if (typeof p.replyTo === 'string') this.remember(p.replyTo, pipe.id);
+      const p = packet as Partial<RequestPacket> | { type?: unknown; replyTo?: unknown; id?: unknown };
       if (this.paused && (p.type === 'request' || p.type === 'push')) {
         this.bounced++;
         this.mux.send(pipe.id, [KIND_BYTES.bounced, body.subarray(1)]);
         return;
       }
-      if (isStreamRequest(p) && typeof p.replyTo === 'string' && typeof p.id === 'number') this.streams.pin(streamKey(p.replyTo, p.id), pipe.id);
+      if (typeof p.replyTo === 'string' && ((p.type === 'request' && typeof p.id === 'number') || (p.type === 'survey' && typeof p.id === 'string'))) {
+        const key = streamKey(p.replyTo, p.id);
+        if (isStreamRequest(p)) this.streams.pin(key, pipe.id);
+        else this.pinReply(key, pipe.id);
+      }
     }
     this.sink.onPacket(packet, noSettle);
   }
 
-  private remember(mapper: string, pipe: number): void {
-    if (this.mappers.get(mapper) === pipe) return;
-    if (this.mappers.size >= MAX_MAPPERS && !this.mappers.has(mapper)) {
-      this.overflow.record({ mappers: this.mappers.size }, 'mappers');
-      return;
+  /** Remembers the pipe a request came on (a packet that turns out malformed, or a silent survey, is forgotten as the oldest). */
+  private pinReply(key: string, pipe: number): void {
+    this.replyPins.delete(key); // a re-sent request: now the newest
+    if (this.replyPins.size >= MAX_REPLY_PINS) {
+      const oldest = this.replyPins.keys().next().value;
+      if (oldest !== undefined) this.replyPins.delete(oldest);
+      this.overflow.record({ pinned: MAX_REPLY_PINS });
     }
-    this.mappers.set(mapper, pipe);
+    this.replyPins.set(key, pipe);
   }
 
   private reject(reason: string): void {
@@ -203,7 +213,7 @@ export class DirectServer {
   }
 }
 
-/** The key of a request among those of every mapper. */
-function streamKey(mapper: string, id: number): string {
-  return `${mapper}\n${id}`;
+/** The key of a request (numeric id) or survey (string id) among those of every mapper. */
+function streamKey(mapper: string, id: number | string): string {
+  return typeof id === 'string' ? `${mapper}\ns${id}` : `${mapper}\n${id}`;
 }
