@@ -6,6 +6,7 @@ import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import fc from 'fast-check';
 import { AmqpTransport, NaniteError } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
+import { TagRuns } from '../src/transport/amqp/tag-runs';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
 import { PublishBuffer } from '../src/transport/shared/publish-buffer';
 import { HELD_BYTES, RECENT_BYTES, ReplyCache } from '../src/transport/shared/reply-cache';
@@ -272,6 +273,54 @@ describe('AckBatcher', () => {
     b.ack(msg(1));
     await tick();
     expect(acks).toEqual([[2, false], [1, true]]);
+  });
+});
+
+describe('AckBatcher with a delivery that never settles', () => {
+  test('acks every later delivery at once, and keeps one run per unsettled delivery, not one entry per delivery', async () => {
+    const acks: Array<[number, boolean]> = [];
+    const ch = { ack: (m: Message, multiple?: boolean) => acks.push([m.fields.deliveryTag, multiple ?? false]) } as unknown as Channel;
+    const b = new AckBatcher(ch, () => undefined);
+    const tick = (): Promise<void> => new Promise((r) => process.nextTick(r));
+    // Tag 1 hangs (a handler that never returns); 200 000 others settle, some with their reply, some through the batch.
+    for (let t = 2; t <= 200_001; t++) {
+      if (t % 3 === 0) b.ackedElsewhere(t);
+      else b.ack({ fields: { deliveryTag: t } } as unknown as Message);
+      if (t % 1_000 === 0) await tick();
+    }
+    await tick();
+    expect(b.aheadRuns).toBe(1);
+    expect(acks.filter(([, multiple]) => multiple)).toEqual([]);
+    expect(acks.length).toBe(200_000 - Math.floor(200_001 / 3)); // each batched one acked alone, once
+    // It settles at last: one multiple ack naming it, nothing re-acknowledged.
+    b.ack({ fields: { deliveryTag: 1 } } as unknown as Message);
+    b.ack({ fields: { deliveryTag: 200_002 } } as unknown as Message);
+    await tick();
+    expect(acks.slice(-1)).toEqual([[200_002, true]]);
+    expect(b.aheadRuns).toBe(0);
+  });
+
+  test('TagRuns holds exactly the tags added, in any order, as few runs as they make', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 400 }), (tags) => {
+      const runs = new TagRuns();
+      const set = new Set<number>();
+      for (const t of tags) {
+        runs.add(t);
+        set.add(t);
+      }
+      for (let t = 0; t <= 301; t++) expect(runs.has(t)).toBe(set.has(t));
+      const sorted = [...set].sort((a, b) => a - b);
+      expect(runs.runs).toBe(sorted.filter((t, i) => i === 0 || sorted[i - 1] !== t - 1).length);
+      // Taking runs from the lowest tag walks the set in order.
+      let next = sorted[0] ?? 1;
+      let taken = 0;
+      for (let end = runs.takeRunAt(next); end !== undefined; end = runs.takeRunAt(next)) {
+        taken += end - next + 1;
+        next = end + 1;
+        while (next <= 301 && !set.has(next)) next++;
+      }
+      expect(taken).toBe(set.size);
+    }));
   });
 });
 

@@ -9,6 +9,7 @@
  * acknowledged manually (a no-ack consumer's tags would make holes in the run).
  */
 import type { Channel, Message } from 'amqplib';
+import { TagRuns } from './tag-runs';
 
 /** Batches acks on one channel. */
 export class AckBatcher {
@@ -16,8 +17,8 @@ export class AckBatcher {
   private next = 1;
   /** Settled, not yet acknowledged. */
   private readonly settled = new Set<number>();
-  /** Acknowledged one by one, ahead of `next` (settled out of order). */
-  private readonly ahead = new Set<number>();
+  /** Acknowledged one by one, ahead of `next` (settled out of order), as runs: bounded by the unsettled deliveries between them (tag-runs.ts). */
+  private readonly ahead = new TagRuns();
   private scheduled = false;
   private readonly flushNow = (): void => this.flush();
 
@@ -39,13 +40,20 @@ export class AckBatcher {
 
   /** Delivery `tag` was acknowledged on its own, outside this batcher (with its reply): no later ack may cover it. */
   ackedElsewhere(tag: number): void {
+    if (tag < this.next) return;
     if (tag !== this.next) {
       this.ahead.add(tag);
       return;
     }
     // The common case (in order): move on without keeping it, past any acknowledged ahead of it.
-    do this.next++;
-    while (this.ahead.delete(this.next));
+    this.next++;
+    const end = this.ahead.takeRunAt(this.next);
+    if (end !== undefined) this.next = end + 1;
+  }
+
+  /** Runs of tags acknowledged ahead of the lowest unsettled one (for tests: bounded by the unsettled deliveries). */
+  get aheadRuns(): number {
+    return this.ahead.runs;
   }
 
   private flush(): void {
@@ -53,9 +61,13 @@ export class AckBatcher {
     // The multiple-ack must name a tag the broker still holds, so it ends at the last settled one.
     let last = 0;
     for (;;) {
-      if (this.settled.delete(this.next)) last = this.next;
-      else if (!this.ahead.delete(this.next)) break;
-      this.next++;
+      if (this.settled.delete(this.next)) {
+        last = this.next++;
+        continue;
+      }
+      const end = this.ahead.takeRunAt(this.next);
+      if (end === undefined) break;
+      this.next = end + 1;
     }
     try {
       if (last > 0) this.ch.ack(tagOnly(last), true);
