@@ -164,6 +164,42 @@ describe('REQ', () => {
     expect(req.stats().resends).toBe(1);
   });
 
+  it('believes a reply only from a connection its request was sent on: a peer guessing the next id (they are sequential) is counted, not heard', async () => {
+    const req = track(new SpReqSocket({ logger: quiet(), resendInterval: 0 }));
+    const { url } = await req.listen('tcp://127.0.0.1:0');
+    const evil = new RawPeer(portOf(url));
+    peers.push(evil);
+    evil.write(encodeSpHeader('rep'));
+    await until(() => req.stats().pipes === 1);
+    const outcomes: string[] = [];
+    const call = (body: string) => req.request(Buffer.from(body), { timeout: 5_000 }).then((b) => void outcomes.push(`${body}=${String(b)}`), () => undefined);
+    void call('to-evil'); // the only pipe: the peer sees its id
+    const seen = await evil.receive(8 + 8 + 4 + 7);
+    const id = seen.readUInt32BE(16);
+    const held: SpRequest[] = [];
+    const honest = track(new SpRepSocket({ logger: quiet(), handler: (r) => void held.push(r) }));
+    honest.dial(url);
+    await until(() => req.stats().pipes === 2);
+    for (let i = 0; i < 3 && held.length === 0; i++) {
+      void call(`to-honest-${i}`);
+      await until(() => held.length > 0 || evil.received.length > 8 + 27 * (i + 1), 2_000).catch(() => undefined);
+    }
+    expect(held).toHaveLength(1);
+    // The next ids, answered by the peer that was not asked.
+    for (let k = 1; k <= 5; k++) {
+      const forged = Buffer.alloc(4);
+      forged.writeUInt32BE((id + k) >>> 0);
+      evil.write(encodeFrame('tcp', [forged, Buffer.from('FORGED')]));
+    }
+    await until(() => req.stats().faults['wrong-pipe'] >= 1);
+    // The request the honest peer holds was not settled by the forged replies (those sent to the peer itself may be).
+    const asked = String(held[0]!.body);
+    expect(outcomes.filter((o) => o.startsWith(`${asked}=`))).toEqual([]);
+    held[0]!.reply(Buffer.from('honest'));
+    await until(() => outcomes.some((o) => o.startsWith(`${asked}=`)));
+    expect(outcomes.filter((o) => o.startsWith(`${asked}=`))).toEqual([`${asked}=honest`]);
+  });
+
   it('fails with NANITE_ERR_TIMEOUT and counts the reply that comes later as late', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance'] });
     const held: SpRequest[] = [];

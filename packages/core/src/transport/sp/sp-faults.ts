@@ -13,7 +13,8 @@ import type { SpHeaderFault } from './sp-handshake';
  * `bad-message-type`, `handshake-timeout`, `pipe-limit`.
  * Message faults (the message is dropped, the connection stays): `malformed` (no valid
  * backtrace/id), `unknown-id` (a reply or answer nobody waits for), `late` (a reply or answer after
- * its request or survey ended), `overflow` (a bounded table was full), `send-buffer-full` (the
+ * its request or survey ended), `wrong-pipe` (a reply from a connection its request was never sent
+ * on: forged, not believed), `overflow` (a bounded table was full), `send-buffer-full` (the
  * peer did not read; a reply was dropped), `handler-error` (a request handler threw or rejected; no
  * reply was sent).
  */
@@ -25,6 +26,7 @@ export type SpFault =
   | 'malformed'
   | 'unknown-id'
   | 'late'
+  | 'wrong-pipe'
   | 'overflow'
   | 'send-buffer-full'
   | 'handler-error';
@@ -34,7 +36,7 @@ export type SpFaultCounts = Record<SpFault, number>;
 
 const ALL: readonly SpFault[] = [
   'bad-header', 'wrong-protocol', 'oversized', 'bad-message-type', 'handshake-timeout', 'pipe-limit',
-  'malformed', 'unknown-id', 'late', 'overflow', 'send-buffer-full', 'handler-error',
+  'malformed', 'unknown-id', 'late', 'wrong-pipe', 'overflow', 'send-buffer-full', 'handler-error',
 ];
 
 /** A burst ends when no line was written for this long (ms). */

@@ -65,6 +65,8 @@ class Outstanding implements DeadlineEntry {
   deadlineGroup: object | undefined = undefined;
   readonly resend = new ResendEntry(this);
   pipe: SpPipe | undefined = undefined;
+  /** Every pipe it was sent on (a reply is believed only from one of them). */
+  readonly sentOn: SpPipe[] = [];
   sends = 0;
   onAbort: (() => void) | undefined = undefined;
   constructor(
@@ -164,6 +166,8 @@ export class SpReqSocket extends SpSocket {
     if (id < 0) return this.fault('malformed', pipe);
     const r = this.outstanding.get(id);
     if (!r) return this.fault(this.ids.issuedRecently(id) ? 'late' : 'unknown-id', pipe);
+    // Ids are sequential: a peer that sees one can guess the next, sent to another peer.
+    if (!r.sentOn.includes(pipe)) return this.fault('wrong-pipe', pipe);
     this.counts.replies++;
     this.finish(r);
     r.resolve(message.subarray(4));
@@ -185,6 +189,7 @@ export class SpReqSocket extends SpSocket {
       this.cursor = (this.cursor + i + 1) % n;
       if (r.sends++ > 0) this.counts.resends++;
       r.pipe = pipe;
+      if (!r.sentOn.includes(pipe)) r.sentOn.push(pipe);
       this.carried.get(pipe.id)?.add(r);
       if (this.resendInterval > 0) this.resends.add(this.resendInterval, r.resend);
       return true;
