@@ -160,3 +160,17 @@ describe('listeners', () => {
     }
   });
 });
+
+describe('after close', () => {
+  test('waitForAgents() on a closed mapper rejects at once with NANITE_ERR_SHUTTING_DOWN; a push waiting for an agent when it closes settles', async () => {
+    const m = c.mapper({ discoveryWindow: 5_000 });
+    await m.start();
+    const waiting = m.push('/nobody/yet', 1, { selector: 'all' });
+    const settled = waiting.then(() => 'sent', (e: NaniteError) => e.code);
+    await m.close();
+    await expect(settled).resolves.toBe('NANITE_ERR_NO_AGENT'); // the close ended its wait: nobody took it
+    const t0 = Date.now();
+    await expect(m.waitForAgents({ timeout: 100 })).rejects.toMatchObject({ code: 'NANITE_ERR_SHUTTING_DOWN' });
+    expect(Date.now() - t0).toBeLessThan(50);
+  });
+});

@@ -277,9 +277,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   /**
    * Resolves once at least `count` agents (serving `route`, when given) are live; rejects with
-   * `NANITE_ERR_TIMEOUT` after `timeout` ms.
+   * `NANITE_ERR_TIMEOUT` after `timeout` ms, `NANITE_ERR_SHUTTING_DOWN` once the mapper is closing.
    */
   waitForAgents(options: WaitForAgentsOptions = {}): Promise<AgentView[]> {
+    if (this.state === 'closing' || this.state === 'closed') return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Mapper ${this.identity} is closing` }));
     return waitForAgents(this.registry, this.waiters, options);
   }
 

@@ -20,10 +20,16 @@ export class RegistryWaiters {
     { keepAlive: true },
   );
 
-  /** Calls `resolve` as soon as `ready()` holds (now or after a change), else `reject` after `ms`. */
+  private closed = false;
+
+  /** Calls `resolve` as soon as `ready()` holds (now or after a change), else `reject` after `ms` (at once after `cancelAll()`: nothing would time it out). */
   wait(ready: () => boolean, ms: number, resolve: () => void, reject: () => void): void {
     if (ready()) {
       resolve();
+      return;
+    }
+    if (this.closed) {
+      reject();
       return;
     }
     const w: Waiter = { ready, resolve, reject, ms: Math.max(1, Math.ceil(ms)), deadlineAt: 0, deadlinePrev: undefined, deadlineNext: undefined, deadlineGroup: undefined };
@@ -43,6 +49,7 @@ export class RegistryWaiters {
 
   /** Fails every waiter (on close). */
   cancelAll(): void {
+    this.closed = true;
     for (const w of [...this.waiters]) {
       this.waiters.delete(w);
       w.reject();
