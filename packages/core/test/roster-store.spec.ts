@@ -95,3 +95,31 @@ test('saves are atomic: a reader never sees a partial file while saves go on', a
   expect(reads).toBeGreaterThan(0);
   expect((await store.load()).entries).toHaveLength(1_900);
 });
+
+test('a custom store whose save throws (instead of rejecting) is a counted save failure, not a crash; nothing is saved or gossiped after close', async () => {
+  const saves: string[] = [];
+  let closed = false;
+  const store = {
+    where: 'test-store',
+    load: async () => ({ entries: [] }),
+    save: (entries: readonly unknown[]): Promise<void> => {
+      saves.push(closed ? 'after close' : `save ${entries.length}`);
+      throw new Error('sync store bug');
+    },
+    close: async () => {
+      closed = true;
+    },
+  };
+  const m = await c.startedMapper({ roster: { store, saveDelay: 10 } });
+  await c.agent({ identity: 'a', actors: [defineActor('s', { x: () => 1 })] }).start();
+  await m.waitForAgents({ timeout: 5_000 });
+  for (let i = 0; i < 100 && (m.rosterStats()?.saveFailures ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(m.rosterStats()?.saveFailures).toBeGreaterThanOrEqual(1);
+  await m.close();
+  const after = saves.length;
+  // An agent registering after the close reaches nobody's store.
+  await c.agent({ identity: 'b', actors: [defineActor('s', { x: () => 1 })] }).start();
+  await new Promise((r) => setTimeout(r, 50));
+  expect(saves.length).toBe(after);
+  expect(saves).not.toContain('after close');
+});

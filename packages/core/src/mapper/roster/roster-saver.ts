@@ -38,8 +38,9 @@ export class RosterSaver {
       this.again = true;
       return this.saving;
     }
-    this.saving = this.store
-      .save(this.snapshot())
+    // A store is user code: one that throws instead of rejecting (or returns no promise) is a failed save, not a crash.
+    this.saving = Promise.resolve()
+      .then(() => this.store.save(this.snapshot()))
       .catch((err: unknown) => {
         this.failures.record({ err: err instanceof Error ? err.message : String(err) });
       })

@@ -334,6 +334,8 @@ export class Roster {
 
   private put(e: RosterEntry): void {
     this.set.put(e);
+    // Closed (a Register can still arrive before the mapper's link is): kept in memory, no timer armed.
+    if (this.closed) return;
     this.gossip?.changed(e.identity);
     this.saver?.touch();
   }
