@@ -1,4 +1,4 @@
-import { NaniteError, defineActor, type RequestContext } from '../src';
+import { NaniteError, defineActor, type AgentLink, type AgentLinkOptions, type AgentSink, type MemoryTransport, type RequestContext, type Transport } from '../src';
 import { TestCluster, closeCluster, deferred, flush } from './helpers';
 
 let c: TestCluster;
@@ -108,3 +108,56 @@ test('push from a handler carries the trace id', async () => {
   await expect(got.promise).resolves.toBe('trace-123');
   await flush();
 });
+
+/** The agent's link takes `ms` to close (as a broker connection may): the agent stays draining meanwhile. */
+class SlowClose implements Transport {
+  /** Mapper links opened (the agent's light mapper for nested calls opens one). */
+  mappersOpened = 0;
+  constructor(private readonly inner: MemoryTransport, private readonly ms: number) {}
+  get url(): string { return this.inner.url; }
+  connect(): Promise<void> { return this.inner.connect(); }
+  close(): Promise<void> { return this.inner.close(); }
+  openMapper: Transport['openMapper'] = (id, sink) => {
+    this.mappersOpened++;
+    return this.inner.openMapper(id, sink);
+  };
+  async openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> {
+    const link = await this.inner.openAgent(identity, sink, options);
+    return { ...link, broadcast: (p) => link.broadcast(p), reply: (m, p) => link.reply(m, p), pause: () => link.pause(), close: async () => { await new Promise((r) => setTimeout(r, this.ms)); await link.close(); } };
+  }
+}
+
+test('a handler that outlives the drain and then calls out fails with NANITE_ERR_SHUTTING_DOWN; no light mapper is started after stop', async () => {
+  let outcome = 'none';
+  const called = deferred();
+  const transport = c.transport();
+  const slow = new SlowClose(transport, 150);
+  const a = c.agent({
+    identity: 'a',
+    drainTimeout: 20,
+    actors: [defineActor('n', {
+      late: async (_p: unknown, ctx: RequestContext) => {
+        await new Promise((r) => setTimeout(r, 60)); // ignores its abort
+        try {
+          await ctx.request('/n/other', null, { timeout: 200 });
+          outcome = 'sent';
+        } catch (e) {
+          outcome = (e as NaniteError).code;
+        }
+        called.resolve();
+      },
+      other: () => 1,
+    })],
+  }, slow as unknown as MemoryTransport);
+  await a.start();
+  const m = await c.startedMapper();
+  void m.request('/n/late', null, { timeout: 1_000 }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 10));
+  const stopping = a.stop();
+  await called.promise;
+  await stopping;
+  await transport.close();
+  expect(outcome).toBe('NANITE_ERR_SHUTTING_DOWN');
+  expect(slow.mappersOpened).toBe(0); // before: a light mapper started then, and nobody closed it
+});
+

@@ -11,6 +11,7 @@ import type { Job } from './job';
 /** Owns the light mapper; `close()` closes it. */
 export class NestedCaller {
   private mapper: Promise<Mapper> | undefined;
+  private closed = false;
 
   constructor(
     private readonly transport: Transport,
@@ -37,6 +38,8 @@ export class NestedCaller {
 
   /** Closes the light mapper, if one was started. */
   async close(): Promise<void> {
+    // From here on a call out fails (a handler that outlived the drain must not start a mapper nobody closes).
+    this.closed = true;
     // A mapper that failed to start has nothing to close; its error already reached the caller.
     const mapper = await this.mapper?.catch(() => undefined);
     await mapper?.close();
@@ -47,7 +50,7 @@ export class NestedCaller {
    * then on, so agents that never call out pay nothing.
    */
   private get(): Promise<Mapper> {
-    if (!this.canCall()) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.agent} is not running` }));
+    if (this.closed || !this.canCall()) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Agent ${this.agent} is not running` }));
     this.mapper ??= (async () => {
       // A light mapper: no roster (the cluster's mappers keep it), so no gossip from every agent.
       const mapper = new Mapper({ roster: false, ...this.options, transport: this.transport });
