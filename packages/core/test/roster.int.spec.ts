@@ -114,3 +114,20 @@ test('three mappers on amqp:// converge on an agent\'s version and endpoint, the
   await until(() => JSON.stringify(meta(late)) === JSON.stringify({ state: 'down', version: '5.6.7', endpoint }), 20_000, 'the late mapper to learn v by gossip');
   expect(late.agents()).toEqual([]);
 }, 90_000);
+
+test('gossip that cannot even be decoded is dropped and counted (stats.malformedGossip), and the roster carries on', async () => {
+  const m = await mapper();
+  const amqp = await import('amqplib');
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    ch.publish(`${prefix}.gossip`, '', Buffer.from('{not json at all'), { contentType: 'application/json' });
+    ch.publish(`${prefix}.gossip`, '', Buffer.from(JSON.stringify({ nonsense: true })), { contentType: 'application/json' });
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+  await until(() => (m.rosterStats()?.malformedGossip ?? 0) >= 2, 5_000, 'both counted');
+  await agent('after-garbage');
+  await until(() => stateIn(m, 'after-garbage') !== undefined, 5_000, 'the roster to carry on');
+});

@@ -84,7 +84,7 @@ export class MapperRoster {
   async start(): Promise<void> {
     if (canGossip(this.p.transport)) {
       try {
-        this.link = await this.p.transport.openGossip(this.p.identity, { onMessage: (m) => this.roster.onGossip(m) });
+        this.link = await this.p.transport.openGossip(this.p.identity, { onMessage: (m) => this.roster.onGossip(m), onMalformed: (reason) => this.roster.onMalformedGossip(reason) });
       } catch (err) {
         // E.g. a vhost whose permissions predate the gossip exchanges: the mapper works, its roster stays its own.
         this.p.logger.warn({ mapper: this.p.identity, err: err instanceof Error ? err.message : String(err) }, 'roster gossip unavailable; this mapper keeps its own roster (see docs/roster.md for the permissions)');

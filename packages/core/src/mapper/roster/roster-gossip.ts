@@ -109,13 +109,18 @@ export class RosterGossip {
     this.deltaTimer.unref();
   }
 
+  /** A message the transport could not even decode (or that failed validation): dropped and counted. */
+  malformed(reason: string): void {
+    this.stats.malformed++;
+    this.malformedLog.record({ reason });
+  }
+
   /** Handles one message from the transport. */
   onMessage(raw: unknown): void {
     if (this.paused) return;
     const m = parseMessage(raw);
     if (!m) {
-      this.stats.malformed++;
-      this.malformedLog.record({ reason: 'invalid gossip message' });
+      this.malformed('invalid gossip message');
       return;
     }
     if (m.from === this.host.id) return;

@@ -117,6 +117,11 @@ export class Roster {
     this.gossip?.onMessage(message);
   }
 
+  /** Gossip the transport could not decode: counted with the malformed (`stats.malformedGossip`). */
+  onMalformedGossip(reason: string): void {
+    this.gossip?.malformed(reason);
+  }
+
   /** Pauses (true) or resumes this mapper's gossip: a partition of the roster, for tests and maintenance. */
   pauseGossip(paused: boolean): void {
     if (paused) this.gossip?.pause();
