@@ -122,6 +122,32 @@ describe('amqp:// delivery, drain and parking', () => {
     expect(m.stats).toMatchObject({ undeliveredPushes: 0, redispatched: 4 });
   });
 
+  test('garbage waiting in a draining agent\'s queue is dropped and counted as malformed, not handed back', async () => {
+    let started = 0;
+    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+    const a = new Agent({ transport: transport(), identity: 'g', logger: quiet, actors: [defineActor('slow', { work: async () => { started++; await sleep(300); return null; } })], concurrency: 1, pingInterval: 500 });
+    await a.start();
+    const m = new Mapper({ transport: transport(), timeout: 10_000 });
+    await m.start();
+    closers.push(() => m.close());
+    await m.waitForAgents({ route: '/slow/work', timeout: 5_000 });
+    const busy = m.request('/slow/work');
+    while (started === 0) await sleep(10);
+    // prefetch = concurrency = 1: these wait at the broker behind the running request.
+    const amqp = await import('amqplib');
+    const conn = await amqp.connect(AMQP_URL);
+    const ch = await conn.createChannel();
+    ch.sendToQueue(`${prefix}.agent.g`, Buffer.from('{garbage'));
+    ch.sendToQueue(`${prefix}.agent.g`, Buffer.from('\u0000\u0001'));
+    await ch.close();
+    await conn.close();
+    await sleep(100);
+    const before = a.stats.malformed;
+    await a.stop();
+    await expect(busy).resolves.toBeNull();
+    expect(a.stats.malformed - before).toBe(2);
+  });
+
   test('persistent: a request with no agent is parked durably and answered by an agent that starts later', async () => {
     const m = new Mapper({ transport: transport(), timeout: 10_000, discoveryWindow: 0 });
     await m.start();

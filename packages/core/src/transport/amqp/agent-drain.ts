@@ -17,16 +17,20 @@ const WINDOW = 1_000;
 /** How often the queue's ready count is checked while draining (ms). */
 const POLL = 20;
 
-/** Hands every request still in `queue` back to its mapper; acknowledges (drops) anything else. `batch` coalesces the writes. */
-export async function bounceQueued(ch: Channel, queue: string, identity: string, names: AmqpNames, serializer: Serializer, batch: () => void): Promise<void> {
+/**
+ * Hands every request still in `queue` back to its mapper; acknowledges (drops) anything else,
+ * reporting what is not a packet at all to `malformed`. `batch` coalesces the writes.
+ */
+export async function bounceQueued(ch: Channel, queue: string, identity: string, names: AmqpNames, serializer: Serializer, batch: () => void, malformed: (reason: string) => void): Promise<void> {
   if ((await ch.checkQueue(queue)).messageCount === 0) return;
   const bounce = (m: ConsumeMessage | null): void => {
     if (!m) return;
     let req;
     try {
       req = peekRequest(serializer.decode(m.content));
-    } catch {
+    } catch (err) {
       req = undefined;
+      malformed(`undecodable message in the queue while draining: ${(err as Error).message}`);
     }
     if (req) {
       // The original headers travel along: the mapper checks a push's tag before re-sending it.

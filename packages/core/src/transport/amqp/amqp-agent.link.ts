@@ -267,7 +267,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     try {
       await ch.unbindQueue(this.queue, this.s.names.agent, this.identity);
       await this.consumers.cancel(ch);
-      await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch());
+      await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch(), (reason) => this.sink.onMalformed(reason));
     } catch (err) {
       this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'pause did not complete (connection lost?)');
     }
@@ -287,7 +287,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.ch = undefined;
     if (ch) {
       try {
-        await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch());
+        await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch(), (reason) => this.sink.onMalformed(reason));
         await ch.deleteQueue(this.queue);
         await ch.close();
       } catch (err) {
