@@ -66,6 +66,33 @@ describe('amqp:// against forged messages', () => {
     expect(mapper.stats.malformed - malformed).toBe(3);
   });
 
+  test('a request whose replyTo property names another queue does not make the agent write into it: the result takes the reply route', async () => {
+    const { transport, ch, names } = await setup('forged-replyto');
+    const agent = new Agent({ transport: transport(), identity: 'echo', actors: [defineActor('echo', { hi: (p: unknown) => `secret for ${String(p)}` })], pingInterval: 500 });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const mt = transport();
+    const mapper = new Mapper({ transport: mt, timeout: 2_000 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/echo/hi', timeout: 5_000 });
+    // Someone else's queue (here: one we read), named in the AMQP replyTo of a forged request.
+    const { queue: victim } = await ch.assertQueue('', { exclusive: true });
+    // And a queue bound where the result should go: the reply route of the identity in the packet.
+    const { queue: route } = await ch.assertQueue('', { exclusive: true });
+    await ch.bindQueue(route, names.reply, 'forger');
+    ch.publish(names.agent, 'echo', json({ v: 1, type: 'request', id: 1, route: '/echo/hi', payload: 'x', replyTo: 'forger', timeout: 1_000, hops: 0 }), { replyTo: victim, contentType: 'application/json' });
+    let onRoute: amqp.GetMessage | false = false;
+    for (let i = 0; i < 100 && !onRoute; i++) {
+      await sleep(20);
+      onRoute = await ch.get(route, { noAck: true });
+    }
+    expect(onRoute && JSON.parse(onRoute.content.toString())).toMatchObject({ type: 'result', id: 1, ok: true, result: 'secret for x' });
+    expect(await ch.get(victim, { noAck: true })).toBe(false);
+    // The real mapper is served as ever (its requests carry a direct reply-to address).
+    await expect(mapper.request('/echo/hi', 'me')).resolves.toBe('secret for me');
+  });
+
   test('a request and a push handed back by a draining agent still come back to the mapper link that sent them', async () => {
     const { transport } = await setup('real-bounce');
     let release: () => void = () => undefined;

@@ -24,6 +24,7 @@ import type { AgentReplies } from './agent-replies';
 import { fromBinaryChunk } from './amqp-chunks';
 import type { AmqpDelivery } from './amqp.options';
 import { HEADER_RESENT, peekRequest, PROBE_TYPE, TYPE_AT_MOST_ONCE, type RequestPeek } from './amqp.wire';
+import { DIRECT_REPLY_TO } from './amqp.topology';
 
 /** What {@link AgentInbox} needs from its link. */
 export interface AgentInboxSettings {
@@ -112,7 +113,9 @@ export class AgentInbox {
       this.s.replies.send({ mapper: req.replyTo, address: undefined, named: true, bytes: done });
       return true;
     }
-    const address = typeof m.properties.replyTo === 'string' && m.properties.replyTo !== '' ? m.properties.replyTo : undefined;
+    // Only a direct reply-to address is published to (through the default exchange, which routes to any
+    // queue by name): a request naming another queue there would have the agent write into it.
+    const address = isDirectReplyAddress(m.properties.replyTo) ? m.properties.replyTo : undefined;
     // A stream's delivery is settled when it starts, not by its result: only the others may be acknowledged with their reply.
     this.s.cache.begin(req.replyTo, req.id, session, address, streaming ? undefined : { channel: ch, tag: m.fields.deliveryTag });
     return false;
@@ -149,4 +152,11 @@ export class AgentInbox {
 /** A request whose delivery is settled when its stream starts (a result stream or an upload). */
 function streams(packet: unknown): boolean {
   return (packet as { stream?: unknown }).stream !== undefined || (packet as { upload?: unknown }).upload === true;
+}
+
+/** What the broker puts in `replyTo` for a request published with direct reply-to: `amq.rabbitmq.reply-to.<channel key>`. */
+const DIRECT_REPLY_PREFIX = `${DIRECT_REPLY_TO}.`;
+
+function isDirectReplyAddress(x: unknown): x is string {
+  return typeof x === 'string' && x.length > DIRECT_REPLY_PREFIX.length && x.startsWith(DIRECT_REPLY_PREFIX);
 }
