@@ -196,6 +196,39 @@ describe('a stray packet never takes a live agent down for long', () => {
     await advance(1_000);
     await expect(m.request('/svc/who')).resolves.toBe('a');
   });
+  test('a forged UnRegister does not fail the requests the live agent is running: they get their results', async () => {
+    const { m } = await live();
+    const f = await forger();
+    const running = m.call('/svc/hold'); // not idempotent: losing its agent would fail it with NANITE_ERR_AGENT_LOST
+    await flush();
+    f.broadcast({ v: 1, type: 'unregister', identity: 'a' });
+    await flush();
+    expect(m.agents()).toEqual([]); // out of dispatch at once
+    await advance(100);
+    await expect(running).resolves.toMatchObject({ result: 'held', agent: 'a', attempts: 1 });
+    await advance(1_000);
+    await expect(m.request('/svc/who')).resolves.toBe('a'); // and back after its next Ping
+  });
+
+  test('requests still on an agent that unregistered and went silent are failed (or moved) two of its pings later', async () => {
+    const { m, t } = await live();
+    // Stands in for an agent whose result never comes: it registers, takes the request, unregisters.
+    const f = await forger();
+    f.broadcast(register('evil', { routes: [{ route: '/mute/x', idempotent: false }], pingInterval: 1_000 }));
+    await flush();
+    const lost = m.request('/mute/x').catch((e: { code: string }) => e.code);
+    await flush();
+    expect(t.requests().at(-1)?.agent).toBe('evil');
+    f.broadcast({ v: 1, type: 'unregister', identity: 'evil' });
+    await advance(1_900);
+    let settled = false;
+    void lost.then(() => (settled = true));
+    await flush();
+    expect(settled).toBe(false);
+    await advance(200);
+    await expect(lost).resolves.toBe('NANITE_ERR_AGENT_LOST');
+  });
+
 });
 
 describe('the agents serving a route', () => {

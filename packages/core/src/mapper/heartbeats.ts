@@ -36,10 +36,28 @@ const DROPPED_MEMORY = 1_000;
 /** Most Pings from unknown agents answered with an Advertise per second (a flood of forged identities must not become a flood of Advertises). */
 const UNKNOWN_PING_BUDGET = 200;
 
+/** Bounds (ms) of the wait after an UnRegister before the requests its agent still holds are moved or failed: two of its pings. */
+const LEAVING_MIN = 500;
+const LEAVING_MAX = 30_000;
+
+interface Leaving {
+  record: AgentRecord;
+  timer: NodeJS.Timeout;
+}
+
 /** Applies heartbeats to the registry. */
 export class Heartbeats {
   /** Identities dropped lately (bounded, oldest first) and when. */
   private readonly dropped = new Map<string, number>();
+  /**
+   * Agents that unregistered while this mapper's requests were still on them. A draining agent
+   * unregisters once its handlers are done, so what is left are results on their way (they travel
+   * apart from the UnRegister and may come after it) — or, if the UnRegister was forged (anyone who
+   * may publish heartbeats can send one), requests a live agent is still running. Out of dispatch at
+   * once, their requests are moved or failed only after two of the agent's pings without a sign of
+   * life. Bounded by the registry (only registered agents get here).
+   */
+  private readonly leaving = new Map<string, Leaving>();
   private budgetSecond = 0;
   private budgetLeft = UNKNOWN_PING_BUDGET;
 
@@ -49,6 +67,7 @@ export class Heartbeats {
   onRegister(p: RegisterPacket, now: number, subject?: string): void {
     const { registry, faults } = this.ctx;
     if (this.ctx.admits?.(p.identity, p.rejoin === true) === false) return this.ctx.refused?.(p.identity);
+    this.stay(p.identity);
     const outcome = registry.register(p, now, subject);
     if (!outcome.record) {
       faults.record('refusedAgents', 'registry-full', { agents: registry.size }, 'registry full (maxAgents): Registers of new agents are refused');
@@ -66,6 +85,7 @@ export class Heartbeats {
 
   onPing(p: PingPacket, now: number): void {
     if (this.ctx.admits?.(p.identity, false) === false) return this.ctx.refused?.(p.identity);
+    this.stay(p.identity);
     const pinged = this.ctx.registry.ping(p, now);
     if (!pinged) {
       // An agent we do not know (we started after it, or dropped it): ask it to register. Past the
@@ -113,13 +133,43 @@ export class Heartbeats {
 
   /** Removes an agent from dispatch and moves or fails the requests it was running. */
   drop(identity: string, reason: AgentDownReason): void {
+    // It had unregistered, and now is gone for good (its queue vanished, the roster retired it): no more waiting.
+    const left = this.leaving.get(identity);
+    if (left) this.lose(identity, left, reason);
     const record = this.ctx.registry.remove(identity);
     if (!record) return;
     this.dropped.delete(identity);
     if (this.dropped.size >= DROPPED_MEMORY) this.dropped.delete(this.dropped.keys().next().value!);
     this.dropped.set(identity, Date.now());
-    this.ctx.agentLost(record, reason);
+    if (reason === 'unregistered' && record.pending > 0) this.wait(record);
+    else this.ctx.agentLost(record, reason);
     this.ctx.notify('agent:down', record, reason);
+  }
+
+  /** Moves or fails now what agents that unregistered still held (the mapper closes). */
+  close(): void {
+    for (const [identity, left] of [...this.leaving]) this.lose(identity, left, 'unregistered');
+  }
+
+  private wait(record: AgentRecord): void {
+    const ms = Math.min(LEAVING_MAX, Math.max(LEAVING_MIN, 2 * record.pingInterval));
+    const left: Leaving = { record, timer: setTimeout(() => this.lose(record.identity, left, 'unregistered'), ms) };
+    left.timer.unref();
+    this.leaving.set(record.identity, left);
+  }
+
+  private lose(identity: string, left: Leaving, reason: AgentDownReason): void {
+    clearTimeout(left.timer);
+    this.leaving.delete(identity);
+    this.ctx.agentLost(left.record, reason);
+  }
+
+  /** A sign of life from an agent that unregistered: its requests stay where they are. */
+  private stay(identity: string): void {
+    const left = this.leaving.get(identity);
+    if (!left) return;
+    clearTimeout(left.timer);
+    this.leaving.delete(identity);
   }
 
   /**

@@ -380,6 +380,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     if (this.reaper) clearInterval(this.reaper);
     this.surveys.closeAll();
     await this.dispatcher.drain(this.o.drainTimeout, shuttingDownError(this.identity));
+    this.heartbeats.close();
     this.waiters.cancelAll();
     await this.rosterPart?.close();
     await this.link?.close();
