@@ -210,6 +210,31 @@ describe('direct mode: what comes off the wire', () => {
     expect(heard.filter((t) => t.includes('a0:slow'))).toEqual([]);
   });
 
+  it('a reply on an agent\'s pipe that claims another agent as its sender is dropped and counted as malformed', async () => {
+    const { agents, mapper, transport } = await cluster();
+    // An "agent" whose endpoint we serve ourselves: it answers every request twice, first under its
+    // neighbour's identity, then under its own.
+    const endpoint = new SpMuxSocket({ logger });
+    closers.push(() => endpoint.close());
+    const { url } = await endpoint.listen('tcp://127.0.0.1:0');
+    endpoint.serve((pipe, body) => {
+      const req = JSON.parse(body.subarray(1).toString()) as { type: string; id: number };
+      if (req.type !== 'request') return;
+      for (const from of [agents[0]!.identity, 'fake']) endpoint.send(pipe.id, [Buffer.from([0x01]), Buffer.from(JSON.stringify({ v: 1, type: 'result', id: req.id, from, ok: true, result: from }))]);
+    });
+    const control = transport();
+    closers.push(() => control.close());
+    await control.connect();
+    const link = await control.openAgent('fake', { onPacket: (_p, settle) => settle(), onMalformed: () => undefined }, { prefetch: 1 });
+    link.broadcast({ v: 1, type: 'register', identity: 'fake', routes: [{ route: '/fake/x', idempotent: true }], tags: [], status: 0, concurrency: 1, pingInterval: 60_000, endpoint: url });
+    await mapper.waitForAgents({ route: '/fake/x', timeout: 5_000 });
+    await endpoint.whenConnected(1, 5_000);
+    const before = { ...mapper.stats };
+    await expect(mapper.request('/fake/x', null, { timeout: 2_000 })).resolves.toBe('fake');
+    expect(mapper.stats.malformed - before.malformed).toBe(1);
+    expect(mapper.stats.strayReplies - before.strayReplies).toBe(0);
+  });
+
   it('a Register endpoint must be a tcp:// or ipc:// URL of bounded length', () => {
     const reg = { v: 1, type: 'register', identity: 'a', routes: [], tags: [], status: 0, concurrency: 1, pingInterval: 1000 };
     expect(decodePacket({ ...reg, endpoint: 'tcp://127.0.0.1:5555' }).ok).toBe(true);

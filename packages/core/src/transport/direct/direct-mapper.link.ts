@@ -240,10 +240,11 @@ export class DirectMapperLink implements MapperLink {
     if (kind === DIRECT_KIND.packet) {
       // Only replies travel this way (results, progress, stream chunks and upload credit); heartbeats must come over the control plane.
       const type = typeof packet === 'object' && packet !== null ? (packet as { type?: unknown }).type : undefined;
-      if (type === 'result' || type === 'progress' || type === 'chunk' || type === 'credit') {
-        this.ended(packet);
-        this.outer.onPacket(packet);
-      } else this.outer.onMalformed(`direct: a ${String(type)} packet from ${peer.agent}`);
+      if (type !== 'result' && type !== 'progress' && type !== 'chunk' && type !== 'credit') return this.outer.onMalformed(`direct: a ${String(type)} packet from ${peer.agent}`);
+      // A pipe belongs to one agent: a reply claiming another sender is forged (the dispatcher would believe its identity).
+      if ((packet as { from?: unknown }).from !== peer.agent) return this.outer.onMalformed(`direct: a ${type} from ${peer.agent} claiming another sender`);
+      this.ended(packet);
+      this.outer.onPacket(packet);
       return;
     }
     const decoded = decodePacket(packet);
