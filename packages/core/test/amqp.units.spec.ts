@@ -4,8 +4,11 @@
  */
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import fc from 'fast-check';
-import { AmqpTransport, NaniteError } from '../src';
+import { AmqpTransport, NaniteError, amqpNames } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
+import { MapperPublisher } from '../src/transport/amqp/mapper-publisher';
+import type { AmqpConnection } from '../src/transport/amqp/amqp.connection';
+import { PushTagger } from '../src/transport/shared/push-tagger';
 import { TagRuns } from '../src/transport/amqp/tag-runs';
 import { amqpOptionsFromUrl, brokerUrl } from '../src/transport/amqp/amqp.options';
 import { PublishBuffer } from '../src/transport/shared/publish-buffer';
@@ -384,5 +387,47 @@ describe('AgentInbox', () => {
     // An ack-after-handler push is run again when redelivered (it was never acknowledged, so it may not have run).
     inbox.receive({} as Channel, delivery(true), false);
     expect(packets).toHaveLength(2);
+  });
+});
+
+describe('MapperPublisher', () => {
+  test('a park still under way when the link closes opens no confirm channel after the close (every one opened is closed)', async () => {
+    const opened: Array<{ closed: boolean }> = [];
+    const model = {
+      createConfirmChannel: async () => {
+        const ch = {
+          closed: false,
+          on: () => undefined,
+          assertQueue: async () => ({}),
+          bindQueue: async () => ({}),
+          publish: (_e: string, _k: string, _b: Buffer, _p: unknown, cb: (err: unknown) => void) => cb(null),
+          close: async () => {
+            ch.closed = true;
+          },
+        };
+        opened.push(ch);
+        return ch;
+      },
+    };
+    const warnings: string[] = [];
+    const publisher = new MapperPublisher({
+      id: 'm',
+      session: 's',
+      connection: { current: model } as unknown as AmqpConnection,
+      names: amqpNames('unit'),
+      serializer: new JsonSerializer(),
+      logger: { debug() {}, info() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''), error() {} },
+      tagger: new PushTagger(),
+      writer: () => { throw new Error('not used'); },
+      expired: () => undefined,
+      unconfirmed: () => undefined,
+      returned: () => undefined,
+    });
+    publisher.park({ v: 1, type: 'request', id: 1, route: '/r/x', payload: null, replyTo: 'm', timeout: 1_000, hops: 0 }, 1_000);
+    await publisher.close();
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    expect(opened.length).toBe(1);
+    expect(opened.every((ch) => ch.closed)).toBe(true);
+    expect(warnings).toEqual(['could not park the request']);
   });
 });

@@ -37,6 +37,8 @@ export interface MapperPublisherSettings {
 /** Publishes a mapper link's requests, pushes and parked requests. */
 export class MapperPublisher {
   private confirm: Promise<ConfirmChannel> | undefined;
+  /** Closed: no confirm channel is opened any more (a park or persistent request still under way fails instead). */
+  private closed = false;
   /** Park queues declared (or being declared) on the current connection: one declare per route, however many parks race. */
   private readonly parkDeclared = new Map<string, Promise<unknown>>();
 
@@ -120,12 +122,14 @@ export class MapperPublisher {
 
   /** Closes the confirm channel, if one was opened. */
   async close(): Promise<void> {
+    this.closed = true;
     const confirm = this.confirm;
     this.reset();
     if (confirm) await (await confirm).close();
   }
 
   private confirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
+    if (this.closed) return Promise.reject(new Error('the mapper link is closed'));
     if (!this.confirm) {
       const p = model.createConfirmChannel().then((ch) => {
         ch.on('error', (err: Error) => this.s.logger.warn({ mapper: this.s.id, err: err.message }, 'confirm channel error'));
