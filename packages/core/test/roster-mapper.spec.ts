@@ -199,3 +199,14 @@ describe('shared roster', () => {
     await ahead.close();
   });
 });
+
+describe('bounds', () => {
+  test('past maxEntries a new agent is refused by the roster: counted, one log line per burst', async () => {
+    const m = await c.startedMapper({ roster: { maxEntries: 2 } });
+    for (const id of ['a', 'b', 'c', 'd']) await c.agent({ identity: id, actors: [echo()] }).start();
+    await step(1_000);
+    expect(m.roster().map((a) => a.identity).sort()).toEqual(['a', 'b']);
+    expect(m.rosterStats()?.refused).toBeGreaterThanOrEqual(2);
+    expect(c.logger.warnings().filter((w) => /roster full/.test(w))).toHaveLength(1);
+  });
+});

@@ -129,4 +129,18 @@ describe('uploads (memory://)', () => {
     const m = await c.startedMapper();
     await expect(m.request('/up/sum', undefined, { selector: 'all', stream: Readable.from([1]) })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
   });
+
+  test('upload chunks and ends for no running request (late or forged) are dropped and counted in stats.strayUploads', async () => {
+    const agent = c.agent({ identity: 'up', actors: [hasher] });
+    await agent.start();
+    const t = c.transport();
+    await t.connect();
+    const raw = await t.openMapper('someone', { onPacket() {}, onMalformed() {}, onUndeliverable() {} });
+    raw.send('up', { v: 1, type: 'chunk', id: 12345, from: 'someone', seq: 0, data: 'x' });
+    raw.send('up', { v: 1, type: 'end', id: 12345, from: 'someone', chunks: 1 });
+    await flush();
+    expect(agent.stats.strayUploads).toBe(2);
+    await raw.close();
+    await t.close();
+  });
 });

@@ -58,6 +58,8 @@ export interface AgentStats {
   surveysDropped: number;
   /** Times an observer's hook threw: it was skipped, the handler and its reply went on. */
   listenerFaults: number;
+  /** Upload chunks and ends for no running request (late, after the handler finished; or forged): dropped. */
+  strayUploads: number;
 }
 
 /**
@@ -194,7 +196,7 @@ export class Agent {
   /** Counters since start. */
   get stats(): AgentStats {
     const r = this.runner;
-    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count };
+    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count, strayUploads: r.strayUploads };
   }
 
   /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */

@@ -6,6 +6,7 @@
  * The roster decides; the mapper acts through {@link RosterHooks} (take an agent out of dispatch,
  * drop it, tell listeners), so the registry and dispatcher stay as they are.
  */
+import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
 import type { GossipLink } from '../../transport/gossip';
 import type { AgentView } from '../../selectors/selector';
@@ -55,7 +56,8 @@ export class Roster {
   private expiry: NodeJS.Timeout | undefined;
   private gossip: RosterGossip | undefined;
   private saver: RosterSaver | undefined;
-  private refused = 0;
+  /** New identities refused with the roster full (`maxEntries`): counted, one log line per burst. */
+  private readonly refusals: BurstLog;
   private closed = false;
 
   constructor(
@@ -66,6 +68,7 @@ export class Roster {
     private readonly store: RosterStore | undefined,
   ) {
     this.o = resolveRosterOptions(options);
+    this.refusals = new BurstLog({ logger, bindings: { mapper: id }, message: 'roster full (maxEntries): agents it has no room for are refused (further ones are only counted for a while)' });
     this.set = new RosterSet(this.o.maxEntries);
     this.clock = new HybridClock(id, options.clock ? { now: options.clock } : {});
     this.detector = new PhiDetector(options.detector);
@@ -211,7 +214,7 @@ export class Roster {
   get stats(): RosterStats {
     const g = this.gossip?.stats;
     return {
-      entries: this.set.size, refused: this.refused, stalls: this.guard.episodes, saveFailures: this.saver?.failed ?? 0,
+      entries: this.set.size, refused: this.refusals.count, stalls: this.guard.episodes, saveFailures: this.saver?.failed ?? 0,
       malformedGossip: g?.malformed ?? 0, gossipSent: g?.sent ?? 0, gossipBytesSent: g?.bytesSent ?? 0, gossipReceived: g?.received ?? 0, peers: g?.peers ?? 0,
     };
   }
@@ -292,7 +295,7 @@ export class Roster {
     for (const incoming of entries) {
       const before = this.set.get(incoming.identity);
       const outcome = this.set.merge(incoming);
-      if (outcome === 'refused') this.refused++;
+      if (outcome === 'refused') this.refusals.record({ agent: incoming.identity, entries: this.set.size, from: 'gossip' });
       if (outcome !== 'changed') continue;
       this.saver?.touch();
       const after = this.set.get(incoming.identity)!;
@@ -331,7 +334,7 @@ export class Roster {
     // wins, so a mapper that starts (or a CLI's short-lived one) never turns "up" back into "joining".
     const next = nextEntry(identity, cur, w, cur ? this.clock.now() : { wall: 0, logical: 0, node: this.id });
     if (!cur && this.set.size >= this.o.maxEntries && this.set.merge(next) === 'refused') {
-      this.refused++;
+      this.refusals.record({ agent: identity, entries: this.set.size });
       return;
     }
     this.put(next);
