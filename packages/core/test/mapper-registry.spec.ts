@@ -202,6 +202,7 @@ describe('a stray packet never takes a live agent down for long', () => {
     const running = m.call('/svc/hold'); // not idempotent: losing its agent would fail it with NANITE_ERR_AGENT_LOST
     await flush();
     f.broadcast({ v: 1, type: 'unregister', identity: 'a' });
+    f.broadcast({ v: 1, type: 'unregister', identity: 'a' }); // a second one does not cut the wait short
     await flush();
     expect(m.agents()).toEqual([]); // out of dispatch at once
     await advance(100);

@@ -133,9 +133,10 @@ export class Heartbeats {
 
   /** Removes an agent from dispatch and moves or fails the requests it was running. */
   drop(identity: string, reason: AgentDownReason): void {
-    // It had unregistered, and now is gone for good (its queue vanished, the roster retired it): no more waiting.
+    // It had unregistered, and now is gone for good (its queue vanished, the roster retired it): no
+    // more waiting. Another UnRegister changes nothing (a forger would send two to skip the wait).
     const left = this.leaving.get(identity);
-    if (left) this.lose(identity, left, reason);
+    if (left && reason !== 'unregistered') this.lose(identity, left, reason);
     const record = this.ctx.registry.remove(identity);
     if (!record) return;
     this.dropped.delete(identity);
