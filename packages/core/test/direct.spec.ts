@@ -15,6 +15,9 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
+/** Ids of the /simple/slow requests the agents ran (as a peer that saw them on the wire would know them). */
+const slowIds: number[] = [];
+
 function actor(name = 'x') {
   return defineActor('simple', {
     echo: { idempotent: true, handler: (payload: unknown) => payload },
@@ -28,6 +31,7 @@ function actor(name = 'x') {
     },
     wait: (_p: unknown, ctx) => new Promise<string>((resolve) => ctx.signal.addEventListener('abort', () => resolve('aborted'))),
     slow: async (ms: number, ctx) => {
+      slowIds.push(Number(ctx.requestId.slice(ctx.requestId.lastIndexOf('#') + 1)));
       ctx.progress('started', true);
       await new Promise((r) => setTimeout(r, ms));
       return `${name}:slow`;
@@ -203,6 +207,9 @@ describe('direct mode: what comes off the wire', () => {
     // While the handler runs, the peer claims the real mapper's identity (an invalid request and a push: read all the same).
     peer.send(pipe, [Buffer.from([0x01]), Buffer.from(JSON.stringify({ v: 1, type: 'request', id: 'x', replyTo: mapper.identity }))]);
     peer.send(pipe, [Buffer.from([0x01]), Buffer.from(JSON.stringify({ v: 1, type: 'push', id: 7, route: '/simple/echo', payload: 1, replyTo: mapper.identity, timeout: 0, hops: 0 }))]);
+    // ...and repeats the very request id (as if it had seen it), in a request the agent drops as malformed.
+    const id = slowIds.at(-1)!;
+    peer.send(pipe, [Buffer.from([0x01]), Buffer.from(JSON.stringify({ v: 1, type: 'request', id, replyTo: mapper.identity }))]);
     await expect(call).resolves.toBe('a0:slow');
     expect(progress).toEqual(['started']);
     expect(observed.requests().length).toBe(sentBefore); // it went (and came back) over SP

@@ -189,8 +189,11 @@ export class DirectServer {
       }
       if (typeof p.replyTo === 'string' && ((p.type === 'request' && typeof p.id === 'number') || (p.type === 'survey' && typeof p.id === 'string'))) {
         const key = streamKey(p.replyTo, p.id);
-        if (isStreamRequest(p)) this.streams.pin(key, pipe.id);
-        else this.pinReply(key, pipe.id);
+        // A key stays on the pipe it was first pinned to while that pipe is up (its pins go when it
+        // goes down): a peer repeating another mapper's request id cannot move its reply.
+        if (isStreamRequest(p)) {
+          if (!this.streams.has(key)) this.streams.pin(key, pipe.id);
+        } else this.pinReply(key, pipe.id);
       }
     }
     this.sink.onPacket(packet, noSettle);
@@ -198,7 +201,7 @@ export class DirectServer {
 
   /** Remembers the pipe a request came on (a packet that turns out malformed, or a silent survey, is forgotten as the oldest). */
   private pinReply(key: string, pipe: number): void {
-    this.replyPins.delete(key); // a re-sent request: now the newest
+    if (this.replyPins.has(key)) return; // re-sent on the same pipe, or claimed by another: it stays where it was
     if (this.replyPins.size >= MAX_REPLY_PINS) {
       const oldest = this.replyPins.keys().next().value;
       if (oldest !== undefined) this.replyPins.delete(oldest);
