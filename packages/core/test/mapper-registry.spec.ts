@@ -211,6 +211,20 @@ describe('a stray packet never takes a live agent down for long', () => {
     await expect(m.request('/svc/who')).resolves.toBe('a'); // and back after its next Ping
   });
 
+  test('requests on an agent that unregistered and registered again move to its new record (counted there) and are still answered', async () => {
+    const { m } = await live();
+    const f = await forger();
+    const running = m.call('/svc/hold');
+    await flush();
+    f.broadcast({ v: 1, type: 'unregister', identity: 'a' });
+    f.broadcast(register('a', { routes: [{ route: '/svc/who', idempotent: false }, { route: '/svc/hold', idempotent: false }], pingInterval: 1_000 }));
+    await flush();
+    expect(m.agents().map((x) => [x.identity, x.pending])).toEqual([['a', 1]]); // its request came along
+    await advance(100);
+    await expect(running).resolves.toMatchObject({ result: 'held', agent: 'a' });
+    expect(m.agents().map((x) => [x.identity, x.pending])).toEqual([['a', 0]]);
+  });
+
   test('requests still on an agent that unregistered and went silent are failed (or moved) two of its pings later', async () => {
     const { m, t } = await live();
     // Stands in for an agent whose result never comes: it registers, takes the request, unregisters.

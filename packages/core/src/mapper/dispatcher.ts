@@ -200,6 +200,16 @@ export class Dispatcher {
     this.redispatch(p, new NaniteError('NANITE_ERR_NO_AGENT', { message: `Agent ${agent} is gone`, data: { route: p.route, agent } }));
   }
 
+  /** `from` unregistered and registered again as `to`: the requests still on it stay, now on its new record. */
+  adopt(from: AgentRecord, to: AgentRecord): void {
+    for (const p of this.pending.list()) {
+      if (p.agent !== from) continue;
+      p.agent = to;
+      from.pending--;
+      to.pending++;
+    }
+  }
+
   /** An agent left: its idempotent requests move to other agents, the others fail with `NANITE_ERR_AGENT_LOST`. */
   agentLost(record: AgentRecord, reason: string): void {
     const identity = record.identity;

@@ -21,6 +21,8 @@ export interface HeartbeatContext {
   advertiseTo(identity: string): void;
   /** Moves or fails the requests a dropped agent was running. */
   agentLost(record: AgentRecord, reason: AgentDownReason): void;
+  /** The requests still on `from` (an agent that unregistered) now belong to `to`, the same agent registered again. */
+  adopt(from: AgentRecord, to: AgentRecord): void;
   /** False for an agent whose heartbeats are refused (it was removed from the roster; `rejoin` asks to be re-admitted). */
   admits?(identity: string, rejoin: boolean): boolean;
   /** A refused agent sent a heartbeat. */
@@ -54,8 +56,9 @@ export class Heartbeats {
    * unregisters once its handlers are done, so what is left are results on their way (they travel
    * apart from the UnRegister and may come after it) — or, if the UnRegister was forged (anyone who
    * may publish heartbeats can send one), requests a live agent is still running. Out of dispatch at
-   * once, their requests are moved or failed only after two of the agent's pings without a sign of
-   * life. Bounded by the registry (only registered agents get here).
+   * once, their requests are moved or failed only after two of the agent's pings without a Ping; when
+   * it registers again they move to its new record (never left on one nothing would fail them from).
+   * Bounded by the registry (only registered agents get here).
    */
   private readonly leaving = new Map<string, Leaving>();
   private budgetSecond = 0;
@@ -67,12 +70,12 @@ export class Heartbeats {
   onRegister(p: RegisterPacket, now: number, subject?: string): void {
     const { registry, faults } = this.ctx;
     if (this.ctx.admits?.(p.identity, p.rejoin === true) === false) return this.ctx.refused?.(p.identity);
-    this.stay(p.identity);
     const outcome = registry.register(p, now, subject);
     if (!outcome.record) {
       faults.record('refusedAgents', 'registry-full', { agents: registry.size }, 'registry full (maxAgents): Registers of new agents are refused');
       return;
     }
+    this.back(outcome.record);
     if (outcome.clamped.length) faults.record('clamped', 'register-clamped', { agent: p.identity, fields: outcome.clamped }, 'a Register carried values out of range; they were clamped');
     // A known agent now serves other routes, tags or intervals: either it changed, or one of the two
     // Registers was forged. Asking it costs one Register and undoes a forged one at once. An agent
@@ -85,7 +88,7 @@ export class Heartbeats {
 
   onPing(p: PingPacket, now: number): void {
     if (this.ctx.admits?.(p.identity, false) === false) return this.ctx.refused?.(p.identity);
-    this.stay(p.identity);
+    this.alive(p.identity);
     const pinged = this.ctx.registry.ping(p, now);
     if (!pinged) {
       // An agent we do not know (we started after it, or dropped it): ask it to register. Past the
@@ -153,10 +156,18 @@ export class Heartbeats {
   }
 
   private wait(record: AgentRecord): void {
-    const ms = Math.min(LEAVING_MAX, Math.max(LEAVING_MIN, 2 * record.pingInterval));
-    const left: Leaving = { record, timer: setTimeout(() => this.lose(record.identity, left, 'unregistered'), ms) };
-    left.timer.unref();
+    const left: Leaving = { record, timer: this.leaveTimer(record) };
     this.leaving.set(record.identity, left);
+  }
+
+  private leaveTimer(record: AgentRecord): NodeJS.Timeout {
+    const ms = Math.min(LEAVING_MAX, Math.max(LEAVING_MIN, 2 * record.pingInterval));
+    const timer = setTimeout(() => {
+      const left = this.leaving.get(record.identity);
+      if (left?.record === record) this.lose(record.identity, left, 'unregistered');
+    }, ms);
+    timer.unref();
+    return timer;
   }
 
   private lose(identity: string, left: Leaving, reason: AgentDownReason): void {
@@ -165,12 +176,21 @@ export class Heartbeats {
     this.ctx.agentLost(left.record, reason);
   }
 
-  /** A sign of life from an agent that unregistered: its requests stay where they are. */
-  private stay(identity: string): void {
+  /** A Ping from an agent that unregistered: alive, so its requests wait on (it is asked to register again). */
+  private alive(identity: string): void {
     const left = this.leaving.get(identity);
     if (!left) return;
     clearTimeout(left.timer);
-    this.leaving.delete(identity);
+    left.timer = this.leaveTimer(left.record);
+  }
+
+  /** The agent registered again (its record is new): the requests still on its old record are its, and move with it. */
+  private back(record: AgentRecord): void {
+    const left = this.leaving.get(record.identity);
+    if (!left) return;
+    clearTimeout(left.timer);
+    this.leaving.delete(record.identity);
+    this.ctx.adopt(left.record, record);
   }
 
   /**

@@ -135,6 +135,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
       admits: (identity, rejoin) => this.rosterPart?.roster.admits(identity, rejoin) ?? true,
       refused: (identity) => this.rosterPart?.refused(identity),
       agentLost: (record, reason) => this.dispatcher.agentLost(record, reason),
+      adopt: (from, to) => this.dispatcher.adopt(from, to),
       advertiseTo: (identity) => {
         if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity });
       },
