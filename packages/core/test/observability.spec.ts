@@ -3,6 +3,7 @@
 import { Mapper, defineActor, decodePacket, formatTraceParent, isTraceParent, malformedKind, NaniteError, openTelemetryTracing, parseTraceParent, prometheusMetrics, type Observer, type RequestContext, type RequestPacket, type RequestStart } from '../src';
 import { closeCluster, TestCluster } from './helpers';
 import { ObservedTransport } from './observed-transport';
+import { guardAgentObservation } from '../src/observability/guarded-observation';
 import { sample, samples } from './metrics-text';
 
 let c: TestCluster;
@@ -178,6 +179,26 @@ test('an observer whose hooks throw is skipped and counted: requests settle, tim
   // One line per burst: the mapper's per kind of fault (begin, end, close), the agent's for all hooks.
   const lines = c.logger.lines.filter((l) => l.level === 'error' && /observer/.test(l.msg ?? '')).map((l) => (l.obj as { hook: string; agent?: string }));
   expect(lines.map((o) => `${o.agent ? 'agent' : 'mapper'} ${o.hook}`)).toEqual(['mapper begin', 'agent begin', 'mapper end', 'mapper close']);
+});
+
+test("an observer's run() that throws after the handler, calls it twice, or calls it later: the handler runs once and the job gets its own outcome", async () => {
+  const start = { route: '/r/x', kind: 'request', requestId: 'm#1', traceparent: undefined, hops: 0, queuedMs: 0 } as const;
+  const faults: string[] = [];
+  const guard = (run: <T>(fn: () => T) => T) => guardAgentObservation({ begin: () => ({ run, end: () => undefined }), close: () => undefined }, (hook, err) => void faults.push(`${hook}: ${(err as Error).message}`)).begin(start)!;
+  let runs = 0;
+  const handler = () => ++runs;
+  // Calls it, then its own code throws (a span that fails to end).
+  expect(guard((fn) => { fn(); throw new Error('span.end failed'); }).run!(handler)).toBe(1);
+  // Calls it twice (a retry wrapper).
+  expect(guard((fn) => { fn(); return fn(); }).run!(handler)).toBe(2);
+  // Calls it later and returns nothing now.
+  let later: (() => unknown) | undefined;
+  expect(guard(((fn: () => unknown) => { later = fn; return undefined; }) as <T>(fn: () => T) => T).run!(handler)).toBe(3);
+  later!();
+  expect(runs).toBe(3);
+  // The handler's own throw is the job's outcome, not the observer's fault.
+  expect(() => guard((fn) => fn()).run!(() => { throw new Error('handler failed'); })).toThrow('handler failed');
+  expect(faults).toEqual(['run: span.end failed', "run: the observer's run() returned without running the handler"]);
 });
 
 test('fan-out requests are observed too: one outcome per call, the no-agent failure included', async () => {

@@ -75,22 +75,35 @@ function guardedScope(traceparent: string | undefined, scope: { end(error: Nanit
   };
 }
 
+/**
+ * Runs the handler inside the observer's `run`, whatever `run` does: the handler runs exactly once
+ * (called again, it gives its first outcome; never called, or called later, it runs now) and the
+ * job gets the handler's own outcome. What `run` itself throws is the observer's fault.
+ */
 function guardedRun<T>(scope: JobScope, fn: () => T, fault: ObserverFault): T {
-  let called = false;
-  let out: T;
+  // An object, not locals: `once` changes it behind the compiler's narrowing.
+  const h: { state: 'not run' | 'returned' | 'threw'; out?: T; error?: unknown } = { state: 'not run' };
+  const once = (): T => {
+    if (h.state === 'not run') {
+      try {
+        h.out = fn();
+        h.state = 'returned';
+      } catch (err) {
+        h.error = err;
+        h.state = 'threw';
+      }
+    }
+    if (h.state === 'threw') throw h.error;
+    return h.out as T;
+  };
   try {
-    out = scope.run!(() => {
-      called = true;
-      return fn();
-    });
+    scope.run!(once);
+    if (h.state === 'not run') fault('run', new Error('the observer\'s run() returned without running the handler'));
   } catch (err) {
-    if (called) throw err; // the handler's own throw: the job's outcome
-    fault('run', err);
-    return fn();
+    // The handler's own throw passing through is its outcome; anything else is the observer's.
+    if (h.state !== 'threw' || err !== h.error) fault('run', err);
   }
-  if (called) return out;
-  fault('run', new Error('the observer\'s run() returned without running the handler'));
-  return fn();
+  return once();
 }
 
 function guardedClose(o: { close(): void }, fault: ObserverFault): void {
