@@ -124,8 +124,10 @@ describe('amqp:// delivery, drain and parking', () => {
 
   test('garbage waiting in a draining agent\'s queue is dropped and counted as malformed, not handed back', async () => {
     let started = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<null>((r) => (release = () => r(null)));
     const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-    const a = new Agent({ transport: transport(), identity: 'g', logger: quiet, actors: [defineActor('slow', { work: async () => { started++; await sleep(300); return null; } })], concurrency: 1, pingInterval: 500 });
+    const a = new Agent({ transport: transport(), identity: 'g', logger: quiet, actors: [defineActor('slow', { work: () => { started++; return gate; } })], concurrency: 1, pingInterval: 500 });
     await a.start();
     const m = new Mapper({ transport: transport(), timeout: 10_000 });
     await m.start();
@@ -133,17 +135,23 @@ describe('amqp:// delivery, drain and parking', () => {
     await m.waitForAgents({ route: '/slow/work', timeout: 5_000 });
     const busy = m.request('/slow/work');
     while (started === 0) await sleep(10);
-    // prefetch = concurrency = 1: these wait at the broker behind the running request.
+    // prefetch = concurrency = 1: these wait at the broker behind the request that holds the only slot.
     const amqp = await import('amqplib');
     const conn = await amqp.connect(AMQP_URL);
     const ch = await conn.createChannel();
     ch.sendToQueue(`${prefix}.agent.g`, Buffer.from('{garbage'));
     ch.sendToQueue(`${prefix}.agent.g`, Buffer.from('\u0000\u0001'));
+    // An upload's binary chunk is a packet, not garbage (it is dropped with the rest, not counted).
+    ch.sendToQueue(`${prefix}.agent.g`, Buffer.from([1, 2, 3]), { contentType: 'application/x-nanite-chunk' });
     await ch.close();
     await conn.close();
-    await sleep(100);
     const before = a.stats.malformed;
-    await a.stop();
+    const stopping = a.stop(); // the drain hands back what waits, while the slot is still held
+    const by = Date.now() + 10_000;
+    while (a.stats.malformed - before < 2 && Date.now() < by) await sleep(10);
+    await sleep(100);
+    release();
+    await stopping;
     await expect(busy).resolves.toBeNull();
     expect(a.stats.malformed - before).toBe(2);
   });

@@ -10,6 +10,7 @@
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { Serializer } from '../../serializer/serializer';
 import type { AmqpNames } from './amqp.topology';
+import { CHUNK_CONTENT_TYPE } from './amqp-chunks';
 import { HEADER_BOUNCED, peekRequest } from './amqp.wire';
 
 /** Deliveries in flight to the draining consumer at once. */
@@ -26,11 +27,14 @@ export async function bounceQueued(ch: Channel, queue: string, identity: string,
   const bounce = (m: ConsumeMessage | null): void => {
     if (!m) return;
     let req;
-    try {
-      req = peekRequest(serializer.decode(m.content));
-    } catch (err) {
-      req = undefined;
-      malformed(`undecodable message in the queue while draining: ${(err as Error).message}`);
+    if (m.properties.contentType === CHUNK_CONTENT_TYPE) req = undefined; // an upload's binary chunk: a packet, just not JSON
+    else {
+      try {
+        req = peekRequest(serializer.decode(m.content));
+      } catch (err) {
+        req = undefined;
+        malformed(`undecodable message in the queue while draining: ${(err as Error).message}`);
+      }
     }
     if (req) {
       // The original headers travel along: the mapper checks a push's tag before re-sending it.
