@@ -68,8 +68,13 @@ describe('direct mode: amqp:// control plane, agent processes listening on SP', 
     expect(stats.errors).toEqual([]);
     expect(stats.ok).toBe(stats.sent);
     const s = t.stats();
-    // The data path was SP: almost every request went direct (a few may take the broker while a pipe is dialed).
-    expect(beforeKill.sentDirect).toBeGreaterThan(400);
+    // The data path was SP: every request went direct but those sent before the pipes were up (about
+    // one per worker), which took the broker. (Was `sentDirect > 400`, which held only when the wait
+    // for 200 answers per agent overshot: 388 in one CI run, with the 32 workers' first requests on
+    // the broker; 32–33 of 450–650 in local runs.)
+    const sent = beforeKill.sentDirect + beforeKill.sentFallback;
+    expect(sent).toBeGreaterThan(400);
+    expect(beforeKill.sentDirect).toBeGreaterThan(0.8 * sent);
     expect(s.sentDirect).toBeGreaterThan(10 * s.sentFallback);
     expect(s.lostPipes).toBeGreaterThanOrEqual(1);
   });
