@@ -20,6 +20,12 @@ export interface SpSocketOptions {
   maxPipes?: number;
   /** Bytes a pipe may hold unsent (the peer reads too slowly) before messages to it are dropped (replies) or held back (requests); at least 16 KiB. Default 8 MiB. */
   maxWriteBuffer?: number;
+  /**
+   * How long closing keeps a ready connection open so that what was sent on it still arrives (ms):
+   * the socket flushes, half-closes and waits for the peer to close its side, then drops it. 0 drops
+   * it at once (what was still buffered is lost). nanomsg's `NN_LINGER`. Default 1 000.
+   */
+  linger?: number;
   /** Most hops (4-byte ids) a backtrace may hold; a longer one is dropped as malformed. NNG's `NNG_OPT_MAXTTL`. Default 8. */
   maxTtl?: number;
   /** Where the socket logs faults (one line per burst) and connection trouble. Default pino at warn. */
@@ -36,6 +42,7 @@ export const DEFAULT_SP_OPTIONS = {
   reconnectMax: 2_000,
   maxPipes: 4_096,
   maxWriteBuffer: 8 * 1024 * 1024,
+  linger: 1_000,
   maxTtl: 8,
 } as const satisfies Partial<SpSocketOptions>;
 
@@ -63,6 +70,7 @@ export function resolveSpOptions(options: SpSocketOptions = {}): ResolvedSpOptio
   checkInteger('maxPipes', o.maxPipes, 1, 1_000_000);
   // At least Node's socket high-water mark, so a full pipe always gets its 'drain' event.
   checkInteger('maxWriteBuffer', o.maxWriteBuffer, 16 * 1024, Number.MAX_SAFE_INTEGER);
+  checkInteger('linger', o.linger, 0, MAX_TIMER_DELAY);
   checkInteger('maxTtl', o.maxTtl, 1, 255);
   return o;
 }

@@ -16,6 +16,8 @@ export interface SpPipeConfig {
   maxMessageSize: number;
   handshakeTimeout: number;
   maxWriteBuffer: number;
+  /** How long {@link SpPipe.close} waits for the peer to close after a half-close (ms); 0: at once. */
+  linger: number;
   /** Shown as {@link SpPipe.remote}; for ipc pipes the socket path. Default: the peer's `host:port`. */
   remote?: string;
 }
@@ -120,9 +122,30 @@ export class SpPipe implements SpPipeInfo {
     this.socket.uncork();
   }
 
-  /** Closes the connection (idempotent); `closed` follows. */
+  /**
+   * Closes the connection (idempotent); `closed` follows. A ready pipe is closed in order: what was
+   * sent is flushed, the connection half-closed, and dropped when the peer closes its side or after
+   * `linger` ms. Dropping at once could lose what is still buffered, and even what the kernel holds
+   * (a close with unread input resets the connection, and the peer may discard what it had not read).
+   * Input arriving meanwhile is read and ignored.
+   */
   close(): void {
     if (this.state === 'closed' || this.closing) return;
+    if (this.state !== 'ready' || this.config.linger === 0) {
+      this.destroy();
+      return;
+    }
+    this.closing = true;
+    this.clearTimer();
+    this.flush();
+    this.socket.end();
+    this.timer = setTimeout(() => this.socket.destroy(), this.config.linger);
+    this.timer.unref();
+  }
+
+  /** Drops the connection at once (a fault, or a pipe that never became ready). */
+  private destroy(): void {
+    if (this.state === 'closed') return;
     this.closing = true;
     this.clearTimer();
     this.socket.destroy();
@@ -160,7 +183,7 @@ export class SpPipe implements SpPipeInfo {
   private abort(fault: SpFault): void {
     if (this.state === 'closed' || this.closing) return;
     this.events.fault(this, fault);
-    this.close();
+    this.destroy();
   }
 
   private onClose(): void {

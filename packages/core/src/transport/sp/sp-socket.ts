@@ -209,6 +209,7 @@ export abstract class SpSocket {
       maxMessageSize: this.options.maxMessageSize,
       handshakeTimeout: this.options.handshakeTimeout,
       maxWriteBuffer: this.options.maxWriteBuffer,
+      linger: this.options.linger,
       ...(remote === undefined ? {} : { remote }),
     };
     return new SpPipe(conn, config, {
