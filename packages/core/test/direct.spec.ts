@@ -113,6 +113,19 @@ describe('direct mode (memory:// control plane)', () => {
     await expect(mapper.call('/simple/who')).resolves.toMatchObject({ agent: 'a1' });
   });
 
+  it('an agent that stops as its last handlers finish: every result still reaches the mapper over SP (its UnRegister takes the control plane and overtakes them)', async () => {
+    const { agents, mapper, observed } = await cluster(1);
+    await warm(mapper, observed);
+    slowIds.length = 0;
+    // Not idempotent: a result lost on the way would fail its call (NANITE_ERR_AGENT_LOST), not run it again.
+    const calls = Array.from({ length: 20 }, () => mapper.request<string>('/simple/slow', 100));
+    for (let i = 0; i < 200 && slowIds.length < 20; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(slowIds).toHaveLength(20);
+    await agents[0]!.close();
+    expect(await Promise.allSettled(calls)).toEqual(Array.from({ length: 20 }, () => ({ status: 'fulfilled', value: 'a0:slow' })));
+    expect(observed.requests().filter((r) => r.packet.route === '/simple/slow')).toHaveLength(0); // all of them went over SP
+  });
+
   it('falls back to the control plane when the advertised endpoint is unreachable', async () => {
     const registry = new MemoryBusRegistry();
     const dead = `tcp://127.0.0.1:${await freePort()}`;

@@ -19,6 +19,12 @@ import { isStreamRequest, StreamPins } from './stream-pins';
 
 /** Agents a mapper keeps direct connections to, at most (the rest are reached over the control plane). */
 const MAX_PEERS = 10_000;
+/**
+ * How long the pipe of an agent that unregistered is kept for what it still sends (ms): the agent
+ * closes it once its link closes; this bounds the wait when it does not (an UnRegister someone else
+ * sent). The mapper itself waits at most as long for that agent's last results (heartbeats.ts).
+ */
+const RETIRED_PIPE_MAX = 30_000;
 
 interface Peer {
   readonly agent: string;
@@ -56,6 +62,11 @@ export class DirectMapperLink implements MapperLink {
   park?: MapperLink['park'];
   private inner: MapperLink | undefined;
   private readonly peers = new Map<string, Peer>();
+  /**
+   * Pipes of agents that unregistered, kept open (nothing new is sent on them) for the results and
+   * stream packets still on their way: an UnRegister takes the control plane and overtakes them.
+   */
+  private readonly retired = new Map<Peer, NodeJS.Timeout>();
   /** Stream requests sent over a pipe, by id: the rest of each stream follows on the same pipe. */
   private readonly streams = new StreamPins<number, Peer>();
   private readonly logger: Logger;
@@ -150,7 +161,9 @@ export class DirectMapperLink implements MapperLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const sockets = [...this.peers.values()].map((p) => p.socket.close());
+    const sockets = [...this.peers.values(), ...this.retired.keys()].map((p) => p.socket.close());
+    for (const timer of this.retired.values()) clearTimeout(timer);
+    this.retired.clear();
     this.peers.clear();
     this.streams.clear();
     await Promise.all(sockets);
@@ -167,7 +180,7 @@ export class DirectMapperLink implements MapperLink {
     if (typeof packet !== 'object' || packet === null) return;
     const p = packet as { type?: unknown; identity?: unknown; endpoint?: unknown };
     if (p.type === 'register' && typeof p.identity === 'string') this.learn(p.identity, typeof p.endpoint === 'string' ? p.endpoint : undefined);
-    else if (p.type === 'unregister' && typeof p.identity === 'string') this.forget(p.identity);
+    else if (p.type === 'unregister' && typeof p.identity === 'string') this.retire(p.identity);
   }
 
   private learn(agent: string, url: string | undefined): void {
@@ -189,6 +202,7 @@ export class DirectMapperLink implements MapperLink {
     socket.serve((_pipe, body) => this.onMessage(peer, body));
     socket.onPipe((event, pipe) => {
       if (event === 'up') peer.pipe = pipe.id;
+      else if (this.retired.has(peer)) this.release(peer);
       else this.lost(peer);
     });
     this.peers.set(agent, peer);
@@ -199,6 +213,36 @@ export class DirectMapperLink implements MapperLink {
     const peer = this.peers.get(agent);
     if (!peer) return;
     this.peers.delete(agent);
+    this.streams.unpinPipe(peer);
+    peer.pipe = undefined;
+    void peer.socket.close();
+  }
+
+  /**
+   * The agent unregistered: nothing more goes to it directly, but its pipe stays open for what it
+   * sent before (results, progress, the rest of a stream) until it closes the pipe, which it does when
+   * its link closes (then no redial), or for {@link RETIRED_PIPE_MAX} at most.
+   */
+  private retire(agent: string): void {
+    const peer = this.peers.get(agent);
+    if (!peer) return;
+    this.peers.delete(agent);
+    if (peer.pipe === undefined || this.closed) {
+      this.streams.unpinPipe(peer);
+      void peer.socket.close();
+      return;
+    }
+    const timer = setTimeout(() => this.release(peer), RETIRED_PIPE_MAX);
+    timer.unref();
+    this.retired.set(peer, timer);
+  }
+
+  /** A retired peer's pipe went down, or it was kept long enough: closed, and never dialed again. */
+  private release(peer: Peer): void {
+    const timer = this.retired.get(peer);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.retired.delete(peer);
     this.streams.unpinPipe(peer);
     peer.pipe = undefined;
     void peer.socket.close();
