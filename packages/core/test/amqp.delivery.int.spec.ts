@@ -141,11 +141,13 @@ describe('amqp:// delivery, drain and parking', () => {
     const ch = await conn.createChannel();
     ch.sendToQueue(`${prefix}.agent.g`, Buffer.from('{garbage'));
     ch.sendToQueue(`${prefix}.agent.g`, Buffer.from('\u0000\u0001'));
-    // An upload's binary chunk is a packet, not garbage (it is dropped with the rest, not counted).
-    ch.sendToQueue(`${prefix}.agent.g`, Buffer.from([1, 2, 3]), { contentType: 'application/x-nanite-chunk' });
+    // An upload's binary chunk is a packet, not garbage: a draining agent still takes the chunks of
+    // its running requests (this one belongs to none: a stray upload, not malformed).
+    ch.sendToQueue(`${prefix}.agent.g`, Buffer.from([1, 2, 3]), { contentType: 'application/x-nanite-chunk', headers: { 'x-nanite-chunk': { id: 99, from: 'someone', seq: 0 } } });
     await ch.close();
     await conn.close();
     const before = a.stats.malformed;
+    const strayBefore = a.stats.strayUploads;
     const stopping = a.stop(); // the drain hands back what waits, while the slot is still held
     const by = Date.now() + 10_000;
     while (a.stats.malformed - before < 2 && Date.now() < by) await sleep(10);
@@ -154,6 +156,7 @@ describe('amqp:// delivery, drain and parking', () => {
     await stopping;
     await expect(busy).resolves.toBeNull();
     expect(a.stats.malformed - before).toBe(2);
+    expect(a.stats.strayUploads - strayBefore).toBe(1);
   });
 
   test('persistent: a request with no agent is parked durably and answered by an agent that starts later', async () => {

@@ -77,7 +77,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 export function streamCases<T extends Transport>(h: ContractHarness<T>, it: It, agentLost: boolean): void {
   const { patience, quiet } = h.o;
 
-  const fabric = async (run: (mapper: Mapper, probe: StreamProbe, agentTransport: T) => Promise<void>): Promise<void> => {
+  const fabric = async (run: (mapper: Mapper, probe: StreamProbe, agentTransport: T, agent: Agent) => Promise<void>): Promise<void> => {
     const probe: StreamProbe = { sha: {}, produced: 0, closed: false };
     const ta = await h.transport();
     // drainTimeout: an agent whose transport was closed under it (the agent-lost case) has a stream
@@ -91,7 +91,7 @@ export function streamCases<T extends Transport>(h: ContractHarness<T>, it: It, 
       // A transport that opens a data path when it hears an agent register (direct SP dials its
       // endpoint) gets a moment to: a stream keeps the path its request took.
       await new Promise((resolve) => setTimeout(resolve, quiet));
-      await run(mapper, probe, ta);
+      await run(mapper, probe, ta, agent);
     } finally {
       await mapper.close();
       await agent.close();
@@ -173,6 +173,84 @@ export function streamCases<T extends Transport>(h: ContractHarness<T>, it: It, 
       let n = 0;
       for await (const _chunk of mapper.stream<Buffer>('/contract_stream/forever', undefined, { window: 4 })) if (++n === 10) break;
       await new SinkRecorder().until(() => probe.closed, patience, "the handler's finally after the reader left");
+    }));
+
+  // A graceful stop lets running handlers finish (within drainTimeout, here patience / 2): the
+  // packets that follow a request already running (upload chunks and their end, the reader's
+  // credit, a cancel) must still reach the agent while it drains, or the handler waits on them
+  // until the drain gives up and aborts it.
+  const drainStarted = async (agent: Agent): Promise<void> => {
+    agent.close().catch(() => undefined); // the fabric awaits the same close, and sees its outcome
+    // Stopping takes this long to be under way (the agent no longer takes new requests) on every transport.
+    await new Promise((resolve) => setTimeout(resolve, quiet));
+  };
+
+  it('an upload running when its agent starts to drain is read to its end', () =>
+    fabric(async (mapper, probe, _ta, agent) => {
+      const sent = createHash('sha256');
+      let draining: Promise<void> | undefined;
+      let echoed = 0;
+      const halfway = new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (echoed < 4) return;
+          clearInterval(check);
+          resolve();
+        }, 5);
+      });
+      async function* source(): AsyncGenerator<Buffer> {
+        for (let i = 0; i < 24; i++) {
+          if (i === 8) {
+            await halfway;
+            draining = drainStarted(agent);
+            await draining; // the rest is sent while the agent drains
+          }
+          const b = randomBytes(16 * 1024);
+          sent.update(b);
+          yield b;
+        }
+      }
+      const started = Date.now();
+      const got = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of mapper.stream<Buffer>('/contract_stream/echo', undefined, { stream: source() })) {
+        got.update(chunk);
+        bytes += chunk.length;
+        echoed++;
+      }
+      ok(draining, 'the agent began to drain mid-upload');
+      strictEqual(bytes, 24 * 16 * 1024);
+      const sha = sent.digest('hex');
+      strictEqual(probe.sha['/contract_stream/echo'], sha);
+      strictEqual(got.digest('hex'), sha);
+      ok(Date.now() - started < patience / 2, 'finished while draining, not aborted when the drain gave up');
+    }));
+
+  it('a result stream running when its agent starts to drain goes on to its end', () =>
+    fabric(async (mapper, probe, _ta, agent) => {
+      const hash = createHash('sha256');
+      let n = 0;
+      const started = Date.now();
+      const s = mapper.stream<Buffer>('/contract_stream/bytes', { count: 40, size: 1024 }, { window: 4 });
+      for await (const chunk of s) {
+        hash.update(chunk);
+        // The rest needs the reader's credit, which reaches the agent only while it drains.
+        if (++n === 2) await drainStarted(agent);
+      }
+      strictEqual(n, 40);
+      strictEqual(hash.digest('hex'), probe.sha['/contract_stream/bytes']);
+      ok(Date.now() - started < patience / 2, 'finished while draining, not aborted when the drain gave up');
+    }));
+
+  it('leaving the loop while its agent drains aborts the handler at once', () =>
+    fabric(async (mapper, probe, _ta, agent) => {
+      let n = 0;
+      for await (const _chunk of mapper.stream<Buffer>('/contract_stream/forever', undefined, { window: 4 })) {
+        if (++n === 2) await drainStarted(agent);
+        if (n === 4) break;
+      }
+      const left = Date.now();
+      await new SinkRecorder().until(() => probe.closed, patience, "the handler's finally after the reader left");
+      ok(Date.now() - left < patience / 4, `the cancel reached the draining agent (handler ended ${Date.now() - left} ms after the reader left; the drain gives up at ${patience / 2} ms)`);
     }));
 
   if (agentLost) {

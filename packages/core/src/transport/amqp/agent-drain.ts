@@ -3,6 +3,11 @@
  * to their mappers (on their reply route, header `x-nanite-bounced` = the agent), which send them
  * to another agent. Used when the agent pauses (graceful stop) and once more when its link closes.
  *
+ * While the agent pauses, its running requests still get what follows them (upload chunks and
+ * their end, a reader's credit, cancels: mappers send those with the queue's own key, which stays
+ * bound while the identity's binding is gone): the pause's drain hands those to the agent's inbox
+ * (`follow`) and keeps consuming until the link closes. The last pass, at close, drops them.
+ *
  * The queue is drained through a consumer with a large window rather than one `basic.get` per
  * message (a round trip each: 20,000 queued messages took ~9 s to hand back that way), polling the
  * queue's ready count until it is empty.
@@ -11,47 +16,89 @@ import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { Serializer } from '../../serializer/serializer';
 import type { AmqpNames } from './amqp.topology';
 import { CHUNK_CONTENT_TYPE } from './amqp-chunks';
-import { HEADER_BOUNCED, peekRequest } from './amqp.wire';
+import { HEADER_BOUNCED, peekRequest, PROBE_TYPE } from './amqp.wire';
 
 /** Deliveries in flight to the draining consumer at once. */
 const WINDOW = 1_000;
 /** How often the queue's ready count is checked while draining (ms). */
 const POLL = 20;
 
-/**
- * Hands every request still in `queue` back to its mapper; acknowledges (drops) anything else,
- * reporting what is not a packet at all to `malformed`. `batch` coalesces the writes.
- */
-export async function bounceQueued(ch: Channel, queue: string, identity: string, names: AmqpNames, serializer: Serializer, batch: () => void, malformed: (reason: string) => void): Promise<void> {
-  if ((await ch.checkQueue(queue)).messageCount === 0) return;
-  const bounce = (m: ConsumeMessage | null): void => {
+/** What a {@link QueueDrain} needs. */
+export interface QueueDrainSettings {
+  ch: Channel;
+  queue: string;
+  identity: string;
+  names: AmqpNames;
+  serializer: Serializer;
+  /** Acknowledges a delivery the drain is done with (bounced or dropped). */
+  ack(m: Message): void;
+  /** What is not a packet at all. */
+  malformed(reason: string): void;
+  /** Takes every delivery that is not a request or push (the inbox acknowledges it); without it they are dropped. */
+  follow?: (m: ConsumeMessage) => void;
+}
+
+/** A consumer handing back what is queued, from `start()` until `stop()`. */
+export class QueueDrain {
+  private tag: string | undefined;
+
+  constructor(private readonly s: QueueDrainSettings) {}
+
+  /** Starts consuming (the window applies to this consumer only). */
+  async start(): Promise<void> {
+    await this.s.ch.prefetch(WINDOW);
+    this.tag = (await this.s.ch.consume(this.s.queue, (m) => this.take(m), { noAck: false })).consumerTag;
+  }
+
+  /** Resolves once no message is ready in the queue: what was delivered is handed back as it arrives. */
+  async emptied(): Promise<void> {
+    while ((await this.s.ch.checkQueue(this.s.queue)).messageCount > 0) await new Promise((resolve) => setTimeout(resolve, POLL));
+  }
+
+  /** Cancels the consumer; deliveries sent before the cancel-ok are taken before it resolves. Idempotent. */
+  async stop(): Promise<void> {
+    const tag = this.tag;
+    this.tag = undefined;
+    if (tag !== undefined) await this.s.ch.cancel(tag);
+  }
+
+  private take(m: ConsumeMessage | null): void {
     if (!m) return;
+    const { s } = this;
     let req;
-    if (m.properties.contentType === CHUNK_CONTENT_TYPE) req = undefined; // an upload's binary chunk: a packet, just not JSON
+    let undecodable: string | undefined;
+    if (m.properties.type === PROBE_TYPE || m.properties.contentType === CHUNK_CONTENT_TYPE) req = undefined; // a probe, an upload's binary chunk: not requests
     else {
       try {
-        req = peekRequest(serializer.decode(m.content));
+        req = peekRequest(s.serializer.decode(m.content));
       } catch (err) {
-        req = undefined;
-        malformed(`undecodable message in the queue while draining: ${(err as Error).message}`);
+        undecodable = (err as Error).message;
       }
     }
     if (req) {
       // The original headers travel along: the mapper checks a push's tag before re-sending it.
-      const headers = { ...m.properties.headers, [HEADER_BOUNCED]: identity };
-      ch.publish(names.reply, req.replyTo, m.content, { ...publishProps(m), headers });
-    }
-    ch.ack(m);
-    batch();
-  };
-  await ch.prefetch(WINDOW);
-  const { consumerTag } = await ch.consume(queue, bounce, { noAck: false });
+      const headers = { ...m.properties.headers, [HEADER_BOUNCED]: s.identity };
+      s.ch.publish(s.names.reply, req.replyTo, m.content, { ...publishProps(m), headers });
+    } else if (s.follow) {
+      s.follow(m); // the inbox acknowledges it, and judges (and counts) what is malformed
+      return;
+    } else if (undecodable !== undefined) s.malformed(`undecodable message in the queue while draining: ${undecodable}`);
+    s.ack(m);
+  }
+}
+
+/**
+ * Hands every request still in `queue` back to its mapper and drops anything else (one pass: from
+ * now until the queue is empty).
+ */
+export async function bounceQueued(s: Omit<QueueDrainSettings, 'follow'>): Promise<void> {
+  if ((await s.ch.checkQueue(s.queue)).messageCount === 0) return;
+  const drain = new QueueDrain(s);
+  await drain.start();
   try {
-    // Ready messages only: what was delivered to the consumer is handed back as it arrives.
-    while ((await ch.checkQueue(queue)).messageCount > 0) await new Promise((resolve) => setTimeout(resolve, POLL));
+    await drain.emptied();
   } finally {
-    // Deliveries sent before the cancel-ok are dispatched (and handed back) before it resolves.
-    await ch.cancel(consumerTag);
+    await drain.stop();
   }
 }
 

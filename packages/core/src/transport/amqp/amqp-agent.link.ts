@@ -7,7 +7,7 @@
  * routing (agent-replies.ts) and draining (agent-drain.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Channel, ChannelModel, Message } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import { BurstLog } from '../../internal/burst-log';
 import type { Logger } from '../../internal/logger';
 import type { HeartbeatPacket, ReplyPacket } from '../../protocol/packets';
@@ -16,7 +16,7 @@ import { ReplyCache } from '../shared/reply-cache';
 import type { AgentLink, AgentLinkOptions, AgentSink } from '../transport';
 import { AckBatcher, safeAck } from './ack-batcher';
 import { AgentConsumers } from './agent-consumers';
-import { bounceQueued } from './agent-drain';
+import { bounceQueued, QueueDrain, type QueueDrainSettings } from './agent-drain';
 import { AgentInbox } from './agent-inbox';
 import { AgentReplies } from './agent-replies';
 import { SelfProbe } from './agent-self-probe';
@@ -52,6 +52,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private ch: Channel | undefined;
   private paused = false;
   private closing: Promise<void> | undefined;
+  /** The pause's drain: hands back what is queued, and passes on what follows running requests, until close. */
+  private draining: QueueDrain | undefined;
   private writer: LinkWriter = AMQPLIB_ONLY;
   /** Deliveries of the current channel not yet acknowledged (see the writer's `busy`). */
   private unacked = 0;
@@ -107,10 +109,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       names: s.names,
       prefetch: options.prefetch,
       routes: options.routes ?? [],
-      receive: (ch, m, parked) => {
-        if (m && ch === this.ch) this.unacked++;
-        this.inbox.receive(ch, m, parked);
-      },
+      receive: (ch, m, parked) => this.receive(ch, m, parked),
       wanted: (ch) => ch === this.ch && !this.paused,
     });
   }
@@ -145,6 +144,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   private forgetChannel(): void {
     this.ch = undefined;
+    this.draining = undefined; // its consumer went with the channel
     this.selfProbe.reset();
     this.writer = AMQPLIB_ONLY;
     this.acks = undefined;
@@ -189,8 +189,14 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     // From here on the channel is `this.ch`: close() closes it.
     if (stale()) return;
     if (!this.paused) await this.consumers.start(ch);
+    else if (!this.attacher.isClosed) await this.follow(ch); // attached again while draining
     this.replies.flush(ch);
     if (reconnected && !this.paused) this.sink.onReconnect?.();
+  }
+
+  private receive(ch: Channel, m: ConsumeMessage | null, parked: boolean): void {
+    if (m && ch === this.ch) this.unacked++;
+    this.inbox.receive(ch, m, parked);
   }
 
   /** A delivery of the current channel was acknowledged with its reply (agent-replies.ts): the batcher skips its settle. */
@@ -200,12 +206,37 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   private ack(ch: Channel, m: Message): void {
     if (ch === this.ch && this.unacked > 0) this.unacked--;
+    this.settle(ch, m);
+  }
+
+  /** Acknowledges a delivery that never counted in `unacked` (one the drain handed back or dropped). */
+  private settle(ch: Channel, m: Message): void {
     if (this.acks && ch === this.ch) {
       this.acks.ack(m);
       return;
     }
     safeAck(ch, m);
     this.writer.batch();
+  }
+
+  /** Starts the drain that hands back requests and passes on the rest until close. */
+  private async follow(ch: Channel): Promise<QueueDrain> {
+    const drain = new QueueDrain({ ...this.drainSettings(ch), follow: (m) => this.receive(ch, m, false) });
+    this.draining = drain;
+    await drain.start();
+    return drain;
+  }
+
+  private drainSettings(ch: Channel): Omit<QueueDrainSettings, 'follow'> {
+    return {
+      ch,
+      queue: this.queue,
+      identity: this.identity,
+      names: this.s.names,
+      serializer: this.s.serializer,
+      ack: (m) => this.settle(ch, m),
+      malformed: (reason) => this.sink.onMalformed(reason),
+    };
   }
 
   broadcast(packet: HeartbeatPacket): void {
@@ -258,7 +289,11 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     return this.consumers.add(this.attacher.isClosed ? undefined : this.ch, routes);
   }
 
-  /** Stops taking requests: unbinds (new requests come back to their mapper), cancels consumers, hands back what is queued. */
+  /**
+   * Stops taking requests: unbinds (new requests come back to their mapper), cancels consumers,
+   * hands back what is queued, and from then on until close passes on what follows the requests
+   * still running (agent-drain.ts).
+   */
   async pause(): Promise<void> {
     if (this.paused) return;
     this.paused = true;
@@ -267,7 +302,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     try {
       await ch.unbindQueue(this.queue, this.s.names.agent, this.identity);
       await this.consumers.cancel(ch);
-      await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch(), (reason) => this.sink.onMalformed(reason));
+      await (await this.follow(ch)).emptied();
     } catch (err) {
       this.s.logger.warn({ agent: this.identity, err: (err as Error).message }, 'pause did not complete (connection lost?)');
     }
@@ -285,9 +320,12 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.selfProbe.reset();
     const ch = this.ch;
     this.ch = undefined;
+    const drain = this.draining;
+    this.draining = undefined;
     if (ch) {
       try {
-        await bounceQueued(ch, this.queue, this.identity, this.s.names, this.s.serializer, () => this.writer.batch(), (reason) => this.sink.onMalformed(reason));
+        await drain?.stop();
+        await bounceQueued(this.drainSettings(ch));
         await ch.deleteQueue(this.queue);
         await ch.close();
       } catch (err) {

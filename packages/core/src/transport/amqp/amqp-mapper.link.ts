@@ -23,7 +23,7 @@ import { binaryChunk, CHUNK_CONTENT_TYPE } from './amqp-chunks';
 import { AgentProber } from './agent-prober';
 import type { AmqpConnection } from './amqp.connection';
 import { declareExchanges, declareMapperQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
-import { expiresAtFor } from './amqp.wire';
+import { expiresAtFor, followKey } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { MapperInbox } from './mapper-inbox';
 import { MapperPublisher } from './mapper-publisher';
@@ -199,9 +199,11 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     }
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
     // Stream packets lost then are caught by the count in the stream's end packet.
+    // What follows a running request must reach its agent while it drains too: the key its queue keeps until it is gone.
+    const key = packet.type === 'advertise' ? agent : followKey(agent);
     const bin = packet.type === 'chunk' ? binaryChunk(packet) : undefined;
-    if (bin) ch?.publish(this.s.names.agent, agent, bin.body, { contentType: CHUNK_CONTENT_TYPE, headers: bin.headers });
-    else ch?.publish(this.s.names.agent, agent, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    if (bin) ch?.publish(this.s.names.agent, key, bin.body, { contentType: CHUNK_CONTENT_TYPE, headers: bin.headers });
+    else ch?.publish(this.s.names.agent, key, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
     this.writer.batch();
   }
 

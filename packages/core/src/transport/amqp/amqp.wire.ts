@@ -34,6 +34,16 @@ export function probeKey(identity: string): string {
   return PROBE_PREFIX + identity;
 }
 
+/**
+ * The routing key of what follows a request already delivered to `identity` (upload chunks and
+ * their end, a reader's credit, cancels): the probe binding's, which the agent's queue keeps for
+ * as long as it exists, so they still reach an agent that is draining (its identity's binding is
+ * gone then, and anything sent with it would be dropped by the broker).
+ */
+export function followKey(identity: string): string {
+  return probeKey(identity);
+}
+
 /** Message `type` of a request that must never run twice (a redelivery is answered from the reply cache, or dropped if a push). */
 export const TYPE_AT_MOST_ONCE: AmqpDelivery = 'at-most-once';
 

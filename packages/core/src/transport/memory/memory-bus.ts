@@ -80,8 +80,8 @@ export class MemoryBus {
     if (local && entry !== undefined && entry.receiving && entry.sink.onLocalRequest !== undefined && takesLocalPath(packet)) {
       return entry.sink.onLocalRequest(packet, noopSettle, now, own) || 0;
     }
-    // Stream packets still reach a draining agent: its running streams finish.
-    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit' || packet.type === 'chunk' || packet.type === 'end');
+    // What follows a running request (stream packets, a cancel) still reaches a draining agent: its running requests finish, or stop when told.
+    const deliverable = entry !== undefined && (entry.receiving || packet.type === 'advertise' || packet.type === 'credit' || packet.type === 'chunk' || packet.type === 'end' || packet.type === 'cancel');
     if (deliverable) {
       const p = this.copy(packet);
       queueMicrotask(() => entry.sink.onPacket(p, noopSettle));
