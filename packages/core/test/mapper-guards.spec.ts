@@ -162,15 +162,28 @@ describe('listeners', () => {
 });
 
 describe('after close', () => {
-  test('waitForAgents() on a closed mapper rejects at once with NANITE_ERR_SHUTTING_DOWN; a push waiting for an agent when it closes settles', async () => {
-    const m = c.mapper({ discoveryWindow: 5_000 });
+  test('waitForAgents() on a closed mapper rejects at once with NANITE_ERR_SHUTTING_DOWN', async () => {
+    const m = c.mapper({ discoveryWindow: 0 });
     await m.start();
-    const waiting = m.push('/nobody/yet', 1, { selector: 'all' });
-    const settled = waiting.then(() => 'sent', (e: NaniteError) => e.code);
     await m.close();
-    await expect(settled).resolves.toBe('NANITE_ERR_NO_AGENT'); // the close ended its wait: nobody took it
     const t0 = Date.now();
     await expect(m.waitForAgents({ timeout: 100 })).rejects.toMatchObject({ code: 'NANITE_ERR_SHUTTING_DOWN' });
     expect(Date.now() - t0).toBeLessThan(50);
+  });
+
+  test('what waits for an agent when the mapper closes fails with NANITE_ERR_SHUTTING_DOWN, at once: pushes, requests, waitForAgents()', async () => {
+    const m = c.mapper({ discoveryWindow: 5_000 });
+    await m.start();
+    const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'fulfilled', (e: NaniteError) => `${e.code}: ${e.message}`);
+    const waiting = [
+      outcome(m.push('/nobody/yet', 1, { selector: 'all' })),
+      outcome(m.push('/nobody/yet', 1)),
+      outcome(m.request('/nobody/yet', 1, { timeout: 5_000 })),
+      outcome(m.waitForAgents({ route: '/nobody/yet', timeout: 5_000 })),
+    ];
+    const t0 = Date.now();
+    await m.close();
+    for (const o of await Promise.all(waiting)) expect(o).toMatch(/^NANITE_ERR_SHUTTING_DOWN: /);
+    expect(Date.now() - t0).toBeLessThan(1_000);
   });
 });

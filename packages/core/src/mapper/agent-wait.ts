@@ -68,8 +68,8 @@ export class AgentWait {
       () => filterCandidates(registry.serving(w.route), w.tags, w.target, w.tried).length > 0,
       Math.min(window, timeLeft(w.deadline)),
       retry,
-      // Timed out: at the deadline `retry` reports NANITE_ERR_TIMEOUT; otherwise (window over, or the mapper closed) no agent.
-      () => (timeLeft(w.deadline) <= 0 ? retry() : fail()),
+      // The mapper closed: its error. Timed out: at the deadline `retry` reports NANITE_ERR_TIMEOUT; otherwise (window over) no agent.
+      (closed) => (closed ? reject(closed) : timeLeft(w.deadline) <= 0 ? retry() : fail()),
     );
   }
 

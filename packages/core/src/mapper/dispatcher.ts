@@ -222,6 +222,8 @@ export class Dispatcher {
 
   /** Waits up to `ms` for pending requests, then fails the rest with `error` and clears every timer. */
   async drain(ms: number, error: NaniteError): Promise<void> {
+    // Waiting for an agent to appear: nobody runs them, so nothing is worth waiting for (parked ones are at the broker, and may be answered).
+    for (const p of this.pending.list()) if (p.agent === undefined && !p.parked) this.fail(p, error);
     await this.pending.whenEmpty(ms);
     for (const p of this.pending.list()) this.fail(p, error);
     this.pending.close();

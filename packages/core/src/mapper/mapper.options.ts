@@ -84,7 +84,7 @@ export interface MapperOptions {
   reapInterval?: number;
   /** Most actor-to-actor hops a request may take before `NANITE_ERR_HOP_LIMIT`. Default 8. */
   maxHops?: number;
-  /** How long `close()` waits for pending requests before failing them (ms). Default 10 000. */
+  /** How long `close()` waits for the requests agents hold before failing them (ms); those waiting for an agent fail at once. Default 10 000. */
   drainTimeout?: number;
   /** How long an offline-failsafe request may wait for an agent (ms). Default 60 000. */
   persistentTtl?: number;

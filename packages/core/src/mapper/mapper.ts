@@ -360,9 +360,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
   }
 
   /**
-   * Stops dispatching (new calls fail with `NANITE_ERR_SHUTTING_DOWN`), waits up to
-   * `drainTimeout` for pending requests, fails the rest, then closes the link (and the transport
-   * when the mapper created it). Idempotent.
+   * Stops dispatching (new calls fail with `NANITE_ERR_SHUTTING_DOWN`), fails at once what waits for
+   * an agent to appear (requests, pushes, `waitForAgents()`), waits up to `drainTimeout` for the
+   * requests agents hold, fails the rest, then closes the link (and the transport when the mapper
+   * created it). Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -382,7 +383,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.surveys.closeAll();
     await this.dispatcher.drain(this.o.drainTimeout, shuttingDownError(this.identity));
     this.heartbeats.close();
-    this.waiters.cancelAll();
+    this.waiters.cancelAll(shuttingDownError(this.identity));
     await this.rosterPart?.close();
     await this.link?.close();
     if (this.ownsTransport) await this.transport.close();
