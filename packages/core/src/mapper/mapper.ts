@@ -381,9 +381,10 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.state = 'closing';
     if (this.reaper) clearInterval(this.reaper);
     this.surveys.closeAll();
+    // What waits for an agent to appear fails now (requests, pushes, fan-outs, waitForAgents()), not after the drain.
+    this.waiters.cancelAll(shuttingDownError(this.identity));
     await this.dispatcher.drain(this.o.drainTimeout, shuttingDownError(this.identity));
     this.heartbeats.close();
-    this.waiters.cancelAll(shuttingDownError(this.identity));
     await this.rosterPart?.close();
     await this.link?.close();
     if (this.ownsTransport) await this.transport.close();
