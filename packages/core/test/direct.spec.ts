@@ -5,6 +5,8 @@
  * peers call routes with JSON bodies.
  */
 import { Agent, Mapper, MemoryBusRegistry, MemoryTransport, NaniteError, SpMuxSocket, SpReqSocket, SpSurveyorSocket, decodePacket, defineActor, type AgentLink, type AgentLinkOptions, type AgentSink, type Transport } from '../src';
+import { JsonSerializer } from '../src/serializer/json.serializer';
+import { DirectMapperLink } from '../src/transport/direct/direct-mapper.link';
 import { ObservedTransport } from './observed-transport';
 import { RecordingLogger } from './helpers';
 import { freePort } from './sp-tools';
@@ -180,6 +182,27 @@ describe('direct mode (memory:// control plane)', () => {
 });
 
 describe('direct mode: what comes off the wire', () => {
+  it('pipes kept open after an UnRegister are bounded: a flood of forged Register/UnRegister pairs closes the oldest, counted', async () => {
+    // An endpoint anyone may name in a Register: it counts the connections the mapper keeps to it.
+    const endpoint = new SpMuxSocket({ logger });
+    closers.push(() => endpoint.close());
+    const url = (await endpoint.listen('tcp://127.0.0.1:0')).url;
+    const outer = { onPacket: () => undefined, onMalformed: () => undefined, onUndeliverable: () => undefined };
+    const link = new DirectMapperLink('m', outer, { serializer: new JsonSerializer(), maxMessageSize: 1 << 20, logger, maxRetired: 3 });
+    closers.push(() => link.close());
+    let ups = 0;
+    endpoint.onPipe((e) => e === 'up' && ups++);
+    for (let i = 0; i < 8; i++) {
+      link.sink.onPacket({ v: 1, type: 'register', identity: `forged-${i}`, routes: ['/x/y'], endpoint: url, pingInterval: 1000 });
+      for (let t = 0; t < 200 && ups < i + 1; t++) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20)); // the mapper's side of the pipe is up too
+      link.sink.onPacket({ v: 1, type: 'unregister', identity: `forged-${i}` });
+    }
+    expect(link.stats()).toMatchObject({ peers: 0, retiredPipes: 3, retiredEvicted: 5 });
+    for (let i = 0; i < 100 && endpoint.stats().pipes > 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(endpoint.stats().pipes).toBe(3); // the others were closed
+  });
+
   it('garbage from a MUX peer is dropped and counted, never a crash; the agent keeps serving', async () => {
     const { agents, mapper, observed } = await cluster();
     const peer = new SpMuxSocket({ logger });

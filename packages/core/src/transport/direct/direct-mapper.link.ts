@@ -25,6 +25,8 @@ const MAX_PEERS = 10_000;
  * sent). The mapper itself waits at most as long for that agent's last results (heartbeats.ts).
  */
 const RETIRED_PIPE_MAX = 30_000;
+/** Pipes of unregistered agents kept at once, at most (they count against {@link MAX_PEERS} too); past it the oldest is closed. */
+const MAX_RETIRED = 1_024;
 
 interface Peer {
   readonly agent: string;
@@ -46,6 +48,10 @@ export interface DirectMapperStats {
   lostPipes: number;
   /** Streams running over a pipe (their chunks, credit and end stay on it). */
   streams: number;
+  /** Pipes of agents that unregistered, still read for what they sent before (closed by the agent, or after 30 s). */
+  retiredPipes: number;
+  /** Of those, closed early because too many were kept (a flood of Register/UnRegister). */
+  retiredEvicted: number;
 }
 
 /** What the link needs to know. */
@@ -53,6 +59,8 @@ export interface DirectMapperConfig {
   serializer: Serializer;
   maxMessageSize: number;
   logger?: Logger;
+  /** @internal Pipes of unregistered agents kept at once (default {@link MAX_RETIRED}). */
+  maxRetired?: number;
 }
 
 /** The mapper side of direct mode. */
@@ -71,7 +79,8 @@ export class DirectMapperLink implements MapperLink {
   private readonly streams = new StreamPins<number, Peer>();
   private readonly logger: Logger;
   private readonly overflow: BurstLog<'peers'>;
-  private readonly counts = { sentDirect: 0, sentFallback: 0, lostPipes: 0 };
+  private readonly counts = { sentDirect: 0, sentFallback: 0, lostPipes: 0, retiredEvicted: 0 };
+  private readonly retiredFull: BurstLog;
   private closed = false;
 
   constructor(
@@ -81,6 +90,7 @@ export class DirectMapperLink implements MapperLink {
   ) {
     this.logger = o.logger ?? defaultLogger('nanite-direct');
     this.overflow = new BurstLog({ logger: this.logger, bindings: { mapper: identity }, quietMs: 10_000, message: 'more agents than a mapper keeps direct connections to; the rest are reached over the control plane' });
+    this.retiredFull = new BurstLog({ logger: this.logger, bindings: { mapper: identity }, quietMs: 10_000, message: 'more pipes of unregistered agents than a mapper keeps open for their last replies: closing the oldest (a flood of Register/UnRegister?)' });
     this.sink = {
       onPacket: (packet, sender) => {
         this.observe(packet);
@@ -108,7 +118,7 @@ export class DirectMapperLink implements MapperLink {
 
   /** Counters (a snapshot). */
   stats(): DirectMapperStats {
-    return { peers: this.peers.size, ...this.counts, streams: this.streams.size };
+    return { peers: this.peers.size, ...this.counts, streams: this.streams.size, retiredPipes: this.retired.size };
   }
 
   send(agent: string, packet: AgentBoundPacket, options?: SendOptions): void {
@@ -193,8 +203,8 @@ export class DirectMapperLink implements MapperLink {
     } catch {
       return; // not an SP URL: this agent is reached over the control plane
     }
-    if (this.peers.size >= MAX_PEERS) {
-      this.overflow.record({ peers: this.peers.size }, 'peers');
+    if (this.peers.size + this.retired.size >= MAX_PEERS) {
+      this.overflow.record({ peers: this.peers.size, retired: this.retired.size }, 'peers');
       return;
     }
     const socket = new SpMuxSocket({ maxMessageSize: this.o.maxMessageSize, logger: this.logger, name: `mapper ${this.identity} -> ${agent}` });
@@ -231,6 +241,13 @@ export class DirectMapperLink implements MapperLink {
       this.streams.unpinPipe(peer);
       void peer.socket.close();
       return;
+    }
+    // Bounded: a forged Register and UnRegister, again and again, must not hold connections open.
+    const max = this.o.maxRetired ?? MAX_RETIRED;
+    if (this.retired.size >= max) {
+      this.counts.retiredEvicted++;
+      this.retiredFull.record({ kept: max });
+      this.release(this.retired.keys().next().value!);
     }
     const timer = setTimeout(() => this.release(peer), RETIRED_PIPE_MAX);
     timer.unref();

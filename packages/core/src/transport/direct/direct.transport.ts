@@ -87,15 +87,11 @@ export class DirectTransport implements Transport {
 
   /** Counters of the direct mapper links opened here, summed (what went over SP and what took the control plane). */
   stats(): DirectMapperStats {
-    const sum: DirectMapperStats = { peers: 0, sentDirect: 0, sentFallback: 0, lostPipes: 0, streams: 0 };
+    const sum: DirectMapperStats = { peers: 0, sentDirect: 0, sentFallback: 0, lostPipes: 0, streams: 0, retiredPipes: 0, retiredEvicted: 0 };
     for (const l of this.links) {
       if (!(l instanceof DirectMapperLink)) continue;
       const s = l.stats();
-      sum.peers += s.peers;
-      sum.sentDirect += s.sentDirect;
-      sum.sentFallback += s.sentFallback;
-      sum.lostPipes += s.lostPipes;
-      sum.streams += s.streams;
+      for (const k of Object.keys(sum) as Array<keyof DirectMapperStats>) sum[k] += s[k];
     }
     return sum;
   }
