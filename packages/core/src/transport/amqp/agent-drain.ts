@@ -41,13 +41,23 @@ export interface QueueDrainSettings {
 /** A consumer handing back what is queued, from `start()` until `stop()`. */
 export class QueueDrain {
   private tag: string | undefined;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(private readonly s: QueueDrainSettings) {}
 
-  /** Starts consuming (the window applies to this consumer only). */
-  async start(): Promise<void> {
-    await this.s.ch.prefetch(WINDOW);
-    this.tag = (await this.s.ch.consume(this.s.queue, (m) => this.take(m), { noAck: false })).consumerTag;
+  /** The channel it consumes on. */
+  get channel(): Channel {
+    return this.s.ch;
+  }
+
+  /** Starts consuming (the window applies to this consumer only). Idempotent. */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      await this.s.ch.prefetch(WINDOW);
+      this.tag = (await this.s.ch.consume(this.s.queue, (m) => this.take(m), { noAck: false })).consumerTag;
+    })();
+    return this.starting;
   }
 
   /** Resolves once no message is ready in the queue: what was delivered is handed back as it arrives. */
@@ -55,8 +65,11 @@ export class QueueDrain {
     while ((await this.s.ch.checkQueue(this.s.queue)).messageCount > 0) await new Promise((resolve) => setTimeout(resolve, POLL));
   }
 
-  /** Cancels the consumer; deliveries sent before the cancel-ok are taken before it resolves. Idempotent. */
+  /** Cancels the consumer (once it started, if it was starting); deliveries sent before the cancel-ok are taken before it resolves. Idempotent. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.starting?.catch(() => undefined);
     const tag = this.tag;
     this.tag = undefined;
     if (tag !== undefined) await this.s.ch.cancel(tag);
