@@ -24,6 +24,29 @@ test('runs at most `concurrency` handlers at once; the rest wait in order', asyn
   await expect(Promise.all(results)).resolves.toEqual(['r0', 'one', 'r2', 'r3', 'r4']);
 });
 
+test('a cancel for a request waiting for a slot takes it out of the queue: it never starts, it is counted', async () => {
+  const gate = deferred<string>();
+  const started: number[] = [];
+  const a = c.agent({ identity: 'a', concurrency: 1, actors: [defineActor('q', {
+    job: (n: unknown) => { started.push(n as number); return n === 0 ? gate.promise : `r${String(n)}`; },
+  })] });
+  await a.start();
+  const m = await c.startedMapper();
+  const first = m.request('/q/job', 0);
+  const giveUp = new AbortController();
+  const second = m.request('/q/job', 1, { signal: giveUp.signal });
+  const third = m.request('/q/job', 2);
+  await flush();
+  expect(a.queued).toBe(2);
+  giveUp.abort();
+  await expect(second).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+  await flush();
+  gate.resolve('r0');
+  await expect(Promise.all([first, third])).resolves.toEqual(['r0', 'r2']);
+  expect(started).toEqual([0, 2]);
+  expect(a.stats.cancelledBeforeStart).toBe(1);
+});
+
 test('stop() drains in order: stop taking work, finish in-flight, UnRegister, close', async () => {
   const gate = deferred<string>();
   const a = c.agent({ identity: 'a', actors: [defineActor('w', { slow: () => gate.promise })] });

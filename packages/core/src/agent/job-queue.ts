@@ -67,6 +67,17 @@ export class JobQueue {
     return true;
   }
 
+  /** Takes out the request `id` of mapper `replyTo`, if it waits here (a scan: cancels are rare, the queue bounded). */
+  remove(replyTo: string, id: number): Waiting | undefined {
+    for (let i = this.head; i < this.items.length; i++) {
+      const w = this.items[i]!;
+      if (w.packet.id !== id || w.packet.replyTo !== replyTo) continue;
+      this.items.splice(i, 1);
+      return w;
+    }
+    return undefined;
+  }
+
   shift(): Waiting | undefined {
     if (this.head >= this.items.length) {
       // Asked for work with none waiting (a slot freed): any burst is over, even with `max` 0.

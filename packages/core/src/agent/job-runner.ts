@@ -52,6 +52,8 @@ export class JobRunner implements JobHost {
   expired = 0;
   /** Queued, not started work refused (requests) or dropped (pushes) because the agent was stopping. */
   shed = 0;
+  /** Requests and pushes cancelled while they waited for a slot here: never started (requests answered `NANITE_ERR_ABORTED`). */
+  cancelledBeforeStart = 0;
   private readonly o: JobRunnerOptions;
   // Unref'd: aborting a handler at its deadline is housekeeping; the caller's mapper keeps its own process alive.
   private readonly deadlines = new DeadlineQueue<Job>(
@@ -116,12 +118,27 @@ export class JobRunner implements JobHost {
     return receivedAt === undefined ? now : 0;
   }
 
-  /** The caller gave up: aborts its running handler. */
+  /**
+   * The caller gave up: aborts its running handler, or takes it out of the waiting queue (it never
+   * starts). A cancel for a request not here yet is not remembered: in-process request ids are
+   * sequential, and a remembered cancel from anyone on the bus would stop a later honest request.
+   */
   cancel(replyTo: string, id: number): void {
     // Cancels are rare: a scan of the (at most `concurrency`) running jobs beats a per-request index.
+    let running = false;
     for (const job of this.jobs) {
-      if (job.packet.id === id && job.packet.replyTo === replyTo) job.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
+      if (job.packet.id === id && job.packet.replyTo === replyTo) {
+        running = true;
+        job.abort(new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request' }));
+      }
     }
+    if (running) return;
+    const waiting = this.queue.remove(replyTo, id);
+    if (!waiting) return;
+    this.cancelledBeforeStart++;
+    if (waiting.packet.type === 'request') this.replier.error(waiting.packet, new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request before it started', data: { notStarted: true } }));
+    waiting.settle();
+    this.checkIdle();
   }
 
   /** The caller of a result stream made room for `n` more chunks. */
