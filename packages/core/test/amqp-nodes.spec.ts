@@ -75,23 +75,23 @@ describe('cluster host lists in amqp:// URLs', () => {
 describe('QueueIncarnations', () => {
   it('reports a change only for an agent seen before with another incarnation', () => {
     const q = new QueueIncarnations();
-    expect(q.changed('a', 'x1')).toBe(false);
-    expect(q.changed('a', 'x1')).toBe(false);
-    expect(q.changed('a', 'x2')).toBe(true);
-    expect(q.changed('a', undefined)).toBe(false);
-    expect(q.changed('a', 42)).toBe(false);
-    expect(q.changed('a', 'x2')).toBe(false);
+    expect(q.heard('a', 'x1', false)).toBe(false);
+    expect(q.heard('a', 'x1', false)).toBe(false);
+    expect(q.heard('a', 'x2', false)).toBe(true);
+    expect(q.heard('a', undefined, false)).toBe(false);
+    expect(q.heard('a', 42, false)).toBe(false);
+    expect(q.heard('a', 'x2', false)).toBe(false);
   });
 
   it('is bounded: the least recently heard agent is forgotten first', () => {
     const q = new QueueIncarnations(2);
-    q.changed('a', '1');
-    q.changed('b', '1');
-    q.changed('a', '1');
-    q.changed('c', '1');
+    q.heard('a', '1', false);
+    q.heard('b', '1', false);
+    q.heard('a', '1', false);
+    q.heard('c', '1', false);
     expect(q.size).toBe(2);
     // b was forgotten: a new incarnation of it is not a change; a's still is.
-    expect(q.changed('b', '2')).toBe(false);
-    expect(q.changed('c', '2')).toBe(true);
+    expect(q.heard('b', '2', false)).toBe(false);
+    expect(q.heard('c', '2', false)).toBe(true);
   });
 });

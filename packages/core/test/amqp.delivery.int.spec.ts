@@ -64,6 +64,35 @@ describe('amqp:// delivery, drain and parking', () => {
     expect(started.sort()).toEqual(['a', 'b', 'b', 'b', 'b']);
   });
 
+  test('a caller that gives up stops the handler of an agent whose every slot is busy (concurrency 1: its own request holds the slot)', async () => {
+    let aborted = 0;
+    let started = 0;
+    const a = new Agent({
+      transport: transport(),
+      identity: 'c1',
+      concurrency: 1,
+      pingInterval: 500,
+      actors: [defineActor('held', { work: (_p: unknown, ctx) => new Promise((resolve) => { started++; ctx.signal.addEventListener('abort', () => { aborted++; resolve('stopped'); }); }) })],
+    });
+    await a.start();
+    closers.push(() => a.stop());
+    const m = new Mapper({ transport: transport(), timeout: 10_000 });
+    await m.start();
+    closers.push(() => m.close());
+    await m.waitForAgents({ route: '/held/work', timeout: 5_000 });
+    for (let round = 1; round <= 3; round++) {
+      const giveUp = new AbortController();
+      const call = m.request('/held/work', null, { signal: giveUp.signal });
+      while (started < round) await sleep(10);
+      const t0 = Date.now();
+      giveUp.abort();
+      await expect(call).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+      while (aborted < round && Date.now() - t0 < 5_000) await sleep(5);
+      expect(aborted).toBe(round); // and the slot is free again for the next round's request
+      expect(Date.now() - t0).toBeLessThan(2_000);
+    }
+  });
+
   test('per-route at-most-once: the agent still takes no more than its prefetch; what waits at the broker goes elsewhere on drain', async () => {
     const started: string[] = [];
     const t = new AmqpTransport({ url: AMQP_URL, prefix, routeDelivery: { '/slow/work': 'at-most-once' } });

@@ -360,6 +360,7 @@ describe('AgentInbox', () => {
     const packets: unknown[] = [];
     const malformed: string[] = [];
     const acked: ConsumeMessage[] = [];
+    const ackedControl: ConsumeMessage[] = [];
     const inbox = new AgentInbox({
       identity: 'a',
       sink: { onPacket: (p, settle) => (packets.push(p), settle()), onMalformed: (r) => void malformed.push(r) },
@@ -370,9 +371,10 @@ describe('AgentInbox', () => {
       cache: new ReplyCache(5_000),
       replies: {} as never,
       ack: (_ch, m) => void acked.push(m as ConsumeMessage),
+      ackControl: (_ch, m) => void ackedControl.push(m as ConsumeMessage),
       cancelled: () => undefined,
     });
-    return { inbox, packets, malformed, acked };
+    return { inbox, packets, malformed, acked, ackedControl };
   };
 
   test('an at-most-once push the broker redelivers is dropped and counted; a first delivery runs, acknowledged when settled', () => {
@@ -387,6 +389,20 @@ describe('AgentInbox', () => {
     // An ack-after-handler push is run again when redelivered (it was never acknowledged, so it may not have run).
     inbox.receive({} as Channel, delivery(true), false);
     expect(packets).toHaveLength(2);
+  });
+
+  test('the control queue takes what follows a running request; a request or push there is dropped and counted (it would run outside the prefetch window)', () => {
+    const { inbox, packets, malformed, acked, ackedControl } = setup();
+    const message = (packet: unknown): ConsumeMessage => ({ content: Buffer.from(JSON.stringify(packet)), fields: { deliveryTag: 1, redelivered: false }, properties: { headers: {} } }) as unknown as ConsumeMessage;
+    const cancel = { v: 1, type: 'cancel', id: 7, replyTo: 'm' };
+    inbox.receiveControl({} as Channel, message(cancel));
+    inbox.receiveControl({} as Channel, message(push));
+    inbox.receiveControl({} as Channel, message({ ...push, type: 'request' }));
+    inbox.receiveControl({} as Channel, { ...message(cancel), content: Buffer.from('{nope') });
+    expect(packets).toEqual([cancel]);
+    expect(malformed).toHaveLength(3);
+    expect(ackedControl).toHaveLength(4); // every one acknowledged as a control delivery
+    expect(acked).toHaveLength(0);
   });
 });
 

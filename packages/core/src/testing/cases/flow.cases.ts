@@ -53,6 +53,17 @@ export function prefetchCases<T extends Transport>(h: ContractHarness<T>, it: It
     await drainOneByOne(a, 2, 6);
   });
 
+  it('a cancel reaches an agent whose window is full: the running request it names can be stopped', async () => {
+    const { a, m, agent, link } = await heldAgent(1, 2);
+    await a.until(() => a.packets.length === 1, patience, 'the first request');
+    // As an agent does before taking work: its heartbeats tell mappers how to reach it.
+    agent.broadcast({ v: 1, type: 'ping', identity: 'agent-a', status: 0, inFlight: 1 });
+    await m.until(() => m.ofType('ping').length === 1, patience, "the agent's heartbeat");
+    link.send('agent-a', { v: 1, type: 'cancel', id: 1, replyTo: MAPPER });
+    await a.until(() => a.packets.some((p) => (p as { type?: unknown }).type === 'cancel'), patience, 'the cancel, while request 1 holds the only slot');
+    same(ids(a.packets.filter((p) => (p as { type?: unknown }).type === 'request')), [1]); // request 2 still waits for the slot
+  });
+
   it('pausing hands back the requests still waiting; those delivered stay with the agent and can be settled', async () => {
     const { a, m, agent } = await heldAgent(1, 4);
     await a.until(() => a.packets.length === 1, patience, 'the first request');

@@ -36,8 +36,10 @@ export interface AgentInboxSettings {
   routeDelivery: Readonly<Record<string, AmqpDelivery>>;
   cache: ReplyCache;
   replies: AgentReplies;
-  /** Acknowledges a delivery of `ch`. */
+  /** Acknowledges a delivery of `ch` from the request queue or a park queue. */
   ack(ch: Channel, m: Message): void;
+  /** Acknowledges a delivery of `ch` from the control queue. */
+  ackControl(ch: Channel, m: Message): void;
   /** The broker cancelled a consumer (its queue was deleted under it): attach again. */
   cancelled(): void;
 }
@@ -52,6 +54,35 @@ export class AgentInbox {
   /** What the inbox holds or refused. */
   get stats(): { rejectedCopies: number; droppedRedeliveries: number } {
     return { rejectedCopies: this.rejectedCopies, droppedRedeliveries: this.droppedRedeliveries };
+  }
+
+  /**
+   * One delivery of the control queue: what follows a running request (chunks, their end, credit,
+   * cancels). A request or push there is dropped and counted: it would run outside the prefetch
+   * window that bounds the agent's work.
+   */
+  receiveControl(ch: Channel, m: ConsumeMessage | null): void {
+    if (!m) {
+      this.s.cancelled();
+      return;
+    }
+    const ack = this.s.ackControl;
+    if (m.properties.type === PROBE_TYPE) {
+      ack(ch, m);
+      return;
+    }
+    let packet: unknown = fromBinaryChunk(m.properties, m.content);
+    try {
+      packet ??= this.s.serializer.decode(m.content);
+    } catch (err) {
+      this.drop(ch, m, `undecodable message: ${(err as Error).message}`, ack);
+      return;
+    }
+    if (peekRequest(packet)) {
+      this.drop(ch, m, 'a request or push on the control queue (requests go to the request queue): dropped', ack);
+      return;
+    }
+    this.deliver(ch, m, packet, undefined, false, ack);
   }
 
   /** One delivery on `ch` (from the agent's queue, or from a park queue when `parked`). */
@@ -84,8 +115,8 @@ export class AgentInbox {
     this.deliver(ch, m, packet, req, parked);
   }
 
-  private drop(ch: Channel, m: Message, reason: string): void {
-    this.s.ack(ch, m);
+  private drop(ch: Channel, m: Message, reason: string, ack = this.s.ack): void {
+    ack(ch, m);
     this.s.sink.onMalformed(reason);
   }
 
@@ -121,12 +152,12 @@ export class AgentInbox {
     return false;
   }
 
-  private deliver(ch: Channel, m: Message, packet: unknown, req: RequestPeek | undefined, parked: boolean): void {
+  private deliver(ch: Channel, m: Message, packet: unknown, req: RequestPeek | undefined, parked: boolean, ack = this.s.ack): void {
     // Parked requests are always run again when redelivered: an agent dying mid-handler gives them back to the durable queue.
     const atMostOnce = !parked && (this.s.delivery === 'at-most-once' || m.properties.type === TYPE_AT_MOST_ONCE || (req !== undefined && this.s.routeDelivery[req.route] === 'at-most-once'));
     if (atMostOnce && m.fields.redelivered && req?.type === 'push') {
       this.droppedRedeliveries++;
-      this.drop(ch, m, 'an at-most-once push redelivered after a channel failure (it may have run already): dropped');
+      this.drop(ch, m, 'an at-most-once push redelivered after a channel failure (it may have run already): dropped', ack);
       return;
     }
     let settled = false;
@@ -136,7 +167,7 @@ export class AgentInbox {
     const settle: Settle = () => {
       if (settled) return;
       settled = true;
-      this.s.ack(ch, m);
+      ack(ch, m);
       // Settled without a result (a push, or the agent dropped it): nothing will finish its cache entry.
       if (req?.type === 'request' && !streaming) this.s.cache.end(req.replyTo, req.id);
     };

@@ -22,8 +22,8 @@ import { AgentReplies } from './agent-replies';
 import { SelfProbe } from './agent-self-probe';
 import type { AmqpConnection } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
-import { declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
-import { HEADER_QUEUE } from './amqp.wire';
+import { declareAgentControlQueue, declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
+import { HEADER_CONTROL, HEADER_QUEUE } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { AMQPLIB_ONLY, linkWriter, type LinkWriter } from './write-batcher';
 
@@ -42,6 +42,9 @@ export interface AmqpAgentLinkSettings {
   onClosed(link: AmqpAgentLink): void;
 }
 
+/** Deliveries of the control queue in flight at once (each is settled as soon as the agent took it). */
+const CONTROL_WINDOW = 256;
+
 /** How long after a returned probe of its own queue the agent probes again to confirm it (ms). */
 const SELF_PROBE_CONFIRM_DELAY = 1_000;
 /** How long the confirming probe may take to come back before it counts as routed (ms). */
@@ -52,8 +55,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private ch: Channel | undefined;
   private paused = false;
   private closing: Promise<void> | undefined;
-  /** The pause's drain: hands back what is queued, and passes on what follows running requests, until close. */
+  /** The pause's drain: hands back what is queued, and passes on what follows running requests (from mappers that do not use the control queue), until close. */
   private draining: QueueDrain | undefined;
+  /** The control queue's consumer on the current channel (consumed from attach to close, draining included). */
+  private controlTag: string | undefined;
   private writer: LinkWriter = AMQPLIB_ONLY;
   /** Deliveries of the current channel not yet acknowledged (see the writer's `busy`). */
   private unacked = 0;
@@ -98,6 +103,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       cache: this.cache,
       replies: this.replies,
       ack: (ch, m) => this.ack(ch, m),
+      ackControl: (ch, m) => this.settle(ch, m),
       // The broker cancelled our consumer (queue deleted under us): start over.
       cancelled: () => this.attacher.reattachSoon(),
     });
@@ -145,6 +151,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private forgetChannel(): void {
     this.ch = undefined;
     this.draining = undefined; // its consumer went with the channel
+    this.controlTag = undefined;
     this.selfProbe.reset();
     this.writer = AMQPLIB_ONLY;
     this.acks = undefined;
@@ -155,7 +162,16 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   async setup(ch: Channel, model: ChannelModel, stale: () => boolean, reconnected: boolean): Promise<void> {
     ch.on('return', (m: Message) => this.returned(ch, m));
     await declareExchanges(ch, this.s.names);
+    if (stale()) {
+      // Closed (or superseded) meanwhile: declare no queue at all.
+      await ch.close();
+      return;
+    }
     try {
+      // The control queue first: a refusal of either (below) closes the channel, and a request queue
+      // declared before it would stay on a shared connection (the next attach uses fresh names). One
+      // left by a refused request queue expires unused (declareAgentControlQueue).
+      await declareAgentControlQueue(ch, this.s.names, this.identity, this.s.names.controlQueue(this.queue));
       await declareAgentQueue(ch, this.s.names, this.identity, !this.paused, this.queue);
     } catch (err) {
       // RESOURCE_LOCKED: a queue of that name is still held by our old connection on a cluster node
@@ -172,7 +188,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     if (stale()) {
       // Closed meanwhile: a channel left open would keep the queue (exclusive to the still-open
       // connection), whose probe binding would tell mappers this stopped agent is still there.
-      if (this.attacher.isClosed) await ch.deleteQueue(this.queue);
+      if (this.attacher.isClosed) {
+        await ch.deleteQueue(this.queue);
+        await ch.deleteQueue(this.s.names.controlQueue(this.queue));
+      }
       await ch.close();
       return;
     }
@@ -188,6 +207,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     await new Promise<void>((resolve) => setImmediate(resolve));
     // From here on the channel is `this.ch`: close() closes it.
     if (stale()) return;
+    // The control queue first: each consumer's window is the prefetch set last before it, and
+    // nothing else sets one on this channel until the request consumers do (addRoutes waits for them).
+    await this.consumeControl(ch);
+    if (stale()) return;
     if (!this.paused) await this.consumers.start(ch);
     else if (!this.attacher.isClosed) await this.follow(ch); // attached again while draining
     this.replies.flush(ch);
@@ -197,6 +220,13 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private receive(ch: Channel, m: ConsumeMessage | null, parked: boolean): void {
     if (m && ch === this.ch) this.unacked++;
     this.inbox.receive(ch, m, parked);
+  }
+
+  /** Consumes the control queue on `ch` (its own window: never held up by the requests'). */
+  private async consumeControl(ch: Channel): Promise<void> {
+    await ch.prefetch(CONTROL_WINDOW); // per consumer: this one only
+    const { consumerTag } = await ch.consume(this.s.names.controlQueue(this.queue), (m) => this.inbox.receiveControl(ch, m), { noAck: false });
+    if (ch === this.ch && !this.attacher.isClosed) this.controlTag = consumerTag;
   }
 
   /** A delivery of the current channel was acknowledged with its reply (agent-replies.ts): the batcher skips its settle. */
@@ -221,8 +251,9 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   /** Starts the drain that hands back requests and passes on the rest until close. */
   private async follow(ch: Channel): Promise<QueueDrain> {
-    const drain = new QueueDrain({ ...this.drainSettings(ch), follow: (m) => this.receive(ch, m, false) });
-    this.draining = drain;
+    // One per channel: a pause during an attach and the attach itself both ask for it.
+    if (this.draining?.channel !== ch) this.draining = new QueueDrain({ ...this.drainSettings(ch), follow: (m) => this.receive(ch, m, false) });
+    const drain = this.draining;
     await drain.start();
     return drain;
   }
@@ -243,7 +274,8 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     const ch = this.ch;
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
     if (!ch) return;
-    ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation } });
+    // The control header: mappers send what follows running requests to the control queue (declared with the request queue, before any heartbeat).
+    ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation, [HEADER_CONTROL]: 1 } });
     this.selfProbe.publish(ch, this.queue);
     this.writer.batch();
   }
@@ -264,7 +296,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     // lost queue goes with the old channel (deleting one whose record is gone fails: that is fine).
     this.forgetChannel();
     this.attacher.reattachSoon();
-    ch.deleteQueue(lost)
+    // Its control queue first (it still exists, and bound would keep collecting copies of what
+    // the new one gets); a failed delete closes the channel, and the lost queue may be gone.
+    ch.deleteQueue(this.s.names.controlQueue(lost))
+      .then(() => ch.deleteQueue(lost))
       .catch(() => undefined)
       .finally(() => ch.close().catch(() => undefined));
   }
@@ -322,11 +357,15 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.ch = undefined;
     const drain = this.draining;
     this.draining = undefined;
+    const control = this.controlTag;
+    this.controlTag = undefined;
     if (ch) {
       try {
         await drain?.stop();
+        if (control !== undefined) await ch.cancel(control);
         await bounceQueued(this.drainSettings(ch));
         await ch.deleteQueue(this.queue);
+        await ch.deleteQueue(this.s.names.controlQueue(this.queue));
         await ch.close();
       } catch (err) {
         this.s.logger.debug({ agent: this.identity, err: (err as Error).message }, 'agent link closed with the connection already gone');

@@ -59,6 +59,8 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   private queue: string;
   private readonly attacher: LinkAttacher;
   private readonly tracker: RequestTracker;
+  /** What agents' heartbeats say of their queues (incarnation, control queue). */
+  private readonly queues = new QueueIncarnations();
   private readonly publisher: MapperPublisher;
   private readonly inbox: MapperInbox;
   private readonly prober: AgentProber;
@@ -102,7 +104,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
         if (this.tracker.has(agent)) this.tracker.gone(agent);
       },
     });
-    this.inbox = new MapperInbox({ ...s, id, sink, tracker: this.tracker, tagger, prober: this.prober, incarnations: new QueueIncarnations() });
+    this.inbox = new MapperInbox({ ...s, id, sink, tracker: this.tracker, tagger, prober: this.prober, incarnations: this.queues });
   }
 
   /** Counters of what this link refused from the wire. */
@@ -200,7 +202,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
     // Stream packets lost then are caught by the count in the stream's end packet.
     // What follows a running request must reach its agent while it drains too: the key its queue keeps until it is gone.
-    const key = packet.type === 'advertise' ? agent : followKey(agent);
+    const key = packet.type === 'advertise' ? agent : followKey(agent, this.queues.hasControl(agent));
     const bin = packet.type === 'chunk' ? binaryChunk(packet) : undefined;
     if (bin) ch?.publish(this.s.names.agent, key, bin.body, { contentType: CHUNK_CONTENT_TYPE, headers: bin.headers });
     else ch?.publish(this.s.names.agent, key, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });

@@ -5,18 +5,23 @@
  * restart never leaves a publisher facing a missing exchange):
  * - `<p>.heartbeat` fanout: Register / Ping / UnRegister, to every mapper.
  * - `<p>.advertise` fanout: Advertise and surveys, to every agent.
- * - `<p>.agent` direct: requests, pushes, cancels and unicast advertises, routing key = agent identity.
+ * - `<p>.agent` direct: requests, pushes and unicast advertises (routing key = agent identity); cancels, upload
+ *   chunks and their end, stream credit (key = `control.<identity>`, or `probe.<identity>` for an agent of an earlier release).
  * - `<p>.reply` direct: results/progress by mapper identity (fallback when direct reply-to is unknown or stale), survey answers, and requests bounced by a draining agent.
  * - `<p>.park` direct: parked (offline-failsafe) requests, routing key = route.
  *
  * Queues:
  * - `<p>.agent.<identity>` exclusive, declared by the agent, bound to `<p>.agent` (key = identity) and `<p>.advertise`.
+ * - `<p>.agent.<identity>.control` exclusive, declared by the agent, bound to `<p>.agent` (key = `control.<identity>`):
+ *   what follows its running requests (upload chunks, credit, cancels), consumed outside the requests' prefetch window.
+ *   Under `<p>.agent.` so that the least-privilege permissions of earlier releases cover it; a name taken by another
+ *   agent's request queue (an identity ending in `.control`) is RESOURCE_LOCKED, and the agent picks fresh names.
  * - `<p>.mapper.<identity>` exclusive, declared by the mapper, bound to `<p>.heartbeat` and `<p>.reply` (key = identity).
  * - `<p>.park.<route>` durable (classic, or quorum: replicated over a cluster), declared by mappers that park and by agents serving the route.
  * - `amq.rabbitmq.reply-to`: the mapper's direct reply-to pseudo-queue, the fast path for results.
  */
 import type { Channel } from 'amqplib';
-import { probeKey } from './amqp.wire';
+import { controlKey, probeKey } from './amqp.wire';
 
 /** Exchange and queue names of one prefix. */
 export interface AmqpNames {
@@ -28,6 +33,8 @@ export interface AmqpNames {
   /** Queue type of the park queues. */
   readonly parkQueueType: 'classic' | 'quorum';
   agentQueue(identity: string): string;
+  /** The control queue that goes with request queue `agentQueue` (`<agentQueue>.control`, a fresh name included). */
+  controlQueue(agentQueue: string): string;
   mapperQueue(identity: string): string;
   parkQueue(route: string): string;
 }
@@ -45,6 +52,7 @@ export function amqpNames(prefix: string, parkQueueType: 'classic' | 'quorum' = 
     reply: `${prefix}.reply`,
     park: `${prefix}.park`,
     agentQueue: (identity) => `${prefix}.agent.${identity}`,
+    controlQueue: (agentQueue) => `${agentQueue}.control`,
     mapperQueue: (identity) => `${prefix}.mapper.${identity}`,
     parkQueue: (route) => `${prefix}.park.${route}`,
   };
@@ -83,6 +91,16 @@ export async function declareAgentQueue(ch: Channel, n: AmqpNames, identity: str
   await ch.bindQueue(queue, n.advertise, '');
   await ch.bindQueue(queue, n.agent, probeKey(identity));
   if (takingWork) await ch.bindQueue(queue, n.agent, identity);
+  return queue;
+}
+
+/** How long a control queue nobody consumes lives (ms): one an attach left behind goes by itself. */
+export const CONTROL_QUEUE_EXPIRES = 30_000;
+
+/** Declares an agent's exclusive control queue, bound to `P.agent` with its control key. */
+export async function declareAgentControlQueue(ch: Channel, n: AmqpNames, identity: string, queue: string): Promise<string> {
+  await ch.assertQueue(queue, { exclusive: true, expires: CONTROL_QUEUE_EXPIRES });
+  await ch.bindQueue(queue, n.agent, controlKey(identity));
   return queue;
 }
 

@@ -35,13 +35,29 @@ export function probeKey(identity: string): string {
 }
 
 /**
- * The routing key of what follows a request already delivered to `identity` (upload chunks and
- * their end, a reader's credit, cancels): the probe binding's, which the agent's queue keeps for
- * as long as it exists, so they still reach an agent that is draining (its identity's binding is
- * gone then, and anything sent with it would be dropped by the broker).
+ * Header of an agent's heartbeats: present when the agent consumes a control queue
+ * (`P.agent.<identity>.control`, bound with {@link controlKey}) for what follows its running requests.
  */
-export function followKey(identity: string): string {
-  return probeKey(identity);
+export const HEADER_CONTROL = 'x-nanite-control';
+/** Routing-key prefix of an agent's control-queue binding. */
+export const CONTROL_PREFIX = 'control.';
+
+/** The routing key of an agent's control-queue binding. */
+export function controlKey(identity: string): string {
+  return CONTROL_PREFIX + identity;
+}
+
+/**
+ * The routing key of what follows a request already delivered to `identity` (upload chunks and
+ * their end, a reader's credit, cancels). To an agent whose heartbeats say it has a control queue:
+ * that queue's key. It is consumed apart from the requests, outside their prefetch window: a cancel
+ * reaches an agent whose every slot is held by running requests (the one it names among them), and
+ * it is consumed until the agent closes, draining included. To any other agent (an earlier release):
+ * the probe binding's key, which its request queue keeps for as long as it exists (so it still
+ * reaches the agent while it drains, but waits behind the prefetch window like a request).
+ */
+export function followKey(identity: string, control: boolean): string {
+  return control ? controlKey(identity) : probeKey(identity);
 }
 
 /** Message `type` of a request that must never run twice (a redelivery is answered from the reply cache, or dropped if a push). */

@@ -14,7 +14,7 @@ import type { MapperSink } from '../transport';
 import type { AgentProber } from './agent-prober';
 import { fromBinaryChunk } from './amqp-chunks';
 import type { AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, HEADER_QUEUE, HEADER_TAG, peekRequest } from './amqp.wire';
+import { HEADER_BOUNCED, HEADER_CONTROL, HEADER_QUEUE, HEADER_TAG, peekRequest } from './amqp.wire';
 import type { QueueIncarnations } from './queue-incarnations';
 
 /** What {@link MapperInbox} needs from its link. */
@@ -83,7 +83,8 @@ export class MapperInbox {
       // A result closes its in-flight request; a Register or Ping is a sign of life (held requests go out).
       if (p.type === 'result') this.s.tracker.answered(p.from, p.id);
       else if (p.type === 'register' || p.type === 'ping') {
-        if (this.s.incarnations.changed(p.identity, m.properties.headers?.[HEADER_QUEUE])) this.s.tracker.requeued(p.identity);
+        const headers = m.properties.headers;
+        if (this.s.incarnations.heard(p.identity, headers?.[HEADER_QUEUE], headers?.[HEADER_CONTROL] !== undefined)) this.s.tracker.requeued(p.identity);
         this.s.tracker.heardFrom(p.identity); // never throws: what it cannot re-send stays held (request-tracker.ts)
       }
     }
