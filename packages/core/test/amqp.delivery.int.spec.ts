@@ -93,6 +93,42 @@ describe('amqp:// delivery, drain and parking', () => {
     }
   });
 
+  test('a request its caller gave up on while it waited at the broker is stopped once it starts (the cancel\'s second copy follows it in its queue)', async () => {
+    const log: string[] = [];
+    let release: (v: string) => void = () => undefined;
+    const gate = new Promise<string>((r) => (release = r));
+    const a = new Agent({
+      transport: transport(),
+      identity: 'q2',
+      concurrency: 2,
+      pingInterval: 500,
+      actors: [defineActor('q', {
+        job: (n: unknown, ctx) => {
+          log.push(`start ${String(n)}`);
+          if (n !== 2) return gate;
+          return new Promise((resolve) => ctx.signal.addEventListener('abort', () => { log.push('abort 2'); resolve('stopped'); }));
+        },
+      })],
+    });
+    await a.start();
+    closers.push(() => a.stop());
+    const m = new Mapper({ transport: transport(), timeout: 10_000 });
+    await m.start();
+    closers.push(() => m.close());
+    await m.waitForAgents({ route: '/q/job', timeout: 5_000 });
+    const held = [m.request('/q/job', 0), m.request('/q/job', 1)];
+    while (log.length < 2) await sleep(10);
+    const giveUp = new AbortController();
+    const waiting = m.request('/q/job', 2, { signal: giveUp.signal }); // both slots held: it waits at the broker
+    await sleep(100);
+    giveUp.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+    release('done');
+    await expect(Promise.all(held)).resolves.toEqual(['done', 'done']);
+    for (let i = 0; i < 200 && !log.includes('abort 2'); i++) await sleep(10);
+    expect(log).toEqual(['start 0', 'start 1', 'start 2', 'abort 2']);
+  });
+
   test('per-route at-most-once: the agent still takes no more than its prefetch; what waits at the broker goes elsewhere on drain', async () => {
     const started: string[] = [];
     const t = new AmqpTransport({ url: AMQP_URL, prefix, routeDelivery: { '/slow/work': 'at-most-once' } });

@@ -6,12 +6,15 @@
  * The race test puts a TCP proxy with latency between the agent and the broker, so that the
  * re-attach after a dropped connection takes long enough to stop the agent in the middle of it.
  */
+import { execFile } from 'node:child_process';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import * as amqp from 'amqplib';
 import { Agent, AmqpTransport, amqpNames, defineActor, Mapper } from '../src';
 import { AMQP_URL, removeTopology, uniquePrefix } from './amqp.helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const run = promisify(execFile);
 
 /** A TCP proxy to the test broker that delays everything the broker sends by `latency` ms. */
 class SlowProxy {
@@ -270,6 +273,47 @@ describe('amqp:// agent link lifecycle', () => {
     process.stdout.write(`locked queue name: back in dispatch ${Date.now() - cutAt - 1_500} ms after the reconnect found it taken\n`);
   });
 
+  test('an agent whose control queue is deleted under it attaches again on a fresh channel: its queues keep one consumer each', async () => {
+    const prefix = uniquePrefix('ctlgone');
+    prefixes.push(prefix);
+    const transport = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => transport.close());
+    const agent = new Agent({ transport, identity: 'ctl', pingInterval: 300, concurrency: 1, actors: [defineActor('ctl', { hi: () => 'hi' })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const queue = amqpNames(prefix).agentQueue('ctl');
+    const control = amqpNames(prefix).controlQueue(queue);
+    expect(await consumersOf([queue, control])).toEqual({ [queue]: 1, [control]: 1 });
+    await run('rabbitmqctl', ['-q', 'delete_queue', control], { timeout: 30_000 });
+    for (let i = 0; i < 50; i++) {
+      await sleep(100);
+      if ((await consumersOf([queue, control]))[control] === 1) break;
+    }
+    await sleep(300);
+    // The old channel's consumer of the request queue went with it (it would double the agent's window, and deliver while it drains).
+    expect(await consumersOf([queue, control])).toEqual({ [queue]: 1, [control]: 1 });
+  });
+
+  test('an agent whose identity ends in .control runs beside the agent whose control queue has that name, on one connection', async () => {
+    const prefix = uniquePrefix('ctlname');
+    prefixes.push(prefix);
+    const transport = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => transport.close());
+    const actor = (name: string) => defineActor('who', { am: { idempotent: true, handler: () => name } });
+    const x = new Agent({ transport, identity: 'x', pingInterval: 300, actors: [actor('x')] });
+    await x.start();
+    closers.push(() => x.stop());
+    const xc = new Agent({ transport, identity: 'x.control', pingInterval: 300, actors: [actor('x.control')] });
+    await xc.start();
+    closers.push(() => xc.stop());
+    const mapper = new Mapper({ transport: new AmqpTransport({ url: AMQP_URL, prefix }), timeout: 5_000 });
+    closers.push(() => mapper.close());
+    await mapper.start();
+    await mapper.waitForAgents({ route: '/who/am', count: 2, timeout: 10_000 });
+    await expect(mapper.request('/who/am', null, { target: 'x' })).resolves.toBe('x');
+    await expect(mapper.request('/who/am', null, { target: 'x.control' })).resolves.toBe('x.control');
+  });
+
   test('an actor added after start takes the requests parked for its route', async () => {
     const prefix = uniquePrefix('addroutes');
     prefixes.push(prefix);
@@ -292,6 +336,17 @@ describe('amqp:// agent link lifecycle', () => {
     await expect(answer).resolves.toBe('hi there');
   });
 });
+
+/** Consumers of each of `queues` now (rabbitmqctl on the local broker). */
+async function consumersOf(queues: readonly string[]): Promise<Record<string, number>> {
+  const { stdout } = await run('rabbitmqctl', ['-q', 'list_consumers', 'queue_name'], { timeout: 30_000 });
+  const counts: Record<string, number> = Object.fromEntries(queues.map((q) => [q, 0]));
+  for (const line of stdout.split('\n')) {
+    const name = line.trim();
+    if (name in counts) counts[name]!++;
+  }
+  return counts;
+}
 
 /** What the broker hands back for an unroutable probe of `queue` through the default exchange. */
 function probeReturn(queue: string, messageId?: string): amqp.Message {

@@ -4,8 +4,9 @@
  * to another agent. Used when the agent pauses (graceful stop) and once more when its link closes.
  *
  * While the agent pauses, its running requests still get what follows them (upload chunks and
- * their end, a reader's credit, cancels: mappers send those with the queue's own key, which stays
- * bound while the identity's binding is gone): the pause's drain hands those to the agent's inbox
+ * their end, a reader's credit, cancels). Those go to the agent's control queue, consumed until
+ * close; mappers of earlier releases send them to the request queue (with the identity's key, or the
+ * probe key that stays bound while draining): the pause's drain hands those to the agent's inbox
  * (`follow`) and keeps consuming until the link closes. The last pass, at close, drops them.
  *
  * The queue is drained through a consumer with a large window rather than one `basic.get` per
@@ -51,8 +52,9 @@ export class QueueDrain {
     return this.s.ch;
   }
 
-  /** Starts consuming (the window applies to this consumer only). Idempotent. */
+  /** Starts consuming (the window applies to this consumer only). Idempotent; nothing once stopped. */
   start(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.starting ??= (async () => {
       await this.s.ch.prefetch(WINDOW);
       this.tag = (await this.s.ch.consume(this.s.queue, (m) => this.take(m), { noAck: false })).consumerTag;

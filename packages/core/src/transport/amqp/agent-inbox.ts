@@ -40,8 +40,8 @@ export interface AgentInboxSettings {
   ack(ch: Channel, m: Message): void;
   /** Acknowledges a delivery of `ch` from the control queue. */
   ackControl(ch: Channel, m: Message): void;
-  /** The broker cancelled a consumer (its queue was deleted under it): attach again. */
-  cancelled(): void;
+  /** The broker cancelled a consumer of `ch` (its queue was deleted under it): attach again. */
+  cancelled(ch: Channel): void;
 }
 
 /** Receives an agent link's deliveries. */
@@ -63,7 +63,7 @@ export class AgentInbox {
    */
   receiveControl(ch: Channel, m: ConsumeMessage | null): void {
     if (!m) {
-      this.s.cancelled();
+      this.s.cancelled(ch);
       return;
     }
     const ack = this.s.ackControl;
@@ -88,7 +88,7 @@ export class AgentInbox {
   /** One delivery on `ch` (from the agent's queue, or from a park queue when `parked`). */
   receive(ch: Channel, m: ConsumeMessage | null, parked: boolean): void {
     if (!m) {
-      this.s.cancelled();
+      this.s.cancelled(ch);
       return;
     }
     if (m.properties.type === PROBE_TYPE) {
@@ -161,8 +161,9 @@ export class AgentInbox {
       return;
     }
     let settled = false;
-    // A result stream is settled when it starts (so credit can reach the agent through the prefetch
-    // window); its replies still go to the first copy's address, and its end packet finishes the entry.
+    // A result stream is settled when it starts (so that credit from a mapper of an earlier release,
+    // sent to the request queue, gets through the prefetch window); its replies still go to the first
+    // copy's address, and its end packet finishes the entry.
     const streaming = req?.type === 'request' && streams(packet);
     const settle: Settle = () => {
       if (settled) return;

@@ -105,7 +105,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       ack: (ch, m) => this.ack(ch, m),
       ackControl: (ch, m) => this.settle(ch, m),
       // The broker cancelled our consumer (queue deleted under us): start over.
-      cancelled: () => this.attacher.reattachSoon(),
+      cancelled: (ch) => this.consumerCancelled(ch),
     });
     const link = (): string => this.queue;
     this.consumers = new AgentConsumers({
@@ -180,7 +180,9 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       // NOT_FOUND right after declaring it: the surviving nodes' clean-up of that crashed queue removed
       // the name under us; a fresh name cannot be removed by that clean-up later either.
       const code = (err as { code?: unknown }).code;
-      if (code === 405 || code === 404) this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
+      // PRECONDITION_FAILED: the name is another agent's queue of other arguments on this connection
+      // (an identity ending in `.control` next to the agent whose control queue that is).
+      if (code === 405 || code === 404 || code === 406) this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
       throw err;
     }
     // Possibly a new queue (a new connection, maybe on another node): what was queued before may be gone.
@@ -284,6 +286,17 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private returned(ch: Channel, m: Message): void {
     if (this.selfProbe.returned(ch, m, this.queue)) return;
     this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
+  }
+
+  /**
+   * The broker cancelled a consumer of `ch` (its queue was deleted under it): attach again on a new
+   * channel, this one closed first (its other consumers would otherwise go on beside the new ones).
+   */
+  private consumerCancelled(ch: Channel): void {
+    if (ch !== this.ch || this.attacher.isClosed) return;
+    this.forgetChannel();
+    ch.close().catch(() => undefined);
+    this.attacher.reattachSoon();
   }
 
   /** Two probes of our queue in a row came back: the broker no longer routes to it. */

@@ -201,11 +201,21 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     }
     // Cancels and unicast advertises are worthless after an outage: the agent's own deadline and the reconnect's advertise replace them.
     // Stream packets lost then are caught by the count in the stream's end packet.
-    // What follows a running request must reach its agent while it drains too: the key its queue keeps until it is gone.
-    const key = packet.type === 'advertise' ? agent : followKey(agent, this.queues.hasControl(agent));
+    // What follows a running request goes to the agent's control queue (outside the requests'
+    // window, consumed while it drains), or for an agent of an earlier release with the probe key
+    // its request queue keeps until it is gone (amqp.wire.ts, followKey).
+    const control = packet.type !== 'advertise' && this.queues.hasControl(agent);
+    const key = packet.type === 'advertise' ? agent : followKey(agent, control);
     const bin = packet.type === 'chunk' ? binaryChunk(packet) : undefined;
     if (bin) ch?.publish(this.s.names.agent, key, bin.body, { contentType: CHUNK_CONTENT_TYPE, headers: bin.headers });
-    else ch?.publish(this.s.names.agent, key, this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType });
+    else {
+      const bytes = this.s.serializer.encode(packet);
+      ch?.publish(this.s.names.agent, key, bytes, { contentType: this.s.serializer.contentType });
+      // A cancel for a request still waiting at the broker would overtake it on the control queue
+      // (and find nothing to stop): a second copy follows the request, in order, in its queue. Cancels
+      // are idempotent; the agent drops the one that finds nothing.
+      if (control && packet.type === 'cancel') ch?.publish(this.s.names.agent, followKey(agent, false), bytes, { contentType: this.s.serializer.contentType });
+    }
     this.writer.batch();
   }
 
