@@ -306,7 +306,9 @@ describe('amqp:// agent link lifecycle', () => {
     const xc = new Agent({ transport, identity: 'x.control', pingInterval: 300, actors: [actor('x.control')] });
     await xc.start();
     closers.push(() => xc.stop());
-    const mapper = new Mapper({ transport: new AmqpTransport({ url: AMQP_URL, prefix }), timeout: 5_000 });
+    const mapperTransport = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => mapperTransport.close());
+    const mapper = new Mapper({ transport: mapperTransport, timeout: 5_000 });
     closers.push(() => mapper.close());
     await mapper.start();
     await mapper.waitForAgents({ route: '/who/am', count: 2, timeout: 10_000 });
