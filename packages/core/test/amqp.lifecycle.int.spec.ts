@@ -181,6 +181,44 @@ describe('amqp:// agent link lifecycle', () => {
     process.stdout.write(`unrouted queue: back in dispatch ${Date.now() - cutAt} ms after the broker forgot it\n`);
   });
 
+  test('an agent whose control queue the broker forgot under it attaches again: cancels reach it again while its only slot is busy', async () => {
+    // The same clean-up can remove the control queue's record: requests still flow, but cancels and
+    // what follows running requests (chunks, credit) are dropped unseen. Rebuilt as above: its
+    // binding removed, and the agent's probes of it handed back.
+    const { prefix, agentTransport, mapper, link, queue } = await cutSetup('unrouted-control', 1);
+    const names = amqpNames(prefix);
+    const control = names.controlQueue(queue);
+    const own = (agentTransport as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
+    const ch = await own.createChannel();
+    await ch.unbindQueue(control, names.agent, 'control.cut');
+    await ch.close();
+    const agentCh = link.ch!;
+    const publish = agentCh.publish.bind(agentCh);
+    agentCh.publish = (exchange, key, content, options) => {
+      const sent = publish(exchange, key, content, options);
+      if (options?.type === 'nanite.probe' && exchange === '' && key === control) setImmediate(() => agentCh.emit('return', probeReturn(control, options.messageId)));
+      return sent;
+    };
+    const end = Date.now() + 10_000;
+    while (agentTransport.stats().unroutedQueues === 0 && Date.now() < end) await sleep(50);
+    expect(agentTransport.stats().unroutedQueues).toBe(1);
+    // Back in dispatch under fresh names, and a caller that gives up stops the handler holding the only slot.
+    expect(await firstAnswer(mapper, '/cut/hi', 5_000)).toBe('hi');
+    const giveUp = new AbortController();
+    const call = mapper.request('/cut/hold', null, { signal: giveUp.signal, timeout: 10_000 });
+    while (held.started === 0) await sleep(10);
+    const t0 = Date.now();
+    giveUp.abort();
+    await expect(call).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+    while (held.aborted === 0 && Date.now() - t0 < 5_000) await sleep(5);
+    expect(held.aborted).toBe(1);
+    // Both old queues are gone (the request queue would otherwise keep collecting copies of requests).
+    const direct = await amqp.connect(AMQP_URL);
+    closers.push(() => direct.close());
+    expect(await queueExists(direct, queue)).toBe(false);
+    expect(await queueExists(direct, control)).toBe(false);
+  });
+
   test('one returned probe of an agent\'s own queue that a second probe does not confirm changes nothing (the queue, its requests and its place in dispatch stay)', async () => {
     // While another cluster node left, a surviving node once handed back an agent's probe of a queue
     // it still routed to; the agent attached again for nothing, losing what was queued for it, and a
@@ -205,14 +243,21 @@ describe('amqp:// agent link lifecycle', () => {
     expect(await queueExists(direct, queue)).toBe(true);
   });
 
+  /** What `/cut/hold` (runs until its caller gives up) has seen. */
+  const held = { started: 0, aborted: 0 };
+
   /** An agent `cut` (pings every 200 ms) and a mapper that has it in dispatch; the agent link and its queue's name. */
-  async function cutSetup(tag: string): Promise<{ prefix: string; agentTransport: AmqpTransport; mapper: Mapper; link: { ch?: amqp.Channel }; queue: string }> {
+  async function cutSetup(tag: string, concurrency?: number): Promise<{ prefix: string; agentTransport: AmqpTransport; mapper: Mapper; link: { ch?: amqp.Channel }; queue: string }> {
     const prefix = uniquePrefix(tag);
     prefixes.push(prefix);
     const agentTransport = new AmqpTransport({ url: AMQP_URL, prefix });
     const mapperTransport = new AmqpTransport({ url: AMQP_URL, prefix });
     closers.push(() => agentTransport.close(), () => mapperTransport.close());
-    const agent = new Agent({ transport: agentTransport, identity: 'cut', pingInterval: 200, actors: [defineActor('cut', { hi: () => 'hi' })] });
+    const hold = (_p: unknown, ctx: { signal: AbortSignal }): Promise<string> => new Promise((resolve) => {
+      held.started++;
+      ctx.signal.addEventListener('abort', () => { held.aborted++; resolve('stopped'); });
+    });
+    const agent = new Agent({ transport: agentTransport, identity: 'cut', pingInterval: 200, concurrency, actors: [defineActor('cut', { hi: () => 'hi', hold })] });
     await agent.start();
     closers.push(() => agent.stop());
     const mapper = new Mapper({ transport: mapperTransport, timeout: 2_000 });

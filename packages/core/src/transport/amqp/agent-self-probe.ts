@@ -1,5 +1,5 @@
 /**
- * An agent checking that the broker still routes to its own queue.
+ * An agent checking that the broker still routes to its own queues.
  *
  * After a cluster node crashes, every surviving node cleans up the queues that lived there, reading
  * the records first and deleting them later. An agent that re-declared its queue in between (same
@@ -20,6 +20,10 @@
  * later; only when that one comes back too is the queue reported lost (and the link attaches again
  * under a fresh name). A confirming probe not returned within `confirmWait` ms was routed: the
  * suspicion ends. Cost: one tiny publish per heartbeat, one more per unconfirmed return.
+ *
+ * The agent link keeps two: one for its request queue, one for its control queue (the same
+ * clean-up can remove either record; without the control queue, cancels and what follows running
+ * requests would be dropped unseen). Either loss attaches again under fresh names for both.
  */
 import type { Channel, Message } from 'amqplib';
 import { PROBE_TYPE } from './amqp.wire';

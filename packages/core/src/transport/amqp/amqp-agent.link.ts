@@ -69,12 +69,9 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
   private incarnation = '';
   /** Times the broker stopped routing to this agent's queue under it (agent-self-probe.ts) and the link re-attached. */
   private unroutedQueues = 0;
-  private readonly selfProbe = new SelfProbe({
-    confirmDelay: SELF_PROBE_CONFIRM_DELAY,
-    confirmWait: SELF_PROBE_CONFIRM_WAIT,
-    lost: (ch, queue) => this.queueLost(ch, queue),
-    unconfirmed: (queue) => this.s.logger.warn({ agent: this.identity, queue }, 'the broker returned a probe of this agent\'s queue, and routed the next one: not believed, nothing done (seen while another cluster node leaves)'),
-  });
+  /** Probes of the request queue, and of the control queue (a clean-up can remove either record). */
+  private readonly selfProbe = this.newSelfProbe();
+  private readonly controlProbe = this.newSelfProbe();
   private readonly cache: ReplyCache;
   private readonly attacher: LinkAttacher;
   private readonly replies: AgentReplies;
@@ -122,7 +119,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
 
   /** What the link holds now that arrived from the wire. */
   get stats(): { replyCacheEntries: number; replyCacheOverflowed: number; rejectedCopies: number; droppedRedeliveries: number; unroutedQueues: number; unconfirmedProbeReturns: number } {
-    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats, unroutedQueues: this.unroutedQueues, unconfirmedProbeReturns: this.selfProbe.unconfirmed };
+    return { replyCacheEntries: this.cache.size, replyCacheOverflowed: this.cache.overflowed, ...this.inbox.stats, unroutedQueues: this.unroutedQueues, unconfirmedProbeReturns: this.selfProbe.unconfirmed + this.controlProbe.unconfirmed };
   }
 
   /** Starts following the connection; resolves once attached, or at once when the broker is down. */
@@ -153,6 +150,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.draining = undefined; // its consumer went with the channel
     this.controlTag = undefined;
     this.selfProbe.reset();
+    this.controlProbe.reset();
     this.writer = AMQPLIB_ONLY;
     this.acks = undefined;
     this.consumers.forget();
@@ -279,12 +277,13 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     // The control header: mappers send what follows running requests to the control queue (declared with the request queue, before any heartbeat).
     ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation, [HEADER_CONTROL]: 1 } });
     this.selfProbe.publish(ch, this.queue);
+    this.controlProbe.publish(ch, this.s.names.controlQueue(this.queue));
     this.writer.batch();
   }
 
   /** A message the broker handed back: a reply whose mapper is gone, or our own probe (agent-self-probe.ts). */
   private returned(ch: Channel, m: Message): void {
-    if (this.selfProbe.returned(ch, m, this.queue)) return;
+    if (this.selfProbe.returned(ch, m, this.queue) || this.controlProbe.returned(ch, m, this.s.names.controlQueue(this.queue))) return;
     this.s.logger.debug({ agent: this.identity, mapper: m.properties.correlationId }, 'reply returned: its mapper is gone or reconnecting');
   }
 
@@ -299,20 +298,37 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     this.attacher.reattachSoon();
   }
 
-  /** Two probes of our queue in a row came back: the broker no longer routes to it. */
-  private queueLost(ch: Channel, lost: string): void {
-    if (ch !== this.ch || this.attacher.isClosed || lost !== this.queue) return;
+  private newSelfProbe(): SelfProbe {
+    return new SelfProbe({
+      confirmDelay: SELF_PROBE_CONFIRM_DELAY,
+      confirmWait: SELF_PROBE_CONFIRM_WAIT,
+      lost: (ch, queue) => this.queueLost(ch, queue),
+      unconfirmed: (queue) => this.s.logger.warn({ agent: this.identity, queue }, 'the broker returned a probe of this agent\'s queue, and routed the next one: not believed, nothing done (seen while another cluster node leaves)'),
+    });
+  }
+
+  /**
+   * Two probes of our request queue, or of our control queue, in a row came back: the broker no
+   * longer routes to it. Both are declared again under fresh names (without the control queue,
+   * cancels and what follows running requests would be dropped unseen; without the request queue,
+   * requests).
+   */
+  private queueLost(ch: Channel, queue: string): void {
+    const lost = this.queue;
+    if (ch !== this.ch || this.attacher.isClosed || (queue !== lost && queue !== this.s.names.controlQueue(lost))) return;
     this.unroutedQueues++;
     this.queue = `${this.s.names.agentQueue(this.identity)}.${randomBytes(4).toString('hex')}`;
-    this.s.logger.warn({ agent: this.identity, queue: lost, next: this.queue }, 'the broker no longer routes to this agent\'s queue (a crashed cluster node\'s clean-up removed it under us); attaching again under a fresh queue name');
+    this.s.logger.warn({ agent: this.identity, queue, next: this.queue }, 'the broker no longer routes to this agent\'s queue (a crashed cluster node\'s clean-up removed it under us); attaching again under a fresh queue name');
     // A new channel: a new queue, its bindings and consumers, and a Register (link-attacher.ts). The
     // lost queue goes with the old channel (deleting one whose record is gone fails: that is fine).
     this.forgetChannel();
     this.attacher.reattachSoon();
-    // Its control queue first (it still exists, and bound would keep collecting copies of what
-    // the new one gets); a failed delete closes the channel, and the lost queue may be gone.
-    ch.deleteQueue(this.s.names.controlQueue(lost))
-      .then(() => ch.deleteQueue(lost))
+    // The other queue first (it still exists, and bound it would keep collecting copies of what the
+    // new ones get); a failed delete closes the channel, and the lost queue's record may be gone.
+    const control = this.s.names.controlQueue(lost);
+    const [first, second] = queue === lost ? [control, lost] : [lost, control];
+    ch.deleteQueue(first)
+      .then(() => ch.deleteQueue(second))
       .catch(() => undefined)
       .finally(() => ch.close().catch(() => undefined));
   }
@@ -366,6 +382,7 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     await this.pause();
     this.attacher.close();
     this.selfProbe.reset();
+    this.controlProbe.reset();
     const ch = this.ch;
     this.ch = undefined;
     const drain = this.draining;
