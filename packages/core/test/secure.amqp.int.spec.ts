@@ -288,4 +288,45 @@ describe('secure mode on amqp:// under attack', () => {
     expect(mapperT.stats().dropped.expired - m0.expired).toBe(1);
     expect(mapperT.stats().dropped['unknown-ca'] - m0['unknown-ca']).toBe(1);
   });
+
+  test('a request its caller gave up on while it waited at the broker never starts (the sealed cancel overtakes it; concurrency 1)', async () => {
+    const started: unknown[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const queued = defineActor('queued', {
+      job: async (payload: unknown) => {
+        started.push(payload);
+        if (payload === 'first') await gate;
+        return payload;
+      },
+    });
+    const soloAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
+    const callerAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
+    const solo = new Agent({ transport: soloAmqp, security: await sec('solo'), concurrency: 1, actors: [queued], pingInterval: 300, logger: quiet });
+    const caller = new Mapper({ transport: callerAmqp, security: await sec('caller'), timeout: 10_000, logger: quiet });
+    try {
+      await solo.start();
+      await caller.start();
+      await caller.waitForAgents({ route: '/queued/job', timeout: 10_000 });
+      const first = caller.request('/queued/job', 'first');
+      await until(() => started.length === 1);
+      const giveUp = new AbortController();
+      const second = caller.request('/queued/job', 'second', { signal: giveUp.signal });
+      await sleep(200); // at the broker, behind the prefetch window of 1
+      giveUp.abort();
+      await expect(second).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+      await sleep(200);
+      release();
+      await expect(first).resolves.toBe('first');
+      await expect(caller.request('/queued/job', 'third')).resolves.toBe('third');
+      expect(started).toEqual(['first', 'third']);
+      expect(solo.stats.cancelledBeforeStart).toBe(1);
+    } finally {
+      release();
+      await caller.close();
+      await solo.close();
+      await callerAmqp.close();
+      await soloAmqp.close();
+    }
+  });
 });

@@ -60,8 +60,13 @@ export interface AgentStats {
   listenerFaults: number;
   /** Upload chunks and ends for no running request (late, after the handler finished; or forged): dropped. */
   strayUploads: number;
-  /** Requests (answered `NANITE_ERR_ABORTED`) and pushes cancelled while they waited for a slot: never started. */
+  /**
+   * Requests (answered `NANITE_ERR_ABORTED`) and pushes cancelled before they started: while they
+   * waited for a slot, or (amqp://) before they arrived, their cancel having overtaken them.
+   */
   cancelledBeforeStart: number;
+  /** Cancels that found nothing and were forgotten unmatched to bound the table (amqp://: see `cancelledBeforeStart`). */
+  earlyCancelsForgotten: number;
 }
 
 /**
@@ -198,7 +203,7 @@ export class Agent {
   /** Counters since start. */
   get stats(): AgentStats {
     const r = this.runner;
-    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count, strayUploads: r.strayUploads, cancelledBeforeStart: r.cancelledBeforeStart };
+    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count, strayUploads: r.strayUploads, cancelledBeforeStart: r.cancelledBeforeStart, earlyCancelsForgotten: r.earlyCancels.forgotten };
   }
 
   /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */

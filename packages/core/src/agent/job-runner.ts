@@ -13,6 +13,7 @@ import { requestLogIds } from '../observability/trace-context';
 import type { AgentObservation } from '../observability/observer';
 import type { RequestPacket } from '../protocol/packets';
 import type { AgentLink, Settle } from '../transport/transport';
+import { EarlyCancels } from './early-cancels';
 import { Job, UNFIXED_DEADLINE, type JobHost } from './job';
 import { JobList } from './job-list';
 import { JobQueue } from './job-queue';
@@ -52,8 +53,13 @@ export class JobRunner implements JobHost {
   expired = 0;
   /** Queued, not started work refused (requests) or dropped (pushes) because the agent was stopping. */
   shed = 0;
-  /** Requests and pushes cancelled while they waited for a slot here: never started (requests answered `NANITE_ERR_ABORTED`). */
+  /**
+   * Requests and pushes cancelled before they started: while they waited for a slot here, or
+   * before they arrived (see early-cancels.ts). Requests are answered `NANITE_ERR_ABORTED`.
+   */
   cancelledBeforeStart = 0;
+  /** Cancels that arrived before their request, on links whose cancels may overtake requests. */
+  readonly earlyCancels: EarlyCancels;
   private readonly o: JobRunnerOptions;
   // Unref'd: aborting a handler at its deadline is housekeeping; the caller's mapper keeps its own process alive.
   private readonly deadlines = new DeadlineQueue<Job>(
@@ -74,6 +80,7 @@ export class JobRunner implements JobHost {
     this.o = options;
     this.identity = options.identity;
     this.queue = new JobQueue(options.maxQueued, options.logger, { agent: options.identity });
+    this.earlyCancels = new EarlyCancels(options.logger, { agent: options.identity });
     this.replier = new Replier(options.identity, options.logger, options.link, options.status);
     this.uploads = new Uploads(options.identity, options.link);
     this.streams = new StreamPumps({ identity: options.identity, link: options.link, finish: (job, ok, value) => this.finish(job, ok, value) });
@@ -92,6 +99,10 @@ export class JobRunner implements JobHost {
 
   /** A request or push off the wire: run it, queue it, or refuse it at once. `now`: the time of receipt, when the caller already read the clock. */
   accept(packet: RequestPacket, settle: Settle, now = Date.now()): void {
+    if (this.earlyCancels.take(packet.replyTo, packet.id)) {
+      this.notStarted(packet, settle);
+      return;
+    }
     const deadline = requestDeadline(packet, now);
     if (deadline <= now) this.expire(packet, settle);
     else if (this.running < this.o.concurrency) this.run(packet, settle, deadline);
@@ -120,8 +131,9 @@ export class JobRunner implements JobHost {
 
   /**
    * The caller gave up: aborts its running handler, or takes it out of the waiting queue (it never
-   * starts). A cancel for a request not here yet is not remembered: in-process request ids are
-   * sequential, and a remembered cancel from anyone on the bus would stop a later honest request.
+   * starts). A cancel for a request not here yet is remembered only when the link says cancels may
+   * overtake requests (early-cancels.ts): in-process request ids are sequential, and a remembered
+   * cancel from anyone on the bus would stop a later honest request.
    */
   cancel(replyTo: string, id: number): void {
     // Cancels are rare: a scan of the (at most `concurrency`) running jobs beats a per-request index.
@@ -134,11 +146,17 @@ export class JobRunner implements JobHost {
     }
     if (running) return;
     const waiting = this.queue.remove(replyTo, id);
-    if (!waiting) return;
+    if (waiting) {
+      this.notStarted(waiting.packet, waiting.settle);
+      this.checkIdle();
+    } else if (this.o.link()?.cancelsMayOvertake === true) this.earlyCancels.remember(replyTo, id);
+  }
+
+  /** A request or push whose caller cancelled it before it started: answered (requests), never run. */
+  private notStarted(packet: RequestPacket, settle: Settle): void {
     this.cancelledBeforeStart++;
-    if (waiting.packet.type === 'request') this.replier.error(waiting.packet, new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request before it started', data: { notStarted: true } }));
-    waiting.settle();
-    this.checkIdle();
+    if (packet.type === 'request') this.replier.error(packet, new NaniteError('NANITE_ERR_ABORTED', { message: 'The caller cancelled the request before it started', data: { notStarted: true } }));
+    settle();
   }
 
   /** The caller of a result stream made room for `n` more chunks. */

@@ -103,6 +103,13 @@ export interface AgentLink {
    * transports that park requests (offline failsafe) start consuming the parked ones of these routes.
    */
   addRoutes?(routes: readonly string[]): Promise<void>;
+  /**
+   * Optional: true when a cancel can arrive before the request it names (amqp://: cancels take the
+   * agent's control queue while the request may still wait at the broker). The agent then remembers
+   * a cancel that found nothing, bounded, and answers its request `NANITE_ERR_ABORTED` unrun when it
+   * comes (agent/early-cancels.ts). Declare it only where request ids are unguessable.
+   */
+  readonly cancelsMayOvertake?: boolean;
   /** Stops receiving requests (first step of a graceful drain); heartbeats and replies still flow. */
   pause(): Promise<void>;
   /** Releases everything the link holds. Idempotent. */

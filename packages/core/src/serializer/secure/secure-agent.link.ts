@@ -136,6 +136,11 @@ export class SecureAgentLink implements AgentLink {
     if (inner.replyMany) this.bundler = new ReplyBundler(inner, p);
   }
 
+  /** As the inner link's (a cancel's `replyTo` is bound to its signer here, besides). */
+  get cancelsMayOvertake(): boolean | undefined {
+    return this.inner.cancelsMayOvertake;
+  }
+
   broadcast(packet: HeartbeatPacket): void {
     this.inner.broadcast(this.p.codec.sign(packet) as unknown as HeartbeatPacket);
   }

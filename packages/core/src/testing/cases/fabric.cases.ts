@@ -72,6 +72,48 @@ export function fabricCases<T extends Transport>(h: ContractHarness<T>, it: It):
       same({ name: (err.data as { name?: unknown }).name, code: (err.data as { code?: unknown }).code }, { name: 'Error', code: 'E_KAPUT' });
     }));
 
+  it('an agent and a mapper over it: a request its caller gave up on while it waited for the only slot never starts', async () => {
+    const started: unknown[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const queued = defineActor('queued', {
+      job: async (payload: unknown) => {
+        started.push(payload);
+        if (payload === 'first') await gate;
+        return payload;
+      },
+    });
+    const agent = new Agent({ transport: await h.transport(), identity: 'solo', concurrency: 1, actors: [queued], pingInterval: 200 });
+    const mapper = new Mapper({ transport: await h.transport(), timeout: patience * 2 });
+    const wait = new SinkRecorder();
+    try {
+      await agent.start();
+      await mapper.start();
+      await mapper.waitForAgents({ route: '/queued/job', timeout: patience });
+      const first = mapper.request('/queued/job', 'first');
+      await wait.until(() => started.length === 1, patience, 'the first request to start');
+      const giveUp = new AbortController();
+      const second = mapper.request('/queued/job', 'second', { signal: giveUp.signal });
+      // The second request waits behind the first: in the agent's queue, or at the broker (a prefetch window of 1).
+      await new Promise((resolve) => setTimeout(resolve, h.o.quiet));
+      giveUp.abort();
+      const err = await second.then(() => undefined, (e: unknown) => e);
+      ok(err instanceof NaniteError && err.code === 'NANITE_ERR_ABORTED', `the caller's own abort, got ${String(err)}`);
+      // The cancel travels; then the slot frees.
+      await new Promise((resolve) => setTimeout(resolve, h.o.quiet));
+      release();
+      strictEqual(await first, 'first');
+      // Requests start in the order they were sent: had the second one run, it would be before this one.
+      strictEqual(await mapper.request('/queued/job', 'third'), 'third');
+      same(started, ['first', 'third']);
+      strictEqual(agent.stats.cancelledBeforeStart, 1);
+    } finally {
+      release();
+      await mapper.close();
+      await agent.close();
+    }
+  });
+
   it('an agent and a mapper over it: a timeout rejects the caller and aborts the handler', () =>
     fabric(async (mapper, agents) => {
       const err = await mapper.request('/contract/wait', null, { timeout: 100 }).then(

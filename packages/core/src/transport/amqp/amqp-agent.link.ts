@@ -52,6 +52,8 @@ const SELF_PROBE_CONFIRM_WAIT = 1_000;
 
 /** The agent link of the amqp:// transport. */
 export class AmqpAgentLink implements AgentLink, AttachableLink {
+  /** The control queue overtakes the request queue (and request ids are random: internal/ids.ts). */
+  readonly cancelsMayOvertake = true;
   private ch: Channel | undefined;
   private paused = false;
   private closing: Promise<void> | undefined;
