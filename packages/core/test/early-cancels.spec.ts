@@ -37,3 +37,15 @@ test('a cancel remembered again moves to the newest end (its second copy keeps i
   expect(t.take('m', 1)).toBe(true);
   expect(t.take('m', 2)).toBe(false);
 });
+
+test('a remembered cancel lapses silently: a steady trickle of unmatched cancels neither fills the table nor logs', () => {
+  const { lines, logger } = recordingLogger();
+  const t = new EarlyCancels(logger, { agent: 'a' }, 3, 1_000);
+  t.remember('m', 1, 0);
+  expect(t.take('m', 1, 1_000)).toBe(false); // its request came too late to be stopped: it runs
+  for (let id = 2; id <= 100; id++) t.remember('m', id, id * 500); // two a second, none ever matched
+  expect(t.size).toBeLessThanOrEqual(2);
+  expect(t.forgotten).toBe(0);
+  expect(lines).toHaveLength(0);
+  expect(t.take('m', 100, 50_100)).toBe(true);
+});

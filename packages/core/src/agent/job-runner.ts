@@ -99,7 +99,7 @@ export class JobRunner implements JobHost {
 
   /** A request or push off the wire: run it, queue it, or refuse it at once. `now`: the time of receipt, when the caller already read the clock. */
   accept(packet: RequestPacket, settle: Settle, now = Date.now()): void {
-    if (this.earlyCancels.take(packet.replyTo, packet.id)) {
+    if (this.earlyCancels.take(packet.replyTo, packet.id, now)) {
       this.notStarted(packet, settle);
       return;
     }
