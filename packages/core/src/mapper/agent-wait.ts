@@ -73,6 +73,11 @@ export class AgentWait {
     );
   }
 
+  /** True while the discovery window after start is open. */
+  discovering(): boolean {
+    return this.ctx.discoveryLeft() > 0;
+  }
+
   /**
    * Schedules `then` for when the discovery window closes (or the deadline passes, if sooner) and
    * returns true; false (nothing scheduled) once the window has closed.

@@ -13,7 +13,7 @@ import { AgentWait } from './agent-wait';
 import { filterCandidates } from './candidates';
 import type { Dispatch, DispatchContext } from './dispatch.types';
 import { fanOut, type FanOutContext } from './fan-out';
-import { abortedError, notSentError, timeoutError } from './mapper-errors';
+import { abortedError, choseNoneError, notSentError, timeoutError } from './mapper-errors';
 import { pickAgent, pickAgents } from './pick-agents';
 import { PendingRequest, type PendingCallbacks } from './pending-request';
 import { PendingTable } from './pending-table';
@@ -271,7 +271,12 @@ export class Dispatcher {
 
   /** The caller's signal aborted a pending request (one function for all, not one per request). */
   private readonly aborted = (req: PendingRequest): void => {
-    if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
+    // Runs in the signal's listener: a link that cannot send (closing, broker gone) must not throw out of it.
+    try {
+      if (req.agent) this.ctx.link()?.send(req.agent.identity, { v: 1, type: 'cancel', id: req.packet.id, replyTo: this.ctx.identity });
+    } catch (err) {
+      this.ctx.faults.record('unsentCancels', 'cancel-not-sent', { err, route: req.route }, 'a cancel could not be sent (the agent runs the request to its end)');
+    }
     this.fail(req, abortedError(req.signal!));
   };
 
@@ -319,6 +324,10 @@ export class Dispatcher {
       return 0;
     }
     if (picked !== undefined) return this.sendTo(p, picked, persistent, now);
+    if (candidates.length !== 0) {
+      this.fail(p, choseNoneError(p.route, candidates.length, p.tags, p.target));
+      return 0;
+    }
     // Waiting or parking counts time: from here on the deadline is fixed.
     if (now === 0) now = this.anchor(p);
     const link = this.ctx.link();

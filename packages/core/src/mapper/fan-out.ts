@@ -4,7 +4,7 @@ import type { RequestInfo, Selector } from '../selectors/selector';
 import { timeLeft, type AgentWait } from './agent-wait';
 import { filterCandidates } from './candidates';
 import type { Dispatch } from './dispatch.types';
-import { shuttingDownError } from './mapper-errors';
+import { abortedError, choseNoneError, shuttingDownError } from './mapper-errors';
 import type { FanOut } from './mapper.options';
 import type { PendingCallbacks } from './pending-request';
 import type { FanOutSink } from './request-reply';
@@ -35,23 +35,41 @@ export function fanOut(ctx: FanOutContext, d: Dispatch, cb: PendingCallbacks, do
     cb.reject(ctx.expiredBeforeSend(route, d.timeout, undefined));
     return;
   }
+  if (options.signal?.aborted === true) {
+    cb.reject(abortedError(options.signal));
+    return;
+  }
   // Right after start, wait out the discovery window: a fan-out must reach every agent, not the first to answer.
-  if (ctx.wait.afterDiscovery(d.deadline, () => (ctx.isRunning() ? fanOut(ctx, d, cb, done) : cb.reject(shuttingDownError(ctx.identity))))) return;
+  if (ctx.wait.discovering()) {
+    const ended = whileWaiting(options.signal, cb, () => (ctx.isRunning() ? fanOut(ctx, d, cb, done) : cb.reject(shuttingDownError(ctx.identity))));
+    if (ctx.wait.afterDiscovery(d.deadline, ended)) return;
+    ended.drop(); // the window closed in between: go on now
+  }
   const candidates = filterCandidates(ctx.registry.serving(route), tags, options.target, undefined);
   const agents = candidates.length ? ctx.pick(selector, candidates, { route, payload, tags, target: options.target }, true) : [];
   if (agents instanceof NaniteError) {
     cb.reject(agents);
     return;
   }
+  if (agents.length === 0 && candidates.length !== 0) {
+    cb.reject(choseNoneError(route, candidates.length, tags, options.target));
+    return;
+  }
   if (agents.length === 0) {
-    const retry = (): void => fanOut(ctx, { ...d, options: { ...options, persistent: false } }, cb, done);
-    ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent === true ? 'persistent' : 'fresh', retry, (err) => cb.reject(err));
+    let failed: NaniteError | undefined;
+    const ended = whileWaiting(options.signal, cb, () => (failed ? cb.reject(failed) : fanOut(ctx, { ...d, options: { ...options, persistent: false } }, cb, done)));
+    const fail = (err: NaniteError): void => {
+      failed = err;
+      ended();
+    };
+    ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: d.deadline }, options.persistent === true ? 'persistent' : 'fresh', ended, fail);
     return;
   }
   const out: FanOut<unknown> = {};
   let count = agents.length;
   const settle = (identity: string, outcome: FanOut<unknown>[string]): void => {
-    out[identity] = outcome;
+    // An own property whatever the identity (`__proto__` would otherwise set the object's prototype).
+    Object.defineProperty(out, identity, { value: outcome, enumerable: true, writable: true, configurable: true });
     if (--count === 0) done.gathered(out);
   };
   const timeout = Number.isFinite(left) ? Math.ceil(left) : 0;
@@ -61,4 +79,23 @@ export function fanOut(ctx: FanOutContext, d: Dispatch, cb: PendingCallbacks, do
       reject: (error) => settle(agent.identity, { ok: false, error }),
     });
   }
+}
+
+/**
+ * What a fan-out runs when its wait for agents (the discovery window, offline failsafe) ends,
+ * bound to the caller's signal: an abort meanwhile rejects at once, and `next` is then skipped.
+ * Once the legs are sent, each leg answers the signal itself.
+ */
+function whileWaiting(signal: AbortSignal | undefined, cb: PendingCallbacks, next: () => void): (() => void) & { drop(): void } {
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    cb.reject(abortedError(signal!));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const drop = (): void => signal?.removeEventListener('abort', onAbort);
+  return Object.assign(() => {
+    drop();
+    if (!aborted) next();
+  }, { drop });
 }

@@ -10,6 +10,18 @@ export function noAgentError(route: string, known: number, tags: readonly string
   return new NaniteError('NANITE_ERR_NO_AGENT', { message: `No agent: ${why}`, data: { route, tags, target, tried: tried ? [...tried] : [] } });
 }
 
+/**
+ * `NANITE_ERR_NO_AGENT` when agents match but the selector chose none of them (a user selector
+ * returned nothing, or `target` named an agent not among them): at once, never a wait, since an
+ * agent appearing would not change the selector's mind in a way the mapper could wait for.
+ */
+export function choseNoneError(route: string, candidates: number, tags: readonly string[], target: string | undefined): NaniteError {
+  return new NaniteError('NANITE_ERR_NO_AGENT', {
+    message: `No agent: the selector for ${route} chose none of the ${candidates} candidate(s)${target ? ` (target ${target})` : ''}`,
+    data: { route, tags, target, tried: [], candidates, reason: 'selector-chose-none' },
+  });
+}
+
 /** The error of a request whose signal fired: the signal's reason when it is a NaniteError, else `NANITE_ERR_ABORTED`. */
 export function abortedError(signal: AbortSignal): NaniteError {
   const reason: unknown = signal.reason;
@@ -39,7 +51,16 @@ export function timeoutError(route: string, timeout: number, agent: string | und
   return new NaniteError('NANITE_ERR_TIMEOUT', { message: `${route} did not answer within ${timeout} ms`, data: { route, agent, timeout } });
 }
 
-/** A mapper option that is a wait in ms: `fallback` when undefined, else a number in [0, 2^31 − 1] or `NANITE_ERR_INVALID_ARGUMENT`. */
+/** A mapper option that is a count: `fallback` when undefined, else a non-negative safe integer or `NANITE_ERR_INVALID_ARGUMENT`. */
+export function countOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a non-negative integer`, data: { option: name, value: String(value) } });
+  }
+  return value;
+}
+
+/** A mapper option in ms: `fallback` when undefined, else a number in [0, MAX_TIMER_DELAY]; throws `NANITE_ERR_INVALID_ARGUMENT`. */
 export function waitOption(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_DELAY) {

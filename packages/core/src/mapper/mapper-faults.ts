@@ -24,6 +24,8 @@ export interface MapperFaultCounts {
   clamped: number;
   /** Pings from unknown agents not answered with an Advertise (more than 200 in one second). */
   unansweredPings: number;
+  /** Cancels of aborted requests the link could not send (closing, broker gone): the agent ran them to their end. */
+  unsentCancels: number;
   /** Requests failed with `NANITE_ERR_TIMEOUT` instead of being sent because their deadline had passed. */
   expiredBeforeSend: number;
 }
@@ -34,7 +36,7 @@ type Counter = keyof MapperFaultCounts;
 type Logged = Exclude<Counter, 'expiredBeforeSend'>;
 
 const LOGGED: readonly Logged[] = [
-  'selectorFaults', 'listenerFaults', 'strayReplies', 'strayReturns', 'undeliveredPushes', 'refusedAgents', 'clamped', 'unansweredPings',
+  'selectorFaults', 'listenerFaults', 'strayReplies', 'strayReturns', 'undeliveredPushes', 'refusedAgents', 'clamped', 'unansweredPings', 'unsentCancels',
 ];
 
 /** User code that threw is an error; what came from the wire is a warning. */

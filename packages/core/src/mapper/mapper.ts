@@ -25,7 +25,8 @@ import { Heartbeats } from './heartbeats';
 import { MapperRoster } from './mapper-roster';
 import { LoopLag } from './roster/loop-lag';
 import type { RosterAgent, RosterStats } from './roster/roster.options';
-import { checkHops, shuttingDownError, waitOption } from './mapper-errors';
+import { checkHops, countOption, shuttingDownError, waitOption } from './mapper-errors';
+import { checkPushOptions } from './options-check';
 import { receive, route, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
@@ -97,6 +98,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     super();
     // Checked before anything is opened: a bad option throws with nothing to clean up.
     const discoveryWindow = waitOption('discoveryWindow', options.discoveryWindow, DEFAULT_MAPPER_OPTIONS.discoveryWindow);
+    if (options.maxAgents !== undefined && options.maxAgents !== Infinity) countOption('maxAgents', options.maxAgents, 0);
     const failoverWindow = waitOption('failoverWindow', options.failoverWindow, DEFAULT_MAPPER_OPTIONS.failoverWindow);
     this.ownsTransport = typeof options.transport === 'string';
     this.logger = options.logger ?? defaultLogger('nanite-mapper');
@@ -107,14 +109,14 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     this.identity = options.identity ?? defaultIdentityOn(this.transport, 'mapper') ?? generateIdentity('mapper');
     this.defaultSelector = this.selectors.resolve(options.selector ?? 'least_loaded');
     this.o = {
-      timeout: options.timeout ?? DEFAULT_MAPPER_OPTIONS.timeout,
-      reapInterval: options.reapInterval ?? DEFAULT_MAPPER_OPTIONS.reapInterval,
-      maxHops: options.maxHops ?? DEFAULT_MAPPER_OPTIONS.maxHops,
-      drainTimeout: options.drainTimeout ?? DEFAULT_MAPPER_OPTIONS.drainTimeout,
-      persistentTtl: options.persistentTtl ?? DEFAULT_MAPPER_OPTIONS.persistentTtl,
+      timeout: waitOption('timeout', options.timeout, DEFAULT_MAPPER_OPTIONS.timeout),
+      reapInterval: waitOption('reapInterval', options.reapInterval, DEFAULT_MAPPER_OPTIONS.reapInterval) || 1,
+      maxHops: countOption('maxHops', options.maxHops, DEFAULT_MAPPER_OPTIONS.maxHops),
+      drainTimeout: waitOption('drainTimeout', options.drainTimeout, DEFAULT_MAPPER_OPTIONS.drainTimeout),
+      persistentTtl: waitOption('persistentTtl', options.persistentTtl, DEFAULT_MAPPER_OPTIONS.persistentTtl),
       discoveryWindow,
       failoverWindow,
-      agentTimeout: options.agentTimeout,
+      agentTimeout: options.agentTimeout === undefined ? undefined : waitOption('agentTimeout', options.agentTimeout, 0),
     };
     this.reapLag = new LoopLag(this.o.reapInterval);
     this.intake = { timeout: this.o.timeout, maxHops: this.o.maxHops, selectorFor: (o) => this.selectorFor(o) };
@@ -282,7 +284,11 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
    */
   waitForAgents(options: WaitForAgentsOptions = {}): Promise<AgentView[]> {
     if (this.state === 'closing' || this.state === 'closed') return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: `Mapper ${this.identity} is closing` }));
-    return waitForAgents(this.registry, this.waiters, options);
+    try {
+      return waitForAgents(this.registry, this.waiters, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Sends a request and resolves with its result. With `selector: 'all'`, resolves with one outcome per agent. */
@@ -354,6 +360,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   private async sendPush(route: string, payload: unknown, options: PushOptions): Promise<void> {
     this.assertRunning();
+    checkPushOptions(options);
     checkHops(options.hops ?? 0, this.o.maxHops);
     checkTraceParent(options.traceparent);
     return this.dispatcher.push({ route, payload, options, selector: this.selectorFor(options), tags: options.tags ?? [] });

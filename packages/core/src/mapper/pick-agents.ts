@@ -26,7 +26,9 @@ function fault(kind: PickFault['kind'], route: string, reason: string, cause?: u
 function choose(selector: Selector, candidates: readonly AgentRecord[], info: RequestInfo): unknown[] | PickFault {
   let chosen: unknown;
   try {
-    chosen = selector.select(candidates, info);
+    // A user selector gets a frozen copy: the list may be the registry's own (candidates.ts), and a
+    // selector that sorted, popped or spliced it in place would take agents out of dispatch.
+    chosen = selector.select(isTrusted(selector) ? candidates : Object.freeze(candidates.slice()), info);
   } catch (err) {
     return fault('threw', info.route, `threw: ${err instanceof Error ? err.message : typeof err}`, err);
   }
@@ -36,7 +38,12 @@ function choose(selector: Selector, candidates: readonly AgentRecord[], info: Re
 
 /** The candidate record a choice names, or the fault. */
 function recordOf(c: unknown, candidates: readonly AgentRecord[], route: string, trusted: boolean, byId: Map<string, AgentRecord> | undefined): AgentRecord | PickFault {
-  const identity = typeof c === 'object' && c !== null ? (c as { identity?: unknown }).identity : undefined;
+  let identity: unknown;
+  try {
+    identity = typeof c === 'object' && c !== null ? (c as { identity?: unknown }).identity : undefined;
+  } catch (err) {
+    return fault('garbage', route, 'returned something whose identity threw', err);
+  }
   if (typeof identity !== 'string') return fault('garbage', route, 'returned something that is not an agent');
   // The common case: the selector returned one of the records it was given.
   // A built-in selector returns one of its candidates: no linear membership scan (10,000 agents stay O(1)).

@@ -13,6 +13,7 @@ import { filterCandidates } from './candidates';
 import type { MapperFaults } from './mapper-faults';
 import type { PushOptions } from './mapper.options';
 import type { AgentRecord, Registry } from './registry';
+import { choseNoneError } from './mapper-errors';
 import { SentPushes, type PushCopy } from './sent-pushes';
 import { TriedAgents } from './tried-agents';
 
@@ -73,6 +74,7 @@ export class Pusher {
     const candidates = filterCandidates(this.ctx.registry.serving(route), tags, options.target, undefined);
     const picked = candidates.length === 0 ? [] : this.ctx.pick(selector, candidates, { route, payload, tags, target: options.target }, selector.fanOut === true);
     if (picked instanceof NaniteError) throw picked;
+    if (picked.length === 0 && candidates.length !== 0) throw choseNoneError(route, candidates.length, tags, options.target);
     if (picked.length === 0) {
       await new Promise<void>((resolve, reject) => this.ctx.wait.whenNoAgent({ route, tags, target: options.target, deadline: 0 }, options.persistent === true ? 'persistent' : 'fresh', resolve, reject));
       return this.push({ ...d, options: { ...options, persistent: false } });

@@ -4,6 +4,7 @@ import { NaniteError } from '../errors';
 import type { Selector } from '../selectors/selector';
 import type { Dispatch } from './dispatch.types';
 import { abortedError, checkHops } from './mapper-errors';
+import { checkDeadlineAhead, checkPushOptions, checkRequestOptions } from './options-check';
 import type { MapperRequestOptions } from './mapper.options';
 
 const NO_TAGS: readonly string[] = [];
@@ -34,6 +35,7 @@ export function toDispatch(route: string, payload: unknown, options: MapperReque
     now = Date.now();
     const left = Math.floor(options.deadline - now);
     if (left <= 0) throw new NaniteError('NANITE_ERR_TIMEOUT', { message: `The deadline of ${route} had already passed` });
+    checkDeadlineAhead(left);
     timeout = timeout > 0 ? Math.min(timeout, left) : left;
   }
   const selector = selectorOf(options, limits, fanOut);
@@ -58,6 +60,9 @@ export function tagsOf(options: MapperRequestOptions): readonly string[] {
 /** Every protocol field of the packet is checked here, so the dispatcher's own packets need no
  * decoding on an in-process hand-over (transport/own-link.ts); over a wire they were malformed. */
 function checkRequest(options: MapperRequestOptions, limits: IntakeLimits): void {
+  if (options === NO_OPTIONS) return;
+  checkPushOptions(options);
+  checkRequestOptions(options);
   const hops = options.hops ?? 0;
   if (!Number.isInteger(hops) || hops < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `hops must be a non-negative integer, got ${String(hops)}` });
   if (options.traceId !== undefined && typeof options.traceId !== 'string') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'traceId must be a string' });

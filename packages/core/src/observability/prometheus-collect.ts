@@ -76,7 +76,7 @@ export function registerScrapeMetrics(prom: Prom, registers: PromClient.Registry
   counter('nanite_mapper_faults_total', 'Faults a mapper counted (selector, listener, stray replies and returns, refused agents, clamped values, expired before send...)', ['mapper', 'fault'], (set) => {
     for (const m of s.mappers) {
       const st = m.stats();
-      for (const fault of ['selectorFaults', 'listenerFaults', 'strayReplies', 'strayReturns', 'undeliveredPushes', 'refusedAgents', 'clamped', 'unansweredPings', 'expiredBeforeSend'] as const) {
+      for (const fault of ['selectorFaults', 'listenerFaults', 'strayReplies', 'strayReturns', 'undeliveredPushes', 'refusedAgents', 'clamped', 'unansweredPings', 'unsentCancels', 'expiredBeforeSend'] as const) {
         set({ mapper: m.identity, fault }, st[fault]);
       }
     }

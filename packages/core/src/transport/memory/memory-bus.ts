@@ -6,6 +6,7 @@
  * requests and replies between a mapper and an agent that both allow the in-process fast path,
  * handed over synchronously (local-calls.ts).
  */
+import { NaniteError } from '../../errors';
 import { LastHitMap } from '../../internal/last-hit-map';
 import type { AgentBoundPacket, AgentBroadcastPacket, HeartbeatPacket, ReplyPacket, RequestPacket } from '../../protocol/packets';
 import type { AgentSink, MapperSink, Settle } from '../transport';
@@ -44,7 +45,9 @@ export class MemoryBus {
     this.gossip = new MemoryGossipHub(copy);
   }
 
+  /** Throws `NANITE_ERR_INVALID_ARGUMENT` when a live agent has the identity (it would be cut off, left running for nobody). */
   attachAgent(identity: string, sink: BusAgentSink): void {
+    if (this.agents.get(identity) !== undefined) throw identityTaken('agent', identity, this.name);
     this.agents.set(identity, { sink, receiving: true });
   }
 
@@ -57,7 +60,9 @@ export class MemoryBus {
     if (this.agents.get(identity)?.sink === sink) this.agents.delete(identity);
   }
 
+  /** Throws `NANITE_ERR_INVALID_ARGUMENT` when a live mapper has the identity. */
   attachMapper(id: string, sink: BusMapperSink): void {
+    if (this.mappers.get(id) !== undefined) throw identityTaken('mapper', id, this.name);
     this.mappers.set(id, sink);
   }
 
@@ -136,4 +141,11 @@ export class MemoryBus {
       queueMicrotask(() => sink.onPacket(p));
     }
   }
+}
+
+function identityTaken(kind: 'agent' | 'mapper', identity: string, bus: string): NaniteError {
+  return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', {
+    message: `Another ${kind} named ${JSON.stringify(identity.slice(0, 200))} is attached to memory://${bus}: identities must be unique (stop the other first, or leave identity unset for a generated one)`,
+    data: { identity, kind },
+  });
 }
