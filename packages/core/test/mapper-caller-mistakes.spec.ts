@@ -164,3 +164,21 @@ test('memory://: a second agent under a live agent\'s identity is refused, and t
   await expect(twin.start()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { identity: 'a', kind: 'agent' } });
   await expect(m.request('/svc/who', null)).resolves.toBe('a');
 });
+
+describe('identities and tags that no peer would accept', () => {
+  test.each<[string, object]>([
+    ['an empty identity', { identity: '' }],
+    ['a numeric identity', { identity: 42 }],
+    ['an identity with a terminal escape', { identity: 'a\u001b[2J' }],
+    ['an identity of 201 characters', { identity: 'x'.repeat(201) }],
+    ['tags with a number', { tags: [1] }],
+    ['tags as a string', { tags: 'eu' }],
+    ['a drainTimeout of NaN', { drainTimeout: Number.NaN }],
+  ])('an agent given %s throws NANITE_ERR_INVALID_ARGUMENT at construction (every Register it sent used to be dropped as malformed)', (_name, options) => {
+    expect(() => c.agent({ actors: [actor()], ...options })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
+  test('a mapper given an empty identity throws NANITE_ERR_INVALID_ARGUMENT', () => {
+    expect(() => new Mapper({ transport: c.transport(), identity: '' })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'identity' } }));
+  });
+});

@@ -5,7 +5,8 @@ import { actorRoutes, type ActorLike } from '../actor/actor-routes';
 import type { ActorRoute } from '../actor/actor.types';
 import { NaniteError } from '../errors';
 import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
-import { generateIdentity } from '../internal/ids';
+import { checkIdentity, checkTags, generateIdentity } from '../internal/ids';
+import { MAX_TIMER_DELAY } from '../internal/timers';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { BurstLog } from '../internal/burst-log';
 import { MalformedCounter } from '../internal/malformed-counter';
@@ -113,7 +114,8 @@ export class Agent {
   private stopping: Promise<void> | undefined;
 
   constructor(options: AgentOptions) {
-    this.tags = [...(options.tags ?? [])];
+    this.tags = checkTags(options.tags);
+    const identity = checkIdentity('agent', options.identity);
     this.concurrency = positiveInt('concurrency', options.concurrency ?? DEFAULT_AGENT_OPTIONS.concurrency);
     this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
     this.priority = options.priority ?? DEFAULT_PRIORITY;
@@ -122,13 +124,14 @@ export class Agent {
     this.maxQueued = options.maxQueued ?? defaultMaxQueued(this.concurrency);
     if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `maxQueued must be a non-negative integer, got ${this.maxQueued}` });
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
+    if (typeof this.drainTimeout !== 'number' || !(this.drainTimeout >= 0) || this.drainTimeout > MAX_TIMER_DELAY) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `drainTimeout must be a number of ms in [0, ${MAX_TIMER_DELAY}], got ${String(this.drainTimeout)}` });
     this.logger = options.logger ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
     // Security wraps the direct data path, so packets going over SP are sealed too.
     const given = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
     const direct = options.listen !== undefined ? new DirectTransport(given, { logger: this.logger, ...options.direct, listen: options.listen, ownsInner: this.ownsTransport }) : given;
     this.transport = withSecurity(direct, options.security, this.ownsTransport, this.logger);
-    this.identity = options.identity ?? defaultIdentityOn(this.transport, 'agent') ?? generateIdentity('agent');
+    this.identity = identity ?? defaultIdentityOn(this.transport, 'agent') ?? generateIdentity('agent');
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
     this.observerFaults = new BurstLog({ logger: this.logger, level: 'error', bindings: { agent: this.identity }, message: "an observer's hook threw; it was skipped (further ones are only counted for a while)" });
     this.heartbeat = new Heartbeat({

@@ -1,5 +1,6 @@
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { hostname } from 'node:os';
+import { NaniteError } from '../errors';
 
 /** A short random suffix, hex. */
 export function randomSuffix(bytes = 4): string {
@@ -68,4 +69,33 @@ export class LocalIdCounter {
       if (!taken(id)) return id;
     }
   }
+}
+
+/** Longest identity an agent or mapper may be given (it names queues and appears in every packet). */
+export const MAX_IDENTITY_LENGTH = 200;
+
+/**
+ * An identity given in options: a non-empty string of at most {@link MAX_IDENTITY_LENGTH}
+ * characters, none a control character (it reaches logs, terminals and queue names). Throws
+ * `NANITE_ERR_INVALID_ARGUMENT`; `undefined` passes (a generated one is used).
+ */
+export function checkIdentity(kind: 'agent' | 'mapper', identity: unknown): string | undefined {
+  if (identity === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (typeof identity !== 'string' || identity.length === 0 || identity.length > MAX_IDENTITY_LENGTH || /[\u0000-\u001f\u007f-\u009f]/.test(identity)) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', {
+      message: `${kind} identity must be a non-empty string of at most ${MAX_IDENTITY_LENGTH} characters without control characters, got ${typeof identity === 'string' ? JSON.stringify(identity.slice(0, 40)) : typeof identity}`,
+      data: { option: 'identity' },
+    });
+  }
+  return identity;
+}
+
+/** Agent tags given in options: an array of non-empty strings; throws `NANITE_ERR_INVALID_ARGUMENT`. */
+export function checkTags(tags: unknown): string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t.length > 0)) {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'tags must be an array of non-empty strings', data: { option: 'tags' } });
+  }
+  return [...(tags as string[])];
 }

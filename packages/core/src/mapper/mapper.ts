@@ -6,7 +6,7 @@
 import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
 import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
-import { generateIdentity } from '../internal/ids';
+import { checkIdentity, generateIdentity } from '../internal/ids';
 import { defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
 import { MapperObservers } from '../observability/mapper-observers';
@@ -100,13 +100,14 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     const discoveryWindow = waitOption('discoveryWindow', options.discoveryWindow, DEFAULT_MAPPER_OPTIONS.discoveryWindow);
     if (options.maxAgents !== undefined && options.maxAgents !== Infinity) countOption('maxAgents', options.maxAgents, 0);
     const failoverWindow = waitOption('failoverWindow', options.failoverWindow, DEFAULT_MAPPER_OPTIONS.failoverWindow);
+    const identity = checkIdentity('mapper', options.identity);
     this.ownsTransport = typeof options.transport === 'string';
     this.logger = options.logger ?? defaultLogger('nanite-mapper');
     // Security wraps the direct data path, so packets going over SP are sealed too.
     const given = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
     const direct = options.direct ? new DirectTransport(given, { logger: this.logger, direct: true, ownsInner: this.ownsTransport }) : given;
     this.transport = withSecurity(direct, options.security, this.ownsTransport, this.logger);
-    this.identity = options.identity ?? defaultIdentityOn(this.transport, 'mapper') ?? generateIdentity('mapper');
+    this.identity = identity ?? defaultIdentityOn(this.transport, 'mapper') ?? generateIdentity('mapper');
     this.defaultSelector = this.selectors.resolve(options.selector ?? 'least_loaded');
     this.o = {
       timeout: waitOption('timeout', options.timeout, DEFAULT_MAPPER_OPTIONS.timeout),
