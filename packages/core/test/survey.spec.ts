@@ -152,3 +152,14 @@ test('a fractional deadline works; a handler that ignores its signal frees its s
   expect(answers).toMatchObject([{ agent: 'a', ok: true, result: 'ok' }]);
   expect(agent.stats).toMatchObject({ surveysDropped: 0, surveysAnswered: 1 });
 });
+
+test('two next() calls made before either settled each get their own answer, in order; the rest end when the survey does', async () => {
+  await c.agent({ identity: 'a', actors: [discovery('x')] }).start();
+  await c.agent({ identity: 'b', actors: [discovery('y')] }).start();
+  const m = await c.startedMapper();
+  const it = m.survey('/discovery/who', 'billing', { timeout: 300 })[Symbol.asyncIterator]();
+  const reads = [it.next(), it.next(), it.next()]; // what Promise.all over an iterator does
+  const [first, second, third] = await Promise.all(reads);
+  expect(new Set([first.value?.agent, second.value?.agent])).toEqual(new Set(['a', 'b']));
+  expect(third).toEqual({ value: undefined, done: true });
+});

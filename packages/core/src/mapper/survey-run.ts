@@ -19,7 +19,8 @@ export interface SurveyRunOwner {
 export class SurveyRun<R = unknown> implements AsyncIterable<SurveyAnswer<R>> {
   private readonly queue: SurveyAnswer<R>[] = [];
   private head = 0;
-  private waiter: ((r: IteratorResult<SurveyAnswer<R>>) => void) | undefined;
+  /** Readers waiting for the next answer, oldest first (a `next()` called again before the last settled waits its turn). */
+  private readonly waiters: Array<(r: IteratorResult<SurveyAnswer<R>>) => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly heard = new Set<string>();
   private ended = false;
@@ -77,11 +78,9 @@ export class SurveyRun<R = unknown> implements AsyncIterable<SurveyAnswer<R>> {
       return;
     }
     this.heard.add(answer.agent);
-    if (this.waiter) {
-      const w = this.waiter;
-      this.waiter = undefined;
-      w({ value: answer, done: false });
-    } else this.queue.push(answer);
+    const w = this.waiters.shift();
+    if (w) w({ value: answer, done: false });
+    else this.queue.push(answer);
   }
 
   /** Ends the survey now; answers already received can still be read. Idempotent. */
@@ -94,9 +93,7 @@ export class SurveyRun<R = unknown> implements AsyncIterable<SurveyAnswer<R>> {
     this.unlisten = undefined;
     this.owner.ended(this.id, this.heard.size);
     for (const fn of this.cleanups.splice(0)) fn();
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.({ value: undefined, done: true });
+    for (const w of this.waiters.splice(0)) w({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SurveyAnswer<R>> {
@@ -124,6 +121,6 @@ export class SurveyRun<R = unknown> implements AsyncIterable<SurveyAnswer<R>> {
       return Promise.resolve({ value, done: false });
     }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiter = resolve));
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 }
