@@ -4,7 +4,7 @@
  * yet is buffered, up to a bound past which the stream fails rather than grow without limit.
  */
 import { NaniteError } from '@nanite/core';
-import type { Observable, Subscription } from 'rxjs';
+import { takeWhile, type Observable, type Subscription } from 'rxjs';
 
 /** Values an Observable may run ahead of the stream's reader before the stream fails with `NANITE_ERR_STREAM`. */
 export const MAX_OBSERVABLE_BUFFER = 1024;
@@ -20,13 +20,12 @@ export async function* observableChunks<T>(source: Observable<T>, max = MAX_OBSE
     wake = undefined;
     w?.();
   };
-  let sub: Subscription | undefined;
-  sub = source.subscribe({
+  // takeWhile stops the source itself once the buffer overflowed: a synchronous source (range, from
+  // an endless iterable) runs inside subscribe(), before any Subscription exists to unsubscribe.
+  const sub: Subscription = source.pipe(takeWhile(() => failure === undefined)).subscribe({
     next: (v) => {
-      if (buffer.length >= max) {
-        failure ??= { error: new NaniteError('NANITE_ERR_STREAM', { message: `The Observable ran more than ${max} values ahead of the stream's reader` }) };
-        sub?.unsubscribe();
-      } else buffer.push(v);
+      if (buffer.length >= max) failure ??= { error: new NaniteError('NANITE_ERR_STREAM', { message: `The Observable ran more than ${max} values ahead of the stream's reader` }) };
+      else buffer.push(v);
       notify();
     },
     error: (error: unknown) => {
@@ -50,6 +49,5 @@ export async function* observableChunks<T>(source: Observable<T>, max = MAX_OBSE
     }
   } finally {
     sub.unsubscribe();
-    sub = undefined;
   }
 }

@@ -1,8 +1,9 @@
 /** Actor methods that stream: an Observable or an async iterable, read through MapperService.stream(). */
 import { Test, type TestingModule } from '@nestjs/testing';
-import { interval, map, of, take, throwError, concat } from 'rxjs';
+import { interval, map, of, range, take, throwError, concat } from 'rxjs';
 import { NaniteError, type RequestContext } from '@nanite/core';
 import { Actor, Ctx, Expose, MapperService, NaniteModule, Payload } from '../src';
+import { MAX_OBSERVABLE_BUFFER } from '../src/observable-stream';
 import { Closer, MemoryLogger, TestBus } from './helpers';
 
 @Actor('files')
@@ -20,6 +21,12 @@ class FilesActor {
   @Expose()
   broken() {
     return concat(of(1), throwError(() => new NaniteError('NANITE_ERR_VALIDATION', { message: 'bad second value' })));
+  }
+
+  /** Synchronous and endless: every value is pushed inside subscribe(). */
+  @Expose()
+  endless() {
+    return range(0, Number.POSITIVE_INFINITY);
   }
 
   @Expose()
@@ -68,5 +75,14 @@ describe('streaming actor methods (Nest)', () => {
 
   it('an async generator method streams', async () => {
     expect(await collect(nanite.stream('/files/lines', 3))).toEqual(['line 0', 'line 1', 'line 2']);
+  });
+
+  it('a synchronous endless Observable fails its stream with NANITE_ERR_STREAM once it ran the bound ahead, and the app keeps serving (it used to spin forever inside subscribe)', async () => {
+    let read = 0;
+    await expect((async () => {
+      for await (const _ of nanite.stream('/files/endless')) read++;
+    })()).rejects.toMatchObject({ code: 'NANITE_ERR_STREAM' });
+    expect(read).toBeLessThanOrEqual(MAX_OBSERVABLE_BUFFER);
+    expect(await collect(nanite.stream('/files/letters'))).toEqual(['a', 'b', 'c']);
   });
 });
