@@ -232,3 +232,16 @@ test('tracing with no SDK installed costs no scope, and the caller’s trace con
   await m.request('/a/run', null, { traceparent: formatTraceParent('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', true) });
   expect(seen).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', '4bf92f3577b34da6a3ce929d0e0e4736']);
 });
+
+test('an agent closed without starting, or whose start failed, leaves the metrics observer (a retrying start used to pile them up)', async () => {
+  const metrics = prometheusMetrics();
+  const never = c.agent({ identity: 'never', observers: [metrics], actors: [defineActor('n', { ok: () => 1 })] });
+  await c.agent({ identity: 'taken', actors: [defineActor('t', { ok: () => 1 })] }).start();
+  const twin = c.agent({ identity: 'taken', observers: [metrics], actors: [defineActor('t', { ok: () => 1 })] });
+  await expect(twin.start()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+  const listed = async () => samples(await metrics.metrics(), 'nanite_agent_in_flight').map((s) => s.labels.agent);
+  expect(await listed()).toEqual(['never', 'taken']);
+  await never.close();
+  await twin.close();
+  expect(await listed()).toEqual([]);
+});

@@ -288,6 +288,10 @@ export class Agent {
     if (this.state === 'starting') await this.starting?.catch(() => undefined);
     if (this.state === 'idle' || this.state === 'stopped') {
       if (this.state === 'idle' && this.ownsTransport) await this.transport.close();
+      // Never started, or its start failed: what the constructor set up goes too (a metrics
+      // observer would otherwise list it, and keep it, forever: a background start retries with a new agent).
+      await this.nested.close();
+      this.observation?.close();
       this.state = 'stopped';
       return;
     }
