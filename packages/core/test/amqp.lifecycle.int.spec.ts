@@ -92,8 +92,26 @@ describe('amqp:// agent link lifecycle', () => {
     for (const c of closers.reverse()) await c();
     closers = [];
   });
-  afterAll(() => removeTopology(prefixes, ['/late/hi', '/first/ping', '/p/ping', '/race/run', '/cut/hi', '/locked/hi']));
+  afterAll(() => removeTopology(prefixes, ['/late/hi', '/first/ping', '/p/ping', '/race/run', '/cut/hi', '/locked/hi', '/wide/hi']));
 
+
+  test('an agent whose concurrency is past what AMQP\'s prefetch carries fails its start with NANITE_ERR_INVALID_ARGUMENT (it used to start and retry its attach forever, serving nothing)', async () => {
+    const prefix = uniquePrefix('qos');
+    prefixes.push(prefix);
+    const transport = new AmqpTransport({ url: AMQP_URL, prefix });
+    closers.push(() => transport.close());
+    const agent = new Agent({ transport, identity: 'wide', concurrency: 70_000, actors: [defineActor('wide', { hi: () => 'hi' })] });
+    closers.push(() => agent.close());
+    await expect(agent.start()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'concurrency' } });
+    const ok = new Agent({ transport, identity: 'max', concurrency: 65_535, actors: [defineActor('wide', { hi: () => 'hi' })] });
+    closers.push(() => ok.close());
+    await ok.start();
+    const m = new Mapper({ transport, timeout: 5_000 });
+    closers.push(() => m.close());
+    await m.start();
+    await m.waitForAgents({ route: '/wide/hi', timeout: 5_000 });
+    await expect(m.request('/wide/hi')).resolves.toBe('hi');
+  });
 
   test('an agent stopped while its link re-attaches leaves no queue behind on the shared connection', async () => {
     const prefix = uniquePrefix('race');

@@ -174,6 +174,7 @@ describe('identities and tags that no peer would accept', () => {
     ['tags with a number', { tags: [1] }],
     ['tags as a string', { tags: 'eu' }],
     ['a drainTimeout of NaN', { drainTimeout: Number.NaN }],
+    ['a pingInterval past what Node timers hold (they would fire it every millisecond)', { pingInterval: 2 ** 31 }],
   ])('an agent given %s throws NANITE_ERR_INVALID_ARGUMENT at construction (every Register it sent used to be dropped as malformed)', (_name, options) => {
     expect(() => c.agent({ actors: [actor()], ...options })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
   });

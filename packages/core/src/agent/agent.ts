@@ -117,7 +117,8 @@ export class Agent {
     this.tags = checkTags(options.tags);
     const identity = checkIdentity('agent', options.identity);
     this.concurrency = positiveInt('concurrency', options.concurrency ?? DEFAULT_AGENT_OPTIONS.concurrency);
-    this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval);
+    // A longer interval is one Node's timers cannot hold: they fire it every millisecond instead.
+    this.pingInterval = positiveInt('pingInterval', options.pingInterval ?? DEFAULT_AGENT_OPTIONS.pingInterval, MAX_TIMER_DELAY);
     this.priority = options.priority ?? DEFAULT_PRIORITY;
     if (!Number.isInteger(this.priority) || this.priority < 1 || this.priority > 16) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `priority must be an integer in 1..16, got ${this.priority}` });
     this.version = resolveAgentVersion(options.version);
@@ -368,7 +369,7 @@ export class Agent {
   }
 }
 
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a positive integer, got ${value}` });
+function positiveInt(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value <= 0 || value > max) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` of at most ${max}` : ''}, got ${value}` });
   return value;
 }

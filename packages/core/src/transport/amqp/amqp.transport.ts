@@ -38,6 +38,9 @@ export interface AmqpTransportStats {
   unconfirmedProbeReturns: number;
 }
 
+/** Largest prefetch window AMQP's basic.qos can carry, so the most an amqp:// agent's `concurrency` can be. */
+export const MAX_PREFETCH = 0xffff;
+
 /** The RabbitMQ transport. */
 export class AmqpTransport implements Transport, GossipTransport {
   readonly url: string;
@@ -145,6 +148,10 @@ export class AmqpTransport implements Transport, GossipTransport {
 
   async openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> {
     this.assertStarted();
+    // basic.qos carries the window in 16 bits: a larger one fails every attach, so the agent would retry forever serving nothing.
+    if (options.prefetch > MAX_PREFETCH) {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `amqp:// takes at most ${MAX_PREFETCH} requests in flight per agent (AMQP's prefetch is 16 bits): concurrency ${options.prefetch} is too high`, data: { option: 'concurrency', value: options.prefetch } });
+    }
     const link = new AmqpAgentLink(identity, sink, options, {
       connection: this.connection,
       names: this.names,
