@@ -20,7 +20,7 @@ import { SpRespondentSocket } from '../sp/sp-respondent.socket';
 import type { AgentSink } from '../transport';
 import { binaryChunkParts, fromBinaryChunk } from './direct-chunks';
 import { DIRECT_KIND, KIND_BYTES, type DirectTransportOptions } from './direct.options';
-import { JSON_REPLY_TO, JsonGateway, type JsonGatewayStats } from './json-gateway';
+import { JSON_REPLY_TO, JsonGateway, namesJsonFace, RESERVED_REASON, type JsonGatewayStats } from './json-gateway';
 import { isStreamRequest, StreamPins } from './stream-pins';
 
 /** Requests (and surveys) an endpoint remembers the pipe of at most; past it the oldest one's reply takes the control plane. */
@@ -180,6 +180,7 @@ export class DirectServer {
     } catch (err) {
       return this.reject(`direct: undecodable packet (${err instanceof Error ? err.message : String(err)})`);
     }
+    if (namesJsonFace(packet)) return this.reject(`direct: ${RESERVED_REASON}`);
     if (typeof packet === 'object' && packet !== null) {
       const p = packet as Partial<RequestPacket> | { type?: unknown; replyTo?: unknown; id?: unknown };
       if (this.paused && (p.type === 'request' || p.type === 'push')) {

@@ -14,6 +14,7 @@ import { DirectAgentLink } from './direct-agent.link';
 import { DirectMapperLink, type DirectMapperStats } from './direct-mapper.link';
 import { DirectServer } from './direct-server';
 import { DEFAULT_DIRECT_OPTIONS, type DirectTransportOptions } from './direct.options';
+import { refusingJsonFace } from './json-gateway';
 
 /**
  * The control plane plus the direct SP data path.
@@ -70,7 +71,7 @@ export class DirectTransport implements Transport {
     });
     let inner: AgentLink;
     try {
-      inner = await this.inner.openAgent(identity, sink, options);
+      inner = await this.inner.openAgent(identity, refusingJsonFace(sink), options);
     } catch (err) {
       await server.close();
       throw err;

@@ -9,10 +9,46 @@ import { NaniteError, type SerializedError } from '../../errors';
 import { utf8Bytes } from '../../internal/utf8';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
 import type { SpRequest } from '../sp/sp-replier';
+import type { AgentSink } from '../transport';
 import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** The `replyTo` of requests that came from JSON peers (never a mapper's identity). */
 export const JSON_REPLY_TO = '~sp-json';
+
+/** True for a packet from a peer that names the JSON face as its sender: only the gateway may. */
+export function namesJsonFace(packet: unknown): boolean {
+  return typeof packet === 'object' && packet !== null && (packet as { replyTo?: unknown }).replyTo === JSON_REPLY_TO;
+}
+
+/**
+ * The agent's sink as the control plane sees it: a packet from a peer whose `replyTo` is
+ * {@link JSON_REPLY_TO} is dropped as malformed, so no peer can answer or cancel a JSON client's
+ * request in its name (the gateway's own requests reach the agent directly).
+ */
+export function refusingJsonFace(sink: AgentSink): AgentSink {
+  const guarded: AgentSink = {
+    onPacket: (packet, settle) => {
+      if (!namesJsonFace(packet)) return sink.onPacket(packet, settle);
+      sink.onMalformed(RESERVED_REASON);
+      settle();
+    },
+    onMalformed: (reason) => sink.onMalformed(reason),
+  };
+  if (sink.onReconnect) guarded.onReconnect = () => sink.onReconnect!();
+  const local = sink.onLocalRequest;
+  if (local) {
+    guarded.onLocalRequest = (packet, settle, receivedAt) => {
+      if (packet.replyTo !== JSON_REPLY_TO) return local.call(sink, packet, settle, receivedAt);
+      sink.onMalformed(RESERVED_REASON);
+      settle();
+      return 0;
+    };
+  }
+  return guarded;
+}
+
+/** Why a peer's packet naming the JSON face was dropped. */
+export const RESERVED_REASON = `replyTo ${JSON_REPLY_TO} is reserved for the agent's own JSON face`;
 
 /** Longest route accepted in a JSON body. */
 const MAX_ROUTE = 1_024;
