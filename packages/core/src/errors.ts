@@ -99,11 +99,17 @@ export function isNaniteErrorCode(code: unknown): code is NaniteErrorCode {
 export function toNaniteError(thrown: unknown): NaniteError {
   if (thrown instanceof NaniteError) return thrown;
   if (thrown instanceof Error) {
-    const extra = thrown as Error & { code?: unknown; data?: unknown };
-    const data: Record<string, unknown> = { name: thrown.name, message: thrown.message };
-    if (extra.code !== undefined) data.code = extra.code;
-    if (extra.data !== undefined) data.data = extra.data;
-    return new NaniteError('NANITE_ERR_HANDLER', { message: thrown.message, data, cause: thrown });
+    try {
+      const extra = thrown as Error & { code?: unknown; data?: unknown };
+      const message = String(thrown.message);
+      const data: Record<string, unknown> = { name: String(thrown.name), message };
+      if (extra.code !== undefined) data.code = extra.code;
+      if (extra.data !== undefined) data.data = extra.data;
+      return new NaniteError('NANITE_ERR_HANDLER', { message, data, cause: thrown });
+    } catch {
+      // A getter of the error threw (user code): what can be said without it.
+      return new NaniteError('NANITE_ERR_HANDLER', { message: 'The handler threw an Error whose fields could not be read', data: { type: 'Error' }, cause: thrown });
+    }
   }
   const text = describeThrown(thrown);
   // Only JSON-safe primitives are kept as `value`: a symbol, a function or an object graph might not cross the wire.

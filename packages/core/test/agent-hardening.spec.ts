@@ -84,6 +84,50 @@ describe('user code is guarded', () => {
   });
 });
 
+describe('what a handler returns is user code too', () => {
+  const unreadable = (): Error => {
+    const e = new Error('x');
+    Object.defineProperty(e, 'message', { get() { throw new Error('getter boom'); } });
+    return e;
+  };
+
+  test('an Error whose message getter throws: NANITE_ERR_HANDLER at once (the async case used to kill the process with an unhandled rejection)', async () => {
+    const a = c.agent({ identity: 'a', actors: [defineActor('t', { sync: () => { throw unreadable(); }, async: async () => { throw unreadable(); } })] });
+    await a.start();
+    const m = await c.startedMapper();
+    for (const route of ['/t/sync', '/t/async']) {
+      await expect(m.request(route, null, { timeout: 60_000 })).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER', message: 'The handler threw an Error whose fields could not be read' });
+    }
+    expect(a.stats).toMatchObject({ handled: 2, failed: 2 });
+  });
+
+  test.each([
+    ['a then getter that throws', () => ({ get then(): unknown { throw new Error('then getter'); } })],
+    ['a then() that throws', () => ({ then() { throw new Error('then threw'); } })],
+    ['a Symbol.asyncIterator getter that throws', () => Promise.resolve({ get [Symbol.asyncIterator](): unknown { throw new Error('iterator getter'); } })],
+  ])('a result with %s fails its request with NANITE_ERR_HANDLER and frees the only slot (it used to answer NANITE_ERR_TRANSPORT and hold the slot)', async (_what, make) => {
+    const a = c.agent({ identity: 'a', concurrency: 1, actors: [defineActor('t', { weird: make, ok: () => 'fine' })] });
+    await a.start();
+    const m = await c.startedMapper();
+    await expect(m.request('/t/weird', null, { timeout: 60_000 })).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER' });
+    await expect(m.request('/t/ok', null, { timeout: 60_000 })).resolves.toBe('fine');
+    expect(a.inFlight).toBe(0);
+  });
+
+  test('a thenable that calls back twice settles its request once', async () => {
+    const a = c.agent({ identity: 'a', concurrency: 1, actors: [defineActor('t', {
+      twice: () => ({ then(ok: (v: unknown) => void, fail: (e: unknown) => void) { ok('first'); ok('second'); fail(new Error('third')); } }),
+      ok: () => 'fine',
+    })] });
+    await a.start();
+    const m = await c.startedMapper();
+    await expect(m.request('/t/twice', null, { timeout: 60_000 })).resolves.toBe('first');
+    await expect(m.request('/t/ok', null, { timeout: 60_000 })).resolves.toBe('fine');
+    expect(a.stats).toMatchObject({ handled: 2, failed: 0 });
+    expect(a.inFlight).toBe(0);
+  });
+});
+
 describe('what cannot cross the wire fails at once, as NANITE_ERR_PAYLOAD', () => {
   const cyclic = (): unknown => { const o: Record<string, unknown> = { a: 1 }; o.me = o; return o; };
   const deep = (n: number): unknown => { let v: unknown = 0; for (let i = 0; i < n; i++) v = [v]; return v; };

@@ -163,3 +163,23 @@ test('two next() calls made before either settled each get their own answer, in 
   expect(new Set([first.value?.agent, second.value?.agent])).toEqual(new Set(['a', 'b']));
   expect(third).toEqual({ value: undefined, done: true });
 });
+
+test('surveying a route whose handler streams answers NANITE_ERR_STREAM and closes the stream (it answered {} and left a Readable open)', async () => {
+  const { Readable } = await import('node:stream');
+  const opened: InstanceType<typeof Readable>[] = [];
+  await c.agent({ identity: 'a', actors: [defineActor('s', {
+    gen: async function* () { yield 1; },
+    file: () => {
+      const r = new Readable({ read() { this.push('x'); } });
+      opened.push(r);
+      return r;
+    },
+  })] }).start();
+  const m = await c.startedMapper();
+  for (const route of ['/s/gen', '/s/file']) {
+    const answers = await m.survey(route, null, { timeout: 200 }).collect();
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ agent: 'a', ok: false, error: { code: 'NANITE_ERR_STREAM' } });
+  }
+  expect(opened[0]!.destroyed).toBe(true);
+});

@@ -23,6 +23,7 @@ import { requestDeadline } from './request-deadline';
 import { StreamPumps } from './stream-pumps';
 import { Uploads } from './uploads';
 import type { ChunkPacket, EndPacket } from '../protocol/stream-packets';
+import { pendingOutcome } from './handler-outcome';
 import { isStreamSource } from './stream-source';
 
 /** What a {@link JobRunner} needs from its agent. */
@@ -256,14 +257,16 @@ export class JobRunner implements JobHost {
     // An upload's chunks arrive through the same delivery window as requests: free its slot now.
     if (packet.upload === true) job.settle();
     let out: unknown;
+    let pending: PromiseLike<unknown> | undefined;
     try {
       out = job.scope?.run ? job.scope.run(() => route.handler(packet.payload, job)) : route.handler(packet.payload, job);
+      pending = pendingOutcome(out);
     } catch (err) {
       this.finish(job, false, err);
       return 0;
     }
-    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
-      (out as PromiseLike<unknown>).then(
+    if (pending !== undefined) {
+      pending.then(
         (value) => this.finish(job, true, value),
         (err: unknown) => this.finish(job, false, err),
       );
@@ -275,7 +278,16 @@ export class JobRunner implements JobHost {
   }
 
   private finish(job: Job, ok: boolean, value: unknown): void {
-    if ((job.packet.stream !== undefined || isStreamSource(value)) && this.streams.take(job, ok, value)) return;
+    let streaming: boolean;
+    try {
+      streaming = job.packet.stream !== undefined || isStreamSource(value);
+    } catch (err) {
+      // The result's Symbol.asyncIterator getter threw: the handler's error.
+      streaming = false;
+      ok = false;
+      value = err;
+    }
+    if (streaming && this.streams.take(job, ok, value)) return;
     job.done = true;
     if (job.packet.upload === true) this.uploads.release(job);
     if (job.deadlineGroup) this.deadlines.cancel(job);

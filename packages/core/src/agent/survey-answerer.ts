@@ -19,7 +19,9 @@ import { isPayloadError } from '../protocol/wire-safety';
 import type { AgentLink } from '../transport/transport';
 import { Job, type JobHost } from './job';
 import type { NestedCaller } from './nested-caller';
+import { pendingOutcome } from './handler-outcome';
 import { requestDeadline } from './request-deadline';
+import { closeSource, isStreamSource } from './stream-source';
 
 /** Default of {@link SurveyAnswererOptions.maxRunning}. */
 export const DEFAULT_MAX_SURVEYS = 16;
@@ -87,14 +89,16 @@ export class SurveyAnswerer implements JobHost {
     timer.unref();
     this.timers.set(job, timer);
     let out: unknown;
+    let pending: PromiseLike<unknown> | undefined;
     try {
       out = route.handler(packet.payload, job);
+      pending = pendingOutcome(out);
     } catch (err) {
       this.finish(job, packet, false, err);
       return;
     }
-    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
-      (out as PromiseLike<unknown>).then(
+    if (pending !== undefined) {
+      pending.then(
         (value) => this.finish(job, packet, true, value),
         (err: unknown) => this.finish(job, packet, false, err),
       );
@@ -117,6 +121,19 @@ export class SurveyAnswerer implements JobHost {
     if (timer === undefined) return; // past its deadline, or closed meanwhile
     clearTimeout(timer);
     this.timers.delete(job);
+    let streamed = false;
+    try {
+      streamed = ok && isStreamSource(value);
+    } catch (err) {
+      ok = false;
+      value = err;
+    }
+    if (streamed) {
+      // An answer is one value: a handler that streams is stopped (a file stream closed), and says so.
+      closeSource(value, undefined, undefined);
+      ok = false;
+      value = new NaniteError('NANITE_ERR_STREAM', { message: `${packet.route} streams its result: a survey takes one value per agent (use mapper.stream() on one agent)`, data: { route: packet.route } });
+    }
     // Past the deadline (or aborted): the surveyor no longer listens.
     if (job.aborted) return;
     const answer: AnswerPacket = ok
