@@ -27,6 +27,13 @@ export function nonNegativeDuration(value: string): number {
   return parseDuration(value);
 }
 
+/** A duration above 0, for flags where 0 would leave no time at all (`survey --deadline`). */
+export function positiveDuration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms <= 0) throw new InvalidArgumentError(`expected a duration above 0 (${DURATION_HELP}).`);
+  return ms;
+}
+
 /**
  * A duration above 0, for flags that took seconds in earlier releases (`--ping-interval 5` meant
  * five seconds). A bare number below `floorMs` is refused with the unit spelled out, so an old
@@ -34,8 +41,7 @@ export function nonNegativeDuration(value: string): number {
  */
 export function formerlySecondsDuration(flag: string, floorMs = 1_000): (value: string) => number {
   return (value) => {
-    const ms = parseDuration(value);
-    if (ms <= 0) throw new InvalidArgumentError(`expected a duration above 0 (${DURATION_HELP}).`);
+    const ms = positiveDuration(value);
     if (/^\s*\d+(?:\.\d+)?\s*$/.test(value) && ms < floorMs) {
       throw new InvalidArgumentError(
         `${flag} takes milliseconds now (it took seconds before): ${value.trim()} would be ${value.trim()} ms. ` +

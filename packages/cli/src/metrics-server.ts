@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { prometheusMetrics, type PrometheusMetrics } from '@nanite/core';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
+import { checkPort, listenError, parsePort, PORT_HELP } from './port';
 
 /** A listening metrics endpoint. */
 export interface MetricsServer {
@@ -19,11 +20,7 @@ export interface MetricsServer {
 
 /** `--metrics-port <port>` (0: any free port, logged at start). */
 export function metricsPortOption(): Option {
-  return new Option('--metrics-port <port>', 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0: any free port)').argParser((value: string) => {
-    const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || !Number.isInteger(n) || n > 65_535) throw new InvalidArgumentError('expected a port number (0-65535).');
-    return n;
-  });
+  return new Option('--metrics-port <port>', `serve Prometheus metrics at http://<metrics-host>:<port>/metrics (${PORT_HELP})`).argParser(parsePort);
 }
 
 /** `--metrics-host <host>`. */
@@ -31,8 +28,12 @@ export function metricsHostOption(): Option {
   return new Option('--metrics-host <host>', 'address the metrics endpoint listens on (default: 127.0.0.1; 0.0.0.0 for every interface)');
 }
 
-/** Starts serving `metrics` (a fresh {@link PrometheusMetrics} when omitted). */
+/**
+ * Starts serving `metrics` (a fresh {@link PrometheusMetrics} when omitted). A port out of range fails
+ * with `NANITE_ERR_INVALID_ARGUMENT`, one in use or needing privileges with an error saying so.
+ */
 export async function startMetricsServer(port: number, host = '127.0.0.1', metrics: PrometheusMetrics = prometheusMetrics()): Promise<MetricsServer> {
+  checkPort('--metrics-port', port);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
@@ -45,7 +46,9 @@ export async function startMetricsServer(port: number, host = '127.0.0.1', metri
     );
   });
   server.listen(port, host);
-  await once(server, 'listening');
+  await once(server, 'listening').catch((err: unknown) => {
+    throw listenError(err, '--metrics-port', port, host);
+  });
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;

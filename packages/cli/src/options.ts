@@ -30,13 +30,6 @@ export function priorityTier(value: string): number {
   return n;
 }
 
-/** Parses a non-negative integer option value (milliseconds, where 0 may mean "none"). */
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number >= 0.');
-  return n;
-}
-
 /** `-u, --url <url>`. */
 export function urlOption(): Option {
   return new Option('-u, --url <url>', 'transport URL, e.g. amqp://user:pass@host:5672/vhost (default: $NANITE_URL, then .naniterc.json)');

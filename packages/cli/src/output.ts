@@ -1,19 +1,26 @@
 /** How results, errors and agent lists are printed. */
 import { NaniteError, type AgentView, type FanOut } from '@nanite/core';
+import { escapeControls, escapeJsonControls } from './terminal-text';
 
-/** JSON text of a value: indented for a terminal, one line for a pipe. `undefined` prints as `null`. */
+/**
+ * JSON text of a value: indented for a terminal, one line for a pipe. `undefined` prints as `null`.
+ * No raw control character in it: JSON.stringify escapes C0, DEL and C1 are written as `\u00XX`.
+ */
 export function formatJson(value: unknown, pretty: boolean): string {
-  return JSON.stringify(value === undefined ? null : value, null, pretty ? 2 : undefined) ?? 'null';
+  return escapeJsonControls(JSON.stringify(value === undefined ? null : value, null, pretty ? 2 : undefined) ?? 'null');
 }
 
-/** An error as the CLI prints it: `CODE: message`, plus handler details on a second line when present. */
+/**
+ * An error as the CLI prints it: `CODE: message`, plus handler details on a second line when
+ * present. Control characters of the message (it may come from a peer) are shown escaped.
+ */
 export function formatError(err: unknown): string {
   if (err instanceof NaniteError) {
     const details = detailsOf(err);
-    return `${err.code}: ${err.message}${details ? `\n  ${details}` : ''}`;
+    return `${escapeControls(err.code)}: ${escapeControls(err.message)}${details ? `\n  ${escapeControls(details)}` : ''}`;
   }
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return `Error: ${String(err)}`;
+  if (err instanceof Error) return `${escapeControls(err.name)}: ${escapeControls(err.message)}`;
+  return `Error: ${escapeControls(String(err))}`;
 }
 
 function detailsOf(err: NaniteError): string | undefined {
@@ -64,7 +71,10 @@ export function formatAge(ms: number): string {
 /** The columns of `nanite agents` on a terminal. */
 export const AGENT_COLUMNS = ['IDENTITY', 'STATUS', 'IN-FLIGHT', 'ROUTES', 'TAGS', 'LAST SEEN'] as const;
 
-/** A plain-text table of agents (identity, status, in-flight/concurrency, routes, tags, last seen), sorted by identity. */
+/**
+ * A plain-text table of agents (identity, status, in-flight/concurrency, routes, tags, last seen),
+ * sorted by identity; control characters in what the agents sent are shown escaped.
+ */
 export function formatAgentsTable(agents: readonly AgentView[], now: number): string {
   if (agents.length === 0) return 'No agents.';
   // A NODE column (the broker node each agent is on) only when the agents are not all on the same
@@ -73,15 +83,17 @@ export function formatAgentsTable(agents: readonly AgentView[], now: number): st
   const columns: string[] = withNode ? [AGENT_COLUMNS[0], 'NODE', ...AGENT_COLUMNS.slice(1)] : [...AGENT_COLUMNS];
   const rows = [...agents]
     .sort((a, b) => a.identity.localeCompare(b.identity))
-    .map((a) => [
-      a.identity,
-      ...(withNode ? [a.node ?? '-'] : []),
-      formatStatus(a.status),
-      `${a.inFlight}/${a.concurrency}`,
-      a.routes.join(', ') || '-',
-      a.tags.join(', ') || '-',
-      formatAge(now - a.lastSeen),
-    ]);
+    .map((a) =>
+      [
+        a.identity,
+        ...(withNode ? [a.node ?? '-'] : []),
+        formatStatus(a.status),
+        `${a.inFlight}/${a.concurrency}`,
+        a.routes.join(', ') || '-',
+        a.tags.join(', ') || '-',
+        formatAge(now - a.lastSeen),
+      ].map(escapeControls),
+    );
   const table = [columns, ...rows];
   const widths = columns.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   return table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');

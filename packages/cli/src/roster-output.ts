@@ -1,6 +1,7 @@
 /** How `nanite agents --all` prints the roster. */
 import type { RosterAgent } from '@nanite/core';
 import { formatAge } from './output';
+import { escapeControls } from './terminal-text';
 
 /** The columns of `nanite agents --all` on a terminal; VERSION, ENDPOINT and SUBJECT only when some entry has one. */
 export const ROSTER_COLUMNS = ['IDENTITY', 'STATE', 'SINCE', 'ROUTES', 'TAGS', 'VERSION', 'ENDPOINT', 'SUBJECT', 'BY'] as const;
@@ -33,6 +34,7 @@ function cell(a: RosterAgent, column: Column, now: number): string {
 /**
  * A plain-text table of roster entries sorted by identity: state, since when, routes, tags, the
  * version, endpoint and certificate subject when any entry has them, the mapper that wrote the state.
+ * Control characters in what the agents and mappers sent are shown escaped.
  */
 export function formatRosterTable(agents: readonly RosterAgent[], now: number): string {
   if (agents.length === 0) return 'No agents.';
@@ -40,7 +42,7 @@ export function formatRosterTable(agents: readonly RosterAgent[], now: number): 
     const field = OPTIONAL.get(c);
     return field === undefined || agents.some((a) => a[field] !== undefined);
   });
-  const rows = [...agents].sort((a, b) => a.identity.localeCompare(b.identity)).map((a) => columns.map((c) => cell(a, c, now)));
+  const rows = [...agents].sort((a, b) => a.identity.localeCompare(b.identity)).map((a) => columns.map((c) => escapeControls(cell(a, c, now))));
   const table: string[][] = [[...columns], ...rows];
   const widths = columns.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   return table.map((r) => r.map((text, i) => (i === r.length - 1 ? text : text.padEnd(widths[i]!))).join('  ')).join('\n');

@@ -2,7 +2,7 @@
  * `nanite certs init|issue` makes a CA and certificates that secure mode accepts, and
  * `nanite request --cert --key --ca` calls a secure agent with them.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, defineActor } from '@nanite/core';
@@ -61,5 +61,50 @@ describe('nanite certs', () => {
     const io = testIo();
     expect(await main(['node', 'nanite', 'certs', 'issue', 'fred', '--dir', dir], io)).not.toBe(0);
     expect(io.stderr.text).toContain('nanite certs init');
+  });
+
+  test('issue refuses to overwrite an existing certificate or key (exit 2) unless --force, which renews them (key still 0600)', async () => {
+    expect(await main(['node', 'nanite', 'certs', 'init', '--dir', dir], testIo())).toBe(0);
+    expect(await main(['node', 'nanite', 'certs', 'issue', 'fred', '--dir', dir], testIo())).toBe(0);
+    const key = readFileSync(join(dir, 'fred.key'), 'utf8');
+    const crt = readFileSync(join(dir, 'fred.crt'), 'utf8');
+    const again = testIo();
+    expect(await main(['node', 'nanite', 'certs', 'issue', 'fred', '--dir', dir, '--role', 'mapper'], again)).toBe(2);
+    expect(again.stderr.text).toBe(`NANITE_ERR_INVALID_ARGUMENT: ${join(dir, 'fred.crt')} and ${join(dir, 'fred.key')} exist: a certificate for "fred" is already there, and whatever uses it would stop working. Pass --force to overwrite\n`);
+    expect(readFileSync(join(dir, 'fred.key'), 'utf8')).toBe(key);
+    expect(readFileSync(join(dir, 'fred.crt'), 'utf8')).toBe(crt);
+    const forced = testIo();
+    expect(await main(['node', 'nanite', 'certs', 'issue', 'fred', '--dir', dir, '--force'], forced)).toBe(0);
+    expect(readFileSync(join(dir, 'fred.key'), 'utf8')).not.toBe(key);
+    expect(statSync(join(dir, 'fred.key')).mode & 0o077).toBe(0);
+    const help = testIo();
+    expect(await main(['node', 'nanite', 'certs', 'issue', '--help'], help)).toBe(0);
+    expect(help.stdout.text).toContain('--force');
+  });
+
+  test('the name "ca" (any case) is reserved: issue never replaces the CA, even with --force', async () => {
+    expect(await main(['node', 'nanite', 'certs', 'init', '--dir', dir], testIo())).toBe(0);
+    const caKey = readFileSync(join(dir, 'ca.key'), 'utf8');
+    const caCrt = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    for (const args of [['ca'], ['ca', '--force'], ['CA']]) {
+      const io = testIo();
+      expect(await main(['node', 'nanite', 'certs', 'issue', ...args, '--dir', dir], io)).toBe(2);
+      expect(io.stderr.text).toBe(`NANITE_ERR_INVALID_ARGUMENT: "${args[0]}" is reserved: ca.crt and ca.key are the CA's own files. Pick another name\n`);
+    }
+    expect(readFileSync(join(dir, 'ca.key'), 'utf8')).toBe(caKey);
+    expect(readFileSync(join(dir, 'ca.crt'), 'utf8')).toBe(caCrt);
+  });
+
+  test('init refuses a directory holding a CA key even without its certificate; --force makes a new CA', async () => {
+    expect(await main(['node', 'nanite', 'certs', 'init', '--dir', dir], testIo())).toBe(0);
+    const caKey = readFileSync(join(dir, 'ca.key'), 'utf8');
+    unlinkSync(join(dir, 'ca.crt'));
+    const io = testIo();
+    expect(await main(['node', 'nanite', 'certs', 'init', '--dir', dir], io)).toBe(2);
+    expect(io.stderr.text).toContain(`${join(dir, 'ca.key')} exists: a CA is already there, and a new one would invalidate every certificate it signed. Pass --force to overwrite`);
+    expect(readFileSync(join(dir, 'ca.key'), 'utf8')).toBe(caKey);
+    expect(await main(['node', 'nanite', 'certs', 'init', '--dir', dir, '--force'], testIo())).toBe(0);
+    expect(readFileSync(join(dir, 'ca.key'), 'utf8')).not.toBe(caKey);
+    expect(statSync(join(dir, 'ca.crt')).isFile()).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { formerlySecondsDuration, parseDuration } from '../src/duration';
+import { formerlySecondsDuration, parseDuration, positiveDuration } from '../src/duration';
 
 describe('durations on the command line', () => {
   it.each([
@@ -36,5 +36,13 @@ describe('durations on the command line', () => {
     it('refuses 0', () => {
       expect(() => ping('0s')).toThrow(/above 0/);
     });
+  });
+
+  it('positiveDuration refuses 0 (survey --deadline) and reads the rest like any duration', () => {
+    expect(() => positiveDuration('0')).toThrow(new InvalidArgumentError('expected a duration above 0 (500ms, 5s, 2m, or a number of ms).'));
+    expect(() => positiveDuration('0s')).toThrow(/above 0/);
+    expect(positiveDuration('0.4ms')).toBe(1);
+    expect(positiveDuration('2s')).toBe(2_000);
+    expect(() => positiveDuration('soon')).toThrow(/expected a duration/);
   });
 });

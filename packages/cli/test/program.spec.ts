@@ -1,10 +1,12 @@
 /** The commander wiring: help, usage errors and their exit status, URL resolution from the environment. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '@nanite/core';
 import { EXIT, NO_URL_MESSAGE, main } from '../src';
-import { memoryUrl, quietLogger, testIo, type TestIo, simpleActor } from './helpers';
+import { memoryUrl, quietLogger, testIo, type TestIo, simpleActor, SIMPLE_JS } from './helpers';
 
 const argv = (...args: string[]): string[] => ['node', 'nanite', ...args];
 
@@ -44,6 +46,36 @@ describe('nanite (program)', () => {
   it('admin refuses --host 0.0.0.0 without a token (exit 2), flag or environment alike', async () => {
     expect(await main(argv('admin', '--url', memoryUrl(), '--host', '0.0.0.0', '--port', '0'), io)).toBe(EXIT.USAGE);
     expect(io.stderr.text).toMatch(/^NANITE_ERR_INVALID_ARGUMENT: Refusing to serve the Control Tower on 0\.0\.0\.0 without a token/);
+  });
+
+  it.each([
+    ['admin', '--port', '70000'],
+    ['admin', '--port', '-1'],
+    ['admin', '--port', '80.5'],
+    ['admin', '-p', 'http'],
+    ['mapper', '--metrics-port', '70000'],
+    ['agent', '--actors', 'a.js', '--metrics-port', '65536'],
+  ])('every port flag takes an integer 0-65535: %j is a usage error (exit 2), not a RangeError', async (...args) => {
+    expect(await main(argv(...args, '--url', memoryUrl()), io)).toBe(EXIT.USAGE);
+    expect(io.stderr.text).toMatch(new RegExp(`error: option '(-p, )?--(metrics-)?port <port>' argument '${args[args.length - 1]!.replace('.', '\\.')}' is invalid\\. expected a port number, 0-65535; 0 picks a free one\\.`));
+    expect(io.stderr.text).not.toContain('RangeError');
+  });
+
+  it('a port already in use exits 1 saying so in one line (admin --port, agent and mapper --metrics-port)', async () => {
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const port = String((holder.address() as AddressInfo).port);
+    try {
+      for (const args of [['admin', '--port', port], ['mapper', '--metrics-port', port], ['agent', '--actors', SIMPLE_JS, '--metrics-port', port]]) {
+        const busy = testIo({ cwd: dir, home: dir });
+        expect(await main(argv(...args, '--url', memoryUrl()), busy)).toBe(EXIT.FAILURE);
+        const flag = args[0] === 'admin' ? '--port' : '--metrics-port';
+        expect(busy.stderr.text).toBe(`Error: ${flag}: port ${port} is in use on 127.0.0.1 (EADDRINUSE): stop what holds it, or pick another port (0: any free one)\n`);
+      }
+    } finally {
+      holder.close();
+    }
   });
 
   it('prints the version', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Agent, defineActor, type RequestContext } from '@nanite/core';
 import { EXIT, runRequest } from '../src';
 import { memoryUrl, quietLogger, testIo } from './helpers';
+import { CliRunner } from './spawn';
 
 const files = defineActor('files', {
   async *rows(n: number) {
@@ -72,5 +73,36 @@ describe('request --stream, --out, --in (memory://)', () => {
     const io = testIo();
     expect(await runRequest({ url, route: '/files/rows', payload: '1', stream: true, selector: 'all', discovery: 10 }, io)).toBe(EXIT.USAGE);
     expect(io.stderr.text).toContain('NANITE_ERR_INVALID_ARGUMENT');
+  });
+
+  describe('a bad --in / --out path', () => {
+    const cli = new CliRunner();
+    afterEach(() => cli.killAll());
+
+    it('a missing --out directory or --in file exits 2 with one clear line, no stack trace, nothing left open (the real process)', async () => {
+      const out = join(dir, 'no-such-dir', 'out.bin');
+      const wrote = await cli.run(['request', '/files/rows', '3', '--url', memoryUrl(), '--out', out]);
+      expect(wrote).toEqual({ code: EXIT.USAGE, stdout: '', stderr: `NANITE_ERR_INVALID_ARGUMENT: --out ${out}: cannot write ${out} (no such file or directory)\n` });
+      const missing = join(dir, 'missing.bin');
+      const read = await cli.run(['request', '/files/sha', '--url', memoryUrl(), '--in', missing]);
+      expect(read).toEqual({ code: EXIT.USAGE, stdout: '', stderr: `NANITE_ERR_INVALID_ARGUMENT: --in ${missing}: cannot read ${missing} (no such file or directory)\n` });
+    }, 20_000);
+
+    it('--in of a missing file or a directory is a usage error before the request goes out', async () => {
+      const io = testIo({ cwd: dir });
+      expect(await runRequest({ url, route: '/files/sha', in: 'missing.bin' }, io)).toBe(EXIT.USAGE);
+      expect(io.stderr.text).toBe(`NANITE_ERR_INVALID_ARGUMENT: --in missing.bin: cannot read ${join(dir, 'missing.bin')} (no such file or directory)\n`);
+      const folder = testIo({ cwd: dir });
+      expect(await runRequest({ url, route: '/files/sha', in: '.' }, folder)).toBe(EXIT.USAGE);
+      expect(folder.stderr.text).toBe(`NANITE_ERR_INVALID_ARGUMENT: --in .: cannot read ${dir} (is a directory)\n`);
+      expect(agent.stats.handled).toBe(0);
+    });
+
+    it('--out to a file that fails while written (a full disk) ends the request with a clear error, exit 1', async () => {
+      const io = testIo();
+      expect(await runRequest({ url, route: '/files/bytes', payload: '3000000', out: '/dev/full' }, io)).toBe(EXIT.FAILURE);
+      expect(io.stderr.text).toBe('Error: --out /dev/full: cannot write /dev/full (no space left on device)\n');
+      expect(io.stdout.text).toBe('');
+    });
   });
 });

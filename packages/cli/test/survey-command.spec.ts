@@ -1,5 +1,5 @@
 import { Agent, defineActor, NaniteError } from '@nanite/core';
-import { EXIT, runSurvey } from '../src';
+import { EXIT, main, runSurvey } from '../src';
 import { memoryUrl, quietLogger, testIo } from './helpers';
 
 describe('nanite survey (memory://)', () => {
@@ -52,5 +52,17 @@ describe('nanite survey (memory://)', () => {
     expect(io.stdout.text).toBe('');
     expect(io.stderr.text).toBe('no agent answered /nobody/home within 100 ms\n');
     expect(await runSurvey({ url, route: 'nope', deadline: 100 }, testIo())).toBe(EXIT.USAGE);
+  });
+
+  it('--deadline 0 is a usage error (exit 2) like any bad duration: the survey would hear nobody', async () => {
+    for (const deadline of ['0', '0ms', '0s']) {
+      const io = testIo();
+      expect(await main(['node', 'nanite', 'survey', '/discovery/who', '--url', url, '--deadline', deadline], io)).toBe(EXIT.USAGE);
+      expect(io.stderr.text).toContain(`error: option '--deadline <duration>' argument '${deadline}' is invalid. expected a duration above 0`);
+      expect(io.stdout.text).toBe('');
+    }
+    const fromCode = testIo();
+    expect(await runSurvey({ url, route: '/discovery/who', deadline: 0 }, fromCode)).toBe(EXIT.USAGE);
+    expect(fromCode.stderr.text).toMatch(/^NANITE_ERR_INVALID_ARGUMENT: --deadline 0: /);
   });
 });

@@ -8,7 +8,8 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { createLogger, pickLogFormat, resolveLevel } from '../logger';
 import { isLoopbackHost } from '../loopback';
-import { logFormatOption, logLevelOption, nonNegativeInt, securityFromEnv, urlFor, urlOption } from '../options';
+import { logFormatOption, logLevelOption, securityFromEnv, urlFor, urlOption } from '../options';
+import { checkPort, listenError, parsePort, PORT_HELP } from '../port';
 import { STOP_SIGNALS, type SignalSource } from '../signals';
 import { withFailFast } from '../transport-url';
 
@@ -18,7 +19,7 @@ export const DEFAULT_ADMIN_PORT = 4000;
 /** Options of {@link runAdmin}. */
 export interface AdminCommandOptions {
   url: string;
-  /** TCP port (0 picks a free one). Default 4000. */
+  /** TCP port, 0..65535 (0 picks a free one). Default 4000. */
   port?: number | undefined;
   /**
    * Interface to listen on. Default 127.0.0.1 (this machine only). Any other interface needs
@@ -60,6 +61,8 @@ function openAdminMessage(host: string): string {
 export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSource = process): Promise<ExitCode> {
   return guarded(io, async () => {
     const host = o.host ?? '127.0.0.1';
+    const port = o.port ?? DEFAULT_ADMIN_PORT;
+    checkPort('--port', port);
     const exposed = !o.authToken && !isLoopbackHost(host);
     if (exposed && !o.insecureNoAuth) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: openAdminMessage(host) });
     const logger = createLogger({
@@ -84,7 +87,9 @@ export function runAdmin(o: AdminCommandOptions, io: CliIo, signals: SignalSourc
         ...(o.authToken ? { auth: o.authToken } : { allowedHosts: [host, ...(o.allowedHosts ?? [])] }),
         ...(o.readOnly ? { readOnly: true } : {}),
       });
-      const base = await app.listen({ port: o.port ?? DEFAULT_ADMIN_PORT, host });
+      const base = await app.listen({ port, host }).catch((err: unknown) => {
+        throw listenError(err, '--port', port, host);
+      });
       const page = `${base}${normalizePrefix(o.prefix ?? '/')}/`;
       logger.info({ url: redactUrl(o.url), page, auth: o.authToken ? 'bearer token' : 'none', readOnly: o.readOnly ?? false }, `Control Tower at ${page}`);
       o.onListening?.(page);
@@ -136,7 +141,7 @@ export const registerAdmin: RegisterCommand = (program: Command, ctx) => {
     .command('admin')
     .description('serve the Control Tower: live agents and a request form, in the browser')
     .addOption(urlOption())
-    .addOption(new Option('-p, --port <port>', 'port to listen on (0: any free port)').argParser(nonNegativeInt).default(DEFAULT_ADMIN_PORT))
+    .addOption(new Option('-p, --port <port>', `port to listen on (${PORT_HELP})`).argParser(parsePort).default(DEFAULT_ADMIN_PORT))
     .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0 for every interface: needs a token)').default('127.0.0.1'))
     .addOption(new Option('--prefix <path>', 'path of the page').default('/'))
     .addOption(new Option('--auth-token <token>', 'require this bearer token on the API; prefer $NANITE_ADMIN_TOKEN (a flag shows in `ps`)'))

@@ -7,6 +7,7 @@ import { EXIT, type ExitCode } from '../exit-codes';
 import type { CliIo } from '../io';
 import { DEFAULT_DISCOVERY_MS, discoveryPause, openMapper } from '../mapper-session';
 import { urlFor, urlOption } from '../options';
+import { escapeControls } from '../terminal-text';
 
 /** Options of {@link runForget}. */
 export interface ForgetCommandOptions {
@@ -31,7 +32,7 @@ export function runForget(o: ForgetCommandOptions, io: CliIo): Promise<ExitCode>
       const entry = mapper.forget(o.identity);
       if (!entry) throw new NaniteError('NANITE_ERR_NO_AGENT', { message: `No mapper's roster knows an agent "${o.identity}"`, data: { identity: o.identity } });
       await discoveryPause(SPREAD_MS);
-      io.stdout.write(`${o.identity} removed\n`);
+      io.stdout.write(`${escapeControls(o.identity)} removed\n`);
       return EXIT.OK;
     } finally {
       await mapper.close();

@@ -9,7 +9,8 @@ import { DURATION_HELP, nonNegativeDuration } from '../duration';
 import { selectorOption, tagOption, urlFor, urlOption, type SelectorChoice } from '../options';
 import { fanOutView, formatError, formatJson } from '../output';
 import { parsePayload } from '../payload';
-import { inputStream, printStream } from './request-stream';
+import { escapeControls } from '../terminal-text';
+import { openInput, printStream } from './request-stream';
 
 /** Options of {@link runRequest}. */
 export interface RequestCommandOptions {
@@ -45,30 +46,36 @@ export function runRequest(o: RequestCommandOptions, io: CliIo): Promise<ExitCod
   return guarded(io, async () => {
     checkRoute(o.route);
     const payload = parsePayload(o.payload, { raw: o.raw });
-    const mapper = await openMapper(o.url, io, o.discovery ?? DEFAULT_DISCOVERY_MS);
+    // Opened first: a missing --in file is a usage error before anything connects.
+    const input = o.in !== undefined ? await openInput(o.in, io) : undefined;
     try {
-      return await send(mapper, o, payload, io);
+      const mapper = await openMapper(o.url, io, o.discovery ?? DEFAULT_DISCOVERY_MS);
+      try {
+        return await send(mapper, o, payload, input?.stream, io);
+      } finally {
+        await mapper.close();
+      }
     } finally {
-      await mapper.close();
+      await input?.close();
     }
   });
 }
 
-async function send(mapper: Mapper, o: RequestCommandOptions, payload: unknown, io: CliIo): Promise<ExitCode> {
+async function send(mapper: Mapper, o: RequestCommandOptions, payload: unknown, input: AsyncIterable<unknown> | undefined, io: CliIo): Promise<ExitCode> {
   const pretty = isTty(io.stdout);
   const options: MapperRequestOptions = { tags: o.tags ?? [] };
   if (o.selector) options.selector = o.selector;
   if (o.target) options.target = o.target;
   if (o.timeout !== undefined) options.timeout = o.timeout;
-  if (o.progress) options.onProgress = (key, value, agent) => io.stderr.write(`progress ${agent} ${key}: ${formatJson(value, false)}\n`);
-  if (o.in !== undefined) options.stream = inputStream(o.in, io);
+  if (o.progress) options.onProgress = (key, value, agent) => io.stderr.write(`progress ${escapeControls(agent)} ${escapeControls(key)}: ${formatJson(value, false)}\n`);
+  if (input !== undefined) options.stream = input;
   if (o.stream || o.out !== undefined) return printStream(mapper, o.route, payload, options, o.out, io);
   if (o.selector === 'all') {
     // The mapper holds the fan-out until its discovery window closed, so every agent is in it.
     const fan = await mapper.request(o.route, payload, { ...options, selector: 'all' });
     const { view, failed } = fanOutView(fan);
     io.stdout.write(`${formatJson(view, pretty)}\n`);
-    for (const [identity, err] of failed) io.stderr.write(`${identity}: ${formatError(err)}\n`);
+    for (const [identity, err] of failed) io.stderr.write(`${escapeControls(identity)}: ${formatError(err)}\n`);
     return failed.length ? EXIT.PARTIAL : EXIT.OK;
   }
   const result = await mapper.request(o.route, payload, options);

@@ -1,14 +1,15 @@
 /** `nanite survey ROUTE [PAYLOAD]`: ask every agent serving ROUTE, print the answers as they arrive. */
-import type { Mapper, SurveyAnswer, SurveyOptions } from '@nanite/core';
+import { NaniteError, type Mapper, type SurveyAnswer, type SurveyOptions } from '@nanite/core';
 import { Option, type Command } from 'commander';
 import { checkRoute, examples, guarded, type RegisterCommand } from '../command-context';
 import { EXIT, type ExitCode } from '../exit-codes';
 import { isTty, type CliIo } from '../io';
 import { openMapper } from '../mapper-session';
-import { DURATION_HELP, nonNegativeDuration } from '../duration';
+import { DURATION_HELP, positiveDuration } from '../duration';
 import { collect, tagOption, urlFor, urlOption } from '../options';
 import { formatError, formatJson } from '../output';
 import { parsePayload } from '../payload';
+import { escapeControls } from '../terminal-text';
 
 /** Default `--deadline` (ms). */
 export const DEFAULT_SURVEY_DEADLINE_MS = 1_000;
@@ -19,7 +20,7 @@ export interface SurveyCommandOptions {
   route: string;
   payload?: string | undefined;
   raw?: boolean | undefined;
-  /** How long the survey listens (ms). */
+  /** How long the survey listens (ms, above 0). */
   deadline?: number | undefined;
   tags?: readonly string[] | undefined;
   /** SP endpoints (tcp://, ipc://) surveyed directly besides the broker. */
@@ -35,6 +36,9 @@ export interface SurveyCommandOptions {
 export function runSurvey(o: SurveyCommandOptions, io: CliIo): Promise<ExitCode> {
   return guarded(io, async () => {
     checkRoute(o.route);
+    if (o.deadline !== undefined && !(Number.isFinite(o.deadline) && o.deadline > 0)) {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `--deadline ${String(o.deadline)}: a survey needs a deadline above 0 ms to hear any answer` });
+    }
     const payload = parsePayload(o.payload, { raw: o.raw });
     // No discovery window: a survey goes to every agent by the broker's fanout, known or not.
     const mapper = await openMapper(o.url, io, 0);
@@ -72,7 +76,8 @@ function jsonOf(a: SurveyAnswer): object {
 }
 
 function readable(a: SurveyAnswer): string {
-  return a.ok ? `${a.agent}: ${formatJson(a.result, false)}\n` : `${a.agent}: ${formatError(a.error)}\n`;
+  const agent = escapeControls(a.agent);
+  return a.ok ? `${agent}: ${formatJson(a.result, false)}\n` : `${agent}: ${formatError(a.error)}\n`;
 }
 
 interface SurveyFlags {
@@ -91,7 +96,7 @@ export const registerSurvey: RegisterCommand = (program: Command, ctx) => {
     .argument('<route>', 'the route, e.g. /discovery/who')
     .argument('[payload]', 'JSON when it parses, else sent as a string')
     .addOption(urlOption())
-    .addOption(new Option('--deadline <duration>', `how long to collect answers (${DURATION_HELP}; default: ${DEFAULT_SURVEY_DEADLINE_MS}ms)`).argParser(nonNegativeDuration))
+    .addOption(new Option('--deadline <duration>', `how long to collect answers, above 0 (${DURATION_HELP}; default: ${DEFAULT_SURVEY_DEADLINE_MS}ms)`).argParser(positiveDuration))
     .addOption(tagOption())
     .addOption(new Option('--endpoint <url>', 'also survey this SP endpoint directly (tcp://host:port, ipc:///path; repeatable)').argParser(collect))
     .option('--raw', 'send PAYLOAD as a string even when it parses as JSON')
