@@ -72,7 +72,38 @@ describe('Control Tower bounds', () => {
     pages.push(again);
     expect(again.status).toBe(200);
   });
+
+  it('answers HEAD api/events with the stream headers and keeps no stream open for it: a GET after many HEADs still streams (real listener)', async () => {
+    await app.register(nanitePlugin, { url: busUrl(), mapperOptions: { discoveryWindow: 0 } });
+    await app.register(naniteControlTower, { maxEventStreams: 5 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as AddressInfo).port;
+
+    const heads = [];
+    for (let i = 0; i < 20; i++) heads.push(await headEvents(port));
+    const page = await openEvents(port);
+    pages.push(page);
+
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(heads.map((h) => `${h.status} ${h.headers['content-type']} ${h.body.length}`)).toEqual(Array(20).fill('200 text/event-stream; charset=utf-8 0'));
+    expect(logs.lines.filter((l) => String(l['msg']).includes('maxClients'))).toHaveLength(0);
+  });
 });
+
+/** A HEAD of the event stream on its own socket (as `curl -I` or a health check sends it). */
+function headEvents(port: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ method: 'HEAD', host: '127.0.0.1', port, path: '/nanite/api/events', agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 /** An open GET of the event stream on its own socket; `close()` destroys the socket (the page went away). */
 interface OpenPage {

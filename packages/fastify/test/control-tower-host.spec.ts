@@ -98,6 +98,42 @@ describe('Control Tower Host check', () => {
     expect(res.statusCode).toBe(200);
   });
 
+  it('matches IPv6 Host headers ([v6]:port, [v6]) against allowedHosts written bare (as --host gives it) or in brackets; IPv4 and DNS names unchanged (real listener)', async () => {
+    await setup({ allowedHosts: ['fd00::5', '[2001:DB8::7]', '10.0.0.7', 'tower.internal'] });
+    const port = await listen();
+    const status = async (host: string): Promise<string> => `${host} ${(await getWithHost(port, '/nanite/api/agents', host)).status}`;
+
+    const allowed = [`[fd00::5]:${port}`, '[fd00::5]', `[FD00:0:0::5]:${port}`, `[2001:db8::7]:${port}`, '[2001:db8:0::7]', `[::1]:${port}`, '[::1]', `10.0.0.7:${port}`, `tower.internal:${port}`, 'tower.internal.'];
+    const refused = [`[fd00::6]:${port}`, `[fd00::5]:${port}x`, '[fd00::5', `[fd00::5]evil.example:${port}`, `fd00:${port}`, `[2001:db8::8]:${port}`, `10.0.0.8:${port}`, `other.internal:${port}`];
+    for (const host of allowed) expect(await status(host)).toBe(`${host} 200`);
+    for (const host of refused) expect(await status(host)).toBe(`${host} 403`);
+  });
+
+  it('refuses an IPv6 Host that allowedHosts does not name, and answers [::1] given explicitly as ::1 (as `nanite admin --host ::1` passes it)', async () => {
+    await setup({ allowedHosts: ['::1'] });
+    const port = await listen();
+
+    expect((await getWithHost(port, '/nanite/api/agents', `[::1]:${port}`)).status).toBe(200);
+    expect((await getWithHost(port, '/nanite/api/agents', `[0:0:0:0:0:0:0:1]:${port}`)).status).toBe(200);
+    const refused = await getWithHost(port, '/nanite/api/agents', `[fd00::5]:${port}`);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toMatchObject({ message: expect.stringContaining('answers only localhost, 127.0.0.1, [::1]') });
+  });
+
+  it.each([
+    ['a string instead of a list', 'tower.internal'],
+    ['an empty name', ['']],
+    ['a URL instead of a name', ['http://tower.internal']],
+    ['brackets around no IPv6 address', ['[tower.internal]']],
+    ['a name that is not a string', [42]],
+  ])('refuses allowedHosts with %s at registration with NANITE_ERR_INVALID_ARGUMENT', async (_what, allowedHosts) => {
+    await app.register(nanitePlugin, { url: busUrl(), mapperOptions: { discoveryWindow: 0 } });
+    await expect(app.register(naniteControlTower, { allowedHosts: allowedHosts as readonly string[] }).ready()).rejects.toMatchObject({
+      code: 'NANITE_ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('allowedHosts'),
+    });
+  });
+
   it('over HTTP/2 (no Host header), checks :authority the same way', async () => {
     const h2 = Fastify({ http2: true });
     try {

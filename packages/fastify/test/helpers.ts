@@ -100,3 +100,20 @@ export async function closeMidRequest(
   await closing;
   return { response: answer, atResponse };
 }
+
+/**
+ * Resolves with `promise`, or rejects with "<what> still pending after <ms> ms" if it takes longer
+ * (a generous bound for an outcome that must come promptly, not a timing measurement); the timer
+ * is cleared either way.
+ */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

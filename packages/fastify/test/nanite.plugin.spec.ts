@@ -1,7 +1,9 @@
+import { once } from 'node:events';
+import { Agent as HttpAgent, get as httpGet, type IncomingMessage } from 'node:http';
 import { Agent, defineActor, Mapper, MemoryTransport, NaniteError } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin } from '../src';
-import { busUrl, closeMidRequest, deferred, jsonLines, listen, LogCapture, runFixture, until } from './helpers';
+import { busUrl, closeMidRequest, deferred, jsonLines, listen, LogCapture, runFixture, until, within } from './helpers';
 
 const calc = defineActor('calc', {
   add: (payload) => {
@@ -251,4 +253,45 @@ describe('nanitePlugin shutdown order', () => {
     expect(atResponse).toBe('mapper open, close() pending');
     expect(app.nanite.mapper.isRunning).toBe(false);
   });
+
+  it('lets a result stream in flight at close() finish, then closes promptly although its client keeps connections alive (real listener)', async () => {
+    const release = deferred();
+    const feed = defineActor('feed', {
+      async *rows() {
+        yield { i: 0 };
+        await release.promise;
+        yield { i: 1 };
+        yield { i: 2 };
+      },
+    });
+    const app = Fastify(); // keepAliveTimeout: Fastify's default 72 s
+    open.push(app);
+    await app.register(nanitePlugin, { url: busUrl(), actors: [feed] });
+    app.get('/rows', (_req, reply) => reply.type('application/x-ndjson').send(app.nanite.stream('/feed/rows')));
+    const base = await listen(app);
+    await app.nanite.waitForAgents({ route: '/feed/rows', timeout: 2_000 });
+    // A real client that keeps its connections for the next request (as browsers, undici, proxies do).
+    const client = new HttpAgent({ keepAlive: true });
+    try {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => httpGet(`${base}/rows`, { agent: client }, resolve).once('error', reject));
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      const ended = once(res, 'end');
+      await until(() => body === '{"i":0}\n', 'the first line of the stream');
+
+      const closing = app.close();
+      await until(() => !app.server.listening, 'the server to stop listening');
+      release.resolve();
+      await ended;
+
+      // The stream started before close() (so it went out keep-alive) and still ran to its end...
+      expect(res.headers.connection).toBe('keep-alive');
+      expect(body).toBe('{"i":0}\n{"i":1}\n{"i":2}\n');
+      // ...and close() did not wait for the client to give its idle connection up (72 s).
+      await expect(within(Promise.resolve(closing), 10_000, 'app.close()')).resolves.toBeUndefined();
+    } finally {
+      client.destroy();
+    }
+  }, 20_000);
 });

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { PassThrough } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { formatSse, SseHub } from '../src/control-tower/sse-hub';
@@ -6,6 +7,7 @@ import { formatSse, SseHub } from '../src/control-tower/sse-hub';
 function stalledReply(): { reply: FastifyReply; stream: () => PassThrough } {
   let sent: PassThrough | undefined;
   const reply = {
+    raw: new EventEmitter(), // the response: emits 'close' when it ends
     header: () => reply,
     send: (s: PassThrough) => {
       sent = s;

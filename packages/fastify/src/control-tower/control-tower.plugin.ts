@@ -11,7 +11,7 @@ import { AgentBoard, type BoardChange, type TowerSnapshot } from './agent-board'
 import { loadAssets, type PageConfig } from './assets';
 import { bearerTokenHook } from './auth';
 import { DEFAULT_CONTROL_TOWER_OPTIONS, type ControlTowerAuthHook, type ControlTowerOptions } from './control-tower.options';
-import { hostGuardHook, LOOPBACK_HOST_NAMES } from './host-guard';
+import { allowedHostNames, hostGuardHook, LOOPBACK_HOST_NAMES } from './host-guard';
 import { serializeLine } from './line-serializer';
 import { runTowerRequest, towerRequestSchema, type TowerLine, type TowerRequest } from './request-runner';
 import { SseHub } from './sse-hub';
@@ -81,8 +81,10 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
     });
 
     // Without auth, only this machine's own names: a DNS-rebinding page is refused, page included.
-    if (options.auth === undefined && options.allowedHosts !== 'any') {
-      fastify.addHook('onRequest', hostGuardHook([...LOOPBACK_HOST_NAMES, ...(options.allowedHosts ?? [])]));
+    // A malformed allowedHosts fails registration even with auth (it would be a silent mistake).
+    const allowedHosts = options.allowedHosts === 'any' ? 'any' : allowedHostNames(options.allowedHosts);
+    if (options.auth === undefined && allowedHosts !== 'any') {
+      fastify.addHook('onRequest', hostGuardHook([...LOOPBACK_HOST_NAMES, ...allowedHosts]));
     }
 
     // The page shell: no data in it, so it is public; the API below is what auth protects.

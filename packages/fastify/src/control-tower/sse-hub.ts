@@ -85,8 +85,11 @@ export class SseHub {
       stream.write(first);
       // The first events (a snapshot of a big cluster) may exceed maxBuffered on their own.
       this.clients.set(stream, first.length + this.maxBuffered);
-      // Fastify destroys the stream when the client goes away.
+      // Fastify destroys the stream when the client goes away. A response may also end without
+      // ever streaming it (a HEAD request: Fastify drains the stream and ends the response): the
+      // stream goes with its response, whichever way that ends.
       stream.once('close', () => this.drop(stream));
+      reply.raw.once('close', () => this.release(stream));
       this.heartbeat ??= this.startHeartbeat();
     }
     return reply
@@ -114,11 +117,16 @@ export class SseHub {
   private write(stream: PassThrough, limit: number, text: string): void {
     if (stream.writableLength + stream.readableLength + text.length > limit) {
       this.dropped.record({ maxBuffered: this.maxBuffered });
-      this.drop(stream);
-      stream.destroy();
+      this.release(stream);
       return;
     }
     stream.write(text);
+  }
+
+  /** Forgets the stream and destroys it (idempotent). */
+  private release(stream: PassThrough): void {
+    this.drop(stream);
+    stream.destroy();
   }
 
   private drop(stream: PassThrough): void {

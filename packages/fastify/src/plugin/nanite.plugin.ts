@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createNaniteErrorHandler } from '../errors/error-handler';
 import type { FastifyNanite } from './nanite-handle';
 import { NaniteHandle } from './nanite-handle';
+import { closeConnectionsOnDrain } from './close-connections';
 import { addMetricsRoute, metricsFor } from './metrics-route';
 import { NaniteRuntime } from './nanite-runtime';
 import type { NanitePluginOptions } from './nanite.options';
@@ -36,17 +37,10 @@ const plugin: FastifyPluginAsync<NanitePluginOptions> = async (fastify, options)
 function addHooks(fastify: FastifyInstance, runtime: NaniteRuntime, options: NanitePluginOptions): void {
   // preClose runs before the server stops accepting connections; onClose after it has closed, so
   // HTTP requests still awaiting a Nanite result complete before the mapper goes away.
-  let draining = false;
-  fastify.addHook('preClose', async () => {
-    draining = true;
-    runtime.beginDrain();
-  });
-  // A keep-alive connection whose request was in flight when close() began would hold
-  // server.close() open until its idle timeout (Node only reaps connections idle at that moment):
-  // answer such requests with `Connection: close`.
-  fastify.addHook('onSend', async (request, reply) => {
-    if (draining && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
-  });
+  fastify.addHook('preClose', async () => runtime.beginDrain());
+  // A keep-alive connection whose request was in flight when close() began (a result stream
+  // included) would hold server.close() open until its idle timeout: closed as its response ends.
+  closeConnectionsOnDrain(fastify);
   fastify.addHook('onClose', async () => runtime.close());
   if (options.errorHandler) {
     fastify.setErrorHandler(createNaniteErrorHandler(options.errorHandler === true ? {} : options.errorHandler));
