@@ -59,3 +59,20 @@ test('with keepAlive, only a group holding deadlines keeps the process alive', (
   q.close();
   expect(timeouts()).toBe(base);
 });
+
+test('a deadline further away than a Node timer holds fires at its time, not at once (the timer is re-armed for what is left)', () => {
+  const fired: string[] = [];
+  const q = new DeadlineQueue<Entry>((e) => fired.push(e.name));
+  const timers = jest.spyOn(globalThis, 'setTimeout');
+  q.add(2 ** 31 + 10_000, entry('far'));
+  // Node fires a longer delay after 1 ms (TimeoutOverflowWarning); jest's clock would not show it.
+  expect(Math.max(...timers.mock.calls.map((call) => Number(call[1] ?? 0)))).toBeLessThanOrEqual(2 ** 31 - 1);
+  timers.mockRestore();
+  jest.advanceTimersByTime(60_000);
+  expect(fired).toEqual([]);
+  jest.advanceTimersByTime(2 ** 31 - 60_000);
+  expect(fired).toEqual([]);
+  jest.advanceTimersByTime(10_000);
+  expect(fired).toEqual(['far']);
+  q.close();
+});

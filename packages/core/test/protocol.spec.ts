@@ -65,6 +65,10 @@ describe('decodePacket', () => {
     expect(decodePacket({ v: 1, type: 'register', identity: 'a', routes: [], tags: [], status: 0, concurrency: 1, pingInterval: 1, priority: 17 })).toMatchObject({ ok: false, reason: 'register: priority must be an integer in 1..16' });
     expect(decodePacket({ v: 1, type: 'survey', id: 'x'.repeat(65), route: '/a', payload: 1, replyTo: 'm', timeout: 1 })).toMatchObject({ ok: false, reason: 'survey: id must be a string of 1..64 characters' });
     expect(decodePacket({ v: 1, type: 'answer', id: 7, from: 'a', ok: true }).ok).toBe(false);
+    // A timeout no Node timer can hold (it would fire every millisecond for the request's life).
+    expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 2 ** 31, hops: 0 })).toMatchObject({ ok: false, reason: 'request: timeout must be an integer of ms in [0, 2147483647]' });
+    expect(decodePacket({ v: 1, type: 'request', id: 1, route: '/a', payload: 1, replyTo: 'm', timeout: 2 ** 31 - 1, hops: 0 }).ok).toBe(true);
+    expect(decodePacket({ v: 1, type: 'survey', id: 's', route: '/a', payload: 1, replyTo: 'm', timeout: 1e12 }).ok).toBe(false);
   });
 });
 

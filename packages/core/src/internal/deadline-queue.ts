@@ -7,6 +7,7 @@
  * at a million requests per second a setTimeout/clearTimeout pair, a closure or even a Map slot
  * per request shows up first in the profile.
  */
+import { MAX_TIMER_DELAY } from './timers';
 
 /** The fields an entry lends the queue. Initialise them to `0` / `undefined`; only the queue writes them. */
 export interface DeadlineEntry {
@@ -101,7 +102,8 @@ export class DeadlineQueue<T extends DeadlineEntry> {
   }
 
   private arm(group: Group, delay: number): void {
-    group.timer = setTimeout(() => this.expire(group), Math.max(0, delay));
+    // Capped: Node fires a longer delay at once; the expiry re-arms for what is left.
+    group.timer = setTimeout(() => this.expire(group), Math.min(Math.max(0, delay), MAX_TIMER_DELAY));
     if (!this.options.keepAlive) group.timer.unref();
   }
 

@@ -6,6 +6,7 @@
  */
 import { isNaniteErrorCode } from '../errors';
 import { isTraceParent } from '../observability/trace-context';
+import { MAX_TIMER_DELAY } from '../internal/timers';
 import type { Packet, RouteInfo } from './packets';
 import { MAX_VERSION_LENGTH, PROTOCOL_VERSION } from './packets';
 import { MAX_STREAM_CREDIT } from './stream-packets';
@@ -143,7 +144,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     !isSurveyId(p.id) ? 'id must be a string of 1..64 characters'
     : !isStr(p.route) || p.route[0] !== '/' ? 'route must be a string starting with /'
     : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'
-    : !isCount(p.timeout) ? 'timeout must be a non-negative integer'
+    : !isTimeout(p.timeout) ? TIMEOUT_REASON
     : p.sentAt !== undefined && !(isNum(p.sentAt) && p.sentAt >= 0) ? 'sentAt must be a non-negative number'
     : p.tags !== undefined && !isStrArray(p.tags) ? 'tags must be an array of strings'
     : undefined,
@@ -155,6 +156,12 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
     : undefined,
 };
 
+/** A packet's `timeout`: ms in [0, 2^31 − 1] (a longer one is no deadline a Node timer can hold: it would fire every millisecond). */
+function isTimeout(v: unknown): boolean {
+  return isCount(v) && v <= MAX_TIMER_DELAY;
+}
+const TIMEOUT_REASON = `timeout must be an integer of ms in [0, ${MAX_TIMER_DELAY}]`;
+
 function isSurveyId(v: unknown): v is string {
   return isStr(v) && v.length <= 64;
 }
@@ -163,7 +170,7 @@ function checkRequest(p: Rec): string | undefined {
   return !isCount(p.id) ? 'id must be a non-negative integer'
     : !isStr(p.route) || p.route[0] !== '/' ? 'route must be a string starting with /'
     : !isStr(p.replyTo) ? 'replyTo must be a non-empty string'
-    : !isCount(p.timeout) ? 'timeout must be a non-negative integer'
+    : !isTimeout(p.timeout) ? TIMEOUT_REASON
     : !isCount(p.hops) ? 'hops must be a non-negative integer'
     : p.traceId !== undefined && typeof p.traceId !== 'string' ? 'traceId must be a string'
     : p.traceparent !== undefined && !isTraceParent(p.traceparent) ? 'traceparent must be a W3C traceparent'
