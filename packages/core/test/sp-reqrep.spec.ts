@@ -255,6 +255,9 @@ describe('REQ', () => {
     await expect(req.request('text' as unknown as Buffer)).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
     await expect(req.request(Buffer.alloc(61))).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
     await expect(req.request(Buffer.from('x'), { timeout: 2 ** 31 })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+    // A signal that is not one used to be recorded as outstanding, then crash the process from its timeout timer.
+    await expect(req.request(Buffer.from('x'), { timeout: 20, signal: {} as AbortSignal })).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+    expect(req.stats().outstanding).toBe(0);
     expect(() => req.dial('http://x')).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
     expect(() => new SpReqSocket({ resendInterval: -1 })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
   });

@@ -88,6 +88,7 @@ describe('SP surveys', () => {
     const aborted = surveyor.survey(Buffer.from('x'), { timeout: 10_000, signal: ac.signal });
     ac.abort();
     expect(aborted.done).toBe(true);
+    expect(() => surveyor.survey(Buffer.from('x'), { signal: {} as AbortSignal })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
   });
 
   it('reaches only respondents connected when it is sent; close ends running surveys', async () => {

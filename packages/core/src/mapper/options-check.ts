@@ -5,6 +5,7 @@
  * thrown synchronously, or a crash later in a registry callback.
  */
 import { NaniteError } from '../errors';
+import { isAbortSignal } from '../internal/abort-signal';
 import { MAX_TIMER_DELAY } from '../internal/timers';
 import type { MapperRequestOptions, PushOptions } from './mapper.options';
 
@@ -28,7 +29,7 @@ export function checkRequestOptions(o: MapperRequestOptions): void {
     throw invalid('timeout', `must be a number of ms in [0, ${MAX_TIMER_DELAY}] (0: none)`, o.timeout);
   }
   if (o.deadline !== undefined && (typeof o.deadline !== 'number' || !Number.isFinite(o.deadline))) throw invalid('deadline', 'must be epoch ms (a finite number)', o.deadline);
-  if (o.signal !== undefined && !isSignal(o.signal)) throw invalid('signal', 'must be an AbortSignal', o.signal);
+  if (o.signal !== undefined && !isAbortSignal(o.signal)) throw invalid('signal', 'must be an AbortSignal', o.signal);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw invalid('onProgress', 'must be a function', o.onProgress);
   if (o.idempotent !== undefined && typeof o.idempotent !== 'boolean') throw invalid('idempotent', 'must be a boolean', o.idempotent);
 }
@@ -38,9 +39,3 @@ export function checkDeadlineAhead(left: number): void {
   if (left > MAX_TIMER_DELAY) throw invalid('deadline', 'must be less than 24 days ahead', left);
 }
 
-/** An `AbortSignal`, or one from another realm or polyfill (what the dispatcher uses of it). */
-function isSignal(s: unknown): boolean {
-  if (s instanceof AbortSignal) return true;
-  const o = s as { aborted?: unknown; addEventListener?: unknown; removeEventListener?: unknown } | null;
-  return typeof o === 'object' && o !== null && typeof o.aborted === 'boolean' && typeof o.addEventListener === 'function' && typeof o.removeEventListener === 'function';
-}

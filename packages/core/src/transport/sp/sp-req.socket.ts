@@ -13,6 +13,7 @@ import { encodeId, leadingId, SpIdAllocator } from './sp-ids';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
 import type { SpPipe } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
+import { isAbortSignal } from '../../internal/abort-signal';
 import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** Options of {@link SpReqSocket}. */
@@ -115,6 +116,7 @@ export class SpReqSocket extends SpSocket {
     if (body.length + 4 > this.options.maxMessageSize) return Promise.reject(invalid(`request of ${body.length} bytes exceeds maxMessageSize`));
     const timeout = options.timeout ?? this.requestTimeout;
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_TIMER_DELAY) return Promise.reject(invalid(`timeout must be an integer in [0, ${MAX_TIMER_DELAY}] (ms)`));
+    if (options.signal !== undefined && !isAbortSignal(options.signal)) return Promise.reject(invalid('signal must be an AbortSignal'));
     if (this.closed) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' }));
     if (options.signal?.aborted) return Promise.reject(new NaniteError('NANITE_ERR_ABORTED'));
     if (this.outstanding.size >= this.maxOutstanding) {

@@ -9,6 +9,7 @@ import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options
 import type { SpPipe } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
 import { SpSurvey, type SpSurveyOwner } from './sp-survey';
+import { isAbortSignal } from '../../internal/abort-signal';
 import { MAX_TIMER_DELAY } from '../../internal/timers';
 
 /** Options of {@link SpSurveyorSocket}. */
@@ -72,6 +73,7 @@ export class SpSurveyorSocket extends SpSocket {
     if (body.length + 4 > this.options.maxMessageSize) throw invalid(`survey of ${body.length} bytes exceeds maxMessageSize`);
     const timeout = options.timeout ?? this.surveyTime;
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_TIMER_DELAY) throw invalid(`timeout must be an integer in [0, ${MAX_TIMER_DELAY}] (ms)`);
+    if (options.signal !== undefined && !isAbortSignal(options.signal)) throw invalid('signal must be an AbortSignal');
     if (options.deadline !== undefined && (!Number.isFinite(options.deadline) || options.deadline - Date.now() > MAX_TIMER_DELAY)) {
       throw invalid('deadline must be epoch ms, less than 24 days ahead');
     }
