@@ -112,3 +112,16 @@ describe('defineActor (no decorators)', () => {
     expect(() => defineActor('ok', { x: { handler: 'nope' as never } })).toThrow(/not a function/);
   });
 });
+
+describe('actor definitions a mapper would refuse are refused where they are written', () => {
+  test.each<[string, () => unknown]>([
+    ['defineActor with idempotent "yes" (every Register dropped as malformed: the agent served nobody)', () => defineActor('x', { a: { handler: () => 1, idempotent: 'yes' as unknown as boolean } })],
+    ['defineActor with null handlers', () => defineActor('x', null as unknown as Record<string, () => unknown>)],
+    ['defineActor with a null handler spec', () => defineActor('x', { a: null as unknown as () => unknown })],
+    ['defineActor with a number as prefix', () => defineActor(42 as unknown as string, { a: () => 1 })],
+    ['@Expose with idempotent 1', () => Expose({ idempotent: 1 as unknown as boolean })],
+  ])('%s: NANITE_ERR_INVALID_ARGUMENT', (_what, make) => {
+    expect(make).toThrow(NaniteError);
+    expect(make).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+});

@@ -35,11 +35,19 @@ export function defineActor<const P extends string, const H extends Record<strin
   prefix: P,
   handlers: H,
 ): ActorDefinition<P, HandlersRouteMap<P, H>> {
-  if (!isRouteSegment(prefix)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Actor prefix "${prefix}" is not a valid route segment` });
+  if (!isRouteSegment(prefix)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Actor prefix "${String(prefix)}" is not a valid route segment` });
+  if (typeof handlers !== 'object' || handlers === null) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `defineActor('${prefix}', handlers): handlers must be an object of route names to handlers` });
   const routes = Object.entries(handlers).map(([name, spec]): ActorRoute => {
     if (!isRouteSegment(name)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Route name "${name}" is not a valid route segment` });
+    if (typeof spec !== 'function' && (typeof spec !== 'object' || spec === null)) {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Handler for "${name}" must be a function or { handler, idempotent?, schema? }` });
+    }
     const { handler, idempotent, schema } = typeof spec === 'function' ? { handler: spec, idempotent: false, schema: undefined } : spec;
     if (typeof handler !== 'function') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Handler for "${name}" is not a function` });
+    // Every mapper would drop a Register with a non-boolean idempotent as malformed: the agent would serve nobody.
+    if (idempotent !== undefined && typeof idempotent !== 'boolean') {
+      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `idempotent of "${name}" must be a boolean, got ${typeof idempotent}` });
+    }
     if (schema !== undefined && !isStandardSchema(schema)) {
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `The schema of "${name}" does not implement Standard Schema v1 (~standard.validate)` });
     }
@@ -66,6 +74,7 @@ export function withSchema<S extends StandardSchemaV1, R>(
   options: { idempotent?: boolean } = {},
 ): { handler: (payload: StandardSchemaV1.InferOutput<S>, context: RequestContext) => R; schema: S; idempotent: boolean } {
   if (!isStandardSchema(schema)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'withSchema() needs a Standard Schema v1 (an object with ~standard.validate)' });
+  if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'withSchema() idempotent must be a boolean' });
   return { handler, schema, idempotent: options.idempotent ?? false };
 }
 

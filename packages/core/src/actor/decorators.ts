@@ -53,7 +53,11 @@ export function Actor(prefixOrOptions?: string | ActorOptions): ClassDecorator {
 
 /** Exposes a method as the route `/<prefix>/<name>`. */
 export function Expose(options: ExposeOptions = {}): MethodDecorator {
+  if (typeof options !== 'object' || options === null) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: '@Expose() takes an options object' });
   if (options.name !== undefined) checkSegment('Expose name', options.name);
+  if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `Expose idempotent must be a boolean, got ${typeof options.idempotent}` });
+  }
   if (options.schema !== undefined && !isStandardSchema(options.schema)) {
     throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'Expose schema must implement Standard Schema v1 (~standard.validate)' });
   }

@@ -11,7 +11,7 @@ const SEGMENT = /^[A-Za-z0-9_.~-]+$/;
 
 /** True when `segment` can appear between slashes of a route. */
 export function isRouteSegment(segment: string): boolean {
-  return SEGMENT.test(segment);
+  return typeof segment === 'string' && SEGMENT.test(segment);
 }
 
 /** Joins a prefix and a method name into a route: (`foo`, `bar`) → `/foo/bar`. */
