@@ -144,3 +144,43 @@ describe('streams in direct mode', () => {
     expect(Date.now() - closedAt).toBeLessThan(1_000);
   });
 });
+
+test('a chunk too large for the SP pipe fails its stream with NANITE_ERR_PAYLOAD; it is not sent over the control plane past the chunks still in the pipe', async () => {
+  const registry = new MemoryBusRegistry();
+  const agent = new Agent({
+    transport: new MemoryTransport({ name: 'direct-big', registry }),
+    identity: 'big',
+    listen: 'tcp://127.0.0.1:0',
+    direct: { maxMessageSize: 4_096 },
+    logger,
+    actors: [defineActor('t', {
+      async *json() { for (let i = 0; i < 5; i++) { yield `small ${i}`; yield 'x'.repeat(5_000); } },
+      async *bytes() { yield Buffer.alloc(10); yield Buffer.alloc(5_000); },
+      warm: (p: unknown) => p,
+    })],
+  });
+  closers.push(() => agent.close());
+  await agent.start();
+  const observed = new ObservedTransport(new MemoryTransport({ name: 'direct-big', registry }));
+  const mapper = new Mapper({ transport: observed, direct: true, logger, discoveryWindow: 0, timeout: 10_000 });
+  closers.push(async () => {
+    await mapper.close();
+    await observed.close();
+  });
+  await mapper.start();
+  await mapper.waitForAgents({ route: '/t/json', timeout: 5_000 });
+  for (let i = 0; ; i++) {
+    const before = observed.packets.length;
+    await mapper.request('/t/warm', 'warm');
+    if (observed.packets.length === before) break; // the request went over SP
+    if (i === 200) throw new Error('direct path never came up');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  for (const [route, first] of [['/t/json', 'small 0'], ['/t/bytes', Buffer.alloc(10)]] as const) {
+    const got: unknown[] = [];
+    await expect((async () => {
+      for await (const chunk of mapper.stream(route)) got.push(chunk);
+    })()).rejects.toMatchObject({ code: 'NANITE_ERR_PAYLOAD' });
+    expect(got).toEqual([first]);
+  }
+});

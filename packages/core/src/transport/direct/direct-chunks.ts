@@ -4,6 +4,7 @@
  * JSON-encoded nor base64-bloated (the direct path's counterpart of amqp-chunks.ts). Chunks of JSON
  * data travel as ordinary packets.
  */
+import { payloadError } from '../../protocol/wire-safety';
 import type { ChunkPacket } from '../../protocol/stream-packets';
 import { DIRECT_KIND } from './direct.options';
 
@@ -39,4 +40,17 @@ export function fromBinaryChunk(body: Buffer): { ok: true; packet: unknown } | {
     data: body.subarray(HEAD + fromLength),
   };
   return { ok: true, packet };
+}
+
+/**
+ * The message parts of a packet of a stream pinned to a pipe, checked against `maxMessageSize`.
+ * Such a packet never changes path mid-stream (over the control plane it would overtake the ones
+ * still in the pipe, and the reader would see a chunk missing), so one too large for the pipe is
+ * the packet's error: `NANITE_ERR_PAYLOAD`, thrown, which fails the stream at once.
+ */
+export function pinnedStreamParts(parts: readonly Uint8Array[], maxMessageSize: number, what: string): readonly Uint8Array[] {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  if (size >= maxMessageSize) throw payloadError(what, `its ${size} bytes reach the direct endpoint's maxMessageSize (${maxMessageSize}), and a stream does not change path mid-way`);
+  return parts;
 }

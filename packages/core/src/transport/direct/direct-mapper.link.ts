@@ -13,7 +13,7 @@ import type { Serializer } from '../../serializer/serializer';
 import { SpMuxSocket } from '../sp/sp-mux.socket';
 import { parseSpUrl } from '../sp/sp-url';
 import type { MapperLink, MapperSink, SendOptions } from '../transport';
-import { binaryChunkParts, fromBinaryChunk } from './direct-chunks';
+import { binaryChunkParts, fromBinaryChunk, pinnedStreamParts } from './direct-chunks';
 import { DIRECT_KIND, KIND_BYTES } from './direct.options';
 import { isStreamRequest, StreamPins } from './stream-pins';
 
@@ -153,15 +153,10 @@ export class DirectMapperLink implements MapperLink {
   private sendStreamPacket(agent: string, packet: AgentBoundPacket & { id: number }): boolean {
     const peer = this.streams.get(packet.id);
     if (!peer || peer.agent !== agent || peer.pipe === undefined) return false;
-    const parts = packet.type === 'chunk' ? binaryChunkParts(packet) : undefined;
-    const sent = parts ? peer.socket.send(peer.pipe, parts, false) : this.sendEncoded(peer, packet);
+    const parts = (packet.type === 'chunk' ? binaryChunkParts(packet) : undefined) ?? [KIND_BYTES.packet, this.o.serializer.encode(packet)];
+    const sent = peer.socket.send(peer.pipe, pinnedStreamParts(parts, this.o.maxMessageSize, `${packet.type} of a stream`), false);
     if (sent) this.counts.sentDirect++;
     return sent;
-  }
-
-  private sendEncoded(peer: Peer, packet: AgentBoundPacket): boolean {
-    const bytes = this.o.serializer.encode(packet);
-    return bytes.length < this.o.maxMessageSize && peer.socket.send(peer.pipe!, [KIND_BYTES.packet, bytes], false);
   }
 
   broadcast(packet: AdvertisePacket): void {

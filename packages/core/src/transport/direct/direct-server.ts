@@ -18,7 +18,7 @@ import { SpRepSocket } from '../sp/sp-rep.socket';
 import type { SpReplierStats } from '../sp/sp-replier';
 import { SpRespondentSocket } from '../sp/sp-respondent.socket';
 import type { AgentSink } from '../transport';
-import { binaryChunkParts, fromBinaryChunk } from './direct-chunks';
+import { binaryChunkParts, fromBinaryChunk, pinnedStreamParts } from './direct-chunks';
 import { DIRECT_KIND, KIND_BYTES, type DirectTransportOptions } from './direct.options';
 import { JSON_REPLY_TO, JsonGateway, namesJsonFace, RESERVED_REASON, type JsonGatewayStats } from './json-gateway';
 import { isStreamRequest, StreamPins } from './stream-pins';
@@ -128,10 +128,8 @@ export class DirectServer {
       const pinned = this.streams.get(key);
       if (pinned !== undefined) {
         if (packet.type === 'result') this.streams.unpin(key);
-        const parts = packet.type === 'chunk' ? binaryChunkParts(packet) : undefined;
-        if (parts) return this.mux.send(pinned, parts, false);
-        const bytes = this.serializer.encode(packet);
-        return bytes.length < this.maxMessageSize && this.mux.send(pinned, [KIND_BYTES.packet, bytes], false);
+        const parts = (packet.type === 'chunk' ? binaryChunkParts(packet) : undefined) ?? [KIND_BYTES.packet, this.serializer.encode(packet)];
+        return this.mux.send(pinned, pinnedStreamParts(parts, this.maxMessageSize, `${packet.type} of a stream`), false);
       }
       // Its request came over the control plane: the rest of the stream stays there.
       if (packet.type === 'chunk' || packet.type === 'credit') return false;
