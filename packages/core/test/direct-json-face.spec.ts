@@ -62,7 +62,7 @@ test.each(['request', 'cancel'] as const)('a %s sent over the control plane in t
   const peer = new MemoryTransport({ name: 'jf', registry });
   closers.push(() => peer.close());
   await peer.connect();
-  const link = await peer.openMapper('intruder', { onPacket: () => undefined, onMalformed: () => undefined });
+  const link = await peer.openMapper('intruder', { onPacket: () => undefined, onMalformed: () => undefined, onUndeliverable: () => undefined });
   closers.push(() => link.close());
   await new Promise((r) => setTimeout(r, 50));
   link.send('jf', forged(type) as never);

@@ -97,6 +97,30 @@ describe('REP backtraces', () => {
     expect(rep.stats().faults['handler-error']).toBe(1);
     expect(rep.stats().pending).toBe(0);
   });
+
+  it('a handler that returns something other than bytes frees its slot, counted; one that gives up calls drop(): neither holds maxPending', async () => {
+    const { rep, url } = await echoRep({
+      maxPending: 2,
+      handler: (r) => {
+        const body = String(r.body);
+        if (body === 'string') return 'oops' as unknown as Uint8Array;
+        if (body === 'later') return Promise.resolve(42 as unknown as Uint8Array);
+        if (body === 'drop') {
+          r.drop();
+          return undefined;
+        }
+        return r.body;
+      },
+    });
+    const req = track(new SpReqSocket({ logger: quiet(), resendInterval: 0 }));
+    req.dial(url);
+    for (const body of ['string', 'later', 'drop', 'string']) {
+      await expect(req.request(Buffer.from(body), { timeout: 100 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    }
+    // Four requests went unanswered with maxPending 2: the slots were freed, so this one is served.
+    expect(String(await req.request(Buffer.from('fine'), { timeout: 5_000 }))).toBe('fine');
+    expect(rep.stats()).toMatchObject({ pending: 0, faults: expect.objectContaining({ 'handler-error': 3, overflow: 0 }) });
+  });
 });
 
 describe('REQ', () => {

@@ -23,7 +23,7 @@ import { requestDeadline } from './request-deadline';
 import { StreamPumps } from './stream-pumps';
 import { Uploads } from './uploads';
 import type { ChunkPacket, EndPacket } from '../protocol/stream-packets';
-import { pendingOutcome } from './handler-outcome';
+import { pendingOutcome } from '../internal/handler-outcome';
 import { isStreamSource } from './stream-source';
 
 /** What a {@link JobRunner} needs from its agent. */

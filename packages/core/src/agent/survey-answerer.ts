@@ -19,7 +19,7 @@ import { isPayloadError } from '../protocol/wire-safety';
 import type { AgentLink } from '../transport/transport';
 import { Job, type JobHost } from './job';
 import type { NestedCaller } from './nested-caller';
-import { pendingOutcome } from './handler-outcome';
+import { pendingOutcome } from '../internal/handler-outcome';
 import { requestDeadline } from './request-deadline';
 import { closeSource, isStreamSource } from './stream-source';
 

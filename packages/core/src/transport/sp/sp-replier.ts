@@ -4,6 +4,7 @@
  * from behind the same backtrace. Requests are independent: many may be in the handler at once,
  * on one pipe or several, and replies go out in whatever order they are ready.
  */
+import { pendingOutcome } from '../../internal/handler-outcome';
 import { backtraceLength } from './sp-ids';
 import { checkInteger, stripUndefined, type SpSocketOptions } from './sp-options';
 import type { SpProtocolName } from './sp-handshake';
@@ -22,12 +23,19 @@ export interface SpRequest {
    * `send-buffer-full`).
    */
   reply(body: Uint8Array): boolean;
+  /**
+   * Gives the request up without replying: frees its pending slot (`maxPending` counts requests
+   * not yet replied to) and the requester resends after its resend interval. Idempotent; no-op
+   * once replied.
+   */
+  drop(): void;
 }
 
 /**
- * Handles one request. Return (or resolve with) the reply body, or call `request.reply()` later;
- * returning nothing sends nothing. A throw or rejection is counted (`handler-error`), logged once
- * per burst, and sends nothing.
+ * Handles one request. Return (or resolve with) the reply body, or return nothing and call
+ * `request.reply()` (or `request.drop()`) later: until then the request holds one of the socket's
+ * `maxPending` slots. A throw, a rejection or a value that is not bytes is counted
+ * (`handler-error`), logged once per burst, sends nothing and frees the slot.
  */
 export type SpRequestHandler = (request: SpRequest) => void | Uint8Array | Promise<void | Uint8Array>;
 
@@ -78,6 +86,10 @@ class Request implements SpRequest {
     if (this.done) return false;
     this.done = true;
     return this.owner.send(this.state, this.backtrace, body);
+  }
+
+  drop(): void {
+    this.abandon();
   }
 
   /** Releases the pending slot without replying. */
@@ -167,21 +179,22 @@ export abstract class SpReplier extends SpSocket {
     state.pending++;
     // Copy the backtrace: the message may share its memory with a large socket chunk.
     const request = new Request(this.path, state, Buffer.from(message.subarray(0, at)), message.subarray(at));
-    let out: ReturnType<SpRequestHandler>;
+    let out: unknown;
+    let pending: PromiseLike<unknown> | undefined;
     try {
       out = handler(request);
+      pending = pendingOutcome(out);
     } catch (e) {
       return this.handlerFailed(request, e);
     }
+    if (pending === undefined) this.answer(request, out);
+    else pending.then((v) => this.answer(request, v), (e: unknown) => this.handlerFailed(request, e));
+  }
+
+  /** What the handler returned or resolved with: bytes are the reply; nothing waits for `reply()`; anything else frees the slot, counted. */
+  private answer(request: Request, out: unknown): void {
     if (out instanceof Uint8Array) request.reply(out);
-    else if (out && typeof (out as Promise<unknown>).then === 'function') {
-      (out as Promise<void | Uint8Array>).then(
-        (v) => {
-          if (v instanceof Uint8Array) request.reply(v);
-        },
-        (e: unknown) => this.handlerFailed(request, e),
-      );
-    }
+    else if (out !== undefined) this.handlerFailed(request, new TypeError(`the handler returned ${out === null ? 'null' : typeof out}, not bytes (a Uint8Array) or nothing`));
   }
 
   private handlerFailed(request: Request, error: unknown): void {
