@@ -1,7 +1,7 @@
 // What a careless caller passes to a mapper (options of the wrong type or range, a selector that
 // chooses nobody or edits its candidates, a second agent under a name already taken) is refused at
 // once with a typed error: never a hang, a synchronous TypeError, a stack overflow or a crash later.
-import { Mapper, NaniteError, defineActor, type AgentView, type MapperRequestOptions, type SelectorFunction } from '../src';
+import { Agent, Mapper, NaniteError, defineActor, type AgentOptions, type AgentView, type Logger, type MapperOptions, type MapperRequestOptions, type SelectorFunction } from '../src';
 import { TestCluster, closeCluster, flush } from './helpers';
 
 let c: TestCluster;
@@ -167,19 +167,46 @@ test('memory://: a second agent under a live agent\'s identity is refused, and t
 
 describe('identities and tags that no peer would accept', () => {
   test.each<[string, object]>([
-    ['an empty identity', { identity: '' }],
+    ['an empty identity (every Register it sent was dropped as malformed: it served nobody)', { identity: '' }],
     ['a numeric identity', { identity: 42 }],
     ['an identity with a terminal escape', { identity: 'a\u001b[2J' }],
     ['an identity of 201 characters', { identity: 'x'.repeat(201) }],
-    ['tags with a number', { tags: [1] }],
+    ['tags with a number (every Register dropped, the same)', { tags: [1] }],
     ['tags as a string', { tags: 'eu' }],
     ['a drainTimeout of NaN', { drainTimeout: Number.NaN }],
     ['a pingInterval past what Node timers hold (they would fire it every millisecond)', { pingInterval: 2 ** 31 }],
-  ])('an agent given %s throws NANITE_ERR_INVALID_ARGUMENT at construction (every Register it sent used to be dropped as malformed)', (_name, options) => {
+    ['a logger without warn (the first fault logged from a timer killed the process)', { logger: { info() {}, error() {} } }],
+    ['a null actor', { actors: [null] }],
+    ['observers that are not a list', { observers: 5 }],
+    ['an observer that is null', { observers: [null] }],
+  ])('an agent given %s throws NANITE_ERR_INVALID_ARGUMENT at construction', (_name, options) => {
     expect(() => c.agent({ actors: [actor()], ...options })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
+  test.each<[string, object]>([
+    ['a number as transport', { transport: 5 }],
+    ['an object that is no transport', { transport: { url: 'amqp://x' } }],
+  ])('an agent or a mapper given %s throws NANITE_ERR_INVALID_ARGUMENT naming the option', (_name, options) => {
+    expect(() => new Agent({ actors: [actor()], ...options } as unknown as AgentOptions)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'transport' } }));
+    expect(() => new Mapper(options as unknown as MapperOptions)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'transport' } }));
+  });
+
+  test('a mapper given a logger that is not one throws NANITE_ERR_INVALID_ARGUMENT', () => {
+    expect(() => new Mapper({ transport: c.transport(), logger: {} as unknown as Logger })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'logger' } }));
   });
 
   test('a mapper given an empty identity throws NANITE_ERR_INVALID_ARGUMENT', () => {
     expect(() => new Mapper({ transport: c.transport(), identity: '' })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'identity' } }));
   });
+});
+
+test.each<[string, number]>([
+  ['Infinity (its silence timer re-armed every millisecond)', Infinity],
+  ['a string (it never timed out)', '100' as unknown as number],
+  ['past what Node timers hold', 2 ** 31],
+])('a result stream with a timeout of %s is refused with NANITE_ERR_INVALID_ARGUMENT', async (_what, timeout) => {
+  const m = await cluster();
+  await expect((async () => {
+    for await (const _chunk of m.stream('/svc/who', null, { timeout })) break;
+  })()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
 });

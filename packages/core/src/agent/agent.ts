@@ -7,7 +7,8 @@ import { NaniteError } from '../errors';
 import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
 import { checkIdentity, checkTags, generateIdentity } from '../internal/ids';
 import { MAX_TIMER_DELAY } from '../internal/timers';
-import { defaultLogger, type Logger } from '../internal/logger';
+import { checkObjectList, checkTransportOption } from '../internal/component-checks';
+import { checkLogger, defaultLogger, type Logger } from '../internal/logger';
 import { BurstLog } from '../internal/burst-log';
 import { MalformedCounter } from '../internal/malformed-counter';
 import { observeAgent } from '../observability/combine';
@@ -126,7 +127,10 @@ export class Agent {
     if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `maxQueued must be a non-negative integer, got ${this.maxQueued}` });
     this.drainTimeout = options.drainTimeout ?? DEFAULT_AGENT_OPTIONS.drainTimeout;
     if (typeof this.drainTimeout !== 'number' || !(this.drainTimeout >= 0) || this.drainTimeout > MAX_TIMER_DELAY) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `drainTimeout must be a number of ms in [0, ${MAX_TIMER_DELAY}], got ${String(this.drainTimeout)}` });
-    this.logger = options.logger ?? defaultLogger('nanite-agent');
+    checkTransportOption(options.transport, 'agent');
+    checkObjectList('actors', options.actors);
+    checkObjectList('observers', options.observers);
+    this.logger = checkLogger(options.logger) ?? defaultLogger('nanite-agent');
     this.ownsTransport = typeof options.transport === 'string';
     // Security wraps the direct data path, so packets going over SP are sealed too.
     const given = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;

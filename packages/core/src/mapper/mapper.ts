@@ -7,7 +7,8 @@ import type { RouteMap } from '../actor/route-map.types';
 import { NaniteError } from '../errors';
 import { defaultIdentityOn, withSecurity } from '../serializer/secure/with-security';
 import { checkIdentity, generateIdentity } from '../internal/ids';
-import { defaultLogger, type Logger } from '../internal/logger';
+import { checkObjectList, checkTransportOption } from '../internal/component-checks';
+import { checkLogger, defaultLogger, type Logger } from '../internal/logger';
 import { MalformedCounter } from '../internal/malformed-counter';
 import { MapperObservers } from '../observability/mapper-observers';
 import { observePush, observeRequest } from '../observability/observed-request';
@@ -102,7 +103,9 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     const failoverWindow = waitOption('failoverWindow', options.failoverWindow, DEFAULT_MAPPER_OPTIONS.failoverWindow);
     const identity = checkIdentity('mapper', options.identity);
     this.ownsTransport = typeof options.transport === 'string';
-    this.logger = options.logger ?? defaultLogger('nanite-mapper');
+    checkTransportOption(options.transport, 'mapper');
+    checkObjectList('observers', options.observers);
+    this.logger = checkLogger(options.logger) ?? defaultLogger('nanite-mapper');
     // Security wraps the direct data path, so packets going over SP are sealed too.
     const given = typeof options.transport === 'string' ? createTransport(options.transport, { logger: this.logger }) : options.transport;
     const direct = options.direct ? new DirectTransport(given, { logger: this.logger, direct: true, ownsInner: this.ownsTransport }) : given;

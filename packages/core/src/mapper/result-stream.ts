@@ -4,6 +4,7 @@
  * and a check that the stream arrived whole.
  */
 import { NaniteError } from '../errors';
+import { MAX_TIMER_DELAY } from '../internal/timers';
 import type { CreditPacket } from '../protocol/stream-packets';
 import { isStreamEnd, MAX_STREAM_CREDIT, type ChunkPacket } from '../protocol/stream-packets';
 import { abortedError } from './mapper-errors';
@@ -68,8 +69,8 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
       this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'A stream cannot be persistent (parked for an agent): its flow control needs the agent it runs on' }));
       return;
     }
-    if (!(this.idleMs >= 0)) {
-      this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `timeout must be a non-negative number of ms, got ${String(options.timeout)}` }));
+    if (typeof this.idleMs !== 'number' || !(this.idleMs >= 0) || this.idleMs > MAX_TIMER_DELAY) {
+      this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `timeout must be a number of ms in [0, ${MAX_TIMER_DELAY}] (0: none), got ${String(options.timeout)}` }));
       return;
     }
     // The whole-request deadline is off (timeout 0): a long stream may take as long as it is read; silence is timed here instead.
