@@ -144,3 +144,18 @@ describe('uploads (memory://)', () => {
     await t.close();
   });
 });
+
+test('ctx.input read after the handler returned ends at once (it used to make a reader that waited forever, never freed)', async () => {
+  let later: RequestContext | undefined;
+  await c.agent({ identity: 'a', actors: [defineActor('late', { keep: (_p: unknown, ctx: RequestContext) => { later = ctx; return 'kept'; } })] }).start();
+  const m = await c.startedMapper();
+  async function* values() { yield 1; yield 2; }
+  await expect(m.request('/late/keep', null, { stream: values() })).resolves.toBe('kept');
+  const read: unknown[] = [];
+  const reading = (async () => {
+    for await (const v of later!.input!) read.push(v);
+    return 'ended';
+  })();
+  await expect(Promise.race([reading, new Promise((r) => setTimeout(r, 1_000, 'still waiting'))])).resolves.toBe('ended');
+  expect(read).toEqual([]);
+});

@@ -30,7 +30,10 @@ export class Uploads {
           }
         },
       });
-      this.readers.set(job, r);
+      // Read after the handler finished (a callback it left behind): the upload was dropped with
+      // the job; an ended reader, not one that would wait forever and never be freed.
+      if (job.done) r.close();
+      else this.readers.set(job, r);
     }
     return r;
   }
