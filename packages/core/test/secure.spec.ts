@@ -2,7 +2,7 @@
  * Secure mode on memory://: honest traffic flows (payloads sealed end to end), and what an
  * outsider or an impostor sends is dropped and counted.
  */
-import { Agent, defineActor, Mapper, MemoryBusRegistry, MemoryTransport, NaniteError, SecureTransport, type SecurityOptions } from '../src';
+import { Agent, createTransport, defineActor, Mapper, MemoryBusRegistry, MemoryTransport, NaniteError, SecureTransport, type SecurityOptions } from '../src';
 import { issue, KeyUsage, makeCa, type TestCa } from './pki';
 
 describe('secure mode (memory://)', () => {
@@ -149,4 +149,21 @@ describe('secure mode (memory://)', () => {
     const agent = new Agent({ transport: t(), identity: 'bob', security: { ...fred, ca: ca.pem } });
     await expect(agent.start()).rejects.toMatchObject({ code: 'NANITE_ERR_CERTIFICATE' });
   });
+
+  test.each<[string, (fred: SecurityOptions) => unknown, string]>([
+    ['a string for security', () => 'pki/fred', 'security'],
+    ['a missing key', (fred) => ({ cert: fred.cert, ca: fred.ca }), 'security.key'],
+    ['an empty list of CAs', (fred) => ({ ...fred, ca: [] }), 'security.ca'],
+    ['authorizeRequest that is not a function', (fred) => ({ ...fred, authorizeRequest: 'mappers' }), 'security.authorizeRequest'],
+    ['maxSkew NaN', (fred) => ({ ...fred, maxSkew: Number.NaN }), 'security.maxSkew'],
+  ])('%s fails at construction with NANITE_ERR_INVALID_ARGUMENT naming the option (not a raw TypeError)', async (_what, make, option) => {
+    const fred = await sec('fred');
+    const t = bus();
+    expect(() => new Agent({ transport: t(), security: make(fred) as SecurityOptions })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option } }));
+  });
+});
+
+test('a transport URL that is not a string is NANITE_ERR_INVALID_ARGUMENT, not a raw TypeError', () => {
+  expect(() => new Agent({ transport: 5 as unknown as string })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  expect(() => createTransport(5 as unknown as string)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'url' } }));
 });

@@ -38,6 +38,7 @@ export function redactUrl(url: string): string {
  * list in the `nodes` query parameter (`?nodes=h1:5672,h2:5672`), which the amqp:// transport reads.
  */
 export function parseTransportUrl(url: string): URL {
+  if (typeof url !== 'string') throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `A transport URL must be a string (memory://name, amqp://host), got ${url === null ? 'null' : typeof url}`, data: { option: 'url' } });
   try {
     // A host list (`h1:5672,h2:5672`, the nodes of a cluster): its first host, the list in `?nodes=`.
     const list = splitHostList(url);

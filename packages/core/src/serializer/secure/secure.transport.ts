@@ -53,6 +53,7 @@ export class SecureTransport implements Transport {
     security: SecurityOptions,
     options: SecureTransportOptions = {},
   ) {
+    checkSecurityShape(security);
     if (security.aead !== undefined && !isAeadChoice(security.aead)) {
       throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `security.aead must be one of ${AEAD_CHOICES.join(', ')}, not ${JSON.stringify(security.aead)}` });
     }
@@ -136,4 +137,19 @@ export class SecureTransport implements Transport {
       throw new NaniteError('NANITE_ERR_CERTIFICATE', { message: `"${address}" is not an identity of certificate "${this.identity}" (use "${this.identity}" or "${this.identity}#suffix")` });
     }
   }
+}
+
+/** `security` has the fields secure mode reads, each of the right type (a raw TypeError from deep inside otherwise). */
+function checkSecurityShape(security: unknown): asserts security is SecurityOptions {
+  const s = security as Record<string, unknown> | null;
+  const bad = (field: string, expected: string): never => {
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `security${field ? `.${field}` : ''} must be ${expected}`, data: { option: field ? `security.${field}` : 'security' } });
+  };
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) bad('', 'an object with cert, key and ca (docs/security.md)');
+  if (typeof s!.cert !== 'string') bad('cert', 'PEM text or a file path');
+  if (typeof s!.key !== 'string') bad('key', 'PEM text or a file path');
+  const ca = s!.ca;
+  if (typeof ca !== 'string' && !(Array.isArray(ca) && ca.length > 0 && ca.every((c) => typeof c === 'string'))) bad('ca', 'PEM text, a file path, or a non-empty list of them');
+  for (const fn of ['authorizeRegistration', 'authorizeRequest'] as const) if (s![fn] !== undefined && typeof s![fn] !== 'function') bad(fn, 'a function');
+  for (const n of ['maxSkew', 'maxPeers'] as const) if (s![n] !== undefined && !(typeof s![n] === 'number' && Number.isInteger(s![n]) && (s![n] as number) > 0)) bad(n, 'a positive integer');
 }
