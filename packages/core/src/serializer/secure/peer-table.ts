@@ -1,11 +1,17 @@
 /**
  * What secure mode keeps per peer key: the AEAD keys of both directions, the send counter, the
- * replay windows, and which address (agent identity, mapper id) maps to which key. Bounded:
- * past `max` peers the oldest is forgotten (its frames then need its credential again).
+ * replay windows, and which address (agent identity, mapper id) maps to which key. Bounded: one
+ * certificate identity holds at most {@link MAX_KEYS_PER_IDENTITY} keys (its oldest is forgotten
+ * first), and past `max` peers the oldest of all is forgotten (its frames then need its credential
+ * again, and only frames stamped after the last one accepted from a forgotten key of its identity
+ * are taken: a replay of a forgotten key's frame does not reopen its window).
  */
 import type { DirectionKey } from './aead';
 import type { LocalCredential, VerifiedCredential } from './credential';
 import { ReplayWindow } from './replay-window';
+
+/** Keys one certificate identity may hold at once (processes sharing a certificate, restarts); past it its oldest is forgotten. */
+export const MAX_KEYS_PER_IDENTITY = 64;
 
 /** A peer key and its session with this endpoint. */
 export interface Peer {
@@ -18,6 +24,8 @@ export interface Peer {
   readonly signedWindow: ReplayWindow;
   /** A sealed frame from this peer was opened: it knows our key, frames to it need not carry our credential. */
   confirmed: boolean;
+  /** The latest timestamp of a frame accepted from this peer (its clock, ms). */
+  lastTs: number;
 }
 
 /** Peers by key id and by address; bounded. */
@@ -25,6 +33,16 @@ export class PeerTable {
   private readonly byKid = new Map<string, Peer>();
   private readonly byAddress = new Map<string, string>();
   private readonly newest = new Map<string, { hex: string; ts: number }>();
+  /** Keys of each identity, oldest first (at most {@link MAX_KEYS_PER_IDENTITY}). */
+  private readonly keysOf = new Map<string, string[]>();
+  /**
+   * Per identity, the latest frame timestamp of its keys forgotten to make room. A key of that
+   * identity not in the table is taken again only from a frame stamped after it: the replay
+   * windows went with the forgotten key, so a frame it had sent (captured, still within
+   * `maxSkew`) would otherwise be accepted again. Per identity, so a flood of fresh keys under
+   * one certificate only ever forgets, and refuses, that certificate's own keys.
+   */
+  private readonly forgottenTs = new Map<string, number>();
 
   constructor(
     private readonly local: LocalCredential,
@@ -45,16 +63,53 @@ export class PeerTable {
     return this.byKid.get(hex);
   }
 
-  /** The peer for a verified credential, created (keys derived) on first sight. */
-  ensure(cred: VerifiedCredential, hex: string): Peer {
+  /**
+   * The peer for a verified credential, created (keys derived) on first sight from a frame stamped
+   * `ts`; undefined when it is not known and `ts` is no later than the last frame of a key of the
+   * same identity forgotten to make room (possibly a replay of that key's: see `forgottenTs`).
+   */
+  ensure(cred: VerifiedCredential, hex: string, ts: number): Peer | undefined {
     let p = this.byKid.get(hex);
-    if (!p) {
-      const keys = this.local.directionKeys(cred.kx);
-      p = { cred, hex, sendKey: keys.send, receiveKey: keys.receive, sendSeq: 0, sealedWindow: new ReplayWindow(), signedWindow: new ReplayWindow(), confirmed: false };
-      this.byKid.set(hex, p);
-      if (this.byKid.size > this.max) this.byKid.delete(this.byKid.keys().next().value as string);
+    if (p) return p;
+    if (ts <= (this.forgottenTs.get(cred.identity) ?? -Infinity)) {
+      return undefined;
     }
+    const keys = this.local.directionKeys(cred.kx);
+    p = { cred, hex, sendKey: keys.send, receiveKey: keys.receive, sendSeq: 0, sealedWindow: new ReplayWindow(), signedWindow: new ReplayWindow(), confirmed: false, lastTs: 0 };
+    this.byKid.set(hex, p);
+    let own = this.keysOf.get(cred.identity);
+    if (!own) {
+      own = [];
+      this.keysOf.set(cred.identity, own);
+    }
+    own.push(hex);
+    // One identity's keys make room among themselves first (restarts, or a flood under one certificate).
+    if (own.length > MAX_KEYS_PER_IDENTITY) this.forget(own[0]!);
+    if (this.byKid.size > this.max) this.forget(this.byKid.keys().next().value as string);
     return p;
+  }
+
+  private forget(hex: string): void {
+    const p = this.byKid.get(hex);
+    if (!p) return;
+    this.byKid.delete(hex);
+    const identity = p.cred.identity;
+    const own = this.keysOf.get(identity);
+    if (own) {
+      const i = own.indexOf(hex);
+      if (i >= 0) own.splice(i, 1);
+      if (own.length === 0) this.keysOf.delete(identity);
+    }
+    if (p.lastTs > (this.forgottenTs.get(identity) ?? -Infinity)) {
+      this.forgottenTs.delete(identity);
+      this.forgottenTs.set(identity, p.lastTs);
+      if (this.forgottenTs.size > this.max) this.forgottenTs.delete(this.forgottenTs.keys().next().value as string);
+    }
+  }
+
+  /** A frame stamped `ts` from `peer` was accepted. */
+  accepted(peer: Peer, ts: number): void {
+    if (ts > peer.lastTs) peer.lastTs = ts;
   }
 
   /** The peer now reachable at `address`. */

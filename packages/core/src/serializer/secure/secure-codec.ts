@@ -210,7 +210,8 @@ export class SecureCodec {
     if (!peer && frame.credential.length > 0) {
       const cred = this.credential(frame.credential, frame.sender, now);
       if (typeof cred === 'string') return cred;
-      peer = this.peers.ensure(cred, hex);
+      peer = this.peers.ensure(cred, hex, frame.ts);
+      if (!peer) return 'replay';
     }
     if (!peer) return 'unknown-peer';
     if (now > peer.cred.notAfter) return 'expired';
@@ -218,6 +219,7 @@ export class SecureCodec {
     if (!body) return 'undecryptable';
     // Only after decryption: a forged frame must not advance the window.
     if (!peer.sealedWindow.accept(frame.seq)) return 'replay';
+    this.peers.accepted(peer, frame.ts);
     peer.confirmed = true;
     if (isBundle(body)) {
       const bundle = decodeBundle(body);
@@ -233,8 +235,9 @@ export class SecureCodec {
     if (!verifyWith(cred.certificate.publicKey, frame.signed, frame.signature)) return 'bad-signature';
     const hex = frame.sender.toString('hex');
     if (!this.peers.admitKey(cred.identity, hex, frame.ts)) return 'replay';
-    const peer = this.peers.ensure(cred, hex);
-    if (!peer.signedWindow.accept(frame.seq)) return 'replay';
+    const peer = this.peers.ensure(cred, hex, frame.ts);
+    if (!peer || !peer.signedWindow.accept(frame.seq)) return 'replay';
+    this.peers.accepted(peer, frame.ts);
     this.peers.noteSigned(cred.identity, hex, frame.ts);
     const packet = this.parse(frame.body);
     return packet ? { packet, peer: cred, hex, sealed: false } : 'undecodable';
