@@ -4,7 +4,7 @@
  */
 import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import fc from 'fast-check';
-import { AmqpTransport, NaniteError, amqpNames } from '../src';
+import { AmqpTransport, NaniteError, amqpNames, type AmqpTransportOptions } from '../src';
 import { AckBatcher } from '../src/transport/amqp/ack-batcher';
 import { MapperPublisher } from '../src/transport/amqp/mapper-publisher';
 import type { AmqpConnection } from '../src/transport/amqp/amqp.connection';
@@ -349,6 +349,33 @@ describe('amqp:// URL options', () => {
     expect(() => amqpOptionsFromUrl(new URL('amqp://h?heartbeat=soon'))).toThrow(NaniteError);
     expect(() => amqpOptionsFromUrl(new URL('amqp://h?delivery=sometimes'))).toThrow(NaniteError);
     expect(new AmqpTransport({ url: 'amqp://user:secret@h:5672/v' }).url).toBe('amqp://h:5672/v');
+  });
+
+  test.each<[string, object, string]>([
+    ['a heartbeat that is not a number (connect() resolved and retried forever)', { heartbeat: 'x' }, 'heartbeat'],
+    ['a probeInterval of 0 (a probe every millisecond)', { probeInterval: 0 }, 'probeInterval'],
+    ['reconnectMax below reconnectMin', { reconnectMin: 500, reconnectMax: 100 }, 'reconnectMax'],
+    ['a negative bufferSize', { bufferSize: -5 }, 'bufferSize'],
+    ['an empty prefix', { prefix: '' }, 'prefix'],
+    ['a number as prefix', { prefix: 42 }, 'prefix'],
+    ['failFast as a string', { failFast: 'yes' }, 'failFast'],
+  ])('%s: the constructor throws NANITE_ERR_INVALID_ARGUMENT naming it', (_what, options, option) => {
+    expect(() => new AmqpTransport({ url: 'amqp://h', ...options } as AmqpTransportOptions)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option } }));
+  });
+
+  test.each([
+    ['delivery', { delivery: 'bogus' }],
+    ['routeDelivery', { routeDelivery: { '/a/b': 'nope' } }],
+    ['queueType', { queueType: 'x' }],
+    ['nodeOrder', { nodeOrder: 'x' }],
+  ])('an unknown %s value is refused, not read as the default', (_what, options) => {
+    expect(() => new AmqpTransport({ url: 'amqp://h', ...options } as AmqpTransportOptions)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
+  test('a URL flag that is neither true/1 nor false/0 is refused (failFast=yes was silently false)', () => {
+    expect(() => amqpOptionsFromUrl(new URL('amqp://h?failFast=yes'))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+    expect(() => new AmqpTransport({ url: 'amqp://h?prefix=&x=1' })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'prefix' } }));
+    expect(() => new AmqpTransport({ url: 'amqp://h?bufferSize=1.5' })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'bufferSize' } }));
   });
 });
 

@@ -112,12 +112,19 @@ export function amqpOptionsFromUrl(url: URL, explicit: Partial<AmqpTransportOpti
   const nodeOrder = q.get('nodeOrder');
   if (nodeOrder !== null) out.nodeOrder = parseNodeOrder(nodeOrder);
   const failFast = q.get('failFast');
-  if (failFast !== null) out.failFast = failFast === 'true' || failFast === '1';
+  if (failFast !== null) out.failFast = flag('failFast', failFast);
   const batchWrites = q.get('batchWrites');
-  if (batchWrites !== null) out.batchWrites = !(batchWrites === 'false' || batchWrites === '0');
+  if (batchWrites !== null) out.batchWrites = flag('batchWrites', batchWrites);
   const delivery = q.get('delivery');
   if (delivery !== null) out.delivery = parseDelivery(delivery);
   return { ...out, ...explicit, url: explicit.url ?? out.url };
+}
+
+/** A boolean query parameter: true/1 or false/0 (anything else is a mistake, not a silent false). */
+function flag(name: string, raw: string): boolean {
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `amqp:// option ${name} must be true, false, 1 or 0, got "${raw}"` });
 }
 
 /** Query parameters that are Nanite's, not amqplib's. */

@@ -5,6 +5,7 @@
  * failover guarantee, delivery choices and the URL options.
  */
 import { NaniteError } from '../../errors';
+import { checkAmqpOptions } from './amqp-options-check';
 import { defaultLogger, type Logger } from '../../internal/logger';
 import { JsonSerializer } from '../../serializer/json.serializer';
 import type { Serializer } from '../../serializer/serializer';
@@ -64,6 +65,7 @@ export class AmqpTransport implements Transport, GossipTransport {
     if (main === undefined) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'AmqpTransport needs `url` or `urls`' });
     const fromUrl = amqpOptionsFromUrl(parseTransportUrl(main));
     const merged = { ...DEFAULT_AMQP_OPTIONS, ...fromUrl, ...stripUndefined(options) };
+    checkAmqpOptions(merged);
     this.o = { ...merged, routeDelivery: options.routeDelivery ?? {} };
     const nodes = resolveNodes({ url: options.url, urls: options.urls, heartbeat: this.o.heartbeat, order: merged.nodeOrder ?? 'shuffled' });
     this.queueType = merged.queueType ?? (nodes.nodes.length > 1 ? 'quorum' : 'classic');
