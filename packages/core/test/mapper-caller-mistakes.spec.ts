@@ -210,3 +210,15 @@ test.each<[string, number]>([
     for await (const _chunk of m.stream('/svc/who', null, { timeout })) break;
   })()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
 });
+
+test.each<[string, object, string]>([
+  ['maxEntries -1 (every agent was refused)', { maxEntries: -1 }, 'roster.maxEntries'],
+  ['detectInterval 0 (the detector ticked every millisecond)', { detectInterval: 0 }, 'roster.detectInterval'],
+  ['tombstoneTtl NaN (tombstones never expired)', { tombstoneTtl: Number.NaN }, 'roster.tombstoneTtl'],
+  ['gossipInterval as a string', { gossipInterval: 'x' }, 'roster.gossipInterval'],
+  ['a clock that is not a function', { clock: 42 }, 'roster.clock'],
+  ['a store that is neither a path nor a RosterStore', { store: 42 }, 'roster.store'],
+  ['a detector window of 0', { detector: { window: 0 } }, 'roster.detector.window'],
+])('a mapper whose roster has %s throws NANITE_ERR_INVALID_ARGUMENT naming it', (_what, roster, option) => {
+  expect(() => new Mapper({ transport: c.transport(), roster: roster as MapperOptions['roster'] })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option } }));
+});

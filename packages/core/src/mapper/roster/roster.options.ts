@@ -1,4 +1,6 @@
 /** Options of the mapper's roster. */
+import { NaniteError } from '../../errors';
+import { MAX_TIMER_DELAY } from '../../internal/timers';
 import type { PhiDetectorOptions } from './phi-detector';
 import type { AgentMeta, RosterState } from './roster-entry';
 import type { RosterStore } from './roster-store';
@@ -45,8 +47,52 @@ export interface RosterOptions {
 /** {@link RosterOptions} with defaults applied (what the roster itself reads). */
 export type ResolvedRosterOptions = Required<Omit<RosterOptions, 'store' | 'redisPrefix' | 'detector' | 'clock'>>;
 
-/** Applies the defaults. */
+function invalid(option: string, expected: string, value: unknown): never {
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `roster.${option} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`, data: { option: `roster.${option}` } });
+}
+
+function integer(option: string, value: unknown, min: number, max: number): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) invalid(option, `an integer in [${min}, ${max}]`, value);
+}
+
+function positive(option: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) invalid(option, 'a positive number', value);
+}
+
+/**
+ * Checks every option (`NANITE_ERR_INVALID_ARGUMENT` naming it, at the mapper's construction):
+ * unchecked, maxEntries -1 refused every agent, detectInterval 0 ticked every millisecond, a
+ * tombstoneTtl of NaN kept tombstones forever, and a clock or store of the wrong type threw a raw
+ * TypeError later.
+ */
+function checkRosterOptions(o: RosterOptions): void {
+  if (typeof o !== 'object' || o === null) invalid('', 'an object or false', o);
+  integer('maxEntries', o.maxEntries, 1, Number.MAX_SAFE_INTEGER);
+  for (const t of ['tombstoneTtl', 'gossipInterval', 'detectInterval'] as const) integer(t, o[t], 1, MAX_TIMER_DELAY);
+  for (const t of ['deltaDelay', 'saveDelay'] as const) integer(t, o[t], 0, MAX_TIMER_DELAY);
+  if (o.clock !== undefined && typeof o.clock !== 'function') invalid('clock', 'a function returning epoch ms', o.clock);
+  if (o.gossip !== undefined && typeof o.gossip !== 'boolean') invalid('gossip', 'a boolean', o.gossip);
+  if (o.redisPrefix !== undefined && typeof o.redisPrefix !== 'string') invalid('redisPrefix', 'a string', o.redisPrefix);
+  const store = o.store as unknown;
+  if (store !== undefined && typeof store !== 'string') {
+    const st = store as Partial<Record<keyof RosterStore, unknown>> | null;
+    if (typeof st !== 'object' || st === null || typeof st.load !== 'function' || typeof st.save !== 'function' || typeof st.close !== 'function') invalid('store', 'a file path, a redis:// URL or a RosterStore (load, save, close)', store);
+  }
+  const det = o.detector as unknown;
+  if (det !== undefined) {
+    if (typeof det !== 'object' || det === null) invalid('detector', 'an object', det);
+    const d = det as PhiDetectorOptions;
+    positive('detector.suspectPhi', d.suspectPhi);
+    positive('detector.downPhi', d.downPhi);
+    positive('detector.minStdRatio', d.minStdRatio);
+    integer('detector.window', d.window, 2, 100_000);
+    if (d.suspectPhi !== undefined && d.downPhi !== undefined && d.downPhi < d.suspectPhi) invalid('detector.downPhi', `at least suspectPhi (${d.suspectPhi})`, d.downPhi);
+  }
+}
+
+/** Checks the options and applies the defaults. */
 export function resolveRosterOptions(o: RosterOptions): ResolvedRosterOptions {
+  checkRosterOptions(o);
   const d = DEFAULT_ROSTER_OPTIONS;
   return {
     maxEntries: o.maxEntries ?? d.maxEntries, tombstoneTtl: o.tombstoneTtl ?? d.tombstoneTtl, gossipInterval: o.gossipInterval ?? d.gossipInterval,
