@@ -1,10 +1,10 @@
 /** The Control Tower's memory stays bounded with thousands of agents coming and going and many open pages. */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Agent, defineActor } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { nanitePlugin, naniteControlTower, type TowerSnapshot } from '../src';
-import { busUrl, LogCapture } from './helpers';
+import { busUrl, deferred, LogCapture, within } from './helpers';
 
 const noop = defineActor('noop', { ping: () => 'pong' });
 
@@ -12,6 +12,7 @@ describe('Control Tower bounds', () => {
   let app: FastifyInstance;
   let logs: LogCapture;
   const pages: OpenPage[] = [];
+  const sockets: Socket[] = [];
 
   beforeEach(() => {
     logs = new LogCapture();
@@ -20,6 +21,7 @@ describe('Control Tower bounds', () => {
 
   afterEach(async () => {
     for (const p of pages.splice(0)) p.close();
+    for (const s of sockets.splice(0)) s.destroy();
     await app.close();
   });
 
@@ -73,6 +75,68 @@ describe('Control Tower bounds', () => {
     expect(again.status).toBe(200);
   });
 
+  it('aborts a request whose page stopped reading its answer once maxRequestBuffer bytes wait: its handler is cancelled, its response cut, one warning for the burst (real listener)', async () => {
+    // 4 000 progress values of 16 KiB (64 MiB) for a client that never reads: they used to pile up
+    // in the answer stream (342 MiB of RSS in the reviewer's run), the handler running to its end.
+    const chunk = 'x'.repeat(16 * 1024);
+    const outcome = new Map<string, ReturnType<typeof deferred<{ sent: number; reason: unknown }>>>([
+      ['a', deferred()],
+      ['b', deferred()],
+    ]);
+    const chatty = defineActor('chatty', {
+      run: async (id: string, ctx) => {
+        let sent = 0;
+        for (; sent < 4_000 && !ctx.signal.aborted; sent++) {
+          ctx.progress('chunk', chunk);
+          if (sent % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        outcome.get(id)!.resolve({ sent, reason: ctx.signal.reason });
+        return 'done';
+      },
+    });
+    await app.register(nanitePlugin, { url: busUrl(), actors: [chatty], mapperOptions: { discoveryWindow: 0 } });
+    await app.register(naniteControlTower, { maxRequestBuffer: 64 * 1024 });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (app.server.address() as AddressInfo).port;
+
+    // Two pages that send their request and never read the answer.
+    const cut = ['a', 'b'].map((id) => {
+      const socket = stalledRequest(port, { route: '/chatty/run', payload: id, timeout: 60_000 });
+      sockets.push(socket);
+      return { id, socket };
+    });
+    const results = await within(Promise.all(cut.map(({ id }) => outcome.get(id)!.promise)), 3_000, 'the handlers being cancelled');
+    for (const { sent, reason } of results) {
+      expect(reason).toMatchObject({ code: 'NANITE_ERR_ABORTED' }); // the agent's own word: the cause is in the log line
+      expect(sent).toBeLessThan(4_000);
+    }
+    // The page reads again: what arrived ends without the `end` line (the response was destroyed).
+    const received = await within(
+      Promise.all(
+        cut.map(
+          ({ socket }) =>
+            new Promise<string>((resolve) => {
+              let text = '';
+              socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+              socket.once('close', () => resolve(text));
+              socket.on('error', () => {});
+              socket.resume();
+            }),
+        ),
+      ),
+      3_000,
+      'the responses being cut',
+    );
+
+    for (const text of received) {
+      expect(text).toMatch(/^HTTP\/1\.1 200/);
+      expect(text).not.toContain('"type":"end"');
+    }
+    const warnings = logs.lines.filter((l) => String(l['msg']).includes('maxRequestBuffer'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ route: '/chatty/run', maxRequestBuffer: 64 * 1024, total: 1 });
+  });
+
   it('answers HEAD api/events with the stream headers and keeps no stream open for it: a GET after many HEADs still streams (real listener)', async () => {
     await app.register(nanitePlugin, { url: busUrl(), mapperOptions: { discoveryWindow: 0 } });
     await app.register(naniteControlTower, { maxEventStreams: 5 });
@@ -90,6 +154,16 @@ describe('Control Tower bounds', () => {
     expect(logs.lines.filter((l) => String(l['msg']).includes('maxClients'))).toHaveLength(0);
   });
 });
+
+/** POST api/request on a raw socket that is paused at once: a page that stopped reading. */
+function stalledRequest(port: number, body: object): Socket {
+  const json = JSON.stringify(body);
+  const socket = connect(port, '127.0.0.1', () => {
+    socket.write(`POST /nanite/api/request HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+  });
+  socket.pause();
+  return socket;
+}
 
 /** A HEAD of the event stream on its own socket (as `curl -I` or a health check sends it). */
 function headEvents(port: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {

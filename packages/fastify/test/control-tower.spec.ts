@@ -502,6 +502,38 @@ describe('naniteControlTower', () => {
       expect(malformed.statusCode).toBe(401);
     });
 
+    // `auth: process.env.TOWER_TOKEN ?? null` once turned both the token check and the Host guard
+    // off (the guard ran only for undefined, the hook only for a truthy auth): POST api/request was
+    // open to any page through DNS rebinding. `auth: 123` answered 500 to every API request.
+    it.each<[string, unknown]>([
+      ['null', null],
+      ['false', false],
+      ['0', 0],
+      ['123', 123],
+      ['an object', { token: 's3cret' }],
+      ['a token with a trailing newline (read from a file)', 's3cret\n'],
+    ])('refuses auth %s at registration, naming auth, rather than serving the API unguarded', async (_what, auth) => {
+      await app.register(nanitePlugin, { url });
+      const failure: unknown = await app.register(naniteControlTower, { auth: auth as string }).ready().then(
+        () => 'registered',
+        (err: unknown) => err,
+      );
+
+      expect(failure).toBeInstanceOf(NaniteError);
+      expect(failure).toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringMatching(/naniteControlTower option auth (must be a bearer token|is invalid)/) });
+      expect((failure as Error).message).not.toContain('s3cret'); // a token is never echoed
+    });
+
+    it('with auth left out, a foreign Host still gets 403 on POST api/request, and auth: undefined is the same (the guard is on)', async () => {
+      await setup({ auth: undefined }, ['alpha']);
+
+      const rebound = await app.inject({ method: 'POST', url: '/nanite/api/request', payload: { route: '/echo/say' }, headers: { host: 'evil.example' } });
+      const local = await app.inject({ method: 'POST', url: '/nanite/api/request', payload: { route: '/echo/say' }, headers: { host: 'localhost:3000' } });
+
+      expect(rebound.statusCode).toBe(403);
+      expect(local.statusCode).toBe(200);
+    });
+
     it('rejects an empty token at registration', async () => {
       await app.register(nanitePlugin, { url });
       await expect(app.register(naniteControlTower, { auth: '' }).ready()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringMatching(/token must not be empty/) });

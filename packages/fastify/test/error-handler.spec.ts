@@ -1,4 +1,4 @@
-import { defineActor, NaniteError, type NaniteErrorCode } from '@nanite/core';
+import { defineActor, Mapper, NaniteError, type NaniteErrorCode } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createNaniteErrorHandler, nanitePlugin, naniteErrorHandler } from '../src';
 import { busUrl } from './helpers';
@@ -146,6 +146,35 @@ describe('Nanite errors as HTTP answers', () => {
     expect(inside.statusCode).toBe(403);
     expect(inside.json()).toMatchObject({ code: 'NANITE_ERR_FORBIDDEN' });
     expect(outside.statusCode).toBe(500);
+  });
+
+  // statusCodes with 99 made every mapped error a 500 FST_ERR_BAD_STATUS_CODE; a string '504'
+  // leaked `"statusCode":"504"` into the bodies.
+  it.each<[string, unknown]>([
+    ['99', 99],
+    ['600', 600],
+    ['503.5', 503.5],
+    ["a string '504'", '504'],
+    ['null', null],
+  ])('refuses errorHandler.statusCodes with %s at registration, naming the code, before anything connects', async (_what, status) => {
+    const mapper = new Mapper({ transport: busUrl(), discoveryWindow: 0 });
+
+    await expect(
+      app.register(nanitePlugin, { mapper, errorHandler: { statusCodes: { NANITE_ERR_NO_AGENT: 503, NANITE_ERR_TIMEOUT: status as number } } }).ready(),
+    ).rejects.toMatchObject({
+      name: 'NaniteError',
+      code: 'NANITE_ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('errorHandler.statusCodes.NANITE_ERR_TIMEOUT must be an HTTP status, an integer from 100 to 599'),
+    });
+    expect(mapper.isRunning).toBe(false);
+  });
+
+  it('refuses a bad status in createNaniteErrorHandler too, and takes 100 and 599', () => {
+    expect(() => createNaniteErrorHandler({ statusCodes: { NANITE_ERR_HANDLER: 99 } })).toThrow(
+      expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('statusCodes.NANITE_ERR_HANDLER must be an HTTP status') }),
+    );
+    expect(() => createNaniteErrorHandler({ exposeData: 'no' as unknown as boolean })).toThrow(expect.objectContaining({ message: expect.stringContaining('exposeData must be true or false') }));
+    expect(() => createNaniteErrorHandler({ statusCodes: { NANITE_ERR_HANDLER: 100, NANITE_ERR_TIMEOUT: 599 } })).not.toThrow();
   });
 
   it('recognises a NaniteError from another copy of core by its shape', async () => {

@@ -1,6 +1,6 @@
 // `metrics: true` on the plugin: GET /metrics (Fastify inject) after traffic shows the mapper's and
 // the hosted agent's request counters and latency histograms with their route and code labels.
-import { defineActor, prometheusMetrics } from '@nanite/core';
+import { defineActor, Mapper, prometheusMetrics } from '@nanite/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { nanitePlugin } from '../src';
@@ -56,5 +56,34 @@ describe('nanitePlugin metrics', () => {
     await plain.register(nanitePlugin, { url: busUrl() });
     expect((await plain.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
     await plain.close();
+  });
+
+  // path: 'metrics' threw an AssertionError from Fastify's router (and only once the mapper was up).
+  it.each<[string, unknown]>([
+    ["'metrics' (no leading slash)", 'metrics'],
+    ['5', 5],
+    ["''", ''],
+  ])('refuses metrics.path %s at registration with NANITE_ERR_INVALID_ARGUMENT, before anything connects', async (_what, path) => {
+    const mapper = new Mapper({ transport: busUrl(), discoveryWindow: 0 });
+
+    await expect(app.register(nanitePlugin, { mapper, metrics: { path: path as string } }).ready()).rejects.toMatchObject({
+      name: 'NaniteError',
+      code: 'NANITE_ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining("metrics.path must be a path starting with '/'"),
+    });
+    expect(mapper.isRunning).toBe(false);
+  });
+
+  it("refuses metrics and errorHandler of the wrong shape, and a mapper given as a string", async () => {
+    for (const [options, named] of [
+      [{ url: busUrl(), metrics: 'yes' }, 'metrics must be'],
+      [{ url: busUrl(), metrics: { metrics: {} } }, 'metrics.metrics must be'],
+      [{ url: busUrl(), errorHandler: 'on' }, 'errorHandler must be'],
+      [{ url: busUrl(), mapper: 'x' }, 'mapper must be'],
+    ] as const) {
+      const scope = Fastify();
+      await expect(scope.register(nanitePlugin, options as never).ready()).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining(named) });
+      await scope.close();
+    }
   });
 });

@@ -39,6 +39,13 @@ export interface ControlTowerOptions {
   maxEventStreams?: number;
   /** Bytes an event stream may hold for a page that stopped reading before it is dropped (the page reconnects). Default 256 KiB. */
   maxStreamBuffer?: number;
+  /**
+   * Bytes the answer of `POST api/request` (its progress and result lines) may hold for a page that
+   * stopped reading; past it the request is aborted (its handlers see their signal fire) and the
+   * response is cut (one warning per burst). A single line bigger than this still goes out when
+   * nothing waits. Default 4 MiB.
+   */
+  maxRequestBuffer?: number;
   /** Period of the keep-alive comment on the event stream (ms). Default 15 000. */
   heartbeatInterval?: number;
   /** Largest timeout a request from the page may ask for (ms). Default 120 000. */
@@ -60,6 +67,7 @@ export const DEFAULT_CONTROL_TOWER_OPTIONS = {
   maxDownAgents: 1000,
   maxEventStreams: 256,
   maxStreamBuffer: 256 * 1024,
+  maxRequestBuffer: 4 * 1024 * 1024,
   heartbeatInterval: 15_000,
   maxTimeout: 120_000,
   title: 'Nanite Control Tower',

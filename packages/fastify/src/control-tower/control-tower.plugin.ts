@@ -3,13 +3,14 @@
  * the JSON API and event stream behind it.
  */
 import { setMaxListeners } from 'node:events';
-import { PassThrough } from 'node:stream';
 import { NaniteError, SelectorSet, type Mapper } from '@nanite/core';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AgentBoard, type BoardChange, type TowerSnapshot } from './agent-board';
+import { AnswerStreams } from './answer-stream';
 import { loadAssets, type PageConfig } from './assets';
 import { bearerTokenHook } from './auth';
+import { checkControlTowerOptions } from './check-options';
 import { DEFAULT_CONTROL_TOWER_OPTIONS, type ControlTowerAuthHook, type ControlTowerOptions } from './control-tower.options';
 import { allowedHostNames, hostGuardHook, LOOPBACK_HOST_NAMES } from './host-guard';
 import { serializeLine } from './line-serializer';
@@ -57,6 +58,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
       maxBuffered: options.maxStreamBuffer ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxStreamBuffer,
       logger: fastify.log,
     });
+    const answers = new AnswerStreams({ maxBuffered: options.maxRequestBuffer ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxRequestBuffer, logger: fastify.log });
     // Charts: one `traffic` event per second (the page draws request rate, errors, latency and agent load).
     const traffic = new TrafficHistory({
       window: options.chartWindow ?? DEFAULT_CONTROL_TOWER_OPTIONS.chartWindow,
@@ -100,8 +102,10 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
     fastify.get<{ Params: { file: string } }>('/:file', async (request, reply) => serve(request.params.file, reply));
 
     await fastify.register(async (api) => {
+      // checkControlTowerOptions let only undefined, a token or a function through: with anything
+      // else neither this nor the Host guard above would run.
       if (typeof options.auth === 'string') api.addHook('onRequest', bearerTokenHook(options.auth));
-      else if (options.auth) api.addHook('onRequest', authHook(options.auth));
+      else if (typeof options.auth === 'function') api.addHook('onRequest', authHook(options.auth));
       api.addHook('onSend', async (_request, reply) => {
         if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
         reply.header('x-content-type-options', 'nosniff');
@@ -119,24 +123,24 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
 
       api.post<{ Body: TowerRequest }>('/request', { schema: { body: towerRequestSchema(maxTimeout) } }, async (request, reply) => {
         if (readOnly) return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This Control Tower is read-only' });
-        const out = new PassThrough();
         const controller = new AbortController();
         // With selector 'all' every agent's call listens on this signal: many agents would trip
         // Node's MaxListenersExceededWarning (11+ listeners) although nothing leaks.
         setMaxListeners(0, controller.signal);
+        // Bounded: a page that stops reading while progress lines pour in gets its request aborted
+        // and its response cut once maxRequestBuffer bytes wait for it.
+        const out = answers.open(reply.raw, controller, { route: request.body.route });
         // The page went away (or reloaded) before the answer: cancel what is still running.
         reply.raw.once('close', () => {
-          if (!out.writableEnded) controller.abort();
+          if (!out.stream.writableEnded) controller.abort();
         });
-        const write = (line: TowerLine): void => {
-          if (!out.destroyed) out.write(`${serializeLine(line)}\n`);
-        };
+        const write = (line: TowerLine): void => out.write(`${serializeLine(line)}\n`);
         // runTowerRequest reports every Nanite failure as a line; anything else is a bug, logged
         // here (the stream still ends) rather than left as an unhandled rejection.
         void runTowerRequest(mapper, selectors, request.body, controller.signal, write)
           .catch((err: unknown) => request.log.error({ err }, 'tower request failed'))
           .finally(() => out.end());
-        return reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('x-accel-buffering', 'no').send(out);
+        return reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('x-accel-buffering', 'no').send(out.stream);
       });
     }, { prefix: '/api' });
   };
@@ -156,6 +160,7 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
  */
 export const naniteControlTower = fp<ControlTowerOptions>(
   async (fastify, options) => {
+    checkControlTowerOptions(options);
     const prefix = normalizePrefix(options.prefix ?? DEFAULT_CONTROL_TOWER_OPTIONS.prefix);
     await fastify.register(tower(options), { prefix });
   },

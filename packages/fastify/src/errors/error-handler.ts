@@ -1,6 +1,6 @@
 /** A Fastify error handler that turns NaniteErrors into HTTP answers. */
 import { STATUS_CODES } from 'node:http';
-import type { NaniteErrorCode } from '@nanite/core';
+import { NaniteError, type NaniteErrorCode } from '@nanite/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asNaniteError, httpStatusOf } from './http-status';
 
@@ -21,7 +21,7 @@ export interface NaniteErrorBody {
 
 /** Options of {@link createNaniteErrorHandler}. */
 export interface NaniteErrorHandlerOptions {
-  /** Per-code HTTP statuses that replace those of `NANITE_HTTP_STATUS`. */
+  /** Per-code HTTP statuses (integers 100-599) that replace those of `NANITE_HTTP_STATUS`. */
   statusCodes?: Partial<Record<NaniteErrorCode, number>>;
   /**
    * Put the error's `data` (handler internals: remote codes, validation details, ...) in the body.
@@ -44,6 +44,7 @@ export type NaniteErrorHandler = (error: Error, request: FastifyRequest, reply: 
  * ```
  */
 export function createNaniteErrorHandler(options: NaniteErrorHandlerOptions = {}): NaniteErrorHandler {
+  checkErrorHandlerOptions(options);
   return function naniteErrorHandler(error, request, reply) {
     const nanite = asNaniteError(error);
     if (!nanite) throw error;
@@ -67,3 +68,26 @@ export function createNaniteErrorHandler(options: NaniteErrorHandlerOptions = {}
 
 /** {@link createNaniteErrorHandler} with default options: `app.setErrorHandler(naniteErrorHandler)`. */
 export const naniteErrorHandler: NaniteErrorHandler = createNaniteErrorHandler();
+
+/**
+ * Throws `NANITE_ERR_INVALID_ARGUMENT` naming the bad option (`prefix` + its name): a status outside
+ * 100-599 or not an integer would make Fastify answer every mapped error 500
+ * (FST_ERR_BAD_STATUS_CODE), and a string would be echoed as `"statusCode":"504"` in bodies.
+ */
+export function checkErrorHandlerOptions(options: unknown, prefix = ''): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) invalid(`${prefix === '' ? 'the options' : prefix.slice(0, -1)} must be an object { statusCodes, exposeData }`);
+  const { statusCodes, exposeData } = options as Record<string, unknown>;
+  if (exposeData !== undefined && typeof exposeData !== 'boolean') invalid(`${prefix}exposeData must be true or false; got ${typeof exposeData}`);
+  if (statusCodes === undefined) return;
+  if (typeof statusCodes !== 'object' || statusCodes === null || Array.isArray(statusCodes)) invalid(`${prefix}statusCodes must be an object of code: status (e.g. { NANITE_ERR_HANDLER: 500 })`);
+  for (const [code, status] of Object.entries(statusCodes)) {
+    if (status === undefined) continue;
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
+      invalid(`${prefix}statusCodes.${code} must be an HTTP status, an integer from 100 to 599; got ${typeof status === 'string' ? JSON.stringify(status.slice(0, 60)) : String(status)}`);
+    }
+  }
+}
+
+function invalid(message: string): never {
+  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `@nanite/fastify: ${message}` });
+}

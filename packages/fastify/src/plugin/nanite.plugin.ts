@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createNaniteErrorHandler } from '../errors/error-handler';
 import type { FastifyNanite } from './nanite-handle';
 import { NaniteHandle } from './nanite-handle';
+import { checkPluginOptions } from './check-options';
 import { closeConnectionsOnDrain } from './close-connections';
 import { addMetricsRoute, metricsFor } from './metrics-route';
 import { NaniteRuntime } from './nanite-runtime';
@@ -17,6 +18,8 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<NanitePluginOptions> = async (fastify, options) => {
+  // Before anything is created: a bad option connects nothing.
+  checkPluginOptions(options);
   const metrics = metricsFor(options.metrics);
   const runtime = new NaniteRuntime(options, fastify.log.child({ plugin: '@nanite/fastify' }), metrics);
   // Decorate before starting: a second registration on the same instance throws here (the
