@@ -1,13 +1,11 @@
 /** Retries the start of the agent and mapper with back-off until it succeeds or the app closes. */
 import type { NaniteStartupRetry } from './nanite-module.options';
 
-/** Defaults of {@link NaniteStartupRetry}. */
-export const DEFAULT_STARTUP_RETRY = { initialDelay: 250, maxDelay: 5_000 } as const;
-
 /**
  * Runs `attempt` until it resolves, waiting `initialDelay`, then twice as long each time (up to
- * `maxDelay`) after a failure. The retry timer is deliberately not unref'd: an app waiting for its
- * broker should not exit because nothing else is scheduled. `close()` stops it (idempotent).
+ * `maxDelay`) after a failure (the delays are checked by `startupRetryOf()`). The retry timer is
+ * deliberately not unref'd: an app waiting for its broker should not exit because nothing else is
+ * scheduled. `close()` stops it (idempotent), also from within a failing `attempt` (no retry follows).
  */
 export class BackgroundStarter {
   private timer: NodeJS.Timeout | undefined;
@@ -20,10 +18,10 @@ export class BackgroundStarter {
   constructor(
     private readonly attempt: () => Promise<void>,
     private readonly onFailure: (err: unknown, retryInMs: number, attempt: number) => void,
-    retry: NaniteStartupRetry = {},
+    retry: Required<NaniteStartupRetry>,
   ) {
-    this.delay = retry.initialDelay ?? DEFAULT_STARTUP_RETRY.initialDelay;
-    this.maxDelay = retry.maxDelay ?? DEFAULT_STARTUP_RETRY.maxDelay;
+    this.delay = retry.initialDelay;
+    this.maxDelay = retry.maxDelay;
   }
 
   /** Starts the first attempt. */

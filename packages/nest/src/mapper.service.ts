@@ -5,6 +5,7 @@ import {
 } from '@nanite/core';
 import { Injectable } from '@nestjs/common';
 import { NaniteCallScope } from './call-scope';
+import { callOptionsOf, checkSignal, invalidOption } from './nanite-options.check';
 import { NaniteRuntime } from './nanite.runtime';
 import type { TypedMapperService } from './typed-mapper-service';
 
@@ -49,16 +50,20 @@ export class MapperService {
     return this.runtime.state === 'ready' && this.runtime.mapper?.isRunning === true && this.runtime.connected !== false;
   }
 
-  /** Resolves once the module has started (see `NaniteRuntime.whenReady`); rejects after `timeout` ms (default 10 000) or when the app closes. */
+  /** Resolves once the module has started (see `NaniteRuntime.whenReady`); rejects after `timeout` ms (default 10 000; `Infinity`: no timer) or when the app closes. */
   whenReady(timeout?: number): Promise<void> {
     return this.runtime.whenReady(timeout);
   }
 
-  /** Sends a request and resolves with its result; with `selector: 'all'`, with one outcome per agent. */
+  /**
+   * Sends a request and resolves with its result; with `selector: 'all'`, with one outcome per agent.
+   * Options that are not an object (e.g. `null`), or a `signal` that is not an `AbortSignal`,
+   * reject with `NANITE_ERR_INVALID_ARGUMENT`, as core's mapper does; so do `call()` and `push()`.
+   */
   request<R = unknown>(route: string, payload: unknown, options: MapperServiceRequestOptions & { selector: 'all' }): Promise<FanOut<R>>;
   request<R = unknown>(route: string, payload?: unknown, options?: MapperServiceRequestOptions): Promise<R>;
-  async request<R = unknown>(route: string, payload?: unknown, options: MapperServiceRequestOptions = {}): Promise<R | FanOut<R>> {
-    const { parent, ...rest } = options;
+  async request<R = unknown>(route: string, payload?: unknown, options?: MapperServiceRequestOptions): Promise<R | FanOut<R>> {
+    const { parent, ...rest } = callOptionsOf(options);
     const context = this.parentOf(parent);
     const mapper = this.runtime.mapper;
     if (!mapper && context) return context.request<R>(route, payload, rest);
@@ -71,8 +76,8 @@ export class MapperService {
    * cancellation, trace id and hops). It needs the module's mapper: with `mapper: false` it
    * rejects with `NANITE_ERR_NOT_STARTED` (core's `RequestContext` has no `call()`; use `request()`).
    */
-  async call<R = unknown>(route: string, payload?: unknown, options: MapperServiceRequestOptions = {}): Promise<Reply<R>> {
-    const { parent, ...rest } = options;
+  async call<R = unknown>(route: string, payload?: unknown, options?: MapperServiceRequestOptions): Promise<Reply<R>> {
+    const { parent, ...rest } = callOptionsOf(options);
     const context = this.parentOf(parent);
     if (!this.runtime.mapper && context && !this.runtime.hasMapper) {
       throw new NaniteError('NANITE_ERR_NOT_STARTED', {
@@ -83,8 +88,8 @@ export class MapperService {
   }
 
   /** Fire-and-forget: resolves once sent. */
-  async push(route: string, payload?: unknown, options: MapperServicePushOptions = {}): Promise<void> {
-    const { parent, ...rest } = options;
+  async push(route: string, payload?: unknown, options?: MapperServicePushOptions): Promise<void> {
+    const { parent, ...rest } = callOptionsOf(options);
     const context = this.parentOf(parent);
     const mapper = this.runtime.mapper;
     if (!mapper && context) return context.push(route, payload, rest);
@@ -128,6 +133,7 @@ export class MapperService {
 
   private parentOf(parent: RequestContext | false | undefined): RequestContext | undefined {
     if (parent === false) return undefined;
+    if (parent !== undefined && (typeof parent !== 'object' || parent === null)) throw invalidOption('parent', 'must be a RequestContext or false', parent);
     return parent ?? this.scope.current();
   }
 
@@ -145,6 +151,7 @@ export class MapperService {
 
 /** The options of a request nested in `context`: the earlier deadline, both signals, its trace id, one more hop. */
 function nestedOptions(context: RequestContext, options: MapperRequestOptions): MapperRequestOptions {
+  checkSignal(options.signal);
   const signal = options.signal ? AbortSignal.any([options.signal, context.signal]) : context.signal;
   const deadline = Math.min(options.deadline ?? Infinity, context.deadline);
   return { ...options, signal, traceId: context.traceId, hops: context.hops + 1, ...(Number.isFinite(deadline) ? { deadline } : {}) };

@@ -4,6 +4,7 @@
  */
 import { Injectable } from '@nestjs/common';
 import { NaniteRuntime } from './nanite.runtime';
+import { invalidOption } from './nanite-options.check';
 
 /** What the indicator reports next to `status`. */
 export interface NaniteHealthDetails {
@@ -51,7 +52,11 @@ export interface NaniteHealthOptions {
 
 /**
  * Up when the module is connected (agent serving, mapper running) and the mapper knows at least
- * `minAgents` agents. Use it in a terminus health check:
+ * `minAgents` agents; down with a `reason` otherwise. It never throws: invalid arguments (options
+ * that are not an object, such as `null`; `minAgents` that is not a whole number >= 0; `route`
+ * that is not a string) give a promise rejected with `NANITE_ERR_INVALID_ARGUMENT`, a mistake of
+ * the caller's, not a state of the app (terminus answers 500 and Nest logs it).
+ * Use it in a terminus health check:
  * ```ts
  * @Get('health') @HealthCheck()
  * check() { return this.health.check([() => this.nanite.check('nanite', { minAgents: 1 })]); }
@@ -62,9 +67,22 @@ export class NaniteHealthIndicator {
   constructor(private readonly runtime: NaniteRuntime) {}
 
   check<const Key extends string = 'nanite'>(key: Key = 'nanite' as Key, options: NaniteHealthOptions = {}): Promise<NaniteHealthResult<Key>> {
+    try {
+      return Promise.resolve(this.result(key, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private result<Key extends string>(key: Key, options: NaniteHealthOptions): NaniteHealthResult<Key> {
+    if (typeof key !== 'string' || key === '') throw invalidOption('key', 'must be a non-empty string', key);
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidOption('options', 'must be an object ({ minAgents?, route? }) or left out', options);
+    const { minAgents, route } = options;
+    if (minAgents !== undefined && (typeof minAgents !== 'number' || !Number.isSafeInteger(minAgents) || minAgents < 0)) throw invalidOption('minAgents', 'must be a whole number >= 0', minAgents);
+    if (route !== undefined && typeof route !== 'string') throw invalidOption('route', 'must be a route string', route);
     const { agent, mapper, transport } = this.runtime;
     const connected = this.runtime.connected;
-    const known = mapper ? (options.route ? mapper.agents().filter((a) => a.routes.includes(options.route!)) : mapper.agents()).length : null;
+    const known = mapper ? (route ? mapper.agents().filter((a) => a.routes.includes(route)) : mapper.agents()).length : null;
     const details: NaniteHealthDetails = {
       transport: transport.url,
       state: this.runtime.state,
@@ -79,9 +97,8 @@ export class NaniteHealthIndicator {
       : connected === false ? 'transport disconnected'
       : agent && !agent.isRunning ? 'agent not running'
       : mapper && !mapper.isRunning ? 'mapper not running'
-      : (known ?? 0) < (options.minAgents ?? 0) ? `${known ?? 0} agent(s) known, ${options.minAgents} wanted`
+      : (known ?? 0) < (minAgents ?? 0) ? `${known ?? 0} agent(s) known, ${minAgents} wanted`
       : undefined;
-    const result = { [key]: { ...details, status: reason ? 'down' : 'up', ...(reason ? { reason } : {}) } } as NaniteHealthResult<Key>;
-    return Promise.resolve(result);
+    return { [key]: { ...details, status: reason ? 'down' : 'up', ...(reason ? { reason } : {}) } } as NaniteHealthResult<Key>;
   }
 }

@@ -12,7 +12,8 @@ import { ActorExplorer } from './actor.explorer';
 import { BackgroundStarter } from './background-starter';
 import { transportFromUrl, withModuleSecurity } from './module-transport';
 import { NANITE_MODULE_OPTIONS } from './nanite.module-definition';
-import { isAgentInstance, isMapperInstance, type NaniteModuleOptions } from './nanite-module.options';
+import { isAgentInstance, isMapperInstance, type NaniteModuleOptions, type NaniteStartupRetry } from './nanite-module.options';
+import { checkModuleOptions, readyTimeoutOf } from './nanite-options.check';
 
 /** Where the module is in its life. */
 export type NaniteRuntimeState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped';
@@ -36,7 +37,10 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private readonly givenMapper: Mapper | undefined;
   private actorsAdded = false;
   private starter: BackgroundStarter | undefined;
+  private readonly startupRetry: Required<NaniteStartupRetry>;
   private stateValue: NaniteRuntimeState = 'idle';
+  /** The error of a start that failed for good (given to later `whenReady()` callers). */
+  private startError: { err: unknown } | undefined;
   private readyWaiters = new Set<{ resolve: () => void; reject: (err: unknown) => void }>();
   /** Errors of shutdown steps, thrown once every step has run. */
   private readonly shutdownErrors: unknown[] = [];
@@ -45,12 +49,22 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(NANITE_MODULE_OPTIONS) private readonly options: NaniteModuleOptions,
     private readonly explorer: ActorExplorer,
   ) {
-    if ((options.url === undefined) === (options.transport === undefined)) {
-      throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'NaniteModule needs exactly one of `url` and `transport`' });
-    }
+    this.startupRetry = checkModuleOptions(options);
     this.ownsTransport = options.url !== undefined;
     this.givenAgent = isAgentInstance(options.agent) ? options.agent : undefined;
     this.givenMapper = isMapperInstance(options.mapper) ? options.mapper : undefined;
+    if (options.startup === 'background') {
+      // A core Agent / Mapper starts once: after a failed attempt only a fresh one can try again,
+      // and the module cannot build a fresh one of yours.
+      for (const [name, Name, given] of [['mapper', 'Mapper', this.givenMapper], ['agent', 'Agent', this.givenAgent]] as const) {
+        if (given && !given.isRunning) {
+          throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', {
+            message: `startup: 'background' retries a failed start with a fresh ${Name}, and the ${Name} instance given as \`${name}\` can start only once: pass ${name} options instead (the module builds its ${Name}s), start yours before the module (await ${name}.start()), or use startup: 'wait'`,
+            data: { option: name },
+          });
+        }
+      }
+    }
     this.transport = withModuleSecurity(options.transport ?? transportFromUrl({ ...options, url: options.url! }), options, options.transport === undefined);
   }
 
@@ -90,11 +104,20 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Resolves once the agent and mapper have started (`state === 'ready'`); rejects after `timeout`
-   * ms or when the app closes. amqp:// starts while its broker is unreachable and reconnects in the
-   * background: see {@link connected}.
+   * ms (default 10 000; `Infinity`: no timer), with the start error once the start has failed for
+   * good, or when the app closes. A `timeout` that is not a number of ms in [0, 2^31 - 1] (nor
+   * `Infinity`) rejects with `NANITE_ERR_INVALID_ARGUMENT`. amqp:// starts while its broker is
+   * unreachable and reconnects in the background: see {@link connected}.
    */
-  whenReady(timeout = 10_000): Promise<void> {
+  whenReady(timeout: number = 10_000): Promise<void> {
+    let ms: number | undefined;
+    try {
+      ms = readyTimeoutOf(timeout);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.stateValue === 'ready') return Promise.resolve();
+    if (this.startError) return Promise.reject(this.startError.err);
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') return Promise.reject(shuttingDown());
     return new Promise<void>((resolve, reject) => {
       const waiter = {
@@ -107,10 +130,11 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
           reject(err);
         },
       };
-      const timer = setTimeout(() => {
+      // No timer with Infinity: the waiter is settled by the start, its final failure, or shutdown.
+      const timer = ms === undefined ? undefined : setTimeout(() => {
         this.readyWaiters.delete(waiter);
-        reject(new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `Nanite did not connect to ${this.transport.url} within ${timeout} ms` }));
-      }, timeout);
+        reject(new NaniteError('NANITE_ERR_NOT_CONNECTED', { message: `Nanite did not connect to ${this.transport.url} within ${ms} ms` }));
+      }, ms);
       this.readyWaiters.add(waiter);
     });
   }
@@ -127,7 +151,7 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
       this.starter = new BackgroundStarter(
         () => this.attempt(),
         (err, retryInMs, attempt) => this.log().warn({ err, transport: this.transport.url, attempt, retryInMs }, 'Nanite could not connect; retrying'),
-        this.options.startupRetry,
+        this.startupRetry,
       );
       this.starter.start();
       return;
@@ -194,8 +218,10 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * Starts the mapper, then the agent; on failure releases both (a failing release is logged, and
-   * does not hide the start error) and prepares fresh ones for the next attempt, or, with
-   * `startup: 'wait'`, stops for good: pending `whenReady()` callers get the start error.
+   * does not hide the start error) and prepares fresh ones for the next attempt, or stops for good
+   * (state `stopped`, pending `whenReady()` callers get the start error, the owned transport
+   * closes): with `startup: 'wait'`, or when an agent / mapper given as an instance is not running
+   * (it cannot start again; the background retries end and the error is logged).
    */
   private async attempt(): Promise<void> {
     try {
@@ -205,12 +231,19 @@ export class NaniteRuntime implements OnApplicationBootstrap, BeforeApplicationS
       const cleanup: unknown[] = [];
       if (!this.givenAgent) await settle(cleanup, () => this.agentInstance?.close());
       if (!this.givenMapper) await settle(cleanup, () => this.mapperInstance?.close());
-      if (this.options.startup === 'background') {
+      const background = this.options.startup === 'background';
+      const givenDown = (this.givenMapper !== undefined && !this.givenMapper.isRunning) || (this.givenAgent !== undefined && !this.givenAgent.isRunning);
+      if (background && !givenDown) {
         if (this.stateValue === 'starting') this.build();
-      } else {
+      } else if (!background || this.stateValue === 'starting') {
         this.stateValue = 'stopped';
+        this.startError = { err };
         for (const w of this.readyWaiters) w.reject(err);
         this.readyWaiters.clear();
+        if (background) {
+          void this.starter?.close();
+          this.log().error({ err, transport: this.transport.url }, 'Nanite could not start the agent or mapper given to the module, which cannot start again: no more retries');
+        }
         if (this.ownsTransport) await settle(cleanup, () => this.transport.close());
       }
       for (const cleanupErr of cleanup) this.log().warn({ err: cleanupErr, startError: err }, 'Nanite could not release what a failed start opened');

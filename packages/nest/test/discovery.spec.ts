@@ -149,4 +149,27 @@ describe('NaniteModule discovery', () => {
     const compiled = Test.createTestingModule({ imports: [NaniteModule.forRoot(options)] }).compile();
     await expect(compiled).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: 'NaniteModule needs exactly one of `url` and `transport`' });
   });
+
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+  ])('a forRootAsync factory that returns %s fails the module with NANITE_ERR_INVALID_ARGUMENT asking for the options object', async (_label, returned) => {
+    const compiled = Test.createTestingModule({ imports: [NaniteModule.forRootAsync({ useFactory: () => returned as never })] }).compile();
+    await expect(compiled).rejects.toMatchObject({
+      name: 'NaniteError',
+      code: 'NANITE_ERR_INVALID_ARGUMENT',
+      data: { option: 'options' },
+      message: expect.stringContaining('factory (or useClass create()) must return it'),
+    });
+  });
+
+  it.each([
+    ['url: 5', { url: 5 }, 'url'],
+    ["url: ''", { url: '' }, 'url'],
+    ["agent: 'x'", { url: 'memory://never', agent: 'x' }, 'agent'],
+    ['mapper: true', { url: 'memory://never', mapper: true }, 'mapper'],
+  ])('%s fails the module with NANITE_ERR_INVALID_ARGUMENT naming the option', async (_label, options, option) => {
+    const compiled = Test.createTestingModule({ imports: [NaniteModule.forRoot({ logger: new MemoryLogger(), ...(options as object) })] }).compile();
+    await expect(compiled).rejects.toMatchObject({ name: 'NaniteError', code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option } });
+  });
 });

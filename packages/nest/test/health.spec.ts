@@ -47,6 +47,23 @@ describe('NaniteHealthIndicator with terminus', () => {
     });
   });
 
+  it.each([
+    ['null options', ['nanite', null], 'options'],
+    ["minAgents: '1'", ['nanite', { minAgents: '1' }], 'minAgents'],
+    ['minAgents: -1', ['nanite', { minAgents: -1 }], 'minAgents'],
+    ['route: 5', ['nanite', { route: 5 }], 'route'],
+  ])('%s: a promise rejected with NANITE_ERR_INVALID_ARGUMENT (never a synchronous throw), which terminus passes on', async (_label, args, option) => {
+    const health = app.get(HealthCheckService);
+    const nanite = app.get(NaniteHealthIndicator);
+    const check = nanite.check as (...a: unknown[]) => Promise<unknown>;
+    let result: Promise<unknown> | undefined;
+    expect(() => {
+      result = check.apply(nanite, args);
+    }).not.toThrow();
+    await expect(result).rejects.toMatchObject({ name: 'NaniteError', code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option } });
+    await expect(health.check([() => check.apply(nanite, args) as never])).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option } });
+  });
+
   it('is down once the app is shutting down', async () => {
     const nanite = app.get(NaniteHealthIndicator);
     await app.close();
