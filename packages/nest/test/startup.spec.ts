@@ -36,9 +36,9 @@ describe('startup', () => {
   const bed = useTestBed();
   const closer = bed.closer;
 
-  it("'background': the app boots while the transport is down, reports it, and recovers once it is up", async () => {
+  /** An app starting in the background on a transport that is down until `transport.up()`. */
+  async function startingApp(logger = new MemoryLogger()) {
     const transport = new OutageTransport(bed.bus.transport());
-    const logger = new MemoryLogger();
     const app = closer.add(
       await Test.createTestingModule({
         imports: [NaniteModule.forRoot({ transport, startup: 'background', startupRetry: { initialDelay: 5, maxDelay: 20 }, logger })],
@@ -46,7 +46,12 @@ describe('startup', () => {
       }).compile(),
     );
     await app.init();
-    const nanite = app.get(MapperService);
+    return { app, transport, nanite: app.get(MapperService) };
+  }
+
+  it("'background': the app boots while the transport is down, reports it, and recovers once it is up", async () => {
+    const logger = new MemoryLogger();
+    const { app, transport, nanite } = await startingApp(logger);
     const health = app.get(NaniteHealthIndicator);
     expect(nanite.isReady).toBe(false);
     await expect(nanite.request('/calc/add', [1, 2])).rejects.toMatchObject({ code: 'NANITE_ERR_NOT_CONNECTED' });
@@ -142,17 +147,6 @@ describe('startup', () => {
   });
 
   describe('whenReady(timeout)', () => {
-    async function startingApp(logger = new MemoryLogger()) {
-      const transport = new OutageTransport(bed.bus.transport());
-      const app = closer.add(
-        await Test.createTestingModule({
-          imports: [NaniteModule.forRoot({ transport, startup: 'background', startupRetry: { initialDelay: 5, maxDelay: 20 }, logger })],
-          providers: [MathService, CalcActor],
-        }).compile(),
-      );
-      await app.init();
-      return { app, transport, nanite: app.get(MapperService) };
-    }
 
     it('Infinity sets no timer: it waits until the module is ready (no TimeoutOverflowWarning, no early rejection)', async () => {
       const warnings: Error[] = [];

@@ -1,5 +1,5 @@
 /** Options of the mapper's roster. */
-import { NaniteError } from '../../errors';
+import { checkIntegerOption, invalidOption } from '../../internal/option-checks';
 import { MAX_TIMER_DELAY } from '../../internal/timers';
 import type { PhiDetectorOptions } from './phi-detector';
 import type { AgentMeta, RosterState } from './roster-entry';
@@ -48,11 +48,11 @@ export interface RosterOptions {
 export type ResolvedRosterOptions = Required<Omit<RosterOptions, 'store' | 'redisPrefix' | 'detector' | 'clock'>>;
 
 function invalid(option: string, expected: string, value: unknown): never {
-  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `roster.${option} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`, data: { option: `roster.${option}` } });
+  return invalidOption(`roster.${option}`, expected, value);
 }
 
 function integer(option: string, value: unknown, min: number, max: number): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) invalid(option, `an integer in [${min}, ${max}]`, value);
+  if (value !== undefined) checkIntegerOption(`roster.${option}`, value, min, max);
 }
 
 function positive(option: string, value: unknown): void {

@@ -4,16 +4,16 @@
  * "x" made `connect()` resolve and retry in the background forever (amqplib's TypeError read as
  * "broker unreachable"), and a probeInterval of 0 probed every millisecond.
  */
-import { NaniteError } from '../../errors';
+import { checkIntegerOption, invalidOption } from '../../internal/option-checks';
 import { MAX_TIMER_DELAY } from '../../internal/timers';
 import { parseDelivery, parseNodeOrder, parseQueueType, type AmqpTransportOptions } from './amqp.options';
 
 function invalid(option: string, expected: string, value: unknown): never {
-  throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `amqp:// option ${option} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`, data: { option } });
+  return invalidOption(option, expected, value, `amqp:// option ${option}`);
 }
 
 function integer(option: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) invalid(option, `an integer in [${min}, ${max}]`, value);
+  checkIntegerOption(option, value, min, max, `amqp:// option ${option}`);
 }
 
 /** Throws for the first option out of its range or of the wrong type. */
