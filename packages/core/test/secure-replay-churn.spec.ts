@@ -89,3 +89,20 @@ test('a key forgotten to make room (a table smaller than one certificate\'s allo
   await s.replay(s.tapped[0]!);
   expect(s.runs()).toBe(1);
 });
+
+test('a mapper whose key the agent forgot is heard again within about a second (its frames carry its credential again), and nothing runs twice', async () => {
+  const s = await scene(8);
+  await expect(s.mapper.request('/bank/transfer', 100)).resolves.toBe('transferred 100');
+  await s.flood(20); // evicts the mapper's key (the oldest)
+  const started = Date.now();
+  let answer: unknown;
+  let attempts = 0;
+  while (answer === undefined && Date.now() - started < 4_000) {
+    attempts++;
+    answer = await s.mapper.request('/bank/transfer', attempts, { timeout: 300 }).catch(() => undefined);
+  }
+  expect(answer).toBe(`transferred ${attempts}`);
+  expect(Date.now() - started).toBeLessThan(3_000);
+  // The attempts dropped as from an unknown peer never ran; the one answered ran once.
+  expect(s.runs()).toBe(2);
+});

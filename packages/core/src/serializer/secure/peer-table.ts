@@ -4,14 +4,25 @@
  * certificate identity holds at most {@link MAX_KEYS_PER_IDENTITY} keys (its oldest is forgotten
  * first), and past `max` peers the oldest of all is forgotten (its frames then need its credential
  * again, and only frames stamped after the last one accepted from a forgotten key of its identity
- * are taken: a replay of a forgotten key's frame does not reopen its window).
+ * are taken: a replay of a forgotten key's frame does not reopen its window). A peer learned
+ * again goes on sealing from the highest sequence number used, never reusing a nonce.
  */
 import type { DirectionKey } from './aead';
 import type { LocalCredential, VerifiedCredential } from './credential';
+import { MAX_SEQ } from './frame';
 import { ReplayWindow } from './replay-window';
 
 /** Keys one certificate identity may hold at once (processes sharing a certificate, restarts); past it its oldest is forgotten. */
 export const MAX_KEYS_PER_IDENTITY = 64;
+
+/**
+ * A peer that knows our key may forget it (its table full of newer keys, or flooded): our frames
+ * without the credential are then dropped there as `unknown-peer`, and it cannot tell us. So once
+ * no sealed frame from a peer has been opened for this long, a frame to it carries the credential
+ * again, at most once per this long: a forgotten key is learned again within about this long of
+ * the peer's last answer, at the price of one credential per this long on a one-way flow.
+ */
+export const RECONFIRM_MS = 1_000;
 
 /** A peer key and its session with this endpoint. */
 export interface Peer {
@@ -19,11 +30,21 @@ export interface Peer {
   readonly hex: string;
   readonly sendKey: DirectionKey;
   readonly receiveKey: DirectionKey;
+  /** The last sequence number (the AEAD nonce) sealed for this peer: take the next one from {@link PeerTable.nextSeq}. */
   sendSeq: number;
+  /**
+   * Frames stamped at or before this are refused: the latest frame of a key of the peer's identity
+   * forgotten before this entry was made (see `forgottenTs`), or -Infinity.
+   */
+  readonly minTs: number;
   readonly sealedWindow: ReplayWindow;
   readonly signedWindow: ReplayWindow;
-  /** A sealed frame from this peer was opened: it knows our key, frames to it need not carry our credential. */
+  /** A sealed frame from this peer was opened: it knows our key, frames to it need not carry our credential (see {@link RECONFIRM_MS}). */
   confirmed: boolean;
+  /** When (local clock, ms) a sealed frame from this peer was last opened. */
+  heardAt: number;
+  /** When (local clock, ms) a frame to this peer last carried our credential. */
+  credentialAt: number;
   /** The latest timestamp of a frame accepted from this peer (its clock, ms). */
   lastTs: number;
 }
@@ -43,6 +64,12 @@ export class PeerTable {
    * one certificate only ever forgets, and refuses, that certificate's own keys.
    */
   private readonly forgottenTs = new Map<string, number>();
+  /**
+   * The highest sequence number sealed for any peer. A peer entry starts from it: the keys shared
+   * with a peer key are the same each time it is learned again (they derive from both keys), so a
+   * forgotten peer's counter starting over would seal under nonces already used with them.
+   */
+  private sealedHigh = 0;
 
   constructor(
     private readonly local: LocalCredential,
@@ -71,11 +98,12 @@ export class PeerTable {
   ensure(cred: VerifiedCredential, hex: string, ts: number): Peer | undefined {
     let p = this.byKid.get(hex);
     if (p) return p;
-    if (ts <= (this.forgottenTs.get(cred.identity) ?? -Infinity)) {
+    const minTs = this.forgottenTs.get(cred.identity) ?? -Infinity;
+    if (ts <= minTs) {
       return undefined;
     }
     const keys = this.local.directionKeys(cred.kx);
-    p = { cred, hex, sendKey: keys.send, receiveKey: keys.receive, sendSeq: 0, sealedWindow: new ReplayWindow(), signedWindow: new ReplayWindow(), confirmed: false, lastTs: 0 };
+    p = { cred, hex, sendKey: keys.send, receiveKey: keys.receive, sendSeq: this.sealedHigh, minTs, sealedWindow: new ReplayWindow(), signedWindow: new ReplayWindow(), confirmed: false, heardAt: 0, credentialAt: 0, lastTs: 0 };
     this.byKid.set(hex, p);
     let own = this.keysOf.get(cred.identity);
     if (!own) {
@@ -105,6 +133,13 @@ export class PeerTable {
       this.forgottenTs.set(identity, p.lastTs);
       if (this.forgottenTs.size > this.max) this.forgottenTs.delete(this.forgottenTs.keys().next().value as string);
     }
+  }
+
+  /** The next sequence number to seal for `peer`: never one sealed before under the same keys. */
+  nextSeq(peer: Peer): number {
+    const seq = peer.sendSeq = (peer.sendSeq + 1) % MAX_SEQ;
+    if (seq > this.sealedHigh) this.sealedHigh = seq;
+    return seq;
   }
 
   /** A frame stamped `ts` from `peer` was accepted. */

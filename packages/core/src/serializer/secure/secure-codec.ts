@@ -17,7 +17,7 @@ import type { LocalCredential, VerifiedCredential, CredentialFault } from './cre
 import { CredentialVerifier, signWith, verifyWith } from './credential';
 import { decodeFrame, finishSigned, FRAME_SEALED, MAX_SEQ, sealedHead, sealedHeadBytes, signedPart, type SealedFrame, type SignedFrame } from './frame';
 import { bundleBytes, decodeBundle, decodeInner, encodeBundle, encodeInner, innerBuffer, isBundle, type InnerBytes } from './inner-packet';
-import { PeerTable, type Peer } from './peer-table';
+import { PeerTable, RECONFIRM_MS, type Peer } from './peer-table';
 
 /** Why a frame was dropped. */
 export type OpenFault = CredentialFault | 'undecodable' | 'stale' | 'replay' | 'unknown-peer' | 'not-for-us' | 'undecryptable' | 'mismatch';
@@ -163,14 +163,26 @@ export class SecureCodec {
 
   private sealFor(packet: { type: string }, peer: Peer, inner?: InnerBytes): Record<string, unknown> {
     const body = inner ?? this.body(packet);
-    const seq = peer.sendSeq = (peer.sendSeq + 1) % MAX_SEQ;
-    const credential = peer.confirmed ? EMPTY : this.o.local.bytes;
+    const seq = this.peers.nextSeq(peer);
+    const now = this.now();
+    const credential = this.needsCredential(peer, now) ? this.o.local.bytes : EMPTY;
     const headLen = sealedHeadBytes(credential.length);
     const cipher = this.aead.cipherFor(body.length);
-    const frame = sealedHead(cipher, this.now(), seq, this.o.local.kid, peer.cred.kid, credential, body.length + TAG_BYTES);
+    const frame = sealedHead(cipher, now, seq, this.o.local.kid, peer.cred.kid, credential, body.length + TAG_BYTES);
     // A byte chunk's bytes (`data`) are sealed from where they lie, behind their head.
     this.aead.seal(cipher, peer.sendKey, this.nonce(seq), frame.subarray(0, headLen), body.head, body.data, frame, headLen);
     return outerOf(packet as unknown as Fields, frame);
+  }
+
+  /**
+   * Whether a frame to `peer` carries our credential: until the peer has shown it knows our key,
+   * and again (once per {@link RECONFIRM_MS}) when it has not answered for that long: it may have
+   * forgotten our key, and it cannot say so.
+   */
+  private needsCredential(peer: Peer, now: number): boolean {
+    if (peer.confirmed && (recent(peer.heardAt, now) || recent(peer.credentialAt, now))) return false;
+    peer.credentialAt = now;
+    return true;
   }
 
   /** Opens an outer packet from the wire: the verified inner packet and its sender, or why it was dropped. Never throws. */
@@ -214,6 +226,8 @@ export class SecureCodec {
       if (!peer) return 'replay';
     }
     if (!peer) return 'unknown-peer';
+    // A frame of a forgotten key of this identity, replayed after the key was learned again (fresh windows).
+    if (frame.ts <= peer.minTs) return 'replay';
     if (now > peer.cred.notAfter) return 'expired';
     const body = this.decrypt(frame, peer.receiveKey);
     if (!body) return 'undecryptable';
@@ -221,6 +235,7 @@ export class SecureCodec {
     if (!peer.sealedWindow.accept(frame.seq)) return 'replay';
     this.peers.accepted(peer, frame.ts);
     peer.confirmed = true;
+    peer.heardAt = now;
     if (isBundle(body)) {
       const bundle = decodeBundle(body);
       return bundle ? { packet: bundle[0]!, bundle, peer: peer.cred, hex, sealed: true } : 'undecodable';
@@ -236,7 +251,7 @@ export class SecureCodec {
     const hex = frame.sender.toString('hex');
     if (!this.peers.admitKey(cred.identity, hex, frame.ts)) return 'replay';
     const peer = this.peers.ensure(cred, hex, frame.ts);
-    if (!peer || !peer.signedWindow.accept(frame.seq)) return 'replay';
+    if (!peer || frame.ts <= peer.minTs || !peer.signedWindow.accept(frame.seq)) return 'replay';
     this.peers.accepted(peer, frame.ts);
     this.peers.noteSigned(cred.identity, hex, frame.ts);
     const packet = this.parse(frame.body);
@@ -274,3 +289,8 @@ export class SecureCodec {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** `t` is less than {@link RECONFIRM_MS} before `now` (a clock set back counts as long ago). */
+function recent(t: number, now: number): boolean {
+  return now >= t && now - t < RECONFIRM_MS;
+}
