@@ -60,6 +60,8 @@ export interface AgentStats {
   surveysDropped: number;
   /** Times an observer's hook threw: it was skipped, the handler and its reply went on. */
   listenerFaults: number;
+  /** Times an abort listener a handler added to `ctx.signal` threw (or its promise rejected): counted and logged, never thrown. */
+  abortListenerFaults: number;
   /** Upload chunks and ends for no running request (late, after the handler finished; or forged): dropped. */
   strayUploads: number;
   /**
@@ -100,6 +102,8 @@ export class Agent {
   private readonly malformed: MalformedCounter;
   /** Observers' hooks that threw (user code: counted, one log line per burst). */
   private readonly observerFaults: BurstLog;
+  /** Abort listeners of handlers that threw (user code run from a timer or a transport callback). */
+  private readonly abortListenerFaults: BurstLog;
   private link: AgentLink | undefined;
   private readonly heartbeat: Heartbeat;
   private readonly runner: JobRunner;
@@ -139,6 +143,7 @@ export class Agent {
     this.identity = identity ?? defaultIdentityOn(this.transport, 'agent') ?? generateIdentity('agent');
     this.malformed = new MalformedCounter(this.logger, { agent: this.identity });
     this.observerFaults = new BurstLog({ logger: this.logger, level: 'error', bindings: { agent: this.identity }, message: "an observer's hook threw; it was skipped (further ones are only counted for a while)" });
+    this.abortListenerFaults = new BurstLog({ logger: this.logger, level: 'error', bindings: { agent: this.identity }, windowPerKey: true, message: 'an abort listener a handler added to ctx.signal threw; it was caught (further ones are only counted for a while)' });
     this.heartbeat = new Heartbeat({
       identity: this.identity,
       tags: this.tags,
@@ -178,6 +183,7 @@ export class Agent {
       nested: this.nested,
       observation: this.observation,
       status: () => this.heartbeat.current(),
+      listenerFailed: this.abortListenerFailed,
     });
     this.surveys = new SurveyAnswerer({
       identity: this.identity,
@@ -187,9 +193,14 @@ export class Agent {
       link: () => this.link,
       nested: this.nested,
       maxRunning: positiveInt('maxSurveys', options.maxSurveys ?? DEFAULT_MAX_SURVEYS),
+      listenerFailed: this.abortListenerFailed,
     });
     for (const actor of options.actors ?? []) this.addActor(actor);
   }
+
+  private readonly abortListenerFailed = (route: string, err: unknown): void => {
+    this.abortListenerFaults.record({ route, err }, route);
+  };
 
   /** Adds an actor's routes. After `start()`, the agent re-registers so mappers learn them. */
   addActor(actor: ActorLike): this {
@@ -211,7 +222,7 @@ export class Agent {
   /** Counters since start. */
   get stats(): AgentStats {
     const r = this.runner;
-    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count, strayUploads: r.strayUploads, cancelledBeforeStart: r.cancelledBeforeStart, earlyCancelsForgotten: r.earlyCancels.forgotten };
+    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count, abortListenerFaults: this.abortListenerFaults.count, strayUploads: r.strayUploads, cancelledBeforeStart: r.cancelledBeforeStart, earlyCancelsForgotten: r.earlyCancels.forgotten };
   }
 
   /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */

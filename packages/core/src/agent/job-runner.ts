@@ -39,6 +39,8 @@ export interface JobRunnerOptions {
   observation?: AgentObservation | undefined;
   /** The agent's status now, piggybacked on every result (see {@link Replier}). */
   status?: () => number;
+  /** An abort listener a handler added to its signal threw (see guarded-signal.ts). */
+  listenerFailed?: (route: string, err: unknown) => void;
 }
 
 /** Owns the deadline timers of running jobs; `close()` clears them. */
@@ -364,6 +366,11 @@ export class JobRunner implements JobHost {
   /** @internal JobHost */
   nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
     return this.o.nested.request<R>(job, route, payload, options);
+  }
+
+  /** @internal JobHost */
+  listenerFailed(job: Job, err: unknown): void {
+    this.o.listenerFailed?.(job.route, err);
   }
 
   /** @internal JobHost */

@@ -9,6 +9,7 @@ import type { JobScope } from '../observability/observer';
 import { newTraceId, traceIdOf } from '../observability/trace-context';
 import type { RequestContext } from './request-context';
 import { requestDeadline } from './request-deadline';
+import { guardAbortListeners } from '../internal/guarded-signal';
 
 /** A {@link Job}'s deadline not read from the clock yet (a request handed over in-process at once). */
 export const UNFIXED_DEADLINE = -1;
@@ -23,6 +24,8 @@ export interface JobHost {
   watchDeadline(job: Job): void;
   nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R>;
   nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void>;
+  /** A listener the handler added to its signal threw (or its promise rejected) when the signal was aborted. */
+  listenerFailed(job: Job, err: unknown): void;
 }
 
 /**
@@ -175,6 +178,8 @@ export class Job implements RequestContext, DeadlineEntry {
     const x = this.extras;
     if (!x.controller) {
       x.controller = new AbortController();
+      // Aborted from a timer or a transport callback: a listener's throw must not be the process's death.
+      guardAbortListeners(x.controller.signal, (err) => this.host.listenerFailed(this, err));
       if (x.abortReason) x.controller.abort(x.abortReason);
       else if (!this.done && this.deadline !== Infinity) this.host.watchDeadline(this);
     }

@@ -36,6 +36,8 @@ export interface SurveyAnswererOptions {
   nested: NestedCaller;
   /** Survey handlers running at once; more surveys are dropped unanswered. */
   maxRunning: number;
+  /** An abort listener a handler added to its signal threw (see guarded-signal.ts). */
+  listenerFailed?: (route: string, err: unknown) => void;
 }
 
 /** Runs survey handlers and sends their answers. Owns their deadline timers; `close()` clears them. */
@@ -173,6 +175,11 @@ export class SurveyAnswerer implements JobHost {
   /** @internal JobHost */
   nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R> {
     return this.o.nested.request<R>(job, route, payload, options);
+  }
+
+  /** @internal JobHost */
+  listenerFailed(job: Job, err: unknown): void {
+    this.o.listenerFailed?.(job.route, err);
   }
 
   /** @internal JobHost */
