@@ -159,3 +159,57 @@ test('ctx.input read after the handler returned ends at once (it used to make a 
   await expect(Promise.race([reading, new Promise((r) => setTimeout(r, 1_000, 'still waiting'))])).resolves.toBe('ended');
   expect(read).toEqual([]);
 });
+
+describe('a handler waiting for its upload is woken when its request is aborted (it used to wait, and hold its slot, for good)', () => {
+  const waiting = () => {
+    const seen: { exited: boolean; error?: unknown } = { exited: false };
+    const actor = defineActor('up', {
+      async sum(_: unknown, ctx: RequestContext) {
+        void ctx.signal; // the deadline is enforced once the handler looks at its signal
+        let n = 0;
+        try {
+          for await (const v of ctx.input!) n += v as number;
+        } catch (err) {
+          seen.error = err;
+          throw err;
+        } finally {
+          seen.exited = true;
+        }
+        return n;
+      },
+    });
+    return { actor, seen };
+  };
+  async function* stalled() {
+    yield 1;
+    await new Promise(() => undefined); // the uploader stops sending, never ends
+  }
+
+  test('by its deadline: the read rejects NANITE_ERR_TIMEOUT, the handler exits, its slot is free', async () => {
+    const { actor, seen } = waiting();
+    const a = c.agent({ identity: 'a', concurrency: 1, actors: [actor] });
+    await a.start();
+    const m = await c.startedMapper();
+    await expect(m.request('/up/sum', null, { stream: stalled(), timeout: 100 })).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toMatchObject({ exited: true, error: expect.objectContaining({ code: 'NANITE_ERR_TIMEOUT' }) });
+    expect(a.inFlight).toBe(0);
+    async function* two() { yield 2; yield 3; }
+    await expect(m.request('/up/sum', null, { stream: two() })).resolves.toBe(5);
+  });
+
+  test("by its caller's cancel: the read rejects NANITE_ERR_ABORTED, the handler exits", async () => {
+    const { actor, seen } = waiting();
+    const a = c.agent({ identity: 'a', actors: [actor] });
+    await a.start();
+    const m = await c.startedMapper();
+    const giveUp = new AbortController();
+    const call = m.request('/up/sum', null, { stream: stalled(), signal: giveUp.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    giveUp.abort();
+    await expect(call).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toMatchObject({ exited: true, error: expect.objectContaining({ code: 'NANITE_ERR_ABORTED' }) });
+    expect(a.inFlight).toBe(0);
+  });
+});

@@ -368,6 +368,11 @@ export class JobRunner implements JobHost {
     return this.o.nested.request<R>(job, route, payload, options);
   }
 
+  /** @internal JobHost: a handler waiting for its upload's next chunk learns of the abort (else it waits, and holds its slot, for good). */
+  aborted(job: Job, reason: NaniteError): void {
+    this.uploads.abort(job, reason);
+  }
+
   /** @internal JobHost */
   listenerFailed(job: Job, err: unknown): void {
     this.o.listenerFailed?.(job.route, err);

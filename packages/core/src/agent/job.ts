@@ -24,6 +24,8 @@ export interface JobHost {
   watchDeadline(job: Job): void;
   nestedRequest<R>(job: Job, route: string, payload: unknown, options: MapperRequestOptions | undefined): Promise<R>;
   nestedPush(job: Job, route: string, payload: unknown, options: PushOptions | undefined): Promise<void>;
+  /** The job was aborted (deadline, cancel, drain): what the handler may be blocked on (its upload) must end too. */
+  aborted(job: Job, reason: NaniteError): void;
   /** A listener the handler added to its signal threw (or its promise rejected) when the signal was aborted. */
   listenerFailed(job: Job, err: unknown): void;
 }
@@ -201,6 +203,7 @@ export class Job implements RequestContext, DeadlineEntry {
     const x = this.extras;
     x.abortReason = reason;
     x.controller?.abort(reason);
+    this.host.aborted(this, reason);
   }
 
   progress(key: string, value: unknown): void {

@@ -177,6 +177,9 @@ export class SurveyAnswerer implements JobHost {
     return this.o.nested.request<R>(job, route, payload, options);
   }
 
+  /** @internal JobHost: a survey carries no upload, nothing else waits on the job. */
+  aborted(): void {}
+
   /** @internal JobHost */
   listenerFailed(job: Job, err: unknown): void {
     this.o.listenerFailed?.(job.route, err);

@@ -75,6 +75,11 @@ export class UploadReader implements AsyncIterableIterator<unknown> {
     w?.resolve({ value: undefined, done: true });
   }
 
+  /** The request was aborted (deadline, cancel, drain): a waiting read rejects with `reason`, and so does the next one. */
+  abort(reason: NaniteError): void {
+    if (this.state === 'open') this.fail(reason);
+  }
+
   onChunk(c: ChunkPacket): void {
     if (this.state !== 'open') return;
     if (c.seq !== this.received) return this.fail(new NaniteError('NANITE_ERR_STREAM', { message: `${this.route}: upload chunk ${c.seq} arrived where ${this.received} was expected (a chunk was lost)`, data: { route: this.route, received: this.received } }));

@@ -1,4 +1,5 @@
 /** The uploads (`ctx.input`) of an agent's running requests: created on first read or chunk, routed by request. */
+import type { NaniteError } from '../errors';
 import type { ChunkPacket, EndPacket } from '../protocol/stream-packets';
 import type { AgentLink } from '../transport/transport';
 import type { Job } from './job';
@@ -33,6 +34,7 @@ export class Uploads {
       // Read after the handler finished (a callback it left behind): the upload was dropped with
       // the job; an ended reader, not one that would wait forever and never be freed.
       if (job.done) r.close();
+      else if (job.aborted) r.abort(job.aborted);
       else this.readers.set(job, r);
     }
     return r;
@@ -48,6 +50,11 @@ export class Uploads {
     const r = job ? this.readerFor(job) : undefined;
     if (r) r.onEnd(e);
     else this.stray++;
+  }
+
+  /** The job was aborted: a read waiting for a chunk rejects with `reason`, and so do later reads. */
+  abort(job: Job, reason: NaniteError): void {
+    this.readers.get(job)?.abort(reason);
   }
 
   /** The job finished: its upload is dropped. */
