@@ -170,6 +170,34 @@ describe('result streams (memory://)', () => {
     expect(await collect(m.stream('/gen/items'))).toEqual([1]);
   });
 
+  test('a handler that returns, after its stream was cancelled, a value whose every property throws (a strict Proxy) frees its slot; nothing escapes as an unhandled rejection', async () => {
+    const strict = () => new Proxy({}, { get(_t, k) { if (k === 'then') return undefined; throw new Error('strict'); } });
+    const actor = defineActor('p', {
+      bad: async (_: unknown, ctx: RequestContext) => {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return strict();
+      },
+    });
+    const a = c.agent({ actors: [actor] });
+    await a.start();
+    const m = await c.startedMapper();
+    const rejections: unknown[] = [];
+    const onRejection = (err: unknown) => rejections.push(err);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const s = m.stream('/p/bad');
+      const first = s.next().catch((err: unknown) => err);
+      await new Promise((r) => setTimeout(r, 20));
+      await s.cancel();
+      await first;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(rejections).toEqual([]);
+      expect(a.inFlight).toBe(0);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
   test('silence past `timeout` while the agent has credit fails with NANITE_ERR_TIMEOUT and aborts the handler', async () => {
     useFakeTimers();
     const handlerAborted = deferred<unknown>();

@@ -3,9 +3,18 @@
 /** An async iterable (an async generator, a Node `Readable`, …): the handler streams its result. */
 export type StreamSource = AsyncIterable<unknown>;
 
-/** True for a value a handler returns to stream its result (async iterables only: an array is a plain result). */
+/**
+ * True for a value a handler returns to stream its result (async iterables only: an array is a
+ * plain result). Never throws: a value whose `Symbol.asyncIterator` getter throws (a strict Proxy)
+ * is not a source.
+ */
 export function isStreamSource(v: unknown): v is StreamSource {
-  return typeof v === 'object' && v !== null && typeof (v as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function';
+  if (typeof v !== 'object' || v === null) return false;
+  try {
+    return typeof (v as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -14,14 +23,15 @@ export function isStreamSource(v: unknown): v is StreamSource {
  * `yield`). Never throws; what return() rejects with is of no interest to anyone at this point.
  */
 export function closeSource(source: unknown, iterator: AsyncIterator<unknown> | undefined, reason: unknown): void {
-  const destroy = typeof source === 'object' && source !== null ? (source as { destroy?: unknown }).destroy : undefined;
   try {
+    const destroy = typeof source === 'object' && source !== null ? (source as { destroy?: unknown }).destroy : undefined;
     if (typeof destroy === 'function') (destroy as (err?: unknown) => void).call(source, reason instanceof Error ? reason : undefined);
   } catch {
-    // A user stream whose destroy() throws is already as closed as we can make it.
+    // A user stream whose destroy (or its getter) throws is already as closed as we can make it.
   }
-  if (!iterator || typeof iterator.return !== 'function') return;
+  if (!iterator) return;
   try {
+    if (typeof iterator.return !== 'function') return;
     const p = iterator.return();
     // The generator may reject from its finally block: the stream has ended either way.
     Promise.resolve(p).catch(() => undefined);
