@@ -245,3 +245,44 @@ test('an agent closed without starting, or whose start failed, leaves the metric
   await twin.close();
   expect(await listed()).toEqual([]);
 });
+
+test("a streaming handler's body (an async generator) runs inside its handle span, as a plain handler's does: spans it starts are the span's children", async () => {
+  // The SDK's context manager (@opentelemetry/context-async-hooks) in a few lines: enough for the active span.
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  const { context, trace, ROOT_CONTEXT } = await import('@opentelemetry/api');
+  const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
+  const als = new AsyncLocalStorage<import('@opentelemetry/api').Context>();
+  const manager = {
+    active: () => als.getStore() ?? ROOT_CONTEXT,
+    with: <A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: import('@opentelemetry/api').Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A) => als.run(ctx, () => fn.apply(thisArg, args)),
+    bind: <T>(_ctx: import('@opentelemetry/api').Context, target: T) => target,
+    enable() { return this; },
+    disable() { als.disable(); return this; },
+  };
+  context.setGlobalContextManager(manager);
+  const provider = new BasicTracerProvider();
+  const tracing = openTelemetryTracing({ tracerProvider: provider });
+  const active: Record<string, string | undefined> = {};
+  try {
+    await c.agent({ identity: 'a', observers: [tracing], actors: [defineActor('t', {
+      plain: () => { active.plain = trace.getActiveSpan()?.spanContext().traceId; return 1; },
+      async *gen() {
+        active.genStart = trace.getActiveSpan()?.spanContext().traceId;
+        yield 1;
+        await new Promise((r) => setTimeout(r, 5));
+        active.genLater = trace.getActiveSpan()?.spanContext().traceId;
+        yield 2;
+      },
+    })] }).start();
+    const m = await c.startedMapper();
+    const tp = formatTraceParent('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', true);
+    await m.request('/t/plain', null, { traceparent: tp });
+    const out: unknown[] = [];
+    for await (const v of m.stream('/t/gen', null, { traceparent: tp })) out.push(v);
+    expect(out).toEqual([1, 2]);
+    expect(active).toEqual({ plain: '4bf92f3577b34da6a3ce929d0e0e4736', genStart: '4bf92f3577b34da6a3ce929d0e0e4736', genLater: '4bf92f3577b34da6a3ce929d0e0e4736' });
+  } finally {
+    context.disable();
+    await provider.shutdown();
+  }
+});

@@ -61,11 +61,12 @@ export class StreamPump {
         // A plain result read as a stream: one chunk (none for `undefined`).
         if (this.source !== undefined) await this.emit(this.source);
       } else {
-        this.iterator = this.source[Symbol.asyncIterator]();
+        const source = this.source;
+        this.iterator = this.inScope(() => source[Symbol.asyncIterator]());
         for (;;) {
           const it = this.iterator;
           if (!it || signal.aborted) break;
-          const r = await it.next();
+          const r = await this.inScope(() => it.next());
           if (r.done) {
             this.iterator = undefined;
             break;
@@ -83,6 +84,15 @@ export class StreamPump {
       if (this.iterator) closeSource(this.source, this.iterator, signal.reason);
       this.iterator = undefined;
     }
+  }
+
+  /**
+   * Runs `fn` in the handler's scope (inside its span's context, for a tracing observer): a
+   * generator's body runs on each next(), not when the handler returned it.
+   */
+  private inScope<T>(fn: () => T): T {
+    const scope = this.job.scope;
+    return scope?.run ? scope.run(fn) : fn();
   }
 
   /** Sends one value the source produced (bytes split into chunks); false when aborted meanwhile. */
