@@ -181,6 +181,22 @@ test('an observer whose hooks throw is skipped and counted: requests settle, tim
   expect(lines.map((o) => `${o.agent ? 'agent' : 'mapper'} ${o.hook}`)).toEqual(['mapper begin', 'agent begin', 'mapper end', 'mapper close']);
 });
 
+test("an observer's traceparent that is not W3C is dropped and counted: the request and the handler's nested call go on (it used to fail every request with NANITE_ERR_INVALID_ARGUMENT)", async () => {
+  const bad = (traceparent: unknown) => ({ traceparent: traceparent as string, end() {} });
+  const observer: Observer = {
+    observeMapper: () => ({ begin: () => bad('b3-not-w3c'), close() {} }),
+    observeAgent: () => ({ begin: () => bad(''), close() {} }),
+  };
+  const seen: string[] = [];
+  const agent = c.agent({ identity: 'o', observers: [observer], actors: [defineActor('o', { outer: (_p: unknown, ctx: RequestContext) => ctx.request('/o/inner'), inner: (_p: unknown, ctx: RequestContext) => { seen.push(ctx.traceId); return 'in'; } })] });
+  await agent.start();
+  const m = await c.startedMapper({ observers: [observer] });
+  await expect(m.request('/o/outer')).resolves.toBe('in');
+  expect(seen[0]).toMatch(/^[0-9a-f]{32}$/);
+  expect(m.stats.listenerFaults).toBe(1);
+  expect(agent.stats.listenerFaults).toBe(2); // the outer and the inner handler's scope
+});
+
 test("an observer's run() that throws after the handler, calls it twice, or calls it later: the handler runs once and the job gets its own outcome", async () => {
   const start = { route: '/r/x', kind: 'request', requestId: 'm#1', traceparent: undefined, hops: 0, queuedMs: 0 } as const;
   const faults: string[] = [];

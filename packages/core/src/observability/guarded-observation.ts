@@ -9,6 +9,7 @@
  * and go unwrapped: no object per request for the common case.
  */
 import type { NaniteError } from '../errors';
+import { isTraceParent } from './trace-context';
 import type { AgentObservation, JobScope, JobStart, MapperObservation, RequestScope, RequestStart } from './observer';
 
 /** Marks an observation whose hooks never throw. Internal: not exported from the package, so user code cannot claim it. */
@@ -33,7 +34,7 @@ export function guardMapperObservation(o: MapperObservation, fault: ObserverFaul
     begin(start: RequestStart): RequestScope | undefined {
       try {
         const scope = o.begin(start);
-        return scope && guardedScope(scope.traceparent, scope, fault);
+        return scope && guardedScope(checkedTraceParent(scope.traceparent, fault), scope, fault);
       } catch (err) {
         fault('begin', err);
         return undefined;
@@ -51,7 +52,7 @@ export function guardAgentObservation(o: AgentObservation, fault: ObserverFault)
       try {
         const scope = o.begin(start);
         if (!scope) return undefined;
-        const guarded: JobScope = guardedScope(scope.traceparent, scope, fault);
+        const guarded: JobScope = guardedScope(checkedTraceParent(scope.traceparent, fault), scope, fault);
         return scope.run === undefined ? guarded : { ...guarded, run: <T>(fn: () => T): T => guardedRun(scope, fn, fault) };
       } catch (err) {
         fault('begin', err);
@@ -60,6 +61,16 @@ export function guardAgentObservation(o: AgentObservation, fault: ObserverFault)
     },
     close: () => guardedClose(o, fault),
   };
+}
+
+/**
+ * The scope's `traceparent` when it is a W3C one; else undefined, and the observer's fault: it
+ * would otherwise fail every request (a mapper refuses a bad traceparent) or go out on the wire.
+ */
+function checkedTraceParent(traceparent: unknown, fault: ObserverFault): string | undefined {
+  if (traceparent === undefined || isTraceParent(traceparent)) return traceparent;
+  fault('begin', new Error(`the observer's traceparent (a ${typeof traceparent}) is not a W3C traceparent: it was dropped`));
+  return undefined;
 }
 
 function guardedScope(traceparent: string | undefined, scope: { end(error: NaniteError | undefined): void }, fault: ObserverFault): RequestScope {
