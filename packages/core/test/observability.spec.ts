@@ -28,6 +28,17 @@ test('a request that waited for a free slot shows in the queue-wait histogram; i
   expect(sample(text, 'nanite_agent_queue_wait_seconds_sum', { route: '/w/slow' })).toBeGreaterThanOrEqual(0.025);
 });
 
+test('error codes a handler makes up count as NANITE_ERR_HANDLER on the agent, as its caller sees them: the code label stays bounded', async () => {
+  const metrics = prometheusMetrics();
+  let n = 0;
+  await c.agent({ identity: 'a', observers: [metrics], actors: [defineActor('w', { made: () => { throw new NaniteError(`E_MADE_UP_${n++}` as never, { message: 'x', retryable: false }); } })] }).start();
+  const m = await c.startedMapper({ observers: [metrics] });
+  for (let i = 0; i < 20; i++) await expect(m.request('/w/made')).rejects.toMatchObject({ code: 'NANITE_ERR_HANDLER' });
+  const text = await metrics.metrics();
+  expect(samples(text, 'nanite_agent_requests_total').filter((s) => s.labels.route === '/w/made')).toEqual([expect.objectContaining({ labels: expect.objectContaining({ code: 'NANITE_ERR_HANDLER' }), value: 20 })]);
+  expect(samples(text, 'nanite_mapper_requests_total').filter((s) => s.labels.route === '/w/made')).toHaveLength(1);
+});
+
 test('routes beyond maxRoutes are counted under "other"', async () => {
   const metrics = prometheusMetrics({ maxRoutes: 2 });
   const m = await c.startedMapper({ observers: [metrics], discoveryWindow: 0 });

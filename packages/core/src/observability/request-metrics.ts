@@ -4,6 +4,7 @@
  * every `inc()`/`observe()`: measured (bench/observability.bench.js) that cost a third of an
  * in-process round trip; these cost a map lookup and a bucket search.
  */
+import { isNaniteErrorCode } from '../errors';
 import { BoundedLabels } from './route-labels';
 
 /** A metric as prom-client's `Registry#registerMetric` reads it (`get()` at scrape time). */
@@ -78,8 +79,13 @@ export class RequestMetrics {
     return this.cells[kind].get(route);
   }
 
-  /** Counts one outcome (`code`: `ok` or an error code) and its latency in seconds. */
+  /**
+   * Counts one outcome (`code`: `ok` or an error code) and its latency in seconds. A code not in
+   * the error table (a handler may throw a NaniteError of its own making) counts as
+   * `NANITE_ERR_HANDLER`, what its caller receives: the label's values stay bounded.
+   */
   record(cell: RouteCell, code: string, seconds: number): void {
+    if (code !== 'ok' && !isNaniteErrorCode(code)) code = 'NANITE_ERR_HANDLER';
     cell.codes.set(code, (cell.codes.get(code) ?? 0) + 1);
     this.observe(code === 'ok' ? cell.ok : cell.error, seconds);
   }
