@@ -39,6 +39,17 @@ test('error codes a handler makes up count as NANITE_ERR_HANDLER on the agent, a
   expect(samples(text, 'nanite_mapper_requests_total').filter((s) => s.labels.route === '/w/made')).toHaveLength(1);
 });
 
+test('with an observer, a route that is not a string (even one whose toString throws) is refused like without one: a rejection, not a synchronous throw', async () => {
+  const m = await c.startedMapper({ observers: [prometheusMetrics()] });
+  const odd = Object.create(null) as never;
+  let p: Promise<unknown> | undefined;
+  expect(() => { p = m.request(odd); }).not.toThrow();
+  await expect(p).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+  let q: Promise<unknown> | undefined;
+  expect(() => { q = m.push(odd); }).not.toThrow();
+  await expect(q).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+});
+
 test('routes beyond maxRoutes are counted under "other"', async () => {
   const metrics = prometheusMetrics({ maxRoutes: 2 });
   const m = await c.startedMapper({ observers: [metrics], discoveryWindow: 0 });
@@ -109,6 +120,18 @@ test('a bad traceparent option is refused with NANITE_ERR_INVALID_ARGUMENT; a ba
   expect(parseTraceParent('ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBeUndefined();
   expect(malformedKind('push: route must be a string starting with /')).toBe('invalid-push');
   expect(malformedKind('undecodable message: Unexpected token')).toBe('undecodable');
+  // Stream and survey packets have kinds of their own (they were counted as 'other').
+  for (const packet of [
+    { v: 1, type: 'chunk', id: -1, from: 'a', seq: 0, data: null },
+    { v: 1, type: 'credit', id: 1, from: 'a', n: 0 },
+    { v: 1, type: 'end', id: 1, from: 'a', chunks: -1 },
+    { v: 1, type: 'survey', id: 1, route: 'x' },
+    { v: 1, type: 'answer', id: 1 },
+  ]) {
+    const decoded = decodePacket(packet);
+    expect(decoded.ok).toBe(false);
+    expect(malformedKind((decoded as { reason: string }).reason)).toBe(`invalid-${packet.type}`);
+  }
 });
 
 test('observers see every request begin and end once, with its error code, and the close of what they observe', async () => {

@@ -27,7 +27,7 @@ import { MapperRoster } from './mapper-roster';
 import { LoopLag } from './roster/loop-lag';
 import type { RosterAgent, RosterStats } from './roster/roster.options';
 import { checkHops, countOption, shuttingDownError, waitOption } from './mapper-errors';
-import { checkPushOptions } from './options-check';
+import { checkPushOptions, checkRoute } from './options-check';
 import { receive, route, type MapperInbox } from './mapper-inbox';
 import { MapperFaults } from './mapper-faults';
 import { DEFAULT_MAPPER_OPTIONS, type AgentDownReason, type FanOut, type MapperEvents, type MapperOptions, type MapperRequestOptions, type MapperStats, type PushOptions, type Reply } from './mapper.options';
@@ -364,6 +364,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
 
   private async sendPush(route: string, payload: unknown, options: PushOptions): Promise<void> {
     this.assertRunning();
+    checkRoute(route);
     checkPushOptions(options);
     checkHops(options.hops ?? 0, this.o.maxHops);
     checkTraceParent(options.traceparent);
@@ -412,6 +413,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
     let selector: Selector | undefined;
     try {
       this.assertRunning();
+      checkRoute(route);
       // The plain request (no absolute deadline, no upload, no result stream, one agent) is handed
       // to the dispatcher as its parts: no Dispatch object (the in-process path's allocations count).
       if (stream === undefined && options.deadline === undefined && !isUpload(payload, options)) selector = checkPlain(options, this.intake, fanOut !== undefined);

@@ -14,6 +14,11 @@ function invalid(option: string, message: string, value: unknown): NaniteError {
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${option} ${message}`, data: { option, value: shown.slice(0, 80) } });
 }
 
+/** The route of a request or a push: a string starting with `/`, as every route an agent serves does. */
+export function checkRoute(route: unknown): void {
+  if (typeof route !== 'string' || route.charCodeAt(0) !== 47) throw invalid('route', 'must be a string starting with / (like /actor/method)', route);
+}
+
 /** The options a push and a request share. */
 export function checkPushOptions(o: PushOptions): void {
   if (o.tags !== undefined && (!Array.isArray(o.tags) || !o.tags.every((t) => typeof t === 'string'))) throw invalid('tags', 'must be an array of strings', o.tags);

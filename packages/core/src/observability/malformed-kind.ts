@@ -3,12 +3,15 @@
  * kinds are a fixed set, so a metric labelled by kind cannot grow with what a peer sends.
  */
 
-const PACKET_TYPES = new Set(['register', 'ping', 'unregister', 'advertise', 'cancel', 'request', 'push', 'result', 'progress']);
+/** Every packet type of the protocol (decode.ts): a reason `<type>: …` is an invalid packet of that type. */
+const PACKET_TYPES = new Set<string>(['register', 'ping', 'unregister', 'advertise', 'cancel', 'request', 'push', 'result', 'progress', 'chunk', 'credit', 'end', 'survey', 'answer'] satisfies PacketTypeName[]);
+
+type PacketTypeName = 'register' | 'ping' | 'unregister' | 'advertise' | 'cancel' | 'request' | 'push' | 'result' | 'progress' | 'chunk' | 'credit' | 'end' | 'survey' | 'answer';
 
 /** The kinds {@link malformedKind} returns. */
 export type MalformedKind =
   | 'undecodable' | 'not-object' | 'version' | 'unknown-type' | 'misrouted' | 'forged' | 'duplicate' | 'other'
-  | `invalid-${'register' | 'ping' | 'unregister' | 'advertise' | 'cancel' | 'request' | 'push' | 'result' | 'progress'}`;
+  | `invalid-${PacketTypeName}`;
 
 /** Classifies a drop reason (as given to `onMalformed` or by `decodePacket`). */
 export function malformedKind(reason: string): MalformedKind {

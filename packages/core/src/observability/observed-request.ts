@@ -39,7 +39,7 @@ export interface ObservedRequest {
  * request once anyway).
  */
 export function observeRequest(observation: MapperObservation, route: string, options: MapperRequestOptions, cb: PendingCallbacks, fanOut: FanOutSink | undefined): ObservedRequest | undefined {
-  const scope = observation.begin({ route: typeof route === 'string' ? route : String(route), kind: 'request', traceparent: options.traceparent });
+  const scope = observation.begin({ route: routeName(route), kind: 'request', traceparent: options.traceparent });
   if (!scope) return undefined;
   return {
     options: scope.traceparent !== undefined ? { ...options, traceparent: scope.traceparent } : options,
@@ -55,7 +55,7 @@ export function observeRequest(observation: MapperObservation, route: string, op
 
 /** A push: observed from the call until it is sent (or refused). */
 export async function observePush(observation: MapperObservation, route: string, options: MapperRequestOptions, send: (options: MapperRequestOptions) => Promise<void>): Promise<void> {
-  const scope = observation.begin({ route: typeof route === 'string' ? route : String(route), kind: 'push', traceparent: options.traceparent });
+  const scope = observation.begin({ route: routeName(route), kind: 'push', traceparent: options.traceparent });
   if (!scope) return send(options);
   try {
     await send(scope.traceparent !== undefined ? { ...options, traceparent: scope.traceparent } : options);
@@ -64,4 +64,9 @@ export async function observePush(observation: MapperObservation, route: string,
     scope.end(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_TRANSPORT', { cause: err }));
     throw err;
   }
+}
+
+/** The route as observers see it: a caller's non-string route (refused by the mapper next) without calling its toString, which may throw. */
+function routeName(route: unknown): string {
+  return typeof route === 'string' ? route : `(not a string: ${typeof route})`;
 }
