@@ -213,3 +213,25 @@ describe('a handler waiting for its upload is woken when its request is aborted 
     expect(a.inFlight).toBe(0);
   });
 });
+
+test('an upload refused before it is sent (bad options, a fan-out selector, a mapper not running, a stream() with a bad window) has its source closed (a file stream kept its descriptor open)', async () => {
+  await c.agent({ identity: 'a', actors: [hasher] }).start();
+  const m = await c.startedMapper();
+  const source = () => Readable.from([Buffer.from('x')]);
+  const cases: Array<[string, (s: Readable) => Promise<unknown>]> = [
+    ['timeout -5', (s) => m.request('/up/sha', { name: 'f' }, { stream: s, timeout: -5 })],
+    ['selector all', (s) => m.request('/up/sha', { name: 'f' }, { stream: s, selector: 'all' } as never)],
+    ['the source as the payload, tags not an array', (s) => m.request('/up/sum', s, { tags: 'eu' as never })],
+    ['stream() window 0', async (s) => { for await (const v of m.stream('/up/upper', null, { stream: s, window: 0 })) void v; }],
+    ['stream() options null', async () => { for await (const v of m.stream('/up/upper', null, null as never)) void v; }],
+  ];
+  for (const [name, run] of cases) {
+    const s = source();
+    await expect(run(s)).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
+    if (name !== 'stream() options null') expect([name, s.destroyed]).toEqual([name, true]);
+  }
+  const idle = c.mapper();
+  const s = source();
+  await expect(idle.request('/up/sha', { name: 'f' }, { stream: s })).rejects.toMatchObject({ code: 'NANITE_ERR_NOT_STARTED' });
+  expect(s.destroyed).toBe(true);
+});

@@ -43,7 +43,7 @@ import { Surveys } from './surveys';
 import { RegistryWaiters } from './registry-waiters';
 import { NO_OPTIONS, anchorDispatch, checkPlain, tagsOf, toDispatch, type IntakeLimits } from './request-intake';
 import { ResultStream, type ResultStreamHost } from './result-stream';
-import { isUpload, prepareUpload } from './upload-sender';
+import { dropUpload, isUpload, prepareUpload } from './upload-sender';
 import type { StreamHooks, StreamOptions } from './stream.options';
 import { waitForAgents } from './wait-for-agents';
 import type { WaitForAgentsOptions } from './wait-for-agents.options';
@@ -422,6 +422,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         cb = prepareUpload(d, cb, this.identity, this.uploadSend);
       }
     } catch (err) {
+      dropUpload(payload, options);
       cb.reject(err instanceof NaniteError ? err : new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { cause: err }));
       return;
     }

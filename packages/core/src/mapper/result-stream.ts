@@ -11,6 +11,7 @@ import { abortedError } from './mapper-errors';
 import type { MapperRequestOptions } from './mapper.options';
 import type { PendingCallbacks, PendingRequest } from './pending-request';
 import { DEFAULT_STREAM_WINDOW, type StreamHooks, type StreamOptions } from './stream.options';
+import { dropUpload } from './upload-sender';
 
 /** What a {@link ResultStream} needs from its mapper. */
 export interface ResultStreamHost {
@@ -54,23 +55,22 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
   private readonly userSignal: AbortSignal | undefined;
   private readonly onUserAbort = (): void => this.cancel(abortedError(this.userSignal!));
 
-  constructor(host: ResultStreamHost, route: string, payload: unknown, options: StreamOptions) {
+  constructor(host: ResultStreamHost, route: string, payload: unknown, given: StreamOptions) {
     this.host = host;
     this.route = route;
+    const options: StreamOptions = typeof given === 'object' && given !== null ? given : {};
     this.window = options.window ?? DEFAULT_STREAM_WINDOW;
     this.granted = this.window;
     this.idleMs = options.timeout ?? host.timeout;
     this.userSignal = options.signal;
-    if (!Number.isInteger(this.window) || this.window < 1 || this.window > MAX_STREAM_CREDIT) {
-      this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `window must be an integer from 1 to ${MAX_STREAM_CREDIT}, got ${String(options.window)}` }));
-      return;
-    }
-    if (options.persistent) {
-      this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: 'A stream cannot be persistent (parked for an agent): its flow control needs the agent it runs on' }));
-      return;
-    }
-    if (typeof this.idleMs !== 'number' || !(this.idleMs >= 0) || this.idleMs > MAX_TIMER_DELAY) {
-      this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `timeout must be a number of ms in [0, ${MAX_TIMER_DELAY}] (0: none), got ${String(options.timeout)}` }));
+    const refused = options !== given ? 'options must be an object'
+      : !Number.isInteger(this.window) || this.window < 1 || this.window > MAX_STREAM_CREDIT ? `window must be an integer from 1 to ${MAX_STREAM_CREDIT}, got ${shown(options.window)}`
+      : options.persistent ? 'A stream cannot be persistent (parked for an agent): its flow control needs the agent it runs on'
+      : typeof this.idleMs !== 'number' || !(this.idleMs >= 0) || this.idleMs > MAX_TIMER_DELAY ? `timeout must be a number of ms in [0, ${MAX_TIMER_DELAY}] (0: none), got ${shown(options.timeout)}`
+      : undefined;
+    if (refused !== undefined) {
+      dropUpload(payload, options);
+      this.fail(new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: refused }));
       return;
     }
     // The whole-request deadline is off (timeout 0): a long stream may take as long as it is read; silence is timed here instead.
@@ -229,4 +229,9 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
     // While the agent waits for the reader, nothing is owed to anyone: a stream its reader dropped must not keep the process alive.
     if (this.received >= this.granted) this.idle.unref();
   }
+}
+
+/** A caller's option value for an error message, without calling its toString (which may throw). */
+function shown(v: unknown): string {
+  return typeof v === 'object' && v !== null ? Object.prototype.toString.call(v) : String(v);
 }

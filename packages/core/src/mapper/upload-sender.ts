@@ -105,6 +105,19 @@ export class UploadSender implements UploadHooks {
 }
 
 /** True when a request sends its input as a stream (the `stream` option, or a stream source as the payload). */
+/**
+ * Closes the upload source of a request refused before it was sent (bad options, a mapper not
+ * running): its file descriptor or generator must not stay open. Never throws.
+ */
+export function dropUpload(payload: unknown, options: { stream?: unknown } | null | undefined): void {
+  try {
+    const source = (typeof options === 'object' && options !== null ? options.stream : undefined) ?? (isStreamSource(payload) ? payload : undefined);
+    if (source !== undefined) closeSource(source, undefined, undefined);
+  } catch {
+    // An options object whose getter throws: there is nothing we can reach to close.
+  }
+}
+
 export function isUpload(payload: unknown, options: { stream?: unknown }): boolean {
   return options.stream !== undefined || isStreamSource(payload);
 }
