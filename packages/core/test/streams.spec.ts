@@ -239,6 +239,57 @@ describe('result streams (memory://)', () => {
     expect(await collect(s)).toHaveLength(20);
   });
 
+  test('a reader that stops reading without cancelling, or whose mapper is gone, gives the agent its slot back after streamStallTimeout; a slow reader within it is served in full', async () => {
+    let aborted: unknown;
+    const actor = defineActor('gen', {
+      async *forever(_: unknown, ctx: RequestContext) {
+        try {
+          for (let i = 0; ; i++) yield i;
+        } finally {
+          aborted = ctx.signal.reason;
+        }
+      },
+      async *ten() {
+        for (let i = 0; i < 10; i++) yield i;
+      },
+    });
+    const a = c.agent({ identity: 'a', actors: [actor], concurrency: 1, streamStallTimeout: 200 });
+    await a.start();
+    const mt = c.transport();
+    const m = c.mapper({}, mt);
+    await m.start();
+    await flush();
+    // Stops reading, never cancels.
+    const s = m.stream<number>('/gen/forever', undefined, { window: 2 });
+    expect(await s.next()).toEqual({ value: 0, done: false });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(a.inFlight).toBe(0);
+    expect(aborted).toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    // The reader learns why when it reads again (after the chunks that had arrived).
+    await expect(collect(s)).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    // A slow reader taking a chunk every 100 ms is served in full.
+    const slow: number[] = [];
+    for await (const v of m.stream<number>('/gen/ten', undefined, { window: 1 })) {
+      slow.push(v);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(slow).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The reader's mapper is cut off mid-stream: the agent frees the slot, and serves the next caller.
+    aborted = undefined;
+    const t = m.stream<number>('/gen/forever', undefined, { window: 2 });
+    expect(await t.next()).toEqual({ value: 0, done: false });
+    mt.sever();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(a.inFlight).toBe(0);
+    expect(aborted).toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
+    const other = await c.startedMapper();
+    expect(await collect(other.stream<number>('/gen/ten'))).toHaveLength(10);
+  });
+
+  test('streamStallTimeout is checked at construction', () => {
+    for (const bad of [-1, NaN, '10', 2 ** 31]) expect(() => c.agent({ streamStallTimeout: bad as never })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
   test('an agent lost mid-stream fails it with NANITE_ERR_AGENT_LOST after the chunks that arrived', async () => {
     useFakeTimers();
     const actor = defineActor('gen', {

@@ -49,6 +49,14 @@ export interface AgentOptions {
   /** How long `close()` lets in-flight handlers finish before aborting them (ms). Default 10 000. */
   drainTimeout?: number;
   /**
+   * How long a result stream (a handler read with `mapper.stream()`) waits for its reader to take
+   * more chunks, ms, before the agent gives up on it: the handler is aborted with
+   * `NANITE_ERR_TIMEOUT` and its slot freed. A reader's mapper that died, or a reader that stopped
+   * reading without `return()`/`cancel()`, would otherwise hold the slot for good. A slow reader
+   * only needs to read one chunk per this long. Default 600 000 (10 min); 0 waits for ever.
+   */
+  streamStallTimeout?: number;
+  /**
    * Options of the light mapper the agent starts on first use of `context.request()` (it shares
    * the agent's transport). Ignored when `caller` is given.
    */

@@ -34,6 +34,7 @@ export const DEFAULT_AGENT_OPTIONS = {
   pingInterval: 5_000,
   concurrency: 64,
   drainTimeout: 10_000,
+  streamStallTimeout: 600_000,
 } as const;
 
 type AgentState = 'idle' | 'starting' | 'running' | 'draining' | 'stopped';
@@ -184,6 +185,7 @@ export class Agent {
       observation: this.observation,
       status: () => this.heartbeat.current(),
       listenerFailed: this.abortListenerFailed,
+      streamStallTimeout: checkedStallTimeout(options.streamStallTimeout ?? DEFAULT_AGENT_OPTIONS.streamStallTimeout),
     });
     this.surveys = new SurveyAnswerer({
       identity: this.identity,
@@ -382,6 +384,11 @@ export class Agent {
         settle();
     }
   }
+}
+
+function checkedStallTimeout(ms: unknown): number {
+  if (typeof ms !== 'number' || !(ms >= 0) || ms > MAX_TIMER_DELAY) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `streamStallTimeout must be a number of ms in [0, ${MAX_TIMER_DELAY}] (0: wait for ever), got ${typeof ms === 'number' ? ms : typeof ms}` });
+  return ms;
 }
 
 function positiveInt(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {

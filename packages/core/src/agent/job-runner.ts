@@ -41,6 +41,8 @@ export interface JobRunnerOptions {
   status?: () => number;
   /** An abort listener a handler added to its signal threw (see guarded-signal.ts). */
   listenerFailed?: (route: string, err: unknown) => void;
+  /** Ms a result stream waits for its reader's credit before it is aborted (0: for ever). */
+  streamStallTimeout?: number;
 }
 
 /** Owns the deadline timers of running jobs; `close()` clears them. */
@@ -86,7 +88,7 @@ export class JobRunner implements JobHost {
     this.earlyCancels = new EarlyCancels(options.logger, { agent: options.identity });
     this.replier = new Replier(options.identity, options.logger, options.link, options.status);
     this.uploads = new Uploads(options.identity, options.link);
-    this.streams = new StreamPumps({ identity: options.identity, link: options.link, finish: (job, ok, value) => this.finish(job, ok, value) });
+    this.streams = new StreamPumps({ identity: options.identity, link: options.link, finish: (job, ok, value) => this.finish(job, ok, value), stallTimeout: options.streamStallTimeout });
     this.pushFaults = new BurstLog({ logger: options.logger, quietMs: Infinity, windowPerKey: true, maxKeys: 100, message: 'push handler failed' });
   }
 

@@ -30,11 +30,17 @@ export class StreamPump {
   private wake: (() => void) | undefined;
   private iterator: AsyncIterator<unknown> | undefined;
 
+  /**
+   * @param stallTimeout ms the pump waits for credit before it gives up on its reader (aborting the
+   *   job with `NANITE_ERR_TIMEOUT`): a mapper that died, or a reader that stopped reading without
+   *   cancelling, would otherwise hold the job's slot for good. 0: wait for ever.
+   */
   constructor(
     private readonly job: Job,
     private readonly source: unknown,
     private credit: number,
     private readonly send: ChunkSender,
+    private readonly stallTimeout = 0,
   ) {}
 
   /** The caller read more: `n` more chunks may go. */
@@ -86,6 +92,29 @@ export class StreamPump {
     }
   }
 
+  /** Waits for credit (or the abort that wakes it); past `stallTimeout` without any, aborts the job. */
+  private async creditOrStall(): Promise<void> {
+    let stall: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        if (this.stallTimeout > 0) {
+          stall = setTimeout(() => {
+            this.job.abort(new NaniteError('NANITE_ERR_TIMEOUT', {
+              message: `${this.job.route}: the reader took no chunk for ${this.stallTimeout} ms (gone, or stopped reading without cancelling)`,
+              data: { route: this.job.route, sent: this.seq },
+            }));
+            resolve();
+          }, this.stallTimeout);
+          // Housekeeping: the stream's reader keeps its own process alive, not this.
+          stall.unref();
+        }
+      });
+    } finally {
+      if (stall) clearTimeout(stall);
+    }
+  }
+
   /**
    * Runs `fn` in the handler's scope (inside its span's context, for a tracing observer): a
    * generator's body runs on each next(), not when the handler returned it.
@@ -112,7 +141,7 @@ export class StreamPump {
     while (this.credit <= 0) {
       if (this.job.aborted) return false;
       this.burst = 0;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.creditOrStall();
     }
     // A source that never waits (an in-memory generator) would otherwise hold the event loop for as
     // long as credit lasts, starving the agent's heartbeat under load.

@@ -15,6 +15,8 @@ export interface StreamPumpsHost {
   link(): AgentLink | undefined;
   /** Completes the job with the stream's outcome (the end packet, or an error reply). */
   finish(job: Job, ok: boolean, value: unknown): void;
+  /** Ms a stream waits for its reader's credit before it is aborted (0: for ever); see StreamPump. */
+  readonly stallTimeout?: number;
 }
 
 /** Owns the pumps of the jobs streaming now. */
@@ -49,7 +51,7 @@ export class StreamPumps {
     // Settled now: the delivery's prefetch slot must not hold up the credit that keeps it going
     // (the job still counts against the agent's concurrency until the stream ends).
     job.settle();
-    const pump = new StreamPump(job, value, job.packet.stream!, (j, seq, data) => this.send(j, seq, data));
+    const pump = new StreamPump(job, value, job.packet.stream!, (j, seq, data) => this.send(j, seq, data), this.host.stallTimeout);
     this.pumps.set(job, pump);
     void pump.run().then((outcome) => {
       this.pumps.delete(job);
