@@ -3,7 +3,7 @@
  * protocol (more chunks than credit, a lost chunk, a cut stream) — never a crash, never a stream
  * passed off as complete.
  */
-import { decodePacket, type AgentLink, type RequestPacket } from '../src';
+import { decodePacket, defineActor, type AgentLink, type RequestContext, type RequestPacket } from '../src';
 import { binaryChunk, CHUNK_CONTENT_TYPE, fromBinaryChunk } from '../src/transport/amqp/amqp-chunks';
 import { closeCluster, flush, TestCluster } from './helpers';
 
@@ -123,5 +123,41 @@ describe('a rogue agent breaking the stream protocol (memory://)', () => {
       for await (const v of m.stream('/r/x')) got.push(v);
     })()).rejects.toMatchObject({ code: 'NANITE_ERR_STREAM', data: { received: 1, sent: 3 } });
     expect(got).toEqual(['a']);
+  });
+});
+
+describe('a rogue caller breaking the stream protocol (memory://)', () => {
+  let c: TestCluster;
+  beforeEach(() => {
+    c = new TestCluster();
+  });
+  afterEach(() => closeCluster(c));
+
+  test('credit beyond the window it asked for is not taken: the agent never has more than the window of chunks unread', async () => {
+    let produced = 0;
+    await c.agent({ identity: 'a', actors: [defineActor('g', {
+      async *forever(_: unknown, ctx: RequestContext) {
+        while (!ctx.signal.aborted) yield produced++;
+      },
+    })] }).start();
+    const t = c.transport();
+    await t.connect();
+    const chunks: number[] = [];
+    const link = await t.openMapper('rogue-caller', {
+      onPacket: (p) => { if ((p as { type: string }).type === 'chunk') chunks.push((p as { seq: number }).seq); },
+      onMalformed: () => undefined,
+      onUndeliverable: () => undefined,
+    });
+    link.send('a', { v: 1, type: 'request', id: 1, route: '/g/forever', payload: null, replyTo: 'rogue-caller', timeout: 0, hops: 0, stream: 2 });
+    await new Promise((r) => setTimeout(r, 20));
+    // Room for 2 chunks, and 60 000 credit granted on top without reading any.
+    link.send('a', { v: 1, type: 'credit', id: 1, replyTo: 'rogue-caller', n: 60_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(chunks.length).toBeLessThanOrEqual(4);
+    expect(produced).toBeLessThanOrEqual(5);
+    link.send('a', { v: 1, type: 'cancel', id: 1, replyTo: 'rogue-caller' });
+    await new Promise((r) => setTimeout(r, 20));
+    await link.close();
+    await t.close();
   });
 });

@@ -35,17 +35,26 @@ export class StreamPump {
    *   job with `NANITE_ERR_TIMEOUT`): a mapper that died, or a reader that stopped reading without
    *   cancelling, would otherwise hold the job's slot for good. 0: wait for ever.
    */
+  /** The reader's window (its first credit): what it has room for, and so the most credit it can rightly have outstanding. */
+  private readonly window: number;
+
   constructor(
     private readonly job: Job,
     private readonly source: unknown,
     private credit: number,
     private readonly send: ChunkSender,
     private readonly stallTimeout = 0,
-  ) {}
+  ) {
+    this.window = credit;
+  }
 
-  /** The caller read more: `n` more chunks may go. */
+  /**
+   * The caller read more: `n` more chunks may go. Never more than its window outstanding: a caller
+   * granting more than it has room for (broken, or hostile) would have the agent publish as fast as
+   * the source produces, with nothing to hold the chunks back.
+   */
   grant(n: number): void {
-    this.credit += n;
+    this.credit = Math.min(this.credit + n, this.window);
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
