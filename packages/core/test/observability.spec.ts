@@ -50,6 +50,13 @@ test('with an observer, a route that is not a string (even one whose toString th
   await expect(q).rejects.toMatchObject({ code: 'NANITE_ERR_INVALID_ARGUMENT' });
 });
 
+test('prometheusMetrics options are checked: buckets out of order (they filled the wrong buckets), not finite, or empty, and bounds that are not counts, are refused', () => {
+  for (const bad of [{ buckets: [1, 0.5] }, { buckets: [] }, { buckets: [0.1, Infinity] }, { buckets: [0, 1] }, { buckets: 'x' }, { maxRoutes: 0 }, { maxRoutes: 1.5 }, { maxAgents: -1 }]) {
+    expect(() => prometheusMetrics(bad as never)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  }
+  expect(() => prometheusMetrics({ buckets: [0.01, 0.1, 1], maxRoutes: 10, maxAgents: 10 })).not.toThrow();
+});
+
 test('routes beyond maxRoutes are counted under "other"', async () => {
   const metrics = prometheusMetrics({ maxRoutes: 2 });
   const m = await c.startedMapper({ observers: [metrics], discoveryWindow: 0 });

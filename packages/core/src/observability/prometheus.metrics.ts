@@ -13,7 +13,7 @@ import type * as PromClient from 'prom-client';
 import { loadPeer } from './load-peer';
 import type { AgentObservation, AgentSource, JobScope, JobStart, MapperObservation, MapperSource, Observer, RequestScope, RequestStart } from './observer';
 import { registerScrapeMetrics, type ScrapeSources } from './prometheus-collect';
-import type { NaniteError } from '../errors';
+import { NaniteError } from '../errors';
 import { RequestMetrics, type RouteCell } from './request-metrics';
 import { TransportWatch } from './transport-watch';
 
@@ -47,9 +47,9 @@ export class PrometheusMetrics implements Observer {
   constructor(options: PrometheusMetricsOptions = {}) {
     const prom = loadPeer<typeof PromClient>('prom-client', 'Prometheus metrics');
     this.registry = options.registry ?? new prom.Registry();
-    const buckets = options.buckets ?? [...DEFAULT_PROMETHEUS_OPTIONS.buckets];
-    const maxRoutes = options.maxRoutes ?? DEFAULT_PROMETHEUS_OPTIONS.maxRoutes;
-    this.sources = { mappers: new Set(), agents: new Set(), transports: new TransportWatch(), maxAgents: options.maxAgents ?? DEFAULT_PROMETHEUS_OPTIONS.maxAgents };
+    const buckets = checkBuckets(options.buckets ?? [...DEFAULT_PROMETHEUS_OPTIONS.buckets]);
+    const maxRoutes = checkCount('maxRoutes', options.maxRoutes ?? DEFAULT_PROMETHEUS_OPTIONS.maxRoutes);
+    this.sources = { mappers: new Set(), agents: new Set(), transports: new TransportWatch(), maxAgents: checkCount('maxAgents', options.maxAgents ?? DEFAULT_PROMETHEUS_OPTIONS.maxAgents) };
     this.mapperRequests = new RequestMetrics({
       requests: ['nanite_mapper_requests_total', 'Requests and pushes sent by mappers, by route, kind and outcome (ok or a NANITE_ERR_* code)'],
       duration: ['nanite_mapper_request_duration_seconds', 'End-to-end latency of requests as their mapper saw it, from the call to the result or error (pushes: until sent)'],
@@ -120,6 +120,23 @@ class TimedScope implements RequestScope, JobScope {
   end(error: NaniteError | undefined): void {
     this.requests.record(this.cell, error?.code ?? 'ok', (performance.now() - this.t0) / 1000);
   }
+}
+
+function invalidOption(message: string): NaniteError {
+  return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message });
+}
+
+/** Histogram bounds, strictly ascending finite positive seconds (observe() walks them in order; unsorted ones filled the wrong buckets). */
+function checkBuckets(b: unknown): number[] {
+  if (!Array.isArray(b) || b.length === 0 || !b.every((x, i) => typeof x === 'number' && Number.isFinite(x) && x > 0 && (i === 0 || x > (b[i - 1] as number)))) {
+    throw invalidOption('buckets must be a non-empty array of finite positive seconds in ascending order');
+  }
+  return [...(b as number[])];
+}
+
+function checkCount(name: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1_000_000) throw invalidOption(`${name} must be an integer from 1 to 1000000`);
+  return n;
 }
 
 /** A {@link PrometheusMetrics}; throws `NANITE_ERR_MISSING_DEPENDENCY` when prom-client is not installed. */
