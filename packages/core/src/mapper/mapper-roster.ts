@@ -118,8 +118,18 @@ export class MapperRoster {
     this.p.tellRemoved(identity);
   }
 
+  /**
+   * Closes the gossip link first (nothing merged after it, so nothing to save after the store is
+   * closed), then the roster. Never rejects: a link that fails to close is logged, and the roster
+   * logs a store that fails to, so the mapper always closes the rest.
+   */
   async close(): Promise<void> {
-    await this.roster.close();
-    await this.link?.close();
+    try {
+      await this.link?.close();
+    } catch (err) {
+      this.p.logger.warn({ mapper: this.p.identity, err: err instanceof Error ? err.message : String(err) }, 'closing the roster gossip link failed');
+    } finally {
+      await this.roster.close();
+    }
   }
 }

@@ -22,6 +22,14 @@ export interface PhiDetectorOptions {
   minStdRatio?: number;
 }
 
+/** Defaults of {@link PhiDetectorOptions}. */
+export const DEFAULT_PHI_DETECTOR_OPTIONS = {
+  suspectPhi: 3,
+  downPhi: 8,
+  window: 50,
+  minStdRatio: 0.15,
+} as const;
+
 /** A transition the detector decided. */
 export interface PhiVerdict {
   identity: string;
@@ -84,10 +92,11 @@ export class PhiDetector {
   private readonly minStdRatio: number;
 
   constructor(options: PhiDetectorOptions = {}) {
-    this.zSuspect = zFor(options.suspectPhi ?? 3);
-    this.zDown = zFor(options.downPhi ?? 8);
-    this.window = options.window ?? 50;
-    this.minStdRatio = options.minStdRatio ?? 0.15;
+    const d = DEFAULT_PHI_DETECTOR_OPTIONS;
+    this.zSuspect = zFor(options.suspectPhi ?? d.suspectPhi);
+    this.zDown = zFor(options.downPhi ?? d.downPhi);
+    this.window = options.window ?? d.window;
+    this.minStdRatio = options.minStdRatio ?? d.minStdRatio;
   }
 
   /**

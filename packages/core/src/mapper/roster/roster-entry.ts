@@ -19,6 +19,12 @@ export type RosterState = Liveness | 'removed' | 'unknown-since-restart';
 /** Every {@link RosterState}, in lifecycle order. */
 export const ROSTER_STATES: readonly RosterState[] = ['joining', 'up', 'suspect', 'down', 'removed', 'unknown-since-restart'];
 
+/**
+ * Highest incarnation: a removed agent at it cannot rejoin (a counter read from gossip or a store
+ * must stay a safe integer after the bump, or peers and the store refuse the entry).
+ */
+export const MAX_INCARNATION = 2 ** 31 - 1;
+
 /** What the roster keeps of an agent besides its liveness. */
 export interface AgentMeta {
   routes: readonly string[];
@@ -66,6 +72,12 @@ function lww<T extends { at: HlcStamp }>(a: T, b: T): T {
   const c = compareStamps(a.at, b.at);
   if (c !== 0) return c > 0 ? a : b;
   return JSON.stringify(a) >= JSON.stringify(b) ? a : b;
+}
+
+/** The latest of an entry's stamps (liveness, metadata, tombstone). */
+export function latestStamp(e: RosterEntry): HlcStamp {
+  const at = maxStamp(e.live.at, e.meta.at);
+  return e.removed ? maxStamp(at, e.removed) : at;
 }
 
 /** The join of two entries of the same identity. */

@@ -13,7 +13,10 @@ import type { HlcStamp } from './hlc';
 import type { RosterEntry } from './roster-entry';
 import { DIGEST_BUCKETS, type RosterSet } from './roster-set';
 
-/** Most peers tracked (a flood of forged sender ids must not turn deltas into a flood). */
+/**
+ * Most peers tracked (a flood of forged sender ids must not turn deltas into a flood). Past it the
+ * peer heard from least recently makes room, so forged ids cannot lock a real mapper out.
+ */
 const MAX_PEERS = 256;
 
 /** Most entries in one message (bigger syncs go in several). */
@@ -25,6 +28,8 @@ export interface GossipHost {
   readonly set: RosterSet;
   /** A fresh HLC stamp (sent along so peers' clocks follow ours). */
   stamp(): HlcStamp;
+  /** The latest `wall` a stamp from a peer may carry now (our physical clock plus the HLC's max drift). */
+  horizon(): number;
   /** A peer's stamp: the roster's clock takes it into account. */
   heardClock(at: HlcStamp): void;
   /** Entries from a peer, validated: the roster merges them. */
@@ -58,7 +63,7 @@ export class RosterGossip {
   private timer: NodeJS.Timeout | undefined;
   private deltaTimer: NodeJS.Timeout | undefined;
   private readonly dirty = new Set<string>();
-  /** Peers and when (local ms) we last heard them; bounded by how many mappers talk. */
+  /** Peers and when (local ms) we last heard them, least recently heard first; at most MAX_PEERS. */
   private readonly peers = new Map<string, number>();
   private paused = false;
   private readonly malformedLog: BurstLog;
@@ -118,19 +123,25 @@ export class RosterGossip {
   /** Handles one message from the transport. */
   onMessage(raw: unknown): void {
     if (this.paused) return;
-    const m = parseMessage(raw);
-    if (!m) {
-      this.malformed('invalid gossip message');
+    const m = parseMessage(raw, this.host.horizon());
+    if (typeof m === 'string') {
+      this.malformed(m);
       return;
     }
     if (m.from === this.host.id) return;
     this.stats.received++;
     this.host.heardClock(m.at);
-    if (this.peers.has(m.from) || this.peers.size < MAX_PEERS) this.peers.set(m.from, Date.now());
-    this.stats.peers = this.peers.size;
+    this.heardFrom(m.from);
     if (m.t === 'digest') return this.onDigest(m.from, m.buckets);
     if (m.entries.length) this.host.merge(m.entries, m.from);
     if (m.want?.length) this.sendEntries(m.from, this.host.set.inBuckets(new Set(m.want)), undefined);
+  }
+
+  /** Moves `peer` to the most recent end of the table, making room by forgetting the least recent one. */
+  private heardFrom(peer: string): void {
+    if (!this.peers.delete(peer) && this.peers.size >= MAX_PEERS) this.peers.delete(this.peers.keys().next().value!);
+    this.peers.set(peer, Date.now());
+    this.stats.peers = this.peers.size;
   }
 
   private onDigest(from: string, theirs: string[]): void {
@@ -183,26 +194,37 @@ export class RosterGossip {
   }
 }
 
-/** A gossip message from outside, validated; undefined when anything is off. */
-function parseMessage(raw: unknown): Msg | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
+const INVALID = 'invalid gossip message';
+const AHEAD = 'gossip stamped more than maxDrift ahead of this clock (a forged stamp, or a peer whose clock is wrong)';
+
+/** Whether a stamp that parsed without a bound fails only because it is past `maxWall`. */
+const isAhead = (v: unknown, maxWall: number): boolean => parseStamp(v) !== undefined && parseStamp(v, maxWall) === undefined;
+
+/**
+ * A gossip message from outside, validated; the reason it is refused when anything is off. A
+ * stamp past `maxWall`, the message's own or any of its entries', refuses the whole message:
+ * followed, it would win every merge and outrank every later local write.
+ */
+function parseMessage(raw: unknown, maxWall: number): Msg | string {
+  if (typeof raw !== 'object' || raw === null) return INVALID;
   const m = raw as Record<string, unknown>;
-  const at = parseStamp(m.at);
-  if (typeof m.from !== 'string' || m.from.length === 0 || m.from.length > 512 || !at) return undefined;
+  const at = parseStamp(m.at, maxWall);
+  if (typeof m.from !== 'string' || m.from.length === 0 || m.from.length > 512) return INVALID;
+  if (!at) return isAhead(m.at, maxWall) ? AHEAD : INVALID;
   if (m.t === 'digest') {
-    if (!Array.isArray(m.buckets) || m.buckets.length !== DIGEST_BUCKETS || !m.buckets.every((b) => typeof b === 'string' && b.length === 16)) return undefined;
+    if (!Array.isArray(m.buckets) || m.buckets.length !== DIGEST_BUCKETS || !m.buckets.every((b) => typeof b === 'string' && b.length === 16)) return INVALID;
     return { t: 'digest', from: m.from, at, buckets: m.buckets as string[] };
   }
-  if (m.t !== 'entries' || !Array.isArray(m.entries) || m.entries.length > MAX_ENTRIES_PER_MESSAGE) return undefined;
+  if (m.t !== 'entries' || !Array.isArray(m.entries) || m.entries.length > MAX_ENTRIES_PER_MESSAGE) return INVALID;
   const entries: RosterEntry[] = [];
   for (const raw of m.entries) {
-    const e = parseEntry(raw);
-    if (!e) return undefined;
+    const e = parseEntry(raw, maxWall);
+    if (!e) return parseEntry(raw) ? AHEAD : INVALID;
     entries.push(e);
   }
   let want: number[] | undefined;
   if (m.want !== undefined) {
-    if (!Array.isArray(m.want) || m.want.length > DIGEST_BUCKETS || !m.want.every((b) => Number.isInteger(b) && b >= 0 && b < DIGEST_BUCKETS)) return undefined;
+    if (!Array.isArray(m.want) || m.want.length > DIGEST_BUCKETS || !m.want.every((b) => Number.isInteger(b) && b >= 0 && b < DIGEST_BUCKETS)) return INVALID;
     want = m.want as number[];
   }
   return { t: 'entries', from: m.from, at, entries, ...(want ? { want } : {}) };

@@ -54,16 +54,27 @@ export class RosterSaver {
     return this.saving;
   }
 
-  /** Saves now what is pending (on close) and stops. */
+  /**
+   * Saves now what is pending (on close) and stops: resolves once nothing is saving, queued or
+   * armed, so the last save done is of the latest roster.
+   */
   async flush(): Promise<void> {
-    const pending = this.timer !== undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.saving;
-    if (pending || this.again) {
+    let due = false;
+    for (;;) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        due = true;
+      }
+      if (this.saving) {
+        // When it ends, the save queued behind it (`again`) starts at once: loop to wait for that one too.
+        await this.saving;
+        continue;
+      }
+      if (!due && !this.again) return;
+      due = false;
       this.again = false;
       await this.run();
-      await this.saving;
     }
   }
 }

@@ -1,7 +1,7 @@
 /** Options of the mapper's roster. */
 import { checkIntegerOption, invalidOption } from '../../internal/option-checks';
 import { MAX_TIMER_DELAY } from '../../internal/timers';
-import type { PhiDetectorOptions } from './phi-detector';
+import { DEFAULT_PHI_DETECTOR_OPTIONS, type PhiDetectorOptions } from './phi-detector';
 import type { AgentMeta, RosterState } from './roster-entry';
 import type { RosterStore } from './roster-store';
 
@@ -26,7 +26,7 @@ export interface RosterOptions {
   redisPrefix?: string;
   /** Most entries (agents) kept; past it the longest-removed, then the longest-down, are evicted. Default 10 000. */
   maxEntries?: number;
-  /** How long (ms) a removed agent's tombstone is kept (and gossiped). Default 7 days. */
+  /** How long (ms) a removed agent's tombstone is kept (and gossiped); expiry looks once a second to once a minute. Default 7 days. */
   tombstoneTtl?: number;
   /** Gossip digest period (ms). Default 1 000. */
   gossipInterval?: number;
@@ -38,7 +38,11 @@ export interface RosterOptions {
   saveDelay?: number;
   /** Failure-detector thresholds. */
   detector?: PhiDetectorOptions;
-  /** The physical clock of the roster's hybrid logical clock (ms). Tests inject skew here. Default `Date.now`. */
+  /**
+   * The physical clock of the roster's hybrid logical clock (epoch ms). Tests inject skew here.
+   * Fractions are floored; a clock that throws or returns no finite, non-negative number is
+   * replaced by `Date.now()` (logged once per burst). Default `Date.now`.
+   */
   clock?: () => number;
   /** Gossip with other mappers through the transport (when it can). Default true. */
   gossip?: boolean;
@@ -86,7 +90,13 @@ function checkRosterOptions(o: RosterOptions): void {
     positive('detector.downPhi', d.downPhi);
     positive('detector.minStdRatio', d.minStdRatio);
     integer('detector.window', d.window, 2, 100_000);
-    if (d.suspectPhi !== undefined && d.downPhi !== undefined && d.downPhi < d.suspectPhi) invalid('detector.downPhi', `at least suspectPhi (${d.suspectPhi})`, d.downPhi);
+    // Against the default of the one not given too: suspectPhi 10 alone (downPhi 8) would go down before suspect.
+    const suspectPhi = d.suspectPhi ?? DEFAULT_PHI_DETECTOR_OPTIONS.suspectPhi;
+    const downPhi = d.downPhi ?? DEFAULT_PHI_DETECTOR_OPTIONS.downPhi;
+    if (downPhi < suspectPhi) {
+      if (d.downPhi === undefined) invalid('detector.suspectPhi', `at most downPhi (default ${downPhi})`, suspectPhi);
+      invalid('detector.downPhi', d.suspectPhi === undefined ? `at least suspectPhi (default ${suspectPhi})` : `at least suspectPhi (${suspectPhi})`, downPhi);
+    }
   }
 }
 

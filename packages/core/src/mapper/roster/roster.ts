@@ -13,7 +13,8 @@ import type { AgentView } from '../../selectors/selector';
 import { HybridClock, type HlcStamp } from './hlc';
 import { StallGuard } from './loop-lag';
 import { PhiDetector } from './phi-detector';
-import { nextEntry, ROSTER_STATES, stateOf, type AgentMeta, type Liveness, type RosterEntry, type RosterState } from './roster-entry';
+import { parseEntry } from './roster-codec';
+import { latestStamp, MAX_INCARNATION, nextEntry, ROSTER_STATES, stateOf, type AgentMeta, type Liveness, type RosterEntry, type RosterState } from './roster-entry';
 import { RosterGossip } from './roster-gossip';
 import { RosterSaver } from './roster-saver';
 import { RosterSet } from './roster-set';
@@ -58,6 +59,8 @@ export class Roster {
   private saver: RosterSaver | undefined;
   /** New identities refused with the roster full (`maxEntries`): counted, one log line per burst. */
   private readonly refusals: BurstLog;
+  /** Rejoins refused because the incarnation is at {@link MAX_INCARNATION} (asked by Registers: one log line per burst). */
+  private readonly capped: BurstLog;
   private closed = false;
 
   constructor(
@@ -70,26 +73,41 @@ export class Roster {
     this.o = resolveRosterOptions(options);
     this.refusals = new BurstLog({ logger, bindings: { mapper: id }, message: 'roster full (maxEntries): agents it has no room for are refused (further ones are only counted for a while)' });
     this.set = new RosterSet(this.o.maxEntries);
-    this.clock = new HybridClock(id, options.clock ? { now: options.clock } : {});
+    this.capped = new BurstLog({ logger, bindings: { mapper: id }, message: 'a removed agent asked to rejoin, but its incarnation is at the limit: refused (give it a new identity)' });
+    this.clock = new HybridClock(id, { ...(options.clock ? { now: options.clock } : {}), logger, bindings: { mapper: id } });
     this.detector = new PhiDetector(options.detector);
     this.guard = new StallGuard(this.o.detectInterval);
     if (store) this.saver = new RosterSaver(store, () => [...this.set.all()], this.o.saveDelay, logger);
   }
 
-  /** Loads the stored roster (every agent `unknown-since-restart` until heard of). */
+  /**
+   * Loads the stored roster (every agent `unknown-since-restart` until heard of). Entries that are
+   * invalid (a custom store is user code) or stamped more than the clock's max drift ahead (they
+   * would outrank every write of this mapper and, removed, never expire) are dropped and counted.
+   */
   async load(): Promise<void> {
     if (!this.store) return;
     const { entries, corrupt } = await this.store.load();
     if (corrupt) this.logger.warn({ store: this.store.where, reason: corrupt }, 'the stored roster could not be read; it was set aside and is rebuilt from heartbeats and gossip');
     const now = Date.now();
-    for (const e of entries) {
+    const horizon = this.clock.horizon();
+    let dropped = 0;
+    for (const raw of entries) {
+      const e = parseEntry(raw, horizon);
+      if (!e) {
+        dropped++;
+        continue;
+      }
+      // Our next writes come after what we wrote before the restart, whatever the clock did since.
+      this.clock.receive(latestStamp(e));
       if (this.set.merge(e) !== 'changed') continue;
       if (e.removed) continue;
       this.unknown.add(e.identity);
       // Silent ones must still go down: watch them as if they had just pinged.
       if (e.live.state !== 'down') this.detector.heartbeat(e.identity, now, e.meta.value.pingInterval ?? 1_000);
     }
-    if (corrupt) this.saver?.touch();
+    if (dropped > 0) this.logger.warn({ store: this.store.where, dropped }, 'stored roster entries that are invalid or stamped more than maxDrift ahead of this clock were dropped');
+    if (corrupt || dropped > 0) this.saver?.touch();
   }
 
   /** Starts the detector and, given a link, the gossip. */
@@ -97,7 +115,8 @@ export class Roster {
     this.stopTimers();
     this.timer = setInterval(() => this.tick(), this.o.detectInterval);
     this.timer.unref();
-    this.expiry = setInterval(() => this.set.expireTombstones(this.clock.physicalNow() - this.o.tombstoneTtl), Math.min(this.o.tombstoneTtl, 60_000));
+    // At most once a minute and at least a second apart: each scan walks the whole roster.
+    this.expiry = setInterval(() => this.set.expireTombstones(this.clock.physicalNow() - this.o.tombstoneTtl), Math.max(1_000, Math.min(this.o.tombstoneTtl, 60_000)));
     this.expiry.unref();
     if (link && this.o.gossip) {
       this.gossip = new RosterGossip(
@@ -105,6 +124,7 @@ export class Roster {
           id: this.id,
           set: this.set,
           stamp: () => this.clock.now(),
+          horizon: () => this.clock.horizon(),
           heardClock: (at) => this.heardClock(at),
           merge: (entries) => this.mergeRemote(entries),
         },
@@ -115,13 +135,15 @@ export class Roster {
     }
   }
 
-  /** Where the transport's gossip goes. */
+  /** Where the transport's gossip goes (nothing, once closed: a merge would save after the store is closed). */
   onGossip(message: unknown): void {
+    if (this.closed) return;
     this.gossip?.onMessage(message);
   }
 
   /** Gossip the transport could not decode: counted with the malformed (`stats.malformedGossip`). */
   onMalformedGossip(reason: string): void {
+    if (this.closed) return;
     this.gossip?.malformed(reason);
   }
 
@@ -133,12 +155,17 @@ export class Roster {
 
   /**
    * False for an agent that was removed: its heartbeats are refused. With `rejoin` (an agent
-   * restarted on purpose) a removed identity is admitted again as a new incarnation.
+   * restarted on purpose) a removed identity is admitted again as a new incarnation, unless its
+   * incarnation is at {@link MAX_INCARNATION} already.
    */
   admits(identity: string, rejoin = false): boolean {
     const e = this.set.get(identity);
     if (!e?.removed) return true;
     if (!rejoin) return false;
+    if (e.incarnation >= MAX_INCARNATION) {
+      this.capped.record({ agent: identity, incarnation: e.incarnation });
+      return false;
+    }
     const at = this.clock.now();
     const { removed: _gone, ...rest } = e;
     this.put({ ...rest, incarnation: e.incarnation + 1, live: { state: 'joining', at }, lastUp: Date.now() });
@@ -219,14 +246,21 @@ export class Roster {
     };
   }
 
-  /** Stops timers and gossip, saves what is pending, closes the store. Idempotent. */
+  /**
+   * Stops timers and gossip, saves what is pending, closes the store. Idempotent; never rejects for
+   * the store (user code): a close that fails is logged, and the mapper still closes the rest.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopTimers();
     this.gossip?.stop();
     await this.saver?.flush();
-    await this.store?.close();
+    try {
+      await this.store?.close();
+    } catch (err) {
+      this.logger.warn({ store: this.store?.where, err: err instanceof Error ? err.message : String(err) }, 'closing the roster store failed');
+    }
   }
 
   private stopTimers(): void {
@@ -292,6 +326,8 @@ export class Roster {
 
   private mergeRemote(entries: RosterEntry[]): void {
     const now = Date.now();
+    // Entry stamps can be ahead of the message's own: our next writes must still come after them.
+    for (const e of entries) this.clock.receive(latestStamp(e));
     for (const incoming of entries) {
       const before = this.set.get(incoming.identity);
       const outcome = this.set.merge(incoming);
@@ -332,7 +368,8 @@ export class Roster {
     const cur = this.set.get(identity);
     // A first sighting is the weakest claim (stamp zero): whatever a peer already knows of the agent
     // wins, so a mapper that starts (or a CLI's short-lived one) never turns "up" back into "joining".
-    const next = nextEntry(identity, cur, w, cur ? this.clock.now() : { wall: 0, logical: 0, node: this.id });
+    // Any other write is stamped after the entry it replaces, so it wins on every replica too.
+    const next = nextEntry(identity, cur, w, cur ? this.clock.after(latestStamp(cur)) : { wall: 0, logical: 0, node: this.id });
     if (!cur && this.set.size >= this.o.maxEntries && this.set.merge(next) === 'refused') {
       this.refusals.record({ agent: identity, entries: this.set.size });
       return;
