@@ -48,11 +48,11 @@ export async function makeCa(name = 'Nanite Test CA'): Promise<TestCa> {
 }
 
 /** A certificate + key for `name`, signed by `ca`. */
-export async function issue(ca: TestCa, name: string, options: { notBefore?: Date; notAfter?: Date; usage?: number } = {}): Promise<TestIdentity> {
+export async function issue(ca: TestCa, name: string, options: { notBefore?: Date; notAfter?: Date; usage?: number; ou?: string } = {}): Promise<TestIdentity> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: nextSerial(),
-    subject: `CN=${name}`,
+    subject: options.ou ? `CN=${name}, OU=${options.ou}` : `CN=${name}`,
     issuer: ca.cert.subject,
     notBefore: options.notBefore ?? new Date(Date.now() - DAY),
     notAfter: options.notAfter ?? new Date(Date.now() + 30 * DAY),

@@ -6,6 +6,7 @@
  * - `send`: to one mapper by id (deltas and replies; may be lost too).
  * Messages are plain JSON-compatible objects; receivers validate everything.
  */
+import { NaniteError } from '../errors';
 
 /** What a mapper gives the transport to hear its peers' gossip. */
 export interface GossipSink {
@@ -29,6 +30,15 @@ export interface GossipLink {
 export interface GossipTransport {
   /** Opens `id`'s gossip endpoint. */
   openGossip(id: string, sink: GossipSink): Promise<GossipLink>;
+}
+
+/**
+ * Opens gossip on the transport a wrapper wraps; a rejection (NANITE_ERR_TRANSPORT) when it carries
+ * none, which the mapper logs (its roster then stays its own) instead of going without a word.
+ */
+export function openInnerGossip(inner: object, id: string, sink: GossipSink): Promise<GossipLink> {
+  if (!canGossip(inner)) return Promise.reject(new NaniteError('NANITE_ERR_TRANSPORT', { message: 'the transport underneath carries no roster gossip' }));
+  return inner.openGossip(id, sink);
 }
 
 /** True when `t` carries gossip. */

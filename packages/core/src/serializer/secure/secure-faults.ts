@@ -17,11 +17,16 @@ export type SecureFault =
   /** A request or push `authorizeRequest` refused (a request is answered with `NANITE_ERR_FORBIDDEN`). */
   | 'forbidden-request'
   /** A packet to a peer whose key is not known (no Register / request heard from it yet). */
-  | 'no-session';
+  | 'no-session'
+  /** Roster gossip from a certificate not allowed to gossip (`authorizeGossip`; default: OU=mapper). */
+  | 'forbidden-gossip'
+  /** A roster gossip message this mapper could not sign (too large for the wire): not sent. */
+  | 'unsendable-gossip';
 
 const FAULTS: readonly SecureFault[] = [
   'undecodable', 'credential', 'expired', 'unknown-ca', 'key-usage', 'no-identity', 'key-type', 'bad-signature', 'stale', 'replay', 'unknown-peer',
   'not-for-us', 'undecryptable', 'mismatch', 'impersonation', 'wrong-kind', 'forbidden-registration', 'forbidden-request', 'no-session',
+  'forbidden-gossip', 'unsendable-gossip',
 ];
 
 /** Counts of a secure transport's drops, by reason. */

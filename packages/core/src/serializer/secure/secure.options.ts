@@ -18,6 +18,8 @@ export interface PeerIdentity {
 export type AuthorizeRegistration = (peer: PeerIdentity, register: RegisterPacket) => boolean;
 /** Decides whether a mapper may call a route on this agent. A throw counts as a denial. */
 export type AuthorizeRequest = (caller: PeerIdentity, route: string) => boolean;
+/** Decides whether a peer's roster gossip is heard (it can retire agents on every mapper). A throw counts as a denial. */
+export type AuthorizeGossip = (peer: PeerIdentity) => boolean;
 
 /** `security: { cert, key, ca }`: run an agent or mapper with a certificate issued by a CA the fabric trusts. */
 export interface SecurityOptions {
@@ -31,6 +33,11 @@ export interface SecurityOptions {
   authorizeRegistration?: AuthorizeRegistration;
   /** Agent side: which mapper identity may call which route. Default: every verified mapper. */
   authorizeRequest?: AuthorizeRequest;
+  /**
+   * Mapper side: whose roster gossip this mapper hears (docs/roster.md). Default: certificates
+   * whose subject has OU=mapper, as `nanite certs issue <name> --role mapper` makes them.
+   */
+  authorizeGossip?: AuthorizeGossip;
   /** Mapper side: certificates learned from verified Registers are `put` into it (identity -> certificate). */
   store?: CertificateStore;
   /** Largest clock difference accepted between sender and receiver, ms (default 600 000). */

@@ -15,6 +15,8 @@ import { SecureAgentLink, SecureAgentSink } from './secure-agent.link';
 import { SecureCodec } from './secure-codec';
 import { SecureFaults, type SecureFaultCounts } from './secure-faults';
 import { SecureMapperLink, SecureMapperSink } from './secure-mapper.link';
+import { SecureGossipLink, SecureGossipSink } from './secure-gossip';
+import { openInnerGossip, type GossipLink, type GossipSink } from '../../transport/gossip';
 import { DEFAULT_SECURITY_OPTIONS, type SecurityOptions } from './secure.options';
 
 /** Counters of a {@link SecureTransport}. */
@@ -128,6 +130,14 @@ export class SecureTransport implements Transport {
     return new SecureMapperLink(link, sink, parts);
   }
 
+  /** Roster gossip between mappers: signed, and heard only from certificates allowed to gossip (see secure-gossip.ts). */
+  async openGossip(id: string, sink: GossipSink): Promise<GossipLink> {
+    this.assertBound(id);
+    const parts = { id, codec: this.codec, faults: this.faults, ...(this.o.authorizeGossip ? { authorizeGossip: this.o.authorizeGossip } : {}) };
+    const link = await openInnerGossip(this.inner, id, new SecureGossipSink(sink, parts));
+    return new SecureGossipLink(link, parts);
+  }
+
   close(): Promise<void> {
     return this.ownsInner ? this.inner.close() : Promise.resolve();
   }
@@ -150,6 +160,6 @@ function checkSecurityShape(security: unknown): asserts security is SecurityOpti
   if (typeof s!.key !== 'string') bad('key', 'PEM text or a file path');
   const ca = s!.ca;
   if (typeof ca !== 'string' && !(Array.isArray(ca) && ca.length > 0 && ca.every((c) => typeof c === 'string'))) bad('ca', 'PEM text, a file path, or a non-empty list of them');
-  for (const fn of ['authorizeRegistration', 'authorizeRequest'] as const) if (s![fn] !== undefined && typeof s![fn] !== 'function') bad(fn, 'a function');
+  for (const fn of ['authorizeRegistration', 'authorizeRequest', 'authorizeGossip'] as const) if (s![fn] !== undefined && typeof s![fn] !== 'function') bad(fn, 'a function');
   for (const n of ['maxSkew', 'maxPeers'] as const) if (s![n] !== undefined && !(typeof s![n] === 'number' && Number.isInteger(s![n]) && (s![n] as number) > 0)) bad(n, 'a positive integer');
 }

@@ -10,6 +10,7 @@ import type { Serializer } from '../../serializer/serializer';
 import { checkInteger } from '../sp/sp-options';
 import { parseSpUrl } from '../sp/sp-url';
 import type { AgentLink, AgentLinkOptions, AgentSink, MapperLink, MapperSink, Transport } from '../transport';
+import { openInnerGossip, type GossipLink, type GossipSink } from '../gossip';
 import { DirectAgentLink } from './direct-agent.link';
 import { DirectMapperLink, type DirectMapperStats } from './direct-mapper.link';
 import { DirectServer } from './direct-server';
@@ -55,6 +56,11 @@ export class DirectTransport implements Transport {
 
   /** The control plane's connection changes (present when the control plane reports them). */
   readonly onConnectionChange?: (listener: (connected: boolean) => void) => () => void;
+
+  /** Mapper-to-mapper roster gossip stays on the control plane (the SP path carries requests only). */
+  openGossip(id: string, sink: GossipSink): Promise<GossipLink> {
+    return openInnerGossip(this.inner, id, sink);
+  }
 
   connect(): Promise<void> {
     return this.inner.connect();

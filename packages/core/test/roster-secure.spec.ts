@@ -1,0 +1,101 @@
+/**
+ * Roster gossip through the transport wrappers: secure mode (signed, heard only from mapper
+ * certificates) and direct mode (gossip stays on the control plane). Both used to switch gossip off
+ * without a word: a mapper's forget() retired an agent on that mapper only.
+ */
+import { Agent, defineActor, Mapper, MemoryTransport, SecureTransport, type Logger } from '../src';
+import { issue, makeCa, type TestCa } from './pki';
+import { RecordingLogger, TestCluster, closeCluster, rosterEntry, step, useFakeTimers } from './helpers';
+
+let ca: TestCa;
+let c: TestCluster;
+const closers: Array<() => Promise<void>> = [];
+beforeAll(async () => {
+  ca = await makeCa();
+});
+beforeEach(() => {
+  useFakeTimers();
+  c = new TestCluster();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await closeCluster(c);
+  jest.useRealTimers();
+});
+
+const echo = () => defineActor('e', { hi: () => 'hi' });
+const memory = () => new MemoryTransport({ name: c.name, registry: c.registry, local: false });
+const security = async (name: string, ou?: string) => ({ ...(await issue(ca, name, ou ? { ou } : {})), ca: ca.pem });
+
+async function secureMapper(name: string, ou: string | undefined, logger: Logger = c.logger, extra: object = {}): Promise<Mapper> {
+  const m = new Mapper({ transport: memory(), security: { ...(await security(name, ou)), ...extra }, logger, discoveryWindow: 0 });
+  closers.push(() => m.close());
+  await m.start();
+  return m;
+}
+
+async function secureAgent(): Promise<Agent> {
+  const a = new Agent({ transport: memory(), identity: 'a', security: await security('a', 'agent'), actors: [echo()], logger: c.logger, pingInterval: 1_000 });
+  closers.push(() => a.close());
+  await a.start();
+  return a;
+}
+
+describe('secure mode', () => {
+  test('mappers with mapper certificates gossip signed: one forget() retires the agent on every mapper', async () => {
+    await secureAgent();
+    const m1 = await secureMapper('web1', 'mapper');
+    const m2 = await secureMapper('web2', 'mapper');
+    await step(3_000);
+    expect(rosterEntry(m2, 'a')?.state).toBe('up');
+    m1.forget('a');
+    await step(2_000);
+    expect(rosterEntry(m2, 'a')?.state).toBe('removed');
+    expect(m2.rosterStats()!.malformedGossip).toBe(0);
+  });
+
+  test('gossip from a certificate that is not a mapper\'s is dropped and counted (an agent certificate cannot retire agents), unless authorizeGossip allows it', async () => {
+    await secureAgent();
+    const logger = new RecordingLogger();
+    const rogue = await secureMapper('not-a-mapper', 'agent');
+    const m2 = await secureMapper('web2', 'mapper', logger);
+    await step(3_000);
+    expect(rosterEntry(m2, 'a')?.state).toBe('up');
+    rogue.forget('a');
+    await step(2_000);
+    // Its tombstone is not taken (the agent itself stops when the rogue answers its heartbeat "removed": down, not removed).
+    expect(rosterEntry(m2, 'a')?.state).not.toBe('removed');
+    const transport = (m2 as unknown as { transport: SecureTransport }).transport;
+    expect(transport.stats().dropped['forbidden-gossip']).toBeGreaterThan(0);
+    // A mapper that lets every certificate of its fabric gossip hears it.
+    const open = await secureMapper('web3', 'mapper', c.logger, { authorizeGossip: () => true });
+    await step(3_000);
+    rogue.forget('a');
+    await step(2_000);
+    expect(rosterEntry(open, 'a')?.state).toBe('removed');
+  });
+
+  test('gossip without a valid signature (a plain mapper on the same bus) is dropped', async () => {
+    await secureAgent();
+    const m2 = await secureMapper('web2', 'mapper');
+    const plain = new Mapper({ transport: memory(), logger: c.logger, discoveryWindow: 0 });
+    closers.push(() => plain.close());
+    await plain.start();
+    await step(3_000);
+    plain.forget('a');
+    await step(2_000);
+    expect(rosterEntry(m2, 'a')?.state).toBe('up');
+    expect(m2.rosterStats()!.malformedGossip).toBeGreaterThan(0);
+  });
+});
+
+test('direct mode: gossip stays on the control plane, one forget() retires the agent on every mapper', async () => {
+  await c.agent({ identity: 'a', actors: [echo()] }).start();
+  const m1 = await c.startedMapper({ direct: true });
+  const m2 = await c.startedMapper({ direct: true });
+  await step(3_000);
+  expect(rosterEntry(m2, 'a')?.state).toBe('up');
+  m1.forget('a');
+  await step(2_000);
+  expect(rosterEntry(m2, 'a')?.state).toBe('removed');
+});
