@@ -42,8 +42,8 @@ async function secureAgent(): Promise<Agent> {
 }
 
 describe('secure mode', () => {
-  test('mappers with mapper certificates gossip signed: one forget() retires the agent on every mapper', async () => {
-    await secureAgent();
+  test('mappers with mapper certificates gossip signed: one forget() retires the agent on every mapper, and the agent stops', async () => {
+    const agent = await secureAgent();
     const m1 = await secureMapper('web1', 'mapper');
     const m2 = await secureMapper('web2', 'mapper');
     await step(3_000);
@@ -52,10 +52,11 @@ describe('secure mode', () => {
     await step(2_000);
     expect(rosterEntry(m2, 'a')?.state).toBe('removed');
     expect(m2.rosterStats()!.malformedGossip).toBe(0);
+    expect(agent.isRunning).toBe(false);
   });
 
-  test('gossip from a certificate that is not a mapper\'s is dropped and counted (an agent certificate cannot retire agents), unless authorizeGossip allows it', async () => {
-    await secureAgent();
+  test('gossip and "you were removed" from a certificate that is not a mapper\'s are refused and counted (an agent certificate cannot retire agents), unless authorizeGossip allows it', async () => {
+    const agent = await secureAgent();
     const logger = new RecordingLogger();
     const rogue = await secureMapper('not-a-mapper', 'agent');
     const m2 = await secureMapper('web2', 'mapper', logger);
@@ -63,8 +64,9 @@ describe('secure mode', () => {
     expect(rosterEntry(m2, 'a')?.state).toBe('up');
     rogue.forget('a');
     await step(2_000);
-    // Its tombstone is not taken (the agent itself stops when the rogue answers its heartbeat "removed": down, not removed).
-    expect(rosterEntry(m2, 'a')?.state).not.toBe('removed');
+    // Its tombstone is not taken, and the agent goes on: the rogue's answer to its heartbeat ("removed") is not obeyed.
+    expect(rosterEntry(m2, 'a')?.state).toBe('up');
+    expect(agent.isRunning).toBe(true);
     const transport = (m2 as unknown as { transport: SecureTransport }).transport;
     expect(transport.stats().dropped['forbidden-gossip']).toBeGreaterThan(0);
     // A mapper that lets every certificate of its fabric gossip hears it.

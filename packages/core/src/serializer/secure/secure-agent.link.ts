@@ -10,7 +10,8 @@ import { isBoundTo } from './certificates';
 import { MAX_BUNDLE, type InnerBytes } from './inner-packet';
 import type { SecureCodec } from './secure-codec';
 import type { SecureFault, SecureFaults } from './secure-faults';
-import type { AuthorizeRequest } from './secure.options';
+import type { AuthorizeGossip, AuthorizeRequest } from './secure.options';
+import { mayGossip } from './secure-gossip';
 
 /** What the agent-side wrappers share. */
 export interface SecureAgentParts {
@@ -18,6 +19,8 @@ export interface SecureAgentParts {
   codec: SecureCodec;
   faults: SecureFaults;
   authorizeRequest?: AuthorizeRequest;
+  /** Whose "you were removed" (the roster's verdict, like its gossip) stops this agent; default: OU=mapper certificates. */
+  authorizeGossip?: AuthorizeGossip;
   log: Logger;
 }
 
@@ -42,6 +45,13 @@ export class SecureAgentSink implements AgentSink {
       if (sealed) return this.drop('wrong-kind', settle);
       if (typeof packet.mapper !== 'string' || !isBoundTo(packet.mapper, peer.identity)) return this.drop('impersonation', settle);
       this.p.codec.peers.bind(packet.mapper, hex);
+      if (packet.removed === true && !mayGossip(peer, this.p.authorizeGossip)) {
+        // Retiring an agent is the roster's verdict: only a certificate allowed to gossip gives it.
+        // Anyone else's Advertise still asks for a Register, as a plain one does.
+        this.p.faults.record('forbidden-gossip', { agent: this.p.identity, mapper: packet.mapper, removal: true });
+        const { removed: _removed, ...plain } = packet;
+        return this.inner.onPacket(plain, settle);
+      }
       return this.inner.onPacket(packet, settle);
     }
     if (type === 'survey') {

@@ -33,6 +33,15 @@ export function isMapperCertificate(peer: PeerIdentity): boolean {
   return peer.certificate.subject.split('\n').some((line) => line === 'OU=mapper');
 }
 
+/** Whether `peer` may speak for the roster (gossip, an agent's removal): `authorize`, else {@link isMapperCertificate}. A throw denies. */
+export function mayGossip(peer: PeerIdentity, authorize: AuthorizeGossip | undefined): boolean {
+  try {
+    return (authorize ?? isMapperCertificate)({ identity: peer.identity, certificate: peer.certificate }) === true;
+  } catch {
+    return false; // a hook that throws denies: failing closed
+  }
+}
+
 /** Verifies what the transport hands in before the roster sees it. */
 export class SecureGossipSink implements GossipSink {
   constructor(
@@ -48,20 +57,12 @@ export class SecureGossipSink implements GossipSink {
     if (opened.sealed) return this.drop('wrong-kind');
     const from = opened.packet.from;
     if (typeof from !== 'string' || !isBoundTo(from, opened.peer.identity)) return this.drop('impersonation');
-    if (!this.allowed(opened.peer)) return this.drop('forbidden-gossip', { peer: opened.peer.identity });
+    if (!mayGossip(opened.peer, this.p.authorizeGossip)) return this.drop('forbidden-gossip', { peer: opened.peer.identity });
     this.inner.onMessage(opened.packet);
   }
 
   onMalformed(reason: string): void {
     this.inner.onMalformed?.(reason);
-  }
-
-  private allowed(peer: PeerIdentity): boolean {
-    try {
-      return (this.p.authorizeGossip ?? isMapperCertificate)(peer) === true;
-    } catch {
-      return false; // a hook that throws denies: failing closed
-    }
   }
 
   private drop(fault: SecureFault, detail?: object): void {

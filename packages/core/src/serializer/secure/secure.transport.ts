@@ -108,7 +108,7 @@ export class SecureTransport implements Transport {
 
   async openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> {
     this.assertBound(identity);
-    const parts = { identity, codec: this.codec, faults: this.faults, log: this.log, ...(this.o.authorizeRequest ? { authorizeRequest: this.o.authorizeRequest } : {}) };
+    const parts = { identity, codec: this.codec, faults: this.faults, log: this.log, ...(this.o.authorizeRequest ? { authorizeRequest: this.o.authorizeRequest } : {}), ...(this.o.authorizeGossip ? { authorizeGossip: this.o.authorizeGossip } : {}) };
     const secureSink = new SecureAgentSink(sink, parts);
     const link = await this.inner.openAgent(identity, secureSink, options);
     secureSink.link = link;
