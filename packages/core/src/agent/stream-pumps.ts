@@ -7,7 +7,7 @@ import type { ChunkPacket } from '../protocol/stream-packets';
 import type { AgentLink } from '../transport/transport';
 import type { Job } from './job';
 import { StreamPump } from './stream-pump';
-import { closeSource, isStreamSource } from './stream-source';
+import { closeSource, isSourceSafe } from './stream-source';
 
 /** What {@link StreamPumps} needs from its job runner. */
 export interface StreamPumpsHost {
@@ -39,7 +39,7 @@ export class StreamPumps {
     if (this.ended.delete(job)) return false;
     const wantsStream = job.packet.type === 'request' && job.packet.stream !== undefined;
     if (!ok || job.aborted !== undefined || job.replied || !wantsStream) {
-      if (!isStreamSource(value)) return false;
+      if (!isSourceSafe(value)) return false;
       closeSource(value, undefined, undefined);
       if (!ok || job.aborted !== undefined || job.replied || job.packet.type === 'push') return false;
       this.host.finish(job, false, new NaniteError('NANITE_ERR_STREAM', {

@@ -5,13 +5,17 @@ export type StreamSource = AsyncIterable<unknown>;
 
 /**
  * True for a value a handler returns to stream its result (async iterables only: an array is a
- * plain result). Never throws: a value whose `Symbol.asyncIterator` getter throws (a strict Proxy)
- * is not a source.
+ * plain result). Throws what a throwing `Symbol.asyncIterator` getter throws: callers decide
+ * whether that is the handler's error (job-runner.ts) or "not a source" ({@link isSourceSafe}).
  */
 export function isStreamSource(v: unknown): v is StreamSource {
-  if (typeof v !== 'object' || v === null) return false;
+  return typeof v === 'object' && v !== null && typeof (v as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+/** {@link isStreamSource}, false instead of a throw (a strict Proxy is not a source). */
+export function isSourceSafe(v: unknown): v is StreamSource {
   try {
-    return typeof (v as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function';
+    return isStreamSource(v);
   } catch {
     return false;
   }
