@@ -1,8 +1,9 @@
 /** Loggers for the CLI: pino, pretty on a terminal, JSON lines otherwise. */
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import pino, { type Logger as PinoLogger } from 'pino';
 import pretty from 'pino-pretty';
 import { NaniteError } from '@nanite/core';
+import { escapeJsonControls, escapePrettyControls } from './terminal-text';
 
 /** How log lines look. */
 export type LogFormat = 'pretty' | 'json';
@@ -32,13 +33,31 @@ export function resolveLevel(flag: string | undefined, env: string | undefined, 
   return level;
 }
 
-/** A pino logger writing to `destination`, through pino-pretty for `pretty`. */
+/**
+ * A pino logger writing to `destination`, through pino-pretty for `pretty`. Log lines carry what
+ * peers chose (identities, routes, error messages): what a terminal would act on is escaped on
+ * the way out (terminal-text.ts): C1 and bidi characters in JSON lines (JSON escapes only C0), and
+ * every control but pino-pretty's own colours in pretty text.
+ */
 export function createLogger(options: CliLoggerOptions): PinoLogger {
   const base = { name: options.name, level: options.level };
+  const destination = options.destination;
   if (options.format === 'pretty') {
-    return pino(base, pretty({ destination: options.destination, colorize: (options.destination as { isTTY?: boolean }).isTTY === true, sync: true }));
+    const colorize = (destination as { isTTY?: boolean }).isTTY === true;
+    return pino(base, pretty({ destination: escaping(destination, (line) => escapePrettyControls(line, colorize)), colorize, sync: true }));
   }
-  return pino(base, options.destination);
+  return pino(base, escaping(destination, escapeJsonControls));
+}
+
+/** `destination`, each write passed through `escape` first. */
+function escaping(destination: Writable, escape: (text: string) => string): Writable {
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _enc, done) {
+      destination.write(escape(typeof chunk === 'string' ? chunk : chunk.toString('utf8')));
+      done();
+    },
+  });
 }
 
 /** `pretty` when the stream is a terminal, else `json` (unless `requested` says otherwise). */

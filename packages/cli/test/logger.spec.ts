@@ -34,3 +34,29 @@ describe('logger', () => {
     expect(text.text).not.toContain('hidden');
   });
 });
+
+describe('logger output from peer text', () => {
+  const hostile = 'fred\u001b]0;pwned\u0007\u001b[8m\u009b2J\u202egnp.exe';
+
+  it('JSON lines: C1 and bidi characters are \\u escapes (JSON escapes only C0), and the value is unchanged', () => {
+    const json = new Capture();
+    createLogger({ name: 'nanite-test', level: 'info', format: 'json', destination: json }).warn({ agent: hostile }, `agent ${hostile} is gone`);
+    // eslint-disable-next-line no-control-regex
+    expect(json.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(JSON.parse(json.text)).toMatchObject({ agent: hostile, msg: `agent ${hostile} is gone` });
+  });
+
+  it('pretty text: every control but newline, tab and the colours pino-pretty adds is shown as an escape', () => {
+    for (const tty of [false, true]) {
+      const text = new Capture(tty);
+      createLogger({ name: 'nanite-test', level: 'info', format: 'pretty', destination: text }).warn({ agent: hostile }, `agent ${hostile} is gone`);
+      // eslint-disable-next-line no-control-regex
+      const withoutColours = text.text.replace(/\u001b\[(?:\d+;?)*m/g, (sgr) => (sgr === '\u001b[8m' ? sgr : ''));
+      // eslint-disable-next-line no-control-regex
+      expect(withoutColours).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+      expect(text.text).toContain('\\u202egnp.exe');
+      // eslint-disable-next-line no-control-regex
+      if (tty) expect(text.text).toMatch(/\u001b\[\d+m/); // its own colours are kept
+    }
+  });
+});

@@ -6,6 +6,10 @@ describe('escapeControls', () => {
     expect(escapeControls('a\u009b2Jb\u007f\u0000\n\t')).toBe('a\\u009b2Jb\\x7f\\x00\\x0a\\x09');
     expect(escapeControls('fred /simple/echo é 日本 \u00a0')).toBe('fred /simple/echo é 日本 \u00a0');
   });
+
+  it('shows the bidi formatting characters as \\u escapes (a name holding U+202E printed reversed)', () => {
+    expect(escapeControls('fred\u202egnp.exe\u2066\u200f')).toBe('fred\\u202egnp.exe\\u2066\\u200f');
+  });
 });
 
 describe('escapeJsonControls', () => {
