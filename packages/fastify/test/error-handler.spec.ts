@@ -169,6 +169,13 @@ describe('Nanite errors as HTTP answers', () => {
     expect(mapper.isRunning).toBe(false);
   });
 
+  it('refuses a statusCodes key that is not a Nanite error code (a typo, or an application code the mapper receives as NANITE_ERR_HANDLER): it used to be ignored', () => {
+    expect(() => createNaniteErrorHandler({ statusCodes: { NANITE_ERR_HANDELR: 502 } as never })).toThrow(
+      expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('statusCodes.NANITE_ERR_HANDELR is not a Nanite error code') }),
+    );
+    expect(() => createNaniteErrorHandler({ statusCodes: { E_MY_APP: 409 } as never })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
   it('refuses a bad status in createNaniteErrorHandler too, and takes 100 and 599', () => {
     expect(() => createNaniteErrorHandler({ statusCodes: { NANITE_ERR_HANDLER: 99 } })).toThrow(
       expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', message: expect.stringContaining('statusCodes.NANITE_ERR_HANDLER must be an HTTP status') }),

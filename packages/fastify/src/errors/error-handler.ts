@@ -1,6 +1,6 @@
 /** A Fastify error handler that turns NaniteErrors into HTTP answers. */
 import { STATUS_CODES } from 'node:http';
-import { NaniteError, type NaniteErrorCode } from '@nanite/core';
+import { ERROR_CODES, isNaniteErrorCode, NaniteError, type NaniteErrorCode } from '@nanite/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asNaniteError, httpStatusOf } from './http-status';
 
@@ -81,6 +81,8 @@ export function checkErrorHandlerOptions(options: unknown, prefix = ''): void {
   if (statusCodes === undefined) return;
   if (typeof statusCodes !== 'object' || statusCodes === null || Array.isArray(statusCodes)) invalid(`${prefix}statusCodes must be an object of code: status (e.g. { NANITE_ERR_HANDLER: 500 })`);
   for (const [code, status] of Object.entries(statusCodes)) {
+    // A typo (NANITE_ERR_HANDELR) or an application's own code (the mapper receives those as NANITE_ERR_HANDLER) would never match.
+    if (!isNaniteErrorCode(code)) invalid(`${prefix}statusCodes.${JSON.stringify(code.slice(0, 60)).slice(1, -1)} is not a Nanite error code (one of ${Object.keys(ERROR_CODES).join(', ')})`);
     if (status === undefined) continue;
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
       invalid(`${prefix}statusCodes.${code} must be an HTTP status, an integer from 100 to 599; got ${typeof status === 'string' ? JSON.stringify(status.slice(0, 60)) : String(status)}`);
