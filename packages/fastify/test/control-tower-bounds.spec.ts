@@ -137,6 +137,30 @@ describe('Control Tower bounds', () => {
     expect(warnings[0]).toMatchObject({ route: '/chatty/run', maxRequestBuffer: 64 * 1024, total: 1 });
   });
 
+  it('answers 503 with Retry-After to requests past maxRequests running at once, and runs them again once one ends', async () => {
+    const url = busUrl();
+    const release = deferred<void>();
+    const agent = new Agent({ transport: url, identity: 'slow', actors: [defineActor('slow', { wait: () => release.promise.then(() => 'done') })], pingInterval: 60_000 });
+    await agent.start();
+    try {
+      await app.register(nanitePlugin, { url, mapperOptions: { discoveryWindow: 0 } });
+      await app.register(naniteControlTower, { maxRequests: 3 });
+      await app.ready();
+      const post = () => app.inject({ method: 'POST', url: '/nanite/api/request', payload: { route: '/slow/wait', timeout: 60_000 } });
+      const running = [post(), post(), post()];
+      for (let i = 0; i < 200 && (await app.inject({ method: 'GET', url: '/nanite/api/agents' })).json<TowerSnapshot>().mapper.pending < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      const refused = await post();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json()).toMatchObject({ message: expect.stringContaining('maxRequests') });
+      release.resolve();
+      for (const r of await Promise.all(running)) expect(r.statusCode).toBe(200);
+      expect((await post()).statusCode).toBe(200);
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('answers HEAD api/events with the stream headers and keeps no stream open for it: a GET after many HEADs still streams (real listener)', async () => {
     await app.register(nanitePlugin, { url: busUrl(), mapperOptions: { discoveryWindow: 0 } });
     await app.register(naniteControlTower, { maxEventStreams: 5 });

@@ -16,6 +16,7 @@ const INTEGER_OPTIONS = [
   'maxEventStreams',
   'maxStreamBuffer',
   'maxRequestBuffer',
+  'maxRequests',
   'heartbeatInterval',
   'maxTimeout',
   'chartWindow',

@@ -46,6 +46,11 @@ export interface ControlTowerOptions {
    * nothing waits. Default 4 MiB.
    */
   maxRequestBuffer?: number;
+  /**
+   * Most `POST api/request` running at once (each holds a mapper request, or one per agent with
+   * selector `all`, and its answer's buffer); more are answered 503 with `Retry-After`. Default 64.
+   */
+  maxRequests?: number;
   /** Period of the keep-alive comment on the event stream (ms). Default 15 000. */
   heartbeatInterval?: number;
   /** Largest timeout a request from the page may ask for (ms). Default 120 000. */
@@ -68,6 +73,7 @@ export const DEFAULT_CONTROL_TOWER_OPTIONS = {
   maxEventStreams: 256,
   maxStreamBuffer: 256 * 1024,
   maxRequestBuffer: 4 * 1024 * 1024,
+  maxRequests: 64,
   heartbeatInterval: 15_000,
   maxTimeout: 120_000,
   title: 'Nanite Control Tower',

@@ -58,6 +58,8 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
       maxBuffered: options.maxStreamBuffer ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxStreamBuffer,
       logger: fastify.log,
     });
+    const maxRequests = options.maxRequests ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxRequests;
+    let running = 0;
     const answers = new AnswerStreams({ maxBuffered: options.maxRequestBuffer ?? DEFAULT_CONTROL_TOWER_OPTIONS.maxRequestBuffer, logger: fastify.log });
     // Charts: one `traffic` event per second (the page draws request rate, errors, latency and agent load).
     const traffic = new TrafficHistory({
@@ -123,6 +125,10 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
 
       api.post<{ Body: TowerRequest }>('/request', { schema: { body: towerRequestSchema(maxTimeout) } }, async (request, reply) => {
         if (readOnly) return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'This Control Tower is read-only' });
+        if (running >= maxRequests) {
+          return reply.code(503).header('retry-after', '1').send({ statusCode: 503, error: 'Service Unavailable', message: `The Control Tower runs at most ${maxRequests} requests at once (maxRequests); try again` });
+        }
+        running++;
         const controller = new AbortController();
         // With selector 'all' every agent's call listens on this signal: many agents would trip
         // Node's MaxListenersExceededWarning (11+ listeners) although nothing leaks.
@@ -139,7 +145,10 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
         // here (the stream still ends) rather than left as an unhandled rejection.
         void runTowerRequest(mapper, selectors, request.body, controller.signal, write)
           .catch((err: unknown) => request.log.error({ err }, 'tower request failed'))
-          .finally(() => out.end());
+          .finally(() => {
+            running--;
+            out.end();
+          });
         return reply.header('content-type', 'application/x-ndjson; charset=utf-8').header('x-accel-buffering', 'no').send(out.stream);
       });
     }, { prefix: '/api' });
