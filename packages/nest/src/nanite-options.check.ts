@@ -46,6 +46,12 @@ export function checkModuleOptions(options: unknown): Required<NaniteStartupRetr
     if (value !== undefined && value !== false && !isPlainObject(value)) throw invalidOption(name, `must be ${name} options, ${name === 'agent' ? 'an Agent' : 'a Mapper'} instance or false`, value);
   }
   if (o.startup !== undefined && o.startup !== 'wait' && o.startup !== 'background') throw invalidOption('startup', "must be 'wait' or 'background'", o.startup);
+  // An observer of core's kind (observeMapper/observeAgent) that serves metrics(): `{}` made every
+  // GET /metrics a 500 and observed nothing.
+  const metrics: unknown = o.metrics;
+  if (metrics !== undefined && !(isObjectLike(metrics) && typeof (metrics as Record<string, unknown>).metrics === 'function' && typeof (metrics as Record<string, unknown>).observeMapper === 'function')) {
+    throw invalidOption('metrics', 'must be a prometheusMetrics() adapter of @nanite/core', metrics);
+  }
   return startupRetryOf(o.startupRetry);
 }
 
@@ -89,4 +95,8 @@ export function callOptionsOf<T extends object>(options: T | undefined): T {
 /** An `AbortSignal` of this realm: what `AbortSignal.any()` takes. */
 export function checkSignal(signal: unknown): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidOption('signal', 'must be an AbortSignal', signal);
+}
+
+function isObjectLike(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
 }

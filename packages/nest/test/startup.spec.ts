@@ -109,6 +109,8 @@ describe('startup', () => {
       ['startupRetry: { maxDelay: 2 ** 31 }', { startup: 'background', startupRetry: { maxDelay: 2 ** 31 } }, 'startupRetry.maxDelay'],
       ['startupRetry: { initialDelay: 50, maxDelay: 10 }', { startup: 'background', startupRetry: { initialDelay: 50, maxDelay: 10 } }, 'startupRetry.initialDelay'],
       ["startupRetry: 'fast'", { startup: 'background', startupRetry: 'fast' as never }, 'startupRetry'],
+      ['metrics: {} (every GET /metrics answered 500, nothing observed)', { metrics: {} as never }, 'metrics'],
+      ["metrics: 'prometheus'", { metrics: 'prometheus' as never }, 'metrics'],
     ])('%s fails the module with NANITE_ERR_INVALID_ARGUMENT, before any connect attempt', async (_label, options, option) => {
       const transport = new OutageTransport(bed.bus.transport());
       const build = Test.createTestingModule({
