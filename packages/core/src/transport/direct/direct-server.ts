@@ -73,6 +73,11 @@ export class DirectServer {
       for (const [k, id] of this.replyPins) if (id === pipe.id) this.replyPins.delete(k);
       this.streams.unpinPipe(pipe.id);
     });
+    for (const socket of [rep, respondent]) {
+      socket.onPipe((event, pipe) => {
+        if (event === 'down') gateway.pipeDown(pipe);
+      });
+    }
   }
 
   /** Binds `url` and serves `sink`; rejects with `NANITE_ERR_TRANSPORT` when the address cannot be bound. */
@@ -83,8 +88,11 @@ export class DirectServer {
     // The sockets' handlers and the gateway need the server, which needs them: resolved through `ref`.
     const ref: { server?: DirectServer } = {};
     const handler = (r: Parameters<JsonGateway['handle']>[0]): void => ref.server?.gateway.handle(r);
-    const rep = new SpRepSocket({ logger, name, handler, maxPending: o.maxJsonPending });
-    const respondent = new SpRespondentSocket({ logger, name, handler, maxPending: o.maxJsonPending });
+    const overflow = (r: Parameters<JsonGateway['overloaded']>[0]): void => ref.server?.gateway.overloaded(r);
+    // The JSON face takes (and answers) messages as large as the MUX face does.
+    const json = { logger, name, handler, overflow, maxPending: o.maxJsonPending, maxMessageSize: o.maxMessageSize };
+    const rep = new SpRepSocket(json);
+    const respondent = new SpRespondentSocket(json);
     let listener: SpMultiListener;
     try {
       listener = await SpMultiListener.open(url, [mux, rep, respondent], { logger, name });
@@ -94,6 +102,7 @@ export class DirectServer {
     }
     const gateway = new JsonGateway({
       deliver: (packet) => sink.onPacket(packet, noSettle),
+      abort: (id) => sink.onPacket({ v: 1, type: 'cancel', id, replyTo: JSON_REPLY_TO }, noSettle),
       accepting: () => !(ref.server?.paused ?? true),
     });
     ref.server = new DirectServer(listener, mux, rep, respondent, gateway, o.serializer, o.maxMessageSize, sink, logger);
@@ -115,7 +124,9 @@ export class DirectServer {
    * instead (no pipe from that mapper, too large, or the pipe lags). A stream's packets follow its
    * request: over the pipe it came on (never diverted, so they stay in order; credit bounds them),
    * or over the control plane when it came that way. Throws what the serializer throws for a
-   * packet it cannot carry.
+   * packet it cannot carry, and `NANITE_ERR_BUFFER_FULL` for a stream packet to a pipe whose peer
+   * does not read (past `maxWriteBuffer + maxMessageSize` unsent, see SpMuxSocket.send): the
+   * agent's stream pump fails the stream with it.
    */
   reply(mapper: string, packet: ReplyPacket): boolean {
     if (mapper === JSON_REPLY_TO) {

@@ -15,9 +15,13 @@ export interface DirectTransportOptions {
   direct?: boolean;
   /** Wire format of Nanite packets on the direct path. Default JSON. */
   serializer?: Serializer;
-  /** Largest message (bytes) sent or accepted on the direct path; larger packets take the control plane. Default 16 MiB. */
+  /**
+   * Largest message (bytes) sent or accepted on the direct path, by MUX peers (mappers) and by
+   * REQ/SURVEYOR JSON peers alike; larger packets take the control plane, a larger JSON result is
+   * answered `NANITE_ERR_PAYLOAD`. JSON peers should accept messages this large. Default 16 MiB.
+   */
   maxMessageSize?: number;
-  /** SP requests (REQ/SURVEYOR JSON peers) an agent answers at once; more are refused with an error body. Default 10 000. */
+  /** SP requests (REQ/SURVEYOR JSON peers) an agent runs at once; more are answered `NANITE_ERR_OVERLOADED` at once (not run). Default 10 000. */
   maxJsonPending?: number;
   /** Where SP faults are logged (one line per burst). */
   logger?: Logger;

@@ -3,11 +3,14 @@
  * language): the body `{"route":"/simple/echo","payload":"hi"}` (optionally `"timeout": ms`) runs
  * the route like a request from a mapper; the reply body is `{"ok":true,"result":…}` or
  * `{"ok":false,"error":{"code":"NANITE_ERR_…","message":"…"}}`. A body that is not such JSON gets an
- * error reply at once and is counted.
+ * error reply at once and is counted, as do a request over `maxJsonPending` (`NANITE_ERR_OVERLOADED`)
+ * and a result too large for the endpoint's `maxMessageSize` (`NANITE_ERR_PAYLOAD`). A request
+ * whose connection closes before its result is aborted.
  */
 import { NaniteError, type SerializedError } from '../../errors';
 import { utf8Bytes } from '../../internal/utf8';
 import type { ProgressPacket, RequestPacket, ResultPacket } from '../../protocol/packets';
+import type { SpPipeInfo } from '../sp/sp-pipe';
 import type { SpRequest } from '../sp/sp-replier';
 import type { AgentSink } from '../transport';
 import { MAX_TIMER_DELAY } from '../../internal/timers';
@@ -63,12 +66,20 @@ export interface JsonGatewayStats {
   refused: number;
   /** Replies sent. */
   replies: number;
+  /** Results too large for the endpoint's `maxMessageSize`, answered `NANITE_ERR_PAYLOAD` instead. */
+  oversized: number;
+  /** Requests over `maxJsonPending`, answered `NANITE_ERR_OVERLOADED` at once (not run). */
+  overloaded: number;
+  /** Running requests aborted because the connection they came on closed (their answer had nowhere to go). */
+  abandoned: number;
 }
 
 /** Where the gateway hands the requests it built. */
 export interface JsonGatewayTarget {
   /** Runs a request packet on the agent (as if a mapper had sent it). */
   deliver(packet: RequestPacket): void;
+  /** Aborts the request `id` delivered before (its client is gone). */
+  abort(id: number): void;
   /** False once the agent stopped taking work. */
   accepting(): boolean;
 }
@@ -76,8 +87,10 @@ export interface JsonGatewayTarget {
 /** Turns SP JSON bodies into request packets and result packets back into JSON bodies. */
 export class JsonGateway {
   private readonly waiting = new Map<number, SpRequest>();
+  /** Ids of the waiting requests by the connection they came on (to abort them when it closes). */
+  private readonly byPipe = new Map<SpPipeInfo, Set<number>>();
   private nextId = 1;
-  private readonly counts: JsonGatewayStats = { requests: 0, malformed: 0, refused: 0, replies: 0 };
+  private readonly counts: JsonGatewayStats = { requests: 0, malformed: 0, refused: 0, replies: 0, oversized: 0, overloaded: 0, abandoned: 0 };
 
   constructor(private readonly target: JsonGatewayTarget) {}
 
@@ -107,6 +120,9 @@ export class JsonGateway {
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fff_ffff ? 1 : this.nextId + 1;
     this.waiting.set(id, request);
+    let ids = this.byPipe.get(request.pipe);
+    if (!ids) this.byPipe.set(request.pipe, (ids = new Set()));
+    ids.add(id);
     this.counts.requests++;
     this.target.deliver({ v: 1, type: 'request', id, route: parsed.route, payload: parsed.payload, replyTo: JSON_REPLY_TO, timeout: parsed.timeout, hops: 0, sentAt: Date.now() });
   }
@@ -116,14 +132,48 @@ export class JsonGateway {
     if (packet.type !== 'result') return;
     const request = this.waiting.get(packet.id);
     if (!request) return;
-    this.waiting.delete(packet.id);
+    this.forget(packet.id, request);
     const error = packet.error as SerializedError | undefined;
     this.send(request, packet.ok ? { ok: true, result: packet.result } : { ok: false, error: { code: error?.code ?? 'NANITE_ERR_HANDLER', message: error?.message ?? '' } });
+  }
+
+  /**
+   * A request received while `maxJsonPending` are pending (the SP socket's overflow hook): answered
+   * `NANITE_ERR_OVERLOADED` at once, not run, so the client need not wait for its timeout.
+   */
+  overloaded(request: SpRequest): void {
+    this.counts.overloaded++;
+    this.send(request, { ok: false, error: { code: 'NANITE_ERR_OVERLOADED', message: 'The agent has too many SP (JSON) requests pending' } });
+  }
+
+  /**
+   * The connection `pipe` closed: its requests still running are aborted. Their answer could go
+   * nowhere (a REQ client resends on another connection, as a new request), and without a
+   * deadline they would hold the agent's slots for ever.
+   */
+  pipeDown(pipe: SpPipeInfo): void {
+    const ids = this.byPipe.get(pipe);
+    if (!ids) return;
+    this.byPipe.delete(pipe);
+    for (const id of ids) {
+      this.waiting.delete(id);
+      this.counts.abandoned++;
+      this.target.abort(id);
+    }
   }
 
   /** Forgets every waiting request (the endpoint is closing). */
   clear(): void {
     this.waiting.clear();
+    this.byPipe.clear();
+  }
+
+  private forget(id: number, request: SpRequest): void {
+    this.waiting.delete(id);
+    const ids = this.byPipe.get(request.pipe);
+    if (!ids) return;
+    ids.delete(id);
+    if (ids.size === 0) this.byPipe.delete(request.pipe);
   }
 
   private send(request: SpRequest, body: object): void {
@@ -133,7 +183,14 @@ export class JsonGateway {
     } catch (err) {
       text = JSON.stringify({ ok: false, error: { code: 'NANITE_ERR_PAYLOAD', message: `The result cannot be sent as JSON: ${err instanceof Error ? err.message : String(err)}` } });
     }
-    if (request.reply(utf8Bytes(text))) this.counts.replies++;
+    let bytes = utf8Bytes(text);
+    if (bytes.length > request.maxReply) {
+      // Sent as is, it would be refused (the client would hang up on it and resend, running the
+      // route again): the client gets this error at once instead.
+      this.counts.oversized++;
+      bytes = utf8Bytes(JSON.stringify({ ok: false, error: { code: 'NANITE_ERR_PAYLOAD', message: `The reply (${bytes.length} bytes) exceeds the endpoint's maxMessageSize (${request.maxReply} bytes for its body)` } }));
+    }
+    if (request.reply(bytes)) this.counts.replies++;
   }
 }
 

@@ -14,9 +14,11 @@ import type { SpHeaderFault } from './sp-handshake';
  * Message faults (the message is dropped, the connection stays): `malformed` (no valid
  * backtrace/id), `unknown-id` (a reply or answer nobody waits for), `late` (a reply or answer after
  * its request or survey ended), `wrong-pipe` (a reply from a connection its request was never sent
- * on: forged, not believed), `overflow` (a bounded table was full), `send-buffer-full` (the
- * peer did not read; a reply was dropped), `handler-error` (a request handler threw or rejected; no
- * reply was sent).
+ * on, or a second answer to a survey from one connection: forged, not believed), `overflow` (a
+ * bounded table was full), `send-buffer-full` (the peer did not read; a reply was dropped, or a
+ * MUX stream message refused), `oversized-reply` (a reply larger than the socket's
+ * `maxMessageSize`: not sent), `handler-error` (a request handler threw or rejected, or replied
+ * with something other than bytes; no reply was sent).
  */
 export type SpFault =
   | SpHeaderFault
@@ -29,6 +31,7 @@ export type SpFault =
   | 'wrong-pipe'
   | 'overflow'
   | 'send-buffer-full'
+  | 'oversized-reply'
   | 'handler-error';
 
 /** Faults counted so far, by kind. */
@@ -36,7 +39,8 @@ export type SpFaultCounts = Record<SpFault, number>;
 
 const ALL: readonly SpFault[] = [
   'bad-header', 'wrong-protocol', 'oversized', 'bad-message-type', 'handshake-timeout', 'pipe-limit',
-  'malformed', 'unknown-id', 'late', 'wrong-pipe', 'overflow', 'send-buffer-full', 'handler-error',
+  'malformed', 'unknown-id', 'late', 'wrong-pipe', 'overflow', 'send-buffer-full', 'oversized-reply',
+  'handler-error',
 ];
 
 /** A burst ends when no line was written for this long (ms). */

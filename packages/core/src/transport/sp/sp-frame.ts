@@ -16,6 +16,15 @@ export type SpFrameFault = 'oversized' | 'bad-message-type';
 
 const IPC_NORMAL = 0x01;
 
+/**
+ * Chunks a message being assembled is held as, at most: past it they are copied into one buffer
+ * and later chunks appended to it. Holding every chunk would cost a peer that dribbles a large
+ * message a byte per segment ~200 bytes of memory per byte it sends.
+ */
+const MAX_HELD_CHUNKS = 16;
+/** First size of that buffer (capped at the message's announced length); it doubles as needed. */
+const MIN_ASSEMBLY = 64 * 1024;
+
 /** Bytes in front of each message for `framing`. */
 export function frameOverhead(framing: SpFraming): number {
   return framing === 'ipc' ? 9 : 8;
@@ -53,6 +62,10 @@ export class SpFrameDecoder {
   /** Length of the message being assembled, or -1 while its length prefix is incomplete. */
   private need = -1;
   private failed: SpFrameFault | undefined;
+  /** The message being assembled once it spanned more than MAX_HELD_CHUNKS chunks (never longer than `need`). */
+  private assembly: Buffer | undefined;
+  /** Bytes of `assembly` filled. */
+  private assembled = 0;
 
   constructor(
     private readonly framing: SpFraming,
@@ -63,13 +76,25 @@ export class SpFrameDecoder {
 
   /** Bytes received but not yet delivered as a message. */
   get buffered(): number {
-    return this.size;
+    return this.size + this.assembled;
   }
 
   /** Feeds one chunk; calls `deliver` for every message it completes, in order. */
   push(chunk: Buffer, deliver: (message: Buffer) => void): SpFrameFault | undefined {
     if (this.failed) return this.failed;
     if (chunk.length === 0) return undefined;
+    if (this.assembly) {
+      const k = Math.min(chunk.length, this.need - this.assembled);
+      this.append(chunk.subarray(0, k));
+      if (this.assembled < this.need) return undefined;
+      const message = this.assembly.subarray(0, this.need);
+      this.assembly = undefined;
+      this.assembled = 0;
+      this.need = -1;
+      deliver(message);
+      if (k === chunk.length) return undefined;
+      chunk = chunk.subarray(k);
+    }
     this.chunks.push(chunk);
     this.size += chunk.length;
     for (;;) {
@@ -84,7 +109,10 @@ export class SpFrameDecoder {
         } else fault = this.readLength(this.copyOut(this.head), 0);
         if (fault) return this.fail(fault);
       }
-      if (this.size < this.need) return undefined;
+      if (this.size < this.need) {
+        if (this.chunks.length > MAX_HELD_CHUNKS) this.startAssembly();
+        return undefined;
+      }
       const n = this.need;
       this.need = -1;
       deliver(this.take(n));
@@ -98,6 +126,25 @@ export class SpFrameDecoder {
     if (high !== 0 || low > this.maxMessageSize) return 'oversized';
     this.need = low;
     return undefined;
+  }
+
+  /** Moves the bytes held (all of them part of the message being assembled, shorter than it) into one buffer. */
+  private startAssembly(): void {
+    const n = this.size;
+    this.assembly = this.copyOut(n, Math.min(this.need, Math.max(2 * n, MIN_ASSEMBLY)));
+    this.assembled = n;
+  }
+
+  /** Appends `b` to the message being assembled, growing its buffer (at most to the announced length). */
+  private append(b: Buffer): void {
+    let buf = this.assembly!;
+    if (this.assembled + b.length > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.need, Math.max(2 * buf.length, this.assembled + b.length)));
+      buf.copy(grown, 0, 0, this.assembled);
+      this.assembly = buf = grown;
+    }
+    b.copy(buf, this.assembled);
+    this.assembled += b.length;
   }
 
   /** Drops `n` bytes that lie in the first chunk. */
@@ -122,9 +169,9 @@ export class SpFrameDecoder {
     return this.copyOut(n);
   }
 
-  /** Copies the first `n` bytes (n <= size) out of the chunks and removes them. */
-  private copyOut(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
+  /** Copies the first `n` bytes (n <= size) out of the chunks, into a buffer of `capacity` bytes, and removes them. */
+  private copyOut(n: number, capacity = n): Buffer {
+    const out = Buffer.allocUnsafe(capacity);
     let at = 0;
     while (at < n) {
       const c = this.chunks[0];
@@ -144,6 +191,8 @@ export class SpFrameDecoder {
   private fail(fault: SpFrameFault): SpFrameFault {
     this.failed = fault;
     this.chunks = [];
+    this.assembly = undefined;
+    this.assembled = 0;
     this.offset = 0;
     this.size = 0;
     return fault;

@@ -4,6 +4,8 @@
  * the caller and received with the pipe it came on. No ids, no backtrace, no resend: whoever uses
  * it multiplexes its own conversations inside the bodies.
  */
+import { NaniteError } from '../../errors';
+import { frameOverhead } from './sp-frame';
 import type { SpSocketOptions } from './sp-options';
 import type { SpPipe, SpPipeInfo } from './sp-pipe';
 import { SpSocket, type SpSocketStats } from './sp-socket';
@@ -50,11 +52,27 @@ export class SpMuxSocket extends SpSocket {
 
   /**
    * Sends one message made of `parts` on pipe `pipeId`. Returns false (nothing sent) when that pipe
-   * is not ready or its write buffer is over `maxWriteBuffer` (that bound is not applied when
-   * `bounded` is false: for senders that bound what they have in flight themselves).
+   * is not ready or its write buffer is over `maxWriteBuffer`. With `bounded` false (for senders
+   * that bound what they have in flight themselves and must not have a message diverted, e.g. a
+   * stream within its credit) that bound is not applied, but a hard one is: a message that would
+   * leave more than `maxWriteBuffer + maxMessageSize` bytes unsent on the pipe (its peer does not
+   * read, whatever credit it grants) is not sent and the call throws `NANITE_ERR_BUFFER_FULL`
+   * (counted as `send-buffer-full`, logged once per burst).
    */
   send(pipeId: number, parts: readonly Uint8Array[], bounded = true): boolean {
     const pipe = this.pipes.get(pipeId);
+    if (!bounded && pipe?.ready) {
+      let size = frameOverhead(pipe.framing);
+      for (const p of parts) size += p.length;
+      const cap = this.options.maxWriteBuffer + this.options.maxMessageSize;
+      if (pipe.unsent + size > cap) {
+        this.fault('send-buffer-full', pipe);
+        throw new NaniteError('NANITE_ERR_BUFFER_FULL', {
+          message: `The SP peer at ${pipe.remote} does not read: ${pipe.unsent} bytes are unsent to it, past the hard bound of ${cap} (maxWriteBuffer + maxMessageSize)`,
+          data: { remote: pipe.remote, unsent: pipe.unsent, bound: cap },
+        });
+      }
+    }
     if (!pipe?.send(parts, bounded)) return false;
     this.counts.sent++;
     return true;

@@ -87,6 +87,16 @@ export class SpPipe implements SpPipeInfo {
     return this.state === 'ready' && !this.closing;
   }
 
+  /** How messages are framed on this connection. */
+  get framing(): SpFraming {
+    return this.config.framing;
+  }
+
+  /** Bytes written to the pipe and not yet handed to the kernel (the peer reads too slowly, or a turn's writes are corked). */
+  get unsent(): number {
+    return this.socket.writableLength;
+  }
+
   /** False while the peer lags behind by more than `maxWriteBuffer` bytes. */
   get writable(): boolean {
     return this.ready && this.socket.writableLength < this.config.maxWriteBuffer;

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { NaniteError } from '../../errors';
 import { defaultLogger, type Logger } from '../../internal/logger';
+import { MAX_TIMER_DELAY } from '../../internal/timers';
 import { SpDialer, SpListener, type SpEndpoint, type SpEndpointHost, type SpPipeOwner } from './sp-endpoint';
 import { SpFaultCounter, type SpFault, type SpFaultCounts } from './sp-faults';
 import type { SpProtocolName } from './sp-handshake';
@@ -23,6 +24,15 @@ export interface SpSocketStats {
   pipesClosed: number;
   /** Refused connections and dropped messages by reason (see {@link SpFault}). */
   faults: SpFaultCounts;
+}
+
+/** True for a number in [min, max] (NaN and non-numbers are not). */
+function isIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && value >= min && value <= max;
+}
+
+function badArgument(name: string, value: unknown, expected: string): NaniteError {
+  return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `whenConnected(): ${name} must be ${expected}, got ${String(value)}`, data: { [name]: value } });
 }
 
 /** Told when a pipe of the socket comes up (`up`) or goes away (`down`). */
@@ -117,8 +127,14 @@ export abstract class SpSocket {
   /**
    * Resolves once at least `count` pipes are ready; rejects with `NANITE_ERR_TIMEOUT` after
    * `timeout` ms (0: wait until the socket closes) and `NANITE_ERR_SHUTTING_DOWN` on close.
+   * Rejects with `NANITE_ERR_INVALID_ARGUMENT` unless `count` is an integer >= 0 and `timeout` a
+   * number in [0, 2^31 - 1] (a longer timer would fire at once; a fraction of a ms is rounded up,
+   * as a time left until a deadline often has one).
    */
   whenConnected(count = 1, timeout = 0): Promise<void> {
+    if (!isIn(count, 0, Number.MAX_SAFE_INTEGER) || !Number.isInteger(count)) return Promise.reject(badArgument('count', count, 'an integer in [0, 2^53 - 1]'));
+    if (!isIn(timeout, 0, MAX_TIMER_DELAY)) return Promise.reject(badArgument('timeout', timeout, `a number of ms in [0, ${MAX_TIMER_DELAY}]`));
+    timeout = Math.ceil(timeout);
     if (this.pipes.size >= count) return Promise.resolve();
     if (this.isClosed) return Promise.reject(new NaniteError('NANITE_ERR_SHUTTING_DOWN', { message: 'The SP socket is closed' }));
     return new Promise<void>((resolve, reject) => {

@@ -47,6 +47,8 @@ export class SpSurveyorSocket extends SpSocket {
   private readonly maxResponses: number;
   private readonly ids = new SpIdAllocator();
   private readonly active = new Map<number, SpSurvey>();
+  /** Per running survey, the pipes it was sent to that have not answered yet: only they may answer, once each. */
+  private readonly unanswered = new Map<SpSurvey, Set<number>>();
   private readonly aborts = new Map<SpSurvey, () => void>();
   private counts = { surveys: 0, responses: 0 };
   private readonly owner: SpSurveyOwner = {
@@ -83,12 +85,15 @@ export class SpSurveyorSocket extends SpSocket {
     }
     const id = this.ids.allocate((candidate) => this.active.has(candidate));
     const header = encodeId(id);
-    let sentTo = 0;
-    for (const pipe of this.pipes.values()) if (pipe.send([header, body])) sentTo++;
+    const sentTo = new Set<number>();
+    for (const pipe of this.pipes.values()) if (pipe.send([header, body])) sentTo.add(pipe.id);
     const deadline = options.deadline ?? Date.now() + timeout;
-    const survey = new SpSurvey(id, deadline, sentTo, this.maxResponses, this.owner);
+    const survey = new SpSurvey(id, deadline, sentTo.size, this.maxResponses, this.owner);
     this.counts.surveys++;
-    if (!survey.done) this.active.set(id, survey);
+    if (!survey.done) {
+      this.active.set(id, survey);
+      this.unanswered.set(survey, sentTo);
+    }
     if (options.signal && !survey.done) {
       const onAbort = (): void => survey.cancel();
       if (options.signal.aborted) survey.cancel();
@@ -106,6 +111,7 @@ export class SpSurveyorSocket extends SpSocket {
 
   private surveyEnded(survey: SpSurvey): void {
     this.active.delete(survey.id);
+    this.unanswered.delete(survey);
     this.aborts.get(survey)?.();
     this.aborts.delete(survey);
   }
@@ -115,6 +121,9 @@ export class SpSurveyorSocket extends SpSocket {
     if (id < 0) return this.fault('malformed', pipe);
     const survey = this.active.get(id);
     if (!survey) return this.fault(this.ids.issuedRecently(id) ? 'late' : 'unknown-id', pipe);
+    // An answer from a connection the survey never went to (ids are guessable), or a second one
+    // from the same connection, is not believed: one respondent, one answer.
+    if (!this.unanswered.get(survey)?.delete(pipe.id)) return this.fault('wrong-pipe', pipe);
     this.counts.responses++;
     survey.push({ body: message.subarray(4), pipe: pipe.info });
   }
