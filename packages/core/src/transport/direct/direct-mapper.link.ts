@@ -75,6 +75,8 @@ export class DirectMapperLink implements MapperLink {
    * stream packets still on their way: an UnRegister takes the control plane and overtakes them.
    */
   private readonly retired = new Map<Peer, NodeJS.Timeout>();
+  /** Sockets of agents forgotten or released, being closed (they may linger up to their linger time): {@link close} waits for them. */
+  private readonly closing = new Set<Promise<void>>();
   /** Stream requests sent over a pipe, by id: the rest of each stream follows on the same pipe. */
   private readonly streams = new StreamPins<number, Peer>();
   private readonly logger: Logger;
@@ -171,7 +173,8 @@ export class DirectMapperLink implements MapperLink {
     this.retired.clear();
     this.peers.clear();
     this.streams.clear();
-    await Promise.all(sockets);
+    // And the sockets of agents forgotten or released lately, still lingering: close() resolves once every one is closed.
+    await Promise.all([...sockets, ...this.closing]);
     await this.inner?.close();
   }
 
@@ -220,7 +223,13 @@ export class DirectMapperLink implements MapperLink {
     this.peers.delete(agent);
     this.streams.unpinPipe(peer);
     peer.pipe = undefined;
-    void peer.socket.close();
+    this.dispose(peer.socket);
+  }
+
+  /** Closes a socket no longer used, keeping its closing until done so that {@link close} waits for it. */
+  private dispose(socket: SpMuxSocket): void {
+    const done: Promise<void> = socket.close().catch(() => undefined).finally(() => this.closing.delete(done));
+    this.closing.add(done);
   }
 
   /**
@@ -234,7 +243,7 @@ export class DirectMapperLink implements MapperLink {
     this.peers.delete(agent);
     if (peer.pipe === undefined || this.closed) {
       this.streams.unpinPipe(peer);
-      void peer.socket.close();
+      this.dispose(peer.socket);
       return;
     }
     // Bounded: a forged Register and UnRegister, again and again, must not hold connections open.
@@ -257,7 +266,7 @@ export class DirectMapperLink implements MapperLink {
     this.retired.delete(peer);
     this.streams.unpinPipe(peer);
     peer.pipe = undefined;
-    void peer.socket.close();
+    this.dispose(peer.socket);
   }
 
   /** The pipe to a registered agent went down: the agent died or dropped us; either way its work must move. */
