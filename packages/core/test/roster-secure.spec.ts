@@ -101,3 +101,53 @@ test('direct mode: gossip stays on the control plane, one forget() retires the a
   await step(2_000);
   expect(rosterEntry(m2, 'a')?.state).toBe('removed');
 });
+
+describe('a removal names its agent', () => {
+  test('secure mode: the signed "you were removed" sent to one agent, replayed to another, stops nobody else', async () => {
+    const inner = memory();
+    const captured: unknown[] = [];
+    const open = inner.openAgent.bind(inner);
+    inner.openAgent = async (identity, sink, options) => open(identity, {
+      ...sink,
+      onPacket: (p, settle) => {
+        if ((p as { removed?: unknown }).removed === true) captured.push(p);
+        sink.onPacket(p, settle);
+      },
+      onMalformed: (r) => sink.onMalformed(r),
+    }, options);
+    const a = new Agent({ transport: inner, identity: 'a', security: await security('a', 'agent'), actors: [echo()], logger: c.logger, pingInterval: 1_000 });
+    closers.push(() => a.close());
+    await a.start();
+    const b = new Agent({ transport: memory(), identity: 'b', security: await security('b', 'agent'), actors: [echo()], logger: c.logger, pingInterval: 1_000 });
+    closers.push(() => b.close());
+    await b.start();
+    const m = await secureMapper('web1', 'mapper');
+    await step(3_000);
+    m.forget('a');
+    await step(2_000);
+    expect(a.isRunning).toBe(false);
+    expect(captured.length).toBeGreaterThan(0);
+    const raw = memory();
+    await raw.connect();
+    const link = await raw.openMapper('replayer', { onPacket: () => undefined, onMalformed: () => undefined, onUndeliverable: () => undefined });
+    closers.push(async () => { await link.close(); await raw.close(); });
+    link.send('b', captured[0] as never);
+    await step(1_000);
+    expect(b.isRunning).toBe(true);
+  });
+
+  test('plain mode: an agent obeys a removal naming it (or naming no one: a mapper of an earlier release), not one naming another agent', async () => {
+    const b = c.agent({ identity: 'b', actors: [echo()] });
+    await b.start();
+    const raw = c.transport();
+    await raw.connect();
+    const link = await raw.openMapper('m-raw', { onPacket: () => undefined, onMalformed: () => undefined, onUndeliverable: () => undefined });
+    closers.push(async () => { await link.close(); await raw.close(); });
+    link.send('b', { v: 1, type: 'advertise', mapper: 'm-raw', removed: true, agent: 'someone-else' } as never);
+    await step(500);
+    expect(b.isRunning).toBe(true);
+    link.send('b', { v: 1, type: 'advertise', mapper: 'm-raw', removed: true, agent: 'b' } as never);
+    await step(500);
+    expect(b.isRunning).toBe(false);
+  });
+});

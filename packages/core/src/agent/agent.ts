@@ -354,7 +354,8 @@ export class Agent {
         this.runner.accept(packet, settle);
         return;
       case 'advertise':
-        if (packet.removed) this.removed(packet.mapper);
+        // A removal names its agent: one meant for another (a copy, replayed here) is a plain Advertise.
+        if (packet.removed && (packet.agent === undefined || packet.agent === this.identity)) this.removed(packet.mapper);
         else this.register();
         settle();
         return;

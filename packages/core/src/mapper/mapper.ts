@@ -156,7 +156,7 @@ export class Mapper extends GuardedEmitter<MapperEvents> {
         logger: this.logger,
         emit: (event, agent) => this.notify(event, agent),
         tellRemoved: (identity) => {
-          if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity, removed: true });
+          if (this.state === 'running') this.link?.send(identity, { v: 1, type: 'advertise', mapper: this.identity, removed: true, agent: identity });
         },
         agentTimeout: options.agentTimeout,
       });

@@ -103,6 +103,7 @@ const CHECKS: Record<string, (p: Rec) => string | undefined> = {
   advertise: (p) =>
     !isStr(p.mapper) ? 'mapper must be a non-empty string'
     : p.removed !== undefined && typeof p.removed !== 'boolean' ? 'removed must be a boolean'
+    : p.agent !== undefined && !isStr(p.agent) ? 'agent must be a non-empty string'
     : undefined,
   cancel: (p) =>
     !isCount(p.id) ? 'id must be a non-negative integer'

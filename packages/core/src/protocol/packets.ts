@@ -69,6 +69,12 @@ export interface AdvertisePacket {
   mapper: string;
   /** Unicast only: the cluster removed this agent (`mapper.forget()`); it logs that and stops. */
   removed?: boolean;
+  /**
+   * With `removed`: the agent removed. An agent obeys only a removal naming it (secure mode: only a
+   * signed one naming it), so a copy delivered to another agent stops nobody. Mappers of earlier
+   * releases leave it out; a plain-mode agent then takes the removal as its own.
+   */
+  agent?: string;
 }
 
 /** Mapper → agent: run a route. `push` packets expect no reply. */

@@ -45,9 +45,11 @@ export class SecureAgentSink implements AgentSink {
       if (sealed) return this.drop('wrong-kind', settle);
       if (typeof packet.mapper !== 'string' || !isBoundTo(packet.mapper, peer.identity)) return this.drop('impersonation', settle);
       this.p.codec.peers.bind(packet.mapper, hex);
-      if (packet.removed === true && !mayGossip(peer, this.p.authorizeGossip)) {
-        // Retiring an agent is the roster's verdict: only a certificate allowed to gossip gives it.
-        // Anyone else's Advertise still asks for a Register, as a plain one does.
+      if (packet.removed === true && (packet.agent !== this.p.identity || !mayGossip(peer, this.p.authorizeGossip))) {
+        // Retiring an agent is the roster's verdict: only a certificate allowed to gossip gives it,
+        // and only for the agent it names (the signed frame is not sealed: a copy of another
+        // agent's removal, replayed here within maxSkew, would otherwise stop this one too).
+        // Anything else still asks for a Register, as a plain Advertise does.
         this.p.faults.record('forbidden-gossip', { agent: this.p.identity, mapper: packet.mapper, removal: true });
         const { removed: _removed, ...plain } = packet;
         return this.inner.onPacket(plain, settle);
