@@ -253,7 +253,7 @@ describe('result streams (memory://)', () => {
         for (let i = 0; i < 10; i++) yield i;
       },
     });
-    const a = c.agent({ identity: 'a', actors: [actor], concurrency: 1, streamStallTimeout: 200 });
+    const a = c.agent({ identity: 'a', actors: [actor], concurrency: 1, streamStallTimeout: 300 });
     await a.start();
     const mt = c.transport();
     const m = c.mapper({}, mt);
@@ -262,24 +262,25 @@ describe('result streams (memory://)', () => {
     // Stops reading, never cancels.
     const s = m.stream<number>('/gen/forever', undefined, { window: 2 });
     expect(await s.next()).toEqual({ value: 0, done: false });
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 600));
     expect(a.inFlight).toBe(0);
     expect(aborted).toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
     // The reader learns why when it reads again (after the chunks that had arrived).
     await expect(collect(s)).rejects.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
-    // A slow reader taking a chunk every 100 ms is served in full.
+    // A slow reader taking one chunk every 150 ms (the stall timeout is 300 ms) is served in full, whatever its window.
     const slow: number[] = [];
-    for await (const v of m.stream<number>('/gen/ten', undefined, { window: 1 })) {
+    for await (const v of m.stream<number>('/gen/ten', undefined, { window: 8 })) {
       slow.push(v);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 150));
     }
     expect(slow).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(a.inFlight).toBe(0);
     // The reader's mapper is cut off mid-stream: the agent frees the slot, and serves the next caller.
     aborted = undefined;
     const t = m.stream<number>('/gen/forever', undefined, { window: 2 });
     expect(await t.next()).toEqual({ value: 0, done: false });
     mt.sever();
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 600));
     expect(a.inFlight).toBe(0);
     expect(aborted).toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
     const other = await c.startedMapper();

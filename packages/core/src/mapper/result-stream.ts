@@ -13,6 +13,9 @@ import type { PendingCallbacks, PendingRequest } from './pending-request';
 import { DEFAULT_STREAM_WINDOW, type StreamHooks, type StreamOptions } from './stream.options';
 import { dropUpload } from './upload-sender';
 
+/** A reader slower than this per chunk, with the agent out of credit, sends credit for each chunk it reads (see ResultStream.read). */
+export const SLOW_READER_CREDIT_MS = 100;
+
 /** What a {@link ResultStream} needs from its mapper. */
 export interface ResultStreamHost {
   readonly identity: string;
@@ -50,6 +53,8 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
   private readSinceCredit = 0;
   /** Credit granted in total (the window, then every credit packet). */
   private granted: number;
+  /** When credit was last granted (epoch ms): the window, with the request, then each credit packet. */
+  private creditAt = Date.now();
   private idle: NodeJS.Timeout | undefined;
   private lastHeard = Date.now();
   private readonly userSignal: AbortSignal | undefined;
@@ -130,14 +135,20 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
     return v;
   }
 
-  /** One chunk handed to the reader: grant credit in batches of half the window. */
+  /**
+   * One chunk handed to the reader: grant credit in batches of half the window; or sooner when the
+   * agent has used up its credit and none went for {@link SLOW_READER_CREDIT_MS}: it waits on us,
+   * and its `streamStallTimeout` counts from the last credit it heard, so a slow reader taking a
+   * chunk now and then must be heard taking it (a reader-bound stream still sends few credits).
+   */
   private read(): void {
     if (this.state !== 'open' || !this.request?.agent) {
       this.readSinceCredit++;
       return;
     }
     this.readSinceCredit++;
-    if (this.readSinceCredit < Math.max(1, this.window >> 1)) return;
+    if (this.readSinceCredit < Math.max(1, this.window >> 1) && (this.received < this.granted || Date.now() - this.creditAt < SLOW_READER_CREDIT_MS)) return;
+    this.creditAt = Date.now();
     const n = this.readSinceCredit;
     this.readSinceCredit = 0;
     this.granted += n;
