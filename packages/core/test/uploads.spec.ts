@@ -224,6 +224,11 @@ test('an upload refused before it is sent (bad options, a fan-out selector, a ma
     ['the source as the payload, tags not an array', (s) => m.request('/up/sum', s, { tags: 'eu' as never })],
     ['stream() window 0', async (s) => { for await (const v of m.stream('/up/upper', null, { stream: s, window: 0 })) void v; }],
     ['stream() options null', async () => { for await (const v of m.stream('/up/upper', null, null as never)) void v; }],
+    ['stream() window a revoked Proxy', async (s) => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      for await (const v of m.stream('/up/upper', null, { stream: s, window: proxy as never })) void v;
+    }],
   ];
   for (const [name, run] of cases) {
     const s = source();

@@ -5,7 +5,8 @@
  */
 import type { Logger } from '../internal/logger';
 import type { AgentView } from '../selectors/selector';
-import { canGossip, type GossipLink } from '../transport/gossip';
+import { canGossip, NO_GOSSIP, type GossipLink } from '../transport/gossip';
+import { NaniteError } from '../errors';
 import type { Transport } from '../transport/transport';
 import type { Heartbeats } from './heartbeats';
 import type { AgentDownReason } from './mapper.options';
@@ -86,8 +87,13 @@ export class MapperRoster {
       try {
         this.link = await this.p.transport.openGossip(this.p.identity, { onMessage: (m) => this.roster.onGossip(m), onMalformed: (reason) => this.roster.onMalformedGossip(reason) });
       } catch (err) {
-        // E.g. a vhost whose permissions predate the gossip exchanges: the mapper works, its roster stays its own.
-        this.p.logger.warn({ mapper: this.p.identity, err: err instanceof Error ? err.message : String(err) }, 'roster gossip unavailable; this mapper keeps its own roster (see docs/roster.md for the permissions)');
+        // A wrapper (secure, direct) over a transport without gossip (sp://): nothing to fix, nothing to warn of.
+        if (err instanceof NaniteError && (err.data as { reason?: unknown } | undefined)?.reason === NO_GOSSIP) {
+          this.p.logger.info({ mapper: this.p.identity }, 'this transport carries no roster gossip; this mapper keeps its own roster');
+        } else {
+          // E.g. a vhost whose permissions predate the gossip exchanges: the mapper works, its roster stays its own.
+          this.p.logger.warn({ mapper: this.p.identity, err: err instanceof Error ? err.message : String(err) }, 'roster gossip unavailable; this mapper keeps its own roster (see docs/roster.md for the permissions)');
+        }
       }
     }
     this.roster.start(this.link);

@@ -10,7 +10,12 @@ import { MAX_TIMER_DELAY } from '../internal/timers';
 import type { MapperRequestOptions, PushOptions } from './mapper.options';
 
 function invalid(option: string, message: string, value: unknown): NaniteError {
-  const shown = typeof value === 'object' && value !== null ? Object.prototype.toString.call(value) : String(value);
+  let shown: string;
+  try {
+    shown = typeof value === 'object' && value !== null ? Object.prototype.toString.call(value) : String(value);
+  } catch {
+    shown = typeof value; // a revoked Proxy
+  }
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${option} ${message}`, data: { option, value: shown.slice(0, 80) } });
 }
 

@@ -244,5 +244,9 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
 
 /** A caller's option value for an error message, without calling its toString (which may throw). */
 function shown(v: unknown): string {
-  return typeof v === 'object' && v !== null ? Object.prototype.toString.call(v) : String(v);
+  try {
+    return typeof v === 'object' && v !== null ? Object.prototype.toString.call(v) : String(v);
+  } catch {
+    return typeof v; // a revoked Proxy
+  }
 }

@@ -37,9 +37,12 @@ export interface GossipTransport {
  * none, which the mapper logs (its roster then stays its own) instead of going without a word.
  */
 export function openInnerGossip(inner: object, id: string, sink: GossipSink): Promise<GossipLink> {
-  if (!canGossip(inner)) return Promise.reject(new NaniteError('NANITE_ERR_TRANSPORT', { message: 'the transport underneath carries no roster gossip' }));
+  if (!canGossip(inner)) return Promise.reject(new NaniteError('NANITE_ERR_TRANSPORT', { message: 'the transport underneath carries no roster gossip', data: { reason: NO_GOSSIP } }));
   return inner.openGossip(id, sink);
 }
+
+/** `data.reason` of the error {@link openInnerGossip} rejects with when the wrapped transport has no gossip at all. */
+export const NO_GOSSIP = 'no-gossip';
 
 /** True when `t` carries gossip. */
 export function canGossip(t: object): t is GossipTransport {
