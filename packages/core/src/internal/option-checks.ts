@@ -5,6 +5,18 @@
  */
 import { NaniteError } from '../errors';
 
+/**
+ * A caller's value for an error message without calling its toString (which may throw: a
+ * null-prototype object, a revoked Proxy): objects by their tag, the rest by String(). Never throws.
+ */
+export function shownValue(value: unknown): string {
+  try {
+    return typeof value === 'object' && value !== null ? Object.prototype.toString.call(value) : String(value);
+  } catch {
+    return typeof value; // a revoked Proxy
+  }
+}
+
 /** Throws the error of an option that is not what it must be. */
 export function invalidOption(option: string, expected: string, value: unknown, label = option): never {
   const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);

@@ -6,16 +6,12 @@
  */
 import { NaniteError } from '../errors';
 import { isAbortSignal } from '../internal/abort-signal';
+import { shownValue } from '../internal/option-checks';
 import { MAX_TIMER_DELAY } from '../internal/timers';
 import type { MapperRequestOptions, PushOptions } from './mapper.options';
 
 function invalid(option: string, message: string, value: unknown): NaniteError {
-  let shown: string;
-  try {
-    shown = typeof value === 'object' && value !== null ? Object.prototype.toString.call(value) : String(value);
-  } catch {
-    shown = typeof value; // a revoked Proxy
-  }
+  const shown = shownValue(value);
   return new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${option} ${message}`, data: { option, value: shown.slice(0, 80) } });
 }
 

@@ -12,6 +12,7 @@ import type { MapperRequestOptions } from './mapper.options';
 import type { PendingCallbacks, PendingRequest } from './pending-request';
 import { DEFAULT_STREAM_WINDOW, type StreamHooks, type StreamOptions } from './stream.options';
 import { dropUpload } from './upload-sender';
+import { shownValue } from '../internal/option-checks';
 
 /** A reader slower than this per chunk, with the agent out of credit, sends credit for each chunk it reads (see ResultStream.read). */
 export const SLOW_READER_CREDIT_MS = 100;
@@ -69,9 +70,9 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
     this.idleMs = options.timeout ?? host.timeout;
     this.userSignal = options.signal;
     const refused = options !== given ? 'options must be an object'
-      : !Number.isInteger(this.window) || this.window < 1 || this.window > MAX_STREAM_CREDIT ? `window must be an integer from 1 to ${MAX_STREAM_CREDIT}, got ${shown(options.window)}`
+      : !Number.isInteger(this.window) || this.window < 1 || this.window > MAX_STREAM_CREDIT ? `window must be an integer from 1 to ${MAX_STREAM_CREDIT}, got ${shownValue(options.window)}`
       : options.persistent ? 'A stream cannot be persistent (parked for an agent): its flow control needs the agent it runs on'
-      : typeof this.idleMs !== 'number' || !(this.idleMs >= 0) || this.idleMs > MAX_TIMER_DELAY ? `timeout must be a number of ms in [0, ${MAX_TIMER_DELAY}] (0: none), got ${shown(options.timeout)}`
+      : typeof this.idleMs !== 'number' || !(this.idleMs >= 0) || this.idleMs > MAX_TIMER_DELAY ? `timeout must be a number of ms in [0, ${MAX_TIMER_DELAY}] (0: none), got ${shownValue(options.timeout)}`
       : undefined;
     if (refused !== undefined) {
       dropUpload(payload, options);
@@ -239,14 +240,5 @@ export class ResultStream<T = unknown> implements AsyncIterableIterator<T> {
     }, ms);
     // While the agent waits for the reader, nothing is owed to anyone: a stream its reader dropped must not keep the process alive.
     if (this.received >= this.granted) this.idle.unref();
-  }
-}
-
-/** A caller's option value for an error message, without calling its toString (which may throw). */
-function shown(v: unknown): string {
-  try {
-    return typeof v === 'object' && v !== null ? Object.prototype.toString.call(v) : String(v);
-  } catch {
-    return typeof v; // a revoked Proxy
   }
 }
