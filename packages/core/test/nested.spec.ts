@@ -113,6 +113,8 @@ test('push from a handler carries the trace id', async () => {
 class SlowClose implements Transport {
   /** Mapper links opened (the agent's light mapper for nested calls opens one). */
   mappersOpened = 0;
+  /** Resolves when the agent begins to close its link (after its drain and its light mapper's close). */
+  readonly closing = deferred();
   constructor(private readonly inner: MemoryTransport, private readonly ms: number) {}
   get url(): string { return this.inner.url; }
   connect(): Promise<void> { return this.inner.connect(); }
@@ -123,12 +125,13 @@ class SlowClose implements Transport {
   };
   async openAgent(identity: string, sink: AgentSink, options: AgentLinkOptions): Promise<AgentLink> {
     const link = await this.inner.openAgent(identity, sink, options);
-    return { ...link, broadcast: (p) => link.broadcast(p), reply: (m, p) => link.reply(m, p), pause: () => link.pause(), close: async () => { await new Promise((r) => setTimeout(r, this.ms)); await link.close(); } };
+    return { ...link, broadcast: (p) => link.broadcast(p), reply: (m, p) => link.reply(m, p), pause: () => link.pause(), close: async () => { this.closing.resolve(); await new Promise((r) => setTimeout(r, this.ms)); await link.close(); } };
   }
 }
 
 test('a handler that outlives the drain and then calls out fails with NANITE_ERR_SHUTTING_DOWN; no light mapper is started after stop', async () => {
   let outcome = 'none';
+  const running = deferred();
   const called = deferred();
   const transport = c.transport();
   const slow = new SlowClose(transport, 150);
@@ -137,7 +140,8 @@ test('a handler that outlives the drain and then calls out fails with NANITE_ERR
     drainTimeout: 20,
     actors: [defineActor('n', {
       late: async (_p: unknown, ctx: RequestContext) => {
-        await new Promise((r) => setTimeout(r, 60)); // ignores its abort
+        running.resolve();
+        await slow.closing.promise; // ignores its abort, and calls out after the drain gave up on it
         try {
           await ctx.request('/n/other', null, { timeout: 200 });
           outcome = 'sent';
@@ -152,7 +156,7 @@ test('a handler that outlives the drain and then calls out fails with NANITE_ERR
   await a.start();
   const m = await c.startedMapper();
   void m.request('/n/late', null, { timeout: 1_000 }).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 10));
+  await running.promise;
   const stopping = a.stop();
   await called.promise;
   await stopping;
