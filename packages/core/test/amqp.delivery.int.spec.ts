@@ -123,6 +123,10 @@ describe('amqp:// delivery, drain and parking', () => {
     await sleep(100);
     giveUp.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'NANITE_ERR_ABORTED' });
+    // The cancel reaches the agent (its control queue) before the slots free: were the slots freed
+    // first, request 2 could start before its cancel arrived, and be aborted running instead.
+    for (let i = 0; i < 200 && a.stats.earlyCancelsWaiting === 0; i++) await sleep(10);
+    expect(a.stats.earlyCancelsWaiting).toBe(1);
     release('done');
     await expect(Promise.all(held)).resolves.toEqual(['done', 'done']);
     for (let i = 0; i < 200 && a.stats.cancelledBeforeStart === 0; i++) await sleep(10);

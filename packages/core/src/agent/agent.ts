@@ -72,6 +72,8 @@ export interface AgentStats {
   cancelledBeforeStart: number;
   /** Cancels that found nothing and were forgotten unmatched to bound the table (amqp://: see `cancelledBeforeStart`). */
   earlyCancelsForgotten: number;
+  /** Cancels remembered now, waiting for the request they name to arrive (amqp://: see `cancelledBeforeStart`); they lapse after 60 s. */
+  earlyCancelsWaiting: number;
 }
 
 /**
@@ -224,7 +226,7 @@ export class Agent {
   /** Counters since start. */
   get stats(): AgentStats {
     const r = this.runner;
-    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count, abortListenerFaults: this.abortListenerFaults.count, strayUploads: r.strayUploads, cancelledBeforeStart: r.cancelledBeforeStart, earlyCancelsForgotten: r.earlyCancels.forgotten };
+    return { handled: r.handled, failed: r.failed, malformed: this.malformed.count, expired: r.expired, overloaded: r.overloaded, shed: r.shed, statusFaults: this.heartbeat.statusFaults, surveysAnswered: this.surveys.answered, surveysDropped: this.surveys.dropped, listenerFaults: this.observerFaults.count, abortListenerFaults: this.abortListenerFaults.count, strayUploads: r.strayUploads, cancelledBeforeStart: r.cancelledBeforeStart, earlyCancelsForgotten: r.earlyCancels.forgotten, earlyCancelsWaiting: r.earlyCancels.size };
   }
 
   /** The SP endpoint the agent serves requests on (the bound URL: the real port when 0 was asked), once started with `listen`. */

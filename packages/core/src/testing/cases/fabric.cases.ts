@@ -99,8 +99,9 @@ export function fabricCases<T extends Transport>(h: ContractHarness<T>, it: It):
       giveUp.abort();
       const err = await second.then(() => undefined, (e: unknown) => e);
       ok(err instanceof NaniteError && err.code === 'NANITE_ERR_ABORTED', `the caller's own abort, got ${String(err)}`);
-      // The cancel travels; then the slot frees.
-      await new Promise((resolve) => setTimeout(resolve, h.o.quiet));
+      // The cancel travels (it finds the request in the agent's queue, or is remembered until the
+      // request comes from the broker); then the slot frees.
+      await wait.until(() => agent.stats.cancelledBeforeStart + agent.stats.earlyCancelsWaiting > 0, patience, 'the cancel to reach the agent');
       release();
       strictEqual(await first, 'first');
       // Requests start in the order they were sent: had the second one run, it would be before this one.
