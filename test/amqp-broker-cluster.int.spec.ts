@@ -156,7 +156,13 @@ describe('amqp:// across the loss of one cluster node', () => {
     // Not idempotent: answered, or failed with a clear code; none hangs (timed out).
     for (const k of ['once1', 'once2'] as const) {
       expect(stats[k].ok + stats[k].errors.length).toBe(stats[k].sent);
-      for (const e of stats[k].errors) expect(e.code).toBe('NANITE_ERR_AGENT_LOST');
+      const other = stats[k].errors.filter((e) => e.code !== 'NANITE_ERR_AGENT_LOST');
+      if (other.length > 0) {
+        // What it takes to tell why (seen once in about ten runs: NANITE_ERR_NO_AGENT on m2).
+        const mapper = k === 'once1' ? s.m1 : s.m2;
+        const messages = [...new Set(other.map((e) => `${e.code} ${e.message}`))].slice(0, 20);
+        throw new Error(`${k}: ${other.length} of ${stats[k].sent} failed with a code other than NANITE_ERR_AGENT_LOST:\n${messages.join('\n')}\nconnection lost at ${lostAt}; what the mappers saw:\n${seen.join('\n')}\n${k}'s mapper stats: ${JSON.stringify(mapper.stats)}\nalpha's log:\n${alphaLog.slice(-3000)}\nbeta's log:\n${betaLog.slice(-3000)}`);
+      }
     }
     for (const l of Object.values(stats)) expect(l.maxMs).toBeLessThan(20_000);
     // Every component back in dispatch soon after the loss (see BACK_BUDGET_MS).
