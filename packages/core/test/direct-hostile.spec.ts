@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
-const probe = { forever: 0, stopped: 0, slowRuns: 0, slowAborted: 0 };
+const probe = { forever: 0, stopped: 0, slowRuns: 0, slowAborted: 0, onceRuns: 0 };
 const actor = defineActor('h', {
   async *forever(_p: unknown, ctx) {
     probe.forever++;
@@ -26,6 +26,12 @@ const actor = defineActor('h', {
   },
   big: (n: number) => 'x'.repeat(n),
   echo: (p: unknown) => p,
+  /** Not idempotent (say, a payment): takes longer than the client's resend interval. */
+  once: async () => {
+    const run = ++probe.onceRuns;
+    await new Promise((r) => setTimeout(r, 600));
+    return run;
+  },
   slow: (_p: unknown, ctx) => {
     probe.slowRuns++;
     return new Promise((resolve) => {
@@ -90,8 +96,8 @@ describe('a MUX peer that grants credit but never reads', () => {
   }, 30_000);
 });
 
-async function jsonClient(agent: Agent, maxMessageSize?: number): Promise<SpReqSocket> {
-  const req = new SpReqSocket({ logger, reconnectMin: 10, reconnectMax: 20, ...(maxMessageSize ? { maxMessageSize } : {}) });
+async function jsonClient(agent: Agent, maxMessageSize?: number, resendInterval?: number): Promise<SpReqSocket> {
+  const req = new SpReqSocket({ logger, reconnectMin: 10, reconnectMax: 20, ...(maxMessageSize ? { maxMessageSize } : {}), ...(resendInterval ? { resendInterval } : {}) });
   closers.push(() => req.close());
   req.dial(agent.endpoint!);
   await req.whenConnected(1, 5_000);
@@ -134,6 +140,21 @@ describe('the JSON face under load and disconnects', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(agent.endpointStats()!.json).toMatchObject({ overloaded: 1, requests: 2 });
     expect(agent.endpointStats()!.rep.faults.overflow).toBe(1);
+  });
+
+  it('runs a request once when its REQ client resends it on the same connection while it runs (NN_REQ_RESEND_IVL): the one reply answers it', async () => {
+    const agent = await agentOf();
+    const req = await jsonClient(agent, undefined, 150);
+    const before = probe.onceRuns;
+    const answer = ask(req, { route: '/h/once' }, 5_000);
+    await expect(answer).resolves.toEqual({ ok: true, result: before + 1 });
+    expect(req.stats().resends).toBeGreaterThanOrEqual(2); // sent three times or more in 600 ms
+    expect(probe.onceRuns).toBe(before + 1);
+    expect(agent.endpointStats()!.json).toMatchObject({ requests: 1, replies: 1, resendsIgnored: req.stats().resends });
+    // A new request (a new id) on the same connection runs, once.
+    await expect(ask(req, { route: '/h/once' }, 5_000)).resolves.toEqual({ ok: true, result: before + 2 });
+    expect(probe.onceRuns).toBe(before + 2);
+    expect(agent.endpointStats()!.rep.pending).toBe(0); // the ignored copies hold no slot
   });
 
   it('aborts the running requests of a JSON client that hangs up (they hold no agent slot for ever)', async () => {

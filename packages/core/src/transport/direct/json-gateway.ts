@@ -5,7 +5,9 @@
  * `{"ok":false,"error":{"code":"NANITE_ERR_…","message":"…"}}`. A body that is not such JSON gets an
  * error reply at once and is counted, as do a request over `maxJsonPending` (`NANITE_ERR_OVERLOADED`)
  * and a result too large for the endpoint's `maxMessageSize` (`NANITE_ERR_PAYLOAD`). A request
- * whose connection closes before its result is aborted.
+ * whose connection closes before its result is aborted. A REQ client's resend of a request still
+ * running (same connection, same backtrace: after its resend interval) does not run it again: the
+ * one reply answers it.
  */
 import { NaniteError, type SerializedError } from '../../errors';
 import { utf8Bytes } from '../../internal/utf8';
@@ -72,6 +74,8 @@ export interface JsonGatewayStats {
   overloaded: number;
   /** Running requests aborted because the connection they came on closed (their answer had nowhere to go). */
   abandoned: number;
+  /** Resends of a request still running on the same connection (a REQ's resend interval passed): not run again. */
+  resendsIgnored: number;
 }
 
 /** Where the gateway hands the requests it built. */
@@ -87,10 +91,13 @@ export interface JsonGatewayTarget {
 /** Turns SP JSON bodies into request packets and result packets back into JSON bodies. */
 export class JsonGateway {
   private readonly waiting = new Map<number, SpRequest>();
-  /** Ids of the waiting requests by the connection they came on (to abort them when it closes). */
-  private readonly byPipe = new Map<SpPipeInfo, Set<number>>();
+  /**
+   * Ids of the waiting requests by the connection they came on (to abort them when it closes), each
+   * under its backtrace (to know a resend of one still running).
+   */
+  private readonly byPipe = new Map<SpPipeInfo, Map<string, number>>();
   private nextId = 1;
-  private readonly counts: JsonGatewayStats = { requests: 0, malformed: 0, refused: 0, replies: 0, oversized: 0, overloaded: 0, abandoned: 0 };
+  private readonly counts: JsonGatewayStats = { requests: 0, malformed: 0, refused: 0, replies: 0, oversized: 0, overloaded: 0, abandoned: 0, resendsIgnored: 0 };
 
   constructor(private readonly target: JsonGatewayTarget) {}
 
@@ -106,6 +113,15 @@ export class JsonGateway {
 
   /** Handles one REQ or SURVEYOR body (the SP socket bounds how many are pending). */
   handle(request: SpRequest): void {
+    const key = request.backtrace.toString('latin1');
+    let ids = this.byPipe.get(request.pipe);
+    if (ids?.has(key)) {
+      // The same request again, its first copy still running: that one's reply (same connection,
+      // same backtrace) answers the client. Running it again would run a route that may not be idempotent twice.
+      this.counts.resendsIgnored++;
+      request.drop();
+      return;
+    }
     const parsed = parseBody(request.body);
     if (parsed instanceof NaniteError) {
       this.counts.malformed++;
@@ -120,9 +136,8 @@ export class JsonGateway {
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7fff_ffff ? 1 : this.nextId + 1;
     this.waiting.set(id, request);
-    let ids = this.byPipe.get(request.pipe);
-    if (!ids) this.byPipe.set(request.pipe, (ids = new Set()));
-    ids.add(id);
+    if (!ids) this.byPipe.set(request.pipe, (ids = new Map()));
+    ids.set(key, id);
     this.counts.requests++;
     this.target.deliver({ v: 1, type: 'request', id, route: parsed.route, payload: parsed.payload, replyTo: JSON_REPLY_TO, timeout: parsed.timeout, hops: 0, sentAt: Date.now() });
   }
@@ -155,7 +170,7 @@ export class JsonGateway {
     const ids = this.byPipe.get(pipe);
     if (!ids) return;
     this.byPipe.delete(pipe);
-    for (const id of ids) {
+    for (const id of ids.values()) {
       this.waiting.delete(id);
       this.counts.abandoned++;
       this.target.abort(id);
@@ -172,7 +187,7 @@ export class JsonGateway {
     this.waiting.delete(id);
     const ids = this.byPipe.get(request.pipe);
     if (!ids) return;
-    ids.delete(id);
+    ids.delete(request.backtrace.toString('latin1'));
     if (ids.size === 0) this.byPipe.delete(request.pipe);
   }
 

@@ -19,6 +19,11 @@ export interface SpRequest {
   /** The connection it came on. */
   readonly pipe: SpPipeInfo;
   /**
+   * The path the reply retraces: the hop ids of devices in between, then the requester's own id
+   * (high bit set). A REQ's resend on the same connection carries the same backtrace. Do not modify.
+   */
+  readonly backtrace: Buffer;
+  /**
    * Largest body {@link SpRequest.reply} sends (bytes): the socket's `maxMessageSize` less the
    * request's backtrace. The requester's own limit is not known here: both sides should use the
    * same `maxMessageSize`.
@@ -94,7 +99,7 @@ class Request implements SpRequest {
   constructor(
     private readonly owner: ReplyPath,
     private readonly state: PipeState,
-    private readonly backtrace: Buffer,
+    readonly backtrace: Buffer,
     readonly body: Buffer,
     /** False for a request over `maxPending` handed to the overflow hook: it holds no pending slot. */
     private readonly slot = true,
