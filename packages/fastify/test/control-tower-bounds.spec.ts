@@ -161,6 +161,41 @@ describe('Control Tower bounds', () => {
     }
   });
 
+  it('runs nothing for a page that hung up before its request reached the handler, and frees its maxRequests slot at once (real listener)', async () => {
+    const url = busUrl();
+    let runs = 0;
+    const agent = new Agent({ transport: url, identity: 'slow', actors: [defineActor('slow', { wait: async (_p: unknown, ctx) => { runs++; await new Promise((r) => ctx.signal.addEventListener('abort', r)); return 'aborted'; } })], pingInterval: 60_000, drainTimeout: 200 });
+    await agent.start();
+    try {
+      // A hook that takes its time (an auth check, say): the page hangs up meanwhile.
+      const handed = deferred<void>();
+      let first = true;
+      app.addHook('preHandler', async (request) => {
+        if (request.method !== 'POST' || !first) return;
+        first = false;
+        for (let i = 0; i < 500 && !request.raw.socket.destroyed; i++) await new Promise((r) => setTimeout(r, 5));
+        handed.resolve();
+      });
+      await app.register(nanitePlugin, { url, mapperOptions: { discoveryWindow: 0 } });
+      await app.register(naniteControlTower, { maxRequests: 1 });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as AddressInfo).port;
+      await app.nanite.waitForAgents({ route: '/slow/wait', timeout: 5_000 });
+      const page = stalledRequest(port, { route: '/slow/wait', timeout: 60_000 });
+      await new Promise((r) => setTimeout(r, 100));
+      page.destroy();
+      await handed.promise;
+      await new Promise((r) => setTimeout(r, 100));
+      // Before: the request ran (until its 60 s timeout), and every request after it got 503.
+      expect(runs).toBe(0);
+      const next = app.inject({ method: 'POST', url: '/nanite/api/request', payload: { route: '/slow/wait', timeout: 300 } });
+      expect((await next).statusCode).toBe(200);
+      expect(runs).toBe(1);
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('answers HEAD api/events with the stream headers and keeps no stream open for it: a GET after many HEADs still streams (real listener)', async () => {
     await app.register(nanitePlugin, { url: busUrl(), mapperOptions: { discoveryWindow: 0 } });
     await app.register(naniteControlTower, { maxEventStreams: 5 });

@@ -140,6 +140,9 @@ function tower(options: ControlTowerOptions): FastifyPluginAsync {
         reply.raw.once('close', () => {
           if (!out.stream.writableEnded) controller.abort();
         });
+        // Gone already (while its body was read or a hook ran): its 'close' fired before anyone
+        // listened. Nothing is sent for it, and its slot frees at once rather than at its timeout.
+        if (reply.raw.destroyed) controller.abort();
         const write = (line: TowerLine): void => out.write(`${serializeLine(line)}\n`);
         // runTowerRequest reports every Nanite failure as a line; anything else is a bug, logged
         // here (the stream still ends) rather than left as an unhandled rejection.
