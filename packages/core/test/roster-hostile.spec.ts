@@ -236,6 +236,34 @@ describe('on a cluster', () => {
     expect(m1.rosterStats()!.peers).toBe(256);
   });
 
+  test('forged digests naming a victim as sender get it at most 4 syncs per gossip interval from each mapper, not one per digest; an honest peer still converges', async () => {
+    await c.agent({ identity: 'a', actors: [echo()] }).start();
+    const m = await c.startedMapper();
+    await step(1_500);
+    // The victim: a gossip endpoint that counts what reaches it.
+    const t = c.transport();
+    await t.connect();
+    cleanups.push(() => t.close());
+    let synced = 0;
+    await t.openGossip('victim', { onMessage: (msg) => { if ((msg as { t?: string }).t === 'entries') synced++; } });
+    const evil = await forger();
+    const digest = () => ({ t: 'digest', from: 'victim', at: stamp(Date.now()), buckets: Array(32).fill('0'.repeat(16)) });
+    for (let i = 0; i < 100; i++) evil.broadcast(digest());
+    await step(50);
+    expect(synced).toBe(4); // before: 100
+    expect(m.rosterStats()!.syncsRefused).toBe(96);
+    expect(c.logger.warnings().filter((w) => w.includes('roster syncs'))).toHaveLength(1);
+    // The next interval opens a new window.
+    await step(1_000);
+    evil.broadcast(digest());
+    await step(50);
+    expect(synced).toBe(5);
+    // An honest mapper starting now still learns the roster at once.
+    const m2 = await c.startedMapper();
+    await step(200);
+    expect(rosterEntry(m2, 'a')?.state).toBe('up');
+  });
+
   test('gossip that arrives while the mapper closes is not saved after its store is closed', async () => {
     await c.agent({ identity: 'a', actors: [echo()] }).start();
     const store = new WatchedStore();

@@ -22,6 +22,14 @@ const MAX_PEERS = 256;
 /** Most entries in one message (bigger syncs go in several). */
 const MAX_ENTRIES_PER_MESSAGE = 500;
 
+/**
+ * Most syncs (entries a peer asked for: its digest differed from ours, or it wanted buckets) one
+ * peer is answered per gossip interval. An honest peer asks about twice (our answer to its digest,
+ * and to the `want` of its answer to ours); without a bound, a stream of forged digests naming a
+ * victim as sender made every mapper send it its whole roster once per digest.
+ */
+export const SYNCS_PER_INTERVAL = 4;
+
 /** What the gossip needs from its roster. */
 export interface GossipHost {
   readonly id: string;
@@ -51,6 +59,8 @@ export interface GossipStats {
   received: number;
   bytesSent: number;
   malformed: number;
+  /** Syncs asked for past {@link SYNCS_PER_INTERVAL} per interval by one peer: not answered (the next digests repair what they would have). */
+  syncsRefused: number;
   peers: number;
 }
 
@@ -65,9 +75,12 @@ export class RosterGossip {
   private readonly dirty = new Set<string>();
   /** Peers and when (local ms) we last heard them, least recently heard first; at most MAX_PEERS. */
   private readonly peers = new Map<string, number>();
+  /** Syncs answered per peer in the current window (local ms it opened), least recently opened first; at most MAX_PEERS. */
+  private readonly syncs = new Map<string, { since: number; n: number }>();
   private paused = false;
   private readonly malformedLog: BurstLog;
-  readonly stats: GossipStats = { sent: 0, received: 0, bytesSent: 0, malformed: 0, peers: 0 };
+  private readonly syncLog: BurstLog;
+  readonly stats: GossipStats = { sent: 0, received: 0, bytesSent: 0, malformed: 0, syncsRefused: 0, peers: 0 };
 
   constructor(
     private readonly host: GossipHost,
@@ -75,6 +88,7 @@ export class RosterGossip {
     private readonly o: RosterGossipOptions,
   ) {
     this.malformedLog = new BurstLog({ logger: o.logger, bindings: { mapper: host.id }, message: 'malformed roster gossip dropped (further ones are only counted for a while)' });
+    this.syncLog = new BurstLog({ logger: o.logger, bindings: { mapper: host.id }, message: `a peer asked for more than ${SYNCS_PER_INTERVAL} roster syncs in one gossip interval: the rest were not answered (forged digests naming it? further ones are only counted for a while)` });
   }
 
   /** Starts the digest timer (and sends the first digest at once). */
@@ -134,7 +148,25 @@ export class RosterGossip {
     this.heardFrom(m.from);
     if (m.t === 'digest') return this.onDigest(m.from, m.buckets);
     if (m.entries.length) this.host.merge(m.entries, m.from);
-    if (m.want?.length) this.sendEntries(m.from, this.host.set.inBuckets(new Set(m.want)), undefined);
+    if (m.want?.length && this.maySync(m.from)) this.sendEntries(m.from, this.host.set.inBuckets(new Set(m.want)), undefined);
+  }
+
+  /** True when `peer` may be answered one more sync in this interval (counted); false (counted, logged once per burst) past the bound. */
+  private maySync(peer: string): boolean {
+    const now = Date.now();
+    let w = this.syncs.get(peer);
+    if (w === undefined || now - w.since >= this.o.interval) {
+      this.syncs.delete(peer);
+      if (this.syncs.size >= MAX_PEERS) this.syncs.delete(this.syncs.keys().next().value!);
+      this.syncs.set(peer, (w = { since: now, n: 0 }));
+    }
+    if (w.n < SYNCS_PER_INTERVAL) {
+      w.n++;
+      return true;
+    }
+    this.stats.syncsRefused++;
+    this.syncLog.record({ peer });
+    return false;
   }
 
   /** Moves `peer` to the most recent end of the table, making room by forgetting the least recent one. */
@@ -148,7 +180,7 @@ export class RosterGossip {
     const ours = this.host.set.digest();
     const differ: number[] = [];
     for (let i = 0; i < DIGEST_BUCKETS; i++) if (ours[i] !== theirs[i]) differ.push(i);
-    if (differ.length) this.sendEntries(from, this.host.set.inBuckets(new Set(differ)), differ);
+    if (differ.length && this.maySync(from)) this.sendEntries(from, this.host.set.inBuckets(new Set(differ)), differ);
   }
 
   private tick(): void {

@@ -137,6 +137,8 @@ export interface RosterStats {
   gossipSent: number;
   gossipBytesSent: number;
   gossipReceived: number;
+  /** Syncs a peer asked for (its digest differed, or it wanted buckets) past 4 per gossip interval (the next digests repair what they would have): not answered. */
+  syncsRefused: number;
   peers: number;
   /** Stalls of this mapper's event loop the failure detector discounted. */
   stalls: number;

@@ -242,7 +242,7 @@ export class Roster {
     const g = this.gossip?.stats;
     return {
       entries: this.set.size, refused: this.refusals.count, stalls: this.guard.episodes, saveFailures: this.saver?.failed ?? 0,
-      malformedGossip: g?.malformed ?? 0, gossipSent: g?.sent ?? 0, gossipBytesSent: g?.bytesSent ?? 0, gossipReceived: g?.received ?? 0, peers: g?.peers ?? 0,
+      malformedGossip: g?.malformed ?? 0, gossipSent: g?.sent ?? 0, gossipBytesSent: g?.bytesSent ?? 0, gossipReceived: g?.received ?? 0, syncsRefused: g?.syncsRefused ?? 0, peers: g?.peers ?? 0,
     };
   }
 
