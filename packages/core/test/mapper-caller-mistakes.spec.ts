@@ -191,6 +191,16 @@ describe('identities and tags that no peer would accept', () => {
     expect(() => new Mapper(options as unknown as MapperOptions)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'transport' } }));
   });
 
+  test.each<[string, () => unknown]>([
+    ['a null-prototype object', () => Object.create(null) as unknown],
+    ['a revoked Proxy', () => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy; }],
+  ])('a mapper option that cannot be printed (%s) throws NANITE_ERR_INVALID_ARGUMENT naming it, not a TypeError from the message', (_name, value) => {
+    for (const option of ['timeout', 'failoverWindow', 'maxAgents']) {
+      expect(() => new Mapper({ transport: c.transport(), [option]: value() })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: expect.objectContaining({ option }) }));
+    }
+    expect(() => new Mapper({ transport: c.transport(), roster: { gossipInterval: value() as number } })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+  });
+
   test('a mapper given a logger that is not one throws NANITE_ERR_INVALID_ARGUMENT', () => {
     expect(() => new Mapper({ transport: c.transport(), logger: {} as unknown as Logger })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'logger' } }));
   });

@@ -17,9 +17,21 @@ export function shownValue(value: unknown): string {
   }
 }
 
+/**
+ * A caller's value as `String()` prints it; where that throws (a null-prototype object, a revoked
+ * Proxy), as {@link shownValue} shows it. Never throws.
+ */
+export function printedValue(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return shownValue(value);
+  }
+}
+
 /** Throws the error of an option that is not what it must be. */
 export function invalidOption(option: string, expected: string, value: unknown, label = option): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const shown = typeof value === 'string' ? JSON.stringify(value) : printedValue(value);
   throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${label} must be ${expected}, got ${shown}`, data: { option } });
 }
 

@@ -1,6 +1,7 @@
 /** The errors a mapper builds, in one place so their codes and data stay consistent. */
 import { NaniteError } from '../errors';
 import { MAX_TIMER_DELAY } from '../internal/timers';
+import { printedValue } from '../internal/option-checks';
 
 /** `NANITE_ERR_NO_AGENT`, saying why no candidate was left. `known` = agents serving the route at all. */
 export function noAgentError(route: string, known: number, tags: readonly string[], target: string | undefined, tried?: readonly string[]): NaniteError {
@@ -55,7 +56,7 @@ export function timeoutError(route: string, timeout: number, agent: string | und
 export function countOption(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a non-negative integer`, data: { option: name, value: String(value) } });
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a non-negative integer`, data: { option: name, value: printedValue(value) } });
   }
   return value;
 }
@@ -64,7 +65,7 @@ export function countOption(name: string, value: number | undefined, fallback: n
 export function waitOption(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_DELAY) {
-    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a number of ms in [0, ${MAX_TIMER_DELAY}]`, data: { option: name, value: String(value) } });
+    throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `${name} must be a number of ms in [0, ${MAX_TIMER_DELAY}]`, data: { option: name, value: printedValue(value) } });
   }
   return value;
 }
