@@ -1,7 +1,7 @@
 /** The errors a mapper builds, in one place so their codes and data stay consistent. */
 import { NaniteError } from '../errors';
-import { MAX_TIMER_DELAY } from '../internal/timers';
 import { printedValue } from '../internal/option-checks';
+import { MAX_TIMER_DELAY } from '../internal/timers';
 
 /** `NANITE_ERR_NO_AGENT`, saying why no candidate was left. `known` = agents serving the route at all. */
 export function noAgentError(route: string, known: number, tags: readonly string[], target: string | undefined, tried?: readonly string[]): NaniteError {

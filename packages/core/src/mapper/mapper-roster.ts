@@ -3,10 +3,10 @@
  * registry (suspect: out of dispatch until heard again; down or removed: dropped, in-flight work
  * moved on) and reach listeners, and the transport carries its gossip when it can.
  */
+import { NaniteError } from '../errors';
 import type { Logger } from '../internal/logger';
 import type { AgentView } from '../selectors/selector';
 import { canGossip, NO_GOSSIP, type GossipLink } from '../transport/gossip';
-import { NaniteError } from '../errors';
 import type { Transport } from '../transport/transport';
 import type { Heartbeats } from './heartbeats';
 import type { AgentDownReason } from './mapper.options';

@@ -4,6 +4,7 @@
  * and a check that the stream arrived whole.
  */
 import { NaniteError } from '../errors';
+import { shownValue } from '../internal/option-checks';
 import { MAX_TIMER_DELAY } from '../internal/timers';
 import type { CreditPacket } from '../protocol/stream-packets';
 import { isStreamEnd, MAX_STREAM_CREDIT, type ChunkPacket } from '../protocol/stream-packets';
@@ -12,7 +13,6 @@ import type { MapperRequestOptions } from './mapper.options';
 import type { PendingCallbacks, PendingRequest } from './pending-request';
 import { DEFAULT_STREAM_WINDOW, type StreamHooks, type StreamOptions } from './stream.options';
 import { dropUpload } from './upload-sender';
-import { shownValue } from '../internal/option-checks';
 
 /** A reader slower than this per chunk, with the agent out of credit, sends credit for each chunk it reads (see ResultStream.read). */
 export const SLOW_READER_CREDIT_MS = 100;
