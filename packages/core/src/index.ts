@@ -99,6 +99,8 @@ export { DEFAULT_AMQP_OPTIONS } from './transport/amqp/amqp.options';
 export type { AmqpDelivery, AmqpNodeOrder, AmqpQueueType, AmqpTransportOptions } from './transport/amqp/amqp.options';
 export type { AmqpNodeState } from './transport/amqp/amqp.connection';
 export { amqpNames } from './transport/amqp/amqp.topology';
+export { amqpPermissions } from './transport/amqp/amqp.permissions';
+export type { AmqpPermissionOptions, AmqpPermissionRow } from './transport/amqp/amqp.permissions';
 export type { AmqpNames } from './transport/amqp/amqp.topology';
 
 // SP (nanomsg / NNG scalability protocols) sockets: the brokerless wire, knowing nothing of Nanite (docs/sp.md).

@@ -74,7 +74,7 @@ describe('cluster host lists in amqp:// URLs', () => {
 
 describe('QueueIncarnations', () => {
   it('reports a change only for an agent seen before with another incarnation', () => {
-    const q = new QueueIncarnations();
+    const q = new QueueIncarnations(own);
     expect(q.heard('a', 'x1', false)).toBe(false);
     expect(q.heard('a', 'x1', false)).toBe(false);
     expect(q.heard('a', 'x2', false)).toBe(true);
@@ -84,7 +84,7 @@ describe('QueueIncarnations', () => {
   });
 
   it('is bounded: the least recently heard agent is forgotten first', () => {
-    const q = new QueueIncarnations(2);
+    const q = new QueueIncarnations(own, 2);
     q.heard('a', '1', false);
     q.heard('b', '1', false);
     q.heard('a', '1', false);
@@ -94,4 +94,23 @@ describe('QueueIncarnations', () => {
     expect(q.heard('b', '2', false)).toBe(false);
     expect(q.heard('c', '2', false)).toBe(true);
   });
+
+  it('believes a heartbeat\'s queue name only when it is the agent\'s own queue, and forgets it when the next one names none', () => {
+    const q = new QueueIncarnations(own);
+    q.heard('a', '1', true, 'P.agent.a');
+    expect(q.queueOf('a')).toBe('P.agent.a');
+    // Another agent's queue, a fresh name, a control queue, a mapper's queue, not a string: never.
+    for (const name of ['P.agent.b', 'P.agent.a.0badf00d', 'P.agent.a.control', 'P.mapper.m', 42, '']) {
+      q.heard('a', '1', true, name);
+      expect(q.queueOf('a')).toBeUndefined();
+    }
+    q.heard('a', '1', true, 'P.agent.a');
+    q.heard('a', '1', true); // draining: the header is gone
+    expect(q.queueOf('a')).toBeUndefined();
+    expect(q.queueOf('never-heard')).toBeUndefined();
+  });
 });
+
+function own(identity: string): string {
+  return `P.agent.${identity}`;
+}

@@ -2,6 +2,7 @@
  * Helpers of the amqp:// integration tests: the broker URL, unique prefixes, and removal of the
  * durable exchanges and park queues a test leaves behind.
  */
+import type { ChannelModel } from 'amqplib';
 import { removeAmqpTopology } from '../src';
 
 /** The broker the integration tests use. */
@@ -16,4 +17,17 @@ export function uniquePrefix(tag: string): string {
 /** Deletes the exchanges of each prefix and the park queues of the given routes. */
 export async function removeTopology(prefixes: readonly string[], routes: readonly string[] = [], url = AMQP_URL): Promise<void> {
   for (const prefix of prefixes) await removeAmqpTopology(url, prefix, { routes });
+}
+
+/** Does `queue` exist? (Another connection's exclusive queue answers RESOURCE_LOCKED.) */
+export async function queueExists(conn: ChannelModel, queue: string): Promise<boolean> {
+  const ch = await conn.createChannel();
+  ch.on('error', () => undefined); // the failed check closes the channel: that is the answer
+  try {
+    await ch.checkQueue(queue);
+    await ch.close();
+    return true;
+  } catch (err) {
+    return (err as { code?: number }).code !== 404;
+  }
 }

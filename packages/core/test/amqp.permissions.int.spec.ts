@@ -5,7 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Agent, AmqpTransport, defineActor, Mapper } from '../src';
+import type { ChannelModel } from 'amqplib';
+import { Agent, AmqpTransport, amqpNames, amqpPermissions, defineActor, Mapper } from '../src';
 import { AMQP_URL } from './amqp.helpers';
 
 const run = promisify(execFile);
@@ -13,7 +14,7 @@ const ctl = (...args: string[]): Promise<unknown> => run('rabbitmqctl', ['-q', .
 
 const id = `${process.pid}-${Date.now().toString(36)}`;
 const vhost = `nanite-perm-${id}`;
-const users = { agent: `nanite-agent-${id}`, mapper: `nanite-mapper-${id}` };
+const users = { agent: `nanite-agent-${id}`, mapper: `nanite-mapper-${id}`, fastMapper: `nanite-fast-mapper-${id}` };
 const P = 'app';
 // The rows of docs/amqp.md, "Permissions for a locked-down vhost", with P = app.
 const PERMISSIONS = {
@@ -36,12 +37,20 @@ beforeAll(async () => {
     await ctl('add_user', users[role], 'pw');
     await ctl('set_permissions', '-p', vhost, users[role], ...PERMISSIONS[role]);
   }
+  await ctl('add_user', users.fastMapper, 'pw');
+  await ctl('set_permissions', '-p', vhost, users.fastMapper, ...amqpPermissions(P, { defaultExchange: true }).mapper);
 }, 60_000);
 
 afterAll(async () => {
   for (const user of Object.values(users)) await ctl('delete_user', user);
   await ctl('delete_vhost', vhost);
 }, 60_000);
+
+test('amqpPermissions (what nanite broker setup applies) gives the documented rows', () => {
+  expect(amqpPermissions(P)).toEqual(PERMISSIONS);
+  const [configure, write, read] = PERMISSIONS.mapper;
+  expect(amqpPermissions(P, { defaultExchange: true }).mapper).toEqual([configure, `${write}|^amq\\.default$`, read]);
+});
 
 describe('amqp:// on a locked-down vhost', () => {
   const closers: Array<() => Promise<void>> = [];
@@ -55,7 +64,8 @@ describe('amqp:// on a locked-down vhost', () => {
     closers.push(() => agent.stop());
     const problems: string[] = [];
     const record = (o: object, msg?: string): void => void problems.push(`${msg ?? ""} ${JSON.stringify(o)}`);
-    const transport = new AmqpTransport({ url: urlFor(users.mapper), logger: { debug: record, info: () => undefined, warn: record, error: record } });
+    const told: string[] = [];
+    const transport = new AmqpTransport({ url: urlFor(users.mapper), logger: { debug: record, info: (_o: object, msg?: string) => void told.push(msg ?? ''), warn: record, error: record } });
     closers.push(() => transport.close());
     const mapper = new Mapper({ transport, timeout: 5_000, discoveryWindow: 0 });
     await mapper.start();
@@ -69,6 +79,32 @@ describe('amqp:// on a locked-down vhost', () => {
     await expect(parked).resolves.toMatchObject({ code: 'NANITE_ERR_TIMEOUT' });
     expect(transport.isConnected).toBe(true);
     expect(problems).toEqual([]);
+    // Refused the default exchange (found out once, on a channel of its own): requests went through `P.agent`.
+    expect(told.filter((m) => m.includes('amq.default'))).toEqual([expect.stringContaining('may not publish to the default exchange')]);
+  });
+
+  test('a mapper also allowed amq.default sends requests to the agent\'s queue by name', async () => {
+    const agentTransport = new AmqpTransport({ url: urlFor(users.agent) });
+    closers.push(() => agentTransport.close());
+    const agent = new Agent({ transport: agentTransport, identity: 'named', pingInterval: 100, actors: [defineActor('perm', { echo: (p: unknown) => p })] });
+    await agent.start();
+    closers.push(() => agent.stop());
+    const told: string[] = [];
+    const transport = new AmqpTransport({ url: urlFor(users.fastMapper), logger: { debug: () => undefined, info: (_o: object, msg?: string) => void told.push(msg ?? ''), warn: () => undefined, error: () => undefined } });
+    closers.push(() => transport.close());
+    const mapper = new Mapper({ transport, timeout: 5_000, discoveryWindow: 0 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/perm/echo', timeout: 5_000 });
+    await expect(mapper.request('/perm/echo', 'hi')).resolves.toBe('hi');
+    await new Promise((r) => setTimeout(r, 400)); // Pings naming the queue, after the mapper's connection was found allowed
+    // Without its `P.agent` binding the agent is reached by name only.
+    const names = amqpNames(P);
+    const ch = await (agentTransport as unknown as { connection: { current: ChannelModel } }).connection.current.createChannel();
+    await ch.unbindQueue(names.agentQueue('named'), names.agent, 'named');
+    await ch.close();
+    await expect(mapper.request('/perm/echo', 'by name')).resolves.toBe('by name');
+    expect(told.filter((m) => m.includes('amq.default'))).toEqual([]);
   });
 
   test('a mapper with only the agent permissions fails fast with NANITE_ERR_TRANSPORT_AUTH', async () => {

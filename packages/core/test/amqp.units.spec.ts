@@ -340,8 +340,8 @@ describe('PublishBuffer', () => {
 
 describe('amqp:// URL options', () => {
   test('reads Nanite options from the query and hands amqplib a URL without them', () => {
-    const url = new URL('amqp://u:p@h:5673/v?prefix=shop&heartbeat=3&bufferSize=0&failFast=true&delivery=at-most-once&batchWrites=false&frameMax=8192');
-    expect(amqpOptionsFromUrl(url)).toMatchObject({ prefix: 'shop', heartbeat: 3, bufferSize: 0, failFast: true, delivery: 'at-most-once', batchWrites: false });
+    const url = new URL('amqp://u:p@h:5673/v?prefix=shop&heartbeat=3&bufferSize=0&failFast=true&delivery=at-most-once&batchWrites=false&defaultExchange=0&frameMax=8192');
+    expect(amqpOptionsFromUrl(url)).toMatchObject({ prefix: 'shop', heartbeat: 3, bufferSize: 0, failFast: true, delivery: 'at-most-once', batchWrites: false, defaultExchange: false });
     expect(brokerUrl(url.toString(), 3)).toBe('amqp://u:p@h:5673/v?frameMax=8192&heartbeat=3');
   });
 
@@ -359,6 +359,7 @@ describe('amqp:// URL options', () => {
     ['an empty prefix', { prefix: '' }, 'prefix'],
     ['a number as prefix', { prefix: 42 }, 'prefix'],
     ['failFast as a string', { failFast: 'yes' }, 'failFast'],
+    ['defaultExchange as a string', { defaultExchange: 'no' }, 'defaultExchange'],
   ])('%s: the constructor throws NANITE_ERR_INVALID_ARGUMENT naming it', (_what, options, option) => {
     expect(() => new AmqpTransport({ url: 'amqp://h', ...options } as AmqpTransportOptions)).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option } }));
   });
@@ -374,6 +375,7 @@ describe('amqp:// URL options', () => {
 
   test('a URL flag that is neither true/1 nor false/0 is refused (failFast=yes was silently false)', () => {
     expect(() => amqpOptionsFromUrl(new URL('amqp://h?failFast=yes'))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
+    expect(() => amqpOptionsFromUrl(new URL('amqp://h?defaultExchange=off'))).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT' }));
     expect(() => new AmqpTransport({ url: 'amqp://h?prefix=&x=1' })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'prefix' } }));
     expect(() => new AmqpTransport({ url: 'amqp://h?bufferSize=1.5' })).toThrow(expect.objectContaining({ code: 'NANITE_ERR_INVALID_ARGUMENT', data: { option: 'bufferSize' } }));
   });
@@ -462,6 +464,7 @@ describe('MapperPublisher', () => {
       logger: { debug() {}, info() {}, warn: (_o: object, msg?: string) => void warnings.push(msg ?? ''), error() {} },
       tagger: new PushTagger(),
       writer: () => { throw new Error('not used'); },
+      queueOf: () => undefined,
       expired: () => undefined,
       unconfirmed: () => undefined,
       returned: () => undefined,

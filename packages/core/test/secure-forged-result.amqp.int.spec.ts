@@ -43,7 +43,8 @@ describe('secure mode on amqp://: forged results before verification', () => {
     const bobAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
     const bob = new Agent({ transport: bobAmqp, security: await sec('bob'), actors: work('bob'), pingInterval: 300, logger: quiet });
     // Heartbeat silence would take a minute to notice: only the transport's probe can move the request in time.
-    const mapper = new Mapper({ transport: `${AMQP_URL}?prefix=${prefix}`, security: await sec('web'), roster: false, agentTimeout: 60_000, timeout: 20_000, logger: quiet });
+    // Requests through `P.agent`, where the attacker's tap (below) sees them: by queue name they would pass it by.
+    const mapper = new Mapper({ transport: `${AMQP_URL}?prefix=${prefix}&defaultExchange=false`, security: await sec('web'), roster: false, agentTimeout: 60_000, timeout: 20_000, logger: quiet });
     closers.push(
       async () => { await bob.stop(); await bobAmqp.close(); },
       async () => { await carlAmqp.close(); },

@@ -98,7 +98,9 @@ describe('secure mode on amqp:// under attack', () => {
     // Transports passed in are not owned by the agent or mapper (nor by a SecureTransport around them): closed here.
     fredAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
     const bobAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
-    const mapperAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet });
+    // Requests through `P.agent`, where the tap sees them: a mapper that may write to the default
+    // exchange sends them to fred's exclusive queue by name, beyond any tap.
+    const mapperAmqp = new AmqpTransport({ url: AMQP_URL, prefix, logger: quiet, defaultExchange: false });
     fredT = new SecureTransport(fredAmqp, await sec('fred'), { logger: quiet });
     const fred = new Agent({ transport: fredT, actors: actors('fred'), pingInterval: 300, logger: quiet });
     const bob = new Agent({ transport: bobAmqp, security: await sec('bob'), actors: actors('bob'), pingInterval: 300, logger: quiet });

@@ -117,6 +117,36 @@ export async function bounceQueued(s: Omit<QueueDrainSettings, 'follow'>): Promi
   }
 }
 
+/** How long {@link deleteDrained} waits for a queue that keeps filling to be empty before it deletes it with what it holds (ms). */
+const DELETE_PATIENCE = 1_000;
+
+/**
+ * Hands back what is queued, then deletes the queue only if it is still empty (`ifEmpty`, checked by
+ * the queue itself). A mapper that had not heard the agent drain may still publish to the queue by
+ * name (through the default exchange, which no unbinding stops); whatever landed there after the
+ * last check would be lost with the queue, where a publish after the delete comes back to its mapper
+ * (`mandatory`). A queue that was not empty any more refuses the delete, which closes its channel:
+ * the next try hands back what arrived, on a channel from `open`. Mappers stop publishing to an agent
+ * once a request comes back, so this ends; a queue still filling after {@link DELETE_PATIENCE} ms is
+ * deleted with what it holds. Each try runs on a channel from `open`; resolves with the one still open.
+ */
+export async function deleteDrained(settings: (ch: Channel) => Omit<QueueDrainSettings, 'follow'>, open: () => Promise<Channel>): Promise<Channel> {
+  const giveUpAt = Date.now() + DELETE_PATIENCE;
+  for (;;) {
+    const ch = await open();
+    const s = settings(ch);
+    await bounceQueued(s);
+    const ifEmpty = Date.now() < giveUpAt;
+    try {
+      await ch.deleteQueue(s.queue, { ifEmpty });
+      return ch;
+    } catch (err) {
+      // PRECONDITION_FAILED closed the channel: something arrived since the check.
+      if ((err as { code?: unknown }).code !== 406 || !ifEmpty) throw err;
+    }
+  }
+}
+
 function publishProps(m: Message): Record<string, unknown> {
   const p = m.properties;
   const out: Record<string, unknown> = {};

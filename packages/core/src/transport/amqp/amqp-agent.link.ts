@@ -16,14 +16,14 @@ import { ReplyCache } from '../shared/reply-cache';
 import type { AgentLink, AgentLinkOptions, AgentSink } from '../transport';
 import { AckBatcher, safeAck } from './ack-batcher';
 import { AgentConsumers } from './agent-consumers';
-import { bounceQueued, QueueDrain, type QueueDrainSettings } from './agent-drain';
+import { deleteDrained, QueueDrain, type QueueDrainSettings } from './agent-drain';
 import { AgentInbox } from './agent-inbox';
 import { AgentReplies } from './agent-replies';
 import { SelfProbe } from './agent-self-probe';
 import type { AmqpConnection } from './amqp.connection';
 import type { AmqpDelivery } from './amqp.options';
 import { declareAgentControlQueue, declareAgentQueue, declareExchanges, type AmqpNames } from './amqp.topology';
-import { HEADER_CONTROL, HEADER_QUEUE } from './amqp.wire';
+import { HEADER_CONTROL, HEADER_QUEUE, HEADER_QUEUE_NAME } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { AMQPLIB_ONLY, linkWriter, type LinkWriter } from './write-batcher';
 
@@ -277,7 +277,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
     // A heartbeat lost while disconnected is replaced by the Register sent on reconnect.
     if (!ch) return;
     // The control header: mappers send what follows running requests to the control queue (declared with the request queue, before any heartbeat).
-    ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers: { [HEADER_QUEUE]: this.incarnation, [HEADER_CONTROL]: 1 } });
+    // The queue's name while taking work: mappers may publish requests to it by name (amqp.wire.ts, HEADER_QUEUE_NAME).
+    const headers: Record<string, unknown> = { [HEADER_QUEUE]: this.incarnation, [HEADER_CONTROL]: 1 };
+    if (!this.paused) headers[HEADER_QUEUE_NAME] = this.queue;
+    ch.publish(this.s.names.heartbeat, '', this.s.serializer.encode(packet), { contentType: this.s.serializer.contentType, headers });
     this.selfProbe.publish(ch, this.queue);
     this.controlProbe.publish(ch, this.s.names.controlQueue(this.queue));
     this.writer.batch();
@@ -333,6 +336,15 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       .then(() => ch.deleteQueue(second))
       .catch(() => undefined)
       .finally(() => ch.close().catch(() => undefined));
+  }
+
+  /** A channel of the current connection for the last steps of a close. */
+  private async spareChannel(): Promise<Channel> {
+    const model = this.s.connection.current;
+    if (!model) throw new Error('not connected');
+    const ch = await model.createChannel();
+    ch.on('error', (err: Error) => this.s.logger.debug({ agent: this.identity, err: err.message }, 'closing agent link: channel error'));
+    return ch;
   }
 
   reply(mapper: string, packet: ReplyPacket): void {
@@ -395,9 +407,10 @@ export class AmqpAgentLink implements AgentLink, AttachableLink {
       try {
         await drain?.stop();
         if (control !== undefined) await ch.cancel(control);
-        await bounceQueued(this.drainSettings(ch));
-        await ch.deleteQueue(this.queue);
-        await ch.deleteQueue(this.s.names.controlQueue(this.queue));
+        // On channels of their own: a refused delete closes its channel (agent-drain.ts).
+        const last = await deleteDrained((c) => this.drainSettings(c), () => this.spareChannel());
+        await last.deleteQueue(this.s.names.controlQueue(this.queue));
+        await last.close();
         await ch.close();
       } catch (err) {
         this.s.logger.debug({ agent: this.identity, err: (err as Error).message }, 'agent link closed with the connection already gone');

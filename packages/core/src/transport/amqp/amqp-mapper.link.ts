@@ -23,6 +23,7 @@ import { binaryChunk, CHUNK_CONTENT_TYPE } from './amqp-chunks';
 import { AgentProber } from './agent-prober';
 import type { AmqpConnection } from './amqp.connection';
 import { declareExchanges, declareMapperQueue, DIRECT_REPLY_TO, type AmqpNames } from './amqp.topology';
+import type { DefaultExchangeAccess } from './default-exchange';
 import { expiresAtFor, followKey } from './amqp.wire';
 import { LinkAttacher, type AttachableLink } from './link-attacher';
 import { MapperInbox } from './mapper-inbox';
@@ -40,6 +41,8 @@ export interface AmqpMapperLinkSettings {
   probeInterval: number;
   rejoinTimeout: number;
   batchWrites: boolean;
+  /** Finds out whether a connection may publish to the default exchange; undefined: never publish there (option `defaultExchange: false`). */
+  defaultExchange: DefaultExchangeAccess | undefined;
   onClosed(link: AmqpMapperLink): void;
 }
 
@@ -55,12 +58,14 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   private ch: Channel | undefined;
   private closing: Promise<void> | undefined;
   private writer: LinkWriter = AMQPLIB_ONLY;
+  /** The current connection may publish to the default exchange: requests go to agents' queues by name there (mapper-publisher.ts). */
+  private byName = false;
   /** The mapper's queue: `P.mapper.<id>`, or a fresh name after that one was locked (see setup). */
   private queue: string;
   private readonly attacher: LinkAttacher;
   private readonly tracker: RequestTracker;
-  /** What agents' heartbeats say of their queues (incarnation, control queue). */
-  private readonly queues = new QueueIncarnations();
+  /** What agents' heartbeats say of their queues (incarnation, control queue, name). */
+  private readonly queues: QueueIncarnations;
   private readonly publisher: MapperPublisher;
   private readonly inbox: MapperInbox;
   private readonly prober: AgentProber;
@@ -74,6 +79,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     private readonly s: AmqpMapperLinkSettings,
   ) {
     this.queue = s.names.mapperQueue(id);
+    this.queues = new QueueIncarnations(s.names.agentQueue);
     this.pushes = new PublishBuffer(s.bufferSize, 'push');
     this.republishFaults = new BurstLog({ logger: s.logger, message: 'could not re-send requests to an agent heard from again; they are kept for the next attach (further failures are only counted for a while)' });
     const tagger = new PushTagger();
@@ -92,6 +98,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
       session: randomBytes(8).toString('hex'),
       tagger,
       writer: () => this.writer,
+      queueOf: (agent) => (this.byName ? this.queues.queueOf(agent) : undefined),
       expired: (agent, requestId) => this.tracker.take(agent, requestId),
       unconfirmed: (packet, agent) => this.inbox.undeliverable(packet, agent),
       returned: (m) => this.inbox.returned(m),
@@ -121,6 +128,7 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
   lost(): void {
     this.ch = undefined;
     this.writer = AMQPLIB_ONLY;
+    this.byName = false;
     this.publisher.reset();
     this.prober.stop();
     this.tracker.detached();
@@ -164,6 +172,10 @@ export class AmqpMapperLink implements MapperLink, AttachableLink {
     // Busy: another request of this link awaits its result (the one being sent is already counted).
     this.writer = linkWriter(model, this.s.batchWrites, () => this.tracker.size > 1);
     this.prober.start(ch);
+    // Through `P.agent` until the connection is known to be allowed the default exchange (one round trip, once per connection).
+    void this.s.defaultExchange?.writable(model).then((writable) => {
+      if (this.ch === ch) this.byName = writable;
+    });
     const held = this.pushes.drain();
     for (let i = 0; i < held.length; i++) {
       const p = held[i]!;

@@ -27,7 +27,7 @@ export function checkAmqpOptions(o: AmqpTransportOptions): void {
   integer('probeInterval', o.probeInterval, 1, MAX_TIMER_DELAY);
   integer('rejoinTimeout', o.rejoinTimeout, 0, MAX_TIMER_DELAY);
   integer('dedupWindow', o.dedupWindow, 0, MAX_TIMER_DELAY);
-  for (const flag of ['failFast', 'batchWrites'] as const) if (typeof o[flag] !== 'boolean') invalid(flag, 'a boolean', o[flag]);
+  for (const flag of ['failFast', 'batchWrites', 'defaultExchange'] as const) if (typeof o[flag] !== 'boolean') invalid(flag, 'a boolean', o[flag]);
   if (o.delivery !== undefined) parseDelivery(o.delivery);
   if (o.queueType !== undefined) parseQueueType(o.queueType);
   if (o.nodeOrder !== undefined) parseNodeOrder(o.nodeOrder);

@@ -67,6 +67,14 @@ export interface AmqpTransportOptions {
   dedupWindow?: number;
   /** Coalesce the socket writes of one event-loop turn into one (see write-batcher.ts). Default true. */
   batchWrites?: boolean;
+  /**
+   * Mappers publish requests and pushes to an agent's queue by name through the default exchange
+   * (`amq.default`) when the vhost lets them write there, found out once per connection; else, and
+   * when false, through the `P.agent` exchange (also `?defaultExchange=`). The default exchange skips
+   * a route lookup per request (about 5 % at concurrency 1). False spares a broker whose permissions
+   * refuse it the connection's refused probe (an ACCESS_REFUSED line in its log). Default true.
+   */
+  defaultExchange?: boolean;
   /** Wire format. Default {@link JsonSerializer}. */
   serializer?: Serializer;
   logger?: Logger;
@@ -86,6 +94,7 @@ export const DEFAULT_AMQP_OPTIONS = {
   rejoinTimeout: 10_000,
   dedupWindow: 5_000,
   batchWrites: true,
+  defaultExchange: true,
 } as const satisfies Partial<AmqpTransportOptions>;
 
 /** Query parameters Nanite reads (and removes before handing the URL to amqplib). */
@@ -115,6 +124,8 @@ export function amqpOptionsFromUrl(url: URL, explicit: Partial<AmqpTransportOpti
   if (failFast !== null) out.failFast = flag('failFast', failFast);
   const batchWrites = q.get('batchWrites');
   if (batchWrites !== null) out.batchWrites = flag('batchWrites', batchWrites);
+  const defaultExchange = q.get('defaultExchange');
+  if (defaultExchange !== null) out.defaultExchange = flag('defaultExchange', defaultExchange);
   const delivery = q.get('delivery');
   if (delivery !== null) out.delivery = parseDelivery(delivery);
   return { ...out, ...explicit, url: explicit.url ?? out.url };
@@ -128,7 +139,7 @@ function flag(name: string, raw: string): boolean {
 }
 
 /** Query parameters that are Nanite's, not amqplib's. */
-const OWN = new Set<string>(['prefix', 'failFast', 'delivery', 'batchWrites', 'queueType', 'nodeOrder', NODES_PARAM, ...NUMERIC]);
+const OWN = new Set<string>(['prefix', 'failFast', 'delivery', 'batchWrites', 'defaultExchange', 'queueType', 'nodeOrder', NODES_PARAM, ...NUMERIC]);
 
 /** Validates a queue type name. */
 export function parseQueueType(value: string): AmqpQueueType {

@@ -19,6 +19,7 @@ import { AmqpMapperLink } from './amqp-mapper.link';
 import { DEFAULT_AMQP_OPTIONS, type AmqpDelivery, type AmqpQueueType, type AmqpTransportOptions } from './amqp.options';
 import { amqpOptionsFromUrl } from './amqp.options';
 import { amqpNames, type AmqpNames } from './amqp.topology';
+import { DefaultExchangeAccess } from './default-exchange';
 import { parseTransportUrl } from '../redact-url';
 
 /** Counters of an {@link AmqpTransport}, summed over its open links: what it holds that arrived from the wire. */
@@ -57,6 +58,8 @@ export class AmqpTransport implements Transport, GossipTransport {
   private readonly links = new Set<AmqpAgentLink | AmqpMapperLink>();
   private readonly listeners = new Set<(connected: boolean, node?: string) => void>();
   private readonly gossipLinks = new Set<AmqpGossipLink>();
+  /** Whether each connection may publish to the default exchange (shared by this transport's mapper links). */
+  private readonly defaultExchange: DefaultExchangeAccess | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
 
@@ -74,6 +77,7 @@ export class AmqpTransport implements Transport, GossipTransport {
     this.serializer = options.serializer ?? new JsonSerializer();
     this.logger = options.logger ?? defaultLogger('nanite-amqp');
     this.url = nodes.safeUrl;
+    this.defaultExchange = this.o.defaultExchange ? new DefaultExchangeAccess(this.logger, this.names.agent) : undefined;
     this.connection = new AmqpConnection({
       nodes: nodes.nodes,
       safeUrl: this.url,
@@ -182,6 +186,7 @@ export class AmqpTransport implements Transport, GossipTransport {
       probeInterval: this.o.probeInterval,
       rejoinTimeout: this.o.rejoinTimeout,
       batchWrites: this.o.batchWrites,
+      defaultExchange: this.defaultExchange,
       onClosed: (l) => this.links.delete(l),
     });
     this.links.add(link);

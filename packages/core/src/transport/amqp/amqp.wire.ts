@@ -22,6 +22,14 @@ export const HEADER_RESENT = 'x-nanite-resent';
  * cluster node): requests it sent there before may be lost, so it re-sends them (marked re-sent).
  */
 export const HEADER_QUEUE = 'x-nanite-queue';
+/**
+ * Header of an agent's heartbeats while it takes work: the name of its request queue. A mapper
+ * whose connection may write to the default exchange (`amq.default`) publishes the agent's requests
+ * and pushes there, routed by that name, when it is the agent's own `P.agent.<identity>` (see
+ * queue-incarnations.ts): the broker then skips the named exchange's route lookup. Absent (an agent
+ * of an earlier release, one draining, one under a fresh queue name), they go through `P.agent`.
+ */
+export const HEADER_QUEUE_NAME = 'x-nanite-queue-name';
 /** Header of a push: its sender's tag (see shared/push-tagger.ts), checked when the push comes back bounced. */
 export const HEADER_TAG = 'x-nanite-tag';
 /** Message `type` of a mapper's liveness probe (see agent-prober.ts). */

@@ -14,7 +14,7 @@ import type { MapperSink } from '../transport';
 import type { AgentProber } from './agent-prober';
 import { fromBinaryChunk } from './amqp-chunks';
 import type { AmqpNames } from './amqp.topology';
-import { HEADER_BOUNCED, HEADER_CONTROL, HEADER_QUEUE, HEADER_TAG, peekRequest } from './amqp.wire';
+import { HEADER_BOUNCED, HEADER_CONTROL, HEADER_QUEUE, HEADER_QUEUE_NAME, HEADER_TAG, peekRequest } from './amqp.wire';
 import type { QueueIncarnations } from './queue-incarnations';
 
 /** What {@link MapperInbox} needs from its link. */
@@ -33,8 +33,12 @@ export interface MapperInboxSettings {
 /** Receives a mapper link's messages. */
 export class MapperInbox {
   private rejected = 0;
+  /** What an agent's request queue name starts with (`P.agent.`): a request published by name comes back with that name as its key. */
+  private readonly agentQueuePrefix: string;
 
-  constructor(private readonly s: MapperInboxSettings) {}
+  constructor(private readonly s: MapperInboxSettings) {
+    this.agentQueuePrefix = s.names.agentQueue('');
+  }
 
   /** Bounces this link refused (forged or stale). */
   get rejectedBounces(): number {
@@ -84,7 +88,7 @@ export class MapperInbox {
       if (p.type === 'result') this.s.tracker.answered(p.from, p.id);
       else if (p.type === 'register' || p.type === 'ping') {
         const headers = m.properties.headers;
-        if (this.s.incarnations.heard(p.identity, headers?.[HEADER_QUEUE], headers?.[HEADER_CONTROL] !== undefined)) this.s.tracker.requeued(p.identity);
+        if (this.s.incarnations.heard(p.identity, headers?.[HEADER_QUEUE], headers?.[HEADER_CONTROL] !== undefined, headers?.[HEADER_QUEUE_NAME])) this.s.tracker.requeued(p.identity);
         this.s.tracker.heardFrom(p.identity); // never throws: what it cannot re-send stays held (request-tracker.ts)
       }
     }
@@ -125,15 +129,22 @@ export class MapperInbox {
 
   /** A message the broker returned: trusted, it is one this link published (on its channel or its confirm channel). */
   returned(m: Message): void {
-    if (m.fields.exchange !== this.s.names.agent) return;
-    if (this.s.prober.returned(m.fields.routingKey, m.properties.type)) return;
+    const { exchange, routingKey } = m.fields;
+    let agent: string;
+    if (exchange === this.s.names.agent) {
+      if (this.s.prober.returned(routingKey, m.properties.type)) return;
+      agent = routingKey;
+    } else if (exchange === '' && routingKey.startsWith(this.agentQueuePrefix)) {
+      // Published by name (only ever to an agent's own `P.agent.<identity>`: queue-incarnations.ts).
+      agent = routingKey.slice(this.agentQueuePrefix.length);
+    } else return;
     let packet: unknown;
     try {
       packet = this.s.serializer.decode(m.content);
     } catch {
       return; // we encoded it ourselves; cannot happen short of a serializer bug
     }
-    this.undeliverable(packet, m.fields.routingKey);
+    this.undeliverable(packet, agent);
   }
 
   /** A request or push of this link did not reach `agent`: the mapper re-dispatches it (a request from its stored packet). */

@@ -1,7 +1,9 @@
 /**
  * How a mapper link publishes to agents: requests and pushes with `mandatory` (a gone agent's
- * messages come straight back) and their deadline as `expiration`; persistent requests and parked
- * requests with a publisher confirm on a separate confirm channel.
+ * messages come straight back) and their deadline as `expiration`, by queue name through the default
+ * exchange when the agent named its queue and the connection may (amqp.wire.ts, HEADER_QUEUE_NAME),
+ * else through `P.agent`; persistent requests and parked requests with a publisher confirm on a
+ * separate confirm channel.
  */
 import type { Channel, ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
 import type { Logger } from '../../internal/logger';
@@ -24,6 +26,8 @@ export interface MapperPublisherSettings {
   serializer: Serializer;
   logger: Logger;
   tagger: PushTagger;
+  /** The request queue of `agent` to publish to by name through the default exchange, or undefined: through `P.agent`. */
+  queueOf(agent: string): string | undefined;
   /** The link's writer (write-batcher.ts). */
   writer(): LinkWriter;
   /** A request whose caller has given up before it could be published: forget it. */
@@ -54,8 +58,11 @@ export class MapperPublisher {
     }
     const encoded = this.s.serializer.encodeText?.(e.packet) ?? this.s.serializer.encode(e.packet);
     const p: LinkPublish = { contentType: this.s.serializer.contentType, correlationId: this.s.session, replyTo: DIRECT_REPLY_TO, expiration, type: e.atMostOnce ? TYPE_AT_MOST_ONCE : undefined, mandatory: true };
+    const queue = this.s.queueOf(agent);
+    const exchange = queue === undefined ? this.s.names.agent : '';
+    const key = queue ?? agent;
     if (!e.persistent && !resent) {
-      this.s.writer().publish(ch, this.s.names.agent, agent, encoded, p);
+      this.s.writer().publish(ch, exchange, key, encoded, p);
       return;
     }
     const bytes = typeof encoded === 'string' ? Buffer.from(encoded) : encoded;
@@ -66,14 +73,14 @@ export class MapperPublisher {
     if (e.persistent) {
       // Confirmed and durable; answered through the named queue (direct reply-to only works on the publishing channel).
       props.persistent = true;
-      void this.confirmed(this.s.names.agent, agent, bytes, props).catch((err: unknown) => {
+      void this.confirmed(exchange, key, bytes, props).catch((err: unknown) => {
         this.s.logger.warn({ mapper: this.s.id, agent, err: (err as Error).message }, 'persistent request not confirmed');
         this.s.unconfirmed(e.packet, agent);
       });
       return;
     }
     props.replyTo = DIRECT_REPLY_TO;
-    ch.publish(this.s.names.agent, agent, bytes, props);
+    ch.publish(exchange, key, bytes, props);
     this.s.writer().batch(ch);
   }
 
@@ -84,7 +91,9 @@ export class MapperPublisher {
     const bytes = this.s.serializer.encode(packet);
     const props: Options.Publish = { contentType: this.s.serializer.contentType, correlationId: this.s.session, mandatory: true, persistent, headers: { [HEADER_TAG]: this.s.tagger.tag(agent, bytes) } };
     if (expiration !== undefined) props.expiration = expiration;
-    ch.publish(this.s.names.agent, agent, bytes, props);
+    const queue = this.s.queueOf(agent);
+    if (queue === undefined) ch.publish(this.s.names.agent, agent, bytes, props);
+    else ch.publish('', queue, bytes, props);
     this.s.writer().batch(ch);
   }
 
