@@ -26,6 +26,11 @@ test('--dry-run prints the rabbitmqctl commands with the documented permissions'
   expect(io.stdout.text).toContain("rabbitmqctl 'add_vhost' 'shop'");
   expect(io.stdout.text).toContain("'set_permissions' '-p' 'shop' 'shop-agent' '^shop\\.(heartbeat|advertise|agent|reply|park)$|^shop\\.(agent|park)\\..*'");
   expect(io.stdout.text).toContain('<mapper-password>');
+  // The mapper row of docs/amqp.md, roster gossip included; no default exchange unless asked for.
+  expect(io.stdout.text).toContain("'shop-mapper' '^shop\\.(heartbeat|advertise|agent|reply|park|gossip)$|^shop\\.(mapper|park|gossip)\\..*' '^shop\\.(agent|advertise|park|gossip)$|^shop\\.(mapper|park|gossip)\\..*' '^shop\\.(heartbeat|reply|park|gossip)$|^shop\\.(mapper|gossip)\\..*'");
+  const fast = testIo();
+  expect(await runBrokerSetup({ vhost: 'shop', prefix: 'shop', defaultExchange: true, dryRun: true }, fast)).toBe(0);
+  expect(fast.stdout.text).toContain("'shop-mapper' '^shop\\.(heartbeat|advertise|agent|reply|park|gossip)$|^shop\\.(mapper|park|gossip)\\..*' '^shop\\.(agent|advertise|park|gossip)$|^shop\\.(mapper|park|gossip)\\..*|^amq\\.default$'");
 });
 
 test('names rabbitmqctl would read as options are refused before anything runs', async () => {

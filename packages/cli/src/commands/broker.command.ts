@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { NaniteError } from '@nanite/core';
+import { amqpPermissions, NaniteError, type AmqpPermissionRow } from '@nanite/core';
 import type { Command } from 'commander';
 import { examples, guarded, type RegisterCommand } from '../command-context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -21,26 +21,14 @@ export interface BrokerSetupOptions {
   /** User names (default `<prefix>-agent`, `<prefix>-mapper`). */
   agentUser?: string;
   mapperUser?: string;
+  /** Let the mapper user write to `amq.default` too: requests by queue name (docs/amqp.md). */
+  defaultExchange?: boolean;
   dryRun?: boolean;
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** configure / write / read patterns of each role for prefix `p` (docs/amqp.md). */
-export function brokerPermissions(prefix: string): Record<'agent' | 'mapper', [string, string, string]> {
-  const p = escape(prefix);
-  return {
-    agent: [
-      `^${p}\\.(heartbeat|advertise|agent|reply|park)$|^${p}\\.(agent|park)\\..*`,
-      `^${p}\\.(heartbeat|reply|park)$|^amq\\.default$|^${p}\\.(agent|park)\\..*`,
-      `^${p}\\.(advertise|agent|park)$|^${p}\\.(agent|park)\\..*`,
-    ],
-    mapper: [
-      `^${p}\\.(heartbeat|advertise|agent|reply|park)$|^${p}\\.(mapper|park)\\..*`,
-      `^${p}\\.(agent|advertise|park)$|^${p}\\.(mapper|park)\\..*`,
-      `^${p}\\.(heartbeat|reply|park)$|^${p}\\.mapper\\..*`,
-    ],
-  };
+/** configure / write / read patterns of each role for prefix `p` (docs/amqp.md); `defaultExchange`: mappers may also write to `amq.default`. */
+export function brokerPermissions(prefix: string, defaultExchange = false): Record<'agent' | 'mapper', AmqpPermissionRow> {
+  return amqpPermissions(prefix, { defaultExchange });
 }
 
 const realRabbitmqctl: Rabbitmqctl = (args) =>
@@ -56,7 +44,7 @@ export function runBrokerSetup(o: BrokerSetupOptions, io: CliIo, ctl: Rabbitmqct
   return guarded(io, async () => {
     // rabbitmqctl reads an argument starting with "-" as options: nothing we pass may start so.
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.prefix)) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${o.prefix}" is not a valid prefix (letters, digits, . _ -, not starting with . _ -)` });
-    const perms = brokerPermissions(o.prefix);
+    const perms = brokerPermissions(o.prefix, o.defaultExchange);
     const users = { agent: o.agentUser ?? `${o.prefix}-agent`, mapper: o.mapperUser ?? `${o.prefix}-mapper` };
     for (const name of [o.vhost, users.agent, users.mapper]) {
       if (name.length === 0 || name.startsWith('-')) throw new NaniteError('NANITE_ERR_INVALID_ARGUMENT', { message: `"${name}" is not a valid vhost or user name (empty, or starts with "-")` });
@@ -94,9 +82,10 @@ export const registerBroker: RegisterCommand = (program: Command, ctx) => {
     .option('--prefix <prefix>', 'the topology prefix (the transport URL\'s ?prefix=)', 'nanite')
     .option('--agent-user <name>', 'agent user name (default <prefix>-agent)')
     .option('--mapper-user <name>', 'mapper user name (default <prefix>-mapper)')
+    .option('--default-exchange', 'also let mappers write to amq.default: requests go to agents\' queues by name, ~5 % faster at low concurrency (mapper credentials may then publish to any queue of the vhost, as agent credentials may)')
     .option('--dry-run', 'print the rabbitmqctl commands instead of running them')
-    .addHelpText('after', examples(['nanite broker setup --vhost shop --prefix shop', 'nanite broker setup --vhost shop --dry-run']))
-    .action(async (f: { vhost: string; prefix: string; agentUser?: string; mapperUser?: string; dryRun?: boolean }) => {
+    .addHelpText('after', examples(['nanite broker setup --vhost shop --prefix shop', 'nanite broker setup --vhost shop --default-exchange', 'nanite broker setup --vhost shop --dry-run']))
+    .action(async (f: { vhost: string; prefix: string; agentUser?: string; mapperUser?: string; defaultExchange?: boolean; dryRun?: boolean }) => {
       ctx.setExit(await runBrokerSetup(f, ctx.io));
     });
 };
