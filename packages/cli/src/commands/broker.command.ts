@@ -82,7 +82,7 @@ export const registerBroker: RegisterCommand = (program: Command, ctx) => {
     .option('--prefix <prefix>', 'the topology prefix (the transport URL\'s ?prefix=)', 'nanite')
     .option('--agent-user <name>', 'agent user name (default <prefix>-agent)')
     .option('--mapper-user <name>', 'mapper user name (default <prefix>-mapper)')
-    .option('--default-exchange', 'also let mappers write to amq.default: requests go to agents\' queues by name, ~5 % faster at low concurrency (mapper credentials may then publish to any queue of the vhost, as agent credentials may)')
+    .option('--default-exchange', 'also let mappers write to amq.default: requests go to agents\' queues by name, 2–5 % faster at low concurrency (mapper credentials may then publish to any queue of the vhost, as agent credentials may)')
     .option('--dry-run', 'print the rabbitmqctl commands instead of running them')
     .addHelpText('after', examples(['nanite broker setup --vhost shop --prefix shop', 'nanite broker setup --vhost shop --default-exchange', 'nanite broker setup --vhost shop --dry-run']))
     .action(async (f: { vhost: string; prefix: string; agentUser?: string; mapperUser?: string; defaultExchange?: boolean; dryRun?: boolean }) => {

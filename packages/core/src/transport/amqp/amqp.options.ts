@@ -71,7 +71,7 @@ export interface AmqpTransportOptions {
    * Mappers publish requests and pushes to an agent's queue by name through the default exchange
    * (`amq.default`) when the vhost lets them write there, found out once per connection; else, and
    * when false, through the `P.agent` exchange (also `?defaultExchange=`). The default exchange skips
-   * a route lookup per request (about 5 % at concurrency 1). False spares a broker whose permissions
+   * a route lookup per request (2–5 % at concurrency 1). False spares a broker whose permissions
    * refuse it the connection's refused probe (an ACCESS_REFUSED line in its log). Default true.
    */
   defaultExchange?: boolean;

@@ -11,7 +11,7 @@ export type AmqpPermissionRow = readonly [configure: string, write: string, read
 export interface AmqpPermissionOptions {
   /**
    * Also let mappers write to the default exchange (`amq.default`): they then publish requests to
-   * agents' queues by name (see AmqpTransportOptions.defaultExchange), about 5 % faster at low
+   * agents' queues by name (see AmqpTransportOptions.defaultExchange), 2–5 % faster at low
    * concurrency. Their credentials may then publish to any queue of the vhost by name, as an agent's
    * may already. Default false.
    */

@@ -1,7 +1,7 @@
 /**
  * Whether a connection may publish to RabbitMQ's default exchange (`amq.default`), which routes a
  * message straight to the queue its routing key names. Mappers publish requests there when they may
- * (amqp.wire.ts, HEADER_QUEUE_NAME): the broker skips the named exchange's route lookup, 5 % of a
+ * (amqp.wire.ts, HEADER_QUEUE_NAME): the broker skips the named exchange's route lookup, 2–5 % of a
  * request's time at concurrency 1 (BENCHMARKS.md, "What is left at concurrency 1").
  *
  * A vhost's permissions may refuse it (the least-privilege mapper role of docs/amqp.md does), and a
