@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { ChannelModel } from 'amqplib';
-import { Agent, AmqpTransport, amqpNames, amqpPermissions, defineActor, Mapper } from '../src';
+import { Agent, AmqpTransport, amqpNames, amqpPermissions, defineActor, Mapper, type Logger } from '../src';
 import { AMQP_URL } from './amqp.helpers';
 
 const run = promisify(execFile);
@@ -58,6 +58,18 @@ describe('amqp:// on a locked-down vhost', () => {
     for (const c of closers.splice(0).reverse()) await c();
   });
 
+  /** A mapper of `user` that has found the agent serving /perm/echo and had it answer once. */
+  async function startMapper(user: string, logger: Logger): Promise<{ transport: AmqpTransport; mapper: Mapper }> {
+    const transport = new AmqpTransport({ url: urlFor(user), logger });
+    closers.push(() => transport.close());
+    const mapper = new Mapper({ transport, timeout: 5_000, discoveryWindow: 0 });
+    await mapper.start();
+    closers.push(() => mapper.close());
+    await mapper.waitForAgents({ route: '/perm/echo', timeout: 5_000 });
+    await expect(mapper.request('/perm/echo', 'hi')).resolves.toBe('hi');
+    return { transport, mapper };
+  }
+
   test('an agent and a mapper with the documented permissions work, including failover probes and parking', async () => {
     const agent = new Agent({ transport: urlFor(users.agent), identity: 'locked', actors: [defineActor('perm', { echo: { idempotent: true, handler: (p: unknown) => p }, slow: () => new Promise((r) => setTimeout(() => r('slow'), 600)) })] });
     await agent.start();
@@ -65,13 +77,7 @@ describe('amqp:// on a locked-down vhost', () => {
     const problems: string[] = [];
     const record = (o: object, msg?: string): void => void problems.push(`${msg ?? ""} ${JSON.stringify(o)}`);
     const told: string[] = [];
-    const transport = new AmqpTransport({ url: urlFor(users.mapper), logger: { debug: record, info: (_o: object, msg?: string) => void told.push(msg ?? ''), warn: record, error: record } });
-    closers.push(() => transport.close());
-    const mapper = new Mapper({ transport, timeout: 5_000, discoveryWindow: 0 });
-    await mapper.start();
-    closers.push(() => mapper.close());
-    await mapper.waitForAgents({ route: '/perm/echo', timeout: 5_000 });
-    await expect(mapper.request('/perm/echo', 'hi')).resolves.toBe('hi');
+    const { transport, mapper } = await startMapper(users.mapper, { debug: record, info: (_o: object, msg?: string) => void told.push(msg ?? ''), warn: record, error: record });
     // In flight for 600 ms: the mapper probes the agent twice meanwhile (a mandatory publish).
     await expect(mapper.request('/perm/slow')).resolves.toBe('slow');
     // Parking declares the durable queue of a route nobody serves yet, from the mapper's side.
@@ -90,13 +96,7 @@ describe('amqp:// on a locked-down vhost', () => {
     await agent.start();
     closers.push(() => agent.stop());
     const told: string[] = [];
-    const transport = new AmqpTransport({ url: urlFor(users.fastMapper), logger: { debug: () => undefined, info: (_o: object, msg?: string) => void told.push(msg ?? ''), warn: () => undefined, error: () => undefined } });
-    closers.push(() => transport.close());
-    const mapper = new Mapper({ transport, timeout: 5_000, discoveryWindow: 0 });
-    await mapper.start();
-    closers.push(() => mapper.close());
-    await mapper.waitForAgents({ route: '/perm/echo', timeout: 5_000 });
-    await expect(mapper.request('/perm/echo', 'hi')).resolves.toBe('hi');
+    const { mapper } = await startMapper(users.fastMapper, { debug: () => undefined, info: (_o: object, msg?: string) => void told.push(msg ?? ''), warn: () => undefined, error: () => undefined });
     await new Promise((r) => setTimeout(r, 400)); // Pings naming the queue, after the mapper's connection was found allowed
     // Without its `P.agent` binding the agent is reached by name only.
     const names = amqpNames(P);
