@@ -32,7 +32,7 @@ describe('amqp:// requests by queue name (the default exchange)', () => {
     for (const identity of identities) {
       const transport = new AmqpTransport({ url: AMQP_URL, prefix, ...agentOptions, reconnectMax: Math.max(agentOptions.reconnectMin ?? 0, 2_000) });
       closers.push(() => transport.close());
-      const agent = new Agent({ transport, identity, pingInterval: 50, actors: [defineActor('n', { who: { idempotent: true, handler: () => identity } })] });
+      const agent = new Agent({ transport, identity, pingInterval: 100, actors: [defineActor('n', { who: { idempotent: true, handler: () => identity } })] });
       await agent.start();
       closers.push(() => agent.stop());
       agents.set(identity, transport);
