@@ -8,14 +8,9 @@
 import * as amqp from 'amqplib';
 import { Agent, AmqpTransport, amqpNames, defineActor, Mapper, type NaniteError } from '../src';
 import type { AgentLink } from '../src/transport/transport';
-import { AMQP_URL, queueExists, removeTopology, uniquePrefix } from './amqp.helpers';
+import { AMQP_URL, connectionOf, queueExists, removeTopology, uniquePrefix } from './amqp.helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The broker connection of a transport (an agent's exclusive queue can only be changed from it). */
-function connectionOf(t: AmqpTransport): amqp.ChannelModel {
-  return (t as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
-}
 
 describe('amqp:// requests by queue name (the default exchange)', () => {
   const closers: Array<() => Promise<unknown>> = [];

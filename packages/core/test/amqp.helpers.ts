@@ -3,7 +3,7 @@
  * durable exchanges and park queues a test leaves behind.
  */
 import type { ChannelModel } from 'amqplib';
-import { removeAmqpTopology } from '../src';
+import { removeAmqpTopology, type AmqpTransport } from '../src';
 
 /** The broker the integration tests use. */
 export const AMQP_URL = process.env.NANITE_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -30,4 +30,9 @@ export async function queueExists(conn: ChannelModel, queue: string): Promise<bo
   } catch (err) {
     return (err as { code?: number }).code !== 404;
   }
+}
+
+/** The broker connection a transport is on now (an agent's exclusive queue can only be changed from it). */
+export function connectionOf(t: AmqpTransport): ChannelModel {
+  return (t as unknown as { connection: { current: ChannelModel | undefined } }).connection.current!;
 }

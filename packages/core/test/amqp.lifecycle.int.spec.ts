@@ -11,7 +11,7 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 import { promisify } from 'node:util';
 import * as amqp from 'amqplib';
 import { Agent, AmqpTransport, amqpNames, defineActor, Mapper } from '../src';
-import { AMQP_URL, queueExists, removeTopology, uniquePrefix } from './amqp.helpers';
+import { AMQP_URL, connectionOf, queueExists, removeTopology, uniquePrefix } from './amqp.helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
@@ -160,7 +160,7 @@ describe('amqp:// agent link lifecycle', () => {
     // the default exchange handed back — emitted on the agent's channel.
     const { prefix, agentTransport, mapper, link, queue } = await cutSetup('unrouted');
     const names = amqpNames(prefix);
-    const own = (agentTransport as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
+    const own = connectionOf(agentTransport);
     const ch = await own.createChannel();
     await ch.unbindQueue(queue, names.agent, 'cut');
     await ch.unbindQueue(queue, names.agent, 'probe.cut');
@@ -193,7 +193,7 @@ describe('amqp:// agent link lifecycle', () => {
     const { prefix, agentTransport, mapper, link, queue } = await cutSetup('unrouted-control', 1);
     const names = amqpNames(prefix);
     const control = names.controlQueue(queue);
-    const own = (agentTransport as unknown as { connection: { current: amqp.ChannelModel | undefined } }).connection.current!;
+    const own = connectionOf(agentTransport);
     const ch = await own.createChannel();
     await ch.unbindQueue(control, names.agent, 'control.cut');
     await ch.close();

@@ -5,9 +5,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { ChannelModel } from 'amqplib';
 import { Agent, AmqpTransport, amqpNames, amqpPermissions, defineActor, Mapper, type Logger } from '../src';
-import { AMQP_URL } from './amqp.helpers';
+import { AMQP_URL, connectionOf } from './amqp.helpers';
 
 const run = promisify(execFile);
 const ctl = (...args: string[]): Promise<unknown> => run('rabbitmqctl', ['-q', ...args], { timeout: 30_000 });
@@ -100,7 +99,7 @@ describe('amqp:// on a locked-down vhost', () => {
     await new Promise((r) => setTimeout(r, 400)); // Pings naming the queue, after the mapper's connection was found allowed
     // Without its `P.agent` binding the agent is reached by name only.
     const names = amqpNames(P);
-    const ch = await (agentTransport as unknown as { connection: { current: ChannelModel } }).connection.current.createChannel();
+    const ch = await connectionOf(agentTransport).createChannel();
     await ch.unbindQueue(names.agentQueue('named'), names.agent, 'named');
     await ch.close();
     await expect(mapper.request('/perm/echo', 'by name')).resolves.toBe('by name');
